@@ -1,0 +1,74 @@
+// Configuration: the one module that reads process.env, parsed and checked with zod.
+import path from "node:path";
+import { z } from "zod";
+
+const hostPort = z.string().regex(/^[^\s:,]+:\d{1,5}$/, "expected host:port");
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "expected a postgres:// or postgresql:// URL")
+    .default("postgresql://postgres@127.0.0.1:5432/sagascope"),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, "expected a redis:// or rediss:// URL")
+    .default("redis://127.0.0.1:6379/0"),
+  KAFKA_BROKERS: z
+    .string()
+    .default("127.0.0.1:9092")
+    .transform((list) =>
+      list
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(hostPort).min(1, "at least one broker")),
+  /** Prepended to every topic name, so that test runs never touch the demo's topics. */
+  SAGASCOPE_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]*$/, "letters, digits, '.', '_' or '-' only")
+    .default(""),
+  SAGASCOPE_INGEST_GROUP: z.string().min(1).default("sagascope-ingester"),
+  /** Where the local infrastructure keeps Kafka's jars, data, logs and pid files. */
+  SAGASCOPE_HOME: z.string().min(1).default(path.resolve(".sagascope")),
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  SAGASCOPE_DEMO_RATE: z.coerce.number().positive().max(1000).default(2),
+  SAGASCOPE_DEMO_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0.15),
+  SAGASCOPE_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  CI: z.string().optional(),
+});
+
+export type Env = z.infer<typeof EnvSchema> & {
+  /** Which of the servers the user pointed us at; those are never started or stopped by us. */
+  given: { database: boolean; redis: boolean; kafka: boolean };
+};
+
+export class EnvError extends Error {
+  override name = "EnvError";
+}
+
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  const blankless = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
+  const result = EnvSchema.safeParse(blankless);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new EnvError(`invalid configuration: ${problems}`);
+  }
+  return {
+    ...result.data,
+    given: {
+      database: Boolean(blankless.DATABASE_URL),
+      redis: Boolean(blankless.REDIS_URL),
+      kafka: Boolean(blankless.KAFKA_BROKERS),
+    },
+  };
+}
+
+let cached: Env | undefined;
+
+/** The process's configuration, parsed once. */
+export function env(): Env {
+  cached ??= parseEnv(process.env);
+  return cached;
+}
