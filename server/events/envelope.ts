@@ -1,0 +1,120 @@
+// CloudEvents 1.0 in Kafka binary mode: attributes travel as `ce_*` headers, the JSON
+// `data` is the message value, the W3C `traceparent` header carries the trace.
+import { randomUUID } from "node:crypto";
+import type { IHeaders, KafkaMessage, Message } from "kafkajs";
+import { z } from "zod";
+import {
+  isSagaEventType,
+  type SagaEventData,
+  type SagaEventDataInput,
+  type SagaEventType,
+  sagaEventDataSchemas,
+} from "./saga-events.ts";
+import { formatTraceparent, parseTraceparent, type TraceContext } from "./trace-context.ts";
+import { sagaEventKey } from "./topics.ts";
+
+/** Messages above this size are quarantined, not parsed: a saga event is small. */
+export const MAX_EVENT_BYTES = 256 * 1024;
+
+export interface SagaEvent<T extends SagaEventType = SagaEventType> {
+  id: string;
+  source: string;
+  type: T;
+  time: Date;
+  trace: TraceContext;
+  data: SagaEventData<T>;
+}
+
+const AttributesSchema = z.object({
+  ce_specversion: z.literal("1.0", { error: "ce_specversion must be 1.0" }),
+  ce_id: z.string().min(1).max(200),
+  ce_source: z.string().min(1).max(500),
+  ce_type: z.string().min(1).max(200),
+  ce_time: z.iso.datetime({ offset: true, error: "ce_time must be an RFC 3339 timestamp" }),
+  traceparent: z.string({ error: "traceparent header is required" }),
+  "content-type": z
+    .string()
+    .refine((v) => v.startsWith("application/json"), "content-type must be application/json")
+    .optional(),
+});
+
+export type DecodeResult = { ok: true; event: SagaEvent } | { ok: false; reason: string };
+
+function headerText(value: IHeaders[string]): string | undefined {
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined ? undefined : first.toString();
+}
+
+export function headersAsText(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers ?? {})) {
+    const text = headerText(v);
+    if (text !== undefined) out[k] = text;
+  }
+  return out;
+}
+
+/** Decodes and validates one Kafka message; never throws, says why when it rejects. */
+export function decodeSagaEvent(message: Pick<KafkaMessage, "key" | "value" | "headers">): DecodeResult {
+  const size = message.value?.length ?? 0;
+  if (size > MAX_EVENT_BYTES) return { ok: false, reason: `payload too large: ${size} bytes > ${MAX_EVENT_BYTES}` };
+  const attributes = AttributesSchema.safeParse(headersAsText(message.headers));
+  if (!attributes.success) return { ok: false, reason: `invalid CloudEvents headers: ${issues(attributes.error)}` };
+  const a = attributes.data;
+  if (!isSagaEventType(a.ce_type)) return { ok: false, reason: `unknown event type "${a.ce_type}"` };
+  const trace = parseTraceparent(a.traceparent);
+  if (!trace) return { ok: false, reason: `invalid traceparent "${a.traceparent}"` };
+  let json: unknown;
+  try {
+    json = JSON.parse(message.value?.toString("utf8") ?? "");
+  } catch (error) {
+    return { ok: false, reason: `value is not JSON: ${(error as Error).message}` };
+  }
+  const data = sagaEventDataSchemas[a.ce_type].safeParse(json);
+  if (!data.success) return { ok: false, reason: `data does not match ${a.ce_type}: ${issues(data.error)}` };
+  const key = message.key?.toString("utf8");
+  if (key !== sagaEventKey(data.data.sagaId)) {
+    return { ok: false, reason: `message key "${key ?? ""}" must be the saga id "${data.data.sagaId}"` };
+  }
+  return {
+    ok: true,
+    event: { id: a.ce_id, source: a.ce_source, type: a.ce_type, time: new Date(a.ce_time), trace, data: data.data },
+  };
+}
+
+function issues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
+}
+
+/** Builds a valid event (validating `data`, so a producer bug fails at the producer). */
+export function sagaEvent<T extends SagaEventType>(
+  type: T,
+  data: SagaEventDataInput<T>,
+  options: { source: string; trace: TraceContext; id?: string; time?: Date },
+): SagaEvent<T> {
+  return {
+    id: options.id ?? randomUUID(),
+    source: options.source,
+    type,
+    time: options.time ?? new Date(),
+    trace: options.trace,
+    data: sagaEventDataSchemas[type].parse(data) as SagaEventData<T>,
+  };
+}
+
+export function encodeSagaEvent(event: SagaEvent): Message {
+  return {
+    key: sagaEventKey(event.data.sagaId),
+    value: JSON.stringify(event.data),
+    headers: {
+      ce_specversion: "1.0",
+      ce_id: event.id,
+      ce_source: event.source,
+      ce_type: event.type,
+      ce_time: event.time.toISOString(),
+      ce_subject: event.data.sagaId,
+      "content-type": "application/json",
+      traceparent: formatTraceparent(event.trace),
+    },
+  };
+}

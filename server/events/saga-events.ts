@@ -1,0 +1,68 @@
+// The saga event types of the contract and the zod schema of each one's `data`.
+import { z } from "zod";
+
+const name = z.string().min(1).max(200);
+
+export const SagaModeSchema = z.enum(["orchestrated", "choreographed"]);
+export type SagaMode = z.infer<typeof SagaModeSchema>;
+
+const SagaRef = z.object({
+  sagaId: name.describe("Unique id of the saga instance; also the Kafka message key"),
+  sagaType: name.describe("Name of the saga definition, e.g. interbank-transfer"),
+  mode: SagaModeSchema,
+});
+
+const StepRef = SagaRef.extend({
+  step: name.describe("Name of the step, unique within the saga type"),
+  stepIndex: z.number().int().min(0).describe("Position of the step in the definition, from 0"),
+  service: name.describe("The service that owns the step"),
+  attempt: z.number().int().min(1).default(1).describe("1 for the first try, 2 for the first retry, …"),
+});
+
+export const FailureSchema = z.object({
+  category: z
+    .enum(["business", "transient", "timeout"])
+    .describe("business: expected, compensate without retry; transient: retry, then compensate"),
+  message: z.string().max(4000),
+  code: z.string().max(200).optional(),
+});
+export type Failure = z.infer<typeof FailureSchema>;
+
+const durationMs = z.number().min(0).describe("Milliseconds the step, compensation or saga took");
+const payload = z.record(z.string(), z.unknown());
+
+export const sagaEventDataSchemas = {
+  "io.sagascope.saga.started": SagaRef.extend({
+    steps: z.array(z.object({ name, service: name })).min(1).describe("The planned steps, in order"),
+    businessKey: z.string().max(200).optional().describe("A key operators search by, e.g. an order number"),
+    input: payload.optional(),
+  }),
+  "io.sagascope.saga.step.started": StepRef,
+  "io.sagascope.saga.step.succeeded": StepRef.extend({ durationMs, output: payload.optional() }),
+  "io.sagascope.saga.step.failed": StepRef.extend({
+    durationMs,
+    error: FailureSchema,
+    willRetry: z.boolean().describe("True when the runtime will try the step again"),
+  }),
+  "io.sagascope.saga.compensation.started": StepRef,
+  "io.sagascope.saga.compensation.succeeded": StepRef.extend({ durationMs }),
+  "io.sagascope.saga.compensation.failed": StepRef.extend({ durationMs, error: FailureSchema }),
+  "io.sagascope.saga.completed": SagaRef.extend({ durationMs }),
+  "io.sagascope.saga.aborted": SagaRef.extend({
+    durationMs,
+    reason: z.string().max(4000),
+    failedStep: name.optional(),
+    compensated: z.boolean().describe("False when a compensation failed and the saga needs an operator"),
+  }),
+  "io.sagascope.saga.timed_out": StepRef.extend({ timeoutMs: z.number().int().positive() }),
+} as const;
+
+export type SagaEventType = keyof typeof sagaEventDataSchemas;
+export const SAGA_EVENT_TYPES = Object.keys(sagaEventDataSchemas) as SagaEventType[];
+export type SagaEventData<T extends SagaEventType = SagaEventType> = z.infer<(typeof sagaEventDataSchemas)[T]>;
+/** Data as a producer writes it (defaults such as `attempt` may be left out). */
+export type SagaEventDataInput<T extends SagaEventType> = z.input<(typeof sagaEventDataSchemas)[T]>;
+
+export function isSagaEventType(type: string): type is SagaEventType {
+  return Object.hasOwn(sagaEventDataSchemas, type);
+}

@@ -1,0 +1,28 @@
+// Topic names and partition keys of the contract, and the topics' creation.
+import type { Admin } from "kafkajs";
+
+export const TOPIC_NAMES = {
+  /** Every saga event, keyed by saga id so that one saga's events stay in order. */
+  sagaEvents: "sagascope.saga-events",
+} as const;
+
+export type Topics = { [K in keyof typeof TOPIC_NAMES]: string };
+
+export function topics(prefix: string): Topics {
+  return Object.fromEntries(Object.entries(TOPIC_NAMES).map(([k, v]) => [k, `${prefix}${v}`])) as Topics;
+}
+
+export const sagaEventKey = (sagaId: string) => sagaId;
+
+export const DEFAULT_PARTITIONS = 6;
+
+/** Creates the missing topics; existing ones are left as they are. */
+export async function ensureTopics(admin: Admin, names: string[], partitions = DEFAULT_PARTITIONS): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const missing = names.filter((n) => !existing.has(n));
+  if (missing.length === 0) return;
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: missing.map((topic) => ({ topic, numPartitions: partitions })),
+  });
+}

@@ -1,0 +1,113 @@
+// Folds one saga event into the saga's summary row. Pure: the ingester feeds it the
+// events that were new in a batch, in the saga's own order.
+import type { SagaEvent, SagaMode } from "../events/index.ts";
+
+export type SagaStatus = "running" | "compensating" | "completed" | "compensated" | "failed" | "timed_out";
+const TERMINAL: ReadonlySet<SagaStatus> = new Set(["completed", "compensated", "failed"]);
+
+export interface SagaSummaryState {
+  sagaId: string;
+  sagaType: string;
+  mode: SagaMode;
+  status: SagaStatus;
+  traceId: string;
+  businessKey: string | null;
+  currentStep: string | null;
+  failedStep: string | null;
+  failureReason: string | null;
+  startedAt: Date;
+  lastProgressAt: Date;
+  endedAt: Date | null;
+  eventCount: number;
+}
+
+export function isTerminal(status: SagaStatus): boolean {
+  return TERMINAL.has(status);
+}
+
+function initial(event: SagaEvent): SagaSummaryState {
+  return {
+    sagaId: event.data.sagaId,
+    sagaType: event.data.sagaType,
+    mode: event.data.mode,
+    status: "running",
+    traceId: event.trace.traceId,
+    businessKey: null,
+    currentStep: null,
+    failedStep: null,
+    failureReason: null,
+    startedAt: event.time,
+    lastProgressAt: event.time,
+    endedAt: null,
+    eventCount: 0,
+  };
+}
+
+export function foldSagaSummary(previous: SagaSummaryState | undefined, event: SagaEvent): SagaSummaryState {
+  const s: SagaSummaryState = { ...(previous ?? initial(event)) };
+  s.eventCount += 1;
+  if (event.time < s.startedAt) s.startedAt = event.time;
+  if (event.time > s.lastProgressAt) s.lastProgressAt = event.time;
+  // Once a saga has ended, a late event may add to its history but not reopen it.
+  const open = !isTerminal(s.status);
+  const setStatus = (status: SagaStatus) => {
+    if (open || isTerminal(status)) s.status = status;
+  };
+
+  const e = event as SagaEvent & { data: Record<string, unknown> };
+  switch (event.type) {
+    case "io.sagascope.saga.started": {
+      const d = (event as SagaEvent<"io.sagascope.saga.started">).data;
+      s.startedAt = event.time;
+      s.businessKey = d.businessKey ?? null;
+      s.traceId = event.trace.traceId;
+      break;
+    }
+    case "io.sagascope.saga.step.started":
+    case "io.sagascope.saga.step.succeeded":
+    case "io.sagascope.saga.compensation.succeeded":
+      if (open) s.currentStep = String(e.data.step);
+      break;
+    case "io.sagascope.saga.step.failed": {
+      const d = (event as SagaEvent<"io.sagascope.saga.step.failed">).data;
+      if (open) s.currentStep = d.step;
+      if (!d.willRetry) {
+        s.failedStep = d.step;
+        s.failureReason = d.error.message;
+      }
+      break;
+    }
+    case "io.sagascope.saga.compensation.started":
+      setStatus("compensating");
+      if (open) s.currentStep = String(e.data.step);
+      break;
+    case "io.sagascope.saga.compensation.failed": {
+      const d = (event as SagaEvent<"io.sagascope.saga.compensation.failed">).data;
+      setStatus("failed");
+      s.failureReason = `compensation of ${d.step} failed: ${d.error.message}`;
+      break;
+    }
+    case "io.sagascope.saga.timed_out": {
+      const d = (event as SagaEvent<"io.sagascope.saga.timed_out">).data;
+      setStatus("timed_out");
+      s.failedStep = d.step;
+      s.failureReason = `step ${d.step} timed out after ${d.timeoutMs} ms`;
+      break;
+    }
+    case "io.sagascope.saga.completed":
+      setStatus("completed");
+      s.endedAt = event.time;
+      s.currentStep = null;
+      break;
+    case "io.sagascope.saga.aborted": {
+      const d = (event as SagaEvent<"io.sagascope.saga.aborted">).data;
+      setStatus(d.compensated ? "compensated" : "failed");
+      s.endedAt = event.time;
+      s.currentStep = null;
+      s.failedStep = d.failedStep ?? s.failedStep;
+      s.failureReason = d.reason;
+      break;
+    }
+  }
+  return s;
+}

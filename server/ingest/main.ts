@@ -1,0 +1,32 @@
+// `npm run ingest`: the ingester as its own process.
+import { createPool } from "../db/pool.ts";
+import { migrate } from "../db/migrate.ts";
+import { env } from "../env.ts";
+import { createKafka } from "../events/kafka-client.ts";
+import { topics } from "../events/index.ts";
+import { createLogger } from "../log.ts";
+import { runProcess } from "../process-edge.ts";
+import { createIngester } from "./ingester.ts";
+
+const config = env();
+const log = createLogger("ingester", config.SAGASCOPE_LOG_LEVEL);
+
+await runProcess("ingester", log, async () => {
+  await migrate(config.DATABASE_URL, (line) => log.info(line));
+  const pool = createPool(config.DATABASE_URL);
+  const ingester = createIngester({
+    kafka: createKafka("sagascope-ingester", config.KAFKA_BROKERS, log),
+    pool,
+    topic: topics(config.SAGASCOPE_TOPIC_PREFIX).sagaEvents,
+    groupId: config.SAGASCOPE_INGEST_GROUP,
+    log,
+    reportEveryMs: 10_000,
+  });
+  return {
+    start: () => ingester.start(),
+    stop: async () => {
+      await ingester.stop();
+      await pool.end();
+    },
+  };
+});

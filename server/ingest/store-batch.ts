@@ -1,0 +1,203 @@
+// Writes one consumed batch to Postgres in a single transaction: new events, dead
+// letters, folded saga summaries, and a notification for live views. Idempotent: a
+// replayed batch inserts nothing twice and folds nothing twice.
+import type { SagaEvent } from "../events/index.ts";
+import type { Pool, PoolClient } from "../db/pool.ts";
+import { foldSagaSummary, type SagaSummaryState } from "./fold-saga-summary.ts";
+
+export const SAGA_CHANGES_CHANNEL = "sagascope_saga_changes";
+
+export interface KafkaPosition {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+export interface IncomingEvent {
+  event: SagaEvent;
+  position: KafkaPosition;
+}
+
+export interface DeadLetter {
+  position: KafkaPosition;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+  reason: string;
+}
+
+export interface BatchOutcome {
+  inserted: number;
+  duplicates: number;
+  deadLettered: number;
+  sagasChanged: string[];
+}
+
+export async function storeBatch(pool: Pool, events: IncomingEvent[], deadLetters: DeadLetter[]): Promise<BatchOutcome> {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    const deadLettered = await insertDeadLetters(client, deadLetters);
+    const fresh = await insertEvents(client, events);
+    const sagasChanged = await foldSummaries(client, fresh);
+    if (sagasChanged.length > 0) {
+      // Delivered by Postgres only when the transaction commits.
+      const payload = JSON.stringify(sagasChanged);
+      await client.query("SELECT pg_notify($1, $2)", [SAGA_CHANGES_CHANNEL, payload.length < 7000 ? payload : "*"]);
+    }
+    await client.query("COMMIT");
+    return { inserted: fresh.length, duplicates: events.length - fresh.length, deadLettered, sagasChanged };
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+async function insertDeadLetters(client: PoolClient, letters: DeadLetter[]): Promise<number> {
+  let stored = 0;
+  for (const l of letters) {
+    const result = await client.query(
+      `INSERT INTO dead_letter (kafka_topic, kafka_partition, kafka_offset, key, value, headers, reason)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+      [l.position.topic, l.position.partition, l.position.offset, l.key, l.value, l.headers, l.reason],
+    );
+    stored += result.rowCount ?? 0;
+  }
+  return stored;
+}
+
+/** Inserts the events in one statement; returns those that were not stored before. */
+async function insertEvents(client: PoolClient, incoming: IncomingEvent[]): Promise<IncomingEvent[]> {
+  if (incoming.length === 0) return [];
+  const rows = incoming.map(({ event: e, position: p }) => {
+    const d = e.data as Record<string, unknown>;
+    return {
+      id: e.id,
+      time: e.time.toISOString(),
+      source: e.source,
+      type: e.type,
+      saga_id: e.data.sagaId,
+      saga_type: e.data.sagaType,
+      trace_id: e.trace.traceId,
+      span_id: e.trace.spanId,
+      step: typeof d.step === "string" ? d.step : null,
+      step_index: typeof d.stepIndex === "number" ? d.stepIndex : null,
+      service: typeof d.service === "string" ? d.service : null,
+      data: e.data,
+      kafka_topic: p.topic,
+      kafka_partition: p.partition,
+      kafka_offset: p.offset,
+    };
+  });
+  const result = await client.query<{ id: string; time: Date }>(
+    `INSERT INTO saga_event (id, time, source, type, saga_id, saga_type, trace_id, span_id, step, step_index,
+                             service, data, kafka_topic, kafka_partition, kafka_offset)
+     SELECT id, time, source, type, saga_id, saga_type, trace_id, span_id, step, step_index,
+            service, data, kafka_topic, kafka_partition, kafka_offset
+     FROM json_to_recordset($1::json) AS r(id text, time timestamptz, source text, type text, saga_id text,
+          saga_type text, trace_id text, span_id text, step text, step_index int, service text, data jsonb,
+          kafka_topic text, kafka_partition int, kafka_offset bigint)
+     ON CONFLICT DO NOTHING
+     RETURNING id, time`,
+    [JSON.stringify(rows)],
+  );
+  const stored = new Set(result.rows.map((r) => `${r.id}@${r.time.getTime()}`));
+  // A batch may carry the same event twice; only its first copy counts as fresh.
+  return incoming.filter(({ event }) => stored.delete(`${event.id}@${event.time.getTime()}`));
+}
+
+interface SummaryRow {
+  saga_id: string;
+  saga_type: string;
+  mode: SagaSummaryState["mode"];
+  status: SagaSummaryState["status"];
+  trace_id: string;
+  business_key: string | null;
+  current_step: string | null;
+  failed_step: string | null;
+  failure_reason: string | null;
+  started_at: Date;
+  last_progress_at: Date;
+  ended_at: Date | null;
+  event_count: number;
+}
+
+async function foldSummaries(client: PoolClient, fresh: IncomingEvent[]): Promise<string[]> {
+  if (fresh.length === 0) return [];
+  const bySaga = new Map<string, IncomingEvent[]>();
+  for (const item of fresh) {
+    const list = bySaga.get(item.event.data.sagaId) ?? [];
+    list.push(item);
+    bySaga.set(item.event.data.sagaId, list);
+  }
+  const ids = [...bySaga.keys()].sort();
+  const existing = await client.query<SummaryRow>(
+    "SELECT * FROM saga_summary WHERE saga_id = ANY($1) ORDER BY saga_id FOR UPDATE",
+    [ids],
+  );
+  const summaries = new Map<string, SagaSummaryState>(existing.rows.map((r) => [r.saga_id, fromRow(r)]));
+  for (const [sagaId, items] of bySaga) {
+    // Key = saga id puts a saga in one partition, so offsets give its true order.
+    items.sort((a, b) => a.position.offset - b.position.offset);
+    let summary = summaries.get(sagaId);
+    for (const { event } of items) summary = foldSagaSummary(summary, event);
+    if (summary) summaries.set(sagaId, summary);
+  }
+  const rows = ids.map((id) => toRow(summaries.get(id) as SagaSummaryState));
+  await client.query(
+    `INSERT INTO saga_summary (saga_id, saga_type, mode, status, trace_id, business_key, current_step, failed_step,
+                               failure_reason, started_at, last_progress_at, ended_at, event_count, updated_at)
+     SELECT saga_id, saga_type, mode, status, trace_id, business_key, current_step, failed_step,
+            failure_reason, started_at, last_progress_at, ended_at, event_count, now()
+     FROM json_to_recordset($1::json) AS r(saga_id text, saga_type text, mode saga_mode, status saga_status,
+          trace_id text, business_key text, current_step text, failed_step text, failure_reason text,
+          started_at timestamptz, last_progress_at timestamptz, ended_at timestamptz, event_count int)
+     ON CONFLICT (saga_id) DO UPDATE SET
+       saga_type = excluded.saga_type, mode = excluded.mode, status = excluded.status,
+       trace_id = excluded.trace_id, business_key = excluded.business_key,
+       current_step = excluded.current_step, failed_step = excluded.failed_step,
+       failure_reason = excluded.failure_reason, started_at = excluded.started_at,
+       last_progress_at = excluded.last_progress_at, ended_at = excluded.ended_at,
+       event_count = excluded.event_count, updated_at = now()`,
+    [JSON.stringify(rows)],
+  );
+  return ids;
+}
+
+function fromRow(r: SummaryRow): SagaSummaryState {
+  return {
+    sagaId: r.saga_id,
+    sagaType: r.saga_type,
+    mode: r.mode,
+    status: r.status,
+    traceId: r.trace_id,
+    businessKey: r.business_key,
+    currentStep: r.current_step,
+    failedStep: r.failed_step,
+    failureReason: r.failure_reason,
+    startedAt: r.started_at,
+    lastProgressAt: r.last_progress_at,
+    endedAt: r.ended_at,
+    eventCount: r.event_count,
+  };
+}
+
+function toRow(s: SagaSummaryState): SummaryRow {
+  return {
+    saga_id: s.sagaId,
+    saga_type: s.sagaType,
+    mode: s.mode,
+    status: s.status,
+    trace_id: s.traceId,
+    business_key: s.businessKey,
+    current_step: s.currentStep,
+    failed_step: s.failedStep,
+    failure_reason: s.failureReason,
+    started_at: s.startedAt,
+    last_progress_at: s.lastProgressAt,
+    ended_at: s.endedAt,
+    event_count: s.eventCount,
+  };
+}

@@ -1,0 +1,13 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["server/**/*.test.ts", "scripts/**/*.test.ts", "docs/**/*.test.ts"],
+    globalSetup: ["scripts/test/global-setup.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // Integration tests start Kafka consumer groups; two at a time suits two cores.
+    maxWorkers: 2,
+    reporters: ["default"],
+  },
+});
