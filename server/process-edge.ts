@@ -7,7 +7,11 @@ export interface Service {
   stop(): Promise<void>;
 }
 
-export async function runProcess(name: string, log: Logger, create: () => Promise<Service> | Service): Promise<void> {
+export async function runProcess(
+  name: string,
+  log: Logger,
+  create: () => Promise<Service> | Service,
+): Promise<void> {
   let service: Service;
   try {
     service = await create();

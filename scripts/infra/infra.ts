@@ -61,7 +61,11 @@ function localBroker(name: string, address: string, env: Env): BrokerProfile {
 
 /** The environment a child process of this plan runs with. */
 export function planEnv(plan: InfraPlan): Record<string, string> {
-  return { DATABASE_URL: plan.databaseUrl, REDIS_URL: plan.redisUrl, KAFKA_BROKERS: plan.kafkaBrokers.join(",") };
+  return {
+    DATABASE_URL: plan.databaseUrl,
+    REDIS_URL: plan.redisUrl,
+    KAFKA_BROKERS: plan.kafkaBrokers.join(","),
+  };
 }
 
 export interface InfraUp {

@@ -72,7 +72,8 @@ export async function ensureKafkaJars(home: string): Promise<string> {
       );
       mvn.on("exit", resolve);
     });
-    if (code !== 0) throw new PrerequisiteError(`Maven could not fetch Kafka (exit ${code}); see its output above.`);
+    if (code !== 0)
+      throw new PrerequisiteError(`Maven could not fetch Kafka (exit ${code}); see its output above.`);
     mkdirSync(path.dirname(target), { recursive: true });
     renameSync(partial, target);
   });
@@ -158,7 +159,8 @@ export async function startBroker(p: BrokerProfile): Promise<{ pid: number; star
   if (running !== undefined) {
     await waitUntil(() => kafkaAnswers([brokerAddress(p)]), {
       timeoutMs: 60_000,
-      givingUp: () => `the ${p.name} Kafka broker (pid ${running}) runs but does not answer on ${brokerAddress(p)}`,
+      givingUp: () =>
+        `the ${p.name} Kafka broker (pid ${running}) runs but does not answer on ${brokerAddress(p)}`,
     });
     return { pid: running, started: false };
   }
@@ -174,7 +176,17 @@ export async function startBroker(p: BrokerProfile): Promise<{ pid: number; star
       const clusterId = randomBytes(16).toString("base64url");
       const result = spawnSync(
         "java",
-        ["-cp", classpath, "kafka.tools.StorageTool", "format", "-t", clusterId, "-c", config, "--ignore-formatted"],
+        [
+          "-cp",
+          classpath,
+          "kafka.tools.StorageTool",
+          "format",
+          "-t",
+          clusterId,
+          "-c",
+          config,
+          "--ignore-formatted",
+        ],
         { encoding: "utf8", env: { ...process.env, KAFKA_LOG4J_OPTS: "" } },
       );
       if (result.status !== 0) {

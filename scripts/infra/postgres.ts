@@ -31,7 +31,9 @@ function startLocalCluster(): void {
     encoding: "utf8",
   });
   if (result.status !== 0 && !/already running/i.test(result.stderr)) {
-    throw new PrerequisiteError(`could not start PostgreSQL ${version}: ${result.stderr.trim() || result.error}`);
+    throw new PrerequisiteError(
+      `could not start PostgreSQL ${version}: ${result.stderr.trim() || result.error}`,
+    );
   }
 }
 
@@ -45,7 +47,9 @@ function withDatabase(url: string, database: string): string {
 export async function ensurePostgres(url: string, given: boolean): Promise<void> {
   const database = decodeURIComponent(new URL(url).pathname.slice(1));
   if (!/^[a-zA-Z0-9_]+$/.test(database)) {
-    throw new PrerequisiteError(`DATABASE_URL names an unusual database "${database}"; use letters, digits, '_'`);
+    throw new PrerequisiteError(
+      `DATABASE_URL names an unusual database "${database}"; use letters, digits, '_'`,
+    );
   }
   const adminUrl = withDatabase(url, "postgres");
   let reached = await connects(adminUrl);
@@ -53,10 +57,16 @@ export async function ensurePostgres(url: string, given: boolean): Promise<void>
     if (given) throw new PrerequisiteError(`cannot reach PostgreSQL at DATABASE_URL: ${reached.message}`);
     await step("starting the local PostgreSQL", async () => {
       startLocalCluster();
-      await waitUntil(async () => (reached = await connects(adminUrl)) === true, {
-        timeoutMs: 30_000,
-        givingUp: () => `PostgreSQL did not answer after start: ${(reached as Error).message}`,
-      });
+      await waitUntil(
+        async () => {
+          reached = await connects(adminUrl);
+          return reached === true;
+        },
+        {
+          timeoutMs: 30_000,
+          givingUp: () => `PostgreSQL did not answer after start: ${(reached as Error).message}`,
+        },
+      );
     });
   }
   const admin = new pg.Client({ connectionString: adminUrl });

@@ -31,7 +31,11 @@ export function sleep(ms: number): Promise<void> {
 /** Polls `probe` until it returns true or `timeoutMs` passes; `givingUp` explains why not. */
 export async function waitUntil(
   probe: () => Promise<boolean>,
-  { timeoutMs, intervalMs = 300, givingUp }: { timeoutMs: number; intervalMs?: number; givingUp: () => string },
+  {
+    timeoutMs,
+    intervalMs = 300,
+    givingUp,
+  }: { timeoutMs: number; intervalMs?: number; givingUp: () => string },
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {

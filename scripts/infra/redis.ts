@@ -34,9 +34,15 @@ export async function ensureRedis(url: string, given: boolean): Promise<void> {
           "(`apt-get install -y redis-server`, or set REDIS_URL to your own server).",
       );
     }
-    await waitUntil(async () => (reached = await pings(url)) === true, {
-      timeoutMs: 15_000,
-      givingUp: () => `Redis did not answer after start: ${(reached as Error).message}`,
-    });
+    await waitUntil(
+      async () => {
+        reached = await pings(url);
+        return reached === true;
+      },
+      {
+        timeoutMs: 15_000,
+        givingUp: () => `Redis did not answer after start: ${(reached as Error).message}`,
+      },
+    );
   });
 }

@@ -12,7 +12,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const alreadyUp = process.env.SAGASCOPE_TEST_INFRA_UP === "1";
   const up = alreadyUp ? { startedBroker: false } : await infraUp(plan);
   await migrate(plan.databaseUrl);
-  const infra: TestInfra = { databaseUrl: plan.databaseUrl, redisUrl: plan.redisUrl, kafkaBrokers: plan.kafkaBrokers };
+  const infra: TestInfra = {
+    databaseUrl: plan.databaseUrl,
+    redisUrl: plan.redisUrl,
+    kafkaBrokers: plan.kafkaBrokers,
+  };
   project.provide("infra", infra);
   return async () => {
     if (up.startedBroker) await infraDown(plan);

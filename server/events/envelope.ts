@@ -10,8 +10,8 @@ import {
   type SagaEventType,
   sagaEventDataSchemas,
 } from "./saga-events.ts";
-import { formatTraceparent, parseTraceparent, type TraceContext } from "./trace-context.ts";
 import { sagaEventKey } from "./topics.ts";
+import { formatTraceparent, parseTraceparent, type TraceContext } from "./trace-context.ts";
 
 /** Messages above this size are quarantined, not parsed: a saga event is small. */
 export const MAX_EVENT_BYTES = 256 * 1024;
@@ -57,9 +57,11 @@ export function headersAsText(headers: IHeaders | undefined): Record<string, str
 /** Decodes and validates one Kafka message; never throws, says why when it rejects. */
 export function decodeSagaEvent(message: Pick<KafkaMessage, "key" | "value" | "headers">): DecodeResult {
   const size = message.value?.length ?? 0;
-  if (size > MAX_EVENT_BYTES) return { ok: false, reason: `payload too large: ${size} bytes > ${MAX_EVENT_BYTES}` };
+  if (size > MAX_EVENT_BYTES)
+    return { ok: false, reason: `payload too large: ${size} bytes > ${MAX_EVENT_BYTES}` };
   const attributes = AttributesSchema.safeParse(headersAsText(message.headers));
-  if (!attributes.success) return { ok: false, reason: `invalid CloudEvents headers: ${issues(attributes.error)}` };
+  if (!attributes.success)
+    return { ok: false, reason: `invalid CloudEvents headers: ${issues(attributes.error)}` };
   const a = attributes.data;
   if (!isSagaEventType(a.ce_type)) return { ok: false, reason: `unknown event type "${a.ce_type}"` };
   const trace = parseTraceparent(a.traceparent);
@@ -78,7 +80,14 @@ export function decodeSagaEvent(message: Pick<KafkaMessage, "key" | "value" | "h
   }
   return {
     ok: true,
-    event: { id: a.ce_id, source: a.ce_source, type: a.ce_type, time: new Date(a.ce_time), trace, data: data.data },
+    event: {
+      id: a.ce_id,
+      source: a.ce_source,
+      type: a.ce_type,
+      time: new Date(a.ce_time),
+      trace,
+      data: data.data,
+    },
   };
 }
 

@@ -6,7 +6,8 @@ const name = z.string().min(1).max(200);
 export const SagaModeSchema = z.enum(["orchestrated", "choreographed"]);
 export type SagaMode = z.infer<typeof SagaModeSchema>;
 
-const SagaRef = z.object({
+// Loose: fields a newer producer adds are kept and stored, not silently dropped.
+const SagaRef = z.looseObject({
   sagaId: name.describe("Unique id of the saga instance; also the Kafka message key"),
   sagaType: name.describe("Name of the saga definition, e.g. interbank-transfer"),
   mode: SagaModeSchema,
@@ -33,7 +34,10 @@ const payload = z.record(z.string(), z.unknown());
 
 export const sagaEventDataSchemas = {
   "io.sagascope.saga.started": SagaRef.extend({
-    steps: z.array(z.object({ name, service: name })).min(1).describe("The planned steps, in order"),
+    steps: z
+      .array(z.object({ name, service: name }))
+      .min(1)
+      .describe("The planned steps, in order"),
     businessKey: z.string().max(200).optional().describe("A key operators search by, e.g. an order number"),
     input: payload.optional(),
   }),
@@ -59,7 +63,9 @@ export const sagaEventDataSchemas = {
 
 export type SagaEventType = keyof typeof sagaEventDataSchemas;
 export const SAGA_EVENT_TYPES = Object.keys(sagaEventDataSchemas) as SagaEventType[];
-export type SagaEventData<T extends SagaEventType = SagaEventType> = z.infer<(typeof sagaEventDataSchemas)[T]>;
+export type SagaEventData<T extends SagaEventType = SagaEventType> = z.infer<
+  (typeof sagaEventDataSchemas)[T]
+>;
 /** Data as a producer writes it (defaults such as `attempt` may be left out). */
 export type SagaEventDataInput<T extends SagaEventType> = z.input<(typeof sagaEventDataSchemas)[T]>;
 

@@ -17,7 +17,11 @@ export const sagaEventKey = (sagaId: string) => sagaId;
 export const DEFAULT_PARTITIONS = 6;
 
 /** Creates the missing topics; existing ones are left as they are. */
-export async function ensureTopics(admin: Admin, names: string[], partitions = DEFAULT_PARTITIONS): Promise<void> {
+export async function ensureTopics(
+  admin: Admin,
+  names: string[],
+  partitions = DEFAULT_PARTITIONS,
+): Promise<void> {
   const existing = new Set(await admin.listTopics());
   const missing = names.filter((n) => !existing.has(n));
   if (missing.length === 0) return;

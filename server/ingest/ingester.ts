@@ -30,7 +30,10 @@ export interface Ingester extends Service {
   counters(): IngestCounters;
 }
 
-export function splitBatch(batch: EachBatchPayload["batch"]): { events: IncomingEvent[]; deadLetters: DeadLetter[] } {
+export function splitBatch(batch: EachBatchPayload["batch"]): {
+  events: IncomingEvent[];
+  deadLetters: DeadLetter[];
+} {
   const events: IncomingEvent[] = [];
   const deadLetters: DeadLetter[] = [];
   for (const message of batch.messages) {
@@ -51,7 +54,13 @@ export function splitBatch(batch: EachBatchPayload["batch"]): { events: Incoming
 
 export function createIngester(deps: IngesterDeps): Ingester {
   const { kafka, pool, topic, groupId, log } = deps;
-  const counters: IngestCounters = { batches: 0, inserted: 0, duplicates: 0, deadLettered: 0, failedBatches: 0 };
+  const counters: IngestCounters = {
+    batches: 0,
+    inserted: 0,
+    duplicates: 0,
+    deadLettered: 0,
+    failedBatches: 0,
+  };
   let consumer: Consumer | undefined;
   let reporter: NodeJS.Timeout | undefined;
   let partitionKeeper: NodeJS.Timeout | undefined;
@@ -75,7 +84,9 @@ export function createIngester(deps: IngesterDeps): Ingester {
     }
     const last = batch.lastOffset();
     resolveOffset(last);
-    await consumer?.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(BigInt(last) + 1n) }]);
+    await consumer?.commitOffsets([
+      { topic: batch.topic, partition: batch.partition, offset: String(BigInt(last) + 1n) },
+    ]);
     await heartbeat();
   }
 
@@ -88,7 +99,9 @@ export function createIngester(deps: IngesterDeps): Ingester {
     async start() {
       await ensureEventPartitions();
       partitionKeeper = setInterval(() => {
-        ensureEventPartitions().catch((error) => log.warn("could not create next month's partition", { error }));
+        ensureEventPartitions().catch((error) =>
+          log.warn("could not create next month's partition", { error }),
+        );
       }, 6 * 3600_000);
       const admin = kafka.admin();
       await admin.connect();

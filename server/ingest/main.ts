@@ -1,9 +1,10 @@
 // `npm run ingest`: the ingester as its own process.
-import { createPool } from "../db/pool.ts";
+
 import { migrate } from "../db/migrate.ts";
+import { createPool } from "../db/pool.ts";
 import { env } from "../env.ts";
-import { createKafka } from "../events/kafka-client.ts";
 import { topics } from "../events/index.ts";
+import { createKafka } from "../events/kafka-client.ts";
 import { createLogger } from "../log.ts";
 import { runProcess } from "../process-edge.ts";
 import { createIngester } from "./ingester.ts";

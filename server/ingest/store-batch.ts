@@ -1,8 +1,9 @@
 // Writes one consumed batch to Postgres in a single transaction: new events, dead
 // letters, folded saga summaries, and a notification for live views. Idempotent: a
 // replayed batch inserts nothing twice and folds nothing twice.
-import type { SagaEvent } from "../events/index.ts";
+
 import type { Pool, PoolClient } from "../db/pool.ts";
+import type { SagaEvent } from "../events/index.ts";
 import { foldSagaSummary, type SagaSummaryState } from "./fold-saga-summary.ts";
 
 export const SAGA_CHANGES_CHANNEL = "sagascope_saga_changes";
@@ -33,7 +34,11 @@ export interface BatchOutcome {
   sagasChanged: string[];
 }
 
-export async function storeBatch(pool: Pool, events: IncomingEvent[], deadLetters: DeadLetter[]): Promise<BatchOutcome> {
+export async function storeBatch(
+  pool: Pool,
+  events: IncomingEvent[],
+  deadLetters: DeadLetter[],
+): Promise<BatchOutcome> {
   const client = await pool.connect();
   try {
     await client.query("BEGIN");
@@ -43,7 +48,10 @@ export async function storeBatch(pool: Pool, events: IncomingEvent[], deadLetter
     if (sagasChanged.length > 0) {
       // Delivered by Postgres only when the transaction commits.
       const payload = JSON.stringify(sagasChanged);
-      await client.query("SELECT pg_notify($1, $2)", [SAGA_CHANGES_CHANNEL, payload.length < 7000 ? payload : "*"]);
+      await client.query("SELECT pg_notify($1, $2)", [
+        SAGA_CHANGES_CHANNEL,
+        payload.length < 7000 ? payload : "*",
+      ]);
     }
     await client.query("COMMIT");
     return { inserted: fresh.length, duplicates: events.length - fresh.length, deadLettered, sagasChanged };

@@ -1,0 +1,117 @@
+import { describe, expect, it } from "vitest";
+import { decodeSagaEvent, encodeSagaEvent, MAX_EVENT_BYTES, sagaEvent } from "./envelope.ts";
+import { formatTraceparent, newTrace, parseTraceparent } from "./trace-context.ts";
+
+const trace = newTrace();
+const stepFailed = sagaEvent(
+  "io.sagascope.saga.step.failed",
+  {
+    sagaId: "s-1",
+    sagaType: "interbank-transfer",
+    mode: "orchestrated",
+    step: "credit",
+    stepIndex: 1,
+    service: "bank-b",
+    durationMs: 12,
+    error: { category: "business", message: "account closed" },
+    willRetry: false,
+  },
+  { source: "/fleet/transfer-orchestrator", trace },
+);
+
+/** The encoded message as a consumer receives it: Buffers, not strings. */
+function received(overrides: {
+  key?: string;
+  value?: string | Buffer;
+  headers?: Record<string, string | undefined>;
+}) {
+  const m = encodeSagaEvent(stepFailed);
+  const headers = { ...(m.headers as Record<string, string>), ...overrides.headers };
+  return {
+    key: Buffer.from(overrides.key ?? String(m.key)),
+    value: Buffer.from(overrides.value ?? String(m.value)),
+    headers: Object.fromEntries(
+      Object.entries(headers)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, Buffer.from(v as string)]),
+    ),
+  };
+}
+
+function reason(result: ReturnType<typeof decodeSagaEvent>): string {
+  if (result.ok) throw new Error("expected a rejection");
+  return result.reason;
+}
+
+describe("saga event envelope (CloudEvents binary mode)", () => {
+  it("round-trips an event through a Kafka message", () => {
+    const result = decodeSagaEvent(received({}));
+    expect(result).toEqual({ ok: true, event: stepFailed });
+  });
+
+  it("writes the CloudEvents attributes and traceparent as headers and keys by saga id", () => {
+    const m = encodeSagaEvent(stepFailed);
+    expect(m.key).toBe("s-1");
+    expect(m.headers).toMatchObject({
+      ce_specversion: "1.0",
+      ce_id: stepFailed.id,
+      ce_type: "io.sagascope.saga.step.failed",
+      ce_source: "/fleet/transfer-orchestrator",
+      traceparent: formatTraceparent(trace),
+    });
+    expect(JSON.parse(String(m.value))).toEqual(stepFailed.data);
+  });
+
+  it.each([
+    [
+      "an unknown type",
+      { headers: { ce_type: "io.sagascope.saga.exploded" } },
+      'unknown event type "io.sagascope.saga.exploded"',
+    ],
+    ["a missing id", { headers: { ce_id: undefined } }, "invalid CloudEvents headers: ce_id"],
+    ["another spec version", { headers: { ce_specversion: "0.3" } }, "ce_specversion must be 1.0"],
+    ["a bad time", { headers: { ce_time: "yesterday" } }, "ce_time must be an RFC 3339 timestamp"],
+    [
+      "a bad traceparent",
+      { headers: { traceparent: "00-xyz-abc-01" } },
+      'invalid traceparent "00-xyz-abc-01"',
+    ],
+    ["a value that is not JSON", { value: "{oops" }, "value is not JSON"],
+    [
+      "data of the wrong shape",
+      { value: '{"sagaId":"s-1"}' },
+      "data does not match io.sagascope.saga.step.failed",
+    ],
+    ["a key other than the saga id", { key: "other" }, 'message key "other" must be the saga id "s-1"'],
+  ])("rejects %s with a reason", (_, overrides, expected) => {
+    expect(reason(decodeSagaEvent(received(overrides)))).toContain(expected);
+  });
+
+  it("rejects an oversized payload without parsing it", () => {
+    const huge = Buffer.alloc(MAX_EVENT_BYTES + 1, 0x20);
+    expect(reason(decodeSagaEvent(received({ value: huge })))).toMatch(/^payload too large/);
+  });
+
+  it("refuses to build an event whose data breaks the contract", () => {
+    expect(() =>
+      sagaEvent(
+        "io.sagascope.saga.completed",
+        { sagaId: "", sagaType: "t", mode: "orchestrated", durationMs: 1 },
+        {
+          source: "/x",
+          trace,
+        },
+      ),
+    ).toThrow();
+  });
+});
+
+describe("traceparent", () => {
+  it("parses what it formats", () => {
+    expect(parseTraceparent(formatTraceparent(trace))).toEqual(trace);
+  });
+  it("rejects all-zero ids and the forbidden version", () => {
+    expect(parseTraceparent(`00-${"0".repeat(32)}-${"1".repeat(16)}-01`)).toBeUndefined();
+    expect(parseTraceparent(`ff-${"1".repeat(32)}-${"1".repeat(16)}-01`)).toBeUndefined();
+  });
+});

@@ -1,0 +1,141 @@
+import { describe, expect, it } from "vitest";
+import { type SagaEvent, type SagaEventDataInput, type SagaEventType, sagaEvent } from "../events/index.ts";
+import { newTrace } from "../events/trace-context.ts";
+import { foldSagaSummary, type SagaSummaryState } from "./fold-saga-summary.ts";
+
+const trace = newTrace();
+const base = { sagaId: "s-1", sagaType: "interbank-transfer", mode: "orchestrated" as const };
+const debit = { ...base, step: "debit", stepIndex: 0, service: "bank-a" };
+const credit = { ...base, step: "credit", stepIndex: 1, service: "bank-b" };
+let clock = Date.parse("2026-11-25T10:00:00Z");
+
+function ev<T extends SagaEventType>(type: T, data: SagaEventDataInput<T>): SagaEvent {
+  clock += 10;
+  return sagaEvent(type, data, { source: "/test", trace, time: new Date(clock) }) as SagaEvent;
+}
+
+const fold = (events: SagaEvent[], from?: SagaSummaryState) =>
+  events.reduce<SagaSummaryState | undefined>(foldSagaSummary, from) as SagaSummaryState;
+
+const started = () =>
+  ev("io.sagascope.saga.started", {
+    ...base,
+    businessKey: "TX-1",
+    steps: [
+      { name: "debit", service: "bank-a" },
+      { name: "credit", service: "bank-b" },
+    ],
+  });
+
+describe("foldSagaSummary", () => {
+  it("follows a saga that completes", () => {
+    const events = [
+      started(),
+      ev("io.sagascope.saga.step.started", debit),
+      ev("io.sagascope.saga.step.succeeded", { ...debit, durationMs: 3 }),
+      ev("io.sagascope.saga.step.started", credit),
+    ];
+    const running = fold(events);
+    expect(running).toMatchObject({
+      status: "running",
+      currentStep: "credit",
+      businessKey: "TX-1",
+      eventCount: 4,
+    });
+    expect(running.startedAt).toEqual(events[0]?.time);
+    const done = fold(
+      [
+        ev("io.sagascope.saga.step.succeeded", { ...credit, durationMs: 4 }),
+        ev("io.sagascope.saga.completed", { ...base, durationMs: 50 }),
+      ],
+      running,
+    );
+    expect(done).toMatchObject({ status: "completed", currentStep: null, eventCount: 6 });
+    expect(done.endedAt).toEqual(done.lastProgressAt);
+  });
+
+  it("follows a saga that fails and is compensated", () => {
+    const s = fold([
+      started(),
+      ev("io.sagascope.saga.step.succeeded", { ...debit, durationMs: 3 }),
+      ev("io.sagascope.saga.step.failed", {
+        ...credit,
+        durationMs: 2,
+        error: { category: "transient", message: "unavailable" },
+        willRetry: true,
+      }),
+    ]);
+    expect(s).toMatchObject({ status: "running", failedStep: null });
+    const failed = fold(
+      [
+        ev("io.sagascope.saga.step.failed", {
+          ...credit,
+          attempt: 2,
+          durationMs: 2,
+          error: { category: "business", message: "account closed" },
+          willRetry: false,
+        }),
+        ev("io.sagascope.saga.compensation.started", debit),
+      ],
+      s,
+    );
+    expect(failed).toMatchObject({
+      status: "compensating",
+      failedStep: "credit",
+      failureReason: "account closed",
+    });
+    const ended = fold(
+      [
+        ev("io.sagascope.saga.compensation.succeeded", { ...debit, durationMs: 1 }),
+        ev("io.sagascope.saga.aborted", {
+          ...base,
+          durationMs: 40,
+          reason: "credit failed",
+          failedStep: "credit",
+          compensated: true,
+        }),
+      ],
+      failed,
+    );
+    expect(ended).toMatchObject({ status: "compensated", failureReason: "credit failed" });
+  });
+
+  it("marks a saga whose compensation failed as failed", () => {
+    const s = fold([
+      started(),
+      ev("io.sagascope.saga.compensation.started", debit),
+      ev("io.sagascope.saga.compensation.failed", {
+        ...debit,
+        durationMs: 1,
+        error: { category: "transient", message: "db down" },
+      }),
+    ]);
+    expect(s).toMatchObject({ status: "failed", failureReason: "compensation of debit failed: db down" });
+  });
+
+  it("records a timeout and lets the compensation that follows carry on", () => {
+    const s = fold([started(), ev("io.sagascope.saga.timed_out", { ...credit, timeoutMs: 500 })]);
+    expect(s).toMatchObject({
+      status: "timed_out",
+      failedStep: "credit",
+      failureReason: "step credit timed out after 500 ms",
+    });
+    expect(fold([ev("io.sagascope.saga.compensation.started", debit)], s).status).toBe("compensating");
+  });
+
+  it("does not reopen an ended saga when a late event arrives", () => {
+    const done = fold([started(), ev("io.sagascope.saga.completed", { ...base, durationMs: 5 })]);
+    clock -= 1000;
+    const late = fold([ev("io.sagascope.saga.step.started", credit)], done);
+    expect(late).toMatchObject({ status: "completed", currentStep: null, eventCount: 3 });
+    expect(late.lastProgressAt).toEqual(done.lastProgressAt);
+  });
+
+  it("builds a summary even when saga.started has not been seen yet", () => {
+    const s = fold([ev("io.sagascope.saga.step.started", debit)]);
+    expect(s).toMatchObject({ sagaId: "s-1", status: "running", currentStep: "debit", eventCount: 1 });
+    const withStart = fold([{ ...started(), time: new Date(s.startedAt.getTime() - 5) }], s);
+    expect(withStart.startedAt.getTime()).toBe(s.startedAt.getTime() - 5);
+    expect(withStart.businessKey).toBe("TX-1");
+  });
+});

@@ -1,0 +1,201 @@
+// The ingester against the real broker and database: storage, quarantine, idempotent
+// replay, and offsets that are committed only after the database has the batch.
+import { Kafka, logLevel, type Producer } from "kafkajs";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { testInfra, uniqueName } from "../../scripts/test/infra.ts";
+import { createPool, type Pool } from "../db/pool.ts";
+import { encodeSagaEvent, ensureTopics, newTrace, type SagaEvent, sagaEvent } from "../events/index.ts";
+import { createLogger } from "../log.ts";
+import { createIngester, type Ingester } from "./ingester.ts";
+
+const log = createLogger("ingester-test", "error");
+let kafka: Kafka;
+let producer: Producer;
+let pool: Pool;
+const running: Ingester[] = [];
+
+beforeAll(async () => {
+  kafka = new Kafka({
+    clientId: "ingester-test",
+    brokers: testInfra().kafkaBrokers,
+    logLevel: logLevel.NOTHING,
+  });
+  producer = kafka.producer();
+  await producer.connect();
+  pool = createPool(testInfra().databaseUrl);
+});
+
+afterAll(async () => {
+  await Promise.all(running.map((i) => i.stop()));
+  await producer.disconnect();
+  await pool.end();
+});
+
+async function newTopic(): Promise<string> {
+  const topic = uniqueName("ingest");
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, [topic], 3);
+  await admin.disconnect();
+  return topic;
+}
+
+async function startIngester(topic: string, groupId: string, storePool: Pool = pool): Promise<Ingester> {
+  const ingester = createIngester({ kafka, pool: storePool, topic, groupId, log });
+  running.push(ingester);
+  await ingester.start();
+  return ingester;
+}
+
+async function stopIngester(ingester: Ingester) {
+  await ingester.stop();
+  running.splice(running.indexOf(ingester), 1);
+}
+
+/** A two-step saga that completes: five events, all with one trace. */
+function completedSaga(sagaId: string): SagaEvent[] {
+  const trace = newTrace();
+  const o = { source: "/test/ingester", trace };
+  const base = { sagaId, sagaType: "interbank-transfer", mode: "orchestrated" as const };
+  const debit = { ...base, step: "debit", stepIndex: 0, service: "bank-a" };
+  return [
+    sagaEvent("io.sagascope.saga.started", { ...base, steps: [{ name: "debit", service: "bank-a" }] }, o),
+    sagaEvent("io.sagascope.saga.step.started", debit, o),
+    sagaEvent("io.sagascope.saga.step.succeeded", { ...debit, durationMs: 4 }, o),
+    sagaEvent("io.sagascope.saga.completed", { ...base, durationMs: 9 }, o),
+  ];
+}
+
+async function publish(topic: string, events: SagaEvent[]) {
+  await producer.send({ topic, messages: events.map(encodeSagaEvent) });
+}
+
+async function countEvents(sagaIds: string[]): Promise<number> {
+  const r = await pool.query("SELECT count(*)::int AS n FROM saga_event WHERE saga_id = ANY($1)", [sagaIds]);
+  return r.rows[0].n;
+}
+
+async function committedOffsets(groupId: string, topic: string): Promise<number[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const [result] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  await admin.disconnect();
+  return (result?.partitions ?? []).map((p) => Number(p.offset));
+}
+
+async function endOffsets(topic: string): Promise<number[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const offsets = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  return offsets.sort((a, b) => a.partition - b.partition).map((p) => Number(p.high));
+}
+
+describe("ingester", () => {
+  it("stores events and folds summaries, quarantines bad messages and goes on", async () => {
+    const topic = await newTopic();
+    const sagaIds = [uniqueName("saga"), uniqueName("saga"), uniqueName("saga")];
+    await publish(topic, sagaIds.flatMap(completedSaga));
+    await producer.send({
+      topic,
+      messages: [
+        { key: "junk", value: "not json at all", headers: { ce_specversion: "1.0" } },
+        {
+          key: sagaIds[0] ?? "",
+          value: "{}",
+          headers: {
+            ...encodeSagaEvent(completedSaga("x")[0] as SagaEvent).headers,
+            ce_type: "io.sagascope.saga.unknown",
+          },
+        },
+      ],
+    });
+    const late = uniqueName("saga");
+    await publish(topic, completedSaga(late));
+
+    const ingester = await startIngester(topic, uniqueName("group"));
+    await vi.waitFor(async () => expect(await countEvents([...sagaIds, late])).toBe(16), {
+      timeout: 30_000,
+      interval: 200,
+    });
+    await vi.waitFor(() => expect(ingester.counters().deadLettered).toBe(2), { timeout: 10_000 });
+
+    const summaries = await pool.query(
+      "SELECT saga_id, status, event_count, current_step FROM saga_summary WHERE saga_id = ANY($1) ORDER BY saga_id",
+      [[...sagaIds, late]],
+    );
+    expect(summaries.rows).toHaveLength(4);
+    for (const row of summaries.rows)
+      expect(row).toMatchObject({ status: "completed", event_count: 4, current_step: null });
+
+    const letters = await pool.query(
+      "SELECT key, value, headers, reason FROM dead_letter WHERE kafka_topic = $1 ORDER BY kafka_offset",
+      [topic],
+    );
+    expect(letters.rows.map((r) => r.reason).sort()).toEqual(
+      [
+        expect.stringContaining("invalid CloudEvents headers"),
+        'unknown event type "io.sagascope.saga.unknown"',
+      ].sort(),
+    );
+    const junk = letters.rows.find((r) => String(r.key) === "junk");
+    expect(Buffer.from(junk.value).toString()).toBe("not json at all");
+    expect(junk.headers).toEqual({ ce_specversion: "1.0" });
+    await stopIngester(ingester);
+  });
+
+  it("replaying a topic from offset zero writes nothing twice", async () => {
+    const topic = await newTopic();
+    const sagaIds = [uniqueName("saga"), uniqueName("saga")];
+    const events = sagaIds.flatMap(completedSaga);
+    // The same events published twice, as a producer retry would.
+    await publish(topic, events);
+    await publish(topic, events);
+    const first = await startIngester(topic, uniqueName("group"));
+    await vi.waitFor(() => expect(first.counters().inserted + first.counters().duplicates).toBe(16), {
+      timeout: 30_000,
+    });
+    expect(first.counters()).toMatchObject({ inserted: 8, duplicates: 8 });
+    await stopIngester(first);
+
+    const replay = await startIngester(topic, uniqueName("group"));
+    await vi.waitFor(() => expect(replay.counters().duplicates).toBe(16), { timeout: 30_000 });
+    expect(replay.counters().inserted).toBe(0);
+    await stopIngester(replay);
+
+    expect(await countEvents(sagaIds)).toBe(8);
+    const summaries = await pool.query("SELECT event_count FROM saga_summary WHERE saga_id = ANY($1)", [
+      sagaIds,
+    ]);
+    expect(summaries.rows.map((r) => r.event_count)).toEqual([4, 4]);
+  });
+
+  it("commits no offset while the database refuses a batch, and loses nothing", async () => {
+    const topic = await newTopic();
+    const groupId = uniqueName("group");
+    const sagaIds = [uniqueName("saga"), uniqueName("saga"), uniqueName("saga")];
+    await publish(topic, sagaIds.flatMap(completedSaga));
+
+    // The database goes down after start-up: every batch fails before it is stored.
+    const downPool = {
+      query: pool.query.bind(pool),
+      connect: () => Promise.reject(new Error("connection refused")),
+    } as unknown as Pool;
+    const failing = await startIngester(topic, groupId, downPool);
+    await vi.waitFor(() => expect(failing.counters().failedBatches).toBeGreaterThan(0), { timeout: 30_000 });
+    await stopIngester(failing);
+    expect(await countEvents(sagaIds)).toBe(0);
+    expect((await committedOffsets(groupId, topic)).every((o) => o === -1)).toBe(true);
+
+    // The same group with the database back: everything is stored, then committed.
+    const healthy = await startIngester(topic, groupId);
+    await vi.waitFor(async () => expect(await countEvents(sagaIds)).toBe(12), { timeout: 30_000 });
+    await vi.waitFor(
+      async () => expect(await committedOffsets(groupId, topic)).toEqual(await endOffsets(topic)),
+      {
+        timeout: 10_000,
+      },
+    );
+    await stopIngester(healthy);
+  });
+});
