@@ -10,6 +10,11 @@ const EnvSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, "expected a postgres:// or postgresql:// URL")
     .default("postgresql://postgres@127.0.0.1:5432/sagascope"),
+  /** The demo fleet's own database (each bank in its own schema); defaults to DATABASE_URL's server. */
+  FLEET_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "expected a postgres:// or postgresql:// URL")
+    .optional(),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, "expected a redis:// or rediss:// URL")
@@ -39,7 +44,8 @@ const EnvSchema = z.object({
   CI: z.string().optional(),
 });
 
-export type Env = z.infer<typeof EnvSchema> & {
+export type Env = Omit<z.infer<typeof EnvSchema>, "FLEET_DATABASE_URL"> & {
+  FLEET_DATABASE_URL: string;
   /** Which of the servers the user pointed us at; those are never started or stopped by us. */
   given: { database: boolean; redis: boolean; kafka: boolean };
 };
@@ -57,6 +63,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   }
   return {
     ...result.data,
+    FLEET_DATABASE_URL: result.data.FLEET_DATABASE_URL ?? siblingDatabase(result.data.DATABASE_URL, "_fleet"),
     given: {
       database: Boolean(blankless.DATABASE_URL),
       redis: Boolean(blankless.REDIS_URL),
@@ -71,4 +78,12 @@ let cached: Env | undefined;
 export function env(): Env {
   cached ??= parseEnv(process.env);
   return cached;
+}
+
+/** The same server as `url`, database name + `suffix`. */
+export function siblingDatabase(url: string, suffix: string): string {
+  const u = new URL(url);
+  const name = u.pathname.slice(1) || "sagascope";
+  u.pathname = `/${name.endsWith(suffix) ? name : `${name}${suffix}`}`;
+  return u.toString();
 }

@@ -100,7 +100,7 @@ describe("foldSagaSummary", () => {
     expect(ended).toMatchObject({ status: "compensated", failureReason: "credit failed" });
   });
 
-  it("marks a saga whose compensation failed as failed", () => {
+  it("keeps compensating through a failed compensation attempt and ends failed only when aborted so", () => {
     const s = fold([
       started(),
       ev("io.sagascope.saga.compensation.started", debit),
@@ -110,7 +110,22 @@ describe("foldSagaSummary", () => {
         error: { category: "transient", message: "db down" },
       }),
     ]);
-    expect(s).toMatchObject({ status: "failed", failureReason: "compensation of debit failed: db down" });
+    expect(s).toMatchObject({
+      status: "compensating",
+      failureReason: "compensation of debit failed: db down",
+    });
+    const ended = fold(
+      [
+        ev("io.sagascope.saga.aborted", {
+          ...base,
+          durationMs: 9,
+          reason: "credit failed",
+          compensated: false,
+        }),
+      ],
+      s,
+    );
+    expect(ended).toMatchObject({ status: "failed", failureReason: "credit failed" });
   });
 
   it("records a timeout and lets the compensation that follows carry on", () => {
@@ -121,6 +136,7 @@ describe("foldSagaSummary", () => {
       failureReason: "step credit timed out after 500 ms",
     });
     expect(fold([ev("io.sagascope.saga.compensation.started", debit)], s).status).toBe("compensating");
+    expect(fold([ev("io.sagascope.saga.step.started", { ...credit, attempt: 2 })], s).status).toBe("running");
   });
 
   it("does not reopen an ended saga when a late event arrives", () => {

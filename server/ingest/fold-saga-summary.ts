@@ -64,6 +64,10 @@ export function foldSagaSummary(previous: SagaSummaryState | undefined, event: S
       break;
     }
     case "io.sagascope.saga.step.started":
+      // A retry after a timed-out attempt: the saga is moving again.
+      if (s.status === "timed_out") s.status = "running";
+      if (open) s.currentStep = String(e.data.step);
+      break;
     case "io.sagascope.saga.step.succeeded":
     case "io.sagascope.saga.compensation.succeeded":
       if (open) s.currentStep = String(e.data.step);
@@ -83,7 +87,7 @@ export function foldSagaSummary(previous: SagaSummaryState | undefined, event: S
       break;
     case "io.sagascope.saga.compensation.failed": {
       const d = (event as SagaEvent<"io.sagascope.saga.compensation.failed">).data;
-      setStatus("failed");
+      // Not terminal: the runtime retries compensations; saga.aborted says how it ended.
       s.failureReason = `compensation of ${d.step} failed: ${d.error.message}`;
       break;
     }

@@ -1,0 +1,75 @@
+// A bank's ledger on a real database: idempotent operations and reversals that hold
+// whatever order they arrive in.
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testInfra, uniqueName } from "../../../scripts/test/infra.ts";
+import { createPool, type Pool } from "../../db/pool.ts";
+import { StepFailure } from "../../sagas/index.ts";
+import { type BankStore, createBankStore } from "./bank-store.ts";
+
+let admin: pg.Client;
+let pool: Pool;
+let bank: BankStore;
+const database = uniqueName("bank");
+
+beforeAll(async () => {
+  admin = new pg.Client({ connectionString: testInfra().databaseUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${database}`);
+  const url = new URL(testInfra().databaseUrl);
+  url.pathname = `/${database}`;
+  pool = createPool(url.toString());
+  bank = createBankStore(pool, "bank_x");
+  await bank.init([
+    { id: "X-1", balance: 100 },
+    { id: "X-2", balance: 0, closed: true },
+  ]);
+});
+
+afterAll(async () => {
+  await pool?.end();
+  await admin?.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  await admin?.end();
+});
+
+const balance = async (id: string) =>
+  Number((await pool.query("SELECT balance FROM bank_x.accounts WHERE id = $1", [id])).rows[0].balance);
+
+async function failure(work: Promise<unknown>): Promise<StepFailure> {
+  const error = await work.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(StepFailure);
+  return error as StepFailure;
+}
+
+describe("bank store", () => {
+  it("applies a retried debit once and reverses it once", async () => {
+    await bank.debit("op-1", "X-1", 30);
+    await bank.debit("op-1", "X-1", 30);
+    expect(await balance("X-1")).toBe(70);
+    await bank.reverse("op-1");
+    await bank.reverse("op-1");
+    expect(await balance("X-1")).toBe(100);
+  });
+
+  it("a reversal that arrives before its operation cancels it for good", async () => {
+    await bank.reverse("op-2");
+    const refused = await failure(bank.debit("op-2", "X-1", 10));
+    expect(refused).toMatchObject({ category: "business", code: "CANCELLED" });
+    expect(await balance("X-1")).toBe(100);
+  });
+
+  it("refuses business failures with their codes and changes nothing", async () => {
+    expect(await failure(bank.debit("op-3", "X-1", 1000))).toMatchObject({ code: "INSUFFICIENT_FUNDS" });
+    expect(await failure(bank.credit("op-4", "X-2", 5))).toMatchObject({ code: "ACCOUNT_CLOSED" });
+    expect(await failure(bank.credit("op-5", "nope", 5))).toMatchObject({ code: "NOT_FOUND" });
+    expect(await bank.totalBalance()).toBe(100);
+  });
+
+  it("serialises concurrent copies of one operation", async () => {
+    await Promise.all(Array.from({ length: 8 }, () => bank.credit("op-6", "X-1", 7)));
+    expect(await balance("X-1")).toBe(107);
+  });
+});

@@ -1,0 +1,34 @@
+// Fault injection for a demo service: a share of calls fail as transient errors, and
+// every call can be slowed down. Changed at run time by the fleet's control.
+import { StepFailure } from "../sagas/index.ts";
+
+export interface Faults {
+  /** Share of calls, 0..1, that fail with a transient error. */
+  errorRate: number;
+  /** Extra latency added to every call, in ms. */
+  latencyMs: number;
+}
+
+export const noFaults = (): Faults => ({ errorRate: 0, latencyMs: 0 });
+
+/** Wraps every async method of `api` so that it obeys the current `faults`. */
+export function withFaults<T extends object>(
+  service: string,
+  api: T,
+  faults: () => Faults,
+  random = Math.random,
+): T {
+  return new Proxy(api, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (typeof value !== "function") return value;
+      return async (...args: unknown[]) => {
+        const { errorRate, latencyMs } = faults();
+        if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
+        if (random() < errorRate)
+          throw StepFailure.transient(`${service} is unavailable (injected fault)`, "UNAVAILABLE");
+        return value.apply(target, args);
+      };
+    },
+  });
+}

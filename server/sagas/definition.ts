@@ -1,0 +1,45 @@
+// What a saga type is: ordered steps, each owned by a service, each with an action, a
+// compensation, a timeout and a retry policy.
+export interface StepContext<Input> {
+  sagaId: string;
+  input: Input;
+  /** 1 for the first try; actions use sagaId + step (not attempt) as their idempotency key. */
+  attempt: number;
+  /** W3C traceparent of this step's span, for the call to the participant. */
+  traceparent: string;
+}
+
+export interface RetryPolicy {
+  /** Total tries, including the first. */
+  attempts: number;
+  backoffMs: number;
+  /** Multiplier applied to the backoff after every retry. */
+  backoffFactor?: number;
+}
+
+export interface StepDefinition<Input> {
+  name: string;
+  service: string;
+  timeoutMs: number;
+  retry: RetryPolicy;
+  action(context: StepContext<Input>): Promise<Record<string, unknown> | undefined>;
+  /** Reverts the action; must be idempotent and safe to run even if the action never landed. */
+  compensate?(context: StepContext<Input>): Promise<void>;
+}
+
+export interface SagaDefinition<Input> {
+  type: string;
+  steps: StepDefinition<Input>[];
+  /** Retry policy of compensations, which must eventually succeed. */
+  compensationRetry: RetryPolicy;
+}
+
+import { AppError } from "../errors.ts";
+
+export function defineSaga<Input>(definition: SagaDefinition<Input>): SagaDefinition<Input> {
+  const names = new Set(definition.steps.map((s) => s.name));
+  if (definition.steps.length === 0 || names.size !== definition.steps.length) {
+    throw new AppError("BAD_REQUEST", `saga ${definition.type}: steps must be non-empty with unique names`);
+  }
+  return definition;
+}
