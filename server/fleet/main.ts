@@ -4,7 +4,7 @@
 import { createPool } from "../db/pool.ts";
 import { env } from "../env.ts";
 import { ensureTopics, topics } from "../events/index.ts";
-import { createKafka } from "../events/kafka-client.ts";
+import { createKafka, createProducer } from "../events/kafka-client.ts";
 import { createLogger } from "../log.ts";
 import { runProcess } from "../process-edge.ts";
 import { createKafkaEventSink } from "../sagas/index.ts";
@@ -18,7 +18,7 @@ await runProcess("fleet", log, async () => {
   const pool = createPool(config.FLEET_DATABASE_URL, 10);
   const kafka = createKafka("sagascope-fleet", config.KAFKA_BROKERS, log);
   const topic = topics(config.SAGASCOPE_TOPIC_PREFIX).sagaEvents;
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  const producer = createProducer(kafka);
   const world = createTransferWorld(pool, { emit: createKafkaEventSink(producer, topic) });
   // A light transient fault on bank B, so that retries show up in the demo.
   world.faults["bank-b"].errorRate = 0.05;

@@ -1,0 +1,30 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import type { ReactNode } from "react";
+import { Providers } from "@/components/trpc.tsx";
+import "./globals.css";
+
+export const metadata: Metadata = {
+  title: "Sagascope",
+  description: "Sagas, circuit breakers and projections over Kafka, live",
+};
+
+export default function RootLayout({ children }: { children: ReactNode }) {
+  return (
+    <html lang="en">
+      <body>
+        <header className="topbar">
+          <Link href="/sagas" className="brand">
+            Sagascope
+          </Link>
+          <nav>
+            <Link href="/sagas">Sagas</Link>
+          </nav>
+        </header>
+        <main>
+          <Providers>{children}</Providers>
+        </main>
+      </body>
+    </html>
+  );
+}

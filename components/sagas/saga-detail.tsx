@@ -1,0 +1,117 @@
+"use client";
+// One saga: its summary, its timeline, and every event with its payload, live.
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useSubscription } from "@trpc/tanstack-react-query";
+import Link from "next/link";
+import { SagaTimelineChart } from "@/components/sagas/saga-timeline.tsx";
+import { useTRPC } from "@/components/trpc.tsx";
+import { ErrorPanel } from "@/components/ui/error-panel.tsx";
+import { formatAge, formatDuration, formatTime } from "@/components/ui/format.ts";
+import { LiveIndicator } from "@/components/ui/live-indicator.tsx";
+import { StatusBadge } from "@/components/ui/status-badge.tsx";
+
+export function SagaDetailView({ sagaId }: { sagaId: string }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const detail = useQuery(trpc.sagas.byId.queryOptions({ sagaId }));
+  const live = useSubscription(
+    trpc.sagas.onChange.subscriptionOptions(
+      { sagaId },
+      {
+        onData: () => void queryClient.invalidateQueries({ queryKey: trpc.sagas.byId.queryKey({ sagaId }) }),
+      },
+    ),
+  );
+
+  return (
+    <section>
+      <p>
+        <Link href="/sagas">← All sagas</Link>
+      </p>
+      {detail.isPending ? (
+        <p className="muted">Loading saga…</p>
+      ) : detail.isError ? (
+        <ErrorPanel
+          title={
+            detail.error.data?.code === "NOT_FOUND" ? "Saga not seen (yet)" : "The saga could not be loaded"
+          }
+          message={detail.error.message}
+        />
+      ) : (
+        <>
+          <div className="toolbar">
+            <h1>
+              {detail.data.summary.sagaType} <StatusBadge status={detail.data.summary.status} />
+            </h1>
+            <LiveIndicator status={live.status} />
+          </div>
+          <dl className="facts">
+            <dt>Saga id</dt>
+            <dd className="mono" data-testid="saga-id">
+              {detail.data.summary.sagaId}
+            </dd>
+            <dt>Trace id</dt>
+            <dd className="mono">{detail.data.summary.traceId}</dd>
+            <dt>Business key</dt>
+            <dd>{detail.data.summary.businessKey ?? "—"}</dd>
+            <dt>Mode</dt>
+            <dd>{detail.data.summary.mode}</dd>
+            <dt>Started</dt>
+            <dd>
+              {formatTime(detail.data.summary.startedAt)}{" "}
+              <span className="muted">({formatAge(detail.data.summary.startedAt)})</span>
+            </dd>
+            <dt>Duration</dt>
+            <dd>{formatDuration(detail.data.summary.durationMs)}</dd>
+            {detail.data.summary.failureReason && (
+              <>
+                <dt>Failure</dt>
+                <dd className="fail">
+                  {detail.data.summary.failedStep && <strong>{detail.data.summary.failedStep}: </strong>}
+                  {detail.data.summary.failureReason}
+                </dd>
+              </>
+            )}
+          </dl>
+
+          <h2>Timeline</h2>
+          <SagaTimelineChart timeline={detail.data.timeline} />
+
+          <h2>Events ({detail.data.events.length})</h2>
+          <table className="grid" data-testid="saga-events">
+            <thead>
+              <tr>
+                <th>Time</th>
+                <th>Type</th>
+                <th>Step</th>
+                <th>Service</th>
+                <th>Payload</th>
+              </tr>
+            </thead>
+            <tbody>
+              {detail.data.events.map((e) => (
+                <tr key={e.id} data-event-type={e.type}>
+                  <td className="small">{formatTime(e.time)}</td>
+                  <td className="mono small">{e.type.replace("io.sagascope.saga.", "")}</td>
+                  <td>{e.step ?? "—"}</td>
+                  <td>{e.service ?? "—"}</td>
+                  <td>
+                    <details>
+                      <summary className="small">
+                        data · partition {e.kafka.partition} offset {e.kafka.offset}
+                      </summary>
+                      <pre className="payload">{JSON.stringify(e.data, null, 2)}</pre>
+                      <div className="muted small mono">
+                        id {e.id} · source {e.source} · span {e.spanId}
+                      </div>
+                    </details>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,69 @@
+// `npm run demo`: infrastructure up, migrations applied, demo fleet, ingester and
+// dashboard running; Ctrl-C stops what it started.
+import { spawnSync } from "node:child_process";
+import { migrate } from "../server/db/migrate.ts";
+import { env } from "../server/env.ts";
+import { demoPlan, infraDown, infraUp, planEnv } from "./infra/infra.ts";
+import { ensurePostgres } from "./infra/postgres.ts";
+import { step } from "./infra/progress.ts";
+import { type Child, startTsx, startWeb, stopChild, waitForHttp } from "./processes.ts";
+
+const started = Date.now();
+const config = env();
+const plan = demoPlan(config);
+const children: Child[] = [];
+let startedBroker = false;
+let shuttingDown = false;
+
+async function shutdown(code: number): Promise<never> {
+  if (!shuttingDown) {
+    shuttingDown = true;
+    console.log("[demo] stopping…");
+    await Promise.all(children.map((c) => stopChild(c)));
+    if (startedBroker) await infraDown(plan);
+  }
+  process.exit(code);
+}
+
+process.once("SIGINT", () => void shutdown(0));
+process.once("SIGTERM", () => void shutdown(0));
+
+try {
+  startedBroker = (await infraUp(plan)).startedBroker;
+  await step("preparing the fleet's database", () =>
+    ensurePostgres(config.FLEET_DATABASE_URL, config.given.database),
+  );
+  await step("applying database migrations", () =>
+    migrate(config.DATABASE_URL, (l) => console.log(`[db] ${l}`)),
+  );
+  await step("building the dashboard (next build)", async () => {
+    const build = spawnSync("node_modules/.bin/next", ["build"], {
+      stdio: ["ignore", "inherit", "inherit"],
+      env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
+    });
+    if (build.status !== 0) throw new Error("next build failed; see its output above");
+  });
+
+  const childEnv = { ...planEnv(plan), FLEET_DATABASE_URL: config.FLEET_DATABASE_URL };
+  children.push(startTsx("ingester", "server/ingest/main.ts", childEnv));
+  children.push(startTsx("fleet", "server/fleet/main.ts", childEnv));
+  const web = startWeb(config.PORT, childEnv);
+  children.push(web);
+  for (const child of children) {
+    void child.exited.then((code) => {
+      if (!shuttingDown) {
+        console.error(`[demo] ${child.name} exited (code ${code}); stopping the demo`);
+        void shutdown(1);
+      }
+    });
+  }
+  const url = `http://127.0.0.1:${config.PORT}`;
+  await step("waiting for the dashboard", () => waitForHttp(`${url}/sagas`, web));
+  console.log(
+    `\n  Sagascope is running: ${url}/sagas  (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
+  );
+  console.log("  Transfers run continuously; press Ctrl-C to stop the demo.\n");
+} catch (error) {
+  console.error(`[demo] cannot start: ${error instanceof Error ? error.message : String(error)}`);
+  await shutdown(1);
+}

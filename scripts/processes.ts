@@ -1,0 +1,91 @@
+// Child processes for the demo and the e2e suite: started with a name, their output
+// prefixed line by line, stopped by pid (the whole process group) when we are done.
+import { type ChildProcess, spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+
+export interface Child {
+  name: string;
+  process: ChildProcess;
+  exited: Promise<number | null>;
+}
+
+const tsx = "node_modules/.bin/tsx";
+const next = "node_modules/.bin/next";
+
+export function startChild(
+  name: string,
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  output: "prefix" | "quiet" = "prefix",
+): Child {
+  const child = spawn(command, args, {
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+    // Its own process group, so that stopping it also stops what it started.
+    detached: true,
+  });
+  const lines: string[] = [];
+  for (const stream of [child.stdout, child.stderr]) {
+    if (!stream) continue;
+    createInterface({ input: stream }).on("line", (line) => {
+      if (output === "prefix") console.log(`[${name}] ${line}`);
+      else lines.push(line);
+      if (lines.length > 200) lines.shift();
+    });
+  }
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  void exited.then((code) => {
+    if (output === "quiet" && code !== 0 && code !== null) {
+      console.error(`[${name}] exited with ${code}; its last lines:\n${lines.slice(-30).join("\n")}`);
+    }
+  });
+  return { name, process: child, exited };
+}
+
+export const startTsx = (
+  name: string,
+  file: string,
+  env: Record<string, string>,
+  output?: "prefix" | "quiet",
+) => startChild(name, tsx, [file], env, output);
+
+export const startWeb = (port: number, env: Record<string, string>, output?: "prefix" | "quiet") =>
+  startChild("web", next, ["start", "--hostname", "127.0.0.1", "--port", String(port)], env, output);
+
+/** SIGTERM to the child's process group, SIGKILL after `graceMs`. */
+export async function stopChild(child: Child, graceMs = 15_000): Promise<void> {
+  const pid = child.process.pid;
+  if (pid === undefined || child.process.exitCode !== null || child.process.signalCode !== null) return;
+  const signal = (s: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, s);
+    } catch {
+      // already gone
+    }
+  };
+  signal("SIGTERM");
+  const timer = setTimeout(() => signal("SIGKILL"), graceMs);
+  await child.exited;
+  clearTimeout(timer);
+}
+
+/** Resolves when `url` answers with a non-5xx status; rejects after `timeoutMs` or if `child` exits. */
+export async function waitForHttp(url: string, child: Child, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  void child.exited.then(() => {
+    exited = true;
+  });
+  while (Date.now() < deadline) {
+    if (exited) throw new Error(`${child.name} exited before ${url} answered`);
+    try {
+      const response = await fetch(url, { redirect: "manual" });
+      if (response.status < 500) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs / 1000} s`);
+}

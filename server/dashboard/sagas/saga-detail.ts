@@ -1,0 +1,38 @@
+// One saga: its summary, every stored event in order, and the timeline built from them.
+import type { PrismaClient } from "../../db/prisma.ts";
+import { AppError } from "../../errors.ts";
+import { toListItem } from "./list-sagas.ts";
+import type { SagaEventView, SagaListItem } from "./saga-dto.ts";
+import { buildTimeline, type SagaTimeline } from "./saga-timeline.ts";
+
+export interface SagaDetail {
+  summary: SagaListItem;
+  events: SagaEventView[];
+  timeline: SagaTimeline;
+}
+
+export async function getSagaDetail(prisma: PrismaClient, sagaId: string): Promise<SagaDetail> {
+  const [summary, rows] = await Promise.all([
+    prisma.sagaSummary.findUnique({ where: { sagaId } }),
+    prisma.sagaEvent.findMany({
+      where: { sagaId },
+      orderBy: [{ time: "asc" }, { kafkaOffset: "asc" }],
+      take: 5000,
+    }),
+  ]);
+  if (!summary) throw new AppError("NOT_FOUND", `no saga ${sagaId} has been seen`);
+  const events: SagaEventView[] = rows.map((r) => ({
+    id: r.id,
+    type: r.type,
+    time: r.time,
+    source: r.source,
+    step: r.step,
+    stepIndex: r.stepIndex,
+    service: r.service,
+    traceId: r.traceId,
+    spanId: r.spanId,
+    data: r.data,
+    kafka: { topic: r.kafkaTopic, partition: r.kafkaPartition, offset: Number(r.kafkaOffset) },
+  }));
+  return { summary: toListItem(summary), events, timeline: buildTimeline(events) };
+}

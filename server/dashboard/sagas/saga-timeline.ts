@@ -1,0 +1,75 @@
+// Turns a saga's events into timeline bars: one per step attempt and per compensation
+// attempt, in the order they happened, with their outcome. Pure, so it is tested alone.
+import type { SagaEventView } from "./saga-dto.ts";
+
+export type BarKind = "step" | "compensation";
+export type BarOutcome = "running" | "succeeded" | "failed" | "timed_out";
+
+export interface TimelineBar {
+  kind: BarKind;
+  step: string;
+  stepIndex: number;
+  service: string;
+  attempt: number;
+  start: Date;
+  end: Date | null;
+  outcome: BarOutcome;
+  error: string | null;
+}
+
+export interface SagaTimeline {
+  start: Date | null;
+  end: Date | null;
+  bars: TimelineBar[];
+}
+
+const PREFIX = "io.sagascope.saga.";
+
+export function buildTimeline(events: SagaEventView[]): SagaTimeline {
+  const bars: TimelineBar[] = [];
+  const open = new Map<string, TimelineBar>();
+  const sorted = [...events].sort(
+    (a, b) => a.time.getTime() - b.time.getTime() || a.kafka.offset - b.kafka.offset,
+  );
+  for (const e of sorted) {
+    const kind = e.type.slice(PREFIX.length);
+    const d = (e.data ?? {}) as { attempt?: number; error?: { message?: string } };
+    if (e.step === null || e.stepIndex === null) continue;
+    const barKind: BarKind = kind.startsWith("compensation.") ? "compensation" : "step";
+    const key = `${barKind}:${e.step}:${d.attempt ?? 1}`;
+    if (kind === "step.started" || kind === "compensation.started") {
+      const bar: TimelineBar = {
+        kind: barKind,
+        step: e.step,
+        stepIndex: e.stepIndex,
+        service: e.service ?? "?",
+        attempt: d.attempt ?? 1,
+        start: e.time,
+        end: null,
+        outcome: "running",
+        error: null,
+      };
+      bars.push(bar);
+      open.set(key, bar);
+      continue;
+    }
+    const bar = open.get(key);
+    if (!bar) continue;
+    if (kind === "timed_out") {
+      bar.outcome = "timed_out";
+      bar.end = e.time;
+    } else if (kind.endsWith(".succeeded")) {
+      bar.outcome = "succeeded";
+      bar.end = e.time;
+      open.delete(key);
+    } else if (kind.endsWith(".failed")) {
+      if (bar.outcome !== "timed_out") bar.outcome = "failed";
+      bar.end ??= e.time;
+      bar.error = d.error?.message ?? null;
+      open.delete(key);
+    }
+  }
+  const first = sorted[0];
+  const last = sorted.at(-1);
+  return { start: first?.time ?? null, end: last?.time ?? null, bars };
+}

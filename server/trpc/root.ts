@@ -1,0 +1,10 @@
+// The API: one router composed of one router per domain.
+import { createCallerFactory, router } from "./init.ts";
+import { sagasRouter } from "./routers/sagas.ts";
+
+export const appRouter = router({
+  sagas: sagasRouter,
+});
+
+export type AppRouter = typeof appRouter;
+export const createCaller = createCallerFactory(appRouter);
