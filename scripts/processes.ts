@@ -7,6 +7,8 @@ export interface Child {
   name: string;
   process: ChildProcess;
   exited: Promise<number | null>;
+  /** Set by stopChild, so that the exit it causes is not reported as a crash. */
+  stopping: boolean;
 }
 
 const tsx = "node_modules/.bin/tsx";
@@ -35,12 +37,13 @@ export function startChild(
     });
   }
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const handle: Child = { name, process: child, exited, stopping: false };
   void exited.then((code) => {
-    if (output === "quiet" && code !== 0 && code !== null) {
+    if (output === "quiet" && !handle.stopping && code !== 0 && code !== null) {
       console.error(`[${name}] exited with ${code}; its last lines:\n${lines.slice(-30).join("\n")}`);
     }
   });
-  return { name, process: child, exited };
+  return handle;
 }
 
 export const startTsx = (
@@ -57,6 +60,7 @@ export const startWeb = (port: number, env: Record<string, string>, output?: "pr
 export async function stopChild(child: Child, graceMs = 15_000): Promise<void> {
   const pid = child.process.pid;
   if (pid === undefined || child.process.exitCode !== null || child.process.signalCode !== null) return;
+  child.stopping = true;
   const signal = (s: NodeJS.Signals) => {
     try {
       process.kill(-pid, s);

@@ -67,7 +67,10 @@ export function SagaDetailView({ sagaId }: { sagaId: string }) {
               <>
                 <dt>Failure</dt>
                 <dd className="fail">
-                  {detail.data.summary.failedStep && <strong>{detail.data.summary.failedStep}: </strong>}
+                  {detail.data.summary.failedStep &&
+                    !detail.data.summary.failureReason.startsWith(detail.data.summary.failedStep) && (
+                      <strong>{detail.data.summary.failedStep}: </strong>
+                    )}
                   {detail.data.summary.failureReason}
                 </dd>
               </>

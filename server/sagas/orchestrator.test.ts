@@ -5,7 +5,6 @@ import { runSaga } from "./orchestrator.ts";
 import { StepFailure } from "./step-failure.ts";
 
 type Behaviour = "ok" | "business" | "transient" | "hang";
-const noRetry = { attempts: 1, backoffMs: 1 };
 
 function harness(plan: Record<string, Behaviour[]>, compensation: Record<string, Behaviour[]> = {}) {
   const calls: string[] = [];

@@ -1,0 +1,123 @@
+// The saga views in Chromium against the production build, fed by the real fleet and
+// by events published the way docs/events.md tells an outside service to.
+import { randomBytes, randomUUID } from "node:crypto";
+import { expect, test } from "@playwright/test";
+import { Kafka, logLevel } from "kafkajs";
+import { e2eRun } from "./fixtures/e2e-env.ts";
+
+test("a saga of the demo fleet appears without a reload and opens on its own page", async ({ page }) => {
+  await page.goto("/sagas");
+  await expect(page.getByTestId("live-indicator")).toHaveText(/live/);
+  // A marker that a reload would wipe: the list must update in place.
+  await page.evaluate(() => {
+    (window as unknown as { noReload: boolean }).noReload = true;
+  });
+  const rows = page.locator("[data-saga-id]");
+  const seen = await rows.evaluateAll((els) => els.map((e) => e.getAttribute("data-saga-id")));
+  const fresh = page.locator(`[data-saga-id]${seen.map((id) => `:not([data-saga-id="${id}"])`).join("")}`);
+  await expect(fresh.first()).toBeVisible({ timeout: 30_000 });
+  expect(await page.evaluate(() => (window as unknown as { noReload?: boolean }).noReload)).toBe(true);
+
+  const sagaId = await fresh.first().getAttribute("data-saga-id");
+  await fresh.first().getByRole("link").click();
+  await expect(page.getByTestId("saga-id")).toHaveText(sagaId ?? "");
+  await expect(page.locator('[data-kind="step"][data-step="debit"]').first()).toBeVisible();
+  await expect(page.locator('[data-event-type="io.sagascope.saga.started"]')).toHaveCount(1);
+  await page.locator('[data-event-type="io.sagascope.saga.started"] summary').click();
+  await expect(page.locator('[data-event-type="io.sagascope.saga.started"] pre')).toContainText(
+    `"sagaId": "${sagaId}"`,
+  );
+  await page.screenshot({ path: "test-results/screens/saga-detail.png", fullPage: true });
+});
+
+test("a compensated saga published by an outside client shows its steps and compensation in order", async ({
+  page,
+}) => {
+  const { kafkaBrokers, sagaTopic } = e2eRun();
+  const sagaId = `outside-${randomUUID()}`;
+  const traceId = randomBytes(16).toString("hex");
+  const base = { sagaId, sagaType: "outside-transfer", mode: "orchestrated" };
+  const debit = { ...base, step: "debit", stepIndex: 0, service: "ledger-a" };
+  const credit = { ...base, step: "credit", stepIndex: 1, service: "ledger-b" };
+  const t0 = Date.now() - 5_000;
+  const events: [string, object][] = [
+    [
+      "saga.started",
+      {
+        ...base,
+        steps: [
+          { name: "debit", service: "ledger-a" },
+          { name: "credit", service: "ledger-b" },
+        ],
+      },
+    ],
+    ["saga.step.started", debit],
+    ["saga.step.succeeded", { ...debit, durationMs: 120 }],
+    ["saga.step.started", credit],
+    [
+      "saga.step.failed",
+      {
+        ...credit,
+        durationMs: 80,
+        error: { category: "business", message: "account closed" },
+        willRetry: false,
+      },
+    ],
+    ["saga.compensation.started", debit],
+    ["saga.compensation.succeeded", { ...debit, durationMs: 60 }],
+    [
+      "saga.aborted",
+      {
+        ...base,
+        durationMs: 900,
+        reason: "credit failed: account closed",
+        failedStep: "credit",
+        compensated: true,
+      },
+    ],
+  ];
+  // Binary-mode CloudEvents written by hand, exactly as docs/events.md describes them.
+  const messages = events.map(([type, data], i) => ({
+    key: sagaId,
+    value: JSON.stringify(data),
+    headers: {
+      ce_specversion: "1.0",
+      ce_id: randomUUID(),
+      ce_source: "/outside/ledger-orchestrator",
+      ce_type: `io.sagascope.${type}`,
+      ce_time: new Date(t0 + i * 100).toISOString(),
+      "content-type": "application/json",
+      traceparent: `00-${traceId}-${randomBytes(8).toString("hex")}-01`,
+    },
+  }));
+  const producer = new Kafka({
+    clientId: "outside",
+    brokers: kafkaBrokers,
+    logLevel: logLevel.NOTHING,
+  }).producer();
+  await producer.connect();
+  await producer.send({ topic: sagaTopic, messages });
+  await producer.disconnect();
+
+  await page.goto(`/sagas/${sagaId}`);
+  await expect(page.locator("h1 [data-status]")).toHaveText("compensated");
+  const bars = page.locator("[data-testid=saga-timeline] li");
+  await expect(bars).toHaveCount(3);
+  expect(
+    await bars.evaluateAll((els) =>
+      els.map(
+        (e) =>
+          `${e.getAttribute("data-kind")}:${e.getAttribute("data-step")}:${e.getAttribute("data-outcome")}`,
+      ),
+    ),
+  ).toEqual(["step:debit:succeeded", "step:credit:failed", "compensation:debit:succeeded"]);
+  await expect(page.getByText("account closed").first()).toBeVisible();
+  await expect(page.locator("[data-event-type]")).toHaveCount(8);
+  await expect(page.getByText(traceId)).toBeVisible();
+});
+
+test("a saga that has not been seen says so plainly", async ({ page }) => {
+  await page.goto("/sagas/no-such-saga");
+  const alert = page.getByRole("alert").filter({ hasText: "Saga not seen (yet)" });
+  await expect(alert).toContainText("no saga no-such-saga has been seen");
+});
