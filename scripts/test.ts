@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { migrate } from "../server/db/migrate.ts";
 import { env } from "../server/env.ts";
 import { infraDown, infraUp, planEnv, testPlan } from "./infra/infra.ts";
+import { recreateDatabase } from "./infra/postgres.ts";
 import { step } from "./infra/progress.ts";
 import { ensureChromium } from "./test/chromium.ts";
 
@@ -50,7 +51,10 @@ async function main(): Promise<number> {
   mkdirSync("test-results", { recursive: true });
   const { startedBroker } = await infraUp(plan);
   try {
-    await step("migrating the test database", () => migrate(plan.databaseUrl));
+    await step("creating a fresh test database", async () => {
+      await recreateDatabase(plan.databaseUrl);
+      await migrate(plan.databaseUrl);
+    });
     const testEnv = { ...planEnv(plan), SAGASCOPE_TEST_INFRA_UP: "1" };
 
     await check("lint and format (biome)", bin("biome"), ["check", "--error-on-warnings", "."]);

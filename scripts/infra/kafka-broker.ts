@@ -1,7 +1,7 @@
 // The local Apache Kafka broker: fetched from Maven Central with Maven, KRaft single node
 // (broker + controller), bound to 127.0.0.1 only, started detached and stopped by pid.
 import { spawn, spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,6 +10,7 @@ import { PrerequisiteError, say, sleep, step, waitUntil } from "./progress.ts";
 
 export const KAFKA_VERSION = "3.9.1";
 const here = path.dirname(fileURLToPath(import.meta.url));
+export const LOG4J_CONFIG = path.join(here, "kafka", "log4j.properties");
 
 export interface BrokerProfile {
   /** "demo" or "test": each profile has its own ports and data, so both can run at once. */
@@ -20,7 +21,10 @@ export interface BrokerProfile {
   home: string;
 }
 
-const jarsDir = (home: string) => path.join(home, "kafka", KAFKA_VERSION, "libs");
+const pom = path.join(here, "kafka", "pom.xml");
+// Keyed by the pom's content too, so that a changed dependency list fetches afresh.
+const pomHash = () => createHash("sha256").update(readFileSync(pom)).digest("hex").slice(0, 8);
+export const jarsDir = (home: string) => path.join(home, "kafka", `${KAFKA_VERSION}-${pomHash()}`, "libs");
 const profileDir = (p: BrokerProfile) => path.join(p.home, `kafka-${p.name}`);
 const pidFile = (p: BrokerProfile) => path.join(profileDir(p), "broker.pid");
 export const brokerLogFile = (p: BrokerProfile) => path.join(profileDir(p), "broker.log");
@@ -63,7 +67,7 @@ export async function ensureKafkaJars(home: string): Promise<string> {
           "-B",
           "-q",
           "-f",
-          path.join(here, "kafka", "pom.xml"),
+          pom,
           "dependency:copy-dependencies",
           `-DoutputDirectory=${partial}`,
           "-DincludeScope=runtime",
@@ -164,6 +168,12 @@ export async function startBroker(p: BrokerProfile): Promise<{ pid: number; star
     });
     return { pid: running, started: false };
   }
+  if (await kafkaAnswers([brokerAddress(p)])) {
+    throw new PrerequisiteError(
+      `something else already answers on ${brokerAddress(p)} (a broker of another checkout?). ` +
+        "Stop it, or set KAFKA_BROKERS to use it.",
+    );
+  }
   requireJava17();
   const libs = await ensureKafkaJars(p.home);
   const dir = profileDir(p);
@@ -206,7 +216,7 @@ export async function startBroker(p: BrokerProfile): Promise<{ pid: number; star
         "-XX:MaxGCPauseMillis=20",
         "-Djava.awt.headless=true",
         `-Dkafka.logs.dir=${dir}`,
-        `-Dlog4j.configuration=file:${path.join(here, "kafka", "log4j.properties")}`,
+        `-Dlog4j.configuration=file:${LOG4J_CONFIG}`,
         "-cp",
         classpath,
         "kafka.Kafka",

@@ -83,3 +83,17 @@ export async function ensurePostgres(url: string, given: boolean): Promise<void>
     await admin.end();
   }
 }
+
+/** Drops and creates the URL's database: test runs start from nothing. */
+export async function recreateDatabase(url: string): Promise<void> {
+  await ensurePostgres(url, false);
+  const name = decodeURIComponent(new URL(url).pathname.slice(1));
+  const admin = new pg.Client({ connectionString: withDatabase(url, "postgres") });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await admin.end();
+  }
+}
