@@ -37,7 +37,7 @@ if (mtime(generatedClient) < mtime("prisma/schema.prisma")) {
   // `prisma generate` never runs the schema engine, but the CLI insists on a path to one
   // and would otherwise download it. Any existing file satisfies it, so offline and
   // locked-down machines generate fine. Migrations do not use the CLI (docs/database.md).
-  run("npx", ["--no-install", "prisma", "generate"], {
+  run("node_modules/.bin/prisma", ["generate"], {
     PRISMA_SCHEMA_ENGINE_BINARY: process.env.PRISMA_SCHEMA_ENGINE_BINARY || process.execPath,
     PRISMA_HIDE_UPDATE_MESSAGE: "1",
   });

@@ -66,6 +66,7 @@ export async function ensureKafkaJars(home: string): Promise<string> {
         [
           "-B",
           "-q",
+          "-Dstyle.color=never",
           "-f",
           pom,
           "dependency:copy-dependencies",

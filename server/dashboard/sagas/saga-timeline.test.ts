@@ -1,0 +1,59 @@
+import { describe, expect, it } from "vitest";
+import type { SagaEventView } from "./saga-dto.ts";
+import { buildTimeline } from "./saga-timeline.ts";
+
+let offset = 0;
+const at = (ms: number) => new Date(Date.parse("2026-11-25T10:00:00Z") + ms);
+function ev(
+  type: string,
+  ms: number,
+  step: string | null,
+  data: Record<string, unknown> = {},
+): SagaEventView {
+  return {
+    id: `e${offset}`,
+    type: `io.sagascope.saga.${type}`,
+    time: at(ms),
+    source: "/t",
+    step,
+    stepIndex: step === "debit" ? 0 : step === "credit" ? 1 : null,
+    service: step ? `svc-${step}` : null,
+    traceId: "t".repeat(32),
+    spanId: null,
+    data,
+    kafka: { topic: "t", partition: 0, offset: offset++ },
+  };
+}
+
+describe("buildTimeline", () => {
+  it("draws one bar per attempt, with timeouts, retries and compensations in the order they ran", () => {
+    const timeline = buildTimeline([
+      ev("started", 0, null),
+      ev("step.started", 10, "debit", { attempt: 1 }),
+      ev("step.succeeded", 30, "debit", { attempt: 1 }),
+      ev("step.started", 40, "credit", { attempt: 1 }),
+      ev("timed_out", 540, "credit", { attempt: 1 }),
+      ev("step.failed", 541, "credit", { attempt: 1, error: { message: "took too long" } }),
+      ev("step.started", 600, "credit", { attempt: 2 }),
+      ev("step.failed", 620, "credit", { attempt: 2, error: { message: "account closed" } }),
+      ev("compensation.started", 630, "debit", { attempt: 1 }),
+      ev("compensation.succeeded", 650, "debit", { attempt: 1 }),
+      ev("aborted", 660, null),
+    ]);
+    expect(timeline.start).toEqual(at(0));
+    expect(timeline.end).toEqual(at(660));
+    expect(timeline.bars.map((b) => [b.kind, b.step, b.attempt, b.outcome, b.error])).toEqual([
+      ["step", "debit", 1, "succeeded", null],
+      ["step", "credit", 1, "timed_out", "took too long"],
+      ["step", "credit", 2, "failed", "account closed"],
+      ["compensation", "debit", 1, "succeeded", null],
+    ]);
+    expect(timeline.bars[1]?.end).toEqual(at(540));
+  });
+
+  it("leaves a bar open while its attempt runs, and copes with no events", () => {
+    const running = buildTimeline([ev("step.started", 0, "debit")]);
+    expect(running.bars).toMatchObject([{ outcome: "running", end: null, attempt: 1 }]);
+    expect(buildTimeline([])).toEqual({ start: null, end: null, bars: [] });
+  });
+});
