@@ -60,25 +60,31 @@ export async function ensureKafkaJars(home: string): Promise<string> {
   await step(`fetching Kafka ${KAFKA_VERSION} from Maven Central (first run only)`, async () => {
     const partial = `${target}.partial`;
     rmSync(partial, { recursive: true, force: true });
+    // Maven's own output is kept back and shown only when it fails.
+    const output: Buffer[] = [];
     const code = await new Promise<number | null>((resolve) => {
       const mvn = spawn(
         "mvn",
         [
           "-B",
           "-q",
-          "-Dstyle.color=never",
           "-f",
           pom,
           "dependency:copy-dependencies",
           `-DoutputDirectory=${partial}`,
           "-DincludeScope=runtime",
         ],
-        { stdio: ["ignore", "inherit", "inherit"] },
+        { stdio: ["ignore", "pipe", "pipe"] },
       );
+      mvn.stdout.on("data", (chunk: Buffer) => output.push(chunk));
+      mvn.stderr.on("data", (chunk: Buffer) => output.push(chunk));
       mvn.on("exit", resolve);
     });
-    if (code !== 0)
-      throw new PrerequisiteError(`Maven could not fetch Kafka (exit ${code}); see its output above.`);
+    if (code !== 0) {
+      throw new PrerequisiteError(
+        `Maven could not fetch Kafka (exit ${code}):\n${Buffer.concat(output).toString()}`,
+      );
+    }
     mkdirSync(path.dirname(target), { recursive: true });
     renameSync(partial, target);
   });
