@@ -3,24 +3,19 @@
 // every field set, and the tables hold no column and no enum value the schema lacks.
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testInfra, uniqueName } from "../../scripts/test/infra.ts";
+import { scratchDatabase } from "../../scripts/test/infra.ts";
 import { Prisma, SagaMode, SagaStatus } from "./generated/client.ts";
 import { migrate } from "./migrate.ts";
 import { createPrisma, type PrismaClient } from "./prisma.ts";
 
 let databaseUrl: string;
-let admin: pg.Client;
+let database: Awaited<ReturnType<typeof scratchDatabase>>;
 let db: pg.Client;
 let prisma: PrismaClient;
-const database = uniqueName("schema_agreement");
 
 beforeAll(async () => {
-  const url = new URL(testInfra().databaseUrl);
-  admin = new pg.Client({ connectionString: url.toString() });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${database}`);
-  url.pathname = `/${database}`;
-  databaseUrl = url.toString();
+  database = await scratchDatabase("schema_agreement");
+  databaseUrl = database.url;
   await migrate(databaseUrl);
   db = new pg.Client({ connectionString: databaseUrl });
   await db.connect();
@@ -30,8 +25,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await prisma?.$disconnect();
   await db?.end();
-  await admin?.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-  await admin?.end();
+  await database?.drop();
 });
 
 const at = new Date("2026-11-25T10:11:12.345Z");

@@ -1,21 +1,9 @@
 // What the dashboard shows of sagas: plain data, no database types.
-import type { SagaStatus } from "../../ingest/fold-saga-summary.ts";
+import type { SagaSummaryState } from "../../ingest/fold-saga-summary.ts";
 
-export interface SagaListItem {
-  sagaId: string;
-  sagaType: string;
-  mode: "orchestrated" | "choreographed";
-  status: SagaStatus;
-  traceId: string;
-  businessKey: string | null;
-  currentStep: string | null;
-  failedStep: string | null;
-  failureReason: string | null;
-  startedAt: Date;
-  lastProgressAt: Date;
-  endedAt: Date | null;
+export interface SagaListItem extends SagaSummaryState {
+  /** From start to end; null while the saga runs. */
   durationMs: number | null;
-  eventCount: number;
 }
 
 export interface SagaEventView {

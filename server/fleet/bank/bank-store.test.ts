@@ -1,24 +1,18 @@
 // A bank's ledger on a real database: idempotent operations and reversals that hold
 // whatever order they arrive in.
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testInfra, uniqueName } from "../../../scripts/test/infra.ts";
+import { scratchDatabase } from "../../../scripts/test/infra.ts";
 import { createPool, type Pool } from "../../db/pool.ts";
 import { StepFailure } from "../../sagas/index.ts";
 import { type BankStore, createBankStore } from "./bank-store.ts";
 
-let admin: pg.Client;
+let database: Awaited<ReturnType<typeof scratchDatabase>>;
 let pool: Pool;
 let bank: BankStore;
-const database = uniqueName("bank");
 
 beforeAll(async () => {
-  admin = new pg.Client({ connectionString: testInfra().databaseUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${database}`);
-  const url = new URL(testInfra().databaseUrl);
-  url.pathname = `/${database}`;
-  pool = createPool(url.toString());
+  database = await scratchDatabase("bank");
+  pool = createPool(database.url);
   bank = createBankStore(pool, "bank_x");
   await bank.init([
     { id: "X-1", balance: 100 },
@@ -28,8 +22,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await pool?.end();
-  await admin?.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-  await admin?.end();
+  await database?.drop();
 });
 
 const balance = async (id: string) =>

@@ -2,9 +2,8 @@
 // the banks' real ledgers, publish to the real broker, and the ingester's summaries agree
 // with what the orchestrator saw. The banks' total never changes.
 import { Kafka, logLevel } from "kafkajs";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { testInfra, uniqueName } from "../../../scripts/test/infra.ts";
+import { scratchDatabase, testInfra, uniqueName } from "../../../scripts/test/infra.ts";
 import { createPool, type Pool } from "../../db/pool.ts";
 import { ensureTopics } from "../../events/index.ts";
 import { createIngester } from "../../ingest/ingester.ts";
@@ -13,19 +12,14 @@ import { createKafkaEventSink } from "../../sagas/index.ts";
 import { ACCOUNTS_PER_BANK, createTransferWorld, OPENING_BALANCE } from "./transfer-world.ts";
 
 const log = createLogger("transfer-test", "error");
-const fleetDb = uniqueName("fleet");
-let admin: pg.Client;
+let fleetDb: Awaited<ReturnType<typeof scratchDatabase>>;
 let fleetPool: Pool;
 let storePool: Pool;
 let kafka: Kafka;
 
 beforeAll(async () => {
-  admin = new pg.Client({ connectionString: testInfra().databaseUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${fleetDb}`);
-  const url = new URL(testInfra().databaseUrl);
-  url.pathname = `/${fleetDb}`;
-  fleetPool = createPool(url.toString(), 10);
+  fleetDb = await scratchDatabase("fleet");
+  fleetPool = createPool(fleetDb.url, 10);
   storePool = createPool(testInfra().databaseUrl);
   kafka = new Kafka({
     clientId: "transfer-test",
@@ -37,8 +31,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await fleetPool?.end();
   await storePool?.end();
-  await admin?.query(`DROP DATABASE IF EXISTS ${fleetDb} WITH (FORCE)`);
-  await admin?.end();
+  await fleetDb?.drop();
 });
 
 describe("inter-bank transfer saga", () => {
