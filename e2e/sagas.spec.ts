@@ -121,3 +121,39 @@ test("a saga that has not been seen says so plainly", async ({ page }) => {
   const alert = page.getByRole("alert").filter({ hasText: "Saga not seen (yet)" });
   await expect(alert).toContainText("no saga no-such-saga has been seen");
 });
+
+test("a malformed message is quarantined and shown with its reason and raw bytes", async ({ page }) => {
+  const { kafkaBrokers, sagaTopic } = e2eRun();
+  const marker = `not-json-${randomUUID()}`;
+  const producer = new Kafka({
+    clientId: "outside",
+    brokers: kafkaBrokers,
+    logLevel: logLevel.NOTHING,
+  }).producer();
+  await producer.connect();
+  await producer.send({
+    topic: sagaTopic,
+    messages: [
+      {
+        key: "broken",
+        value: marker,
+        headers: {
+          ce_specversion: "1.0",
+          ce_id: randomUUID(),
+          ce_source: "/outside/broken",
+          ce_type: "io.sagascope.saga.started",
+          ce_time: new Date().toISOString(),
+          traceparent: `00-${randomBytes(16).toString("hex")}-${randomBytes(8).toString("hex")}-01`,
+        },
+      },
+    ],
+  });
+  await producer.disconnect();
+
+  await page.goto("/dead-letters");
+  const row = page.locator("[data-dead-letter-id]").filter({ hasText: "value is not JSON" }).first();
+  await expect(row).toBeVisible({ timeout: 30_000 });
+  await row.locator("summary").click();
+  await expect(row).toContainText(marker);
+  await expect(row).toContainText("key broken");
+});

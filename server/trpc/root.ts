@@ -1,9 +1,11 @@
 // The API: one router composed of one router per domain.
 import { createCallerFactory, router } from "./init.ts";
+import { deadLettersRouter } from "./routers/dead-letters.ts";
 import { sagasRouter } from "./routers/sagas.ts";
 
 export const appRouter = router({
   sagas: sagasRouter,
+  deadLetters: deadLettersRouter,
 });
 
 export type AppRouter = typeof appRouter;
