@@ -7,9 +7,12 @@ export interface Faults {
   errorRate: number;
   /** Extra latency added to every call, in ms. */
   latencyMs: number;
+  /** Share of calls, 0..1, held for `slowMs` before they run: past the caller's timeout, they still land. */
+  slowRate: number;
+  slowMs: number;
 }
 
-export const noFaults = (): Faults => ({ errorRate: 0, latencyMs: 0 });
+export const noFaults = (): Faults => ({ errorRate: 0, latencyMs: 0, slowRate: 0, slowMs: 0 });
 
 /** Wraps every async method of `api` so that it obeys the current `faults`. */
 export function withFaults<T extends object>(
@@ -23,8 +26,9 @@ export function withFaults<T extends object>(
       const value = Reflect.get(target, property, receiver);
       if (typeof value !== "function") return value;
       return async (...args: unknown[]) => {
-        const { errorRate, latencyMs } = faults();
-        if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
+        const { errorRate, latencyMs, slowRate, slowMs } = faults();
+        const delay = latencyMs + (random() < slowRate ? slowMs : 0);
+        if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
         if (random() < errorRate)
           throw StepFailure.transient(`${service} is unavailable (injected fault)`, "UNAVAILABLE");
         return value.apply(target, args);

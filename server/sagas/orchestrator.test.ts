@@ -92,11 +92,21 @@ describe("orchestrated saga", () => {
     ]);
   });
 
-  it("reports a timed-out step and compensates what it may have done", async () => {
+  it("reports a timed-out step and compensates it too, since its action may have landed", async () => {
     const h = harness({ charge: ["hang", "hang", "hang"] });
     expect(await h.run()).toMatchObject({ status: "compensated", failedStep: "charge" });
     expect(h.types().filter((t) => t.startsWith("timed_out"))).toHaveLength(3);
-    expect(h.calls.slice(-1)).toEqual(["undo reserve"]);
+    expect(h.calls.slice(-2)).toEqual(["undo charge", "undo reserve"]);
+  });
+
+  it("compensates a step whose transient failures ran out, but not one refused as business", async () => {
+    const transient = harness({ charge: ["transient", "transient", "transient"] });
+    await transient.run();
+    expect(transient.calls.slice(-2)).toEqual(["undo charge", "undo reserve"]);
+    const refused = harness({ charge: ["business"] });
+    await refused.run();
+    expect(refused.calls.slice(-1)).toEqual(["undo reserve"]);
+    expect(refused.calls).not.toContain("undo charge");
   });
 
   it("retries a failing compensation and ends failed when it never succeeds", async () => {

@@ -109,6 +109,10 @@ export async function runSaga<Input extends Record<string, unknown>>(
       }
     }
     if (failure) {
+      // Only a business refusal proves the action did not land; after a timeout or a
+      // transient error it may have, so the failed step is compensated too (compensations
+      // are safe when their action never landed).
+      if (failure.category !== "business") done.push(step);
       const reason = `${step.name} failed: ${failure.message}`;
       const compensated = await compensate(definition, done, run, deps, root, context, sleep);
       await emit("io.sagascope.saga.aborted", {
@@ -122,7 +126,6 @@ export async function runSaga<Input extends Record<string, unknown>>(
         ? { status: "compensated", failedStep: step.name, reason }
         : { status: "failed", failedStep: step.name, reason };
     }
-    // A step whose action may have landed (including a timed-out one) is compensated on failure.
     done.push(step);
   }
   await emit("io.sagascope.saga.completed", { ...base, durationMs: Date.now() - startedAt });

@@ -17,7 +17,7 @@ export interface BankParticipant {
 
 export const TRANSFER_SAGA_TYPE = "interbank-transfer";
 
-export function transferSaga(bankA: BankParticipant, bankB: BankParticipant) {
+export function transferSaga(bankA: BankParticipant, bankB: BankParticipant, stepTimeoutMs = 2000) {
   const retry = { attempts: 3, backoffMs: 50 };
   return defineSaga<TransferInput>({
     type: TRANSFER_SAGA_TYPE,
@@ -25,7 +25,7 @@ export function transferSaga(bankA: BankParticipant, bankB: BankParticipant) {
       {
         name: "debit",
         service: "bank-a",
-        timeoutMs: 2000,
+        timeoutMs: stepTimeoutMs,
         retry,
         action: async ({ sagaId, input }) => bankA.debit(`${sagaId}:debit`, input.from, input.amount),
         compensate: ({ sagaId }) => bankA.reverse(`${sagaId}:debit`),
@@ -33,7 +33,7 @@ export function transferSaga(bankA: BankParticipant, bankB: BankParticipant) {
       {
         name: "credit",
         service: "bank-b",
-        timeoutMs: 2000,
+        timeoutMs: stepTimeoutMs,
         retry,
         action: async ({ sagaId, input }) => bankB.credit(`${sagaId}:credit`, input.to, input.amount),
         compensate: ({ sagaId }) => bankB.reverse(`${sagaId}:credit`),

@@ -31,7 +31,7 @@ export interface TransferWorld {
 
 export function createTransferWorld(
   pool: Pool,
-  deps: { emit: (event: SagaEvent) => Promise<void>; random?: () => number },
+  deps: { emit: (event: SagaEvent) => Promise<void>; random?: () => number; stepTimeoutMs?: number },
 ): TransferWorld {
   const random = deps.random ?? Math.random;
   const bankA = createBankStore(pool, "bank_a");
@@ -40,6 +40,7 @@ export function createTransferWorld(
   const saga = transferSaga(
     withFaults("bank-a", bankA, () => faults["bank-a"], random),
     withFaults("bank-b", bankB, () => faults["bank-b"], random),
+    deps.stepTimeoutMs,
   );
   const pick = (prefix: string, n: number) =>
     `${prefix}-${String(1 + Math.floor(random() * n)).padStart(3, "0")}`;

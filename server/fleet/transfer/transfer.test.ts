@@ -44,15 +44,24 @@ describe("inter-bank transfer saga", () => {
     const producer = kafka.producer();
     await producer.connect();
 
-    const world = createTransferWorld(fleetPool, { emit: createKafkaEventSink(producer, topic) });
+    const world = createTransferWorld(fleetPool, {
+      emit: createKafkaEventSink(producer, topic),
+      stepTimeoutMs: 250,
+    });
     await world.init();
     const startTotal = await world.totalBalance();
     expect(startTotal).toBe(2 * ACCOUNTS_PER_BANK * OPENING_BALANCE);
     world.faults["bank-a"].errorRate = 0.15;
     world.faults["bank-b"].errorRate = 0.3;
+    // Calls that outlive the orchestrator's timeout and land late: compensations must catch them.
+    world.faults["bank-a"].slowRate = 0.1;
+    world.faults["bank-b"].slowRate = 0.15;
+    world.faults["bank-a"].slowMs = world.faults["bank-b"].slowMs = 400;
 
     const runs = await Promise.all(Array.from({ length: 40 }, () => world.runRandomTransfer(0.25)));
     await producer.disconnect();
+    // Let the late calls land before the banks are summed.
+    await new Promise((resolve) => setTimeout(resolve, 600));
 
     const byStatus = (s: string) => runs.filter((r) => r.outcome.status === s).length;
     expect(byStatus("completed")).toBeGreaterThan(0);
@@ -80,6 +89,15 @@ describe("inter-bank transfer saga", () => {
       );
       const statusOf = new Map(stored.rows.map((r) => [r.saga_id, r.status]));
       for (const run of runs) expect(statusOf.get(run.sagaId), run.sagaId).toBe(run.outcome.status);
+
+      // The faults really happened: retries, timeouts (late landings) and compensations.
+      const kinds = await storePool.query(
+        "SELECT type, count(*)::int AS n FROM saga_event WHERE saga_id = ANY($1) GROUP BY type",
+        [ids],
+      );
+      const count = (type: string) => kinds.rows.find((r) => r.type === `io.sagascope.saga.${type}`)?.n ?? 0;
+      expect(count("timed_out")).toBeGreaterThan(0);
+      expect(count("compensation.succeeded")).toBeGreaterThan(0);
 
       // One trace per saga, on every event.
       const traces = await storePool.query(
