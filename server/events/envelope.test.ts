@@ -87,6 +87,19 @@ describe("saga event envelope (CloudEvents binary mode)", () => {
     expect(reason(decodeSagaEvent(received(overrides)))).toContain(expected);
   });
 
+  it("rejects what Postgres could not store as text: NUL in a header or in the value", () => {
+    expect(reason(decodeSagaEvent(received({ headers: { ce_source: "/a\u0000b" } })))).toBe(
+      "a header contains a NUL character",
+    );
+    const withEscape = String(encodeSagaEvent(stepFailed).value).replace("account closed", "acc\\u0000ount");
+    expect(reason(decodeSagaEvent(received({ value: withEscape })))).toContain("NUL character");
+  });
+
+  it("rejects an event stamped more than a day ahead", () => {
+    const ahead = new Date(Date.now() + 2 * 24 * 3600_000).toISOString();
+    expect(reason(decodeSagaEvent(received({ headers: { ce_time: ahead } })))).toContain("in the future");
+  });
+
   it("rejects an oversized payload without parsing it", () => {
     const huge = Buffer.alloc(MAX_EVENT_BYTES + 1, 0x20);
     expect(reason(decodeSagaEvent(received({ value: huge })))).toMatch(/^payload too large/);

@@ -15,6 +15,12 @@ import { formatTraceparent, parseTraceparent, type TraceContext } from "./trace-
 
 /** Messages above this size are quarantined, not parsed: a saga event is small. */
 export const MAX_EVENT_BYTES = 256 * 1024;
+/** Events stamped further ahead than this are refused: they would land outside every partition. */
+export const MAX_CLOCK_SKEW_MS = 24 * 3600_000;
+
+const NUL = "\u0000";
+/** Postgres text and jsonb cannot hold NUL, raw or as the JSON escape \u0000. */
+const hasNul = (text: string) => text.includes(NUL) || /\\u0000/i.test(text);
 
 export interface SagaEvent<T extends SagaEventType = SagaEventType> {
   id: string;
@@ -55,20 +61,33 @@ export function headersAsText(headers: IHeaders | undefined): Record<string, str
 }
 
 /** Decodes and validates one Kafka message; never throws, says why when it rejects. */
-export function decodeSagaEvent(message: Pick<KafkaMessage, "key" | "value" | "headers">): DecodeResult {
+export function decodeSagaEvent(
+  message: Pick<KafkaMessage, "key" | "value" | "headers">,
+  now: number = Date.now(),
+): DecodeResult {
   const size = message.value?.length ?? 0;
   if (size > MAX_EVENT_BYTES)
     return { ok: false, reason: `payload too large: ${size} bytes > ${MAX_EVENT_BYTES}` };
-  const attributes = AttributesSchema.safeParse(headersAsText(message.headers));
+  const headers = headersAsText(message.headers);
+  if (Object.entries(headers).some(([k, v]) => hasNul(k) || hasNul(v))) {
+    return { ok: false, reason: "a header contains a NUL character" };
+  }
+  const attributes = AttributesSchema.safeParse(headers);
   if (!attributes.success)
     return { ok: false, reason: `invalid CloudEvents headers: ${issues(attributes.error)}` };
   const a = attributes.data;
   if (!isSagaEventType(a.ce_type)) return { ok: false, reason: `unknown event type "${a.ce_type}"` };
   const trace = parseTraceparent(a.traceparent);
   if (!trace) return { ok: false, reason: `invalid traceparent "${a.traceparent}"` };
+  const time = new Date(a.ce_time);
+  if (time.getTime() > now + MAX_CLOCK_SKEW_MS) {
+    return { ok: false, reason: `ce_time ${a.ce_time} is more than 24 h in the future` };
+  }
+  const text = message.value?.toString("utf8") ?? "";
+  if (hasNul(text)) return { ok: false, reason: "value contains a NUL character (\\u0000)" };
   let json: unknown;
   try {
-    json = JSON.parse(message.value?.toString("utf8") ?? "");
+    json = JSON.parse(text);
   } catch (error) {
     return { ok: false, reason: `value is not JSON: ${(error as Error).message}` };
   }
@@ -84,7 +103,7 @@ export function decodeSagaEvent(message: Pick<KafkaMessage, "key" | "value" | "h
       id: a.ce_id,
       source: a.ce_source,
       type: a.ce_type,
-      time: new Date(a.ce_time),
+      time,
       trace,
       data: data.data,
     },

@@ -15,7 +15,7 @@ const SagaRef = z.looseObject({
 
 const StepRef = SagaRef.extend({
   step: name.describe("Name of the step, unique within the saga type"),
-  stepIndex: z.number().int().min(0).describe("Position of the step in the definition, from 0"),
+  stepIndex: z.number().int().min(0).max(10_000).describe("Position of the step in the definition, from 0"),
   service: name.describe("The service that owns the step"),
   attempt: z.number().int().min(1).default(1).describe("1 for the first try, 2 for the first retry, …"),
 });

@@ -144,6 +144,31 @@ describe("ingester", () => {
     await stopIngester(ingester);
   });
 
+  it("quarantines a message the database refuses and stores the rest of its batch", async () => {
+    const topic = await newTopic();
+    const before = uniqueName("saga");
+    const after = uniqueName("saga");
+    // Year 0 passes the contract's RFC 3339 check but no Postgres timestamp can hold it.
+    const [yearZero] = completedSaga(uniqueName("saga"));
+    const refused = encodeSagaEvent({ ...(yearZero as SagaEvent), time: new Date("0000-06-01T00:00:00Z") });
+    await producer.send({
+      topic,
+      messages: [
+        ...completedSaga(before).map(encodeSagaEvent),
+        { ...refused, partition: 0 },
+        ...completedSaga(after).map(encodeSagaEvent),
+      ].map((m) => ({ ...m, partition: 0 })),
+    });
+    const ingester = await startIngester(topic, uniqueName("group"));
+    await vi.waitFor(async () => expect(await countEvents([before, after])).toBe(8), { timeout: 30_000 });
+    const letters = await pool.query("SELECT reason FROM dead_letter WHERE kafka_topic = $1", [topic]);
+    expect(letters.rows).toEqual([
+      { reason: expect.stringMatching(/^the database refused it: .*out of range/) },
+    ]);
+    expect(ingester.counters()).toMatchObject({ inserted: 8, deadLettered: 1, failedBatches: 0 });
+    await stopIngester(ingester);
+  });
+
   it("replaying a topic from offset zero writes nothing twice", async () => {
     const topic = await newTopic();
     const sagaIds = [uniqueName("saga"), uniqueName("saga")];

@@ -6,7 +6,13 @@ import type { Pool } from "../db/pool.ts";
 import { decodeSagaEvent, ensureTopics, headersAsText } from "../events/index.ts";
 import type { Logger } from "../log.ts";
 import type { Service } from "../process-edge.ts";
-import { type DeadLetter, type IncomingEvent, storeBatch } from "./store-batch.ts";
+import { type BatchOutcome, type DeadLetter, type IncomingEvent, storeBatch } from "./store-batch.ts";
+
+/** SQLSTATE class 22: the data was refused (bad encoding, out of range…), not the connection. */
+function isDataError(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === "string" && code.startsWith("22");
+}
 
 export interface IngesterDeps {
   kafka: Kafka;
@@ -65,15 +71,54 @@ export function createIngester(deps: IngesterDeps): Ingester {
   let reporter: NodeJS.Timeout | undefined;
   let partitionKeeper: NodeJS.Timeout | undefined;
 
+  function count(outcome: BatchOutcome) {
+    counters.inserted += outcome.inserted;
+    counters.duplicates += outcome.duplicates;
+    counters.deadLettered += outcome.deadLettered;
+  }
+
+  /**
+   * When the database refuses a batch's data (not its connection), one message is to blame:
+   * store the batch message by message and quarantine the ones it refuses, so that a
+   * single bad message never stalls its partition.
+   */
+  async function storeOneByOne(
+    batch: EachBatchPayload["batch"],
+    events: IncomingEvent[],
+    letters: DeadLetter[],
+  ) {
+    count(await storeBatch(pool, [], letters));
+    for (const item of events) {
+      try {
+        count(await storeBatch(pool, [item], []));
+      } catch (error) {
+        if (!isDataError(error)) throw error;
+        const raw = batch.messages.find((m) => Number(m.offset) === item.position.offset);
+        const letter: DeadLetter = {
+          position: item.position,
+          key: raw?.key ?? null,
+          value: raw?.value ?? null,
+          headers: headersAsText(raw?.headers),
+          reason: `the database refused it: ${(error as Error).message}`,
+        };
+        log.warn("quarantined a message", { offset: item.position.offset, reason: letter.reason });
+        count(await storeBatch(pool, [], [letter]));
+      }
+    }
+  }
+
   async function handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) {
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
     const { events, deadLetters } = splitBatch(batch);
     try {
-      const outcome = await storeBatch(pool, events, deadLetters);
+      try {
+        count(await storeBatch(pool, events, deadLetters));
+      } catch (error) {
+        if (!isDataError(error)) throw error;
+        log.warn("the database refused a batch; storing it message by message", { error });
+        await storeOneByOne(batch, events, deadLetters);
+      }
       counters.batches += 1;
-      counters.inserted += outcome.inserted;
-      counters.duplicates += outcome.duplicates;
-      counters.deadLettered += outcome.deadLettered;
       for (const letter of deadLetters) {
         log.warn("quarantined a message", { offset: letter.position.offset, reason: letter.reason });
       }

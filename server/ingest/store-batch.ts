@@ -63,13 +63,27 @@ export async function storeBatch(
   }
 }
 
+/** Text columns cannot hold NUL; the raw bytes (bytea) keep the original anyway. */
+const withoutNul = (text: string) => text.replaceAll("\u0000", "\\u0000");
+
 async function insertDeadLetters(client: PoolClient, letters: DeadLetter[]): Promise<number> {
   let stored = 0;
   for (const l of letters) {
+    const headers = Object.fromEntries(
+      Object.entries(l.headers).map(([k, v]) => [withoutNul(k), withoutNul(v)]),
+    );
     const result = await client.query(
       `INSERT INTO dead_letter (kafka_topic, kafka_partition, kafka_offset, key, value, headers, reason)
        VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
-      [l.position.topic, l.position.partition, l.position.offset, l.key, l.value, l.headers, l.reason],
+      [
+        l.position.topic,
+        l.position.partition,
+        l.position.offset,
+        l.key,
+        l.value,
+        headers,
+        withoutNul(l.reason),
+      ],
     );
     stored += result.rowCount ?? 0;
   }
@@ -141,6 +155,12 @@ async function foldSummaries(client: PoolClient, fresh: IncomingEvent[]): Promis
     bySaga.set(item.event.data.sagaId, list);
   }
   const ids = [...bySaga.keys()].sort();
+  // Row locks cannot cover a saga that has no summary yet; a lock per saga id does, so two
+  // batches folding the same new saga (after a repartition) never overwrite each other.
+  await client.query(
+    "SELECT pg_advisory_xact_lock(h) FROM (SELECT hashtext(id) AS h FROM unnest($1::text[]) AS id ORDER BY 1) AS ordered",
+    [ids],
+  );
   const existing = await client.query<SummaryRow>(
     "SELECT * FROM saga_summary WHERE saga_id = ANY($1) ORDER BY saga_id FOR UPDATE",
     [ids],
