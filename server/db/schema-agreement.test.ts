@@ -35,6 +35,25 @@ describe("migrated database and generated client", () => {
     expect(await migrate(databaseUrl)).toEqual([]);
   });
 
+  it("creates monthly event partitions once, even when several ingesters ask at the same moment", async () => {
+    const clients = await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        const c = new pg.Client({ connectionString: databaseUrl });
+        await c.connect();
+        return c;
+      }),
+    );
+    const created = await Promise.all(
+      clients.map((c) => c.query("SELECT sagascope_ensure_event_partitions('2031-01-15', 3) AS n")),
+    );
+    await Promise.all(clients.map((c) => c.end()));
+    expect(created.map((r) => r.rows[0].n).reduce((a, b) => a + b, 0)).toBe(3);
+    const parts = await db.query(
+      "SELECT count(*)::int AS n FROM pg_tables WHERE tablename LIKE 'saga_event_2031_%'",
+    );
+    expect(parts.rows[0].n).toBe(3);
+  });
+
   it("round-trips a SagaEvent with every field", async () => {
     const row = {
       id: "evt-1",
