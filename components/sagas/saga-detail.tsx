@@ -80,7 +80,10 @@ export function SagaDetailView({ sagaId }: { sagaId: string }) {
           <h2>Timeline</h2>
           <SagaTimelineChart timeline={detail.data.timeline} />
 
-          <h2>Events ({detail.data.events.length})</h2>
+          <h2>Events ({detail.data.summary.eventCount})</h2>
+          {detail.data.truncated && (
+            <p className="muted">Showing the newest {detail.data.events.length} events of this saga.</p>
+          )}
           <table className="grid" data-testid="saga-events">
             <thead>
               <tr>

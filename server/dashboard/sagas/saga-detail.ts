@@ -2,12 +2,18 @@
 import type { PrismaClient } from "../../db/prisma.ts";
 import { AppError } from "../../errors.ts";
 import { toListItem } from "./list-sagas.ts";
+import { orderSagaEvents } from "./order-saga-events.ts";
 import type { SagaEventView, SagaListItem } from "./saga-dto.ts";
 import { buildTimeline, type SagaTimeline } from "./saga-timeline.ts";
+
+/** A saga page shows at most this many events: the newest. */
+export const MAX_DETAIL_EVENTS = 5000;
 
 export interface SagaDetail {
   summary: SagaListItem;
   events: SagaEventView[];
+  /** True when the saga has more events than the page shows. */
+  truncated: boolean;
   timeline: SagaTimeline;
 }
 
@@ -16,23 +22,30 @@ export async function getSagaDetail(prisma: PrismaClient, sagaId: string): Promi
     prisma.sagaSummary.findUnique({ where: { sagaId } }),
     prisma.sagaEvent.findMany({
       where: { sagaId },
-      orderBy: [{ time: "asc" }, { kafkaOffset: "asc" }],
-      take: 5000,
+      orderBy: [{ time: "desc" }, { kafkaOffset: "desc" }],
+      take: MAX_DETAIL_EVENTS,
     }),
   ]);
   if (!summary) throw new AppError("NOT_FOUND", `no saga ${sagaId} has been seen`);
-  const events: SagaEventView[] = rows.map((r) => ({
-    id: r.id,
-    type: r.type,
-    time: r.time,
-    source: r.source,
-    step: r.step,
-    stepIndex: r.stepIndex,
-    service: r.service,
-    traceId: r.traceId,
-    spanId: r.spanId,
-    data: r.data,
-    kafka: { topic: r.kafkaTopic, partition: r.kafkaPartition, offset: Number(r.kafkaOffset) },
-  }));
-  return { summary: toListItem(summary), events, timeline: buildTimeline(events) };
+  const events: SagaEventView[] = orderSagaEvents(
+    rows.map((r) => ({
+      id: r.id,
+      type: r.type,
+      time: r.time,
+      source: r.source,
+      step: r.step,
+      stepIndex: r.stepIndex,
+      service: r.service,
+      traceId: r.traceId,
+      spanId: r.spanId,
+      data: r.data,
+      kafka: { topic: r.kafkaTopic, partition: r.kafkaPartition, offset: Number(r.kafkaOffset) },
+    })),
+  );
+  return {
+    summary: toListItem(summary),
+    events,
+    truncated: summary.eventCount > events.length,
+    timeline: buildTimeline(events),
+  };
 }

@@ -51,6 +51,15 @@ describe("buildTimeline", () => {
     expect(timeline.bars[1]?.end).toEqual(at(540));
   });
 
+  it("orders by offset, so a participant with a slow clock cannot put an outcome before its start", () => {
+    offset = 100;
+    const started = ev("step.started", 500, "debit");
+    const succeeded = ev("step.succeeded", 200, "debit"); // stamped by a clock 300 ms behind
+    const timeline = buildTimeline([succeeded, started]);
+    expect(timeline.bars).toMatchObject([{ step: "debit", outcome: "succeeded" }]);
+    expect(timeline.start).toEqual(at(200));
+  });
+
   it("leaves a bar open while its attempt runs, and copes with no events", () => {
     const running = buildTimeline([ev("step.started", 0, "debit")]);
     expect(running.bars).toMatchObject([{ outcome: "running", end: null, attempt: 1 }]);

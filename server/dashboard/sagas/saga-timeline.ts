@@ -1,5 +1,6 @@
 // Turns a saga's events into timeline bars: one per step attempt and per compensation
 // attempt, in the order they happened, with their outcome. Pure, so it is tested alone.
+import { orderSagaEvents } from "./order-saga-events.ts";
 import type { SagaEventView } from "./saga-dto.ts";
 
 export type BarKind = "step" | "compensation";
@@ -28,9 +29,7 @@ const PREFIX = "io.sagascope.saga.";
 export function buildTimeline(events: SagaEventView[]): SagaTimeline {
   const bars: TimelineBar[] = [];
   const open = new Map<string, TimelineBar>();
-  const sorted = [...events].sort(
-    (a, b) => a.time.getTime() - b.time.getTime() || a.kafka.offset - b.kafka.offset,
-  );
+  const sorted = orderSagaEvents(events);
   for (const e of sorted) {
     const kind = e.type.slice(PREFIX.length);
     const d = (e.data ?? {}) as { attempt?: number; error?: { message?: string } };
@@ -69,7 +68,8 @@ export function buildTimeline(events: SagaEventView[]): SagaTimeline {
       open.delete(key);
     }
   }
-  const first = sorted[0];
-  const last = sorted.at(-1);
-  return { start: first?.time ?? null, end: last?.time ?? null, bars };
+  const times = sorted.map((e) => e.time.getTime());
+  return times.length === 0
+    ? { start: null, end: null, bars }
+    : { start: new Date(Math.min(...times)), end: new Date(Math.max(...times)), bars };
 }
