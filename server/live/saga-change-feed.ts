@@ -15,7 +15,14 @@ export interface SagaChangeFeed {
   close(): Promise<void>;
 }
 
-export function createSagaChangeFeed(databaseUrl: string, log: Logger, flushMs = 250): SagaChangeFeed {
+export function createSagaChangeFeed(
+  databaseUrl: string,
+  log: Logger,
+  {
+    flushMs = 250,
+    applicationName = "sagascope-live-feed",
+  }: { flushMs?: number; applicationName?: string } = {},
+): SagaChangeFeed {
   const emitter = new EventEmitter();
   emitter.setMaxListeners(0);
   let client: pg.Client | undefined;
@@ -46,23 +53,50 @@ export function createSagaChangeFeed(databaseUrl: string, log: Logger, flushMs =
     flushTimer ??= setTimeout(flush, flushMs);
   };
 
-  const connect = () => {
+  let retryTimer: NodeJS.Timeout | undefined;
+  let retryMs = 500;
+
+  // Keeps trying with growing pauses until it is connected again or closed.
+  const scheduleReconnect = () => {
+    if (closed || retryTimer) return;
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      void connect().catch(() => {});
+    }, retryMs);
+    retryMs = Math.min(retryMs * 2, 10_000);
+  };
+
+  const connect = (): Promise<void> => {
     connecting ??= (async () => {
-      const c = new pg.Client({ connectionString: databaseUrl });
+      const c = new pg.Client({ connectionString: databaseUrl, application_name: applicationName });
       c.on("notification", (n) => onNotification(n.payload));
       c.on("error", (error) => {
+        if (client !== c) return; // a failed connect is handled where it is awaited
         log.warn("live feed connection lost; reconnecting", { error });
         client = undefined;
         connecting = undefined;
+        void c.end().catch(() => {});
         // Views refetch on "*", so nothing missed while disconnected stays missed.
         onNotification("*");
-        if (!closed) setTimeout(() => void connect()?.catch(() => {}), 1000);
+        scheduleReconnect();
       });
-      await c.connect();
-      await c.query(`LISTEN ${SAGA_CHANGES_CHANNEL}`);
+      try {
+        await c.connect();
+        await c.query(`LISTEN ${SAGA_CHANGES_CHANNEL}`);
+      } catch (error) {
+        await c.end().catch(() => {});
+        throw error;
+      }
+      if (closed) {
+        await c.end().catch(() => {});
+        return;
+      }
       client = c;
-    })().catch((error) => {
+      retryMs = 500;
+    })().catch((error: unknown) => {
       connecting = undefined;
+      log.warn("live feed cannot connect; retrying", { error });
+      scheduleReconnect();
       throw error;
     });
     return connecting;
@@ -80,7 +114,10 @@ export function createSagaChangeFeed(databaseUrl: string, log: Logger, flushMs =
     async close() {
       closed = true;
       clearTimeout(flushTimer);
+      clearTimeout(retryTimer);
+      await connecting?.catch(() => {});
       await client?.end().catch(() => {});
+      client = undefined;
     },
   };
 }
