@@ -3,7 +3,7 @@
 import { spawnSync } from "node:child_process";
 import { migrate } from "../server/db/migrate.ts";
 import { env } from "../server/env.ts";
-import { demoPlan, infraDown, infraUp, planEnv } from "./infra/infra.ts";
+import { demoPlan, type InfraUp, infraDown, infraUp, planEnv } from "./infra/infra.ts";
 import { ensurePostgres } from "./infra/postgres.ts";
 import { step } from "./infra/progress.ts";
 import { type Child, startTsx, startWeb, stopChild, waitForHttp } from "./processes.ts";
@@ -12,7 +12,8 @@ const started = Date.now();
 const config = env();
 const plan = demoPlan(config);
 const children: Child[] = [];
-let startedBroker = false;
+/** Awaited on shutdown too, so that a Ctrl-C during start-up still stops the broker. */
+let infra: Promise<InfraUp> | undefined;
 let shuttingDown = false;
 
 async function shutdown(code: number): Promise<never> {
@@ -20,16 +21,32 @@ async function shutdown(code: number): Promise<never> {
     shuttingDown = true;
     console.log("[demo] stopping…");
     await Promise.all(children.map((c) => stopChild(c)));
-    if (startedBroker) await infraDown(plan);
+    const up = await infra?.catch(() => undefined);
+    if (up?.startedBroker) await infraDown(plan);
   }
   process.exit(code);
 }
 
 process.once("SIGINT", () => void shutdown(0));
 process.once("SIGTERM", () => void shutdown(0));
+process.once("SIGHUP", () => void shutdown(0));
+// Last resort (an uncaught error): the children run in their own process groups and
+// would outlive us, so they are killed synchronously on the way out.
+process.on("exit", () => {
+  for (const child of children) {
+    if (child.process.pid && child.process.exitCode === null) {
+      try {
+        process.kill(-child.process.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  }
+});
 
 try {
-  startedBroker = (await infraUp(plan)).startedBroker;
+  infra = infraUp(plan);
+  await infra;
   await step("preparing the fleet's database", () =>
     ensurePostgres(config.FLEET_DATABASE_URL, config.given.database),
   );

@@ -28,6 +28,10 @@ function run(command: string, args: string[], extraEnv: Record<string, string> =
       env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", ...extraEnv },
     });
     child.on("exit", (code) => resolve(code ?? 1));
+    child.on("error", (error) => {
+      console.error(`[test] cannot run ${command}: ${error.message}`);
+      resolve(127);
+    });
   });
 }
 
@@ -50,6 +54,15 @@ async function main(): Promise<number> {
   rmSync("test-results", { recursive: true, force: true });
   mkdirSync("test-results", { recursive: true });
   const { startedBroker } = await infraUp(plan);
+  // Ctrl-C stops the runner's children through the terminal; the broker it started runs
+  // detached, so it is stopped here before leaving.
+  const interrupted = async (signal: NodeJS.Signals) => {
+    console.log(`\n[test] ${signal}: stopping`);
+    if (startedBroker) await infraDown(plan).catch(() => {});
+    process.exit(130);
+  };
+  process.once("SIGINT", (s) => void interrupted(s));
+  process.once("SIGTERM", (s) => void interrupted(s));
   try {
     await step("creating a fresh test database", async () => {
       await recreateDatabase(plan.databaseUrl);

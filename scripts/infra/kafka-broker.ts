@@ -235,21 +235,27 @@ export async function startBroker(p: BrokerProfile): Promise<{ pid: number; star
     const pid = broker.pid;
     if (pid === undefined) throw new PrerequisiteError("java could not be started");
     writeFileSync(pidFile(p), `${pid}\n`);
-    await waitUntil(
-      async () => {
-        if (!isOurBroker(pid, p)) {
-          throw new PrerequisiteError(
-            `the Kafka broker exited during start-up. Last lines of ${brokerLogFile(p)}:\n${tail(brokerLogFile(p), 15)}\n${tail(path.join(dir, "broker.stdout"), 5)}`,
-          );
-        }
-        return kafkaAnswers([brokerAddress(p)]);
-      },
-      {
-        timeoutMs: 90_000,
-        intervalMs: 500,
-        givingUp: () => `the Kafka broker did not answer within 90 s; see ${brokerLogFile(p)}`,
-      },
-    );
+    try {
+      await waitUntil(
+        async () => {
+          if (!isOurBroker(pid, p)) {
+            throw new PrerequisiteError(
+              `the Kafka broker exited during start-up. Last lines of ${brokerLogFile(p)}:\n${tail(brokerLogFile(p), 15)}\n${tail(path.join(dir, "broker.stdout"), 5)}`,
+            );
+          }
+          return kafkaAnswers([brokerAddress(p)]);
+        },
+        {
+          timeoutMs: 90_000,
+          intervalMs: 500,
+          givingUp: () => `the Kafka broker did not answer within 90 s; see ${brokerLogFile(p)}`,
+        },
+      );
+    } catch (error) {
+      // A broker that never became ready is not left behind for a later run to adopt.
+      await stopBroker(p);
+      throw error;
+    }
     return { pid, started: true };
   });
 }
