@@ -1,7 +1,8 @@
 // First step of `npm run demo` and `npm test`: makes a fresh clone runnable.
 // Plain Node with no dependencies, because it runs before they are installed.
 import { spawnSync } from "node:child_process";
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import path from "node:path";
 
 const started = Date.now();
 const say = (line) => console.log(`[setup] ${line}`);
@@ -41,5 +42,24 @@ if (mtime(generatedClient) < mtime("prisma/schema.prisma")) {
     PRISMA_SCHEMA_ENGINE_BINARY: process.env.PRISMA_SCHEMA_ENGINE_BINARY || process.execPath,
     PRISMA_HIDE_UPDATE_MESSAGE: "1",
   });
+}
+// TypeScript types of the gRPC services, from the .proto files (pure JS, works offline).
+const protos = readdirSync("proto", { recursive: true })
+  .map(String)
+  .filter((f) => f.endsWith(".proto"))
+  .map((f) => path.join("proto", f));
+const stamp = "server/grpc/generated/.stamp";
+if (Math.max(...protos.map(mtime)) > mtime(stamp)) {
+  say("generating gRPC types from proto/…");
+  run("node_modules/.bin/proto-loader-gen-types", [
+    "--longs=Number",
+    "--enums=String",
+    "--defaults",
+    "--oneofs",
+    "--grpcLib=@grpc/grpc-js",
+    "--outDir=server/grpc/generated",
+    ...protos,
+  ]);
+  run("touch", [stamp]);
 }
 say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);

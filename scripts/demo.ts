@@ -63,7 +63,16 @@ try {
 
   const childEnv = { ...planEnv(plan), FLEET_DATABASE_URL: config.FLEET_DATABASE_URL };
   children.push(startTsx("ingester", "server/ingest/main.ts", childEnv));
-  children.push(startTsx("fleet", "server/fleet/main.ts", childEnv));
+  children.push(startTsx("bank-a", "server/fleet/bank/main.ts", { ...childEnv, FLEET_BANK: "bank-a" }));
+  // A light transient fault on bank B, so that retries show up in the demo.
+  children.push(
+    startTsx("bank-b", "server/fleet/bank/main.ts", {
+      ...childEnv,
+      FLEET_BANK: "bank-b",
+      FLEET_BANK_ERROR_RATE: "0.05",
+    }),
+  );
+  children.push(startTsx("transfers", "server/fleet/transfer/main.ts", childEnv));
   const web = startWeb(config.PORT, childEnv);
   children.push(web);
   for (const child of children) {

@@ -40,6 +40,13 @@ const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   SAGASCOPE_DEMO_RATE: z.coerce.number().positive().max(1000).default(2),
   SAGASCOPE_DEMO_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0.15),
+  /** Which demo bank this process is (server/fleet/bank/main.ts). */
+  FLEET_BANK: z.enum(["bank-a", "bank-b"]).optional(),
+  FLEET_BANK_A_ADDRESS: hostPort.default("127.0.0.1:50061"),
+  FLEET_BANK_B_ADDRESS: hostPort.default("127.0.0.1:50062"),
+  /** Share of a bank's calls that fail with an injected transient error. */
+  FLEET_BANK_ERROR_RATE: z.coerce.number().min(0).max(1).default(0),
+  FLEET_STEP_TIMEOUT_MS: z.coerce.number().int().min(10).max(600_000).default(2000),
   SAGASCOPE_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   CI: z.string().optional(),
 });

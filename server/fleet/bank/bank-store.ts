@@ -13,10 +13,10 @@ export interface Account {
 export interface BankStore {
   readonly name: string;
   init(accounts: Account[]): Promise<void>;
-  debit(opId: string, account: string, amount: number): Promise<{ balance: number }>;
-  credit(opId: string, account: string, amount: number): Promise<{ balance: number }>;
+  debit(opId: string, account: string, amount: number, traceId?: string): Promise<{ balance: number }>;
+  credit(opId: string, account: string, amount: number, traceId?: string): Promise<{ balance: number }>;
   /** Compensation: reverts `opId` if it was applied, or cancels it if it never was. */
-  reverse(opId: string): Promise<void>;
+  reverse(opId: string, traceId?: string): Promise<void>;
   totalBalance(): Promise<number>;
 }
 
@@ -40,7 +40,13 @@ export function createBankStore(pool: Pool, name: string): BankStore {
     }
   }
 
-  async function apply(opId: string, account: string, delta: number, kind: "debit" | "credit") {
+  async function apply(
+    opId: string,
+    account: string,
+    delta: number,
+    kind: "debit" | "credit",
+    traceId?: string,
+  ) {
     return inOperation(opId, async (client) => {
       const previous = await client.query(
         `SELECT kind FROM ${t("operations")} WHERE op_id = $1 OR op_id = $2`,
@@ -61,8 +67,8 @@ export function createBankStore(pool: Pool, name: string): BankStore {
       if (balance < 0) throw StepFailure.business(`insufficient funds in ${account}`, "INSUFFICIENT_FUNDS");
       await client.query(`UPDATE ${t("accounts")} SET balance = $2 WHERE id = $1`, [account, balance]);
       await client.query(
-        `INSERT INTO ${t("operations")} (op_id, account, amount, kind) VALUES ($1, $2, $3, $4)`,
-        [opId, account, delta, kind],
+        `INSERT INTO ${t("operations")} (op_id, account, amount, kind, trace_id) VALUES ($1, $2, $3, $4, $5)`,
+        [opId, account, delta, kind, traceId ?? null],
       );
       return { balance };
     });
@@ -77,6 +83,8 @@ export function createBankStore(pool: Pool, name: string): BankStore {
       await pool.query(`CREATE TABLE IF NOT EXISTS ${t("operations")} (
         op_id text PRIMARY KEY, account text, amount bigint NOT NULL, kind text NOT NULL,
         at timestamptz NOT NULL DEFAULT now())`);
+      // The saga's trace id, so a bank's own records lead back to the saga that moved the money.
+      await pool.query(`ALTER TABLE ${t("operations")} ADD COLUMN IF NOT EXISTS trace_id text`);
       for (const a of accounts) {
         await pool.query(
           `INSERT INTO ${t("accounts")} (id, balance, closed) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING`,
@@ -84,9 +92,9 @@ export function createBankStore(pool: Pool, name: string): BankStore {
         );
       }
     },
-    debit: (opId, account, amount) => apply(opId, account, -amount, "debit"),
-    credit: (opId, account, amount) => apply(opId, account, amount, "credit"),
-    async reverse(opId) {
+    debit: (opId, account, amount, traceId) => apply(opId, account, -amount, "debit", traceId),
+    credit: (opId, account, amount, traceId) => apply(opId, account, amount, "credit", traceId),
+    async reverse(opId, traceId) {
       await inOperation(opId, async (client) => {
         const ops = await client.query(
           `SELECT op_id, account, amount, kind FROM ${t("operations")} WHERE op_id = ANY($1)`,
@@ -99,8 +107,8 @@ export function createBankStore(pool: Pool, name: string): BankStore {
         if (!original) {
           // The operation never landed: a void marker makes sure it never will.
           await client.query(
-            `INSERT INTO ${t("operations")} (op_id, account, amount, kind) VALUES ($1, NULL, 0, 'void')`,
-            [`${opId}:reversal`],
+            `INSERT INTO ${t("operations")} (op_id, account, amount, kind, trace_id) VALUES ($1, NULL, 0, 'void', $2)`,
+            [`${opId}:reversal`, traceId ?? null],
           );
           return;
         }
@@ -110,8 +118,8 @@ export function createBankStore(pool: Pool, name: string): BankStore {
           amount,
         ]);
         await client.query(
-          `INSERT INTO ${t("operations")} (op_id, account, amount, kind) VALUES ($1, $2, $3, 'reversal')`,
-          [`${opId}:reversal`, original.account, amount],
+          `INSERT INTO ${t("operations")} (op_id, account, amount, kind, trace_id) VALUES ($1, $2, $3, 'reversal', $4)`,
+          [`${opId}:reversal`, original.account, amount, traceId ?? null],
         );
       });
     },

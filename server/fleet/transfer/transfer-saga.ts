@@ -8,11 +8,18 @@ export interface TransferInput extends Record<string, unknown> {
   amount: number;
 }
 
-/** What the orchestrator needs of a bank: the calls a participant exposes. */
+export interface MoveMoney {
+  opId: string;
+  account: string;
+  amount: number;
+  traceparent?: string;
+}
+
+/** What the orchestrator needs of a bank: the calls its gRPC service exposes. */
 export interface BankParticipant {
-  debit(opId: string, account: string, amount: number): Promise<{ balance: number }>;
-  credit(opId: string, account: string, amount: number): Promise<{ balance: number }>;
-  reverse(opId: string): Promise<void>;
+  debit(move: MoveMoney): Promise<{ balance: number }>;
+  credit(move: MoveMoney): Promise<{ balance: number }>;
+  reverse(opId: string, traceparent?: string): Promise<void>;
 }
 
 export const TRANSFER_SAGA_TYPE = "interbank-transfer";
@@ -27,16 +34,18 @@ export function transferSaga(bankA: BankParticipant, bankB: BankParticipant, ste
         service: "bank-a",
         timeoutMs: stepTimeoutMs,
         retry,
-        action: async ({ sagaId, input }) => bankA.debit(`${sagaId}:debit`, input.from, input.amount),
-        compensate: ({ sagaId }) => bankA.reverse(`${sagaId}:debit`),
+        action: async ({ sagaId, input, traceparent }) =>
+          bankA.debit({ opId: `${sagaId}:debit`, account: input.from, amount: input.amount, traceparent }),
+        compensate: ({ sagaId, traceparent }) => bankA.reverse(`${sagaId}:debit`, traceparent),
       },
       {
         name: "credit",
         service: "bank-b",
         timeoutMs: stepTimeoutMs,
         retry,
-        action: async ({ sagaId, input }) => bankB.credit(`${sagaId}:credit`, input.to, input.amount),
-        compensate: ({ sagaId }) => bankB.reverse(`${sagaId}:credit`),
+        action: async ({ sagaId, input, traceparent }) =>
+          bankB.credit({ opId: `${sagaId}:credit`, account: input.to, amount: input.amount, traceparent }),
+        compensate: ({ sagaId, traceparent }) => bankB.reverse(`${sagaId}:credit`, traceparent),
       },
     ],
     compensationRetry: { attempts: 8, backoffMs: 100 },

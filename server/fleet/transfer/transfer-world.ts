@@ -1,58 +1,43 @@
-// The inter-bank transfer world: two banks with their own schemas, the orchestrator's
-// saga definition over them, and a random transfer for the load generator.
+// The inter-bank transfer world: the accounts the banks open with, and random transfers
+// for the load generator, run as orchestrated sagas over the banks' participant APIs.
 import { randomUUID } from "node:crypto";
-import type { Pool } from "../../db/pool.ts";
 import type { SagaEvent } from "../../events/index.ts";
 import { runSaga, type SagaOutcome } from "../../sagas/index.ts";
-import { type Account, type BankStore, createBankStore } from "../bank/bank-store.ts";
-import { type Faults, noFaults, withFaults } from "../faults.ts";
-import { type TransferInput, transferSaga } from "./transfer-saga.ts";
+import type { Account } from "../bank/bank-store.ts";
+import { type BankParticipant, type TransferInput, transferSaga } from "./transfer-saga.ts";
 
 export const ACCOUNTS_PER_BANK = 10;
 export const OPENING_BALANCE = 10_000;
 /** Bank B's last account is closed: a credit to it is a business failure, compensated. */
 export const CLOSED_ACCOUNT = `B-${String(ACCOUNTS_PER_BANK).padStart(3, "0")}`;
 
-const accounts = (prefix: string): Account[] =>
-  Array.from({ length: ACCOUNTS_PER_BANK }, (_, i) => {
-    const id = `${prefix}-${String(i + 1).padStart(3, "0")}`;
+export const BANK_PREFIX = { "bank-a": "A", "bank-b": "B" } as const;
+
+/** The accounts a demo bank opens with. */
+export function openingAccounts(bank: keyof typeof BANK_PREFIX): Account[] {
+  return Array.from({ length: ACCOUNTS_PER_BANK }, (_, i) => {
+    const id = `${BANK_PREFIX[bank]}-${String(i + 1).padStart(3, "0")}`;
     return { id, balance: OPENING_BALANCE, closed: id === CLOSED_ACCOUNT };
   });
-
-export interface TransferWorld {
-  bankA: BankStore;
-  bankB: BankStore;
-  faults: { "bank-a": Faults; "bank-b": Faults };
-  init(): Promise<void>;
-  /** Runs one random transfer; `failureRate` is the share sent to the closed account. */
-  runRandomTransfer(failureRate: number): Promise<{ sagaId: string; outcome: SagaOutcome }>;
-  totalBalance(): Promise<number>;
 }
 
-export function createTransferWorld(
-  pool: Pool,
-  deps: { emit: (event: SagaEvent) => Promise<void>; random?: () => number; stepTimeoutMs?: number },
-): TransferWorld {
+export interface TransferWorld {
+  /** Runs one random transfer; `failureRate` is the share sent to the closed account. */
+  runRandomTransfer(failureRate: number): Promise<{ sagaId: string; outcome: SagaOutcome }>;
+}
+
+export function createTransferWorld(deps: {
+  bankA: BankParticipant;
+  bankB: BankParticipant;
+  emit: (event: SagaEvent) => Promise<void>;
+  random?: () => number;
+  stepTimeoutMs?: number;
+}): TransferWorld {
   const random = deps.random ?? Math.random;
-  const bankA = createBankStore(pool, "bank_a");
-  const bankB = createBankStore(pool, "bank_b");
-  const faults = { "bank-a": noFaults(), "bank-b": noFaults() };
-  const saga = transferSaga(
-    withFaults("bank-a", bankA, () => faults["bank-a"], random),
-    withFaults("bank-b", bankB, () => faults["bank-b"], random),
-    deps.stepTimeoutMs,
-  );
+  const saga = transferSaga(deps.bankA, deps.bankB, deps.stepTimeoutMs);
   const pick = (prefix: string, n: number) =>
     `${prefix}-${String(1 + Math.floor(random() * n)).padStart(3, "0")}`;
-
   return {
-    bankA,
-    bankB,
-    faults,
-    async init() {
-      await bankA.init(accounts("A"));
-      await bankB.init(accounts("B"));
-    },
     async runRandomTransfer(failureRate) {
       const sagaId = `transfer-${randomUUID()}`;
       const input: TransferInput = {
@@ -64,15 +49,9 @@ export function createTransferWorld(
       const outcome = await runSaga(
         saga,
         { sagaId, input, businessKey },
-        {
-          emit: deps.emit,
-          source: "/fleet/transfer-orchestrator",
-        },
+        { emit: deps.emit, source: "/fleet/transfer-orchestrator" },
       );
       return { sagaId, outcome };
-    },
-    async totalBalance() {
-      return (await bankA.totalBalance()) + (await bankB.totalBalance());
     },
   };
 }

@@ -9,7 +9,16 @@ import { ensureTopics } from "../../events/index.ts";
 import { createIngester } from "../../ingest/ingester.ts";
 import { createLogger } from "../../log.ts";
 import { createKafkaEventSink } from "../../sagas/index.ts";
-import { ACCOUNTS_PER_BANK, createTransferWorld, OPENING_BALANCE } from "./transfer-world.ts";
+import { createBankGrpcClient } from "../bank/bank-grpc-client.ts";
+import { createBankGrpcServer } from "../bank/bank-grpc-server.ts";
+import { createBankStore } from "../bank/bank-store.ts";
+import { noFaults } from "../faults.ts";
+import {
+  ACCOUNTS_PER_BANK,
+  createTransferWorld,
+  OPENING_BALANCE,
+  openingAccounts,
+} from "./transfer-world.ts";
 
 const log = createLogger("transfer-test", "error");
 let fleetDb: Awaited<ReturnType<typeof scratchDatabase>>;
@@ -44,19 +53,35 @@ describe("inter-bank transfer saga", () => {
     const producer = kafka.producer();
     await producer.connect();
 
-    const world = createTransferWorld(fleetPool, {
+    // Each bank is a real gRPC service over its own schema, with its own injected faults.
+    const stepTimeoutMs = 250;
+    const banks = await Promise.all(
+      (["bank-a", "bank-b"] as const).map(async (name) => {
+        const store = createBankStore(fleetPool, name.replace("-", "_"));
+        await store.init(openingAccounts(name));
+        const faults = noFaults();
+        const server = createBankGrpcServer(store, () => faults, log);
+        const port = await server.start("127.0.0.1:0");
+        return { store, faults, server, client: createBankGrpcClient(`127.0.0.1:${port}`, stepTimeoutMs) };
+      }),
+    );
+    const [bankA, bankB] = banks as [(typeof banks)[0], (typeof banks)[0]];
+    const totalBalance = async () =>
+      (await bankA.client.totalBalance()) + (await bankB.client.totalBalance());
+    const world = createTransferWorld({
+      bankA: bankA.client,
+      bankB: bankB.client,
       emit: createKafkaEventSink(producer, topic),
-      stepTimeoutMs: 250,
+      stepTimeoutMs,
     });
-    await world.init();
-    const startTotal = await world.totalBalance();
+    const startTotal = await totalBalance();
     expect(startTotal).toBe(2 * ACCOUNTS_PER_BANK * OPENING_BALANCE);
-    world.faults["bank-a"].errorRate = 0.15;
-    world.faults["bank-b"].errorRate = 0.3;
-    // Calls that outlive the orchestrator's timeout and land late: compensations must catch them.
-    world.faults["bank-a"].slowRate = 0.1;
-    world.faults["bank-b"].slowRate = 0.15;
-    world.faults["bank-a"].slowMs = world.faults["bank-b"].slowMs = 400;
+    bankA.faults.errorRate = 0.15;
+    bankB.faults.errorRate = 0.3;
+    // Calls that outlive the orchestrator's deadline and land late: compensations must catch them.
+    bankA.faults.slowRate = 0.1;
+    bankB.faults.slowRate = 0.15;
+    bankA.faults.slowMs = bankB.faults.slowMs = 400;
 
     const runs = await Promise.all(Array.from({ length: 40 }, () => world.runRandomTransfer(0.25)));
     await producer.disconnect();
@@ -67,7 +92,11 @@ describe("inter-bank transfer saga", () => {
     expect(byStatus("completed")).toBeGreaterThan(0);
     expect(byStatus("compensated")).toBeGreaterThan(0);
     expect(byStatus("failed")).toBe(0);
-    expect(await world.totalBalance()).toBe(startTotal);
+    expect(await totalBalance()).toBe(startTotal);
+    for (const bank of banks) {
+      bank.client.close();
+      await bank.server.stop();
+    }
 
     const ingester = createIngester({ kafka, pool: storePool, topic, groupId: uniqueName("group"), log });
     await ingester.start();
@@ -98,6 +127,18 @@ describe("inter-bank transfer saga", () => {
       const count = (type: string) => kinds.rows.find((r) => r.type === `io.sagascope.saga.${type}`)?.n ?? 0;
       expect(count("timed_out")).toBeGreaterThan(0);
       expect(count("compensation.succeeded")).toBeGreaterThan(0);
+
+      // The trace crossed gRPC: the banks recorded each saga's trace id with its money movements.
+      const traceOf = new Map(
+        (
+          await storePool.query("SELECT saga_id, trace_id FROM saga_summary WHERE saga_id = ANY($1)", [ids])
+        ).rows.map((r) => [r.saga_id, r.trace_id]),
+      );
+      const debits = await fleetPool.query(
+        "SELECT op_id, trace_id FROM bank_a.operations WHERE kind = 'debit'",
+      );
+      expect(debits.rows.length).toBeGreaterThan(0);
+      for (const row of debits.rows) expect(row.trace_id).toBe(traceOf.get(row.op_id.replace(/:debit$/, "")));
 
       // One trace per saga, on every event.
       const traces = await storePool.query(
