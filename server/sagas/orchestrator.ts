@@ -1,17 +1,18 @@
-// Runs one orchestrated saga: steps in order with timeouts and retries, then on failure
-// the compensations of the completed steps in reverse order. Every move is announced as
-// a contract event through `emit`, awaited in order, so the saga's events keep their order.
+// Runs one orchestrated saga in memory: the saga machine's moves, one after the other,
+// each action or compensation under its timeout. Every event is awaited through `emit`
+// in order, so the saga's events keep their order. (The durable engine runs the same
+// machine with its state in Postgres.)
+import { newTrace, type SagaEvent, type TraceContext } from "../events/index.ts";
+import type { SagaDefinition, StepContext } from "./definition.ts";
 import {
-  childSpan,
-  formatTraceparent,
-  newTrace,
-  type SagaEvent,
-  type SagaEventDataInput,
-  type SagaEventType,
-  sagaEvent,
-  type TraceContext,
-} from "../events/index.ts";
-import type { RetryPolicy, SagaDefinition, StepContext, StepDefinition } from "./definition.ts";
+  beginMove,
+  completeMove,
+  type Move,
+  type MoveOutcome,
+  nextMove,
+  type SagaState,
+  startSaga,
+} from "./saga-machine.ts";
 import { asFailure, StepFailure } from "./step-failure.ts";
 
 export interface OrchestratorDeps {
@@ -36,19 +37,55 @@ export type SagaOutcome =
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-function withTimeout<T>(work: Promise<T>, timeoutMs: number, step: string): Promise<T> {
+function withTimeout<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new StepFailure("timeout", `${step} took longer than ${timeoutMs} ms`)),
+      () => reject(new StepFailure("timeout", `${what} took longer than ${timeoutMs} ms`)),
       timeoutMs,
     );
   });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
-function backoff(policy: RetryPolicy, attempt: number): number {
-  return policy.backoffMs * (policy.backoffFactor ?? 2) ** (attempt - 1);
+/** Performs one move: the step's action or its compensation, under the step's timeout. */
+export async function performMove<Input extends Record<string, unknown>>(
+  definition: SagaDefinition<Input>,
+  state: SagaState,
+  move: Move,
+  traceparent: string,
+): Promise<MoveOutcome> {
+  const step = definition.steps[move.stepIndex];
+  if (!step) return { ok: false, failure: { category: "business", message: `no step ${move.stepIndex}` } };
+  const context: StepContext<Input> = {
+    sagaId: state.sagaId,
+    input: state.input as Input,
+    attempt: move.attempt,
+    traceparent,
+  };
+  try {
+    if (move.kind === "step") {
+      const output = await withTimeout(step.action(context), step.timeoutMs, step.name);
+      return output ? { ok: true, output } : { ok: true };
+    }
+    await withTimeout(
+      step.compensate?.(context) ?? Promise.resolve(),
+      step.timeoutMs,
+      `${step.name} compensation`,
+    );
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, failure: asFailure(error) };
+  }
+}
+
+export function outcomeOf(state: SagaState): SagaOutcome | undefined {
+  const failedStep = state.failedStep ?? "?";
+  const reason = state.reason ?? "aborted";
+  if (state.phase === "completed") return { status: "completed" };
+  if (state.phase === "compensated") return { status: "compensated", failedStep, reason };
+  if (state.phase === "failed") return { status: "failed", failedStep, reason };
+  return undefined;
 }
 
 export async function runSaga<Input extends Record<string, unknown>>(
@@ -57,139 +94,20 @@ export async function runSaga<Input extends Record<string, unknown>>(
   deps: OrchestratorDeps,
 ): Promise<SagaOutcome> {
   const sleep = deps.sleep ?? defaultSleep;
-  const root = run.trace ?? newTrace();
-  const base = { sagaId: run.sagaId, sagaType: definition.type, mode: "orchestrated" as const };
-  const startedAt = Date.now();
-  const emit = <T extends SagaEventType>(type: T, data: SagaEventDataInput<T>, trace: TraceContext = root) =>
-    deps.emit(sagaEvent(type, data, { source: deps.source, trace }));
-  const context = (span: TraceContext, attempt: number): StepContext<Input> => ({
-    sagaId: run.sagaId,
-    input: run.input,
-    attempt,
-    traceparent: formatTraceparent(span),
-  });
-
-  await emit("io.sagascope.saga.started", {
-    ...base,
-    steps: definition.steps.map((s) => ({ name: s.name, service: s.service })),
-    ...(run.businessKey ? { businessKey: run.businessKey } : {}),
-    input: run.input,
-  });
-
-  const done: StepDefinition<Input>[] = [];
-  for (const [stepIndex, step] of definition.steps.entries()) {
-    const ref = { ...base, step: step.name, stepIndex, service: step.service };
-    let failure: ReturnType<typeof asFailure> | undefined;
-    for (let attempt = 1; attempt <= step.retry.attempts; attempt++) {
-      const span = childSpan(root);
-      const began = Date.now();
-      await emit("io.sagascope.saga.step.started", { ...ref, attempt }, span);
-      try {
-        const output = await withTimeout(step.action(context(span, attempt)), step.timeoutMs, step.name);
-        await emit(
-          "io.sagascope.saga.step.succeeded",
-          { ...ref, attempt, durationMs: Date.now() - began, ...(output ? { output } : {}) },
-          span,
-        );
-        failure = undefined;
-        break;
-      } catch (error) {
-        failure = asFailure(error);
-        const willRetry = failure.category !== "business" && attempt < step.retry.attempts;
-        if (failure.category === "timeout") {
-          await emit("io.sagascope.saga.timed_out", { ...ref, attempt, timeoutMs: step.timeoutMs }, span);
-        }
-        await emit(
-          "io.sagascope.saga.step.failed",
-          { ...ref, attempt, durationMs: Date.now() - began, error: failure, willRetry },
-          span,
-        );
-        if (!willRetry) break;
-        await sleep(backoff(step.retry, attempt));
-      }
-    }
-    if (failure) {
-      // Only a business refusal proves the action did not land; after a timeout or a
-      // transient error it may have, so the failed step is compensated too (compensations
-      // are safe when their action never landed).
-      if (failure.category !== "business") done.push(step);
-      const reason = `${step.name} failed: ${failure.message}`;
-      const compensated = await compensate(definition, done, run, deps, root, context, sleep);
-      await emit("io.sagascope.saga.aborted", {
-        ...base,
-        durationMs: Date.now() - startedAt,
-        reason: compensated ? reason : `${reason}; a compensation failed`,
-        failedStep: step.name,
-        compensated,
-      });
-      return compensated
-        ? { status: "compensated", failedStep: step.name, reason }
-        : { status: "failed", failedStep: step.name, reason };
-    }
-    done.push(step);
+  const ctx = () => ({ source: deps.source, now: Date.now() });
+  const emitAll = async (events: SagaEvent[]) => {
+    for (const event of events) await deps.emit(event);
+  };
+  let { state, events } = startSaga(definition, { ...run, trace: run.trace ?? newTrace() }, ctx());
+  await emitAll(events);
+  for (let move = nextMove(state); move; move = nextMove(state)) {
+    const begun = beginMove(definition, state, move, ctx());
+    await emitAll(begun.events);
+    const outcome = await performMove(definition, begun.state, move, begun.traceparent);
+    const done = completeMove(definition, begun.state, move, outcome, ctx());
+    await emitAll(done.events);
+    state = done.state;
+    if (done.delayMs > 0) await sleep(done.delayMs);
   }
-  await emit("io.sagascope.saga.completed", { ...base, durationMs: Date.now() - startedAt });
-  return { status: "completed" };
-}
-
-/** Compensates the completed steps in reverse; true when every compensation succeeded. */
-async function compensate<Input extends Record<string, unknown>>(
-  definition: SagaDefinition<Input>,
-  done: StepDefinition<Input>[],
-  run: SagaRun<Input>,
-  deps: OrchestratorDeps,
-  root: TraceContext,
-  context: (span: TraceContext, attempt: number) => StepContext<Input>,
-  sleep: (ms: number) => Promise<void>,
-): Promise<boolean> {
-  const base = { sagaId: run.sagaId, sagaType: definition.type, mode: "orchestrated" as const };
-  let allReverted = true;
-  for (const step of [...done].reverse()) {
-    if (!step.compensate) continue;
-    const ref = {
-      ...base,
-      step: step.name,
-      stepIndex: definition.steps.indexOf(step),
-      service: step.service,
-    };
-    const policy = definition.compensationRetry;
-    let reverted = false;
-    for (let attempt = 1; attempt <= policy.attempts && !reverted; attempt++) {
-      const span = childSpan(root);
-      const began = Date.now();
-      await deps.emit(
-        sagaEvent(
-          "io.sagascope.saga.compensation.started",
-          { ...ref, attempt },
-          { source: deps.source, trace: span },
-        ),
-      );
-      try {
-        await withTimeout(
-          step.compensate(context(span, attempt)),
-          step.timeoutMs,
-          `${step.name} compensation`,
-        );
-        await deps.emit(
-          sagaEvent(
-            "io.sagascope.saga.compensation.succeeded",
-            { ...ref, attempt, durationMs: Date.now() - began },
-            { source: deps.source, trace: span },
-          ),
-        );
-        reverted = true;
-      } catch (error) {
-        await deps.emit(
-          sagaEvent(
-            "io.sagascope.saga.compensation.failed",
-            { ...ref, attempt, durationMs: Date.now() - began, error: asFailure(error) },
-            { source: deps.source, trace: span },
-          ),
-        );
-        if (attempt < policy.attempts) await sleep(backoff(policy, attempt));
-      }
-    }
-    allReverted &&= reverted;
-  }
-  return allReverted;
+  return outcomeOf(state) as SagaOutcome;
 }
