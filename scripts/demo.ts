@@ -72,7 +72,17 @@ try {
       FLEET_BANK_ERROR_RATE: "0.05",
     }),
   );
-  children.push(startTsx("transfers", "server/fleet/transfer/main.ts", childEnv));
+  // Two orchestrator instances share the transfers (and take over each other's when one dies).
+  const perInstanceRate = String(config.SAGASCOPE_DEMO_RATE / 2);
+  for (const id of ["transfers-1", "transfers-2"]) {
+    children.push(
+      startTsx(id, "server/fleet/transfer/main.ts", {
+        ...childEnv,
+        FLEET_ORCHESTRATOR_ID: id,
+        SAGASCOPE_DEMO_RATE: perInstanceRate,
+      }),
+    );
+  }
   const web = startWeb(config.PORT, childEnv);
   children.push(web);
   for (const child of children) {

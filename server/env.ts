@@ -46,6 +46,17 @@ const EnvSchema = z.object({
   FLEET_BANK_B_ADDRESS: hostPort.default("127.0.0.1:50062"),
   /** Share of a bank's calls that fail with an injected transient error. */
   FLEET_BANK_ERROR_RATE: z.coerce.number().min(0).max(1).default(0),
+  /** This orchestrator instance's name; instances of one fleet share their sagas. */
+  FLEET_ORCHESTRATOR_ID: z
+    .string()
+    .regex(/^[\w.:@-]{1,100}$/)
+    .optional(),
+  /** How long a saga stays with an orchestrator that stopped answering before another takes it. */
+  FLEET_ORCHESTRATOR_LEASE_MS: z.coerce.number().int().min(500).max(600_000).default(10_000),
+  /** Stop starting transfers after this many (0: never stop). */
+  FLEET_TRANSFER_LIMIT: z.coerce.number().int().min(0).default(0),
+  /** Extra latency of every call to a bank, in ms. */
+  FLEET_BANK_LATENCY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
   FLEET_STEP_TIMEOUT_MS: z.coerce.number().int().min(10).max(600_000).default(2000),
   SAGASCOPE_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   CI: z.string().optional(),

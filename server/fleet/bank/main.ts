@@ -18,7 +18,11 @@ await runProcess(bank ?? "bank", log, async () => {
   const address = bank === "bank-a" ? config.FLEET_BANK_A_ADDRESS : config.FLEET_BANK_B_ADDRESS;
   const pool = createPool(config.FLEET_DATABASE_URL, 10);
   const store = createBankStore(pool, bank.replace("-", "_"));
-  const faults = { ...noFaults(), errorRate: config.FLEET_BANK_ERROR_RATE };
+  const faults = {
+    ...noFaults(),
+    errorRate: config.FLEET_BANK_ERROR_RATE,
+    latencyMs: config.FLEET_BANK_LATENCY_MS,
+  };
   const server = createBankGrpcServer(store, () => faults, log);
   return {
     async start() {

@@ -1,42 +1,57 @@
-// `npm run fleet:transfers`: the transfer orchestrator. Starts transfers at
-// SAGASCOPE_DEMO_RATE and runs each as a saga over the banks' gRPC services.
+// `npm run fleet:transfers`: a transfer orchestrator instance. It starts transfers at
+// SAGASCOPE_DEMO_RATE and runs them as durable sagas over the banks' gRPC services; any
+// number of instances share the sagas (and take over a dead one's) through the
+// orchestrator's own tables in the fleet database.
+import { hostname } from "node:os";
+import { createPool } from "../../db/pool.ts";
 import { env } from "../../env.ts";
 import { ensureTopics, topics } from "../../events/index.ts";
 import { createKafka, createProducer } from "../../events/kafka-client.ts";
 import { createLogger } from "../../log.ts";
 import { runProcess } from "../../process-edge.ts";
-import { createKafkaEventSink } from "../../sagas/index.ts";
+import { createDurableOrchestrator } from "../../sagas/durable/durable-orchestrator.ts";
 import { createBankGrpcClient } from "../bank/bank-grpc-client.ts";
 import { createLoadGenerator } from "../load-generator.ts";
 import { createTransferWorld } from "./transfer-world.ts";
 
 const config = env();
-const log = createLogger("transfers", config.SAGASCOPE_LOG_LEVEL);
+const owner = config.FLEET_ORCHESTRATOR_ID ?? `transfers@${hostname()}:${process.pid}`;
+const log = createLogger(owner, config.SAGASCOPE_LOG_LEVEL);
 
 await runProcess("transfers", log, async () => {
   const kafka = createKafka("sagascope-transfers", config.KAFKA_BROKERS, log);
   const topic = topics(config.SAGASCOPE_TOPIC_PREFIX).sagaEvents;
   const producer = createProducer(kafka);
+  const pool = createPool(config.FLEET_DATABASE_URL, 12);
   const bankA = createBankGrpcClient(config.FLEET_BANK_A_ADDRESS, config.FLEET_STEP_TIMEOUT_MS);
   const bankB = createBankGrpcClient(config.FLEET_BANK_B_ADDRESS, config.FLEET_STEP_TIMEOUT_MS);
-  const world = createTransferWorld({
-    bankA,
-    bankB,
-    emit: createKafkaEventSink(producer, topic),
-    stepTimeoutMs: config.FLEET_STEP_TIMEOUT_MS,
-  });
-  const outcomes = { completed: 0, compensated: 0, failed: 0, errors: 0 };
-  const load = createLoadGenerator({
-    ratePerSecond: config.SAGASCOPE_DEMO_RATE,
-    maxInFlight: 50,
-    startOne: async () => {
-      const { outcome } = await world.runRandomTransfer(config.SAGASCOPE_DEMO_FAILURE_RATE);
+  const world = createTransferWorld({ bankA, bankB, stepTimeoutMs: config.FLEET_STEP_TIMEOUT_MS });
+  const outcomes = { completed: 0, compensated: 0, failed: 0 };
+  const orchestrator = createDurableOrchestrator({
+    pool,
+    databaseUrl: config.FLEET_DATABASE_URL,
+    schema: "transfer_orchestrator",
+    definition: world.saga,
+    source: "/fleet/transfer-orchestrator",
+    owner,
+    producer,
+    topic,
+    log,
+    leaseMs: config.FLEET_ORCHESTRATOR_LEASE_MS,
+    onFinished: (_sagaId, outcome) => {
       outcomes[outcome.status] += 1;
     },
-    onError: (error) => {
-      outcomes.errors += 1;
-      log.error("transfer saga stopped without an outcome", { error });
+  });
+  let started = 0;
+  const load = createLoadGenerator({
+    ratePerSecond: config.SAGASCOPE_DEMO_RATE,
+    maxInFlight: 20,
+    startOne: async () => {
+      if (config.FLEET_TRANSFER_LIMIT > 0 && started >= config.FLEET_TRANSFER_LIMIT) return;
+      started += 1;
+      await orchestrator.startSaga(world.randomTransfer(config.SAGASCOPE_DEMO_FAILURE_RATE));
     },
+    onError: (error) => log.error("could not start a transfer", { error }),
   });
   let reporter: NodeJS.Timeout | undefined;
   const total = async () => (await bankA.totalBalance()) + (await bankB.totalBalance());
@@ -47,18 +62,26 @@ await runProcess("transfers", log, async () => {
       await ensureTopics(admin, [topic]);
       await admin.disconnect();
       await producer.connect();
+      await orchestrator.start();
       load.start();
-      log.info("running inter-bank transfers", { rate: config.SAGASCOPE_DEMO_RATE, topic });
+      log.info("running inter-bank transfers", { rate: config.SAGASCOPE_DEMO_RATE, topic, owner });
       reporter = setInterval(async () => {
-        log.info("transfers", { ...outcomes, ...load.stats(), total: await total().catch(() => "?") });
+        log.info("transfers", {
+          started,
+          ...outcomes,
+          ...orchestrator.stats(),
+          total: await total().catch(() => "?"),
+        });
       }, 10_000);
     },
     async stop() {
       clearInterval(reporter);
       await load.stop();
+      await orchestrator.stop();
       await producer.disconnect();
       bankA.close();
       bankB.close();
+      await pool.end();
     },
   };
 });

@@ -1,8 +1,7 @@
-// The inter-bank transfer world: the accounts the banks open with, and random transfers
-// for the load generator, run as orchestrated sagas over the banks' participant APIs.
+// The inter-bank transfer world: the accounts the banks open with, the transfer saga over
+// the banks' participant APIs, and random transfers for the load generator.
 import { randomUUID } from "node:crypto";
-import type { SagaEvent } from "../../events/index.ts";
-import { runSaga, type SagaOutcome } from "../../sagas/index.ts";
+import type { SagaDefinition, SagaRun } from "../../sagas/index.ts";
 import type { Account } from "../bank/bank-store.ts";
 import { type BankParticipant, type TransferInput, transferSaga } from "./transfer-saga.ts";
 
@@ -22,36 +21,33 @@ export function openingAccounts(bank: keyof typeof BANK_PREFIX): Account[] {
 }
 
 export interface TransferWorld {
-  /** Runs one random transfer; `failureRate` is the share sent to the closed account. */
-  runRandomTransfer(failureRate: number): Promise<{ sagaId: string; outcome: SagaOutcome }>;
+  saga: SagaDefinition<TransferInput>;
+  /** A random transfer; `failureRate` is the share sent to the closed account. */
+  randomTransfer(failureRate: number): SagaRun<TransferInput>;
 }
 
 export function createTransferWorld(deps: {
   bankA: BankParticipant;
   bankB: BankParticipant;
-  emit: (event: SagaEvent) => Promise<void>;
   random?: () => number;
   stepTimeoutMs?: number;
 }): TransferWorld {
   const random = deps.random ?? Math.random;
-  const saga = transferSaga(deps.bankA, deps.bankB, deps.stepTimeoutMs);
   const pick = (prefix: string, n: number) =>
     `${prefix}-${String(1 + Math.floor(random() * n)).padStart(3, "0")}`;
   return {
-    async runRandomTransfer(failureRate) {
+    saga: transferSaga(deps.bankA, deps.bankB, deps.stepTimeoutMs),
+    randomTransfer(failureRate) {
       const sagaId = `transfer-${randomUUID()}`;
-      const input: TransferInput = {
-        from: pick("A", ACCOUNTS_PER_BANK),
-        to: random() < failureRate ? CLOSED_ACCOUNT : pick("B", ACCOUNTS_PER_BANK - 1),
-        amount: 1 + Math.floor(random() * 200),
+      return {
+        sagaId,
+        businessKey: `TX-${sagaId.slice(9, 17).toUpperCase()}`,
+        input: {
+          from: pick("A", ACCOUNTS_PER_BANK),
+          to: random() < failureRate ? CLOSED_ACCOUNT : pick("B", ACCOUNTS_PER_BANK - 1),
+          amount: 1 + Math.floor(random() * 200),
+        },
       };
-      const businessKey = `TX-${sagaId.slice(9, 17).toUpperCase()}`;
-      const outcome = await runSaga(
-        saga,
-        { sagaId, input, businessKey },
-        { emit: deps.emit, source: "/fleet/transfer-orchestrator" },
-      );
-      return { sagaId, outcome };
     },
   };
 }

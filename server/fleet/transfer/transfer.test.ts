@@ -8,7 +8,7 @@ import { createPool, type Pool } from "../../db/pool.ts";
 import { ensureTopics } from "../../events/index.ts";
 import { createIngester } from "../../ingest/ingester.ts";
 import { createLogger } from "../../log.ts";
-import { createKafkaEventSink } from "../../sagas/index.ts";
+import { createKafkaEventSink, runSaga } from "../../sagas/index.ts";
 import { createBankGrpcClient } from "../bank/bank-grpc-client.ts";
 import { createBankGrpcServer } from "../bank/bank-grpc-server.ts";
 import { createBankStore } from "../bank/bank-store.ts";
@@ -68,12 +68,8 @@ describe("inter-bank transfer saga", () => {
     const [bankA, bankB] = banks as [(typeof banks)[0], (typeof banks)[0]];
     const totalBalance = async () =>
       (await bankA.client.totalBalance()) + (await bankB.client.totalBalance());
-    const world = createTransferWorld({
-      bankA: bankA.client,
-      bankB: bankB.client,
-      emit: createKafkaEventSink(producer, topic),
-      stepTimeoutMs,
-    });
+    const world = createTransferWorld({ bankA: bankA.client, bankB: bankB.client, stepTimeoutMs });
+    const emit = createKafkaEventSink(producer, topic);
     const startTotal = await totalBalance();
     expect(startTotal).toBe(2 * ACCOUNTS_PER_BANK * OPENING_BALANCE);
     bankA.faults.errorRate = 0.15;
@@ -83,7 +79,13 @@ describe("inter-bank transfer saga", () => {
     bankB.faults.slowRate = 0.15;
     bankA.faults.slowMs = bankB.faults.slowMs = 400;
 
-    const runs = await Promise.all(Array.from({ length: 40 }, () => world.runRandomTransfer(0.25)));
+    const runs = await Promise.all(
+      Array.from({ length: 40 }, async () => {
+        const run = world.randomTransfer(0.25);
+        const outcome = await runSaga(world.saga, run, { emit, source: "/test/transfers" });
+        return { sagaId: run.sagaId, outcome };
+      }),
+    );
     await producer.disconnect();
     // Let the late calls land before the banks are summed.
     await new Promise((resolve) => setTimeout(resolve, 600));

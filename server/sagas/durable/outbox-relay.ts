@@ -1,0 +1,102 @@
+// Publishes the outbox to Kafka in id order. One relay leads at a time (a Postgres
+// advisory lock held by its session), so a saga's events are never reordered; when the
+// leader dies its session ends, the lock is freed, and another instance takes over.
+// Delivery is at least once: a crash between send and mark re-sends, and every consumer
+// is idempotent on the event id.
+import type { Producer } from "kafkajs";
+import pg from "pg";
+import type { Logger } from "../../log.ts";
+import type { SagaStore } from "./saga-store.ts";
+
+export interface OutboxRelay {
+  start(): void;
+  stop(): Promise<void>;
+  isLeader(): boolean;
+}
+
+export function createOutboxRelay(deps: {
+  databaseUrl: string;
+  store: SagaStore;
+  producer: Producer;
+  /** Relays sharing this name share one outbox, and one of them leads. */
+  name: string;
+  log: Logger;
+  pollMs?: number;
+}): OutboxRelay {
+  const pollMs = deps.pollMs ?? 50;
+  let running = false;
+  let leader = false;
+  let loop: Promise<void> | undefined;
+  let session: pg.Client | undefined;
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  async function lead(): Promise<boolean> {
+    session ??= await (async () => {
+      const c = new pg.Client({
+        connectionString: deps.databaseUrl,
+        application_name: `outbox-relay:${deps.name}`,
+      });
+      c.on("error", () => {
+        leader = false;
+        session = undefined;
+      });
+      await c.connect();
+      return c;
+    })();
+    const r = await session.query("SELECT pg_try_advisory_lock(hashtext($1)) AS got", [
+      `outbox:${deps.name}`,
+    ]);
+    return r.rows[0].got === true;
+  }
+
+  async function publishSome(): Promise<number> {
+    const rows = await deps.store.unpublished(500);
+    if (rows.length === 0) return 0;
+    const byTopic = new Map<string, typeof rows>();
+    for (const row of rows) byTopic.set(row.topic, [...(byTopic.get(row.topic) ?? []), row]);
+    await deps.producer.sendBatch({
+      topicMessages: [...byTopic].map(([topic, list]) => ({
+        topic,
+        messages: list.map((r) => ({ key: r.key, value: r.value, headers: r.headers })),
+      })),
+    });
+    await deps.store.markPublished(rows.map((r) => r.id));
+    return rows.length;
+  }
+
+  async function run() {
+    while (running) {
+      try {
+        if (!leader) leader = await lead();
+        if (!leader) {
+          await sleep(500);
+          continue;
+        }
+        if ((await publishSome()) === 0) await sleep(pollMs);
+      } catch (error) {
+        deps.log.warn("outbox relay failed; retrying", { error });
+        await sleep(500);
+      }
+    }
+  }
+
+  return {
+    start() {
+      running = true;
+      loop ??= run();
+    },
+    async stop() {
+      running = false;
+      await loop;
+      loop = undefined;
+      // What this instance's last moves wrote is published before it goes.
+      if (leader) {
+        while ((await publishSome().catch(() => 0)) > 0) {}
+      }
+      leader = false;
+      await session?.end().catch(() => {});
+      session = undefined;
+    },
+    isLeader: () => leader,
+  };
+}

@@ -1,0 +1,157 @@
+// The durable orchestrator's own tables: one row per saga (its machine state, its owner
+// and lease), and an outbox of events written in the same transaction as the state that
+// produced them. Every write is fenced by ownership: an instance that lost a saga to
+// another (its lease ran out) can no longer change it.
+import type { Pool } from "../../db/pool.ts";
+import { encodeSagaEvent, type SagaEvent } from "../../events/index.ts";
+import type { SagaState } from "../saga-machine.ts";
+
+export interface ClaimedSaga {
+  sagaId: string;
+  state: SagaState;
+}
+
+export interface OutboxRow {
+  id: number;
+  topic: string;
+  key: string;
+  value: string;
+  headers: Record<string, string>;
+}
+
+export interface SagaStore {
+  init(): Promise<void>;
+  create(state: SagaState, events: SagaEvent[], owner: string, leaseMs: number): Promise<void>;
+  /** Takes up to `limit` sagas that are due and unowned, owned by `owner`, or whose lease expired. */
+  claim(owner: string, limit: number, leaseMs: number): Promise<ClaimedSaga[]>;
+  /** Saves a move's result; false when `owner` no longer owns the saga (nothing is written). */
+  save(
+    owner: string,
+    state: SagaState,
+    events: SagaEvent[],
+    opts: { leaseMs: number; delayMs: number },
+  ): Promise<boolean>;
+  /** Hands back every saga `owner` holds, for another instance to take at once. */
+  releaseAll(owner: string): Promise<void>;
+  unpublished(limit: number): Promise<OutboxRow[]>;
+  markPublished(ids: number[]): Promise<void>;
+  counts(): Promise<Record<string, number>>;
+}
+
+export function createSagaStore(pool: Pool, schema: string, topic: string): SagaStore {
+  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new RangeError(`invalid schema name ${schema}`);
+  const t = (table: string) => `"${schema}".${table}`;
+
+  const outboxRows = (events: SagaEvent[]) =>
+    JSON.stringify(
+      events.map((e, seq) => {
+        const m = encodeSagaEvent(e);
+        return { seq, topic, key: String(m.key), value: String(m.value), headers: m.headers };
+      }),
+    );
+  // Ids follow the events' order, which is the order the relay publishes them in.
+  const insertOutbox = `INSERT INTO ${t("outbox")} (topic, key, value, headers)
+    SELECT topic, key, value, headers FROM json_to_recordset($1::json)
+      AS r(seq int, topic text, key text, value text, headers jsonb) ORDER BY seq`;
+
+  async function inTransaction<T>(work: (q: Pool["query"]) => Promise<T>): Promise<T> {
+    const client = await pool.connect();
+    try {
+      await client.query("BEGIN");
+      const result = await work(client.query.bind(client) as Pool["query"]);
+      await client.query("COMMIT");
+      return result;
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  return {
+    async init() {
+      await pool.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+      await pool.query(`CREATE TABLE IF NOT EXISTS ${t("saga_instance")} (
+        saga_id text PRIMARY KEY, saga_type text NOT NULL, phase text NOT NULL, state jsonb NOT NULL,
+        owner text, lease_until timestamptz, next_run_at timestamptz NOT NULL DEFAULT now(),
+        created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now())`);
+      await pool.query(`CREATE INDEX IF NOT EXISTS saga_instance_due ON ${t("saga_instance")} (next_run_at)
+        WHERE phase IN ('forward', 'compensating')`);
+      await pool.query(`CREATE TABLE IF NOT EXISTS ${t("outbox")} (
+        id bigserial PRIMARY KEY, topic text NOT NULL, key text NOT NULL, value text NOT NULL,
+        headers jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now(), published_at timestamptz)`);
+      await pool.query(
+        `CREATE INDEX IF NOT EXISTS outbox_unpublished ON ${t("outbox")} (id) WHERE published_at IS NULL`,
+      );
+    },
+
+    async create(state, events, owner, leaseMs) {
+      await inTransaction(async (q) => {
+        await q(
+          `INSERT INTO ${t("saga_instance")} (saga_id, saga_type, phase, state, owner, lease_until)
+           VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6::double precision / 1000))`,
+          [state.sagaId, state.sagaType, state.phase, JSON.stringify(state), owner, leaseMs],
+        );
+        await q(insertOutbox, [outboxRows(events)]);
+      });
+    },
+
+    async claim(owner, limit, leaseMs) {
+      const result = await pool.query(
+        `UPDATE ${t("saga_instance")} s
+         SET owner = $1, lease_until = now() + make_interval(secs => $3::double precision / 1000), updated_at = now()
+         WHERE s.saga_id IN (
+           SELECT saga_id FROM ${t("saga_instance")}
+           WHERE phase IN ('forward', 'compensating') AND next_run_at <= now()
+             AND (owner IS NULL OR owner = $1 OR lease_until < now())
+           ORDER BY next_run_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+         RETURNING s.saga_id, s.state`,
+        [owner, limit, leaseMs],
+      );
+      return result.rows.map((r) => ({ sagaId: r.saga_id, state: r.state as SagaState }));
+    },
+
+    async save(owner, state, events, { leaseMs, delayMs }) {
+      return inTransaction(async (q) => {
+        const finished = state.phase !== "forward" && state.phase !== "compensating";
+        const updated = await q(
+          `UPDATE ${t("saga_instance")} SET state = $3, phase = $4, updated_at = now(),
+             next_run_at = now() + make_interval(secs => $5::double precision / 1000),
+             owner = CASE WHEN $6 THEN NULL ELSE owner END,
+             lease_until = CASE WHEN $6 THEN NULL ELSE now() + make_interval(secs => $7::double precision / 1000) END
+           WHERE saga_id = $1 AND owner = $2 AND lease_until >= now()`,
+          [state.sagaId, owner, JSON.stringify(state), state.phase, delayMs, finished, leaseMs],
+        );
+        if (updated.rowCount === 0) return false;
+        if (events.length > 0) await q(insertOutbox, [outboxRows(events)]);
+        return true;
+      });
+    },
+
+    async releaseAll(owner) {
+      await pool.query(`UPDATE ${t("saga_instance")} SET owner = NULL, lease_until = NULL WHERE owner = $1`, [
+        owner,
+      ]);
+    },
+
+    async unpublished(limit) {
+      const r = await pool.query(
+        `SELECT id, topic, key, value, headers FROM ${t("outbox")} WHERE published_at IS NULL ORDER BY id LIMIT $1`,
+        [limit],
+      );
+      return r.rows.map((row) => ({ ...row, id: Number(row.id) }));
+    },
+
+    async markPublished(ids) {
+      await pool.query(`UPDATE ${t("outbox")} SET published_at = now() WHERE id = ANY($1)`, [ids]);
+    },
+
+    async counts() {
+      const r = await pool.query(
+        `SELECT phase, count(*)::int AS n FROM ${t("saga_instance")} GROUP BY phase`,
+      );
+      return Object.fromEntries(r.rows.map((row) => [row.phase, row.n]));
+    },
+  };
+}
