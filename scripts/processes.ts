@@ -1,7 +1,11 @@
 // Child processes for the demo and the e2e suite: started with a name, their output
 // prefixed line by line, stopped by pid (the whole process group) when we are done.
 import { type ChildProcess, spawn } from "node:child_process";
+import { appendFileSync } from "node:fs";
 import { createInterface } from "node:readline";
+
+/** Where a child's output goes: prefixed to ours, kept back (shown if it crashes), or appended to a file. */
+export type ChildOutput = "prefix" | "quiet" | { file: string };
 
 export interface Child {
   name: string;
@@ -19,7 +23,7 @@ export function startChild(
   command: string,
   args: string[],
   env: Record<string, string>,
-  output: "prefix" | "quiet" = "prefix",
+  output: ChildOutput = "prefix",
 ): Child {
   const child = spawn(command, args, {
     env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", ...env },
@@ -32,6 +36,7 @@ export function startChild(
     if (!stream) continue;
     createInterface({ input: stream }).on("line", (line) => {
       if (output === "prefix") console.log(`[${name}] ${line}`);
+      else if (typeof output === "object") appendFileSync(output.file, `[${name}] ${line}\n`);
       else lines.push(line);
       if (lines.length > 200) lines.shift();
     });
@@ -46,14 +51,10 @@ export function startChild(
   return handle;
 }
 
-export const startTsx = (
-  name: string,
-  file: string,
-  env: Record<string, string>,
-  output?: "prefix" | "quiet",
-) => startChild(name, tsx, [file], env, output);
+export const startTsx = (name: string, file: string, env: Record<string, string>, output?: ChildOutput) =>
+  startChild(name, tsx, [file], env, output);
 
-export const startWeb = (port: number, env: Record<string, string>, output?: "prefix" | "quiet") =>
+export const startWeb = (port: number, env: Record<string, string>, output?: ChildOutput) =>
   startChild("web", next, ["start", "--hostname", "127.0.0.1", "--port", String(port)], env, output);
 
 /** SIGTERM to the child's process group, SIGKILL after `graceMs`. */

@@ -2,6 +2,7 @@
 // Every operation is keyed by an operation id and serialised on it, so a retried debit
 // applies once and a reversal that overtakes its operation cancels it for good.
 import type { Pool, PoolClient } from "../../db/pool.ts";
+import { serializedDdl } from "../../db/serialized-ddl.ts";
 import { StepFailure } from "../../sagas/index.ts";
 
 export interface Account {
@@ -77,14 +78,16 @@ export function createBankStore(pool: Pool, name: string): BankStore {
   return {
     name,
     async init(accounts) {
-      await pool.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
-      await pool.query(`CREATE TABLE IF NOT EXISTS ${t("accounts")} (
-        id text PRIMARY KEY, balance bigint NOT NULL CHECK (balance >= 0), closed boolean NOT NULL DEFAULT false)`);
-      await pool.query(`CREATE TABLE IF NOT EXISTS ${t("operations")} (
-        op_id text PRIMARY KEY, account text, amount bigint NOT NULL, kind text NOT NULL,
-        at timestamptz NOT NULL DEFAULT now())`);
-      // The saga's trace id, so a bank's own records lead back to the saga that moved the money.
-      await pool.query(`ALTER TABLE ${t("operations")} ADD COLUMN IF NOT EXISTS trace_id text`);
+      await serializedDdl(pool, schema, [
+        `CREATE SCHEMA IF NOT EXISTS "${schema}"`,
+        `CREATE TABLE IF NOT EXISTS ${t("accounts")} (
+          id text PRIMARY KEY, balance bigint NOT NULL CHECK (balance >= 0), closed boolean NOT NULL DEFAULT false)`,
+        `CREATE TABLE IF NOT EXISTS ${t("operations")} (
+          op_id text PRIMARY KEY, account text, amount bigint NOT NULL, kind text NOT NULL,
+          at timestamptz NOT NULL DEFAULT now())`,
+        // The saga's trace id, so a bank's own records lead back to the saga that moved the money.
+        `ALTER TABLE ${t("operations")} ADD COLUMN IF NOT EXISTS trace_id text`,
+      ]);
       for (const a of accounts) {
         await pool.query(
           `INSERT INTO ${t("accounts")} (id, balance, closed) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING`,

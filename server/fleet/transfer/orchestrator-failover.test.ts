@@ -1,6 +1,7 @@
 // Two transfer orchestrator processes share the sagas; one is killed (SIGKILL) mid-run.
 // The other takes over its sagas when their lease runs out and finishes every one; the
 // banks' total is unchanged and the dashboard's store sees every saga end.
+import { mkdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { Kafka, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -67,15 +68,18 @@ describe("durable transfer orchestrator", () => {
       FLEET_BANK_A_ADDRESS: `127.0.0.1:${await freePort()}`,
       FLEET_BANK_B_ADDRESS: `127.0.0.1:${await freePort()}`,
       FLEET_BANK_LATENCY_MS: "80",
-      SAGASCOPE_LOG_LEVEL: "error",
+      SAGASCOPE_LOG_LEVEL: "info",
     };
-    children.push(startTsx("bank-a", "server/fleet/bank/main.ts", { ...env, FLEET_BANK: "bank-a" }, "quiet"));
+    // The processes' logs, kept for a failure's diagnosis.
+    mkdirSync("test-results", { recursive: true });
+    const output = { file: `test-results/${prefix}log` };
+    children.push(startTsx("bank-a", "server/fleet/bank/main.ts", { ...env, FLEET_BANK: "bank-a" }, output));
     children.push(
       startTsx(
         "bank-b",
         "server/fleet/bank/main.ts",
         { ...env, FLEET_BANK: "bank-b", FLEET_BANK_ERROR_RATE: "0.1" },
-        "quiet",
+        output,
       ),
     );
     const orchestrator = (id: string) =>
@@ -91,7 +95,7 @@ describe("durable transfer orchestrator", () => {
           FLEET_ORCHESTRATOR_LEASE_MS: "1500",
           FLEET_STEP_TIMEOUT_MS: "1000",
         },
-        "quiet",
+        output,
       );
     const victim = orchestrator("orchestrator-1");
     const survivor = orchestrator("orchestrator-2");

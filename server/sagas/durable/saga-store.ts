@@ -3,6 +3,7 @@
 // produced them. Every write is fenced by ownership: an instance that lost a saga to
 // another (its lease ran out) can no longer change it.
 import type { Pool } from "../../db/pool.ts";
+import { serializedDdl } from "../../db/serialized-ddl.ts";
 import { encodeSagaEvent, type SagaEvent } from "../../events/index.ts";
 import type { SagaState } from "../saga-machine.ts";
 
@@ -71,19 +72,19 @@ export function createSagaStore(pool: Pool, schema: string, topic: string): Saga
 
   return {
     async init() {
-      await pool.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
-      await pool.query(`CREATE TABLE IF NOT EXISTS ${t("saga_instance")} (
-        saga_id text PRIMARY KEY, saga_type text NOT NULL, phase text NOT NULL, state jsonb NOT NULL,
-        owner text, lease_until timestamptz, next_run_at timestamptz NOT NULL DEFAULT now(),
-        created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now())`);
-      await pool.query(`CREATE INDEX IF NOT EXISTS saga_instance_due ON ${t("saga_instance")} (next_run_at)
-        WHERE phase IN ('forward', 'compensating')`);
-      await pool.query(`CREATE TABLE IF NOT EXISTS ${t("outbox")} (
-        id bigserial PRIMARY KEY, topic text NOT NULL, key text NOT NULL, value text NOT NULL,
-        headers jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now(), published_at timestamptz)`);
-      await pool.query(
+      await serializedDdl(pool, schema, [
+        `CREATE SCHEMA IF NOT EXISTS "${schema}"`,
+        `CREATE TABLE IF NOT EXISTS ${t("saga_instance")} (
+          saga_id text PRIMARY KEY, saga_type text NOT NULL, phase text NOT NULL, state jsonb NOT NULL,
+          owner text, lease_until timestamptz, next_run_at timestamptz NOT NULL DEFAULT now(),
+          created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now())`,
+        `CREATE INDEX IF NOT EXISTS saga_instance_due ON ${t("saga_instance")} (next_run_at)
+          WHERE phase IN ('forward', 'compensating')`,
+        `CREATE TABLE IF NOT EXISTS ${t("outbox")} (
+          id bigserial PRIMARY KEY, topic text NOT NULL, key text NOT NULL, value text NOT NULL,
+          headers jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now(), published_at timestamptz)`,
         `CREATE INDEX IF NOT EXISTS outbox_unpublished ON ${t("outbox")} (id) WHERE published_at IS NULL`,
-      );
+      ]);
     },
 
     async create(state, events, owner, leaseMs) {
