@@ -15,6 +15,8 @@ export interface RetryPolicy {
   backoffMs: number;
   /** Multiplier applied to the backoff after every retry. */
   backoffFactor?: number;
+  /** The longest pause between two tries. */
+  maxBackoffMs?: number;
 }
 
 export interface StepDefinition<Input> {

@@ -58,7 +58,10 @@ const TERMINAL: ReadonlySet<SagaPhase> = new Set(["completed", "compensated", "f
 export const isFinished = (state: SagaState) => TERMINAL.has(state.phase);
 
 function backoff(policy: RetryPolicy, attempt: number): number {
-  return policy.backoffMs * (policy.backoffFactor ?? 2) ** (attempt - 1);
+  return Math.min(
+    policy.backoffMs * (policy.backoffFactor ?? 2) ** (attempt - 1),
+    policy.maxBackoffMs ?? 60_000,
+  );
 }
 
 function emitter(state: SagaState, ctx: MachineContext, trace: TraceContext = state.trace) {

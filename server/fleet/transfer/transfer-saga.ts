@@ -48,6 +48,8 @@ export function transferSaga(bankA: BankParticipant, bankB: BankParticipant, ste
         compensate: ({ sagaId, traceparent }) => bankB.reverse(`${sagaId}:credit`, traceparent),
       },
     ],
-    compensationRetry: { attempts: 8, backoffMs: 100 },
+    // A compensation must land: it is retried for about a minute before the saga is
+    // declared failed (and left to an operator).
+    compensationRetry: { attempts: 60, backoffMs: 50, maxBackoffMs: 1000 },
   });
 }
