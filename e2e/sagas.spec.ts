@@ -157,3 +157,50 @@ test("a malformed message is quarantined and shown with its reason and raw bytes
   await expect(row).toContainText(marker);
   await expect(row).toContainText("key broken");
 });
+
+test("a saga whose participant never answers is reported stuck, with what it waits for", async ({ page }) => {
+  const { kafkaBrokers, sagaTopic } = e2eRun();
+  const sagaId = `stuck-${randomUUID()}`;
+  const traceId = randomBytes(16).toString("hex");
+  const base = { sagaId, sagaType: "stuck-transfer", mode: "orchestrated" };
+  const events: [string, object][] = [
+    ["saga.started", { ...base, steps: [{ name: "debit", service: "ledger-a" }] }],
+    [
+      "saga.step.started",
+      { ...base, step: "debit", stepIndex: 0, service: "ledger-a", attempt: 1, timeoutMs: 300 },
+    ],
+  ];
+  const producer = new Kafka({
+    clientId: "outside",
+    brokers: kafkaBrokers,
+    logLevel: logLevel.NOTHING,
+  }).producer();
+  await producer.connect();
+  await producer.send({
+    topic: sagaTopic,
+    messages: events.map(([type, data]) => ({
+      key: sagaId,
+      value: JSON.stringify(data),
+      headers: {
+        ce_specversion: "1.0",
+        ce_id: randomUUID(),
+        ce_source: "/outside/ledger-orchestrator",
+        ce_type: `io.sagascope.${type}`,
+        ce_time: new Date().toISOString(),
+        traceparent: `00-${traceId}-${randomBytes(8).toString("hex")}-01`,
+      },
+    })),
+  });
+  await producer.disconnect();
+
+  await page.goto(`/sagas/${sagaId}`);
+  await expect(page.getByTestId("saga-id")).toHaveText(sagaId);
+  // No reload: the stuck mark arrives live once the attempt's timeout and the grace have passed.
+  await expect(page.getByTestId("stuck-reason")).toContainText(
+    "expected step debit (ledger-a, attempt 1) to finish within 300 ms",
+  );
+  await page.goto("/sagas");
+  await page.getByLabel("stuck only").check();
+  await expect(page.locator(`[data-saga-id="${sagaId}"]`)).toBeVisible();
+  await expect(page.locator("[data-saga-id] .badge-stuck").first()).toBeVisible();
+});

@@ -35,6 +35,9 @@ const EnvSchema = z.object({
     .regex(/^[a-zA-Z0-9._-]*$/, "letters, digits, '.', '_' or '-' only")
     .default(""),
   SAGASCOPE_INGEST_GROUP: z.string().min(1).default("sagascope-ingester"),
+  /** A saga whose next event is this late (past its attempt's timeout) is reported stuck. */
+  SAGASCOPE_STUCK_GRACE_MS: z.coerce.number().int().min(0).max(86_400_000).default(30_000),
+  SAGASCOPE_STUCK_SWEEP_MS: z.coerce.number().int().min(50).max(3_600_000).default(5_000),
   /** Where the local infrastructure keeps Kafka's jars, data, logs and pid files. */
   SAGASCOPE_HOME: z.string().min(1).default(path.resolve(".sagascope")),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),

@@ -42,6 +42,7 @@ export function SagaDetailView({ sagaId }: { sagaId: string }) {
           <div className="toolbar">
             <h1>
               {detail.data.summary.sagaType} <StatusBadge status={detail.data.summary.status} />
+              {detail.data.summary.stuck && <span className="badge badge-stuck">stuck</span>}
             </h1>
             <LiveIndicator status={live.status} />
           </div>
@@ -63,6 +64,14 @@ export function SagaDetailView({ sagaId }: { sagaId: string }) {
             </dd>
             <dt>Duration</dt>
             <dd>{formatDuration(detail.data.summary.durationMs)}</dd>
+            {detail.data.summary.stuck && (
+              <>
+                <dt>Stuck</dt>
+                <dd className="fail" data-testid="stuck-reason">
+                  {detail.data.summary.stuckReason}
+                </dd>
+              </>
+            )}
             {detail.data.summary.failureReason && (
               <>
                 <dt>Failure</dt>

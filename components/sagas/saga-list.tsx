@@ -17,9 +17,10 @@ export function SagaList() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [status, setStatus] = useState<Status | undefined>(undefined);
+  const [stuckOnly, setStuckOnly] = useState(false);
   const list = useInfiniteQuery(
     trpc.sagas.list.infiniteQueryOptions(
-      { limit: 25, status },
+      { limit: 25, status, ...(stuckOnly ? { stuck: true } : {}) },
       { getNextPageParam: (page) => page.nextCursor },
     ),
   );
@@ -48,6 +49,10 @@ export function SagaList() {
               </option>
             ))}
           </select>
+        </label>
+        <label>
+          <input type="checkbox" checked={stuckOnly} onChange={(e) => setStuckOnly(e.target.checked)} /> stuck
+          only
         </label>
         <LiveIndicator status={live.status} />
       </div>
@@ -89,6 +94,11 @@ export function SagaList() {
                   </td>
                   <td>
                     <StatusBadge status={s.status} />
+                    {s.stuck && (
+                      <span className="badge badge-stuck" title={s.stuckReason ?? undefined}>
+                        stuck
+                      </span>
+                    )}
                   </td>
                   <td title={s.failureReason ?? undefined}>
                     {s.failedStep ? <span className="fail">✗ {s.failedStep}</span> : (s.currentStep ?? "—")}

@@ -94,6 +94,8 @@ describe("migrated database and generated client", () => {
       eventCount: 7,
       stuck: true,
       stuckReason: "no progress",
+      progressExpectedBy: at,
+      progressExpectation: "step credit to finish",
       updatedAt: at,
     };
     await prisma.sagaSummary.create({ data: row });

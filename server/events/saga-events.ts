@@ -29,6 +29,12 @@ export const FailureSchema = z.object({
 });
 export type Failure = z.infer<typeof FailureSchema>;
 
+const timeoutMs = z
+  .number()
+  .int()
+  .positive()
+  .max(86_400_000)
+  .describe("How long this attempt may take; past it (and a grace period) the saga is reported stuck");
 const durationMs = z.number().min(0).describe("Milliseconds the step, compensation or saga took");
 const payload = z.record(z.string(), z.unknown());
 
@@ -41,14 +47,14 @@ export const sagaEventDataSchemas = {
     businessKey: z.string().max(200).optional().describe("A key operators search by, e.g. an order number"),
     input: payload.optional(),
   }),
-  "io.sagascope.saga.step.started": StepRef,
+  "io.sagascope.saga.step.started": StepRef.extend({ timeoutMs: timeoutMs.optional() }),
   "io.sagascope.saga.step.succeeded": StepRef.extend({ durationMs, output: payload.optional() }),
   "io.sagascope.saga.step.failed": StepRef.extend({
     durationMs,
     error: FailureSchema,
     willRetry: z.boolean().describe("True when the runtime will try the step again"),
   }),
-  "io.sagascope.saga.compensation.started": StepRef,
+  "io.sagascope.saga.compensation.started": StepRef.extend({ timeoutMs: timeoutMs.optional() }),
   "io.sagascope.saga.compensation.succeeded": StepRef.extend({ durationMs }),
   "io.sagascope.saga.compensation.failed": StepRef.extend({ durationMs, error: FailureSchema }),
   "io.sagascope.saga.completed": SagaRef.extend({ durationMs }),
@@ -58,7 +64,7 @@ export const sagaEventDataSchemas = {
     failedStep: name.optional(),
     compensated: z.boolean().describe("False when a compensation failed and the saga needs an operator"),
   }),
-  "io.sagascope.saga.timed_out": StepRef.extend({ timeoutMs: z.number().int().positive() }),
+  "io.sagascope.saga.timed_out": StepRef.extend({ timeoutMs }),
 } as const;
 
 export type SagaEventType = keyof typeof sagaEventDataSchemas;

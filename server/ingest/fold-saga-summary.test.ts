@@ -147,6 +147,24 @@ describe("foldSagaSummary", () => {
     expect(late.lastProgressAt).toEqual(done.lastProgressAt);
   });
 
+  it("knows what it waits for next, and by when, until the saga ends", () => {
+    const s = fold([started(), ev("io.sagascope.saga.step.started", { ...debit, timeoutMs: 2000 })]);
+    expect(s.progressExpectation).toBe("step debit (bank-a, attempt 1) to finish within 2000 ms");
+    expect(s.progressExpectedBy?.getTime()).toBe(s.lastProgressAt.getTime() + 2000);
+    const between = fold([ev("io.sagascope.saga.step.succeeded", { ...debit, durationMs: 1 })], {
+      ...s,
+      stuck: true,
+    });
+    expect(between).toMatchObject({
+      stuck: false,
+      stuckReason: null,
+      progressExpectation: "the next move after step.succeeded of debit",
+    });
+    expect(between.progressExpectedBy).toEqual(between.lastProgressAt);
+    const done = fold([ev("io.sagascope.saga.completed", { ...base, durationMs: 9 })], between);
+    expect(done).toMatchObject({ progressExpectedBy: null, progressExpectation: null });
+  });
+
   it("builds a summary even when saga.started has not been seen yet", () => {
     const s = fold([ev("io.sagascope.saga.step.started", debit)]);
     expect(s).toMatchObject({ sagaId: "s-1", status: "running", currentStep: "debit", eventCount: 1 });

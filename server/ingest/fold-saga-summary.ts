@@ -19,6 +19,12 @@ export interface SagaSummaryState {
   lastProgressAt: Date;
   endedAt: Date | null;
   eventCount: number;
+  /** When the next event is due at the latest; null once the saga has ended. */
+  progressExpectedBy: Date | null;
+  /** What that next event should be, for the stuck report. */
+  progressExpectation: string | null;
+  stuck: boolean;
+  stuckReason: string | null;
 }
 
 export function isTerminal(status: SagaStatus): boolean {
@@ -40,6 +46,10 @@ function initial(event: SagaEvent): SagaSummaryState {
     lastProgressAt: event.time,
     endedAt: null,
     eventCount: 0,
+    progressExpectedBy: null,
+    progressExpectation: null,
+    stuck: false,
+    stuckReason: null,
   };
 }
 
@@ -112,6 +122,22 @@ export function foldSagaSummary(previous: SagaSummaryState | undefined, event: S
       s.failureReason = d.reason;
       break;
     }
+  }
+  // Any event is progress: the saga is not stuck (any more), and the next one is due
+  // after the attempt's timeout if it announced one, or right away otherwise.
+  s.stuck = false;
+  s.stuckReason = null;
+  if (isTerminal(s.status)) {
+    s.progressExpectedBy = null;
+    s.progressExpectation = null;
+  } else if (!previous || event.time >= previous.lastProgressAt) {
+    const d = e.data as { step?: string; service?: string; attempt?: number; timeoutMs?: number };
+    const started = event.type.endsWith(".started") && d.step !== undefined;
+    const what = event.type.includes("compensation") ? "compensation of" : "step";
+    s.progressExpectedBy = new Date(event.time.getTime() + (started ? (d.timeoutMs ?? 0) : 0));
+    s.progressExpectation = started
+      ? `${what} ${d.step} (${d.service}, attempt ${d.attempt ?? 1}) to finish${d.timeoutMs ? ` within ${d.timeoutMs} ms` : ""}`
+      : `the next move after ${event.type.replace("io.sagascope.saga.", "")}${d.step ? ` of ${d.step}` : ""}`;
   }
   return s;
 }

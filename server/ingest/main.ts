@@ -8,6 +8,7 @@ import { createKafka } from "../events/kafka-client.ts";
 import { createLogger } from "../log.ts";
 import { runProcess } from "../process-edge.ts";
 import { createIngester } from "./ingester.ts";
+import { createStuckSweeper } from "./stuck-sweeper.ts";
 
 const config = env();
 const log = createLogger("ingester", config.SAGASCOPE_LOG_LEVEL);
@@ -23,9 +24,19 @@ await runProcess("ingester", log, async () => {
     log,
     reportEveryMs: 10_000,
   });
+  const sweeper = createStuckSweeper({
+    pool,
+    graceMs: config.SAGASCOPE_STUCK_GRACE_MS,
+    intervalMs: config.SAGASCOPE_STUCK_SWEEP_MS,
+    log,
+  });
   return {
-    start: () => ingester.start(),
+    start: async () => {
+      await ingester.start();
+      sweeper.start();
+    },
     stop: async () => {
+      sweeper.stop();
       await ingester.stop();
       await pool.end();
     },

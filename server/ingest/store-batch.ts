@@ -144,6 +144,10 @@ interface SummaryRow {
   last_progress_at: Date;
   ended_at: Date | null;
   event_count: number;
+  progress_expected_by: Date | null;
+  progress_expectation: string | null;
+  stuck: boolean;
+  stuck_reason: string | null;
 }
 
 async function foldSummaries(client: PoolClient, fresh: IncomingEvent[]): Promise<string[]> {
@@ -176,19 +180,24 @@ async function foldSummaries(client: PoolClient, fresh: IncomingEvent[]): Promis
   const rows = ids.map((id) => toRow(summaries.get(id) as SagaSummaryState));
   await client.query(
     `INSERT INTO saga_summary (saga_id, saga_type, mode, status, trace_id, business_key, current_step, failed_step,
-                               failure_reason, started_at, last_progress_at, ended_at, event_count, updated_at)
+                               failure_reason, started_at, last_progress_at, ended_at, event_count,
+                               progress_expected_by, progress_expectation, stuck, stuck_reason, updated_at)
      SELECT saga_id, saga_type, mode, status, trace_id, business_key, current_step, failed_step,
-            failure_reason, started_at, last_progress_at, ended_at, event_count, now()
+            failure_reason, started_at, last_progress_at, ended_at, event_count,
+            progress_expected_by, progress_expectation, stuck, stuck_reason, now()
      FROM json_to_recordset($1::json) AS r(saga_id text, saga_type text, mode saga_mode, status saga_status,
           trace_id text, business_key text, current_step text, failed_step text, failure_reason text,
-          started_at timestamptz, last_progress_at timestamptz, ended_at timestamptz, event_count int)
+          started_at timestamptz, last_progress_at timestamptz, ended_at timestamptz, event_count int,
+          progress_expected_by timestamptz, progress_expectation text, stuck boolean, stuck_reason text)
      ON CONFLICT (saga_id) DO UPDATE SET
        saga_type = excluded.saga_type, mode = excluded.mode, status = excluded.status,
        trace_id = excluded.trace_id, business_key = excluded.business_key,
        current_step = excluded.current_step, failed_step = excluded.failed_step,
        failure_reason = excluded.failure_reason, started_at = excluded.started_at,
        last_progress_at = excluded.last_progress_at, ended_at = excluded.ended_at,
-       event_count = excluded.event_count, updated_at = now()`,
+       event_count = excluded.event_count, progress_expected_by = excluded.progress_expected_by,
+       progress_expectation = excluded.progress_expectation, stuck = excluded.stuck,
+       stuck_reason = excluded.stuck_reason, updated_at = now()`,
     [JSON.stringify(rows)],
   );
   return ids;
@@ -209,6 +218,10 @@ function fromRow(r: SummaryRow): SagaSummaryState {
     lastProgressAt: r.last_progress_at,
     endedAt: r.ended_at,
     eventCount: r.event_count,
+    progressExpectedBy: r.progress_expected_by,
+    progressExpectation: r.progress_expectation,
+    stuck: r.stuck,
+    stuckReason: r.stuck_reason,
   };
 }
 
@@ -227,5 +240,9 @@ function toRow(s: SagaSummaryState): SummaryRow {
     last_progress_at: s.lastProgressAt,
     ended_at: s.endedAt,
     event_count: s.eventCount,
+    progress_expected_by: s.progressExpectedBy,
+    progress_expectation: s.progressExpectation,
+    stuck: s.stuck,
+    stuck_reason: s.stuckReason,
   };
 }

@@ -136,7 +136,7 @@ export function beginMove<Input>(
     move.kind === "step" ? "io.sagascope.saga.step.started" : "io.sagascope.saga.compensation.started";
   return {
     state: next,
-    events: [emitter(next, ctx, span)(type, ref)],
+    events: [emitter(next, ctx, span)(type, step ? { ...ref, timeoutMs: step.timeoutMs } : ref)],
     delayMs: 0,
     traceparent: formatTraceparent(span),
   };

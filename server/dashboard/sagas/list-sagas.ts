@@ -9,6 +9,7 @@ export interface ListSagasInput {
   limit: number;
   cursor?: string;
   status?: SagaStatus;
+  stuck?: boolean;
 }
 
 export interface SagaPage {
@@ -21,6 +22,7 @@ export async function listSagas(prisma: PrismaClient, input: ListSagasInput): Pr
   const rows = await prisma.sagaSummary.findMany({
     where: {
       ...(input.status ? { status: input.status } : {}),
+      ...(input.stuck !== undefined ? { stuck: input.stuck } : {}),
       ...(cursor
         ? {
             OR: [
@@ -59,5 +61,9 @@ export function toListItem(
     endedAt: row.endedAt,
     durationMs: row.endedAt ? row.endedAt.getTime() - row.startedAt.getTime() : null,
     eventCount: row.eventCount,
+    progressExpectedBy: row.progressExpectedBy,
+    progressExpectation: row.progressExpectation,
+    stuck: row.stuck,
+    stuckReason: row.stuckReason,
   };
 }

@@ -20,10 +20,16 @@ export const sagasRouter = router({
         limit: z.number().int().min(1).max(200).default(50),
         cursor: z.string().max(500).nullish(),
         status: SagaStatusSchema.optional(),
+        stuck: z.boolean().optional(),
       }),
     )
     .query(({ ctx, input }) =>
-      listSagas(ctx.prisma, { limit: input.limit, cursor: input.cursor ?? undefined, status: input.status }),
+      listSagas(ctx.prisma, {
+        limit: input.limit,
+        cursor: input.cursor ?? undefined,
+        status: input.status,
+        stuck: input.stuck,
+      }),
     ),
 
   byId: publicProcedure

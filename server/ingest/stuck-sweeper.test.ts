@@ -1,0 +1,80 @@
+// Stuck detection on a real database: an attempt that overran its timeout (plus grace)
+// is marked with a reason; the saga's next event clears it; ended sagas are never marked.
+import { afterAll, describe, expect, it } from "vitest";
+import { testInfra, uniqueName } from "../../scripts/test/infra.ts";
+import { createPool } from "../db/pool.ts";
+import { newTrace, type SagaEvent, sagaEvent } from "../events/index.ts";
+import { createLogger } from "../log.ts";
+import { storeBatch } from "./store-batch.ts";
+import { createStuckSweeper } from "./stuck-sweeper.ts";
+
+const pool = createPool(testInfra().databaseUrl);
+afterAll(() => pool.end());
+let offset = 0;
+const store = (events: SagaEvent[]) =>
+  storeBatch(
+    pool,
+    events.map((event) => ({ event, position: { topic: "stuck-test", partition: 0, offset: offset++ } })),
+    [],
+  );
+const summary = async (sagaId: string) =>
+  (await pool.query("SELECT stuck, stuck_reason, status FROM saga_summary WHERE saga_id = $1", [sagaId]))
+    .rows[0];
+
+describe("stuck sweeper", () => {
+  it("marks an overdue saga with what it waits for, and the next event clears the mark", async () => {
+    const sweeper = createStuckSweeper({
+      pool,
+      graceMs: 200,
+      intervalMs: 1000,
+      log: createLogger("t", "error"),
+    });
+    const o = { source: "/test", trace: newTrace() };
+    const base = { sagaType: "stuck-test", mode: "orchestrated" as const };
+    const stuckId = uniqueName("stuck");
+    const doneId = uniqueName("done");
+    const longAgo = new Date(Date.now() - 5_000);
+    const debit = {
+      ...base,
+      sagaId: stuckId,
+      step: "debit",
+      stepIndex: 0,
+      service: "bank-a",
+      timeoutMs: 100,
+    };
+    await store([
+      sagaEvent(
+        "io.sagascope.saga.started",
+        { ...base, sagaId: stuckId, steps: [{ name: "debit", service: "bank-a" }] },
+        { ...o, time: longAgo },
+      ),
+      sagaEvent("io.sagascope.saga.step.started", debit, { ...o, time: longAgo }),
+      sagaEvent(
+        "io.sagascope.saga.started",
+        { ...base, sagaId: doneId, steps: [{ name: "debit", service: "bank-a" }] },
+        { ...o, time: longAgo },
+      ),
+      sagaEvent(
+        "io.sagascope.saga.completed",
+        { ...base, sagaId: doneId, durationMs: 3 },
+        { ...o, time: longAgo },
+      ),
+    ]);
+
+    const marked = await sweeper.sweep();
+    expect(marked).toContain(stuckId);
+    expect(marked).not.toContain(doneId);
+    expect(await summary(stuckId)).toMatchObject({
+      stuck: true,
+      stuck_reason: expect.stringMatching(
+        /^no progress for \d+ s: expected step debit \(bank-a, attempt 1\) to finish within 100 ms by /,
+      ),
+    });
+    expect(await sweeper.sweep()).not.toContain(stuckId);
+
+    await store([sagaEvent("io.sagascope.saga.step.succeeded", { ...debit, durationMs: 5000 }, o)]);
+    expect(await summary(stuckId)).toMatchObject({ stuck: false, stuck_reason: null });
+    // A fresh event sets a fresh deadline: nothing is overdue now.
+    expect(await sweeper.sweep()).not.toContain(stuckId);
+  });
+});

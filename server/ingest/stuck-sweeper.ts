@@ -1,0 +1,78 @@
+// Marks sagas as stuck: unfinished, and their next event overdue by more than a grace
+// period (a participant that is down, a poison message, a dead orchestrator). The reason
+// says what was expected and since when. The next event of the saga clears the mark.
+import type { Pool } from "../db/pool.ts";
+import type { Logger } from "../log.ts";
+import { SAGA_CHANGES_CHANNEL } from "./store-batch.ts";
+
+export interface StuckSweeper {
+  start(): void;
+  stop(): void;
+  /** One sweep; returns the ids of the sagas it marked. */
+  sweep(): Promise<string[]>;
+}
+
+export function createStuckSweeper(deps: {
+  pool: Pool;
+  graceMs: number;
+  intervalMs: number;
+  log: Logger;
+}): StuckSweeper {
+  let timer: NodeJS.Timeout | undefined;
+  let sweeping = false;
+
+  async function sweep(): Promise<string[]> {
+    const client = await deps.pool.connect();
+    try {
+      await client.query("BEGIN");
+      const marked = await client.query<{ saga_id: string }>(
+        `UPDATE saga_summary SET stuck = true, updated_at = now(),
+           stuck_reason = format('no progress for %s s: expected %s by %s',
+             round(extract(epoch FROM now() - last_progress_at))::int,
+             coalesce(progress_expectation, 'the next event'),
+             to_char(progress_expected_by AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))
+         WHERE NOT stuck AND status IN ('running', 'compensating', 'timed_out')
+           AND progress_expected_by < now() - make_interval(secs => $1::double precision / 1000)
+         RETURNING saga_id`,
+        [deps.graceMs],
+      );
+      const ids = marked.rows.map((r) => r.saga_id);
+      if (ids.length > 0) {
+        const payload = JSON.stringify(ids);
+        await client.query("SELECT pg_notify($1, $2)", [
+          SAGA_CHANGES_CHANNEL,
+          Buffer.byteLength(payload) < 7000 ? payload : "*",
+        ]);
+      }
+      await client.query("COMMIT");
+      return ids;
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  return {
+    sweep,
+    start() {
+      timer ??= setInterval(async () => {
+        if (sweeping) return;
+        sweeping = true;
+        try {
+          const ids = await sweep();
+          if (ids.length > 0) deps.log.warn("sagas stuck", { count: ids.length, first: ids[0] });
+        } catch (error) {
+          deps.log.warn("stuck sweep failed", { error });
+        } finally {
+          sweeping = false;
+        }
+      }, deps.intervalMs);
+    },
+    stop() {
+      clearInterval(timer);
+      timer = undefined;
+    },
+  };
+}
