@@ -62,37 +62,50 @@ try {
   });
 
   const childEnv = { ...planEnv(plan), FLEET_DATABASE_URL: config.FLEET_DATABASE_URL };
-  children.push(startTsx("ingester", "server/ingest/main.ts", childEnv));
-  children.push(startTsx("bank-a", "server/fleet/bank/main.ts", { ...childEnv, FLEET_BANK: "bank-a" }));
-  // A light transient fault on bank B, so that retries show up in the demo.
-  children.push(
-    startTsx("bank-b", "server/fleet/bank/main.ts", {
-      ...childEnv,
-      FLEET_BANK: "bank-b",
-      FLEET_BANK_ERROR_RATE: "0.05",
-    }),
-  );
-  // Two orchestrator instances share the transfers (and take over each other's when one dies).
-  const perInstanceRate = String(config.SAGASCOPE_DEMO_RATE / 2);
-  for (const id of ["transfers-1", "transfers-2"]) {
-    children.push(
-      startTsx(id, "server/fleet/transfer/main.ts", {
-        ...childEnv,
-        FLEET_ORCHESTRATOR_ID: id,
-        SAGASCOPE_DEMO_RATE: perInstanceRate,
-      }),
-    );
-  }
-  const web = startWeb(config.PORT, childEnv);
-  children.push(web);
-  for (const child of children) {
+  /** The platform's own processes: if one dies, the demo stops. */
+  const essential = (child: Child) => {
+    children.push(child);
     void child.exited.then((code) => {
       if (!shuttingDown) {
         console.error(`[demo] ${child.name} exited (code ${code}); stopping the demo`);
         void shutdown(1);
       }
     });
+    return child;
+  };
+  /** The fleet's services: a crash (injected or not) is followed by a restart, as in production. */
+  const restarting = (name: string, file: string, env: Record<string, string>) => {
+    const launch = () => {
+      const child = startTsx(name, file, env);
+      children.push(child);
+      void child.exited.then((code) => {
+        children.splice(children.indexOf(child), 1);
+        if (shuttingDown) return;
+        console.error(`[demo] ${name} exited (code ${code}); restarting it in 1 s`);
+        setTimeout(() => !shuttingDown && launch(), 1000);
+      });
+    };
+    launch();
+  };
+
+  essential(startTsx("ingester", "server/ingest/main.ts", childEnv));
+  restarting("bank-a", "server/fleet/bank/main.ts", { ...childEnv, FLEET_BANK: "bank-a" });
+  // A light transient fault on bank B, so that retries show up in the demo.
+  restarting("bank-b", "server/fleet/bank/main.ts", {
+    ...childEnv,
+    FLEET_BANK: "bank-b",
+    FLEET_BANK_ERROR_RATE: "0.05",
+  });
+  // Two orchestrator instances share the transfers (and take over each other's when one dies).
+  const perInstanceRate = String(config.SAGASCOPE_DEMO_RATE / 2);
+  for (const id of ["transfers-1", "transfers-2"]) {
+    restarting(id, "server/fleet/transfer/main.ts", {
+      ...childEnv,
+      FLEET_ORCHESTRATOR_ID: id,
+      SAGASCOPE_DEMO_RATE: perInstanceRate,
+    });
   }
+  const web = essential(startWeb(config.PORT, childEnv));
   const url = `http://127.0.0.1:${config.PORT}`;
   await step("waiting for the dashboard", () => waitForHttp(`${url}/sagas`, web));
   console.log(
