@@ -1,0 +1,143 @@
+// `npm run bench:sagas [-- --sagas N]`: orchestrated transfer sagas per second on this
+// machine, banks over real gRPC, events to the real broker. Baseline in the same run: the
+// in-memory runner (no saved state); then the durable orchestrator (state and outbox in
+// Postgres) with one and with two instances. Prints figures, asserts nothing.
+import { hostname } from "node:os";
+import { Kafka, logLevel, Partitioners } from "kafkajs";
+import { z } from "zod";
+import { createPool } from "../../server/db/pool.ts";
+import { env, siblingDatabase } from "../../server/env.ts";
+import { ensureTopics } from "../../server/events/index.ts";
+import { createBankGrpcClient } from "../../server/fleet/bank/bank-grpc-client.ts";
+import { createBankGrpcServer } from "../../server/fleet/bank/bank-grpc-server.ts";
+import { createBankStore } from "../../server/fleet/bank/bank-store.ts";
+import { noFaults } from "../../server/fleet/faults.ts";
+import { createTransferWorld, openingAccounts } from "../../server/fleet/transfer/transfer-world.ts";
+import { createLogger } from "../../server/log.ts";
+import { createDurableOrchestrator } from "../../server/sagas/durable/durable-orchestrator.ts";
+import { createKafkaEventSink, runSaga } from "../../server/sagas/index.ts";
+import { infraDown, infraUp, testPlan } from "../infra/infra.ts";
+import { recreateDatabase } from "../infra/postgres.ts";
+import { say, step } from "../infra/progress.ts";
+
+const flag = process.argv.indexOf("--sagas");
+const { sagas } = z
+  .object({ sagas: z.coerce.number().int().min(50).max(100_000).default(600) })
+  .parse({ sagas: flag >= 0 ? process.argv[flag + 1] : undefined });
+const CONCURRENCY = 32;
+const log = createLogger("bench", "error");
+
+async function main() {
+  const plan = testPlan(env());
+  const { startedBroker } = await infraUp(plan);
+  const fleetUrl = siblingDatabase(plan.databaseUrl, "_bench_fleet");
+  try {
+    await step("creating a fresh fleet database", () => recreateDatabase(fleetUrl));
+    const pool = createPool(fleetUrl, 20);
+    const kafka = new Kafka({
+      clientId: "bench-sagas",
+      brokers: plan.kafkaBrokers,
+      logLevel: logLevel.NOTHING,
+    });
+    const topic = `bench-sagas-${Date.now().toString(36)}.sagascope.saga-events`;
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, [topic], 6);
+    await admin.disconnect();
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+
+    const banks = await Promise.all(
+      (["bank-a", "bank-b"] as const).map(async (name) => {
+        const store = createBankStore(pool, name.replace("-", "_"));
+        await store.init(openingAccounts(name));
+        const server = createBankGrpcServer(store, noFaults, log);
+        const port = await server.start("127.0.0.1:0");
+        return { server, client: createBankGrpcClient(`127.0.0.1:${port}`, 2000) };
+      }),
+    );
+    const [a, b] = banks as [(typeof banks)[0], (typeof banks)[0]];
+    const world = createTransferWorld({ bankA: a.client, bankB: b.client });
+    const failureRate = 0.15;
+
+    const inMemoryMs = await step(`in-memory runner: ${sagas} sagas, ${CONCURRENCY} at a time`, async () => {
+      const emit = createKafkaEventSink(producer, topic);
+      const began = Date.now();
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          while (next < sagas) {
+            next += 1;
+            await runSaga(world.saga, world.randomTransfer(failureRate), { emit, source: "/bench" });
+          }
+        }),
+      );
+      return Date.now() - began;
+    });
+
+    const durable = async (instances: number) => {
+      const schema = `bench_orchestrator_${instances}`;
+      let finished = 0;
+      const orchestrators = Array.from({ length: instances }, (_, i) =>
+        createDurableOrchestrator({
+          pool,
+          databaseUrl: fleetUrl,
+          schema,
+          definition: world.saga,
+          source: "/bench",
+          owner: `bench-${i}@${hostname()}`,
+          producer,
+          topic,
+          log,
+          concurrency: CONCURRENCY,
+          pollMs: 20,
+          onFinished: () => {
+            finished += 1;
+          },
+        }),
+      );
+      for (const o of orchestrators) await o.start();
+      const began = Date.now();
+      for (let i = 0; i < sagas; i++) {
+        await (orchestrators[i % instances] as (typeof orchestrators)[0]).startSaga(
+          world.randomTransfer(failureRate),
+        );
+      }
+      while (finished < sagas) await new Promise((resolve) => setTimeout(resolve, 20));
+      const ms = Date.now() - began;
+      for (const o of orchestrators) await o.stop();
+      return ms;
+    };
+    const oneMs = await step("durable orchestrator, 1 instance", () => durable(1));
+    const twoMs = await step("durable orchestrator, 2 instances", () => durable(2));
+
+    for (const bank of banks) {
+      bank.client.close();
+      await bank.server.stop();
+    }
+    await producer.disconnect();
+    await pool.end();
+    const rate = (ms: number) => ((sagas / ms) * 1000).toFixed(0);
+    console.log("\nbench:sagas (inter-bank transfers, 2 steps, 15 % compensated, banks over gRPC)");
+    console.log(
+      `  in-memory runner (baseline)   ${rate(inMemoryMs)} sagas/s  (${sagas} in ${inMemoryMs} ms)`,
+    );
+    console.log(
+      `  durable, 1 instance           ${rate(oneMs)} sagas/s  (ratio to baseline ${(inMemoryMs / oneMs).toFixed(2)})`,
+    );
+    console.log(
+      `  durable, 2 instances          ${rate(twoMs)} sagas/s  (ratio to baseline ${(inMemoryMs / twoMs).toFixed(2)})`,
+    );
+    say("done");
+  } finally {
+    if (startedBroker) await infraDown(plan);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(`bench:sagas failed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);
