@@ -2,8 +2,7 @@
 // by events published the way docs/events.md tells an outside service to.
 import { randomBytes, randomUUID } from "node:crypto";
 import { expect, test } from "@playwright/test";
-import { Kafka, logLevel } from "kafkajs";
-import { e2eRun } from "./fixtures/e2e-env.ts";
+import { publishByHand } from "./fixtures/publish-by-hand.ts";
 
 test("a saga of the demo fleet appears without a reload and opens on its own page", async ({ page }) => {
   await page.goto("/sagas");
@@ -33,7 +32,6 @@ test("a saga of the demo fleet appears without a reload and opens on its own pag
 test("a compensated saga published by an outside client shows its steps and compensation in order", async ({
   page,
 }) => {
-  const { kafkaBrokers, sagaTopic } = e2eRun();
   const sagaId = `outside-${randomUUID()}`;
   const traceId = randomBytes(16).toString("hex");
   const base = { sagaId, sagaType: "outside-transfer", mode: "orchestrated" };
@@ -76,28 +74,15 @@ test("a compensated saga published by an outside client shows its steps and comp
       },
     ],
   ];
-  // Binary-mode CloudEvents written by hand, exactly as docs/events.md describes them.
-  const messages = events.map(([type, data], i) => ({
-    key: sagaId,
-    value: JSON.stringify(data),
-    headers: {
-      ce_specversion: "1.0",
-      ce_id: randomUUID(),
-      ce_source: "/outside/ledger-orchestrator",
-      ce_type: `io.sagascope.${type}`,
-      ce_time: new Date(t0 + i * 100).toISOString(),
-      "content-type": "application/json",
-      traceparent: `00-${traceId}-${randomBytes(8).toString("hex")}-01`,
-    },
-  }));
-  const producer = new Kafka({
-    clientId: "outside",
-    brokers: kafkaBrokers,
-    logLevel: logLevel.NOTHING,
-  }).producer();
-  await producer.connect();
-  await producer.send({ topic: sagaTopic, messages });
-  await producer.disconnect();
+  await publishByHand(
+    traceId,
+    events.map(([type, data], i) => ({
+      type,
+      key: sagaId,
+      value: JSON.stringify(data),
+      time: new Date(t0 + i * 100),
+    })),
+  );
 
   await page.goto(`/sagas/${sagaId}`);
   await expect(page.locator("h1 [data-status]")).toHaveText("compensated");
@@ -123,32 +108,10 @@ test("a saga that has not been seen says so plainly", async ({ page }) => {
 });
 
 test("a malformed message is quarantined and shown with its reason and raw bytes", async ({ page }) => {
-  const { kafkaBrokers, sagaTopic } = e2eRun();
   const marker = `not-json-${randomUUID()}`;
-  const producer = new Kafka({
-    clientId: "outside",
-    brokers: kafkaBrokers,
-    logLevel: logLevel.NOTHING,
-  }).producer();
-  await producer.connect();
-  await producer.send({
-    topic: sagaTopic,
-    messages: [
-      {
-        key: "broken",
-        value: marker,
-        headers: {
-          ce_specversion: "1.0",
-          ce_id: randomUUID(),
-          ce_source: "/outside/broken",
-          ce_type: "io.sagascope.saga.started",
-          ce_time: new Date().toISOString(),
-          traceparent: `00-${randomBytes(16).toString("hex")}-${randomBytes(8).toString("hex")}-01`,
-        },
-      },
-    ],
-  });
-  await producer.disconnect();
+  await publishByHand(randomBytes(16).toString("hex"), [
+    { type: "saga.started", key: "broken", value: marker },
+  ]);
 
   await page.goto("/dead-letters");
   const row = page.locator("[data-dead-letter-id]").filter({ hasText: "value is not JSON" }).first();
@@ -159,39 +122,27 @@ test("a malformed message is quarantined and shown with its reason and raw bytes
 });
 
 test("a saga whose participant never answers is reported stuck, with what it waits for", async ({ page }) => {
-  const { kafkaBrokers, sagaTopic } = e2eRun();
   const sagaId = `stuck-${randomUUID()}`;
-  const traceId = randomBytes(16).toString("hex");
   const base = { sagaId, sagaType: "stuck-transfer", mode: "orchestrated" };
-  const events: [string, object][] = [
-    ["saga.started", { ...base, steps: [{ name: "debit", service: "ledger-a" }] }],
-    [
-      "saga.step.started",
-      { ...base, step: "debit", stepIndex: 0, service: "ledger-a", attempt: 1, timeoutMs: 300 },
-    ],
-  ];
-  const producer = new Kafka({
-    clientId: "outside",
-    brokers: kafkaBrokers,
-    logLevel: logLevel.NOTHING,
-  }).producer();
-  await producer.connect();
-  await producer.send({
-    topic: sagaTopic,
-    messages: events.map(([type, data]) => ({
+  await publishByHand(randomBytes(16).toString("hex"), [
+    {
+      type: "saga.started",
       key: sagaId,
-      value: JSON.stringify(data),
-      headers: {
-        ce_specversion: "1.0",
-        ce_id: randomUUID(),
-        ce_source: "/outside/ledger-orchestrator",
-        ce_type: `io.sagascope.${type}`,
-        ce_time: new Date().toISOString(),
-        traceparent: `00-${traceId}-${randomBytes(8).toString("hex")}-01`,
-      },
-    })),
-  });
-  await producer.disconnect();
+      value: JSON.stringify({ ...base, steps: [{ name: "debit", service: "ledger-a" }] }),
+    },
+    {
+      type: "saga.step.started",
+      key: sagaId,
+      value: JSON.stringify({
+        ...base,
+        step: "debit",
+        stepIndex: 0,
+        service: "ledger-a",
+        attempt: 1,
+        timeoutMs: 300,
+      }),
+    },
+  ]);
 
   await page.goto(`/sagas/${sagaId}`);
   await expect(page.getByTestId("saga-id")).toHaveText(sagaId);

@@ -2,18 +2,11 @@
 // advisory lock: two instances starting at once would otherwise race in the catalog
 // ("duplicate key value violates unique constraint pg_type_typname_nsp_index").
 import type { Pool } from "./pool.ts";
+import { withTransaction } from "./transaction.ts";
 
 export async function serializedDdl(pool: Pool, lockName: string, statements: string[]): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
+  await withTransaction(pool, async (client) => {
     await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`ddl:${lockName}`]);
     for (const sql of statements) await client.query(sql);
-    await client.query("COMMIT");
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }

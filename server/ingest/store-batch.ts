@@ -3,6 +3,7 @@
 // replayed batch inserts nothing twice and folds nothing twice.
 
 import type { Pool, PoolClient } from "../db/pool.ts";
+import { withTransaction } from "../db/transaction.ts";
 import type { SagaEvent } from "../events/index.ts";
 import { foldSagaSummary, type SagaSummaryState } from "./fold-saga-summary.ts";
 
@@ -34,33 +35,29 @@ export interface BatchOutcome {
   sagasChanged: string[];
 }
 
-export async function storeBatch(
+export function storeBatch(
   pool: Pool,
   events: IncomingEvent[],
   deadLetters: DeadLetter[],
 ): Promise<BatchOutcome> {
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
+  return withTransaction(pool, async (client) => {
     const deadLettered = await insertDeadLetters(client, deadLetters);
     const fresh = await insertEvents(client, events);
     const sagasChanged = await foldSummaries(client, fresh);
-    if (sagasChanged.length > 0) {
-      // Delivered by Postgres only when the transaction commits.
-      const payload = JSON.stringify(sagasChanged);
-      await client.query("SELECT pg_notify($1, $2)", [
-        SAGA_CHANGES_CHANNEL,
-        payload.length < 7000 ? payload : "*",
-      ]);
-    }
-    await client.query("COMMIT");
+    await notifySagaChanges(client, sagasChanged);
     return { inserted: fresh.length, duplicates: events.length - fresh.length, deadLettered, sagasChanged };
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
+}
+
+/** Tells live views which sagas changed; Postgres delivers it only when the transaction commits. */
+export async function notifySagaChanges(client: PoolClient, sagaIds: string[]): Promise<void> {
+  if (sagaIds.length === 0) return;
+  // NOTIFY payloads must stay under 8000 bytes; "*" tells listeners to refresh everything.
+  const payload = JSON.stringify(sagaIds);
+  await client.query("SELECT pg_notify($1, $2)", [
+    SAGA_CHANGES_CHANNEL,
+    Buffer.byteLength(payload) < 7000 ? payload : "*",
+  ]);
 }
 
 /** Text columns cannot hold NUL; the raw bytes (bytea) keep the original anyway. */

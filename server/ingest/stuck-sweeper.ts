@@ -2,8 +2,9 @@
 // period (a participant that is down, a poison message, a dead orchestrator). The reason
 // says what was expected and since when. The next event of the saga clears the mark.
 import type { Pool } from "../db/pool.ts";
+import { withTransaction } from "../db/transaction.ts";
 import type { Logger } from "../log.ts";
-import { SAGA_CHANGES_CHANNEL } from "./store-batch.ts";
+import { notifySagaChanges } from "./store-batch.ts";
 
 export interface StuckSweeper {
   start(): void;
@@ -21,10 +22,8 @@ export function createStuckSweeper(deps: {
   let timer: NodeJS.Timeout | undefined;
   let sweeping = false;
 
-  async function sweep(): Promise<string[]> {
-    const client = await deps.pool.connect();
-    try {
-      await client.query("BEGIN");
+  function sweep(): Promise<string[]> {
+    return withTransaction(deps.pool, async (client) => {
       const marked = await client.query<{ saga_id: string }>(
         `UPDATE saga_summary SET stuck = true, updated_at = now(),
            stuck_reason = format('no progress for %s s: expected %s by %s',
@@ -37,21 +36,9 @@ export function createStuckSweeper(deps: {
         [deps.graceMs],
       );
       const ids = marked.rows.map((r) => r.saga_id);
-      if (ids.length > 0) {
-        const payload = JSON.stringify(ids);
-        await client.query("SELECT pg_notify($1, $2)", [
-          SAGA_CHANGES_CHANNEL,
-          Buffer.byteLength(payload) < 7000 ? payload : "*",
-        ]);
-      }
-      await client.query("COMMIT");
+      await notifySagaChanges(client, ids);
       return ids;
-    } catch (error) {
-      await client.query("ROLLBACK").catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   return {

@@ -3,6 +3,7 @@
 // applies once and a reversal that overtakes its operation cancels it for good.
 import type { Pool, PoolClient } from "../../db/pool.ts";
 import { serializedDdl } from "../../db/serialized-ddl.ts";
+import { withTransaction } from "../../db/transaction.ts";
 import { StepFailure } from "../../sagas/index.ts";
 
 export interface Account {
@@ -25,20 +26,11 @@ export function createBankStore(pool: Pool, name: string): BankStore {
   const schema = name.replace(/[^a-z0-9]/gi, "_").toLowerCase();
   const t = (table: string) => `"${schema}".${table}`;
 
-  async function inOperation<T>(opId: string, work: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await pool.connect();
-    try {
-      await client.query("BEGIN");
+  function inOperation<T>(opId: string, work: (client: PoolClient) => Promise<T>): Promise<T> {
+    return withTransaction(pool, async (client) => {
       await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`${schema}:${opId}`]);
-      const result = await work(client);
-      await client.query("COMMIT");
-      return result;
-    } catch (error) {
-      await client.query("ROLLBACK").catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+      return work(client);
+    });
   }
 
   async function apply(

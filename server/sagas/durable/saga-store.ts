@@ -4,6 +4,7 @@
 // another (its lease ran out) can no longer change it.
 import type { Pool } from "../../db/pool.ts";
 import { serializedDdl } from "../../db/serialized-ddl.ts";
+import { withTransaction } from "../../db/transaction.ts";
 import { encodeSagaEvent, type SagaEvent } from "../../events/index.ts";
 import type { SagaState } from "../saga-machine.ts";
 
@@ -55,21 +56,6 @@ export function createSagaStore(pool: Pool, schema: string, topic: string): Saga
     SELECT topic, key, value, headers FROM json_to_recordset($1::json)
       AS r(seq int, topic text, key text, value text, headers jsonb) ORDER BY seq`;
 
-  async function inTransaction<T>(work: (q: Pool["query"]) => Promise<T>): Promise<T> {
-    const client = await pool.connect();
-    try {
-      await client.query("BEGIN");
-      const result = await work(client.query.bind(client) as Pool["query"]);
-      await client.query("COMMIT");
-      return result;
-    } catch (error) {
-      await client.query("ROLLBACK").catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
-  }
-
   return {
     async init() {
       await serializedDdl(pool, schema, [
@@ -88,13 +74,13 @@ export function createSagaStore(pool: Pool, schema: string, topic: string): Saga
     },
 
     async create(state, events, owner, leaseMs) {
-      await inTransaction(async (q) => {
-        await q(
+      await withTransaction(pool, async (client) => {
+        await client.query(
           `INSERT INTO ${t("saga_instance")} (saga_id, saga_type, phase, state, owner, lease_until)
            VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6::double precision / 1000))`,
           [state.sagaId, state.sagaType, state.phase, JSON.stringify(state), owner, leaseMs],
         );
-        await q(insertOutbox, [outboxRows(events)]);
+        await client.query(insertOutbox, [outboxRows(events)]);
       });
     },
 
@@ -114,9 +100,9 @@ export function createSagaStore(pool: Pool, schema: string, topic: string): Saga
     },
 
     async save(owner, state, events, { leaseMs, delayMs }) {
-      return inTransaction(async (q) => {
+      return withTransaction(pool, async (client) => {
         const finished = state.phase !== "forward" && state.phase !== "compensating";
-        const updated = await q(
+        const updated = await client.query(
           `UPDATE ${t("saga_instance")} SET state = $3, phase = $4, updated_at = now(),
              next_run_at = now() + make_interval(secs => $5::double precision / 1000),
              owner = CASE WHEN $6 THEN NULL ELSE owner END,
@@ -125,7 +111,7 @@ export function createSagaStore(pool: Pool, schema: string, topic: string): Saga
           [state.sagaId, owner, JSON.stringify(state), state.phase, delayMs, finished, leaseMs],
         );
         if (updated.rowCount === 0) return false;
-        if (events.length > 0) await q(insertOutbox, [outboxRows(events)]);
+        if (events.length > 0) await client.query(insertOutbox, [outboxRows(events)]);
         return true;
       });
     },
