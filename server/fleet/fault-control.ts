@@ -85,19 +85,23 @@ export function createFaultControl(deps: {
     }
   }
 
+  const onAnnouncement = (_channel: string, service: string) => {
+    if (service === deps.service)
+      void reread().catch((error) => deps.log.warn("fault re-read failed", { error }));
+  };
+
   return {
     faults: () => current,
     async start() {
       await reread(true);
-      deps.subscriber.on("message", (_channel: string, service: string) => {
-        if (service === deps.service)
-          void reread().catch((error) => deps.log.warn("fault re-read failed", { error }));
-      });
+      deps.subscriber.on("message", onAnnouncement);
       await deps.subscriber.subscribe(faultsChannel(deps.namespace));
       timer = setInterval(() => void reread().catch(() => {}), deps.rereadMs ?? 5000);
     },
     async stop() {
       clearInterval(timer);
+      timer = undefined;
+      deps.subscriber.off("message", onAnnouncement);
       await deps.subscriber.unsubscribe().catch(() => {});
     },
   };

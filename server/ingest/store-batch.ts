@@ -159,7 +159,7 @@ async function foldSummaries(client: PoolClient, fresh: IncomingEvent[]): Promis
   // Row locks cannot cover a saga that has no summary yet; a lock per saga id does, so two
   // batches folding the same new saga (after a repartition) never overwrite each other.
   await client.query(
-    "SELECT pg_advisory_xact_lock(h) FROM (SELECT hashtext(id) AS h FROM unnest($1::text[]) AS id ORDER BY 1) AS ordered",
+    "SELECT pg_advisory_xact_lock(7304, h) FROM (SELECT hashtext(id) AS h FROM unnest($1::text[]) AS id ORDER BY 1) AS ordered",
     [ids],
   );
   const existing = await client.query<SummaryRow>(

@@ -103,6 +103,10 @@ describe("orchestrated saga", () => {
     const transient = harness({ charge: ["transient", "transient", "transient"] });
     await transient.run();
     expect(transient.calls.slice(-2)).toEqual(["undo charge", "undo reserve"]);
+    const refusedAfterTimeout = harness({ charge: ["hang", "business"] });
+    await refusedAfterTimeout.run();
+    // The first, timed-out attempt may still land: a refusal of the retry proves nothing.
+    expect(refusedAfterTimeout.calls.slice(-2)).toEqual(["undo charge", "undo reserve"]);
     const refused = harness({ charge: ["business"] });
     await refused.run();
     expect(refused.calls.slice(-1)).toEqual(["undo reserve"]);

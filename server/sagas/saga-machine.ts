@@ -31,6 +31,12 @@ export interface SagaState {
   failedStep?: string;
   reason?: string;
   compensationFailed: boolean;
+  /**
+   * An attempt of the current step may have landed: one timed out or failed transiently,
+   * or was interrupted by a crash. Then even a later business refusal does not prove
+   * the step left nothing behind, and it is compensated too.
+   */
+  mayHaveLanded?: boolean;
   startedAt: number;
   /** The span and start time of the move in progress, so its outcome events share its span. */
   move?: { spanId: string; startedAt: number };
@@ -124,7 +130,12 @@ export function beginMove<Input>(
   ctx: MachineContext,
 ): Transition & { traceparent: string } {
   const span = childSpan(state.trace);
-  const next: SagaState = { ...state, move: { spanId: span.spanId, startedAt: ctx.now } };
+  // A move still recorded as begun was interrupted (a crash): its attempt may have landed.
+  const next: SagaState = {
+    ...state,
+    ...(state.move ? { mayHaveLanded: true } : {}),
+    move: { spanId: span.spanId, startedAt: ctx.now },
+  };
   const step = definition.steps[move.stepIndex];
   const ref = {
     step: step?.name ?? "?",
@@ -151,7 +162,15 @@ export function completeMove<Input>(
   ctx: MachineContext,
 ): Transition {
   const step = definition.steps[move.stepIndex];
-  if (!step) return { state, events: [], delayMs: 0 };
+  if (!step) {
+    // A saved saga whose step no longer exists (the definition changed): it cannot move on.
+    const { move: _gone, ...rest } = state;
+    return {
+      state: { ...rest, phase: "failed", reason: `step ${move.stepIndex} no longer exists` },
+      events: [],
+      delayMs: 0,
+    };
+  }
   const span = state.move ? { ...state.trace, spanId: state.move.spanId } : state.trace;
   const durationMs = Math.max(0, ctx.now - (state.move?.startedAt ?? ctx.now));
   const ref = { step: step.name, stepIndex: move.stepIndex, service: step.service, attempt: move.attempt };
@@ -170,7 +189,7 @@ export function completeMove<Input>(
           ...(outcome.output ? { output: outcome.output } : {}),
         }),
       );
-      next = { ...next, cursor: next.cursor + 1, attempt: 1 };
+      next = { ...next, cursor: next.cursor + 1, attempt: 1, mayHaveLanded: false };
       if (next.cursor >= definition.steps.length) {
         next.phase = "completed";
         events.push(
@@ -186,13 +205,14 @@ export function completeMove<Input>(
     events.push(inSpan("io.sagascope.saga.step.failed", { ...ref, durationMs, error: failure, willRetry }));
     if (willRetry)
       return {
-        state: { ...next, attempt: move.attempt + 1 },
+        state: { ...next, attempt: move.attempt + 1, mayHaveLanded: true },
         events,
         delayMs: backoff(step.retry, move.attempt),
       };
-    // Only a business refusal proves the action did not land; after a timeout or a
-    // transient error it may have, so the failed step is compensated too.
-    const landed = failure.category === "business" ? [] : [move.stepIndex];
+    // Only a business refusal of the only attempt proves the action did not land; after a
+    // timeout, a transient error or a crash it may have, so the failed step is compensated
+    // too (a compensation is safe when its action never landed).
+    const landed = failure.category === "business" && !next.mayHaveLanded ? [] : [move.stepIndex];
     const earlier = Array.from({ length: move.stepIndex }, (_, i) => move.stepIndex - 1 - i);
     next = {
       ...next,

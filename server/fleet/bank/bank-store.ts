@@ -22,13 +22,19 @@ export interface BankStore {
   totalBalance(): Promise<number>;
 }
 
+const LOCK_CLASS_BANK_OPERATION = 7302;
+
 export function createBankStore(pool: Pool, name: string): BankStore {
   const schema = name.replace(/[^a-z0-9]/gi, "_").toLowerCase();
   const t = (table: string) => `"${schema}".${table}`;
 
   function inOperation<T>(opId: string, work: (client: PoolClient) => Promise<T>): Promise<T> {
     return withTransaction(pool, async (client) => {
-      await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`${schema}:${opId}`]);
+      // Two-key form: a lock class of its own, so no other lock user's hash can collide.
+      await client.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", [
+        LOCK_CLASS_BANK_OPERATION,
+        `${schema}:${opId}`,
+      ]);
       return work(client);
     });
   }

@@ -92,7 +92,7 @@ describe("durable transfer orchestrator", () => {
           SAGASCOPE_DEMO_RATE: "15",
           SAGASCOPE_DEMO_FAILURE_RATE: "0.2",
           FLEET_TRANSFER_LIMIT: "45",
-          FLEET_ORCHESTRATOR_LEASE_MS: "1500",
+          FLEET_ORCHESTRATOR_LEASE_MS: "2500",
           FLEET_STEP_TIMEOUT_MS: "1000",
         },
         output,

@@ -5,6 +5,7 @@
 // may run twice after a crash (that is why participants are idempotent), never zero times.
 import type { Producer } from "kafkajs";
 import type { Pool } from "../../db/pool.ts";
+import { AppError } from "../../errors.ts";
 import { newTrace } from "../../events/index.ts";
 import type { Logger } from "../../log.ts";
 import type { SagaDefinition } from "../definition.ts";
@@ -46,6 +47,13 @@ export function createDurableOrchestrator<Input extends Record<string, unknown>>
   const leaseMs = options.leaseMs ?? 10_000;
   const concurrency = options.concurrency ?? 32;
   const pollMs = options.pollMs ?? 100;
+  const longestStep = Math.max(...definition.steps.map((s) => s.timeoutMs));
+  if (leaseMs < longestStep + 1000) {
+    throw new AppError(
+      "BAD_REQUEST",
+      `the lease (${leaseMs} ms) must outlast the longest step timeout (${longestStep} ms) by a second`,
+    );
+  }
   const store = createSagaStore(options.pool, options.schema, options.topic);
   const relay = createOutboxRelay({
     databaseUrl: options.databaseUrl,
@@ -68,7 +76,13 @@ export function createDurableOrchestrator<Input extends Record<string, unknown>>
     for (let move = nextMove(state); move && running; move = nextMove(state)) {
       const begun = beginMove(definition, state, move, ctx());
       if (!(await save(begun.state, begun.events, 0))) break;
-      const outcome = await performMove(definition, begun.state, move, begun.traceparent);
+      // The lease is renewed while the move runs, so a slow call is not taken over mid-flight.
+      const renewal = setInterval(() => {
+        void store.renew(owner, state.sagaId, leaseMs).catch(() => {});
+      }, leaseMs / 3);
+      const outcome = await performMove(definition, begun.state, move, begun.traceparent).finally(() =>
+        clearInterval(renewal),
+      );
       const done = completeMove(definition, begun.state, move, outcome, ctx());
       if (!(await save(done.state, done.events, done.delayMs))) {
         counters.lostOwnership += 1;
@@ -86,13 +100,21 @@ export function createDurableOrchestrator<Input extends Record<string, unknown>>
     }
   }
 
-  async function tick() {
+  let tickInProgress: Promise<void> | undefined;
+  function tick(): Promise<void> {
+    tickInProgress ??= claimAndDrive().finally(() => {
+      tickInProgress = undefined;
+    });
+    return tickInProgress;
+  }
+
+  async function claimAndDrive() {
     if (!running || ticking) return;
     ticking = true;
     try {
       const free = concurrency - active.size;
       if (free <= 0) return;
-      for (const { sagaId, state } of await store.claim(owner, free, leaseMs)) {
+      for (const { sagaId, state } of await store.claim(owner, free, leaseMs, [...active.keys()])) {
         if (active.has(sagaId)) continue;
         const work = drive(state)
           .catch((error) => log.error("saga move failed; it will be retried", { sagaId, error }))
@@ -117,7 +139,9 @@ export function createDurableOrchestrator<Input extends Record<string, unknown>>
     async stop() {
       running = false;
       clearInterval(poller);
-      // Moves in progress finish and are saved; their sagas are handed back at once.
+      // A claim in flight lands first; moves in progress finish and are saved; then every
+      // saga this instance holds is handed back at once.
+      await tickInProgress;
       await Promise.allSettled([...active.values()]);
       await store.releaseAll(owner).catch((error) => log.warn("could not hand back sagas", { error }));
       await relay.stop();

@@ -8,6 +8,9 @@ import pg from "pg";
 import type { Logger } from "../../log.ts";
 import type { SagaStore } from "./saga-store.ts";
 
+/** Advisory lock class of outbox leadership (two-key form, apart from other lock users). */
+const LOCK_CLASS_OUTBOX = 7301;
+
 export interface OutboxRelay {
   start(): void;
   stop(): Promise<void>;
@@ -37,20 +40,24 @@ export function createOutboxRelay(deps: {
         application_name: `outbox-relay:${deps.name}`,
       });
       c.on("error", () => {
+        // Losing the session loses the lock: stop leading (a late error of an old session is ignored).
+        if (session !== c) return;
         leader = false;
         session = undefined;
+        void c.end().catch(() => {});
       });
       await c.connect();
       return c;
     })();
-    const r = await session.query("SELECT pg_try_advisory_lock(hashtext($1)) AS got", [
-      `outbox:${deps.name}`,
+    const r = await session.query("SELECT pg_try_advisory_lock($1, hashtext($2)) AS got", [
+      LOCK_CLASS_OUTBOX,
+      deps.name,
     ]);
     return r.rows[0].got === true;
   }
 
-  async function publishSome(): Promise<number> {
-    const rows = await deps.store.unpublished(500);
+  async function publishSome(upToId?: number): Promise<number> {
+    const rows = (await deps.store.unpublished(500)).filter((r) => upToId === undefined || r.id <= upToId);
     if (rows.length === 0) return 0;
     const byTopic = new Map<string, typeof rows>();
     for (const row of rows) byTopic.set(row.topic, [...(byTopic.get(row.topic) ?? []), row]);
@@ -89,9 +96,12 @@ export function createOutboxRelay(deps: {
       running = false;
       await loop;
       loop = undefined;
-      // What this instance's last moves wrote is published before it goes.
+      // What is in the outbox now is published before it goes (for at most 5 s); what
+      // other instances add meanwhile is left to the next leader.
       if (leader) {
-        while ((await publishSome().catch(() => 0)) > 0) {}
+        const deadline = Date.now() + 5000;
+        const [last] = await deps.store.unpublished(1, "last");
+        while (last && Date.now() < deadline && (await publishSome(last.id).catch(() => 0)) > 0) {}
       }
       leader = false;
       await session?.end().catch(() => {});

@@ -25,7 +25,9 @@ export interface SagaStore {
   init(): Promise<void>;
   create(state: SagaState, events: SagaEvent[], owner: string, leaseMs: number): Promise<void>;
   /** Takes up to `limit` sagas that are due and unowned, owned by `owner`, or whose lease expired. */
-  claim(owner: string, limit: number, leaseMs: number): Promise<ClaimedSaga[]>;
+  claim(owner: string, limit: number, leaseMs: number, running: string[]): Promise<ClaimedSaga[]>;
+  /** Extends the lease of a saga whose move is still running; false when it was lost. */
+  renew(owner: string, sagaId: string, leaseMs: number): Promise<boolean>;
   /** Saves a move's result; false when `owner` no longer owns the saga (nothing is written). */
   save(
     owner: string,
@@ -35,7 +37,8 @@ export interface SagaStore {
   ): Promise<boolean>;
   /** Hands back every saga `owner` holds, for another instance to take at once. */
   releaseAll(owner: string): Promise<void>;
-  unpublished(limit: number): Promise<OutboxRow[]>;
+  /** The oldest unpublished rows, or with "last" the newest one. */
+  unpublished(limit: number, end?: "first" | "last"): Promise<OutboxRow[]>;
   markPublished(ids: number[]): Promise<void>;
   counts(): Promise<Record<string, number>>;
 }
@@ -84,7 +87,7 @@ export function createSagaStore(pool: Pool, schema: string, topic: string): Saga
       });
     },
 
-    async claim(owner, limit, leaseMs) {
+    async claim(owner, limit, leaseMs, running) {
       const result = await pool.query(
         `UPDATE ${t("saga_instance")} s
          SET owner = $1, lease_until = now() + make_interval(secs => $3::double precision / 1000), updated_at = now()
@@ -92,9 +95,10 @@ export function createSagaStore(pool: Pool, schema: string, topic: string): Saga
            SELECT saga_id FROM ${t("saga_instance")}
            WHERE phase IN ('forward', 'compensating') AND next_run_at <= now()
              AND (owner IS NULL OR owner = $1 OR lease_until < now())
+             AND saga_id <> ALL($4::text[])
            ORDER BY next_run_at LIMIT $2 FOR UPDATE SKIP LOCKED)
          RETURNING s.saga_id, s.state`,
-        [owner, limit, leaseMs],
+        [owner, limit, leaseMs, running],
       );
       return result.rows.map((r) => ({ sagaId: r.saga_id, state: r.state as SagaState }));
     },
@@ -116,15 +120,25 @@ export function createSagaStore(pool: Pool, schema: string, topic: string): Saga
       });
     },
 
+    async renew(owner, sagaId, leaseMs) {
+      const r = await pool.query(
+        `UPDATE ${t("saga_instance")} SET lease_until = now() + make_interval(secs => $3::double precision / 1000)
+         WHERE saga_id = $1 AND owner = $2 AND lease_until >= now()`,
+        [sagaId, owner, leaseMs],
+      );
+      return r.rowCount === 1;
+    },
+
     async releaseAll(owner) {
       await pool.query(`UPDATE ${t("saga_instance")} SET owner = NULL, lease_until = NULL WHERE owner = $1`, [
         owner,
       ]);
     },
 
-    async unpublished(limit) {
+    async unpublished(limit, end = "first") {
       const r = await pool.query(
-        `SELECT id, topic, key, value, headers FROM ${t("outbox")} WHERE published_at IS NULL ORDER BY id LIMIT $1`,
+        `SELECT id, topic, key, value, headers FROM ${t("outbox")} WHERE published_at IS NULL
+         ORDER BY id ${end === "last" ? "DESC" : "ASC"} LIMIT $1`,
         [limit],
       );
       return r.rows.map((row) => ({ ...row, id: Number(row.id) }));
