@@ -12,9 +12,12 @@ export function createKafka(clientId: string, brokers: string[], log: Logger): K
       () =>
       ({ level, log: entry }: LogEntry) => {
         const { message, timestamp: _t, logger: _l, ...fields } = entry;
-        // A new group's first join always meets this once while the coordinator is elected.
-        if (String(fields.error).includes("group coordinator is not available"))
-          kafkaLog.debug(message, fields);
+        // Harmless and expected: a new group's first join meets this once while the coordinator
+        // is elected, and of two processes creating the same topic at start one "fails".
+        const benign =
+          String(fields.error).includes("group coordinator is not available") ||
+          (message.includes("CreateTopics") && String(fields.error).includes("Topic creation errors"));
+        if (benign) kafkaLog.debug(message, fields);
         else if (level <= KafkaLogLevel.ERROR) kafkaLog.error(message, fields);
         else kafkaLog.warn(message, fields);
       },
