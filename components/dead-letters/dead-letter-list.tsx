@@ -2,8 +2,8 @@
 // Quarantined messages with their reason and raw content; refreshed as new ones arrive.
 import { useInfiniteQuery } from "@tanstack/react-query";
 import { useTRPC } from "@/components/trpc.tsx";
-import { ErrorPanel } from "@/components/ui/error-panel.tsx";
 import { formatAge, formatTime } from "@/components/ui/format.ts";
+import { PagedList } from "@/components/ui/paged-list.tsx";
 
 export function DeadLetterList() {
   const trpc = useTRPC();
@@ -23,60 +23,51 @@ export function DeadLetterList() {
         Messages the ingester refused. Nothing is dropped: each is kept byte for byte with the reason, and
         ingestion went on with the next message.
       </p>
-      {list.isError ? (
-        <ErrorPanel title="Dead letters could not be loaded" message={list.error.message} />
-      ) : list.isPending ? (
-        <p className="muted">Loading…</p>
-      ) : rows.length === 0 ? (
-        <div className="panel">
-          <strong>No quarantined messages.</strong>
-          <p className="muted">Every message so far matched the contract in docs/events.md.</p>
-        </div>
-      ) : (
-        <>
-          <table className="grid" data-testid="dead-letters">
-            <thead>
-              <tr>
-                <th>Received</th>
-                <th>Reason</th>
-                <th>Position</th>
-                <th>Message</th>
+      <PagedList
+        query={list}
+        count={rows.length}
+        errorTitle="Dead letters could not be loaded"
+        olderLabel="Older"
+        empty={
+          <>
+            <strong>No quarantined messages.</strong>
+            <p className="muted">Every message so far matched the contract in docs/events.md.</p>
+          </>
+        }
+      >
+        <table className="grid" data-testid="dead-letters">
+          <thead>
+            <tr>
+              <th>Received</th>
+              <th>Reason</th>
+              <th>Position</th>
+              <th>Message</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((d) => (
+              <tr key={d.id} data-dead-letter-id={d.id}>
+                <td title={formatTime(d.receivedAt)}>{formatAge(d.receivedAt)}</td>
+                <td className="fail">{d.reason}</td>
+                <td className="mono small">
+                  {d.kafka.topic}
+                  <br />
+                  partition {d.kafka.partition} · offset {d.kafka.offset}
+                </td>
+                <td>
+                  <details>
+                    <summary className="small">
+                      key {d.key ?? "(none)"} · {d.valueBytes} bytes ({d.valueEncoding})
+                    </summary>
+                    <pre className="payload">{d.valuePreview}</pre>
+                    <pre className="payload">{JSON.stringify(d.headers, null, 2)}</pre>
+                  </details>
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {rows.map((d) => (
-                <tr key={d.id} data-dead-letter-id={d.id}>
-                  <td title={formatTime(d.receivedAt)}>{formatAge(d.receivedAt)}</td>
-                  <td className="fail">{d.reason}</td>
-                  <td className="mono small">
-                    {d.kafka.topic}
-                    <br />
-                    partition {d.kafka.partition} · offset {d.kafka.offset}
-                  </td>
-                  <td>
-                    <details>
-                      <summary className="small">
-                        key {d.key ?? "(none)"} · {d.valueBytes} bytes ({d.valueEncoding})
-                      </summary>
-                      <pre className="payload">{d.valuePreview}</pre>
-                      <pre className="payload">{JSON.stringify(d.headers, null, 2)}</pre>
-                    </details>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          {list.hasNextPage && (
-            <button
-              type="button"
-              onClick={() => void list.fetchNextPage()}
-              disabled={list.isFetchingNextPage}
-            >
-              Older
-            </button>
-          )}
-        </>
-      )}
+            ))}
+          </tbody>
+        </table>
+      </PagedList>
     </section>
   );
 }

@@ -5,9 +5,9 @@ import { useSubscription } from "@trpc/tanstack-react-query";
 import Link from "next/link";
 import { useState } from "react";
 import { useTRPC } from "@/components/trpc.tsx";
-import { ErrorPanel } from "@/components/ui/error-panel.tsx";
 import { formatAge, formatDuration, formatTime, shortId } from "@/components/ui/format.ts";
 import { LiveIndicator } from "@/components/ui/live-indicator.tsx";
+import { PagedList } from "@/components/ui/paged-list.tsx";
 import { StatusBadge } from "@/components/ui/status-badge.tsx";
 
 const STATUSES = ["running", "compensating", "completed", "compensated", "failed", "timed_out"] as const;
@@ -56,74 +56,65 @@ export function SagaList() {
         </label>
         <LiveIndicator status={live.status} />
       </div>
-      {list.isError ? (
-        <ErrorPanel title="The saga list could not be loaded" message={list.error.message} />
-      ) : list.isPending ? (
-        <p className="muted">Loading sagas…</p>
-      ) : rows.length === 0 ? (
-        <div className="panel">
-          <strong>No sagas yet.</strong>
-          <p className="muted">
-            Sagas appear here as soon as their events reach the ingester. Start the demo fleet with{" "}
-            <code>npm run demo</code>, or publish events as described in docs/events.md.
-          </p>
-        </div>
-      ) : (
-        <>
-          <table className="grid" data-testid="saga-table">
-            <thead>
-              <tr>
-                <th>Started</th>
-                <th>Saga</th>
-                <th>Status</th>
-                <th>Step</th>
-                <th className="num">Duration</th>
-                <th>Trace id</th>
-                <th className="num">Events</th>
+      <PagedList
+        query={list}
+        count={rows.length}
+        errorTitle="The saga list could not be loaded"
+        olderLabel="Older sagas"
+        empty={
+          <>
+            <strong>No sagas yet.</strong>
+            <p className="muted">
+              Sagas appear here as soon as their events reach the ingester. Start the demo fleet with{" "}
+              <code>npm run demo</code>, or publish events as described in docs/events.md.
+            </p>
+          </>
+        }
+      >
+        <table className="grid" data-testid="saga-table">
+          <thead>
+            <tr>
+              <th>Started</th>
+              <th>Saga</th>
+              <th>Status</th>
+              <th>Step</th>
+              <th className="num">Duration</th>
+              <th>Trace id</th>
+              <th className="num">Events</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((s) => (
+              <tr key={s.sagaId} data-saga-id={s.sagaId}>
+                <td title={formatTime(s.startedAt)}>{formatAge(s.startedAt)}</td>
+                <td>
+                  <Link href={`/sagas/${encodeURIComponent(s.sagaId)}`} className="saga-link">
+                    {s.sagaType}
+                  </Link>
+                  <div className="muted small">{s.businessKey ?? shortId(s.sagaId, 18)}</div>
+                </td>
+                <td>
+                  <StatusBadge status={s.status} />
+                  {s.stuck && (
+                    <span className="badge badge-stuck" title={s.stuckReason ?? undefined}>
+                      stuck
+                    </span>
+                  )}
+                </td>
+                <td title={s.failureReason ?? undefined}>
+                  {s.failedStep ? <span className="fail">✗ {s.failedStep}</span> : (s.currentStep ?? "—")}
+                </td>
+                <td className="num">
+                  {formatDuration(s.durationMs ?? Date.now() - s.startedAt.getTime())}
+                  {s.durationMs === null && <span className="muted small"> so far</span>}
+                </td>
+                <td className="mono small">{s.traceId}</td>
+                <td className="num">{s.eventCount}</td>
               </tr>
-            </thead>
-            <tbody>
-              {rows.map((s) => (
-                <tr key={s.sagaId} data-saga-id={s.sagaId}>
-                  <td title={formatTime(s.startedAt)}>{formatAge(s.startedAt)}</td>
-                  <td>
-                    <Link href={`/sagas/${encodeURIComponent(s.sagaId)}`} className="saga-link">
-                      {s.sagaType}
-                    </Link>
-                    <div className="muted small">{s.businessKey ?? shortId(s.sagaId, 18)}</div>
-                  </td>
-                  <td>
-                    <StatusBadge status={s.status} />
-                    {s.stuck && (
-                      <span className="badge badge-stuck" title={s.stuckReason ?? undefined}>
-                        stuck
-                      </span>
-                    )}
-                  </td>
-                  <td title={s.failureReason ?? undefined}>
-                    {s.failedStep ? <span className="fail">✗ {s.failedStep}</span> : (s.currentStep ?? "—")}
-                  </td>
-                  <td className="num">
-                    {formatDuration(s.durationMs ?? Date.now() - s.startedAt.getTime())}
-                    {s.durationMs === null && <span className="muted small"> so far</span>}
-                  </td>
-                  <td className="mono small">{s.traceId}</td>
-                  <td className="num">{s.eventCount}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          {list.hasNextPage && (
-            <button
-              type="button"
-              onClick={() => void list.fetchNextPage()}
-              disabled={list.isFetchingNextPage}
-            >
-              {list.isFetchingNextPage ? "Loading…" : "Older sagas"}
-            </button>
-          )}
-        </>
-      )}
+            ))}
+          </tbody>
+        </table>
+      </PagedList>
     </section>
   );
 }

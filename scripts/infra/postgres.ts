@@ -86,7 +86,8 @@ export async function ensurePostgres(url: string, given: boolean): Promise<void>
 
 /** Drops and creates the URL's database: test runs start from nothing. */
 export async function recreateDatabase(url: string): Promise<void> {
-  await ensurePostgres(url, false);
+  // Only the server must be up; the database itself is about to be dropped and made anew.
+  await ensurePostgres(withDatabase(url, "postgres"), false);
   const name = decodeURIComponent(new URL(url).pathname.slice(1));
   const admin = new pg.Client({ connectionString: withDatabase(url, "postgres") });
   await admin.connect();

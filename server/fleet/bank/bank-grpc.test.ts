@@ -2,10 +2,10 @@
 // refused at the edge, deadlines become timeouts, and the trace context arrives.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scratchDatabase } from "../../../scripts/test/infra.ts";
+import { stepFailureOf } from "../../../scripts/test/step-failure-of.ts";
 import { createPool, type Pool } from "../../db/pool.ts";
 import { formatTraceparent, newTrace } from "../../events/index.ts";
 import { createLogger } from "../../log.ts";
-import { StepFailure } from "../../sagas/index.ts";
 import { noFaults } from "../faults.ts";
 import { type BankClient, createBankGrpcClient } from "./bank-grpc-client.ts";
 import { type BankGrpcServer, createBankGrpcServer } from "./bank-grpc-server.ts";
@@ -38,15 +38,6 @@ afterAll(async () => {
   await database?.drop();
 });
 
-async function failureOf(work: Promise<unknown>): Promise<StepFailure> {
-  const error = await work.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(StepFailure);
-  return error as StepFailure;
-}
-
 describe("bank over gRPC", () => {
   it("moves money and records the caller's trace id", async () => {
     const trace = newTrace();
@@ -62,7 +53,7 @@ describe("bank over gRPC", () => {
   });
 
   it("keeps a business refusal a business failure, with its code", async () => {
-    const failure = await failureOf(client.credit({ opId: "g-2", account: "G-2", amount: 5 }));
+    const failure = await stepFailureOf(client.credit({ opId: "g-2", account: "G-2", amount: 5 }));
     expect(failure).toMatchObject({
       category: "business",
       code: "ACCOUNT_CLOSED",
@@ -71,7 +62,7 @@ describe("bank over gRPC", () => {
   });
 
   it("refuses an invalid request at the edge as a business failure", async () => {
-    const failure = await failureOf(client.debit({ opId: "", account: "G-1", amount: -5 }));
+    const failure = await stepFailureOf(client.debit({ opId: "", account: "G-1", amount: -5 }));
     expect(failure.category).toBe("business");
     expect(failure.code).toBe("INVALID_ARGUMENT");
     expect(failure.message).toMatch(/operationId.*amount/s);
@@ -79,14 +70,14 @@ describe("bank over gRPC", () => {
 
   it("turns an injected outage into a transient failure and a missed deadline into a timeout", async () => {
     faults.errorRate = 1;
-    expect(await failureOf(client.credit({ opId: "g-3", account: "G-1", amount: 1 }))).toMatchObject({
+    expect(await stepFailureOf(client.credit({ opId: "g-3", account: "G-1", amount: 1 }))).toMatchObject({
       category: "transient",
       code: "UNAVAILABLE",
     });
     faults.errorRate = 0;
     faults.latencyMs = 300;
     const impatient = createBankGrpcClient(address, 100);
-    expect((await failureOf(impatient.credit({ opId: "g-4", account: "G-1", amount: 1 }))).category).toBe(
+    expect((await stepFailureOf(impatient.credit({ opId: "g-4", account: "G-1", amount: 1 }))).category).toBe(
       "timeout",
     );
     impatient.close();
@@ -95,7 +86,7 @@ describe("bank over gRPC", () => {
 
   it("waits for an unreachable bank only until its deadline, then reports a timeout", async () => {
     const late = createBankGrpcClient("127.0.0.1:1", 300);
-    expect((await failureOf(late.totalBalance())).category).toBe("timeout");
+    expect((await stepFailureOf(late.totalBalance())).category).toBe("timeout");
     late.close();
   });
 });

@@ -2,8 +2,8 @@
 // whatever order they arrive in.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scratchDatabase } from "../../../scripts/test/infra.ts";
+import { stepFailureOf } from "../../../scripts/test/step-failure-of.ts";
 import { createPool, type Pool } from "../../db/pool.ts";
-import { StepFailure } from "../../sagas/index.ts";
 import { type BankStore, createBankStore } from "./bank-store.ts";
 
 let database: Awaited<ReturnType<typeof scratchDatabase>>;
@@ -28,15 +28,6 @@ afterAll(async () => {
 const balance = async (id: string) =>
   Number((await pool.query("SELECT balance FROM bank_x.accounts WHERE id = $1", [id])).rows[0].balance);
 
-async function failure(work: Promise<unknown>): Promise<StepFailure> {
-  const error = await work.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(StepFailure);
-  return error as StepFailure;
-}
-
 describe("bank store", () => {
   it("applies a retried debit once and reverses it once", async () => {
     await bank.debit("op-1", "X-1", 30);
@@ -49,15 +40,17 @@ describe("bank store", () => {
 
   it("a reversal that arrives before its operation cancels it for good", async () => {
     await bank.reverse("op-2");
-    const refused = await failure(bank.debit("op-2", "X-1", 10));
+    const refused = await stepFailureOf(bank.debit("op-2", "X-1", 10));
     expect(refused).toMatchObject({ category: "business", code: "CANCELLED" });
     expect(await balance("X-1")).toBe(100);
   });
 
   it("refuses business failures with their codes and changes nothing", async () => {
-    expect(await failure(bank.debit("op-3", "X-1", 1000))).toMatchObject({ code: "INSUFFICIENT_FUNDS" });
-    expect(await failure(bank.credit("op-4", "X-2", 5))).toMatchObject({ code: "ACCOUNT_CLOSED" });
-    expect(await failure(bank.credit("op-5", "nope", 5))).toMatchObject({ code: "NOT_FOUND" });
+    expect(await stepFailureOf(bank.debit("op-3", "X-1", 1000))).toMatchObject({
+      code: "INSUFFICIENT_FUNDS",
+    });
+    expect(await stepFailureOf(bank.credit("op-4", "X-2", 5))).toMatchObject({ code: "ACCOUNT_CLOSED" });
+    expect(await stepFailureOf(bank.credit("op-5", "nope", 5))).toMatchObject({ code: "NOT_FOUND" });
     expect(await bank.totalBalance()).toBe(100);
   });
 

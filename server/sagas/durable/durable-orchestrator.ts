@@ -66,7 +66,6 @@ export function createDurableOrchestrator<Input extends Record<string, unknown>>
   const counters = { finished: 0, lostOwnership: 0 };
   let running = false;
   let poller: NodeJS.Timeout | undefined;
-  let ticking = false;
   const ctx = () => ({ source: options.source, now: Date.now() });
 
   async function drive(initial: SagaState): Promise<void> {
@@ -109,8 +108,7 @@ export function createDurableOrchestrator<Input extends Record<string, unknown>>
   }
 
   async function claimAndDrive() {
-    if (!running || ticking) return;
-    ticking = true;
+    if (!running) return;
     try {
       const free = concurrency - active.size;
       if (free <= 0) return;
@@ -123,8 +121,6 @@ export function createDurableOrchestrator<Input extends Record<string, unknown>>
       }
     } catch (error) {
       log.warn("could not claim sagas", { error });
-    } finally {
-      ticking = false;
     }
   }
 
