@@ -10,7 +10,15 @@ import { LiveIndicator } from "@/components/ui/live-indicator.tsx";
 import { PagedList } from "@/components/ui/paged-list.tsx";
 import { StatusBadge } from "@/components/ui/status-badge.tsx";
 
-const STATUSES = ["running", "compensating", "completed", "compensated", "failed", "timed_out"] as const;
+const STATUSES = [
+  "running",
+  "compensating",
+  "completed",
+  "compensated",
+  "failed",
+  "timed_out",
+  "resolved",
+] as const;
 type Status = (typeof STATUSES)[number];
 
 export function SagaList() {

@@ -114,7 +114,7 @@ async function main() {
       const ingester = createIngester({
         kafka,
         pool,
-        topic,
+        topics: [topic],
         groupId: `bench-ingester-${randomUUID()}`,
         log: createLogger("bench", "error"),
       });

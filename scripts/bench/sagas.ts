@@ -87,7 +87,7 @@ async function main() {
           source: "/bench",
           owner: `bench-${i}@${hostname()}`,
           producer,
-          topic,
+          topics: { sagaEvents: topic, control: `${topic}.control` },
           log,
           concurrency: CONCURRENCY,
           pollMs: 20,

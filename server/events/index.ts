@@ -1,4 +1,5 @@
 // The event contract shared by every process: envelope, saga event schemas, topics, keys.
+export * from "./control-events.ts";
 export * from "./envelope.ts";
 export * from "./saga-events.ts";
 export * from "./topics.ts";

@@ -1,17 +1,10 @@
 // The saga event types of the contract and the zod schema of each one's `data`.
 import { z } from "zod";
+import { controlEventSchemas } from "./control-events.ts";
 
-const name = z.string().min(1).max(200);
+import { name, SagaRef } from "./saga-ref.ts";
 
-export const SagaModeSchema = z.enum(["orchestrated", "choreographed"]);
-export type SagaMode = z.infer<typeof SagaModeSchema>;
-
-// Loose: fields a newer producer adds are kept and stored, not silently dropped.
-const SagaRef = z.looseObject({
-  sagaId: name.describe("Unique id of the saga instance; also the Kafka message key"),
-  sagaType: name.describe("Name of the saga definition, e.g. interbank-transfer"),
-  mode: SagaModeSchema,
-});
+export { type SagaMode, SagaModeSchema } from "./saga-ref.ts";
 
 const StepRef = SagaRef.extend({
   step: name.describe("Name of the step, unique within the saga type"),
@@ -65,6 +58,8 @@ export const sagaEventDataSchemas = {
     compensated: z.boolean().describe("False when a compensation failed and the saga needs an operator"),
   }),
   "io.sagascope.saga.timed_out": StepRef.extend({ timeoutMs }),
+  // Commands and their results name the saga too, so they are stored in its history.
+  ...controlEventSchemas,
 } as const;
 
 export type SagaEventType = keyof typeof sagaEventDataSchemas;

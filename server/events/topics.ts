@@ -4,6 +4,8 @@ import type { Admin } from "kafkajs";
 export const TOPIC_NAMES = {
   /** Every saga event, keyed by saga id so that one saga's events stay in order. */
   sagaEvents: "sagascope.saga-events",
+  /** Control commands to saga owners and their results, keyed by saga id. */
+  control: "sagascope.control",
 } as const;
 
 export type Topics = { [K in keyof typeof TOPIC_NAMES]: string };

@@ -172,4 +172,36 @@ describe("foldSagaSummary", () => {
     expect(withStart.startedAt.getTime()).toBe(s.startedAt.getTime() - 5);
     expect(withStart.businessKey).toBe("TX-1");
   });
+
+  it("keeps control commands in the history without calling them progress, and ends a saga marked resolved", () => {
+    const stuck = {
+      ...fold([started(), ev("io.sagascope.saga.step.started", { ...debit, timeoutMs: 100 })]),
+    };
+    stuck.stuck = true;
+    stuck.stuckReason = "step debit overdue";
+    const command = {
+      ...base,
+      commandId: "c-1",
+      action: "mark-resolved" as const,
+      reason: "refunded by hand",
+    };
+    const asked = fold([ev("io.sagascope.control.command", command)], stuck);
+    expect(asked).toMatchObject({ status: "running", stuck: true, lastProgressAt: stuck.lastProgressAt });
+    expect(asked.eventCount).toBe(stuck.eventCount + 1);
+    const refused = fold(
+      [ev("io.sagascope.control.result", { ...command, outcome: "refused", message: "no", handledBy: "o" })],
+      asked,
+    );
+    expect(refused.status).toBe("running");
+    const resolved = fold(
+      [ev("io.sagascope.control.result", { ...command, outcome: "done", message: "ok", handledBy: "o" })],
+      refused,
+    );
+    expect(resolved).toMatchObject({ status: "resolved", stuck: false, progressExpectedBy: null });
+    expect(resolved.endedAt).not.toBeNull();
+    // A late event of the saga adds to its history but does not reopen it.
+    expect(fold([ev("io.sagascope.saga.step.succeeded", { ...debit, durationMs: 1 })], resolved).status).toBe(
+      "resolved",
+    );
+  });
 });

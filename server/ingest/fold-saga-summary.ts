@@ -2,8 +2,15 @@
 // events that were new in a batch, in the saga's own order.
 import type { SagaEvent, SagaMode } from "../events/index.ts";
 
-export type SagaStatus = "running" | "compensating" | "completed" | "compensated" | "failed" | "timed_out";
-const TERMINAL: ReadonlySet<SagaStatus> = new Set(["completed", "compensated", "failed"]);
+export type SagaStatus =
+  | "running"
+  | "compensating"
+  | "completed"
+  | "compensated"
+  | "failed"
+  | "timed_out"
+  | "resolved";
+const TERMINAL: ReadonlySet<SagaStatus> = new Set(["completed", "compensated", "failed", "resolved"]);
 
 export interface SagaSummaryState {
   sagaId: string;
@@ -56,6 +63,21 @@ function initial(event: SagaEvent): SagaSummaryState {
 export function foldSagaSummary(previous: SagaSummaryState | undefined, event: SagaEvent): SagaSummaryState {
   const s: SagaSummaryState = { ...(previous ?? initial(event)) };
   s.eventCount += 1;
+  // A command or its result is part of the saga's history, not progress of the saga itself.
+  if (event.type === "io.sagascope.control.command") return s;
+  if (event.type === "io.sagascope.control.result") {
+    const d = (event as SagaEvent<"io.sagascope.control.result">).data;
+    if (d.action === "mark-resolved" && d.outcome === "done" && s.status !== "completed") {
+      s.status = "resolved";
+      s.endedAt = event.time;
+      s.currentStep = null;
+      s.stuck = false;
+      s.stuckReason = null;
+      s.progressExpectedBy = null;
+      s.progressExpectation = null;
+    }
+    return s;
+  }
   if (event.time < s.startedAt) s.startedAt = event.time;
   if (event.time > s.lastProgressAt) s.lastProgressAt = event.time;
   // Once a saga has ended, a late event may add to its history but not reopen it.

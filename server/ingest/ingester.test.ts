@@ -41,7 +41,7 @@ async function newTopic(): Promise<string> {
 }
 
 async function startIngester(topic: string, groupId: string, storePool: Pool = pool): Promise<Ingester> {
-  const ingester = createIngester({ kafka, pool: storePool, topic, groupId, log });
+  const ingester = createIngester({ kafka, pool: storePool, topics: [topic], groupId, log });
   running.push(ingester);
   await ingester.start();
   return ingester;

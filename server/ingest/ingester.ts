@@ -1,4 +1,4 @@
-// The ingester: a Kafka consumer group that stores saga events in Postgres. Offsets are
+// The ingester: a Kafka consumer group that stores saga and control events in Postgres. Offsets are
 // committed only after the batch's database transaction has committed, so a crash
 // re-reads (never loses) a batch, and storeBatch makes the re-read harmless.
 import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
@@ -17,7 +17,8 @@ function isDataError(error: unknown): boolean {
 export interface IngesterDeps {
   kafka: Kafka;
   pool: Pool;
-  topic: string;
+  /** The saga events topic and the control topic (commands and results are part of a saga's history). */
+  topics: string[];
   groupId: string;
   log: Logger;
   /** How often a progress line is logged; 0 for never. */
@@ -59,7 +60,7 @@ export function splitBatch(batch: EachBatchPayload["batch"]): {
 }
 
 export function createIngester(deps: IngesterDeps): Ingester {
-  const { kafka, pool, topic, groupId, log } = deps;
+  const { kafka, pool, topics, groupId, log } = deps;
   const counters: IngestCounters = {
     batches: 0,
     inserted: 0,
@@ -151,20 +152,20 @@ export function createIngester(deps: IngesterDeps): Ingester {
       const admin = kafka.admin();
       await admin.connect();
       try {
-        await ensureTopics(admin, [topic]);
+        await ensureTopics(admin, topics);
       } finally {
         await admin.disconnect();
       }
       consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
       await consumer.connect();
-      await consumer.subscribe({ topics: [topic], fromBeginning: true });
+      await consumer.subscribe({ topics, fromBeginning: true });
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: 3,
         eachBatch: handleBatch,
       });
-      log.info("consuming", { topic, groupId });
+      log.info("consuming", { topics, groupId });
       if (deps.reportEveryMs) {
         let last = { ...counters };
         reporter = setInterval(() => {

@@ -12,6 +12,7 @@ import { createStuckSweeper } from "./stuck-sweeper.ts";
 
 const config = env();
 const log = createLogger("ingester", config.SAGASCOPE_LOG_LEVEL);
+const topicNames = topics(config.SAGASCOPE_TOPIC_PREFIX);
 
 await runProcess("ingester", log, async () => {
   await migrate(config.DATABASE_URL, (line) => log.info(line));
@@ -19,7 +20,7 @@ await runProcess("ingester", log, async () => {
   const ingester = createIngester({
     kafka: createKafka("sagascope-ingester", config.KAFKA_BROKERS, log),
     pool,
-    topic: topics(config.SAGASCOPE_TOPIC_PREFIX).sagaEvents,
+    topics: [topicNames.sagaEvents, topicNames.control],
     groupId: config.SAGASCOPE_INGEST_GROUP,
     log,
     reportEveryMs: 10_000,

@@ -41,7 +41,7 @@ describe("docs/events.md", () => {
     const ingester = createIngester({
       kafka,
       pool,
-      topic,
+      topics: [topic],
       groupId: uniqueName("group"),
       log: createLogger("docs-test", "error"),
     });

@@ -14,7 +14,7 @@ import {
 } from "../events/index.ts";
 import type { RetryPolicy, SagaDefinition } from "./definition.ts";
 
-export type SagaPhase = "forward" | "compensating" | "completed" | "compensated" | "failed";
+export type SagaPhase = "forward" | "compensating" | "completed" | "compensated" | "failed" | "resolved";
 
 export interface SagaState {
   sagaId: string;
@@ -31,6 +31,8 @@ export interface SagaState {
   failedStep?: string;
   reason?: string;
   compensationFailed: boolean;
+  /** Steps whose compensation was given up, for an operator's retry. */
+  failedCompensations?: number[];
   /**
    * An attempt of the current step may have landed: one timed out or failed transiently,
    * or was interrupted by a crash. Then even a later business refusal does not prove
@@ -60,7 +62,7 @@ export interface MachineContext {
   now: number;
 }
 
-const TERMINAL: ReadonlySet<SagaPhase> = new Set(["completed", "compensated", "failed"]);
+const TERMINAL: ReadonlySet<SagaPhase> = new Set(["completed", "compensated", "failed", "resolved"]);
 export const isFinished = (state: SagaState) => TERMINAL.has(state.phase);
 
 function backoff(policy: RetryPolicy, attempt: number): number {
@@ -70,7 +72,8 @@ function backoff(policy: RetryPolicy, attempt: number): number {
   );
 }
 
-function emitter(state: SagaState, ctx: MachineContext, trace: TraceContext = state.trace) {
+/** Builds the contract events of one saga, in the given span (the saga's own by default). */
+export function emitter(state: SagaState, ctx: MachineContext, trace: TraceContext = state.trace) {
   return <T extends SagaEventType>(
     type: T,
     data: Omit<SagaEventDataInput<T>, "sagaId" | "sagaType" | "mode">,
@@ -238,7 +241,13 @@ export function completeMove<Input>(
       };
     }
     // Given up on this one; the others are still compensated, and the saga ends failed.
-    next = { ...next, cursor: next.cursor + 1, attempt: 1, compensationFailed: true };
+    next = {
+      ...next,
+      cursor: next.cursor + 1,
+      attempt: 1,
+      compensationFailed: true,
+      failedCompensations: [...(next.failedCompensations ?? []), move.stepIndex],
+    };
   }
 
   if (next.phase === "compensating" && next.cursor >= next.toCompensate.length) {

@@ -20,7 +20,7 @@ const log = createLogger(owner, config.SAGASCOPE_LOG_LEVEL);
 
 await runProcess("transfers", log, async () => {
   const kafka = createKafka("sagascope-transfers", config.KAFKA_BROKERS, log);
-  const topic = topics(config.SAGASCOPE_TOPIC_PREFIX).sagaEvents;
+  const topicNames = topics(config.SAGASCOPE_TOPIC_PREFIX);
   const producer = createProducer(kafka);
   const pool = createPool(config.FLEET_DATABASE_URL, 12);
   const bankA = createBankGrpcClient(config.FLEET_BANK_A_ADDRESS, config.FLEET_STEP_TIMEOUT_MS);
@@ -35,7 +35,8 @@ await runProcess("transfers", log, async () => {
     source: "/fleet/transfer-orchestrator",
     owner,
     producer,
-    topic,
+    topics: topicNames,
+    kafka,
     log,
     leaseMs: config.FLEET_ORCHESTRATOR_LEASE_MS,
     onFinished: (_sagaId, outcome) => {
@@ -59,12 +60,16 @@ await runProcess("transfers", log, async () => {
     async start() {
       const admin = kafka.admin();
       await admin.connect();
-      await ensureTopics(admin, [topic]);
+      await ensureTopics(admin, [topicNames.sagaEvents, topicNames.control]);
       await admin.disconnect();
       await producer.connect();
       await orchestrator.start();
       load.start();
-      log.info("running inter-bank transfers", { rate: config.SAGASCOPE_DEMO_RATE, topic, owner });
+      log.info("running inter-bank transfers", {
+        rate: config.SAGASCOPE_DEMO_RATE,
+        topics: topicNames,
+        owner,
+      });
       reporter = setInterval(async () => {
         log.info("transfers", {
           started,

@@ -136,7 +136,7 @@ describe("durable transfer orchestrator", () => {
     const ingester = createIngester({
       kafka,
       pool: storePool,
-      topic,
+      topics: [topic],
       groupId: uniqueName("group"),
       log: createLogger("failover-test", "error"),
     });

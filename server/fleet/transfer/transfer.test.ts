@@ -100,7 +100,13 @@ describe("inter-bank transfer saga", () => {
       await bank.server.stop();
     }
 
-    const ingester = createIngester({ kafka, pool: storePool, topic, groupId: uniqueName("group"), log });
+    const ingester = createIngester({
+      kafka,
+      pool: storePool,
+      topics: [topic],
+      groupId: uniqueName("group"),
+      log,
+    });
     await ingester.start();
     try {
       const ids = runs.map((r) => r.sagaId);

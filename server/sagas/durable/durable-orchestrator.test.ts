@@ -32,7 +32,7 @@ describe("durable orchestrator", () => {
         source: "/test",
         owner: "test",
         producer: {} as Producer,
-        topic: "t",
+        topics: { sagaEvents: "t", control: "c" },
         log: createLogger("t", "error"),
         leaseMs,
       });

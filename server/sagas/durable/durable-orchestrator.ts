@@ -3,13 +3,14 @@
 // lease, so several instances share the work, a restarted instance resumes where it
 // stopped, and a dead instance's sagas are taken over when their lease runs out. Actions
 // may run twice after a crash (that is why participants are idempotent), never zero times.
-import type { Producer } from "kafkajs";
+import type { Consumer, Kafka, KafkaMessage, Producer } from "kafkajs";
 import type { Pool } from "../../db/pool.ts";
 import { AppError } from "../../errors.ts";
-import { newTrace } from "../../events/index.ts";
+import { decodeSagaEvent, newTrace, type SagaEvent } from "../../events/index.ts";
 import type { Logger } from "../../log.ts";
 import type { SagaDefinition } from "../definition.ts";
 import { outcomeOf, performMove, type SagaOutcome, type SagaRun } from "../orchestrator.ts";
+import { applyControl, type ControlRequest, controlResultEvent } from "../saga-control.ts";
 import { beginMove, completeMove, isFinished, nextMove, type SagaState, startSaga } from "../saga-machine.ts";
 import { createOutboxRelay } from "./outbox-relay.ts";
 import { createSagaStore } from "./saga-store.ts";
@@ -25,7 +26,10 @@ export interface DurableOrchestratorOptions<Input> {
   /** This instance's identity, unique among the instances. */
   owner: string;
   producer: Producer;
-  topic: string;
+  /** Where its saga events go, and where control commands come from and results go. */
+  topics: { sagaEvents: string; control: string };
+  /** Obeys control commands for its saga type when given (one consumer group per schema). */
+  kafka?: Kafka;
   log: Logger;
   leaseMs?: number;
   concurrency?: number;
@@ -54,7 +58,7 @@ export function createDurableOrchestrator<Input extends Record<string, unknown>>
       `the lease (${leaseMs} ms) must outlast the longest step timeout (${longestStep} ms) by a second`,
     );
   }
-  const store = createSagaStore(options.pool, options.schema, options.topic);
+  const store = createSagaStore(options.pool, options.schema, options.topics);
   const relay = createOutboxRelay({
     databaseUrl: options.databaseUrl,
     store,
@@ -66,6 +70,7 @@ export function createDurableOrchestrator<Input extends Record<string, unknown>>
   const counters = { finished: 0, lostOwnership: 0 };
   let running = false;
   let poller: NodeJS.Timeout | undefined;
+  let controlConsumer: Consumer | undefined;
   const ctx = () => ({ source: options.source, now: Date.now() });
 
   async function drive(initial: SagaState): Promise<void> {
@@ -124,6 +129,72 @@ export function createDurableOrchestrator<Input extends Record<string, unknown>>
     }
   }
 
+  /** Applies one command, waiting (up to two leases) for a move in flight to end first. */
+  async function obey(command: SagaEvent<"io.sagascope.control.command">): Promise<void> {
+    const d = command.data;
+    const request: ControlRequest = {
+      commandId: d.commandId,
+      action: d.action,
+      ...(d.fromStep !== undefined ? { fromStep: d.fromStep } : {}),
+      ...(d.reason ? { reason: d.reason } : {}),
+      ...(d.requestedBy ? { requestedBy: d.requestedBy } : {}),
+    };
+    const deadline = Date.now() + 2 * leaseMs;
+    for (;;) {
+      const busyTooLong = Date.now() > deadline;
+      const applied = await store.control(d.sagaId, d.commandId, d.action, (state) => {
+        const now = { ...ctx(), handledBy: owner };
+        const decision = !state
+          ? { outcome: "refused" as const, message: `no saga ${d.sagaId} in ${options.schema}` }
+          : busyTooLong
+            ? {
+                outcome: "refused" as const,
+                message: `a move has been in flight for over ${2 * leaseMs} ms; try again`,
+              }
+            : applyControl(definition, state, request, now);
+        const ref = state ?? { sagaId: d.sagaId, sagaType: d.sagaType, trace: command.trace };
+        const result = controlResultEvent(ref, request, decision, now);
+        return decision.outcome === "done"
+          ? { ...decision, events: [...decision.events, result] }
+          : { ...decision, events: [result] };
+      });
+      if (applied !== "busy") {
+        if (applied !== "duplicate") {
+          log.info("control command", { sagaId: d.sagaId, action: d.action, ...applied });
+          void tick();
+        }
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  function isOurs(message: KafkaMessage): SagaEvent<"io.sagascope.control.command"> | undefined {
+    // Malformed messages are the ingester's to quarantine; others' sagas are not ours.
+    const decoded = decodeSagaEvent(message);
+    if (!decoded.ok || decoded.event.type !== "io.sagascope.control.command") return undefined;
+    const command = decoded.event as SagaEvent<"io.sagascope.control.command">;
+    const ours = command.data.sagaType === definition.type && command.data.mode === "orchestrated";
+    return ours ? command : undefined;
+  }
+
+  async function startControl(kafka: Kafka) {
+    const consumer = kafka.consumer({ groupId: `${options.schema}.control`, allowAutoTopicCreation: false });
+    controlConsumer = consumer;
+    await consumer.connect();
+    await consumer.subscribe({ topics: [options.topics.control], fromBeginning: false });
+    await consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ topic, partition, message }) => {
+        const command = isOurs(message);
+        if (command) await obey(command);
+        // Committed only once the command's effect is saved: a crash re-reads it, and the
+        // command id makes the second reading a no-op.
+        await consumer.commitOffsets([{ topic, partition, offset: String(BigInt(message.offset) + 1n) }]);
+      },
+    });
+  }
+
   return {
     async start() {
       await store.init();
@@ -131,10 +202,13 @@ export function createDurableOrchestrator<Input extends Record<string, unknown>>
       relay.start();
       poller = setInterval(() => void tick(), pollMs);
       void tick();
+      if (options.kafka) await startControl(options.kafka);
     },
     async stop() {
       running = false;
       clearInterval(poller);
+      await controlConsumer?.disconnect();
+      controlConsumer = undefined;
       // A claim in flight lands first; moves in progress finish and are saved; then every
       // saga this instance holds is handed back at once.
       await tickInProgress;

@@ -8,6 +8,17 @@ import { withTransaction } from "../../db/transaction.ts";
 import { encodeSagaEvent, type SagaEvent } from "../../events/index.ts";
 import type { SagaState } from "../saga-machine.ts";
 
+/** What a control command decided, to be saved with its events in one transaction. */
+export interface ControlWrite {
+  outcome: "done" | "refused";
+  message: string;
+  /** The saga's new state; absent when refused. */
+  state?: SagaState;
+  events: SagaEvent[];
+}
+
+export type ControlApplied = "duplicate" | "busy" | { outcome: "done" | "refused"; message: string };
+
 export interface ClaimedSaga {
   sagaId: string;
   state: SagaState;
@@ -41,9 +52,25 @@ export interface SagaStore {
   unpublished(limit: number, end?: "first" | "last"): Promise<OutboxRow[]>;
   markPublished(ids: number[]): Promise<void>;
   counts(): Promise<Record<string, number>>;
+  /**
+   * Applies a control command once per command id: "duplicate" when it was seen before,
+   * "busy" while a move of the saga is in flight under a live lease (its outcome would
+   * overwrite the command's). A changed saga is handed back (no owner, due now), which
+   * also fences the instance that held it.
+   */
+  control(
+    sagaId: string,
+    commandId: string,
+    action: string,
+    decide: (state: SagaState | undefined) => ControlWrite,
+  ): Promise<ControlApplied>;
 }
 
-export function createSagaStore(pool: Pool, schema: string, topic: string): SagaStore {
+export function createSagaStore(
+  pool: Pool,
+  schema: string,
+  topics: { sagaEvents: string; control: string },
+): SagaStore {
   if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new RangeError(`invalid schema name ${schema}`);
   const t = (table: string) => `"${schema}".${table}`;
 
@@ -51,6 +78,7 @@ export function createSagaStore(pool: Pool, schema: string, topic: string): Saga
     JSON.stringify(
       events.map((e, seq) => {
         const m = encodeSagaEvent(e);
+        const topic = e.type.startsWith("io.sagascope.control.") ? topics.control : topics.sagaEvents;
         return { seq, topic, key: String(m.key), value: String(m.value), headers: m.headers };
       }),
     );
@@ -73,6 +101,9 @@ export function createSagaStore(pool: Pool, schema: string, topic: string): Saga
           id bigserial PRIMARY KEY, topic text NOT NULL, key text NOT NULL, value text NOT NULL,
           headers jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now(), published_at timestamptz)`,
         `CREATE INDEX IF NOT EXISTS outbox_unpublished ON ${t("outbox")} (id) WHERE published_at IS NULL`,
+        `CREATE TABLE IF NOT EXISTS ${t("control_command")} (
+          command_id text PRIMARY KEY, saga_id text NOT NULL, action text NOT NULL, outcome text NOT NULL,
+          message text NOT NULL, handled_at timestamptz NOT NULL DEFAULT now())`,
       ]);
     },
 
@@ -146,6 +177,38 @@ export function createSagaStore(pool: Pool, schema: string, topic: string): Saga
 
     async markPublished(ids) {
       await pool.query(`UPDATE ${t("outbox")} SET published_at = now() WHERE id = ANY($1)`, [ids]);
+    },
+
+    async control(sagaId, commandId, action, decide) {
+      return withTransaction(pool, async (client) => {
+        const seen = await client.query(`SELECT 1 FROM ${t("control_command")} WHERE command_id = $1`, [
+          commandId,
+        ]);
+        if (seen.rowCount) return "duplicate" as const;
+        const row = await client.query(
+          `SELECT state, owner IS NOT NULL AND lease_until >= now() AS leased
+           FROM ${t("saga_instance")} WHERE saga_id = $1 FOR UPDATE`,
+          [sagaId],
+        );
+        const current = row.rows[0] as { state: SagaState; leased: boolean } | undefined;
+        if (current?.state.move && current.leased) return "busy" as const;
+        const write = decide(current?.state);
+        if (write.state) {
+          await client.query(
+            `UPDATE ${t("saga_instance")} SET state = $2, phase = $3, owner = NULL, lease_until = NULL,
+               next_run_at = now(), updated_at = now() WHERE saga_id = $1`,
+            [sagaId, JSON.stringify(write.state), write.state.phase],
+          );
+        }
+        // The primary key settles a race between two instances handed the same command.
+        await client.query(
+          `INSERT INTO ${t("control_command")} (command_id, saga_id, action, outcome, message)
+           VALUES ($1, $2, $3, $4, $5)`,
+          [commandId, sagaId, action, write.outcome, write.message],
+        );
+        if (write.events.length > 0) await client.query(insertOutbox, [outboxRows(write.events)]);
+        return { outcome: write.outcome, message: write.message };
+      });
     },
 
     async counts() {

@@ -11,6 +11,7 @@ const SagaStatusSchema = z.enum([
   "compensated",
   "failed",
   "timed_out",
+  "resolved",
 ]);
 
 export const sagasRouter = router({

@@ -1,0 +1,49 @@
+// Control commands an operator sends to a saga's owner, and the owner's answer. They travel
+// on the control topic keyed by saga id, so one saga's commands stay in order.
+import { z } from "zod";
+import { name, SagaRef } from "./saga-ref.ts";
+
+export const ControlActionSchema = z
+  .enum(["compensate", "retry-step", "retry-from", "mark-resolved"])
+  .describe(
+    "compensate: revert the landed steps now; retry-step: try the failed or waiting step (or failed compensations) again now; retry-from: re-run from step `fromStep`; mark-resolved: stop driving the saga, an operator has handled it",
+  );
+export type ControlAction = z.infer<typeof ControlActionSchema>;
+
+const commandId = name.describe("Idempotency key: a command published twice with one id acts once");
+
+export const controlEventSchemas = {
+  "io.sagascope.control.command": SagaRef.extend({
+    commandId,
+    action: ControlActionSchema,
+    fromStep: z
+      .number()
+      .int()
+      .min(0)
+      .max(10_000)
+      .optional()
+      .describe("retry-from only: the index of the first step to run again"),
+    reason: z.string().max(2000).optional().describe("Why; required for mark-resolved"),
+    requestedBy: name.optional().describe("Who asked, as the operator's identity"),
+  }).check((ctx) => {
+    const d = ctx.value as { action: ControlAction; fromStep?: number; reason?: string };
+    if (d.action === "retry-from" && d.fromStep === undefined)
+      ctx.issues.push({ code: "custom", message: "retry-from needs fromStep", input: d, path: ["fromStep"] });
+    if (d.action === "mark-resolved" && !d.reason?.trim())
+      ctx.issues.push({
+        code: "custom",
+        message: "mark-resolved needs a reason",
+        input: d,
+        path: ["reason"],
+      });
+  }),
+  "io.sagascope.control.result": SagaRef.extend({
+    commandId,
+    action: ControlActionSchema,
+    outcome: z
+      .enum(["done", "refused"])
+      .describe("refused: the saga's state does not allow it (see message)"),
+    message: z.string().max(4000).describe("What was done, or why it was refused"),
+    handledBy: name.describe("The service that obeyed or refused"),
+  }),
+};

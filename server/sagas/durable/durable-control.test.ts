@@ -1,0 +1,243 @@
+// The durable orchestrator obeys control commands from the control topic (real Kafka and
+// Postgres): each command, published twice with one command id, acts once, and its
+// outcome comes back as a control.result event on the topic.
+import { randomUUID } from "node:crypto";
+import { type Consumer, Kafka, logLevel, type Producer } from "kafkajs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { scratchDatabase, testInfra, uniqueName } from "../../../scripts/test/infra.ts";
+import { createPool, type Pool } from "../../db/pool.ts";
+import {
+  type ControlAction,
+  decodeSagaEvent,
+  encodeSagaEvent,
+  ensureTopics,
+  newTrace,
+  type SagaEvent,
+  sagaEvent,
+  topics,
+} from "../../events/index.ts";
+import { createLogger } from "../../log.ts";
+import { defineSaga } from "../definition.ts";
+import { StepFailure } from "../step-failure.ts";
+import { createDurableOrchestrator, type DurableOrchestrator } from "./durable-orchestrator.ts";
+
+type Input = { n: number };
+const calls = new Map<string, number>();
+const count = (key: string) => calls.set(key, (calls.get(key) ?? 0) + 1);
+const calledTimes = (key: string) => calls.get(key) ?? 0;
+/** Sagas whose charge fails transiently, fails as a business refusal, or whose refund fails. */
+const chargeFails = new Set<string>();
+const chargeRefused = new Set<string>();
+const releaseFails = new Set<string>();
+
+const saga = defineSaga<Input>({
+  type: "control-drill",
+  steps: [
+    {
+      name: "reserve",
+      service: "stock",
+      timeoutMs: 1000,
+      retry: { attempts: 3, backoffMs: 20 },
+      action: async ({ sagaId }) => {
+        count(`${sagaId}:reserve`);
+        return undefined;
+      },
+      compensate: async ({ sagaId }) => {
+        count(`${sagaId}:release`);
+        if (releaseFails.has(sagaId)) throw new StepFailure("transient", "stock service down");
+      },
+    },
+    {
+      name: "charge",
+      service: "payments",
+      timeoutMs: 1000,
+      // A long backoff: a failing charge leaves the saga waiting, as a stuck one does.
+      retry: { attempts: 3, backoffMs: 60_000 },
+      action: async ({ sagaId }) => {
+        count(`${sagaId}:charge`);
+        if (chargeRefused.has(sagaId)) throw new StepFailure("business", "card declined");
+        if (chargeFails.has(sagaId)) throw new StepFailure("transient", "payments unavailable");
+        return undefined;
+      },
+      compensate: async ({ sagaId }) => {
+        count(`${sagaId}:refund`);
+      },
+    },
+  ],
+  compensationRetry: { attempts: 2, backoffMs: 20 },
+});
+
+const log = createLogger("control-test", "error");
+const prefix = `${uniqueName("control")}.`;
+const topicNames = topics(prefix);
+const kafka = new Kafka({
+  clientId: "control-test",
+  brokers: testInfra().kafkaBrokers,
+  logLevel: logLevel.NOTHING,
+});
+let db: Awaited<ReturnType<typeof scratchDatabase>>;
+let pool: Pool;
+let producer: Producer;
+let watcher: Consumer;
+let orchestrator: DurableOrchestrator<Input>;
+const results: SagaEvent<"io.sagascope.control.result">[] = [];
+
+beforeAll(async () => {
+  db = await scratchDatabase("control");
+  pool = createPool(db.url);
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, [topicNames.sagaEvents, topicNames.control], 3);
+  await admin.disconnect();
+  producer = kafka.producer();
+  await producer.connect();
+  watcher = kafka.consumer({ groupId: uniqueName("control-watch") });
+  await watcher.connect();
+  await watcher.subscribe({ topics: [topicNames.control], fromBeginning: true });
+  await watcher.run({
+    eachMessage: async ({ message }) => {
+      const decoded = decodeSagaEvent(message);
+      if (decoded.ok && decoded.event.type === "io.sagascope.control.result")
+        results.push(decoded.event as SagaEvent<"io.sagascope.control.result">);
+    },
+  });
+  orchestrator = createDurableOrchestrator({
+    pool,
+    databaseUrl: db.url,
+    schema: "control_drill",
+    definition: saga,
+    source: "/test/control",
+    owner: "control-test-1",
+    producer,
+    kafka,
+    topics: topicNames,
+    log,
+    pollMs: 20,
+  });
+  await orchestrator.start();
+}, 60_000);
+
+afterAll(async () => {
+  await orchestrator?.stop();
+  await watcher?.disconnect();
+  await producer?.disconnect();
+  await pool?.end();
+  await db?.drop();
+});
+
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  ms = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const phaseOf = async (sagaId: string) =>
+  (await pool.query("SELECT phase FROM control_drill.saga_instance WHERE saga_id = $1", [sagaId])).rows[0]
+    ?.phase as string | undefined;
+
+async function startWaiting(sagaId: string) {
+  chargeFails.add(sagaId);
+  await orchestrator.startSaga({ sagaId, input: { n: 1 } });
+  // The first charge failed and the saga waits a minute for its retry.
+  await until("the first charge", () => calledTimes(`${sagaId}:charge`) === 1);
+  await until("the failed charge to be saved", async () => {
+    const r = await pool.query("SELECT state FROM control_drill.saga_instance WHERE saga_id = $1", [sagaId]);
+    return r.rows[0]?.state.attempt === 2 && !r.rows[0]?.state.move;
+  });
+}
+
+/** Publishes one command twice (two messages, one command id), as a retrying client would. */
+async function command(
+  sagaId: string,
+  action: ControlAction,
+  extra: { fromStep?: number; reason?: string } = {},
+) {
+  const commandId = randomUUID();
+  const event = () =>
+    sagaEvent(
+      "io.sagascope.control.command",
+      { sagaId, sagaType: saga.type, mode: "orchestrated", commandId, action, requestedBy: "test", ...extra },
+      { source: "/test/operator", trace: newTrace() },
+    );
+  await producer.send({ topic: topicNames.control, messages: [encodeSagaEvent(event())] });
+  await producer.send({ topic: topicNames.control, messages: [encodeSagaEvent(event())] });
+  return until(`the result of ${action}`, () => results.find((r) => r.data.commandId === commandId));
+}
+
+const resultsOf = (sagaId: string) => results.filter((r) => r.data.sagaId === sagaId);
+
+describe("control commands to the durable orchestrator", () => {
+  it("compensate now: reverts what landed, once", async () => {
+    await startWaiting("s-compensate");
+    const result = await command("s-compensate", "compensate", { reason: "customer gave up" });
+    expect(result.data).toMatchObject({ outcome: "done", handledBy: "control-test-1" });
+    expect(result.data.message).toMatch(/compensating charge, reserve/);
+    await until("compensated", async () => (await phaseOf("s-compensate")) === "compensated");
+    expect(calledTimes("s-compensate:refund")).toBe(1);
+    expect(calledTimes("s-compensate:release")).toBe(1);
+    expect(resultsOf("s-compensate")).toHaveLength(1);
+  });
+
+  it("retry the failed step: runs it again now, once", async () => {
+    await startWaiting("s-retry");
+    chargeFails.delete("s-retry");
+    const result = await command("s-retry", "retry-step");
+    expect(result.data.outcome).toBe("done");
+    await until("completed", async () => (await phaseOf("s-retry")) === "completed");
+    expect(calledTimes("s-retry:charge")).toBe(2);
+    expect(resultsOf("s-retry")).toHaveLength(1);
+  });
+
+  it("retry from step 0: re-runs the steps from there, once", async () => {
+    await startWaiting("s-from");
+    chargeFails.delete("s-from");
+    const result = await command("s-from", "retry-from", { fromStep: 0 });
+    expect(result.data.message).toMatch(/re-running from step 0 \(reserve\)/);
+    await until("completed", async () => (await phaseOf("s-from")) === "completed");
+    expect(calledTimes("s-from:reserve")).toBe(2);
+    expect(calledTimes("s-from:charge")).toBe(2);
+  });
+
+  it("mark resolved: the runtime stops driving the saga", async () => {
+    await startWaiting("s-resolve");
+    const result = await command("s-resolve", "mark-resolved", { reason: "refunded by phone" });
+    expect(result.data.outcome).toBe("done");
+    expect(await phaseOf("s-resolve")).toBe("resolved");
+    await new Promise((r) => setTimeout(r, 300));
+    expect(calledTimes("s-resolve:charge")).toBe(1);
+    expect(calledTimes("s-resolve:release")).toBe(0);
+    expect(resultsOf("s-resolve")).toHaveLength(1);
+  });
+
+  it("retry a given-up compensation after the operator fixed its cause", async () => {
+    chargeRefused.add("s-stuck-refund");
+    releaseFails.add("s-stuck-refund");
+    await orchestrator.startSaga({ sagaId: "s-stuck-refund", input: { n: 1 } });
+    await until("the saga to end failed", async () => (await phaseOf("s-stuck-refund")) === "failed");
+    expect(calledTimes("s-stuck-refund:release")).toBe(2);
+    releaseFails.delete("s-stuck-refund");
+    const result = await command("s-stuck-refund", "retry-step");
+    expect(result.data.message).toMatch(/retrying the failed compensation of reserve/);
+    await until("compensated", async () => (await phaseOf("s-stuck-refund")) === "compensated");
+    expect(calledTimes("s-stuck-refund:release")).toBe(3);
+  });
+
+  it("refuses what the saga's state no longer allows, and says why", async () => {
+    const result = await command("s-retry", "compensate");
+    expect(result.data).toMatchObject({ outcome: "refused", message: expect.stringMatching(/completed/) });
+    const unknown = await command("s-nobody", "retry-step");
+    expect(unknown.data).toMatchObject({
+      outcome: "refused",
+      message: expect.stringMatching(/no saga s-nobody/),
+    });
+    expect(calledTimes("s-retry:refund")).toBe(0);
+  });
+});

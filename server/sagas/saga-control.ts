@@ -1,0 +1,161 @@
+// What an operator's control command does to an orchestrated saga, as a pure function of
+// its state: the new state and its events, or a refusal that says why. The caller makes
+// sure no move is in flight (its outcome would overwrite the command's effect).
+import type { ControlAction, SagaEvent } from "../events/index.ts";
+import type { SagaDefinition } from "./definition.ts";
+import { emitter, type MachineContext, type SagaState } from "./saga-machine.ts";
+
+export interface ControlRequest {
+  commandId: string;
+  action: ControlAction;
+  fromStep?: number;
+  reason?: string;
+  requestedBy?: string;
+}
+
+export type ControlDecision =
+  | { outcome: "done"; state: SagaState; events: SagaEvent[]; message: string }
+  | { outcome: "refused"; message: string };
+
+const refuse = (message: string): ControlDecision => ({ outcome: "refused", message });
+
+export function applyControl<Input>(
+  definition: SagaDefinition<Input>,
+  current: SagaState,
+  request: ControlRequest,
+  ctx: MachineContext,
+): ControlDecision {
+  // A move still recorded as begun was interrupted by a crash: its attempt may have landed.
+  const { move: interrupted, ...rest } = current;
+  const state: SagaState = interrupted ? { ...rest, mayHaveLanded: true } : rest;
+  const stepName = (i: number) => definition.steps[i]?.name ?? `#${i}`;
+  const by = request.requestedBy ? ` by ${request.requestedBy}` : "";
+  const why = request.reason ? `: ${request.reason}` : "";
+  const ended = `the saga has already ended (${state.phase})`;
+
+  switch (request.action) {
+    case "compensate": {
+      if (state.phase === "compensating") return refuse("the saga is already compensating");
+      if (state.phase === "completed")
+        return refuse("the saga completed; a completed saga is not compensated");
+      if (state.phase === "failed")
+        return refuse("the saga ended with a failed compensation: retry it (retry-step) or mark it resolved");
+      if (state.phase !== "forward") return refuse(ended);
+      const current = state.cursor;
+      const touched = state.mayHaveLanded || state.attempt > 1 ? [current] : [];
+      const earlier = Array.from({ length: current }, (_, i) => current - 1 - i);
+      const toCompensate = [...touched, ...earlier].filter((i) => definition.steps[i]?.compensate);
+      const reason = `compensation requested${by}${why}`;
+      const next: SagaState = {
+        ...state,
+        phase: "compensating",
+        cursor: 0,
+        attempt: 1,
+        toCompensate,
+        reason,
+      };
+      if (toCompensate.length > 0) {
+        return {
+          outcome: "done",
+          state: next,
+          events: [],
+          message: `compensating ${toCompensate.map(stepName).join(", ")} (in that order)`,
+        };
+      }
+      const settled: SagaState = { ...next, phase: "compensated" };
+      return {
+        outcome: "done",
+        state: settled,
+        events: [
+          emitter(settled, ctx)("io.sagascope.saga.aborted", {
+            durationMs: ctx.now - state.startedAt,
+            reason,
+            compensated: true,
+          }),
+        ],
+        message: "no step had landed; the saga is aborted with nothing to revert",
+      };
+    }
+
+    case "retry-step": {
+      if (state.phase === "forward" || state.phase === "compensating") {
+        const what =
+          state.phase === "forward"
+            ? `step ${stepName(state.cursor)}`
+            : `compensation of ${stepName(state.toCompensate[state.cursor] ?? -1)}`;
+        return {
+          outcome: "done",
+          state: { ...state, attempt: 1 },
+          events: [],
+          message: `retrying ${what} now, with a fresh retry budget`,
+        };
+      }
+      if (state.phase === "failed" && (state.failedCompensations?.length ?? 0) > 0) {
+        const again = state.failedCompensations ?? [];
+        return {
+          outcome: "done",
+          state: {
+            ...state,
+            phase: "compensating",
+            cursor: 0,
+            attempt: 1,
+            toCompensate: again,
+            failedCompensations: [],
+            compensationFailed: false,
+          },
+          events: [],
+          message: `retrying the failed compensation of ${again.map(stepName).join(", ")}`,
+        };
+      }
+      return refuse(`nothing to retry: ${ended}`);
+    }
+
+    case "retry-from": {
+      const from = request.fromStep ?? -1;
+      if (state.phase !== "forward")
+        return refuse(
+          `retry-from applies to a saga still moving forward; ${ended.replace("the saga has already ended", "it is")}`,
+        );
+      if (from < 0 || from >= definition.steps.length)
+        return refuse(`step ${from} does not exist (the saga has ${definition.steps.length} steps)`);
+      if (from > state.cursor)
+        return refuse(
+          `step ${from} (${stepName(from)}) has not been reached; the saga is at step ${state.cursor}`,
+        );
+      return {
+        outcome: "done",
+        state: { ...state, cursor: from, attempt: 1 },
+        events: [],
+        message: `re-running from step ${from} (${stepName(from)}); steps are idempotent, so a landed one is not repeated at its service`,
+      };
+    }
+
+    case "mark-resolved": {
+      if (!request.reason?.trim()) return refuse("mark-resolved needs a reason");
+      if (state.phase === "completed" || state.phase === "compensated" || state.phase === "resolved")
+        return refuse(ended);
+      return {
+        outcome: "done",
+        state: { ...state, phase: "resolved", reason: `marked resolved${by}: ${request.reason}` },
+        events: [],
+        message: `marked resolved; the runtime no longer drives it (was ${state.phase})`,
+      };
+    }
+  }
+}
+
+/** The result event of a command, for the saga's history and the operator who sent it. */
+export function controlResultEvent(
+  state: Pick<SagaState, "sagaId" | "sagaType" | "trace">,
+  request: ControlRequest,
+  decision: Pick<ControlDecision, "outcome" | "message">,
+  ctx: MachineContext & { handledBy: string },
+): SagaEvent {
+  return emitter(state as SagaState, ctx)("io.sagascope.control.result", {
+    commandId: request.commandId,
+    action: request.action,
+    outcome: decision.outcome,
+    message: decision.message,
+    handledBy: ctx.handledBy,
+  });
+}
