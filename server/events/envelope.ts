@@ -60,11 +60,25 @@ export function headersAsText(headers: IHeaders | undefined): Record<string, str
   return out;
 }
 
-/** Decodes and validates one Kafka message; never throws, says why when it rejects. */
-export function decodeSagaEvent(
+export interface CloudEventEnvelope {
+  id: string;
+  source: string;
+  type: string;
+  time: Date;
+  trace: TraceContext;
+  /** The parsed JSON value, not yet checked against the type's schema. */
+  json: unknown;
+  key: string | undefined;
+}
+
+/**
+ * Checks what every CloudEvent on our topics must have (size, headers, trace, clock, JSON),
+ * before a type's own schema is applied. Never throws; says why when it rejects.
+ */
+export function readCloudEvent(
   message: Pick<KafkaMessage, "key" | "value" | "headers">,
   now: number = Date.now(),
-): DecodeResult {
+): { ok: true; envelope: CloudEventEnvelope } | { ok: false; reason: string } {
   const size = message.value?.length ?? 0;
   if (size > MAX_EVENT_BYTES)
     return { ok: false, reason: `payload too large: ${size} bytes > ${MAX_EVENT_BYTES}` };
@@ -76,7 +90,6 @@ export function decodeSagaEvent(
   if (!attributes.success)
     return { ok: false, reason: `invalid CloudEvents headers: ${issues(attributes.error)}` };
   const a = attributes.data;
-  if (!isSagaEventType(a.ce_type)) return { ok: false, reason: `unknown event type "${a.ce_type}"` };
   const trace = parseTraceparent(a.traceparent);
   if (!trace) return { ok: false, reason: `invalid traceparent "${a.traceparent}"` };
   const time = new Date(a.ce_time);
@@ -91,26 +104,39 @@ export function decodeSagaEvent(
   } catch (error) {
     return { ok: false, reason: `value is not JSON: ${(error as Error).message}` };
   }
-  const data = sagaEventDataSchemas[a.ce_type].safeParse(json);
-  if (!data.success) return { ok: false, reason: `data does not match ${a.ce_type}: ${issues(data.error)}` };
-  const key = message.key?.toString("utf8");
-  if (key !== sagaEventKey(data.data.sagaId)) {
-    return { ok: false, reason: `message key "${key ?? ""}" must be the saga id "${data.data.sagaId}"` };
-  }
   return {
     ok: true,
-    event: {
+    envelope: {
       id: a.ce_id,
       source: a.ce_source,
       type: a.ce_type,
       time,
       trace,
-      data: data.data,
+      json,
+      key: message.key?.toString("utf8"),
     },
   };
 }
 
-function issues(error: z.ZodError): string {
+/** Decodes and validates one Kafka message; never throws, says why when it rejects. */
+export function decodeSagaEvent(
+  message: Pick<KafkaMessage, "key" | "value" | "headers">,
+  now: number = Date.now(),
+): DecodeResult {
+  const read = readCloudEvent(message, now);
+  if (!read.ok) return read;
+  const { type, key, json } = read.envelope;
+  if (!isSagaEventType(type)) return { ok: false, reason: `unknown event type "${type}"` };
+  const data = sagaEventDataSchemas[type].safeParse(json);
+  if (!data.success) return { ok: false, reason: `data does not match ${type}: ${issues(data.error)}` };
+  if (key !== sagaEventKey(data.data.sagaId)) {
+    return { ok: false, reason: `message key "${key ?? ""}" must be the saga id "${data.data.sagaId}"` };
+  }
+  const { id, source, time, trace } = read.envelope;
+  return { ok: true, event: { id, source, type, time, trace, data: data.data } };
+}
+
+export function issues(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
 }
 

@@ -1,5 +1,6 @@
 // The event contract shared by every process: envelope, saga event schemas, topics, keys.
 export * from "./control-events.ts";
+export * from "./domain-event.ts";
 export * from "./envelope.ts";
 export * from "./saga-events.ts";
 export * from "./topics.ts";

@@ -6,6 +6,8 @@ export const TOPIC_NAMES = {
   sagaEvents: "sagascope.saga-events",
   /** Control commands to saga owners and their results, keyed by saga id. */
   control: "sagascope.control",
+  /** Messages a participant parked, reported with the reason and where they came from. */
+  deadLetters: "sagascope.dead-letters",
 } as const;
 
 export type Topics = { [K in keyof typeof TOPIC_NAMES]: string };

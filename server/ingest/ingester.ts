@@ -1,7 +1,7 @@
 // The ingester: a Kafka consumer group that stores saga and control events in Postgres. Offsets are
 // committed only after the batch's database transaction has committed, so a crash
 // re-reads (never loses) a batch, and storeBatch makes the re-read harmless.
-import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
 import type { Pool } from "../db/pool.ts";
 import { decodeSagaEvent, ensureTopics, headersAsText } from "../events/index.ts";
 import type { Logger } from "../log.ts";
@@ -19,6 +19,8 @@ export interface IngesterDeps {
   pool: Pool;
   /** The saga events topic and the control topic (commands and results are part of a saga's history). */
   topics: string[];
+  /** The topic participants report parked messages on; stored as dead letters where they came from. */
+  deadLetterTopic?: string;
   groupId: string;
   log: Logger;
   /** How often a progress line is logged; 0 for never. */
@@ -37,7 +39,33 @@ export interface Ingester extends Service {
   counters(): IngestCounters;
 }
 
-export function splitBatch(batch: EachBatchPayload["batch"]): {
+/** A participant's report of a message it parked: the original bytes, where they came from, and why. */
+export function reportedDeadLetter(message: KafkaMessage, own: DeadLetter["position"]): DeadLetter {
+  const headers = headersAsText(message.headers);
+  const origin = /^([A-Za-z0-9._-]+)\/(\d+)\/(\d+)$/.exec(headers["sagascope-origin"] ?? "");
+  const base64 = headers["sagascope-encoding"] === "base64";
+  const bytes = (b: Buffer | null) => (b && base64 ? Buffer.from(b.toString("utf8"), "base64") : b);
+  const {
+    "sagascope-origin": _o,
+    "sagascope-encoding": _e,
+    "sagascope-reason": reason,
+    ...original
+  } = headers;
+  return {
+    position: origin
+      ? { topic: origin[1] as string, partition: Number(origin[2]), offset: Number(origin[3]) }
+      : own,
+    key: bytes(message.key),
+    value: bytes(message.value),
+    headers: original,
+    reason: reason ?? "reported as a dead letter without a reason",
+  };
+}
+
+export function splitBatch(
+  batch: EachBatchPayload["batch"],
+  deadLetterTopic?: string,
+): {
   events: IncomingEvent[];
   deadLetters: DeadLetter[];
 } {
@@ -45,6 +73,10 @@ export function splitBatch(batch: EachBatchPayload["batch"]): {
   const deadLetters: DeadLetter[] = [];
   for (const message of batch.messages) {
     const position = { topic: batch.topic, partition: batch.partition, offset: Number(message.offset) };
+    if (batch.topic === deadLetterTopic) {
+      deadLetters.push(reportedDeadLetter(message, position));
+      continue;
+    }
     const decoded = decodeSagaEvent(message);
     if (decoded.ok) events.push({ event: decoded.event, position });
     else
@@ -69,6 +101,7 @@ export function createIngester(deps: IngesterDeps): Ingester {
     failedBatches: 0,
   };
   let consumer: Consumer | undefined;
+  const allTopics = deps.deadLetterTopic ? [...topics, deps.deadLetterTopic] : topics;
   let reporter: NodeJS.Timeout | undefined;
   let partitionKeeper: NodeJS.Timeout | undefined;
 
@@ -110,7 +143,7 @@ export function createIngester(deps: IngesterDeps): Ingester {
 
   async function handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) {
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
-    const { events, deadLetters } = splitBatch(batch);
+    const { events, deadLetters } = splitBatch(batch, deps.deadLetterTopic);
     try {
       try {
         count(await storeBatch(pool, events, deadLetters));
@@ -152,20 +185,20 @@ export function createIngester(deps: IngesterDeps): Ingester {
       const admin = kafka.admin();
       await admin.connect();
       try {
-        await ensureTopics(admin, topics);
+        await ensureTopics(admin, allTopics);
       } finally {
         await admin.disconnect();
       }
       consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
       await consumer.connect();
-      await consumer.subscribe({ topics, fromBeginning: true });
+      await consumer.subscribe({ topics: allTopics, fromBeginning: true });
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: 3,
         eachBatch: handleBatch,
       });
-      log.info("consuming", { topics, groupId });
+      log.info("consuming", { topics: allTopics, groupId });
       if (deps.reportEveryMs) {
         let last = { ...counters };
         reporter = setInterval(() => {

@@ -21,6 +21,7 @@ await runProcess("ingester", log, async () => {
     kafka: createKafka("sagascope-ingester", config.KAFKA_BROKERS, log),
     pool,
     topics: [topicNames.sagaEvents, topicNames.control],
+    deadLetterTopic: topicNames.deadLetters,
     groupId: config.SAGASCOPE_INGEST_GROUP,
     log,
     reportEveryMs: 10_000,

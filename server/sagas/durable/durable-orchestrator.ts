@@ -10,9 +10,9 @@ import { decodeSagaEvent, newTrace, type SagaEvent } from "../../events/index.ts
 import type { Logger } from "../../log.ts";
 import type { SagaDefinition } from "../definition.ts";
 import { outcomeOf, performMove, type SagaOutcome, type SagaRun } from "../orchestrator.ts";
+import { createOutboxRelay } from "../outbox/outbox-relay.ts";
 import { applyControl, type ControlRequest, controlResultEvent } from "../saga-control.ts";
 import { beginMove, completeMove, isFinished, nextMove, type SagaState, startSaga } from "../saga-machine.ts";
-import { createOutboxRelay } from "./outbox-relay.ts";
 import { createSagaStore } from "./saga-store.ts";
 
 export interface DurableOrchestratorOptions<Input> {
@@ -61,7 +61,7 @@ export function createDurableOrchestrator<Input extends Record<string, unknown>>
   const store = createSagaStore(options.pool, options.schema, options.topics);
   const relay = createOutboxRelay({
     databaseUrl: options.databaseUrl,
-    store,
+    outbox: store,
     producer: options.producer,
     name: options.schema,
     log,

@@ -6,6 +6,7 @@ import type { Pool } from "../../db/pool.ts";
 import { serializedDdl } from "../../db/serialized-ddl.ts";
 import { withTransaction } from "../../db/transaction.ts";
 import { encodeSagaEvent, type SagaEvent } from "../../events/index.ts";
+import { type OutboxTable, outboxTable } from "../outbox/outbox-table.ts";
 import type { SagaState } from "../saga-machine.ts";
 
 /** What a control command decided, to be saved with its events in one transaction. */
@@ -24,15 +25,7 @@ export interface ClaimedSaga {
   state: SagaState;
 }
 
-export interface OutboxRow {
-  id: number;
-  topic: string;
-  key: string;
-  value: string;
-  headers: Record<string, string>;
-}
-
-export interface SagaStore {
+export interface SagaStore extends Pick<OutboxTable, "unpublished" | "markPublished"> {
   init(): Promise<void>;
   create(state: SagaState, events: SagaEvent[], owner: string, leaseMs: number): Promise<void>;
   /** Takes up to `limit` sagas that are due and unowned, owned by `owner`, or whose lease expired. */
@@ -48,9 +41,6 @@ export interface SagaStore {
   ): Promise<boolean>;
   /** Hands back every saga `owner` holds, for another instance to take at once. */
   releaseAll(owner: string): Promise<void>;
-  /** The oldest unpublished rows, or with "last" the newest one. */
-  unpublished(limit: number, end?: "first" | "last"): Promise<OutboxRow[]>;
-  markPublished(ids: number[]): Promise<void>;
   counts(): Promise<Record<string, number>>;
   /**
    * Applies a control command once per command id: "duplicate" when it was seen before,
@@ -74,18 +64,12 @@ export function createSagaStore(
   if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new RangeError(`invalid schema name ${schema}`);
   const t = (table: string) => `"${schema}".${table}`;
 
-  const outboxRows = (events: SagaEvent[]) =>
-    JSON.stringify(
-      events.map((e, seq) => {
-        const m = encodeSagaEvent(e);
-        const topic = e.type.startsWith("io.sagascope.control.") ? topics.control : topics.sagaEvents;
-        return { seq, topic, key: String(m.key), value: String(m.value), headers: m.headers };
-      }),
-    );
-  // Ids follow the events' order, which is the order the relay publishes them in.
-  const insertOutbox = `INSERT INTO ${t("outbox")} (topic, key, value, headers)
-    SELECT topic, key, value, headers FROM json_to_recordset($1::json)
-      AS r(seq int, topic text, key text, value text, headers jsonb) ORDER BY seq`;
+  const outbox = outboxTable(pool, schema);
+  const toOutbox = (events: SagaEvent[]) =>
+    events.map((e) => ({
+      topic: e.type.startsWith("io.sagascope.control.") ? topics.control : topics.sagaEvents,
+      message: encodeSagaEvent(e),
+    }));
 
   return {
     async init() {
@@ -97,10 +81,7 @@ export function createSagaStore(
           created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now())`,
         `CREATE INDEX IF NOT EXISTS saga_instance_due ON ${t("saga_instance")} (next_run_at)
           WHERE phase IN ('forward', 'compensating')`,
-        `CREATE TABLE IF NOT EXISTS ${t("outbox")} (
-          id bigserial PRIMARY KEY, topic text NOT NULL, key text NOT NULL, value text NOT NULL,
-          headers jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now(), published_at timestamptz)`,
-        `CREATE INDEX IF NOT EXISTS outbox_unpublished ON ${t("outbox")} (id) WHERE published_at IS NULL`,
+        ...outbox.ddl,
         `CREATE TABLE IF NOT EXISTS ${t("control_command")} (
           command_id text PRIMARY KEY, saga_id text NOT NULL, action text NOT NULL, outcome text NOT NULL,
           message text NOT NULL, handled_at timestamptz NOT NULL DEFAULT now())`,
@@ -114,7 +95,7 @@ export function createSagaStore(
            VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6::double precision / 1000))`,
           [state.sagaId, state.sagaType, state.phase, JSON.stringify(state), owner, leaseMs],
         );
-        await client.query(insertOutbox, [outboxRows(events)]);
+        await outbox.insert(client, toOutbox(events));
       });
     },
 
@@ -146,7 +127,7 @@ export function createSagaStore(
           [state.sagaId, owner, JSON.stringify(state), state.phase, delayMs, finished, leaseMs],
         );
         if (updated.rowCount === 0) return false;
-        if (events.length > 0) await client.query(insertOutbox, [outboxRows(events)]);
+        await outbox.insert(client, toOutbox(events));
         return true;
       });
     },
@@ -166,18 +147,8 @@ export function createSagaStore(
       ]);
     },
 
-    async unpublished(limit, end = "first") {
-      const r = await pool.query(
-        `SELECT id, topic, key, value, headers FROM ${t("outbox")} WHERE published_at IS NULL
-         ORDER BY id ${end === "last" ? "DESC" : "ASC"} LIMIT $1`,
-        [limit],
-      );
-      return r.rows.map((row) => ({ ...row, id: Number(row.id) }));
-    },
-
-    async markPublished(ids) {
-      await pool.query(`UPDATE ${t("outbox")} SET published_at = now() WHERE id = ANY($1)`, [ids]);
-    },
+    unpublished: outbox.unpublished,
+    markPublished: outbox.markPublished,
 
     async control(sagaId, commandId, action, decide) {
       return withTransaction(pool, async (client) => {
@@ -206,7 +177,7 @@ export function createSagaStore(
            VALUES ($1, $2, $3, $4, $5)`,
           [commandId, sagaId, action, write.outcome, write.message],
         );
-        if (write.events.length > 0) await client.query(insertOutbox, [outboxRows(write.events)]);
+        await outbox.insert(client, toOutbox(write.events));
         return { outcome: write.outcome, message: write.message };
       });
     },

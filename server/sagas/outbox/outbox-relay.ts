@@ -6,7 +6,7 @@
 import type { Producer } from "kafkajs";
 import pg from "pg";
 import type { Logger } from "../../log.ts";
-import type { SagaStore } from "./saga-store.ts";
+import type { OutboxTable } from "./outbox-table.ts";
 
 /** Advisory lock class of outbox leadership (two-key form, apart from other lock users). */
 const LOCK_CLASS_OUTBOX = 7301;
@@ -19,7 +19,7 @@ export interface OutboxRelay {
 
 export function createOutboxRelay(deps: {
   databaseUrl: string;
-  store: SagaStore;
+  outbox: Pick<OutboxTable, "unpublished" | "markPublished">;
   producer: Producer;
   /** Relays sharing this name share one outbox, and one of them leads. */
   name: string;
@@ -57,7 +57,7 @@ export function createOutboxRelay(deps: {
   }
 
   async function publishSome(upToId?: number): Promise<number> {
-    const rows = (await deps.store.unpublished(500)).filter((r) => upToId === undefined || r.id <= upToId);
+    const rows = (await deps.outbox.unpublished(500)).filter((r) => upToId === undefined || r.id <= upToId);
     if (rows.length === 0) return 0;
     const byTopic = new Map<string, typeof rows>();
     for (const row of rows) byTopic.set(row.topic, [...(byTopic.get(row.topic) ?? []), row]);
@@ -67,7 +67,7 @@ export function createOutboxRelay(deps: {
         messages: list.map((r) => ({ key: r.key, value: r.value, headers: r.headers })),
       })),
     });
-    await deps.store.markPublished(rows.map((r) => r.id));
+    await deps.outbox.markPublished(rows.map((r) => r.id));
     return rows.length;
   }
 
@@ -100,7 +100,7 @@ export function createOutboxRelay(deps: {
       // other instances add meanwhile is left to the next leader.
       if (leader) {
         const deadline = Date.now() + 5000;
-        const [last] = await deps.store.unpublished(1, "last");
+        const [last] = await deps.outbox.unpublished(1, "last");
         while (last && Date.now() < deadline && (await publishSome(last.id).catch(() => 0)) > 0) {}
       }
       leader = false;

@@ -1,0 +1,149 @@
+// A choreography participant's own bookkeeping, in its own schema beside its business
+// tables: the event ids it has handled (dedupe), messages it parked, what operators asked
+// of each saga, commands waiting for their saga to end, and its outbox.
+import type { Pool, PoolClient } from "../../db/pool.ts";
+import { serializedDdl } from "../../db/serialized-ddl.ts";
+import { outboxTable } from "../outbox/outbox-table.ts";
+
+export interface SagaMark {
+  cancelRequested: boolean;
+  resolved: boolean;
+  ended: "completed" | "compensated" | "failed" | null;
+}
+
+export interface ParkedMessage {
+  id: number;
+  sagaId: string | null;
+  topic: string;
+  partition: number;
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+  reason: string;
+}
+
+export function createParticipantStore(pool: Pool, schema: string) {
+  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new RangeError(`invalid schema name ${schema}`);
+  const t = (table: string) => `"${schema}".${table}`;
+  const outbox = outboxTable(pool, schema);
+
+  return {
+    outbox,
+    pool,
+    schema,
+
+    init: () =>
+      serializedDdl(pool, schema, [
+        `CREATE SCHEMA IF NOT EXISTS "${schema}"`,
+        `CREATE TABLE IF NOT EXISTS ${t("processed_event")} (
+          event_id text PRIMARY KEY, saga_id text, type text NOT NULL, processed_at timestamptz NOT NULL DEFAULT now())`,
+        `CREATE TABLE IF NOT EXISTS ${t("parked_message")} (
+          id bigserial PRIMARY KEY, saga_id text, topic text NOT NULL, kafka_partition int NOT NULL,
+          kafka_offset bigint NOT NULL, key bytea, value bytea, headers jsonb NOT NULL, reason text NOT NULL,
+          parked_at timestamptz NOT NULL DEFAULT now(), redriven_at timestamptz)`,
+        `CREATE INDEX IF NOT EXISTS parked_message_saga ON ${t("parked_message")} (saga_id) WHERE redriven_at IS NULL`,
+        `CREATE TABLE IF NOT EXISTS ${t("saga_mark")} (
+          saga_id text PRIMARY KEY, cancel_requested_at timestamptz, resolved_at timestamptz, ended text)`,
+        `CREATE TABLE IF NOT EXISTS ${t("pending_command")} (
+          command_id text PRIMARY KEY, saga_id text NOT NULL, action text NOT NULL,
+          received_at timestamptz NOT NULL DEFAULT now())`,
+        ...outbox.ddl,
+      ]),
+
+    /** True the first time an event id is seen; inside the transaction that handles it. */
+    async claimEvent(client: PoolClient, eventId: string, sagaId: string | null, type: string) {
+      const r = await client.query(
+        `INSERT INTO ${t("processed_event")} (event_id, saga_id, type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+        [eventId, sagaId, type],
+      );
+      return r.rowCount === 1;
+    },
+
+    async forgetEvent(client: PoolClient, eventId: string) {
+      await client.query(`DELETE FROM ${t("processed_event")} WHERE event_id = $1`, [eventId]);
+    },
+
+    async mark(client: PoolClient | Pool, sagaId: string): Promise<SagaMark> {
+      const r = await client.query(
+        `SELECT cancel_requested_at IS NOT NULL AS cancel, resolved_at IS NOT NULL AS resolved, ended
+         FROM ${t("saga_mark")} WHERE saga_id = $1`,
+        [sagaId],
+      );
+      const row = r.rows[0];
+      return {
+        cancelRequested: row?.cancel ?? false,
+        resolved: row?.resolved ?? false,
+        ended: row?.ended ?? null,
+      };
+    },
+
+    /** Records an operator's request (cancel, resolve) or the saga's end; the first record of each stays. */
+    async setMark(client: PoolClient, sagaId: string, what: "cancel" | "resolve" | "end", ended?: string) {
+      const column = { cancel: "cancel_requested_at", resolve: "resolved_at", end: "ended" }[what];
+      await client.query(
+        `INSERT INTO ${t("saga_mark")} (saga_id, ${column}) VALUES ($1, ${what === "end" ? "$2" : "now()"})
+         ON CONFLICT (saga_id) DO UPDATE SET ${column} = COALESCE(${t("saga_mark")}.${column}, EXCLUDED.${column})`,
+        what === "end" ? [sagaId, ended] : [sagaId],
+      );
+    },
+
+    async park(client: PoolClient, message: Omit<ParkedMessage, "id">) {
+      await client.query(
+        `INSERT INTO ${t("parked_message")} (saga_id, topic, kafka_partition, kafka_offset, key, value, headers, reason)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [
+          message.sagaId,
+          message.topic,
+          message.partition,
+          message.offset,
+          message.key,
+          message.value,
+          message.headers,
+          message.reason,
+        ],
+      );
+    },
+
+    /** The saga's parked messages not yet re-driven, oldest first. */
+    async listParked(sagaId: string): Promise<ParkedMessage[]> {
+      const r = await pool.query(
+        `SELECT id, saga_id, topic, kafka_partition, kafka_offset, key, value, headers, reason
+         FROM ${t("parked_message")} WHERE saga_id = $1 AND redriven_at IS NULL ORDER BY id`,
+        [sagaId],
+      );
+      return r.rows.map((row) => ({
+        id: Number(row.id),
+        sagaId: row.saga_id,
+        topic: row.topic,
+        partition: row.kafka_partition,
+        offset: String(row.kafka_offset),
+        key: row.key,
+        value: row.value,
+        headers: row.headers,
+        reason: row.reason,
+      }));
+    },
+
+    async markRedriven(id: number) {
+      await pool.query(`UPDATE ${t("parked_message")} SET redriven_at = now() WHERE id = $1`, [id]);
+    },
+
+    async addPending(client: PoolClient, commandId: string, sagaId: string, action: string) {
+      await client.query(
+        `INSERT INTO ${t("pending_command")} (command_id, saga_id, action) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+        [commandId, sagaId, action],
+      );
+    },
+
+    async takePending(client: PoolClient, sagaId: string): Promise<{ commandId: string; action: string }[]> {
+      const r = await client.query(
+        `DELETE FROM ${t("pending_command")} WHERE saga_id = $1 RETURNING command_id, action`,
+        [sagaId],
+      );
+      return r.rows.map((row) => ({ commandId: row.command_id, action: row.action }));
+    },
+  };
+}
+
+export type ParticipantStore = ReturnType<typeof createParticipantStore>;

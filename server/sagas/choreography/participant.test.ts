@@ -1,0 +1,372 @@
+// The choreography participant against real Kafka and Postgres: dedupe by event id, a
+// poison message parked (and reported) without blocking its partition, and operators'
+// commands obeyed once each.
+import { type Consumer, Kafka, logLevel, type Producer } from "kafkajs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { scratchDatabase, testInfra, uniqueName } from "../../../scripts/test/infra.ts";
+import { createPool, type Pool } from "../../db/pool.ts";
+import {
+  type ControlAction,
+  decodeSagaEvent,
+  encodeSagaEvent,
+  ensureTopics,
+  headersAsText,
+  newTrace,
+  type SagaEvent,
+  sagaEvent,
+  topics,
+} from "../../events/index.ts";
+import { createLogger } from "../../log.ts";
+import { StepFailure } from "../step-failure.ts";
+import { defineChoreography } from "./choreography.ts";
+import { createParticipant, PARKED_CODE, type Participant } from "./participant.ts";
+
+const relay = defineChoreography({
+  type: "relay-race",
+  steps: [
+    { name: "start", service: "owner", timeoutMs: 1000 },
+    { name: "work", service: "worker", timeoutMs: 1000 },
+  ],
+});
+const schemas = {
+  "race.started": z.object({ n: z.number() }),
+  "race.worked": z.object({ n: z.number() }),
+  "race.work-failed": z.object({ reason: z.string() }),
+};
+type S = typeof schemas;
+
+const log = createLogger("choreo-test", "error");
+const prefix = `${uniqueName("choreo")}.`;
+const topicNames = { ...topics(prefix), domain: `${prefix}race` };
+const kafka = new Kafka({
+  clientId: "choreo-test",
+  brokers: testInfra().kafkaBrokers,
+  logLevel: logLevel.NOTHING,
+});
+let db: Awaited<ReturnType<typeof scratchDatabase>>;
+let pool: Pool;
+let producer: Producer;
+let watcher: Consumer;
+let owner: Participant<S>;
+let worker: Participant<S>;
+const seen: {
+  saga: SagaEvent[];
+  letters: { reason: string; origin: string }[];
+  domain: { id: string; raw: never }[];
+} = {
+  saga: [],
+  letters: [],
+  domain: [],
+};
+const rawStarted = new Map<
+  string,
+  { key: Buffer | null; value: Buffer | null; headers: Record<string, string> }
+>();
+/** Sagas whose work throws an unexpected error (a bug, as a poison message would cause). */
+const crashing = new Set<string>();
+
+beforeAll(async () => {
+  db = await scratchDatabase("choreo");
+  pool = createPool(db.url);
+  await pool.query(
+    "CREATE SCHEMA race_owner; CREATE TABLE race_owner.race (saga_id text PRIMARY KEY, status text)",
+  );
+  await pool.query("CREATE SCHEMA race_worker; CREATE TABLE race_worker.work (saga_id text PRIMARY KEY)");
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, [topicNames.sagaEvents, topicNames.control, topicNames.deadLetters], 2);
+  // One partition: the poison message and the next saga are behind each other.
+  await ensureTopics(admin, [topicNames.domain], 1);
+  await admin.disconnect();
+  producer = kafka.producer();
+  await producer.connect();
+  watcher = kafka.consumer({ groupId: uniqueName("choreo-watch") });
+  await watcher.connect();
+  await watcher.subscribe({
+    topics: [topicNames.sagaEvents, topicNames.control, topicNames.deadLetters, topicNames.domain],
+    fromBeginning: true,
+  });
+  await watcher.run({
+    eachMessage: async ({ topic, message }) => {
+      const headers = headersAsText(message.headers);
+      if (topic === topicNames.deadLetters)
+        seen.letters.push({
+          reason: headers["sagascope-reason"] ?? "",
+          origin: headers["sagascope-origin"] ?? "",
+        });
+      else if (topic === topicNames.domain) {
+        if (headers.ce_type === "race.started")
+          rawStarted.set(message.key?.toString() ?? "", { key: message.key, value: message.value, headers });
+      } else {
+        const decoded = decodeSagaEvent(message);
+        if (decoded.ok) seen.saga.push(decoded.event);
+      }
+    },
+  });
+  const common = {
+    choreography: relay,
+    schemas,
+    pool,
+    databaseUrl: db.url,
+    kafka,
+    producer,
+    topics: topicNames,
+    log,
+    retry: { attempts: 2, backoffMs: 10 },
+    poisonAttempts: 3,
+  };
+  owner = createParticipant<S>({
+    ...common,
+    service: "owner",
+    source: "/test/owner",
+    schema: "race_owner",
+    groupId: uniqueName("owner"),
+    owner: true,
+    reactions: {
+      "race.worked": {
+        handle: async ({ tx, sagaId, saga }) => {
+          await tx.query("UPDATE race_owner.race SET status = 'done' WHERE saga_id = $1", [sagaId]);
+          saga.completed(1);
+        },
+      },
+      "race.work-failed": {
+        step: "start",
+        kind: "compensation",
+        handle: async ({ tx, sagaId, saga, event }) => {
+          await tx.query("UPDATE race_owner.race SET status = 'cancelled' WHERE saga_id = $1", [sagaId]);
+          saga.aborted({
+            durationMs: 1,
+            reason: String(event.data.reason),
+            failedStep: "work",
+            compensated: true,
+          });
+        },
+      },
+    },
+  });
+  worker = createParticipant<S>({
+    ...common,
+    service: "worker",
+    source: "/test/worker",
+    schema: "race_worker",
+    groupId: uniqueName("worker"),
+    reactions: {
+      "race.started": {
+        step: "work",
+        handle: async ({ tx, sagaId, event, publish }) => {
+          if (crashing.has(sagaId)) throw new TypeError("cannot read properties of undefined");
+          if (event.data.n < 0) throw StepFailure.business("negative work is refused");
+          await tx.query("INSERT INTO race_worker.work (saga_id) VALUES ($1)", [sagaId]);
+          publish("race.worked", { n: event.data.n });
+        },
+        onFailure: async ({ publish }, failure) => publish("race.work-failed", { reason: failure.message }),
+      },
+    },
+  });
+  await owner.start();
+  await worker.start();
+}, 90_000);
+
+afterAll(async () => {
+  await worker?.stop();
+  await owner?.stop();
+  await watcher?.disconnect();
+  await producer?.disconnect();
+  await pool?.end();
+  await db?.drop();
+});
+
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  ms = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const status = async (sagaId: string) =>
+  (await pool.query("SELECT status FROM race_owner.race WHERE saga_id = $1", [sagaId])).rows[0]?.status as
+    | string
+    | undefined;
+const sagaTypes = (sagaId: string) => seen.saga.filter((e) => e.data.sagaId === sagaId).map((e) => e.type);
+
+function race(sagaId: string, n = 1) {
+  return owner.begin(
+    { sagaId, step: "start", businessKey: sagaId, input: { n } },
+    async ({ tx, publish }) => {
+      await tx.query("INSERT INTO race_owner.race (saga_id, status) VALUES ($1, 'running')", [sagaId]);
+      publish("race.started", { n });
+    },
+  );
+}
+
+async function command(
+  sagaId: string,
+  action: ControlAction,
+  extra: { reason?: string; fromStep?: number } = {},
+) {
+  const commandId = uniqueName("cmd");
+  const event = () =>
+    sagaEvent(
+      "io.sagascope.control.command",
+      { sagaId, sagaType: relay.type, mode: "choreographed", commandId, action, ...extra },
+      { source: "/test/operator", trace: newTrace() },
+    );
+  await producer.send({
+    topic: topicNames.control,
+    messages: [encodeSagaEvent(event()), encodeSagaEvent(event())],
+  });
+  return commandId;
+}
+const resultsOf = (commandId: string) =>
+  seen.saga.filter(
+    (e): e is SagaEvent<"io.sagascope.control.result"> =>
+      e.type === "io.sagascope.control.result" && e.data.commandId === commandId,
+  );
+
+describe("choreography participant", () => {
+  it("runs a saga across two participants, and tells the whole story in contract events", async () => {
+    await race("r-1");
+    await until("r-1 done", async () => (await status("r-1")) === "done");
+    await until("the completed event", () => sagaTypes("r-1").includes("io.sagascope.saga.completed"));
+    expect(sagaTypes("r-1")).toEqual([
+      "io.sagascope.saga.started",
+      "io.sagascope.saga.step.started",
+      "io.sagascope.saga.step.succeeded",
+      "io.sagascope.saga.step.started",
+      "io.sagascope.saga.step.succeeded",
+      "io.sagascope.saga.completed",
+    ]);
+    const traces = new Set(seen.saga.filter((e) => e.data.sagaId === "r-1").map((e) => e.trace.traceId));
+    expect(traces.size).toBe(1);
+  });
+
+  it("handles a message delivered twice once (dedupe by event id)", async () => {
+    const before = worker.stats();
+    const raw = await until("r-1's started message", () => rawStarted.get("r-1"));
+    await producer.send({
+      topic: topicNames.domain,
+      messages: [{ key: raw.key, value: raw.value, headers: raw.headers }],
+    });
+    await until("the duplicate", () => worker.stats().duplicates > before.duplicates);
+    expect(worker.stats().handled).toBe(before.handled);
+    expect(
+      (await pool.query("SELECT count(*)::int AS n FROM race_worker.work WHERE saga_id = 'r-1'")).rows[0].n,
+    ).toBe(1);
+  });
+
+  it("a business refusal travels back as a failure event and the owner compensates", async () => {
+    await race("r-refused", -1);
+    await until("r-refused cancelled", async () => (await status("r-refused")) === "cancelled");
+    await until("the aborted event", () => sagaTypes("r-refused").includes("io.sagascope.saga.aborted"));
+    expect(sagaTypes("r-refused")).toContain("io.sagascope.saga.compensation.succeeded");
+  });
+
+  it("parks a poison message after its tries, reports it, and the partition moves on", async () => {
+    crashing.add("r-poison");
+    await race("r-poison");
+    await race("r-after");
+    await until("the saga behind the poison one", async () => (await status("r-after")) === "done");
+    const parked = await pool.query("SELECT reason, saga_id FROM race_worker.parked_message");
+    expect(parked.rows).toEqual([
+      { saga_id: "r-poison", reason: expect.stringMatching(/failed 3 times: cannot read/) },
+    ]);
+    await until("the dead-letter report", () => seen.letters.length > 0);
+    expect(seen.letters[0]?.reason).toMatch(/^parked by worker: handling failed 3 times/);
+    expect(seen.letters[0]?.origin).toMatch(new RegExp(`^${topicNames.domain}/0/\\d+$`));
+    const failed = await until("the saga's failed step", () =>
+      seen.saga.find((e) => e.data.sagaId === "r-poison" && e.type === "io.sagascope.saga.step.failed"),
+    );
+    expect(failed.data).toMatchObject({ step: "work", willRetry: false, error: { code: PARKED_CODE } });
+    expect(await status("r-poison")).toBe("running");
+  });
+
+  it("parks a malformed message at once", async () => {
+    const raw = await until("a started message", () => rawStarted.get("r-after"));
+    const before = worker.stats().parked;
+    await producer.send({
+      topic: topicNames.domain,
+      messages: [{ key: "r-bad", value: "{not json", headers: { ...raw.headers, ce_id: "bad-1" } }],
+    });
+    await until("parked", () => worker.stats().parked > before);
+    const reasons = (await pool.query("SELECT reason FROM race_worker.parked_message WHERE saga_id IS NULL"))
+      .rows;
+    expect(reasons[0]?.reason).toMatch(/value is not JSON/);
+  });
+
+  it("retry-step, published twice, handles the parked message again once", async () => {
+    crashing.delete("r-poison");
+    const commandId = await command("r-poison", "retry-step");
+    await until("r-poison done", async () => (await status("r-poison")) === "done");
+    await until("the result", () => resultsOf(commandId).length > 0);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(resultsOf(commandId)).toHaveLength(1);
+    expect(resultsOf(commandId)[0]?.data).toMatchObject({ outcome: "done", handledBy: "worker" });
+    expect(worker.stats().redriven).toBe(1);
+  });
+
+  it("compensate, published twice, fails the parked step so the earlier ones compensate, once", async () => {
+    crashing.add("r-cancel");
+    await race("r-cancel");
+    await until("r-cancel parked", async () =>
+      (await pool.query("SELECT 1 FROM race_worker.parked_message WHERE saga_id = 'r-cancel'")).rowCount === 1
+        ? true
+        : undefined,
+    );
+    const commandId = await command("r-cancel", "compensate", { reason: "stuck" });
+    await until("r-cancel cancelled", async () => (await status("r-cancel")) === "cancelled");
+    const [result] = await until("the result", () =>
+      resultsOf(commandId).length ? resultsOf(commandId) : undefined,
+    );
+    expect(result?.data).toMatchObject({
+      outcome: "done",
+      handledBy: "owner",
+      message: "the saga ended compensated",
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(resultsOf(commandId)).toHaveLength(1);
+    expect(sagaTypes("r-cancel").filter((t) => t === "io.sagascope.saga.aborted")).toHaveLength(1);
+  });
+
+  it("refuses what a choreographed saga cannot do, or what its state no longer allows", async () => {
+    const from = await command("r-1", "retry-from", { fromStep: 0 });
+    const late = await command("r-1", "compensate");
+    await until("both answers", () => resultsOf(from).length > 0 && resultsOf(late).length > 0);
+    expect(resultsOf(from)[0]?.data).toMatchObject({
+      outcome: "refused",
+      message: expect.stringMatching(/no coordinator/),
+    });
+    expect(resultsOf(late)[0]?.data).toMatchObject({
+      outcome: "refused",
+      message: expect.stringMatching(/ended \(completed\)/),
+    });
+  });
+
+  it("mark-resolved: the owner confirms, and the participants leave the saga alone", async () => {
+    crashing.add("r-resolve");
+    await race("r-resolve");
+    await until("r-resolve parked", async () =>
+      (await pool.query("SELECT 1 FROM race_worker.parked_message WHERE saga_id = 'r-resolve'")).rowCount ===
+      1
+        ? true
+        : undefined,
+    );
+    const commandId = await command("r-resolve", "mark-resolved", { reason: "done by hand" });
+    const [result] = await until("the result", () =>
+      resultsOf(commandId).length ? resultsOf(commandId) : undefined,
+    );
+    expect(result?.data).toMatchObject({ outcome: "done", handledBy: "owner" });
+    crashing.delete("r-resolve");
+    const retry = await command("r-resolve", "retry-step");
+    await until("refused", () => resultsOf(retry).length > 0);
+    expect(resultsOf(retry)[0]?.data.outcome).toBe("refused");
+    expect(await status("r-resolve")).toBe("running");
+  });
+});

@@ -1,0 +1,536 @@
+// A choreography participant: a consumer group of its own on the saga's domain topic. For
+// each message it reacts to, it does its local step and writes the events that follow
+// (domain events for the next participant, contract events for the dashboard) into its
+// outbox, in one transaction with the step and the event id (dedupe). Offsets are
+// committed only after that transaction, so a participant killed mid-step re-reads the
+// message and the event id makes the second reading harmless. A message that keeps
+// failing is parked (kept, reported), never allowed to block its partition.
+import type { Consumer, IHeaders, Kafka, KafkaMessage, Producer } from "kafkajs";
+import type { z } from "zod";
+import type { Pool, PoolClient } from "../../db/pool.ts";
+import { withTransaction } from "../../db/transaction.ts";
+import {
+  type DomainEvent,
+  type DomainSchemas,
+  decodeDomainEvent,
+  decodeSagaEvent,
+  domainEvent,
+  encodeDomainEvent,
+  encodeSagaEvent,
+  type Failure,
+  headersAsText,
+  newTrace,
+  type SagaEvent,
+  sagaEvent,
+  type TraceContext,
+} from "../../events/index.ts";
+import type { Logger } from "../../log.ts";
+import { createOutboxRelay } from "../outbox/outbox-relay.ts";
+import { StepFailure } from "../step-failure.ts";
+import type { Choreography } from "./choreography.ts";
+import { createParticipantStore, type ParticipantStore } from "./participant-store.ts";
+import { createSagaRecorder, type SagaRecorder } from "./saga-recorder.ts";
+
+export interface ReactionContext<S extends DomainSchemas, T extends keyof S & string = keyof S & string> {
+  event: DomainEvent<S, T>;
+  sagaId: string;
+  /** The participant's transaction: its business writes go here, with the dedupe and the outbox. */
+  tx: PoolClient;
+  attempt: number;
+  saga: SagaRecorder;
+  /** Publishes a domain event for the next participant (keyed by the saga id) once the transaction commits. */
+  publish<T extends keyof S & string>(type: T, data: z.input<S[T]>): void;
+}
+
+export interface Reaction<S extends DomainSchemas, T extends keyof S & string = keyof S & string> {
+  /** The step this reaction performs or compensates; its contract events are recorded for it. */
+  step?: string;
+  kind?: "action" | "compensation";
+  handle(ctx: ReactionContext<S, T>): Promise<void>;
+  /** The step failed for good (a business refusal, retries spent, or cancelled): publish the failure event. */
+  onFailure?(ctx: ReactionContext<S, T>, failure: Failure): Promise<void>;
+}
+
+export interface ParticipantOptions<S extends DomainSchemas> {
+  service: string;
+  /** CloudEvents source of what it publishes. */
+  source: string;
+  choreography: Choreography;
+  schemas: S;
+  reactions: { [T in keyof S & string]?: Reaction<S, T> };
+  pool: Pool;
+  databaseUrl: string;
+  /** The participant's own schema for its bookkeeping and outbox. */
+  schema: string;
+  kafka: Kafka;
+  producer: Producer;
+  groupId: string;
+  topics: { domain: string; sagaEvents: string; control: string; deadLetters: string };
+  /** The saga's owner of record: it starts and ends the saga and answers operators' commands for it. */
+  owner?: boolean;
+  /** Tries of a step that fails transiently, with the pause after the first (doubling). */
+  retry?: { attempts: number; backoffMs: number };
+  /** Tries of a message whose handling throws something unexpected, before it is parked. */
+  poisonAttempts?: number;
+  log: Logger;
+}
+
+export interface ParticipantStats {
+  handled: number;
+  duplicates: number;
+  retried: number;
+  failed: number;
+  parked: number;
+  redriven: number;
+}
+
+export interface Participant<S extends DomainSchemas> {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** The owner starts a saga: `work` does the first step in the participant's transaction. */
+  begin(
+    run: {
+      sagaId: string;
+      step: string;
+      businessKey?: string;
+      input?: Record<string, unknown>;
+      trace?: TraceContext;
+    },
+    work: (ctx: Omit<ReactionContext<S>, "event">) => Promise<void>,
+  ): Promise<void>;
+  stats(): ParticipantStats;
+  store: ParticipantStore;
+}
+
+interface RawMessage {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+}
+
+/** Text columns cannot hold NUL; the raw bytes keep the original. */
+const escapeNul = (text: string) => text.replaceAll("\u0000", "\\u0000");
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export const PARKED_CODE = "PARKED";
+
+export function createParticipant<S extends DomainSchemas>(options: ParticipantOptions<S>): Participant<S> {
+  const { service, choreography, schemas, reactions, pool, log, topics } = options;
+  const retry = options.retry ?? { attempts: 3, backoffMs: 100 };
+  const poisonAttempts = options.poisonAttempts ?? 3;
+  const store = createParticipantStore(pool, options.schema);
+  const relay = createOutboxRelay({
+    databaseUrl: options.databaseUrl,
+    outbox: store.outbox,
+    producer: options.producer,
+    name: options.schema,
+    log,
+  });
+  const stats: ParticipantStats = {
+    handled: 0,
+    duplicates: 0,
+    retried: 0,
+    failed: 0,
+    parked: 0,
+    redriven: 0,
+  };
+  const consumers: Consumer[] = [];
+  const reactionFor = (type: string) =>
+    (Object.hasOwn(reactions, type) ? reactions[type] : undefined) as Reaction<S> | undefined;
+
+  function context(tx: PoolClient, event: DomainEvent<S>, attempt: number) {
+    const saga = createSagaRecorder(choreography, {
+      sagaId: event.key,
+      trace: event.trace,
+      source: options.source,
+    });
+    const published: DomainEvent[] = [];
+    const ctx: ReactionContext<S> = {
+      event,
+      sagaId: event.key,
+      tx,
+      attempt,
+      saga,
+      publish: (type, data) => {
+        published.push(
+          domainEvent(schemas, type, event.key, data, { source: options.source, trace: saga.span }),
+        );
+      },
+    };
+    return { ctx, published };
+  }
+
+  const controlResult = (
+    ref: { sagaId: string; trace: TraceContext },
+    command: { commandId: string; action: SagaEvent<"io.sagascope.control.result">["data"]["action"] },
+    outcome: "done" | "refused",
+    message: string,
+  ) =>
+    sagaEvent(
+      "io.sagascope.control.result",
+      {
+        sagaId: ref.sagaId,
+        sagaType: choreography.type,
+        mode: "choreographed",
+        commandId: command.commandId,
+        action: command.action,
+        outcome,
+        message,
+        handledBy: service,
+      },
+      { source: options.source, trace: ref.trace },
+    ) as SagaEvent;
+
+  const sagaMessages = (events: SagaEvent[]) =>
+    events.map((e) => ({
+      topic: e.type.startsWith("io.sagascope.control.") ? topics.control : topics.sagaEvents,
+      message: encodeSagaEvent(e),
+    }));
+
+  /** Writes what a reaction produced, and for the owner settles commands waiting for the saga's end. */
+  async function finish(tx: PoolClient, ctx: ReactionContext<S>, published: DomainEvent[]) {
+    const results: SagaEvent[] = [];
+    const ended = ctx.saga.ended;
+    if (ended && options.owner) {
+      await store.setMark(tx, ctx.sagaId, "end", ended);
+      for (const pending of await store.takePending(tx, ctx.sagaId)) {
+        const done = ended !== "completed";
+        results.push(
+          controlResult(
+            { sagaId: ctx.sagaId, trace: ctx.saga.span },
+            { commandId: pending.commandId, action: pending.action as "compensate" },
+            done ? "done" : "refused",
+            done ? `the saga ended ${ended}` : "the saga completed before the compensation took effect",
+          ),
+        );
+      }
+    }
+    await store.outbox.insert(tx, [
+      ...published.map((e) => ({ topic: topics.domain, message: encodeDomainEvent(e) })),
+      ...sagaMessages([...ctx.saga.events, ...results]),
+    ]);
+  }
+
+  function recordStart(saga: SagaRecorder, reaction: Reaction<S>, attempt: number) {
+    if (!reaction.step) return;
+    if (reaction.kind === "compensation") saga.compensationStarted(reaction.step, attempt);
+    else saga.stepStarted(reaction.step, attempt);
+  }
+
+  function recordFailure(
+    saga: SagaRecorder,
+    reaction: Reaction<S>,
+    attempt: number,
+    began: number,
+    failure: Failure,
+    willRetry: boolean,
+  ) {
+    if (!reaction.step) return;
+    recordStart(saga, reaction, attempt);
+    const took = Date.now() - began;
+    if (reaction.kind === "compensation") saga.compensationFailed(reaction.step, attempt, took, failure);
+    else saga.stepFailed(reaction.step, attempt, took, failure, willRetry);
+  }
+
+  /** Keeps a message that cannot be handled, reports it (dead-letter topic, saga event) and moves on. */
+  async function park(raw: RawMessage, reason: string, event?: DomainEvent<S>, reaction?: Reaction<S>) {
+    await withTransaction(pool, async (tx) => {
+      const id = event?.id ?? `raw:${raw.topic}/${raw.partition}/${raw.offset}`;
+      if (!(await store.claimEvent(tx, id, event?.key ?? null, event?.type ?? "unreadable"))) return;
+      await store.park(tx, { ...raw, sagaId: event?.key ?? null, reason });
+      const letter = {
+        topic: topics.deadLetters,
+        message: {
+          key: raw.key?.toString("base64") ?? "",
+          value: raw.value?.toString("base64") ?? "",
+          headers: {
+            ...raw.headers,
+            "sagascope-encoding": "base64",
+            "sagascope-reason": `parked by ${service}: ${reason}`,
+            "sagascope-origin": `${raw.topic}/${raw.partition}/${raw.offset}`,
+          },
+        },
+      };
+      const reported: SagaEvent[] = [];
+      if (event && reaction) {
+        const saga = createSagaRecorder(choreography, {
+          sagaId: event.key,
+          trace: event.trace,
+          source: options.source,
+        });
+        const failure: Failure = {
+          category: "transient",
+          message: `message parked: ${reason}`,
+          code: PARKED_CODE,
+        };
+        recordFailure(saga, reaction, poisonAttempts, Date.now(), failure, false);
+        reported.push(...saga.events);
+      }
+      await store.outbox.insert(tx, [letter, ...sagaMessages(reported)]);
+    });
+    stats.parked += 1;
+    log.warn("parked a message", { offset: raw.offset, partition: raw.partition, reason });
+  }
+
+  /** A step that failed for good: the reaction publishes the failure; a compensation goes to an operator. */
+  async function fail(
+    raw: RawMessage,
+    event: DomainEvent<S>,
+    reaction: Reaction<S>,
+    failure: Failure,
+    attempt: number,
+    began: number,
+  ) {
+    if (reaction.kind === "compensation" || !reaction.onFailure) {
+      const what =
+        reaction.kind === "compensation" ? `compensation ${reaction.step} failed` : "no failure handler";
+      return park(raw, `${what}: ${failure.message}`, event, reaction);
+    }
+    const onFailure = reaction.onFailure;
+    await withTransaction(pool, async (tx) => {
+      if (!(await store.claimEvent(tx, event.id, event.key, event.type))) return;
+      const { ctx, published } = context(tx, event, attempt);
+      recordFailure(ctx.saga, reaction, attempt, began, failure, false);
+      await onFailure(ctx, failure);
+      await finish(tx, ctx, published);
+    });
+    stats.failed += 1;
+  }
+
+  async function react(raw: RawMessage): Promise<void> {
+    const decoded = decodeDomainEvent(schemas, raw);
+    if (!decoded.ok) {
+      // Unreadable, or meant for this participant but malformed: it will never succeed.
+      if (decoded.type === undefined || reactionFor(decoded.type)) await park(raw, decoded.reason);
+      return;
+    }
+    const event = decoded.event;
+    const reaction = reactionFor(event.type);
+    if (!reaction) return;
+    const mark = await store.mark(pool, event.key);
+    if (mark.resolved) {
+      // An operator took this saga over: nothing more is done for it.
+      await withTransaction(pool, (tx) => store.claimEvent(tx, event.id, event.key, event.type));
+      return;
+    }
+    if (mark.cancelRequested && reaction.kind !== "compensation" && reaction.step) {
+      const cancelled: Failure = {
+        category: "business",
+        message: "an operator asked to compensate the saga",
+        code: "CANCELLED",
+      };
+      return fail(raw, event, reaction, cancelled, 1, Date.now());
+    }
+    for (let attempt = 1; ; attempt += 1) {
+      const began = Date.now();
+      try {
+        const fresh = await withTransaction(pool, async (tx) => {
+          if (!(await store.claimEvent(tx, event.id, event.key, event.type))) return false;
+          const { ctx, published } = context(tx, event, attempt);
+          recordStart(ctx.saga, reaction, attempt);
+          await reaction.handle(ctx);
+          if (reaction.step) {
+            const took = Date.now() - began;
+            if (reaction.kind === "compensation")
+              ctx.saga.compensationSucceeded(reaction.step, attempt, took);
+            else ctx.saga.stepSucceeded(reaction.step, attempt, took);
+          }
+          await finish(tx, ctx, published);
+          return true;
+        });
+        if (fresh) stats.handled += 1;
+        else stats.duplicates += 1;
+        return;
+      } catch (error) {
+        const pause = retry.backoffMs * 2 ** (attempt - 1);
+        if (error instanceof StepFailure) {
+          const failure: Failure = {
+            category: error.category,
+            message: error.message,
+            ...(error.code ? { code: error.code } : {}),
+          };
+          if (failure.category === "business" || attempt >= retry.attempts)
+            return fail(raw, event, reaction, failure, attempt, began);
+          // The failed attempt is on the record, in a transaction of its own (the step's rolled back).
+          await withTransaction(pool, async (tx) => {
+            const saga = createSagaRecorder(choreography, {
+              sagaId: event.key,
+              trace: event.trace,
+              source: options.source,
+            });
+            recordFailure(saga, reaction, attempt, began, failure, true);
+            await store.outbox.insert(tx, sagaMessages(saga.events));
+          });
+          stats.retried += 1;
+          await sleep(pause);
+          continue;
+        }
+        const message = error instanceof Error ? error.message : String(error);
+        if (attempt >= poisonAttempts)
+          return park(raw, `handling failed ${attempt} times: ${message}`, event, reaction);
+        log.warn("handling failed; retrying", {
+          type: event.type,
+          sagaId: event.key,
+          attempt,
+          error: message,
+        });
+        await sleep(pause);
+      }
+    }
+  }
+
+  /** An operator's command for a saga of this type: every participant does its part, the owner answers. */
+  async function obey(command: SagaEvent<"io.sagascope.control.command">): Promise<void> {
+    const d = command.data;
+    const ref = { sagaId: d.sagaId, trace: command.trace };
+    const answer: SagaEvent[] = [];
+    let redrive = false;
+    const fresh = await withTransaction(pool, async (tx) => {
+      if (!(await store.claimEvent(tx, `control:${d.commandId}`, d.sagaId, command.type))) return false;
+      const mark = await store.mark(tx, d.sagaId);
+      const ended = mark.ended
+        ? `the saga has already ended (${mark.ended})`
+        : mark.resolved
+          ? "the saga was marked resolved"
+          : undefined;
+      const refuse = (message: string) => {
+        if (options.owner) answer.push(controlResult(ref, d, "refused", message));
+      };
+      switch (d.action) {
+        case "compensate":
+          if (ended) refuse(ended);
+          else {
+            await store.setMark(tx, d.sagaId, "cancel");
+            if (options.owner) await store.addPending(tx, d.commandId, d.sagaId, d.action);
+            redrive = true;
+          }
+          break;
+        case "mark-resolved":
+          if (mark.ended === "completed" || mark.ended === "compensated" || mark.resolved)
+            refuse(ended ?? "");
+          else {
+            await store.setMark(tx, d.sagaId, "resolve");
+            if (options.owner)
+              answer.push(controlResult(ref, d, "done", `marked resolved: ${d.reason ?? ""}`));
+          }
+          break;
+        case "retry-step":
+          if (ended) refuse(`nothing to retry: ${ended}`);
+          else redrive = true;
+          break;
+        case "retry-from":
+          refuse(
+            "a choreographed saga has no coordinator to re-run earlier steps: use compensate or retry-step",
+          );
+          break;
+      }
+      await store.outbox.insert(tx, sagaMessages(answer));
+      return true;
+    });
+    if (!fresh || !redrive) return;
+    // Parked messages of the saga are handled again: after a cancel they fail their step (so
+    // the compensations run); after retry-step they get a fresh set of tries.
+    const parked = await store.listParked(d.sagaId);
+    for (const message of parked) {
+      const eventId = message.headers.ce_id;
+      if (eventId) await withTransaction(pool, (tx) => store.forgetEvent(tx, eventId));
+      await react(message);
+      await store.markRedriven(message.id);
+      stats.redriven += 1;
+    }
+    if (d.action === "retry-step" && parked.length > 0) {
+      await withTransaction(pool, (tx) =>
+        store.outbox.insert(
+          tx,
+          sagaMessages([
+            controlResult(ref, d, "done", `${service} handled ${parked.length} parked message(s) again`),
+          ]),
+        ),
+      );
+    }
+  }
+
+  const asRaw = (topic: string, partition: number, message: KafkaMessage): RawMessage => ({
+    topic,
+    partition,
+    offset: message.offset,
+    key: message.key,
+    value: message.value,
+    headers: Object.fromEntries(
+      Object.entries(headersAsText(message.headers as IHeaders)).map(([k, v]) => [
+        escapeNul(k),
+        escapeNul(v),
+      ]),
+    ),
+  });
+
+  async function consume(
+    groupId: string,
+    topic: string,
+    fromBeginning: boolean,
+    handle: (raw: RawMessage, message: KafkaMessage) => Promise<void>,
+  ) {
+    const consumer = options.kafka.consumer({ groupId, allowAutoTopicCreation: false });
+    consumers.push(consumer);
+    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning });
+    await consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ topic, partition, message }) => {
+        await handle(asRaw(topic, partition, message), message);
+        // Only now: the message's effects are committed in the participant's database.
+        await consumer.commitOffsets([{ topic, partition, offset: String(BigInt(message.offset) + 1n) }]);
+      },
+    });
+    await joined;
+  }
+
+  return {
+    store,
+    stats: () => ({ ...stats }),
+    async start() {
+      await store.init();
+      relay.start();
+      await consume(options.groupId, topics.domain, true, (raw) => react(raw));
+      await consume(`${options.groupId}.control`, topics.control, false, async (_raw, message) => {
+        const decoded = decodeSagaEvent(message);
+        if (!decoded.ok || decoded.event.type !== "io.sagascope.control.command") return;
+        const command = decoded.event as SagaEvent<"io.sagascope.control.command">;
+        if (command.data.sagaType === choreography.type && command.data.mode === "choreographed")
+          await obey(command);
+      });
+    },
+    async stop() {
+      // Each consumer finishes the message in hand and commits it.
+      await Promise.all(consumers.splice(0).map((c) => c.disconnect()));
+      await relay.stop();
+    },
+    async begin(run, work) {
+      const began = Date.now();
+      const trace = run.trace ?? newTrace();
+      await withTransaction(pool, async (tx) => {
+        const origin = {
+          id: `begin:${run.sagaId}`,
+          source: options.source,
+          type: "begin",
+          time: new Date(),
+          trace,
+          key: run.sagaId,
+          data: {},
+        };
+        const { ctx, published } = context(tx, origin as unknown as DomainEvent<S>, 1);
+        ctx.saga.started({
+          ...(run.businessKey ? { businessKey: run.businessKey } : {}),
+          ...(run.input ? { input: run.input } : {}),
+        });
+        ctx.saga.stepStarted(run.step, 1);
+        await work(ctx);
+        ctx.saga.stepSucceeded(run.step, 1, Date.now() - began);
+        await finish(tx, ctx, published);
+      });
+    },
+  };
+}

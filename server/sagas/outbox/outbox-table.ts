@@ -1,0 +1,65 @@
+// A transactional outbox in a service's own schema: messages are written in the same
+// transaction as the state change that produced them, and a relay publishes them in id
+// order. A change that rolled back leaves no message; a committed one is never lost.
+import type { Message } from "kafkajs";
+import type { Pool, PoolClient } from "../../db/pool.ts";
+
+export interface OutboxRow {
+  id: number;
+  topic: string;
+  key: string;
+  value: string;
+  headers: Record<string, string>;
+}
+
+export interface OutboxTable {
+  ddl: string[];
+  /** Adds messages inside the caller's transaction, in the given order. */
+  insert(client: PoolClient, messages: { topic: string; message: Message }[]): Promise<void>;
+  /** The oldest unpublished rows, or with "last" the newest one. */
+  unpublished(limit: number, end?: "first" | "last"): Promise<OutboxRow[]>;
+  markPublished(ids: number[]): Promise<void>;
+}
+
+export function outboxTable(pool: Pool, schema: string): OutboxTable {
+  const table = `"${schema}".outbox`;
+  return {
+    ddl: [
+      `CREATE TABLE IF NOT EXISTS ${table} (
+        id bigserial PRIMARY KEY, topic text NOT NULL, key text NOT NULL, value text NOT NULL,
+        headers jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now(), published_at timestamptz)`,
+      `CREATE INDEX IF NOT EXISTS outbox_unpublished ON ${table} (id) WHERE published_at IS NULL`,
+    ],
+
+    async insert(client, messages) {
+      if (messages.length === 0) return;
+      const rows = messages.map(({ topic, message }, seq) => ({
+        seq,
+        topic,
+        key: String(message.key),
+        value: String(message.value),
+        headers: message.headers,
+      }));
+      // Ids follow the messages' order, which is the order the relay publishes them in.
+      await client.query(
+        `INSERT INTO ${table} (topic, key, value, headers)
+         SELECT topic, key, value, headers FROM json_to_recordset($1::json)
+           AS r(seq int, topic text, key text, value text, headers jsonb) ORDER BY seq`,
+        [JSON.stringify(rows)],
+      );
+    },
+
+    async unpublished(limit, end = "first") {
+      const r = await pool.query(
+        `SELECT id, topic, key, value, headers FROM ${table} WHERE published_at IS NULL
+         ORDER BY id ${end === "last" ? "DESC" : "ASC"} LIMIT $1`,
+        [limit],
+      );
+      return r.rows.map((row) => ({ ...row, id: Number(row.id) }));
+    },
+
+    async markPublished(ids) {
+      await pool.query(`UPDATE ${table} SET published_at = now() WHERE id = ANY($1)`, [ids]);
+    },
+  };
+}
