@@ -61,6 +61,14 @@ const EnvSchema = z.object({
   /** Extra latency of every call to a bank, in ms. */
   FLEET_BANK_LATENCY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
   FLEET_STEP_TIMEOUT_MS: z.coerce.number().int().min(10).max(600_000).default(2000),
+  /** Which checkout service this process is (server/fleet/checkout/main.ts). */
+  FLEET_CHECKOUT_SERVICE: z.enum(["order", "payment", "inventory", "shipping"]).optional(),
+  /** Share of a checkout service's local steps that fail with an injected transient error. */
+  FLEET_CHECKOUT_ERROR_RATE: z.coerce.number().min(0).max(1).default(0),
+  /** The order service stops placing orders after this many (0: never stop). */
+  FLEET_CHECKOUT_LIMIT: z.coerce.number().int().min(0).default(0),
+  /** Orders placed per second by the order service (0: none; it still reacts). */
+  FLEET_CHECKOUT_RATE: z.coerce.number().min(0).max(1000).optional(),
   SAGASCOPE_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   CI: z.string().optional(),
 });

@@ -70,6 +70,10 @@ export interface ParticipantOptions<S extends DomainSchemas> {
   owner?: boolean;
   /** Tries of a step that fails transiently, with the pause after the first (doubling). */
   retry?: { attempts: number; backoffMs: number };
+  /** Tries of everything that must eventually succeed (compensations, bookkeeping) before it is parked. */
+  compensationRetry?: { attempts: number; backoffMs: number };
+  /** How long the group waits for a silent member before its partitions are handed on. */
+  sessionTimeoutMs?: number;
   /** Tries of a message whose handling throws something unexpected, before it is parked. */
   poisonAttempts?: number;
   log: Logger;
@@ -118,7 +122,9 @@ export const PARKED_CODE = "PARKED";
 
 export function createParticipant<S extends DomainSchemas>(options: ParticipantOptions<S>): Participant<S> {
   const { service, choreography, schemas, reactions, pool, log, topics } = options;
-  const retry = options.retry ?? { attempts: 3, backoffMs: 100 };
+  const stepRetry = options.retry ?? { attempts: 3, backoffMs: 100 };
+  const mustSucceedRetry = options.compensationRetry ?? { attempts: 10, backoffMs: 100 };
+  const MAX_PAUSE_MS = 2000;
   const poisonAttempts = options.poisonAttempts ?? 3;
   const store = createParticipantStore(pool, options.schema);
   const relay = createOutboxRelay({
@@ -207,9 +213,10 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
         );
       }
     }
+    // Contract events first: the saga's story reaches the dashboard before the next participant acts on it.
     await store.outbox.insert(tx, [
-      ...published.map((e) => ({ topic: topics.domain, message: encodeDomainEvent(e) })),
       ...sagaMessages([...ctx.saga.events, ...results]),
+      ...published.map((e) => ({ topic: topics.domain, message: encodeDomainEvent(e) })),
     ]);
   }
 
@@ -323,6 +330,8 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
       };
       return fail(raw, event, reaction, cancelled, 1, Date.now());
     }
+    // A step may fail for good and travel back as a failure; anything else must get through.
+    const retry = reaction.step && reaction.kind !== "compensation" ? stepRetry : mustSucceedRetry;
     for (let attempt = 1; ; attempt += 1) {
       const began = Date.now();
       try {
@@ -344,7 +353,7 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
         else stats.duplicates += 1;
         return;
       } catch (error) {
-        const pause = retry.backoffMs * 2 ** (attempt - 1);
+        const pause = Math.min(retry.backoffMs * 2 ** (attempt - 1), MAX_PAUSE_MS);
         if (error instanceof StepFailure) {
           const failure: Failure = {
             category: error.category,
@@ -472,7 +481,13 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
     fromBeginning: boolean,
     handle: (raw: RawMessage, message: KafkaMessage) => Promise<void>,
   ) {
-    const consumer = options.kafka.consumer({ groupId, allowAutoTopicCreation: false });
+    // A short session: a killed participant's partitions go to its replacement within seconds.
+    const consumer = options.kafka.consumer({
+      groupId,
+      allowAutoTopicCreation: false,
+      sessionTimeout: options.sessionTimeoutMs ?? 10_000,
+      heartbeatInterval: 1000,
+    });
     consumers.push(consumer);
     const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
     await consumer.connect();

@@ -1,0 +1,108 @@
+// Inventory: reserves stock once the order is paid; releases it when shipping failed.
+// Every stock movement is a ledger row.
+import type { Reaction } from "../../sagas/choreography/participant.ts";
+import { StepFailure } from "../../sagas/step-failure.ts";
+import { type CheckoutEvents, WORLD } from "./checkout-saga.ts";
+import type { Guard } from "./guard.ts";
+
+export const INVENTORY_SCHEMA = "checkout_inventory";
+const t = (table: string) => `${INVENTORY_SCHEMA}.${table}`;
+
+export const inventoryTables = [
+  `CREATE TABLE IF NOT EXISTS ${t("stock")} (sku text PRIMARY KEY, available int NOT NULL CHECK (available >= 0))`,
+  `CREATE TABLE IF NOT EXISTS ${t("reservation")} (order_id text PRIMARY KEY, sku text NOT NULL, quantity int NOT NULL,
+     status text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`,
+  `CREATE TABLE IF NOT EXISTS ${t("ledger")} (id bigserial PRIMARY KEY, order_id text NOT NULL, sku text NOT NULL,
+     kind text NOT NULL, quantity int NOT NULL, at timestamptz NOT NULL DEFAULT now())`,
+  `INSERT INTO ${t("stock")} SELECT unnest(ARRAY[${WORLD.skus.map((c) => `'${c}'`).join(", ")}]), ${WORLD.openingStock} ON CONFLICT DO NOTHING`,
+  `INSERT INTO ${t("stock")} VALUES ('${WORLD.soldOutSku}', 0) ON CONFLICT DO NOTHING`,
+];
+
+type R<T extends keyof CheckoutEvents & string> = Reaction<CheckoutEvents, T>;
+
+export function inventoryReactions(guard: Guard): { [T in keyof CheckoutEvents & string]?: R<T> } {
+  return {
+    // The order's sku and quantity come with the order; inventory keeps what it needs of it.
+    "shop.order-placed": {
+      handle: async ({ tx, sagaId, event }) => {
+        await tx.query(
+          `INSERT INTO ${t("reservation")} (order_id, sku, quantity, status) VALUES ($1, $2, $3, 'expected')
+           ON CONFLICT DO NOTHING`,
+          [sagaId, event.data.sku, event.data.quantity],
+        );
+      },
+    },
+    "shop.payment-captured": {
+      step: "reserve-stock",
+      handle: ({ tx, sagaId, publish }) =>
+        guard.run(async () => {
+          const wanted = await tx.query(
+            `SELECT sku, quantity FROM ${t("reservation")} WHERE order_id = $1 FOR UPDATE`,
+            [sagaId],
+          );
+          const order = wanted.rows[0];
+          if (!order)
+            throw new Error(`payment captured for order ${sagaId}, which inventory never saw placed`);
+          const stock = await tx.query(`SELECT available FROM ${t("stock")} WHERE sku = $1 FOR UPDATE`, [
+            order.sku,
+          ]);
+          const available = Number(stock.rows[0]?.available ?? 0);
+          if (available < order.quantity)
+            throw StepFailure.business(
+              `out of stock: ${order.sku} has ${available}, ${order.quantity} wanted`,
+              "SOLD_OUT",
+            );
+          await tx.query(`UPDATE ${t("stock")} SET available = available - $2 WHERE sku = $1`, [
+            order.sku,
+            order.quantity,
+          ]);
+          await tx.query(
+            `UPDATE ${t("reservation")} SET status = 'reserved', updated_at = now() WHERE order_id = $1`,
+            [sagaId],
+          );
+          await tx.query(
+            `INSERT INTO ${t("ledger")} (order_id, sku, kind, quantity) VALUES ($1, $2, 'reserve', $3)`,
+            [sagaId, order.sku, order.quantity],
+          );
+          publish("shop.stock-reserved", { orderId: sagaId, sku: order.sku, quantity: order.quantity });
+        }),
+      onFailure: async ({ sagaId, publish }, failure) =>
+        publish("shop.stock-failed", {
+          orderId: sagaId,
+          reason: failure.message,
+          failedStep: "reserve-stock",
+        }),
+    },
+    "shop.shipping-failed": {
+      step: "reserve-stock",
+      kind: "compensation",
+      handle: ({ tx, sagaId, event, publish }) =>
+        guard.run(async () => {
+          const r = await tx.query(
+            `SELECT sku, quantity, status FROM ${t("reservation")} WHERE order_id = $1 FOR UPDATE`,
+            [sagaId],
+          );
+          const row = r.rows[0];
+          if (row?.status === "reserved") {
+            await tx.query(`UPDATE ${t("stock")} SET available = available + $2 WHERE sku = $1`, [
+              row.sku,
+              row.quantity,
+            ]);
+            await tx.query(
+              `UPDATE ${t("reservation")} SET status = 'released', updated_at = now() WHERE order_id = $1`,
+              [sagaId],
+            );
+            await tx.query(
+              `INSERT INTO ${t("ledger")} (order_id, sku, kind, quantity) VALUES ($1, $2, 'release', $3)`,
+              [sagaId, row.sku, row.quantity],
+            );
+          }
+          publish("shop.stock-released", {
+            orderId: sagaId,
+            reason: event.data.reason,
+            failedStep: event.data.failedStep,
+          });
+        }),
+    },
+  };
+}
