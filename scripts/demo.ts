@@ -105,13 +105,22 @@ try {
       SAGASCOPE_DEMO_RATE: perInstanceRate,
     });
   }
+  // The choreographed checkout: four participants, no coordinator; the order service places
+  // orders at the demo rate, and payment fails a few calls so that retries show up.
+  for (const service of ["order", "payment", "inventory", "shipping"]) {
+    restarting(service, "server/fleet/checkout/main.ts", {
+      ...childEnv,
+      FLEET_CHECKOUT_SERVICE: service,
+      FLEET_CHECKOUT_ERROR_RATE: service === "payment" ? "0.05" : "0",
+    });
+  }
   const web = essential(startWeb(config.PORT, childEnv));
   const url = `http://127.0.0.1:${config.PORT}`;
   await step("waiting for the dashboard", () => waitForHttp(`${url}/sagas`, web));
   console.log(
     `\n  Sagascope is running: ${url}/sagas  (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
   );
-  console.log("  Transfers run continuously; press Ctrl-C to stop the demo.\n");
+  console.log("  Transfers and checkouts run continuously; press Ctrl-C to stop the demo.\n");
 } catch (error) {
   console.error(`[demo] cannot start: ${error instanceof Error ? error.message : String(error)}`);
   await shutdown(1);

@@ -1,16 +1,21 @@
-// `npm run bench:sagas [-- --sagas N]`: orchestrated transfer sagas per second on this
-// machine, banks over real gRPC, events to the real broker. Baseline in the same run: the
-// in-memory runner (no saved state); then the durable orchestrator (state and outbox in
-// Postgres) with one and with two instances. Prints figures, asserts nothing.
+// `npm run bench:sagas [-- --sagas N]`: sagas per second on this machine in each mode.
+// Orchestrated transfers with banks over real gRPC, events to the real broker; baseline in
+// the same run: the in-memory runner (no saved state); then the durable orchestrator (state
+// and outbox in Postgres) with one and with two instances; then the choreographed checkout
+// (four participants over Kafka, each with its own outbox). Prints figures, asserts nothing.
 import { hostname } from "node:os";
-import { Kafka, logLevel, Partitioners } from "kafkajs";
+import { Kafka, logLevel, Partitioners, type Producer } from "kafkajs";
 import { z } from "zod";
-import { createPool } from "../../server/db/pool.ts";
+import { createPool, type Pool } from "../../server/db/pool.ts";
 import { env, siblingDatabase } from "../../server/env.ts";
-import { ensureTopics } from "../../server/events/index.ts";
+import { ensureTopics, topics } from "../../server/events/index.ts";
 import { createBankGrpcClient } from "../../server/fleet/bank/bank-grpc-client.ts";
 import { createBankGrpcServer } from "../../server/fleet/bank/bank-grpc-server.ts";
 import { createBankStore } from "../../server/fleet/bank/bank-store.ts";
+import { createCheckoutParticipant } from "../../server/fleet/checkout/checkout-participant.ts";
+import { CHECKOUT_SERVICES, checkoutTopic, randomOrder } from "../../server/fleet/checkout/checkout-saga.ts";
+import { createGuard } from "../../server/fleet/checkout/guard.ts";
+import { placeOrder } from "../../server/fleet/checkout/order-service.ts";
 import { noFaults } from "../../server/fleet/faults.ts";
 import { createTransferWorld, openingAccounts } from "../../server/fleet/transfer/transfer-world.ts";
 import { createLogger } from "../../server/log.ts";
@@ -110,6 +115,9 @@ async function main() {
     };
     const oneMs = await step("durable orchestrator, 1 instance", () => durable(1));
     const twoMs = await step("durable orchestrator, 2 instances", () => durable(2));
+    const choreographedMs = await step(`choreographed checkout: ${sagas} sagas over Kafka`, () =>
+      choreographed({ kafka, producer, pool, fleetUrl, sagas, failureRate }),
+    );
 
     for (const bank of banks) {
       bank.client.close();
@@ -128,10 +136,69 @@ async function main() {
     console.log(
       `  durable, 2 instances          ${rate(twoMs)} sagas/s  (ratio to baseline ${(inMemoryMs / twoMs).toFixed(2)})`,
     );
+    console.log(
+      `  choreographed checkout        ${rate(choreographedMs)} sagas/s  (4 steps, 4 participants over Kafka; ratio to baseline ${(inMemoryMs / choreographedMs).toFixed(2)})`,
+    );
     say("done");
   } finally {
     if (startedBroker) await infraDown(plan);
   }
+}
+
+/** Four checkout participants in this process; orders placed 32 at a time until all have ended. */
+async function choreographed(deps: {
+  kafka: Kafka;
+  producer: Producer;
+  pool: Pool;
+  fleetUrl: string;
+  sagas: number;
+  failureRate: number;
+}): Promise<number> {
+  const prefix = `bench-checkout-${Date.now().toString(36)}.`;
+  const admin = deps.kafka.admin();
+  await admin.connect();
+  const contract = topics(prefix);
+  await ensureTopics(
+    admin,
+    [checkoutTopic(prefix), contract.sagaEvents, contract.control, contract.deadLetters],
+    6,
+  );
+  await admin.disconnect();
+  const services = CHECKOUT_SERVICES.map((service) =>
+    createCheckoutParticipant(service, {
+      pool: deps.pool,
+      databaseUrl: deps.fleetUrl,
+      kafka: deps.kafka,
+      producer: deps.producer,
+      topicPrefix: prefix,
+      guard: createGuard(service, noFaults),
+      log,
+    }),
+  );
+  for (const s of services) await s.init();
+  for (const s of services) await s.participant.start();
+  const order = (services[0] as (typeof services)[0]).participant;
+  const ended = async () =>
+    (
+      await deps.pool.query(
+        "SELECT count(*)::int AS n FROM checkout_order.customer_order WHERE status <> 'placed'",
+      )
+    ).rows[0].n as number;
+  const before = await ended();
+  const began = Date.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < deps.sagas) {
+        next += 1;
+        await placeOrder(order, randomOrder(deps.failureRate));
+      }
+    }),
+  );
+  while ((await ended()) - before < deps.sagas) await new Promise((resolve) => setTimeout(resolve, 20));
+  const ms = Date.now() - began;
+  for (const s of services) await s.participant.stop();
+  return ms;
 }
 
 main().then(

@@ -13,9 +13,11 @@ export function createKafka(clientId: string, brokers: string[], log: Logger): K
       ({ level, log: entry }: LogEntry) => {
         const { message, timestamp: _t, logger: _l, ...fields } = entry;
         // Harmless and expected: a new group's first join meets this once while the coordinator
-        // is elected, and of two processes creating the same topic at start one "fails".
+        // is elected, a member's heartbeat is told to rejoin while its group rebalances, and of
+        // two processes creating the same topic at start one "fails".
         const benign =
           String(fields.error).includes("group coordinator is not available") ||
+          String(fields.error).includes("group is rebalancing") ||
           (message.includes("CreateTopics") && String(fields.error).includes("Topic creation errors"));
         if (benign) kafkaLog.debug(message, fields);
         else if (level <= KafkaLogLevel.ERROR) kafkaLog.error(message, fields);

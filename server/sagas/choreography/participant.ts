@@ -72,6 +72,8 @@ export interface ParticipantOptions<S extends DomainSchemas> {
   retry?: { attempts: number; backoffMs: number };
   /** Tries of everything that must eventually succeed (compensations, bookkeeping) before it is parked. */
   compensationRetry?: { attempts: number; backoffMs: number };
+  /** How many partitions are handled at once (each in order). */
+  partitionsConcurrently?: number;
   /** How long the group waits for a silent member before its partitions are handed on. */
   sessionTimeoutMs?: number;
   /** Tries of a message whose handling throws something unexpected, before it is parked. */
@@ -493,12 +495,15 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning });
     await consumer.run({
-      autoCommit: false,
-      eachMessage: async ({ topic, partition, message }) => {
-        await handle(asRaw(topic, partition, message), message);
-        // Only now: the message's effects are committed in the participant's database.
-        await consumer.commitOffsets([{ topic, partition, offset: String(BigInt(message.offset) + 1n) }]);
-      },
+      // A message's offset is resolved only when its handler returned, i.e. after its
+      // transaction committed; resolved offsets are committed every second or 100 messages.
+      // A crash in between re-reads a few messages, which the event ids make harmless.
+      autoCommit: true,
+      autoCommitInterval: 1000,
+      autoCommitThreshold: 100,
+      // Partitions are independent (a saga lives in one), so several are handled at once.
+      partitionsConsumedConcurrently: options.partitionsConcurrently ?? 4,
+      eachMessage: ({ topic, partition, message }) => handle(asRaw(topic, partition, message), message),
     });
     await joined;
   }
