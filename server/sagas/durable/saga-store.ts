@@ -25,7 +25,8 @@ export interface ClaimedSaga {
   state: SagaState;
 }
 
-export interface SagaStore extends Pick<OutboxTable, "unpublished" | "markPublished"> {
+export interface SagaStore
+  extends Pick<OutboxTable, "unpublished" | "markPublished" | "markRefused" | "prune"> {
   init(): Promise<void>;
   create(state: SagaState, events: SagaEvent[], owner: string, leaseMs: number): Promise<void>;
   /** Takes up to `limit` sagas that are due and unowned, owned by `owner`, or whose lease expired. */
@@ -149,6 +150,8 @@ export function createSagaStore(
 
     unpublished: outbox.unpublished,
     markPublished: outbox.markPublished,
+    markRefused: outbox.markRefused,
+    prune: outbox.prune,
 
     async control(sagaId, commandId, action, decide) {
       return withTransaction(pool, async (client) => {

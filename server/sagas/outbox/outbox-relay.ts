@@ -6,7 +6,16 @@
 import type { Producer } from "kafkajs";
 import pg from "pg";
 import type { Logger } from "../../log.ts";
-import type { OutboxTable } from "./outbox-table.ts";
+import type { OutboxRow, OutboxTable } from "./outbox-table.ts";
+
+/** kafkajs marks errors a retry cannot cure (message too large, invalid record…) as not retriable. */
+function isPermanent(error: unknown): boolean {
+  const e = error as { retriable?: boolean; cause?: unknown; errors?: unknown[] };
+  if (e?.retriable === false && (error as Error).name === "KafkaJSProtocolError") return true;
+  return [e?.cause, ...(e?.errors ?? [])].some(
+    (inner) => inner !== undefined && inner !== error && isPermanent(inner),
+  );
+}
 
 /** Advisory lock class of outbox leadership (two-key form, apart from other lock users). */
 const LOCK_CLASS_OUTBOX = 7301;
@@ -15,18 +24,25 @@ export interface OutboxRelay {
   start(): void;
   stop(): Promise<void>;
   isLeader(): boolean;
+  /** Messages the broker refused for good since start, set aside in the outbox. */
+  refused(): number;
 }
 
 export function createOutboxRelay(deps: {
   databaseUrl: string;
-  outbox: Pick<OutboxTable, "unpublished" | "markPublished">;
+  outbox: Pick<OutboxTable, "unpublished" | "markPublished" | "markRefused" | "prune">;
   producer: Producer;
   /** Relays sharing this name share one outbox, and one of them leads. */
   name: string;
   log: Logger;
   pollMs?: number;
+  /** Published rows are deleted after this long (default one hour). */
+  retentionMs?: number;
 }): OutboxRelay {
   const pollMs = deps.pollMs ?? 50;
+  const retentionMs = deps.retentionMs ?? 3600_000;
+  let refused = 0;
+  let lastPrune = 0;
   let running = false;
   let leader = false;
   let loop: Promise<void> | undefined;
@@ -56,19 +72,49 @@ export function createOutboxRelay(deps: {
     return r.rows[0].got === true;
   }
 
-  async function publishSome(upToId?: number): Promise<number> {
-    const rows = (await deps.outbox.unpublished(500)).filter((r) => upToId === undefined || r.id <= upToId);
-    if (rows.length === 0) return 0;
-    const byTopic = new Map<string, typeof rows>();
+  const send = (rows: OutboxRow[]) => {
+    const byTopic = new Map<string, OutboxRow[]>();
     for (const row of rows) byTopic.set(row.topic, [...(byTopic.get(row.topic) ?? []), row]);
-    await deps.producer.sendBatch({
+    return deps.producer.sendBatch({
       topicMessages: [...byTopic].map(([topic, list]) => ({
         topic,
         messages: list.map((r) => ({ key: r.key, value: r.value, headers: r.headers })),
       })),
     });
-    await deps.outbox.markPublished(rows.map((r) => r.id));
+  };
+
+  async function publishSome(upToId?: number): Promise<number> {
+    const rows = (await deps.outbox.unpublished(500)).filter((r) => upToId === undefined || r.id <= upToId);
+    if (rows.length === 0) return 0;
+    try {
+      await send(rows);
+      await deps.outbox.markPublished(rows.map((r) => r.id));
+    } catch (error) {
+      // A broker that is away is waited for; a message the broker refuses for good (too
+      // large, invalid) must not hold back every row after it: find it, set it aside, go on.
+      if (!isPermanent(error)) throw error;
+      for (const row of rows) {
+        try {
+          await send([row]);
+          await deps.outbox.markPublished([row.id]);
+        } catch (rowError) {
+          if (!isPermanent(rowError)) throw rowError;
+          const reason = rowError instanceof Error ? rowError.message : String(rowError);
+          await deps.outbox.markRefused(row.id, reason);
+          refused += 1;
+          deps.log.error("the broker refused an outbox message; it is kept, set aside", {
+            id: row.id,
+            reason,
+          });
+        }
+      }
+    }
     return rows.length;
+  }
+
+  async function pruneNow() {
+    const pruned = await deps.outbox.prune(retentionMs);
+    if (pruned > 0) deps.log.debug("pruned published outbox rows", { pruned });
   }
 
   async function run() {
@@ -80,6 +126,10 @@ export function createOutboxRelay(deps: {
           continue;
         }
         if ((await publishSome()) === 0) await sleep(pollMs);
+        if (Date.now() - lastPrune > 60_000) {
+          lastPrune = Date.now();
+          await pruneNow();
+        }
       } catch (error) {
         deps.log.warn("outbox relay failed; retrying", { error });
         await sleep(500);
@@ -108,5 +158,6 @@ export function createOutboxRelay(deps: {
       session = undefined;
     },
     isLeader: () => leader,
+    refused: () => refused,
   };
 }

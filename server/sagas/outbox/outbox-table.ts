@@ -19,6 +19,10 @@ export interface OutboxTable {
   /** The oldest unpublished rows, or with "last" the newest one. */
   unpublished(limit: number, end?: "first" | "last"): Promise<OutboxRow[]>;
   markPublished(ids: number[]): Promise<void>;
+  /** Sets a row aside that the broker refuses for good (kept, with the reason, never retried). */
+  markRefused(id: number, reason: string): Promise<void>;
+  /** Deletes published rows older than `olderThanMs`; returns how many. */
+  prune(olderThanMs: number): Promise<number>;
 }
 
 export function outboxTable(pool: Pool, schema: string): OutboxTable {
@@ -28,7 +32,10 @@ export function outboxTable(pool: Pool, schema: string): OutboxTable {
       `CREATE TABLE IF NOT EXISTS ${table} (
         id bigserial PRIMARY KEY, topic text NOT NULL, key text NOT NULL, value text NOT NULL,
         headers jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now(), published_at timestamptz)`,
-      `CREATE INDEX IF NOT EXISTS outbox_unpublished ON ${table} (id) WHERE published_at IS NULL`,
+      `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS refused_at timestamptz, ADD COLUMN IF NOT EXISTS refusal text`,
+      `DROP INDEX IF EXISTS "${schema}".outbox_unpublished`,
+      `CREATE INDEX IF NOT EXISTS outbox_pending ON ${table} (id) WHERE published_at IS NULL AND refused_at IS NULL`,
+      `CREATE INDEX IF NOT EXISTS outbox_published ON ${table} (published_at) WHERE published_at IS NOT NULL`,
     ],
 
     async insert(client, messages) {
@@ -51,7 +58,7 @@ export function outboxTable(pool: Pool, schema: string): OutboxTable {
 
     async unpublished(limit, end = "first") {
       const r = await pool.query(
-        `SELECT id, topic, key, value, headers FROM ${table} WHERE published_at IS NULL
+        `SELECT id, topic, key, value, headers FROM ${table} WHERE published_at IS NULL AND refused_at IS NULL
          ORDER BY id ${end === "last" ? "DESC" : "ASC"} LIMIT $1`,
         [limit],
       );
@@ -60,6 +67,18 @@ export function outboxTable(pool: Pool, schema: string): OutboxTable {
 
     async markPublished(ids) {
       await pool.query(`UPDATE ${table} SET published_at = now() WHERE id = ANY($1)`, [ids]);
+    },
+
+    async markRefused(id, reason) {
+      await pool.query(`UPDATE ${table} SET refused_at = now(), refusal = $2 WHERE id = $1`, [id, reason]);
+    },
+
+    async prune(olderThanMs) {
+      const r = await pool.query(
+        `DELETE FROM ${table} WHERE published_at < now() - make_interval(secs => $1::double precision / 1000)`,
+        [olderThanMs],
+      );
+      return r.rowCount ?? 0;
     },
   };
 }

@@ -1,0 +1,91 @@
+// The outbox relay against the real broker: a message the broker refuses for good is set
+// aside with the reason and does not hold back the rows after it; published rows are pruned.
+import { Kafka, logLevel, Partitioners, type Producer } from "kafkajs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { scratchDatabase, testInfra, uniqueName } from "../../../scripts/test/infra.ts";
+import { createPool, type Pool } from "../../db/pool.ts";
+import { withTransaction } from "../../db/transaction.ts";
+import { ensureTopics } from "../../events/index.ts";
+import { createLogger } from "../../log.ts";
+import { createOutboxRelay } from "./outbox-relay.ts";
+import { outboxTable } from "./outbox-table.ts";
+
+const kafka = new Kafka({
+  clientId: "relay-test",
+  brokers: testInfra().kafkaBrokers,
+  logLevel: logLevel.NOTHING,
+});
+let db: Awaited<ReturnType<typeof scratchDatabase>>;
+let pool: Pool;
+let producer: Producer;
+
+beforeAll(async () => {
+  db = await scratchDatabase("relay");
+  pool = createPool(db.url);
+  producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+});
+
+afterAll(async () => {
+  await producer?.disconnect();
+  await pool?.end();
+  await db?.drop();
+});
+
+describe("outbox relay", () => {
+  it("sets aside a message the broker refuses, publishes the rest in order, and prunes", async () => {
+    const topic = uniqueName("relay");
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, [topic], 1);
+    await admin.disconnect();
+    await pool.query("CREATE SCHEMA relay_test");
+    const outbox = outboxTable(pool, "relay_test");
+    for (const sql of outbox.ddl) await pool.query(sql);
+    // Above the broker's default limit of about 1 MB per message.
+    const huge = "x".repeat(2 * 1024 * 1024);
+    await withTransaction(pool, (tx) =>
+      outbox.insert(
+        tx,
+        ["first", huge, "third"].map((value) => ({
+          topic,
+          message: { key: "k", value, headers: { h: "1" } },
+        })),
+      ),
+    );
+    const relay = createOutboxRelay({
+      databaseUrl: db.url,
+      outbox,
+      producer,
+      name: "relay_test",
+      log: createLogger("relay", "error"),
+    });
+    const received: string[] = [];
+    const consumer = kafka.consumer({ groupId: uniqueName("relay-watch") });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ message }) => void received.push(String(message.value)) });
+    relay.start();
+    try {
+      const deadline = Date.now() + 30_000;
+      while (received.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(received).toEqual(["first", "third"]);
+      expect(relay.refused()).toBe(1);
+      const rows = await pool.query(
+        "SELECT value = 'first' OR value = 'third' AS small, published_at IS NOT NULL AS published, refusal FROM relay_test.outbox ORDER BY id",
+      );
+      expect(rows.rows.map((r) => [r.small, r.published])).toEqual([
+        [true, true],
+        [false, false],
+        [true, true],
+      ]);
+      expect(rows.rows[1].refusal).toMatch(/larger than the max message size/i);
+      expect(await outbox.unpublished(10)).toEqual([]);
+      expect(await outbox.prune(0)).toBe(2);
+      expect((await pool.query("SELECT count(*)::int AS n FROM relay_test.outbox")).rows[0].n).toBe(1);
+    } finally {
+      await relay.stop();
+      await consumer.disconnect();
+    }
+  });
+});
