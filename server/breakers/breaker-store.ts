@@ -92,7 +92,7 @@ export function createBreakerStore(redis: Redis, namespace: string, log?: Logger
     pair,
     channel,
   ];
-  const step = (pair: string, [from, granted, fields]: ScriptResult, now: number): StoreStep => {
+  const step = ([from, granted, fields]: ScriptResult, now: number): StoreStep => {
     const snapshot = snapshotFrom(pairsOf(fields));
     return {
       snapshot,
@@ -162,26 +162,21 @@ export function createBreakerStore(redis: Redis, namespace: string, log?: Logger
         batch.calls,
         batch.failures,
       );
-      return step(pair, result, batch.now);
+      return step(result, batch.now);
     },
     async acquireTrial(pair: string, config: BreakerConfig, now: number) {
       const { state, window } = keys(pair);
-      return step(pair, await r.breakerAcquire(state, window, ...argv(pair, config, now)), now);
+      return step(await r.breakerAcquire(state, window, ...argv(pair, config, now)), now);
     },
     async reportTrial(pair: string, config: BreakerConfig, ok: boolean, now: number) {
       const { state, window } = keys(pair);
-      return step(
-        pair,
-        await r.breakerReport(state, window, ...argv(pair, config, now), ok ? "1" : "0"),
-        now,
-      );
+      return step(await r.breakerReport(state, window, ...argv(pair, config, now), ok ? "1" : "0"), now);
     },
     async force(pair: string, forced: ForcedState | null, now: number, untilMs = 0) {
       const { state, window } = keys(pair);
       const config = await this.readConfig(pair);
       await redis.sadd(pairsKey, pair);
       return step(
-        pair,
         await r.breakerForce(state, window, ...argv(pair, config, now), forced ?? "", untilMs),
         now,
       );
@@ -189,7 +184,7 @@ export function createBreakerStore(redis: Redis, namespace: string, log?: Logger
     async reset(pair: string, now: number) {
       const { state, window } = keys(pair);
       const config = await this.readConfig(pair);
-      return step(pair, await r.breakerReset(state, window, ...argv(pair, config, now)), now);
+      return step(await r.breakerReset(state, window, ...argv(pair, config, now)), now);
     },
   };
 }

@@ -17,6 +17,9 @@ const BUSINESS_STATUSES = new Set<grpc.status>([
   grpc.status.UNAUTHENTICATED,
 ]);
 
+/** A status that means the callee answered properly, with a refusal (not an outage). */
+export const isBusinessStatus = (code: number) => BUSINESS_STATUSES.has(code as grpc.status);
+
 /** Server side: what to send back for an error thrown by a handler. */
 export function toServiceError(error: unknown): Partial<grpc.StatusObject> {
   const metadata = new grpc.Metadata();
