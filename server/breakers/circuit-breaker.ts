@@ -189,13 +189,15 @@ export function createBreakerRegistry(options: BreakerRegistryOptions): BreakerR
     redisUp = false;
   }
 
-  async function reread(m: Mirror, withConfig = true) {
+  /** `adopt`: take Redis's state even if it looks older (after an outage, Redis wins). */
+  async function reread(m: Mirror, withConfig = true, adopt = false) {
     const [snapshot, config] = await Promise.all([
       store.readState(m.id),
       withConfig ? store.readConfig(m.id) : m.config,
     ]);
     m.config = config;
-    apply(m, snapshot);
+    if (adopt) m.snapshot = snapshot;
+    else apply(m, snapshot);
   }
 
   async function rereadAll() {
@@ -401,9 +403,12 @@ export function createBreakerRegistry(options: BreakerRegistryOptions): BreakerR
         // Redis is back: its shared state wins over what this instance decided alone.
         if (wasAway) {
           for (const m of mirrors.values()) m.localWindow = {};
-          void Promise.all([...mirrors.keys()].map((id) => store.register(id)))
-            .then(rereadAll)
-            .catch(wentAway);
+          void Promise.all(
+            [...mirrors.values()].map(async (m) => {
+              await store.register(m.id);
+              await reread(m, true, true);
+            }),
+          ).catch(wentAway);
         }
       });
       redis.on("close", () => wentAway(new AppError("UNAVAILABLE", "connection closed")));
