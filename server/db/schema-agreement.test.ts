@@ -120,10 +120,62 @@ describe("migrated database and generated client", () => {
     expect([...(found.key ?? [])]).toEqual([0, 1, 255]);
   });
 
+  it("round-trips a BreakerTransition and a BreakerStats with every field", async () => {
+    const transition = {
+      id: "bt-1",
+      time: at,
+      pair: "transfers→bank-b",
+      caller: "transfers",
+      callee: "bank-b",
+      operation: "Credit",
+      instance: "transfers-1",
+      fromState: "closed",
+      toState: "open",
+      forced: "open",
+      reason: "failure rate 60.0% >= 50.0% over 20 calls (12 failed)",
+      calls: 20,
+      failures: 12,
+      failureRateThreshold: 0.5,
+      minimumCalls: 10,
+      openUntil: at,
+      kafkaPartition: 2,
+      kafkaOffset: 77n,
+      ingestedAt: at,
+    };
+    await prisma.breakerTransition.create({ data: transition });
+    expect(await prisma.breakerTransition.findUnique({ where: { id: "bt-1" } })).toEqual(transition);
+    const stats = {
+      id: "bs-1",
+      pair: "transfers→bank-b",
+      caller: "transfers",
+      callee: "bank-b",
+      instance: "transfers-1",
+      windowStart: at,
+      windowEnd: at,
+      state: "half_open",
+      forced: "disabled",
+      calls: 10,
+      successes: 5,
+      business: 2,
+      failures: 3,
+      rejections: 4,
+      trials: 1,
+      latencyP50: 1.5,
+      latencyP95: 2.5,
+      latencyP99: 3.5,
+      latencyMax: 4.5,
+      ingestedAt: at,
+    };
+    await prisma.breakerStats.create({ data: stats });
+    expect(await prisma.breakerStats.findUnique({ where: { id: "bs-1" } })).toEqual(stats);
+  });
+
   it.each([
     ["saga_event", Prisma.SagaEventScalarFieldEnum],
     ["saga_summary", Prisma.SagaSummaryScalarFieldEnum],
     ["dead_letter", Prisma.DeadLetterScalarFieldEnum],
+    ["breaker_transition", Prisma.BreakerTransitionScalarFieldEnum],
+    ["breaker_stats", Prisma.BreakerStatsScalarFieldEnum],
   ])("table %s has exactly the model's columns", async (table, fields) => {
     const columns = await db.query(
       "SELECT column_name FROM information_schema.columns WHERE table_name = $1",

@@ -6,6 +6,8 @@ export const TOPIC_NAMES = {
   sagaEvents: "sagascope.saga-events",
   /** Control commands to saga owners and their results, keyed by saga id. */
   control: "sagascope.control",
+  /** Breaker state changes and stats windows, keyed by pair ("caller→callee"). */
+  breakerEvents: "sagascope.breaker-events",
   /** Messages a participant parked, reported with the reason and where they came from. */
   deadLetters: "sagascope.dead-letters",
 } as const;

@@ -3,10 +3,18 @@
 // re-reads (never loses) a batch, and storeBatch makes the re-read harmless.
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
 import type { Pool } from "../db/pool.ts";
-import { decodeSagaEvent, ensureTopics, headersAsText } from "../events/index.ts";
+import {
+  type BreakerEvent,
+  decodeBreakerEvent,
+  decodeSagaEvent,
+  ensureTopics,
+  headersAsText,
+  type SagaEvent,
+} from "../events/index.ts";
 import type { Logger } from "../log.ts";
 import type { Service } from "../process-edge.ts";
 import { type BatchOutcome, type DeadLetter, type IncomingEvent, storeBatch } from "./store-batch.ts";
+import type { IncomingBreakerEvent } from "./store-breaker-events.ts";
 
 /** SQLSTATE class 22: the data was refused (bad encoding, out of range…), not the connection. */
 function isDataError(error: unknown): boolean {
@@ -21,6 +29,8 @@ export interface IngesterDeps {
   topics: string[];
   /** The topic participants report parked messages on; stored as dead letters where they came from. */
   deadLetterTopic?: string;
+  /** The breakers' topic: state changes and stats windows. */
+  breakerTopic?: string;
   groupId: string;
   log: Logger;
   /** How often a progress line is logged; 0 for never. */
@@ -64,21 +74,25 @@ export function reportedDeadLetter(message: KafkaMessage, own: DeadLetter["posit
 
 export function splitBatch(
   batch: EachBatchPayload["batch"],
-  deadLetterTopic?: string,
+  special: { deadLetterTopic?: string | undefined; breakerTopic?: string | undefined } = {},
 ): {
   events: IncomingEvent[];
   deadLetters: DeadLetter[];
+  breakerEvents: IncomingBreakerEvent[];
 } {
   const events: IncomingEvent[] = [];
   const deadLetters: DeadLetter[] = [];
+  const breakerEvents: IncomingBreakerEvent[] = [];
   for (const message of batch.messages) {
     const position = { topic: batch.topic, partition: batch.partition, offset: Number(message.offset) };
-    if (batch.topic === deadLetterTopic) {
+    if (batch.topic === special.deadLetterTopic) {
       deadLetters.push(reportedDeadLetter(message, position));
       continue;
     }
-    const decoded = decodeSagaEvent(message);
-    if (decoded.ok) events.push({ event: decoded.event, position });
+    const decoded: { ok: true; event: SagaEvent | BreakerEvent } | { ok: false; reason: string } =
+      batch.topic === special.breakerTopic ? decodeBreakerEvent(message) : decodeSagaEvent(message);
+    if (decoded.ok && "trace" in decoded.event) events.push({ event: decoded.event as SagaEvent, position });
+    else if (decoded.ok) breakerEvents.push({ event: decoded.event as BreakerEvent, position });
     else
       deadLetters.push({
         position,
@@ -88,7 +102,7 @@ export function splitBatch(
         reason: decoded.reason,
       });
   }
-  return { events, deadLetters };
+  return { events, deadLetters, breakerEvents };
 }
 
 export function createIngester(deps: IngesterDeps): Ingester {
@@ -101,7 +115,7 @@ export function createIngester(deps: IngesterDeps): Ingester {
     failedBatches: 0,
   };
   let consumer: Consumer | undefined;
-  const allTopics = deps.deadLetterTopic ? [...topics, deps.deadLetterTopic] : topics;
+  const allTopics = [...topics, ...[deps.deadLetterTopic, deps.breakerTopic].filter((t): t is string => !!t)];
   let reporter: NodeJS.Timeout | undefined;
   let partitionKeeper: NodeJS.Timeout | undefined;
 
@@ -120,8 +134,9 @@ export function createIngester(deps: IngesterDeps): Ingester {
     batch: EachBatchPayload["batch"],
     events: IncomingEvent[],
     letters: DeadLetter[],
+    breakerEvents: IncomingBreakerEvent[],
   ) {
-    count(await storeBatch(pool, [], letters));
+    count(await storeBatch(pool, [], letters, breakerEvents));
     for (const item of events) {
       try {
         count(await storeBatch(pool, [item], []));
@@ -143,14 +158,14 @@ export function createIngester(deps: IngesterDeps): Ingester {
 
   async function handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) {
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
-    const { events, deadLetters } = splitBatch(batch, deps.deadLetterTopic);
+    const { events, deadLetters, breakerEvents } = splitBatch(batch, deps);
     try {
       try {
-        count(await storeBatch(pool, events, deadLetters));
+        count(await storeBatch(pool, events, deadLetters, breakerEvents));
       } catch (error) {
         if (!isDataError(error)) throw error;
         log.warn("the database refused a batch; storing it message by message", { error });
-        await storeOneByOne(batch, events, deadLetters);
+        await storeOneByOne(batch, events, deadLetters, breakerEvents);
       }
       counters.batches += 1;
       for (const letter of deadLetters) {

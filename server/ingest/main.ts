@@ -22,6 +22,7 @@ await runProcess("ingester", log, async () => {
     pool,
     topics: [topicNames.sagaEvents, topicNames.control],
     deadLetterTopic: topicNames.deadLetters,
+    breakerTopic: topicNames.breakerEvents,
     groupId: config.SAGASCOPE_INGEST_GROUP,
     log,
     reportEveryMs: 10_000,

@@ -6,6 +6,7 @@ import type { Pool, PoolClient } from "../db/pool.ts";
 import { withTransaction } from "../db/transaction.ts";
 import type { SagaEvent } from "../events/index.ts";
 import { foldSagaSummary, type SagaSummaryState } from "./fold-saga-summary.ts";
+import { type IncomingBreakerEvent, insertBreakerEvents } from "./store-breaker-events.ts";
 
 export const SAGA_CHANGES_CHANNEL = "sagascope_saga_changes";
 
@@ -39,9 +40,11 @@ export function storeBatch(
   pool: Pool,
   events: IncomingEvent[],
   deadLetters: DeadLetter[],
+  breakerEvents: IncomingBreakerEvent[] = [],
 ): Promise<BatchOutcome> {
   return withTransaction(pool, async (client) => {
     const deadLettered = await insertDeadLetters(client, deadLetters);
+    await insertBreakerEvents(client, breakerEvents);
     const fresh = await insertEvents(client, events);
     const sagasChanged = await foldSummaries(client, fresh);
     await notifySagaChanges(client, sagasChanged);
