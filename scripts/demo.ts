@@ -90,11 +90,14 @@ try {
 
   essential(startTsx("ingester", "server/ingest/main.ts", childEnv));
   restarting("bank-a", "server/fleet/bank/main.ts", { ...childEnv, FLEET_BANK: "bank-a" });
-  // A light transient fault on bank B, so that retries show up in the demo.
+  // A light transient fault on bank B, so that retries show up in the demo; bank B screens
+  // every credit with the screening service, through a breaker.
+  restarting("screening", "server/fleet/screening/main.ts", childEnv);
   restarting("bank-b", "server/fleet/bank/main.ts", {
     ...childEnv,
     FLEET_BANK: "bank-b",
     FLEET_BANK_ERROR_RATE: "0.05",
+    FLEET_BANK_B_SCREENING: "on",
   });
   // Two orchestrator instances share the transfers (and take over each other's when one dies).
   const perInstanceRate = String(config.SAGASCOPE_DEMO_RATE / 2);

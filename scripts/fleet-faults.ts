@@ -6,7 +6,7 @@ import { env } from "../server/env.ts";
 import { setFaults } from "../server/fleet/fault-control.ts";
 
 const USAGE =
-  "usage: npm run fleet:faults -- <bank-a|bank-b|order|payment|inventory|shipping> [--error-rate 0..1] [--latency-ms N] [--slow-rate 0..1] [--slow-ms N] [--crash] [--clear]";
+  "usage: npm run fleet:faults -- <bank-a|bank-b|screening|order|payment|inventory|shipping> [--error-rate 0..1] [--latency-ms N] [--slow-rate 0..1] [--slow-ms N] [--crash] [--clear]";
 
 const [service, ...rest] = process.argv.slice(2);
 const flags: Record<string, string | boolean> = {};
@@ -24,7 +24,7 @@ for (let i = 0; i < rest.length; i++) {
 }
 const Args = z
   .object({
-    service: z.enum(["bank-a", "bank-b", "order", "payment", "inventory", "shipping"]),
+    service: z.enum(["bank-a", "bank-b", "screening", "order", "payment", "inventory", "shipping"]),
     "error-rate": z.coerce.number().min(0).max(1).optional(),
     "latency-ms": z.coerce.number().int().min(0).max(60_000).optional(),
     "slow-rate": z.coerce.number().min(0).max(1).optional(),

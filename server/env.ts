@@ -61,6 +61,16 @@ const EnvSchema = z.object({
   /** Extra latency of every call to a bank, in ms. */
   FLEET_BANK_LATENCY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
   FLEET_STEP_TIMEOUT_MS: z.coerce.number().int().min(10).max(600_000).default(2000),
+  FLEET_SCREENING_ADDRESS: hostPort.default("127.0.0.1:50063"),
+  /** Bank B screens every credit with the screening service when this is on. */
+  FLEET_BANK_B_SCREENING: z
+    .enum(["on", "off"])
+    .default("off")
+    .transform((v) => v === "on"),
+  /** How long bank B waits for a screening answer. */
+  FLEET_SCREENING_DEADLINE_MS: z.coerce.number().int().min(10).max(600_000).default(2000),
+  /** Through its breaker, bank B gives a screening this long before it books the credit unscreened. */
+  FLEET_SCREENING_BUDGET_MS: z.coerce.number().int().min(10).max(600_000).default(300),
   /** Which checkout service this process is (server/fleet/checkout/main.ts). */
   FLEET_CHECKOUT_SERVICE: z.enum(["order", "payment", "inventory", "shipping"]).optional(),
   /** Share of a checkout service's local steps that fail with an injected transient error. */

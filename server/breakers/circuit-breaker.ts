@@ -41,6 +41,27 @@ export class BreakerOpenError extends AppError {
   }
 }
 
+/** A call through the breaker that took longer than its time limit (it counts as a failure). */
+export class BreakerTimeoutError extends AppError {
+  override name = "BreakerTimeoutError";
+  constructor(
+    readonly pair: string,
+    readonly timeoutMs: number,
+  ) {
+    super("UNAVAILABLE", `call ${pair} took longer than ${timeoutMs} ms`);
+  }
+}
+
+function limited<T>(work: Promise<T>, timeoutMs: number, pair: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    work,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new BreakerTimeoutError(pair, timeoutMs)), timeoutMs);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
 export interface PairStats {
   pair: string;
   instance: string;
@@ -87,7 +108,12 @@ export interface BreakerRegistryOptions {
 
 export interface Breaker {
   readonly pair: string;
-  call<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` unless the breaker refuses it. With `timeoutMs`, a call slower than that
+   * stops being waited for: it counts as a failure and throws BreakerTimeoutError (the work
+   * itself runs on). A disabled breaker does nothing at all, time limit included.
+   */
+  call<T>(work: () => Promise<T>, options?: { timeoutMs?: number }): Promise<T>;
   state(): BreakerSnapshot;
   config(): BreakerConfig;
 }
@@ -337,7 +363,7 @@ export function createBreakerRegistry(options: BreakerRegistryOptions): BreakerR
       pair: id,
       state: () => m.snapshot,
       config: () => m.config,
-      async call<T>(work: () => Promise<T>): Promise<T> {
+      async call<T>(work: () => Promise<T>, callOptions?: { timeoutMs?: number }): Promise<T> {
         const now = Date.now();
         const forced = effectiveForced(m.snapshot, now);
         const decision = decide(m.snapshot, now);
@@ -351,7 +377,8 @@ export function createBreakerRegistry(options: BreakerRegistryOptions): BreakerR
         const began = performance.now();
         let outcome: Outcome = "success";
         try {
-          return await work();
+          const limit = forced === "disabled" ? undefined : callOptions?.timeoutMs;
+          return await (limit ? limited(work(), limit, id) : work());
         } catch (error) {
           outcome = m.classify(error);
           throw error;

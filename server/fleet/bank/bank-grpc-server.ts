@@ -24,7 +24,18 @@ export interface BankGrpcServer {
   stop(): Promise<void>;
 }
 
-export function createBankGrpcServer(store: BankStore, faults: () => Faults, log: Logger): BankGrpcServer {
+/** Checks a credit before it is booked (bank B's sanctions screening); throws to refuse it. */
+export type CreditCheck = (
+  credit: { operationId: string; account: string; amount: number },
+  traceparent?: string,
+) => Promise<void>;
+
+export function createBankGrpcServer(
+  store: BankStore,
+  faults: () => Faults,
+  log: Logger,
+  checkCredit?: CreditCheck,
+): BankGrpcServer {
   const proto = loadProto<ProtoGrpcType>("sagascope/fleet/bank/v1/bank.proto");
   const faulty = withFaults(store.name, store, faults);
   const server = new grpc.Server();
@@ -39,11 +50,13 @@ export function createBankGrpcServer(store: BankStore, faults: () => Faults, log
   }
 
   /** Runs a handler and answers with its result or its failure as a status. */
-  function answer<Req, Res>(work: (request: Req, traceId: string | undefined) => Promise<Res>) {
+  function answer<Req, Res>(
+    work: (request: Req, traceId: string | undefined, traceparent: string | undefined) => Promise<Res>,
+  ) {
     return (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => {
       const traceparent = traceparentOf(call.metadata);
       const traceId = traceparent ? parseTraceparent(traceparent)?.traceId : undefined;
-      work(call.request, traceId).then(
+      work(call.request, traceId, traceparent).then(
         (reply) => callback(null, reply),
         (error: unknown) => {
           if (!(error instanceof StepFailure)) log.error("call failed", { error, traceId });
@@ -58,8 +71,9 @@ export function createBankGrpcServer(store: BankStore, faults: () => Faults, log
       const r = parse(MoveMoney, request);
       return faulty.debit(r.operationId, r.account, r.amount, traceId);
     }),
-    Credit: answer(async (request, traceId) => {
+    Credit: answer(async (request, traceId, traceparent) => {
       const r = parse(MoveMoney, request);
+      await checkCredit?.(r, traceparent);
       return faulty.credit(r.operationId, r.account, r.amount, traceId);
     }),
     Reverse: answer(async (request, traceId) => {

@@ -2,14 +2,19 @@
 // over its own schema of the fleet's database.
 
 import { Redis } from "ioredis";
+import { callWithPolicy } from "../../breakers/index.ts";
 import { createPool } from "../../db/pool.ts";
 import { env } from "../../env.ts";
+import { createKafka } from "../../events/kafka-client.ts";
 import { createLogger } from "../../log.ts";
 import { runProcess } from "../../process-edge.ts";
+import { StepFailure } from "../../sagas/index.ts";
 import { createFaultControl } from "../fault-control.ts";
 import { noFaults } from "../faults.ts";
+import { createFleetBreakers } from "../fleet-breakers.ts";
+import { createScreeningClient } from "../screening/screening-grpc.ts";
 import { openingAccounts } from "../transfer/transfer-world.ts";
-import { createBankGrpcServer } from "./bank-grpc-server.ts";
+import { type CreditCheck, createBankGrpcServer } from "./bank-grpc-server.ts";
 import { createBankStore } from "./bank-store.ts";
 
 const config = env();
@@ -37,17 +42,53 @@ await runProcess(bank ?? "bank", log, async () => {
     // An injected crash is a crash: no draining, no goodbye.
     onCrash: () => process.exit(70),
   });
-  const server = createBankGrpcServer(store, control.faults, log);
+  // Bank B screens every credit, through its breaker to the screening service: when the
+  // breaker is open, or screening takes longer than its budget, the screening is dropped
+  // (the credit is booked unscreened, for a later review).
+  const screening =
+    bank === "bank-b" && config.FLEET_BANK_B_SCREENING
+      ? (() => {
+          const kafka = createKafka(`sagascope-${bank}`, config.KAFKA_BROKERS, log);
+          const breakers = createFleetBreakers(config, kafka, bank, log);
+          const client = createScreeningClient(
+            config.FLEET_SCREENING_ADDRESS,
+            config.FLEET_SCREENING_DEADLINE_MS,
+          );
+          const breaker = breakers.registry.breaker({ caller: bank, callee: "screening" });
+          let unscreened = 0;
+          const check: CreditCheck = async (credit, traceparent) => {
+            const verdict = await callWithPolicy(
+              breaker,
+              () => client.screen({ ...credit, ...(traceparent ? { traceparent } : {}) }),
+              "drop",
+              () => "unscreened" as const,
+              { timeoutMs: config.FLEET_SCREENING_BUDGET_MS },
+            );
+            if (verdict === "flagged")
+              throw StepFailure.business(
+                `credit to ${credit.account} flagged by sanctions screening`,
+                "SANCTIONED",
+              );
+            if (verdict === "unscreened" && ++unscreened % 100 === 1)
+              log.warn("screening dropped: breaker open; credits booked unscreened", { unscreened });
+          };
+          return { breakers, client, check };
+        })()
+      : undefined;
+  const server = createBankGrpcServer(store, control.faults, log, screening?.check);
   return {
     async start() {
       await store.init(openingAccounts(bank));
       await Promise.all([redis.connect(), subscriber.connect()]);
       await control.start();
+      await screening?.breakers.start();
       await server.start(address);
       log.info("serving", { address, ...control.faults() });
     },
     async stop() {
       await server.stop();
+      await screening?.breakers.stop();
+      screening?.client.close();
       await control.stop();
       redis.disconnect();
       subscriber.disconnect();

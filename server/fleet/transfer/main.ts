@@ -11,7 +11,9 @@ import { createLogger } from "../../log.ts";
 import { runProcess } from "../../process-edge.ts";
 import { createDurableOrchestrator } from "../../sagas/durable/durable-orchestrator.ts";
 import { createBankGrpcClient } from "../bank/bank-grpc-client.ts";
+import { createFleetBreakers } from "../fleet-breakers.ts";
 import { createLoadGenerator } from "../load-generator.ts";
+import { guardedBank } from "./guarded-bank.ts";
 import { createTransferWorld } from "./transfer-world.ts";
 
 const config = env();
@@ -25,7 +27,15 @@ await runProcess("transfers", log, async () => {
   const pool = createPool(config.FLEET_DATABASE_URL, 12);
   const bankA = createBankGrpcClient(config.FLEET_BANK_A_ADDRESS, config.FLEET_STEP_TIMEOUT_MS);
   const bankB = createBankGrpcClient(config.FLEET_BANK_B_ADDRESS, config.FLEET_STEP_TIMEOUT_MS);
-  const world = createTransferWorld({ bankA, bankB, stepTimeoutMs: config.FLEET_STEP_TIMEOUT_MS });
+  // Every call to a bank goes through the breaker of its pair, shared by the instances.
+  const breakers = createFleetBreakers(config, kafka, owner, log);
+  const guarded = (bank: typeof bankA, callee: string) =>
+    guardedBank(bank, breakers.registry.breaker({ caller: "transfers", callee }));
+  const world = createTransferWorld({
+    bankA: guarded(bankA, "bank-a"),
+    bankB: guarded(bankB, "bank-b"),
+    stepTimeoutMs: config.FLEET_STEP_TIMEOUT_MS,
+  });
   const outcomes = { completed: 0, compensated: 0, failed: 0 };
   const orchestrator = createDurableOrchestrator({
     pool,
@@ -63,6 +73,7 @@ await runProcess("transfers", log, async () => {
       await ensureTopics(admin, [topicNames.sagaEvents, topicNames.control]);
       await admin.disconnect();
       await producer.connect();
+      await breakers.start();
       await orchestrator.start();
       load.start();
       log.info("running inter-bank transfers", {
@@ -83,6 +94,7 @@ await runProcess("transfers", log, async () => {
       clearInterval(reporter);
       await load.stop();
       await orchestrator.stop();
+      await breakers.stop();
       await producer.disconnect();
       bankA.close();
       bankB.close();
