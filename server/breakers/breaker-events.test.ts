@@ -44,7 +44,9 @@ describe("breaker events", () => {
       log,
     });
     const namespace = `${prefix}:`;
-    await createBreakerStore(redis, namespace).setConfig("caller→flaky", {
+    const callee = uniqueName("flaky");
+    const pair = `caller→${callee}`;
+    await createBreakerStore(redis, namespace).setConfig(pair, {
       minimumCalls: 5,
       failureRate: 0.5,
     });
@@ -68,7 +70,7 @@ describe("breaker events", () => {
     });
     await ingester.start();
     try {
-      const breaker = registry.breaker({ caller: "caller", callee: "flaky" });
+      const breaker = registry.breaker({ caller: "caller", callee });
       await new Promise((r) => setTimeout(r, 100));
       for (let i = 0; i < 12; i++) {
         await breaker
@@ -82,16 +84,8 @@ describe("breaker events", () => {
       let transitions: { to_state: string; reason: string; instance: string }[] = [];
       let stats: { calls: number; failures: number; rejections: number }[] = [];
       while (Date.now() < deadline) {
-        transitions = (
-          await pool.query(
-            "SELECT * FROM breaker_transition WHERE pair = 'caller→flaky' AND caller = 'caller'",
-          )
-        ).rows;
-        stats = (
-          await pool.query(
-            "SELECT * FROM breaker_stats WHERE pair = 'caller→flaky' AND instance = 'caller-1'",
-          )
-        ).rows;
+        transitions = (await pool.query("SELECT * FROM breaker_transition WHERE pair = $1", [pair])).rows;
+        stats = (await pool.query("SELECT * FROM breaker_stats WHERE pair = $1", [pair])).rows;
         if (transitions.length > 0 && stats.reduce((n, s) => n + s.calls + s.rejections, 0) >= 12) break;
         await new Promise((r) => setTimeout(r, 100));
       }

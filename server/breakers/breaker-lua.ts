@@ -12,11 +12,11 @@ local cfg = { failureRate = tonumber(ARGV[2]), minimumCalls = tonumber(ARGV[3]),
 local pair, channel = ARGV[8], ARGV[9]
 local TEXT = { state = true, forced = true, reason = true }
 local FIELDS = { 'state', 'since', 'openUntil', 'opens', 'trialsTaken', 'trialSuccesses', 'forced', 'forcedUntil',
-  'version', 'reason', 'calls', 'failures' }
+  'version', 'reason', 'calls', 'failures', 'rejections' }
 
 local function load()
   local s = { state = 'closed', since = 0, openUntil = 0, opens = 0, trialsTaken = 0, trialSuccesses = 0,
-    forced = '', forcedUntil = 0, version = 0, reason = 'new breaker', calls = 0, failures = 0 }
+    forced = '', forcedUntil = 0, version = 0, reason = 'new breaker', calls = 0, failures = 0, rejections = 0 }
   local raw = redis.call('HGETALL', KEYS[1])
   for i = 1, #raw, 2 do
     if TEXT[raw[i]] then s[raw[i]] = raw[i + 1] else s[raw[i]] = tonumber(raw[i + 1]) end
@@ -55,24 +55,26 @@ local function result(s, from, granted)
 end
 `;
 
-/** ARGV[10] calls, ARGV[11] failures. Returns { fromStateIfTransitioned|"", 0, state }. */
+/** ARGV[10] calls, ARGV[11] failures, ARGV[12] rejections. Returns { fromStateIfTransitioned|"", 0, state }. */
 export const RECORD_LUA = `${PRELUDE}
 local s = load()
 local size = math.max(1, math.floor(cfg.windowMs / 10))
 local bucket = math.floor(now / size)
 redis.call('HINCRBY', KEYS[2], bucket .. ':c', tonumber(ARGV[10]))
 redis.call('HINCRBY', KEYS[2], bucket .. ':f', tonumber(ARGV[11]))
+if tonumber(ARGV[12]) > 0 then redis.call('HINCRBY', KEYS[2], bucket .. ':r', tonumber(ARGV[12])) end
 local oldest = math.floor((now - cfg.windowMs) / size)
-local calls, failures = 0, 0
+local calls, failures, rejections = 0, 0, 0
 local raw = redis.call('HGETALL', KEYS[2])
 for i = 1, #raw, 2 do
   local b, kind = string.match(raw[i], '^(-?%d+):(%a)$')
   if tonumber(b) <= oldest then
     redis.call('HDEL', KEYS[2], raw[i])
   elseif kind == 'c' then calls = calls + tonumber(raw[i + 1])
-  else failures = failures + tonumber(raw[i + 1]) end
+  elseif kind == 'f' then failures = failures + tonumber(raw[i + 1])
+  else rejections = rejections + tonumber(raw[i + 1]) end
 end
-s.calls = calls; s.failures = failures
+s.calls = calls; s.failures = failures; s.rejections = rejections
 redis.call('PEXPIRE', KEYS[2], cfg.windowMs * 2)
 local from = ''
 if s.state == 'closed' and forcedNow(s) == '' and calls >= cfg.minimumCalls and calls > 0
@@ -128,7 +130,7 @@ else
     from = s.state
     s.reason = s.trialSuccesses .. ' trial calls succeeded'
     s.state = 'closed'; s.since = now; s.opens = 0; s.openUntil = 0; s.trialsTaken = 0; s.trialSuccesses = 0
-    s.calls = 0; s.failures = 0; s.version = s.version + 1
+    s.calls = 0; s.failures = 0; s.rejections = 0; s.version = s.version + 1
     redis.call('DEL', KEYS[2])
   end
 end
@@ -156,7 +158,7 @@ local s = load()
 local kept = { forced = s.forced, forcedUntil = s.forcedUntil, version = s.version }
 s = { state = 'closed', since = now, openUntil = 0, opens = 0, trialsTaken = 0, trialSuccesses = 0,
   forced = kept.forced, forcedUntil = kept.forcedUntil, version = kept.version + 1,
-  reason = 'counters reset by an operator', calls = 0, failures = 0 }
+  reason = 'counters reset by an operator', calls = 0, failures = 0, rejections = 0 }
 redis.call('DEL', KEYS[2])
 save(s)
 announce(s)

@@ -25,9 +25,11 @@ export interface BreakerSnapshot {
   /** The window's figures at the last evaluation. */
   calls: number;
   failures: number;
+  /** Calls the breaker refused in the window (they are not calls to the callee). */
+  rejections: number;
 }
 
-/** Counts per bucket of the sliding window: "<bucket>:c" calls, "<bucket>:f" failures. */
+/** Counts per bucket of the sliding window: "<bucket>:c" calls, ":f" failures, ":r" rejections. */
 export type WindowCounts = Record<string, number>;
 
 export interface Transition {
@@ -58,6 +60,7 @@ export const initialSnapshot = (now = 0): BreakerSnapshot => ({
   reason: "new breaker",
   calls: 0,
   failures: 0,
+  rejections: 0,
 });
 
 export const bucketMs = (config: BreakerConfig) => Math.max(1, Math.floor(config.windowMs / 10));
@@ -73,14 +76,16 @@ export function windowTotals(window: WindowCounts, config: BreakerConfig, now: n
   const live: WindowCounts = {};
   let calls = 0;
   let failures = 0;
+  let rejections = 0;
   for (const [field, count] of Object.entries(window)) {
     const [bucket, kind] = field.split(":");
     if (Number(bucket) <= oldest) continue;
     live[field] = count;
     if (kind === "c") calls += count;
-    else failures += count;
+    else if (kind === "f") failures += count;
+    else rejections += count;
   }
-  return { calls, failures, live };
+  return { calls, failures, rejections, live };
 }
 
 const openTime = (config: BreakerConfig, opens: number) =>
@@ -117,15 +122,16 @@ export function recordOutcomes(
   s: BreakerSnapshot,
   window: WindowCounts,
   config: BreakerConfig,
-  batch: { calls: number; failures: number; now: number },
+  batch: { calls: number; failures: number; rejections?: number; now: number },
 ): Step {
   const { now } = batch;
   const bucket = Math.floor(now / bucketMs(config));
   const added = { ...window };
   added[`${bucket}:c`] = (added[`${bucket}:c`] ?? 0) + batch.calls;
   added[`${bucket}:f`] = (added[`${bucket}:f`] ?? 0) + batch.failures;
-  const { calls, failures, live } = windowTotals(added, config, now);
-  const counted = { ...s, calls, failures };
+  if (batch.rejections) added[`${bucket}:r`] = (added[`${bucket}:r`] ?? 0) + batch.rejections;
+  const { calls, failures, rejections, live } = windowTotals(added, config, now);
+  const counted = { ...s, calls, failures, rejections };
   if (s.state !== "closed" || effectiveForced(s, now)) return { snapshot: counted, window: live };
   const rate = calls > 0 ? failures / calls : 0;
   if (calls < config.minimumCalls || rate < config.failureRate) return { snapshot: counted, window: live };
@@ -195,6 +201,7 @@ export function reportTrial(
     trialSuccesses: 0,
     calls: 0,
     failures: 0,
+    rejections: 0,
     version: s.version + 1,
     reason: `${successes} trial calls succeeded`,
   };

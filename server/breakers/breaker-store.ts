@@ -37,6 +37,7 @@ const NUMERIC: (keyof BreakerSnapshot)[] = [
   "version",
   "calls",
   "failures",
+  "rejections",
 ];
 
 /** A state hash (as HGETALL gives it) as a snapshot; missing fields take the new breaker's values. */
@@ -152,7 +153,7 @@ export function createBreakerStore(redis: Redis, namespace: string, log?: Logger
     async record(
       pair: string,
       config: BreakerConfig,
-      batch: { calls: number; failures: number; now: number },
+      batch: { calls: number; failures: number; rejections?: number; now: number },
     ) {
       const { state, window } = keys(pair);
       const result = await r.breakerRecord(
@@ -161,6 +162,7 @@ export function createBreakerStore(redis: Redis, namespace: string, log?: Logger
         ...argv(pair, config, batch.now),
         batch.calls,
         batch.failures,
+        batch.rejections ?? 0,
       );
       return step(result, batch.now);
     },

@@ -132,7 +132,7 @@ interface Mirror {
   config: BreakerConfig;
   /** The window this instance keeps only while Redis is away. */
   localWindow: WindowCounts;
-  pending: { calls: number; failures: number };
+  pending: { calls: number; failures: number; rejections: number };
   classify: Classifier;
   stats: {
     from: number;
@@ -244,14 +244,14 @@ export function createBreakerRegistry(options: BreakerRegistryOptions): BreakerR
     if (flushing) return;
     flushing = true;
     try {
-      const due = [...mirrors.values()].filter((m) => m.pending.calls > 0);
+      const due = [...mirrors.values()].filter((m) => m.pending.calls > 0 || m.pending.rejections > 0);
       await Promise.all(
         due.map(async (m) => {
-          const { calls, failures } = m.pending;
-          m.pending = { calls: 0, failures: 0 };
+          const { calls, failures, rejections } = m.pending;
+          m.pending = { calls: 0, failures: 0, rejections: 0 };
           if (!redisUp) return recordLocally(m, calls, failures);
           try {
-            noticed(m, await store.record(m.id, m.config, { calls, failures, now: Date.now() }));
+            noticed(m, await store.record(m.id, m.config, { calls, failures, rejections, now: Date.now() }));
           } catch (error) {
             wentAway(error);
             recordLocally(m, calls, failures);
@@ -341,7 +341,7 @@ export function createBreakerRegistry(options: BreakerRegistryOptions): BreakerR
       snapshot: initialSnapshot(Date.now()),
       config: DEFAULT_BREAKER_CONFIG,
       localWindow: {},
-      pending: { calls: 0, failures: 0 },
+      pending: { calls: 0, failures: 0, rejections: 0 },
       classify,
       stats: {
         from: Date.now(),
@@ -357,6 +357,7 @@ export function createBreakerRegistry(options: BreakerRegistryOptions): BreakerR
     };
     const reject = (): never => {
       m.stats.rejections += 1;
+      m.pending.rejections += 1;
       throw new BreakerOpenError(id, m.snapshot, Math.max(0, m.snapshot.openUntil - Date.now()));
     };
     m.breaker = {
