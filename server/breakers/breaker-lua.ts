@@ -74,7 +74,8 @@ for i = 1, #raw, 2 do
   elseif kind == 'f' then failures = failures + tonumber(raw[i + 1])
   else rejections = rejections + tonumber(raw[i + 1]) end
 end
-s.calls = calls; s.failures = failures; s.rejections = rejections
+if s.state == 'closed' then s.calls = calls; s.failures = failures end
+s.rejections = rejections
 redis.call('PEXPIRE', KEYS[2], cfg.windowMs * 2)
 local from = ''
 if s.state == 'closed' and forcedNow(s) == '' and calls >= cfg.minimumCalls and calls > 0

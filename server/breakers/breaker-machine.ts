@@ -22,7 +22,7 @@ export interface BreakerSnapshot {
   /** Increases with every change, so mirrors can tell old news from new. */
   version: number;
   reason: string;
-  /** The window's figures at the last evaluation. */
+  /** The window's figures at the last evaluation (for an open breaker: those that opened it). */
   calls: number;
   failures: number;
   /** Calls the breaker refused in the window (they are not calls to the callee). */
@@ -131,7 +131,8 @@ export function recordOutcomes(
   added[`${bucket}:f`] = (added[`${bucket}:f`] ?? 0) + batch.failures;
   if (batch.rejections) added[`${bucket}:r`] = (added[`${bucket}:r`] ?? 0) + batch.rejections;
   const { calls, failures, rejections, live } = windowTotals(added, config, now);
-  const counted = { ...s, calls, failures, rejections };
+  // Calls and failures are evaluated only while closed: an open breaker keeps the figures that opened it.
+  const counted = s.state === "closed" ? { ...s, calls, failures, rejections } : { ...s, rejections };
   if (s.state !== "closed" || effectiveForced(s, now)) return { snapshot: counted, window: live };
   const rate = calls > 0 ? failures / calls : 0;
   if (calls < config.minimumCalls || rate < config.failureRate) return { snapshot: counted, window: live };

@@ -134,6 +134,10 @@ export function createBreakerStore(redis: Redis, namespace: string, log?: Logger
       });
       return DEFAULT_BREAKER_CONFIG;
     },
+    async readWindow(pair: string): Promise<Record<string, number>> {
+      const raw = await redis.hgetall(keys(pair).window);
+      return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Number(v)]));
+    },
     async readState(pair: string): Promise<BreakerSnapshot> {
       return snapshotFrom(await redis.hgetall(keys(pair).state));
     },

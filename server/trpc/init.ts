@@ -1,13 +1,17 @@
 // tRPC's one initialisation: context, transformer, and the AppError → tRPC error map.
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
+import type { BreakerStore } from "../breakers/index.ts";
 import type { PrismaClient } from "../db/prisma.ts";
 import { AppError, type AppErrorCode } from "../errors.ts";
+import type { BreakerChangeFeed } from "../live/breaker-change-feed.ts";
 import type { SagaChangeFeed } from "../live/saga-change-feed.ts";
 
 export interface Context {
   prisma: PrismaClient;
   sagaChanges: SagaChangeFeed;
+  breakerStore: BreakerStore;
+  breakerChanges: BreakerChangeFeed;
 }
 
 const t = initTRPC.context<Context>().create({

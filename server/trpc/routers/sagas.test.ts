@@ -1,11 +1,14 @@
 // The sagas router called directly (no HTTP), over a real database filled by the
 // ingester's own store: pagination by cursor, details, error codes, live changes.
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testInfra, uniqueName } from "../../../scripts/test/infra.ts";
+import { createBreakerStore } from "../../breakers/index.ts";
 import { createPool } from "../../db/pool.ts";
 import { createPrisma } from "../../db/prisma.ts";
 import { newTrace, type SagaEvent, sagaEvent } from "../../events/index.ts";
 import { storeBatch } from "../../ingest/store-batch.ts";
+import { createBreakerChangeFeed } from "../../live/breaker-change-feed.ts";
 import { createSagaChangeFeed } from "../../live/saga-change-feed.ts";
 import { createLogger } from "../../log.ts";
 import { createCaller } from "../root.ts";
@@ -15,7 +18,15 @@ const prisma = createPrisma(testInfra().databaseUrl);
 const sagaChanges = createSagaChangeFeed(testInfra().databaseUrl, createLogger("test", "error"), {
   flushMs: 20,
 });
-const caller = createCaller({ prisma, sagaChanges });
+const redis = new Redis(testInfra().redisUrl);
+const breakerStore = createBreakerStore(redis, `${uniqueName("router")}:`);
+const breakerChanges = createBreakerChangeFeed(
+  testInfra().redisUrl,
+  breakerStore.channel,
+  createLogger("test", "error"),
+);
+const context = { prisma, sagaChanges, breakerStore, breakerChanges };
+const caller = createCaller(context);
 const sagaType = uniqueName("router-saga");
 let offset = 0;
 
@@ -45,6 +56,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await sagaChanges.close();
+  await breakerChanges.close();
+  redis.disconnect();
   await prisma.$disconnect();
   await pool.end();
 });
@@ -85,7 +98,7 @@ describe("sagas router", () => {
 
   it("streams the ids of sagas that change, once the ingester's transaction commits", async () => {
     const controller = new AbortController();
-    const liveCaller = createCaller({ prisma, sagaChanges }, { signal: controller.signal });
+    const liveCaller = createCaller(context, { signal: controller.signal });
     const stream = await liveCaller.sagas.onChange();
     const iterator = stream[Symbol.asyncIterator]();
     const changed = `${sagaType}-live`;

@@ -1,0 +1,108 @@
+// The breakers page's data: every pair's live state, config and current window from Redis
+// (the breakers' global cache), and its last transitions from the store.
+
+import { effectiveForced, windowTotals } from "../../breakers/breaker-machine.ts";
+import type { BreakerStore } from "../../breakers/index.ts";
+import { parsePairId } from "../../breakers/index.ts";
+import type { PrismaClient } from "../../db/prisma.ts";
+
+export interface BreakerTransitionDto {
+  time: Date;
+  from: string;
+  to: string;
+  forced: string | null;
+  reason: string;
+  instance: string;
+}
+
+export interface BreakerDto {
+  pair: string;
+  caller: string;
+  callee: string;
+  operation: string | null;
+  state: "closed" | "open" | "half_open";
+  forced: "open" | "closed" | "disabled" | null;
+  forcedUntil: Date | null;
+  since: Date;
+  openUntil: Date | null;
+  reason: string;
+  window: { calls: number; failures: number; rejections: number; failureRate: number };
+  /** The figures of the last evaluation (for an open breaker: those that opened it). */
+  lastEvaluation: { calls: number; failures: number; failureRate: number };
+  config: {
+    failureRate: number;
+    minimumCalls: number;
+    windowMs: number;
+    openMs: number;
+    halfOpenPermits: number;
+  };
+  trials: { taken: number; succeeded: number };
+  transitions: BreakerTransitionDto[];
+}
+
+export async function listBreakers(
+  store: BreakerStore,
+  prisma: PrismaClient,
+  now = Date.now(),
+): Promise<BreakerDto[]> {
+  const pairs = await store.listPairs();
+  const history = await prisma.breakerTransition.findMany({
+    where: { pair: { in: pairs } },
+    orderBy: { time: "desc" },
+    take: Math.max(20, pairs.length * 5),
+  });
+  return Promise.all(
+    pairs.map(async (pair) => {
+      const [snapshot, config, window] = await Promise.all([
+        store.readState(pair),
+        store.readConfig(pair),
+        store.readWindow(pair),
+      ]);
+      const totals = windowTotals(window, config, now);
+      const parsed = parsePairId(pair);
+      const forced = effectiveForced(snapshot, now);
+      return {
+        pair,
+        caller: parsed?.caller ?? pair,
+        callee: parsed?.callee ?? "",
+        operation: parsed?.operation ?? null,
+        state: snapshot.state,
+        forced,
+        forcedUntil: forced && snapshot.forcedUntil ? new Date(snapshot.forcedUntil) : null,
+        since: new Date(snapshot.since),
+        openUntil: snapshot.state === "open" ? new Date(snapshot.openUntil) : null,
+        reason: snapshot.reason,
+        window: {
+          calls: totals.calls,
+          failures: totals.failures,
+          rejections: totals.rejections,
+          failureRate: totals.calls > 0 ? totals.failures / totals.calls : 0,
+        },
+        lastEvaluation: {
+          calls: snapshot.calls,
+          failures: snapshot.failures,
+          failureRate: snapshot.calls > 0 ? snapshot.failures / snapshot.calls : 0,
+        },
+        config: {
+          failureRate: config.failureRate,
+          minimumCalls: config.minimumCalls,
+          windowMs: config.windowMs,
+          openMs: config.openMs,
+          halfOpenPermits: config.halfOpenPermits,
+        },
+        trials: { taken: snapshot.trialsTaken, succeeded: snapshot.trialSuccesses },
+        transitions: history
+          .filter((t) => t.pair === pair)
+          .slice(0, 5)
+          .map((t) => ({
+            time: t.time,
+            from: t.fromState,
+            to: t.toState,
+            forced: t.forced,
+            reason: t.reason,
+            instance: t.instance,
+          })),
+      } satisfies BreakerDto;
+    }),
+  );
+}
