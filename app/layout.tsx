@@ -19,6 +19,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
           </Link>
           <nav>
             <Link href="/sagas">Sagas</Link>
+            <Link href="/breakers">Breakers</Link>
             <Link href="/dead-letters">Dead letters</Link>
           </nav>
         </header>

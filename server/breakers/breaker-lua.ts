@@ -129,7 +129,7 @@ else
   s.trialSuccesses = s.trialSuccesses + 1
   if s.trialSuccesses >= cfg.halfOpenPermits then
     from = s.state
-    s.reason = s.trialSuccesses .. ' trial calls succeeded'
+    s.reason = s.trialSuccesses .. (s.trialSuccesses == 1 and ' trial call' or ' trial calls') .. ' succeeded'
     s.state = 'closed'; s.since = now; s.opens = 0; s.openUntil = 0; s.trialsTaken = 0; s.trialSuccesses = 0
     s.calls = 0; s.failures = 0; s.rejections = 0; s.version = s.version + 1
     redis.call('DEL', KEYS[2])

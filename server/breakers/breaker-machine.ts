@@ -204,7 +204,7 @@ export function reportTrial(
     failures: 0,
     rejections: 0,
     version: s.version + 1,
-    reason: `${successes} trial calls succeeded`,
+    reason: `${successes} trial call${successes === 1 ? "" : "s"} succeeded`,
   };
   return { snapshot: closed, window: {}, transition: transition(s, closed, now) };
 }
