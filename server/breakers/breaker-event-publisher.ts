@@ -14,10 +14,12 @@ export function createBreakerEventPublisher(deps: {
   source: string;
   instance: string;
   log: Logger;
+  /** Resolves once the producer is connected; events wait for it (a caller never does). */
+  ready?: Promise<void>;
 }) {
   const send = (event: ReturnType<typeof breakerEvent>) =>
-    deps.producer
-      .send({ topic: deps.topic, messages: [encodeBreakerEvent(event)] })
+    (deps.ready ?? Promise.resolve())
+      .then(() => deps.producer.send({ topic: deps.topic, messages: [encodeBreakerEvent(event)] }))
       .then(() => undefined)
       .catch((error) => deps.log.warn("could not publish a breaker event", { type: event.type, error }));
 

@@ -96,14 +96,17 @@ describe("cascading failure", () => {
         output,
       ),
     );
-    const running = async () =>
+    // The whole chain answers: transfers complete.
+    const completed = async () =>
       (
         await fleetPool
-          .query("SELECT count(*)::int AS n FROM transfer_orchestrator.outbox")
+          .query(
+            "SELECT count(*)::int AS n FROM transfer_orchestrator.saga_instance WHERE phase = 'completed'",
+          )
           .catch(() => ({ rows: [{ n: 0 }] }))
-      ).rows[0].n > 30;
-    for (let deadline = Date.now() + 60_000; !(await running()); await sleep(200)) {
-      if (Date.now() > deadline) throw new Error("the fleet did not start");
+      ).rows[0].n as number;
+    for (let deadline = Date.now() + 90_000; (await completed()) < 10; await sleep(200)) {
+      if (Date.now() > deadline) throw new Error("the fleet did not start completing transfers");
     }
 
     /** Screening turns slow; after a settling time, a 10 s window is measured. */
