@@ -22,7 +22,7 @@ export const sagaEventKey = (sagaId: string) => sagaId;
 
 export const DEFAULT_PARTITIONS = 6;
 
-/** Creates the missing topics; existing ones are left as they are. */
+/** Creates the missing topics (existing ones are left as they are) and waits until the broker serves them all. */
 export async function ensureTopics(
   admin: Admin,
   names: string[],
@@ -30,9 +30,35 @@ export async function ensureTopics(
 ): Promise<void> {
   const existing = new Set(await admin.listTopics());
   const missing = names.filter((n) => !existing.has(n));
-  if (missing.length === 0) return;
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: missing.map((topic) => ({ topic, numPartitions: partitions })),
-  });
+  if (missing.length > 0) {
+    try {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((topic) => ({ topic, numPartitions: partitions })),
+      });
+    } catch (error) {
+      // Another process created one of them first (that is what we wanted), or the broker
+      // is still settling the new topics (the wait below covers it).
+      const retriable = (error as { retriable?: boolean }).retriable === true;
+      if (!retriable && !String((error as Error).message).includes("already exists") && !isTopicRace(error))
+        throw error;
+    }
+  }
+  // A topic just created is not yet known everywhere in the broker ("does not host this
+  // topic-partition"); a consumer subscribing now would fail. Wait until its metadata answers.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await admin.fetchTopicMetadata({ topics: names });
+      return;
+    } catch (error) {
+      if (attempt >= 60) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
+function isTopicRace(error: unknown): boolean {
+  const e = error as { type?: string; errors?: { type?: string }[] };
+  const types = [e?.type, ...(e?.errors ?? []).map((x) => x?.type)];
+  return types.some((t) => t === "TOPIC_ALREADY_EXISTS");
 }
