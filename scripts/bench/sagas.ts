@@ -19,6 +19,7 @@ import { placeOrder } from "../../server/fleet/checkout/order-service.ts";
 import { noFaults } from "../../server/fleet/faults.ts";
 import { createTransferWorld, openingAccounts } from "../../server/fleet/transfer/transfer-world.ts";
 import { createLogger } from "../../server/log.ts";
+import { changeTopic } from "../../server/projections/change-events.ts";
 import { createDurableOrchestrator } from "../../server/sagas/durable/durable-orchestrator.ts";
 import { createKafkaEventSink, runSaga } from "../../server/sagas/index.ts";
 import { infraDown, infraUp, testPlan } from "../infra/infra.ts";
@@ -160,7 +161,13 @@ async function choreographed(deps: {
   const contract = topics(prefix);
   await ensureTopics(
     admin,
-    [checkoutTopic(prefix), contract.sagaEvents, contract.control, contract.deadLetters],
+    [
+      checkoutTopic(prefix),
+      ...CHECKOUT_SERVICES.map((s) => changeTopic(prefix, s)),
+      contract.sagaEvents,
+      contract.control,
+      contract.deadLetters,
+    ],
     6,
   );
   await admin.disconnect();
@@ -177,7 +184,7 @@ async function choreographed(deps: {
   );
   for (const s of services) await s.init();
   for (const s of services) await s.participant.start();
-  const order = (services[0] as (typeof services)[0]).participant;
+  const { participant: order, changes } = services[0] as (typeof services)[0];
   const ended = async () =>
     (
       await deps.pool.query(
@@ -191,7 +198,7 @@ async function choreographed(deps: {
     Array.from({ length: CONCURRENCY }, async () => {
       while (next < deps.sagas) {
         next += 1;
-        await placeOrder(order, randomOrder(deps.failureRate));
+        await placeOrder(order, randomOrder(deps.failureRate), changes);
       }
     }),
   );

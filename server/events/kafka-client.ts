@@ -1,6 +1,7 @@
 // One way to build a kafkajs client, with its logs routed into ours.
 import { Kafka, logLevel as KafkaLogLevel, type LogEntry, Partitioners, type Producer } from "kafkajs";
 import type { Logger } from "../log.ts";
+import { ensureTopics } from "./topics.ts";
 
 export function createKafka(clientId: string, brokers: string[], log: Logger): Kafka {
   const kafkaLog = log.child("kafka");
@@ -32,4 +33,30 @@ export function createProducer(kafka: Kafka): Producer {
     allowAutoTopicCreation: false,
     createPartitioner: Partitioners.DefaultPartitioner,
   });
+}
+
+/**
+ * Makes sure `topics` exist and connects `producer`, retrying with growing pauses until it
+ * works or `stopped()` says to give up: a service serves while Kafka is not there yet.
+ */
+export async function connectWhenKafkaIs(
+  kafka: Kafka,
+  producer: Producer,
+  topicNames: string[],
+  log: Logger,
+  stopped: () => boolean = () => false,
+): Promise<boolean> {
+  for (let pause = 500; !stopped(); pause = Math.min(pause * 2, 10_000)) {
+    try {
+      const admin = kafka.admin();
+      await admin.connect();
+      await ensureTopics(admin, topicNames).finally(() => admin.disconnect());
+      await producer.connect();
+      return true;
+    } catch (error) {
+      log.warn("Kafka is not reachable yet; retrying", { error: (error as Error).message, inMs: pause });
+      await new Promise((r) => setTimeout(r, pause));
+    }
+  }
+  return false;
 }

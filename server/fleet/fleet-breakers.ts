@@ -3,8 +3,8 @@
 import type { Kafka } from "kafkajs";
 import { createBreakerEventPublisher, createBreakerRegistry } from "../breakers/index.ts";
 import type { Env } from "../env.ts";
-import { ensureTopics, topics } from "../events/index.ts";
-import { createProducer } from "../events/kafka-client.ts";
+import { topics } from "../events/index.ts";
+import { connectWhenKafkaIs, createProducer } from "../events/kafka-client.ts";
 import type { Logger } from "../log.ts";
 
 export function createFleetBreakers(config: Env, kafka: Kafka, instance: string, log: Logger) {
@@ -17,19 +17,7 @@ export function createFleetBreakers(config: Env, kafka: Kafka, instance: string,
   let stopped = false;
   // The service serves whether or not Kafka is there yet: events wait, calls never do.
   async function connectEvents() {
-    for (let pause = 500; !stopped; pause = Math.min(pause * 2, 10_000)) {
-      try {
-        const admin = kafka.admin();
-        await admin.connect();
-        await ensureTopics(admin, [topic]).finally(() => admin.disconnect());
-        await producer.connect();
-        markReady();
-        return;
-      } catch (error) {
-        log.warn("breaker events cannot be published yet; retrying", { error: (error as Error).message });
-        await new Promise((r) => setTimeout(r, pause));
-      }
-    }
+    if (await connectWhenKafkaIs(kafka, producer, [topic], log, () => stopped)) markReady();
   }
   const publisher = createBreakerEventPublisher({
     producer,

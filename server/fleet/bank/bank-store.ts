@@ -4,7 +4,10 @@
 import type { Pool, PoolClient } from "../../db/pool.ts";
 import { serializedDdl } from "../../db/serialized-ddl.ts";
 import { withTransaction } from "../../db/transaction.ts";
+import { childSpan, newTrace } from "../../events/index.ts";
+import { changeMessage } from "../../projections/change-events.ts";
 import { StepFailure } from "../../sagas/index.ts";
+import { outboxTable } from "../../sagas/outbox/outbox-table.ts";
 
 export interface Account {
   id: string;
@@ -20,13 +23,48 @@ export interface BankStore {
   /** Compensation: reverts `opId` if it was applied, or cancels it if it never was. */
   reverse(opId: string, traceId?: string): Promise<void>;
   totalBalance(): Promise<number>;
+  /** The outbox of this bank's account changes (published by a relay when `changes` was given). */
+  readonly outbox: ReturnType<typeof outboxTable>;
+}
+
+/** Where a bank publishes the changes of its accounts (through its outbox, in the same transaction). */
+export interface AccountChanges {
+  topic: string;
+  source: string;
 }
 
 const LOCK_CLASS_BANK_OPERATION = 7302;
 
-export function createBankStore(pool: Pool, name: string): BankStore {
+export function createBankStore(pool: Pool, name: string, changes?: AccountChanges): BankStore {
   const schema = name.replace(/[^a-z0-9]/gi, "_").toLowerCase();
   const t = (table: string) => `"${schema}".${table}`;
+  const outbox = outboxTable(pool, schema);
+
+  /** The account's new state as a change event, in the transaction that changed it. */
+  async function recordChange(
+    client: PoolClient,
+    row: { id: string; balance: string | number; closed: boolean; version: number },
+    op: "created" | "updated",
+    traceId?: string,
+  ) {
+    if (!changes) return;
+    const trace = traceId ? { ...childSpan(newTrace()), traceId } : newTrace();
+    await outbox.insert(client, [
+      {
+        topic: changes.topic,
+        message: changeMessage(
+          {
+            aggregateType: "account",
+            aggregateId: `${name}/${row.id}`,
+            op,
+            version: Number(row.version),
+            state: { bank: name, account: row.id, balance: Number(row.balance), closed: row.closed },
+          },
+          { source: changes.source, trace },
+        ),
+      },
+    ]);
+  }
 
   function inOperation<T>(opId: string, work: (client: PoolClient) => Promise<T>): Promise<T> {
     return withTransaction(pool, async (client) => {
@@ -64,7 +102,11 @@ export function createBankStore(pool: Pool, name: string): BankStore {
       if (row.closed) throw StepFailure.business(`account ${account} is closed`, "ACCOUNT_CLOSED");
       const balance = Number(row.balance) + delta;
       if (balance < 0) throw StepFailure.business(`insufficient funds in ${account}`, "INSUFFICIENT_FUNDS");
-      await client.query(`UPDATE ${t("accounts")} SET balance = $2 WHERE id = $1`, [account, balance]);
+      const updated = await client.query(
+        `UPDATE ${t("accounts")} SET balance = $2, version = version + 1 WHERE id = $1 RETURNING *`,
+        [account, balance],
+      );
+      await recordChange(client, updated.rows[0], "updated", traceId);
       await client.query(
         `INSERT INTO ${t("operations")} (op_id, account, amount, kind, trace_id) VALUES ($1, $2, $3, $4, $5)`,
         [opId, account, delta, kind, traceId ?? null],
@@ -75,6 +117,7 @@ export function createBankStore(pool: Pool, name: string): BankStore {
 
   return {
     name,
+    outbox,
     async init(accounts) {
       await serializedDdl(pool, schema, [
         `CREATE SCHEMA IF NOT EXISTS "${schema}"`,
@@ -85,13 +128,18 @@ export function createBankStore(pool: Pool, name: string): BankStore {
           at timestamptz NOT NULL DEFAULT now())`,
         // The saga's trace id, so a bank's own records lead back to the saga that moved the money.
         `ALTER TABLE ${t("operations")} ADD COLUMN IF NOT EXISTS trace_id text`,
+        `ALTER TABLE ${t("accounts")} ADD COLUMN IF NOT EXISTS version int NOT NULL DEFAULT 1`,
+        ...outbox.ddl,
       ]);
-      for (const a of accounts) {
-        await pool.query(
-          `INSERT INTO ${t("accounts")} (id, balance, closed) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING`,
-          [a.id, a.balance, a.closed ?? false],
-        );
-      }
+      await withTransaction(pool, async (client) => {
+        for (const a of accounts) {
+          const created = await client.query(
+            `INSERT INTO ${t("accounts")} (id, balance, closed) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING RETURNING *`,
+            [a.id, a.balance, a.closed ?? false],
+          );
+          if (created.rows[0]) await recordChange(client, created.rows[0], "created");
+        }
+      });
     },
     debit: (opId, account, amount, traceId) => apply(opId, account, -amount, "debit", traceId),
     credit: (opId, account, amount, traceId) => apply(opId, account, amount, "credit", traceId),
@@ -114,10 +162,11 @@ export function createBankStore(pool: Pool, name: string): BankStore {
           return;
         }
         const amount = -Number(original.amount);
-        await client.query(`UPDATE ${t("accounts")} SET balance = balance + $2 WHERE id = $1`, [
-          original.account,
-          amount,
-        ]);
+        const updated = await client.query(
+          `UPDATE ${t("accounts")} SET balance = balance + $2, version = version + 1 WHERE id = $1 RETURNING *`,
+          [original.account, amount],
+        );
+        await recordChange(client, updated.rows[0], "updated", traceId);
         await client.query(
           `INSERT INTO ${t("operations")} (op_id, account, amount, kind, trace_id) VALUES ($1, $2, $3, 'reversal', $4)`,
           [`${opId}:reversal`, original.account, amount, traceId ?? null],

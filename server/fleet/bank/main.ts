@@ -5,10 +5,12 @@ import { Redis } from "ioredis";
 import { callWithPolicy } from "../../breakers/index.ts";
 import { createPool } from "../../db/pool.ts";
 import { env } from "../../env.ts";
-import { createKafka } from "../../events/kafka-client.ts";
+import { connectWhenKafkaIs, createKafka, createProducer } from "../../events/kafka-client.ts";
 import { createLogger } from "../../log.ts";
 import { runProcess } from "../../process-edge.ts";
+import { changeTopic } from "../../projections/change-events.ts";
 import { StepFailure } from "../../sagas/index.ts";
+import { createOutboxRelay } from "../../sagas/outbox/outbox-relay.ts";
 import { createFaultControl } from "../fault-control.ts";
 import { noFaults } from "../faults.ts";
 import { createFleetBreakers } from "../fleet-breakers.ts";
@@ -25,7 +27,20 @@ await runProcess(bank ?? "bank", log, async () => {
   if (!bank) throw new Error("set FLEET_BANK to bank-a or bank-b");
   const address = bank === "bank-a" ? config.FLEET_BANK_A_ADDRESS : config.FLEET_BANK_B_ADDRESS;
   const pool = createPool(config.FLEET_DATABASE_URL, 10);
-  const store = createBankStore(pool, bank.replace("-", "_"));
+  // Every change of an account is published on the bank's own change topic, through its outbox.
+  const kafka = createKafka(`sagascope-${bank}`, config.KAFKA_BROKERS, log);
+  const producer = createProducer(kafka);
+  const changes = changeTopic(config.SAGASCOPE_TOPIC_PREFIX, bank);
+  const store = createBankStore(pool, bank.replace("-", "_"), { topic: changes, source: `/fleet/${bank}` });
+  const relay = createOutboxRelay({
+    databaseUrl: config.FLEET_DATABASE_URL,
+    outbox: store.outbox,
+    producer,
+    name: `${bank}-changes`,
+    log,
+  });
+  let stopping = false;
+  let connecting: Promise<boolean> | undefined;
   const redis = new Redis(config.REDIS_URL, { lazyConnect: true });
   const subscriber = new Redis(config.REDIS_URL, { lazyConnect: true });
   const control = createFaultControl({
@@ -48,7 +63,6 @@ await runProcess(bank ?? "bank", log, async () => {
   const screening =
     bank === "bank-b" && config.FLEET_BANK_B_SCREENING
       ? (() => {
-          const kafka = createKafka(`sagascope-${bank}`, config.KAFKA_BROKERS, log);
           const breakers = createFleetBreakers(config, kafka, bank, log);
           const client = createScreeningClient(
             config.FLEET_SCREENING_ADDRESS,
@@ -82,11 +96,18 @@ await runProcess(bank ?? "bank", log, async () => {
       await Promise.all([redis.connect(), subscriber.connect()]);
       await control.start();
       await screening?.breakers.start();
+      connecting = connectWhenKafkaIs(kafka, producer, [changes], log, () => stopping).then((ok) => {
+        if (ok) relay.start();
+        return ok;
+      });
       await server.start(address);
       log.info("serving", { address, ...control.faults() });
     },
     async stop() {
       await server.stop();
+      stopping = true;
+      if (await connecting) await relay.stop();
+      await producer.disconnect().catch(() => {});
       await screening?.breakers.stop();
       screening?.client.close();
       await control.stop();

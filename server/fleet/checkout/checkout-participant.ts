@@ -5,6 +5,7 @@ import { serializedDdl } from "../../db/serialized-ddl.ts";
 import { topics } from "../../events/index.ts";
 import type { Logger } from "../../log.ts";
 import { createParticipant, type Participant } from "../../sagas/choreography/participant.ts";
+import { type ChangeSink, changeSink } from "./changes.ts";
 import {
   type CheckoutEvents,
   type CheckoutService,
@@ -27,6 +28,8 @@ const SERVICES = {
 
 export interface CheckoutParticipant {
   participant: Participant<CheckoutEvents>;
+  /** Publishes a change of this service's own rows (on its change topic, in the caller's transaction). */
+  changes: ChangeSink;
   /** Creates the service's schema and tables (and its opening data) if they are missing. */
   init(): Promise<void>;
 }
@@ -44,13 +47,14 @@ export function createCheckoutParticipant(
   },
 ): CheckoutParticipant {
   const spec = SERVICES[service];
+  const changes = changeSink(deps.topicPrefix, service);
   const contract = topics(deps.topicPrefix);
   const participant = createParticipant<CheckoutEvents>({
     service,
     source: `/fleet/checkout/${service}`,
     choreography: checkoutSaga,
     schemas: checkoutEvents,
-    reactions: spec.reactions(deps.guard),
+    reactions: spec.reactions(deps.guard, changes),
     pool: deps.pool,
     databaseUrl: deps.databaseUrl,
     schema: spec.schema,
@@ -65,6 +69,7 @@ export function createCheckoutParticipant(
   });
   return {
     participant,
+    changes,
     init: () =>
       serializedDdl(deps.pool, spec.schema, [`CREATE SCHEMA IF NOT EXISTS ${spec.schema}`, ...spec.tables]),
   };

@@ -2,6 +2,7 @@
 // Every stock movement is a ledger row.
 import type { Reaction } from "../../sagas/choreography/participant.ts";
 import { StepFailure } from "../../sagas/step-failure.ts";
+import { asChangeRow, type ChangeSink } from "./changes.ts";
 import { type CheckoutEvents, WORLD } from "./checkout-saga.ts";
 import type { Guard } from "./guard.ts";
 
@@ -16,26 +17,32 @@ export const inventoryTables = [
      kind text NOT NULL, quantity int NOT NULL, at timestamptz NOT NULL DEFAULT now())`,
   `INSERT INTO ${t("stock")} SELECT unnest(ARRAY[${WORLD.skus.map((c) => `'${c}'`).join(", ")}]), ${WORLD.openingStock} ON CONFLICT DO NOTHING`,
   `INSERT INTO ${t("stock")} VALUES ('${WORLD.soldOutSku}', 0) ON CONFLICT DO NOTHING`,
+  `ALTER TABLE ${t("reservation")} ADD COLUMN IF NOT EXISTS version int NOT NULL DEFAULT 1`,
 ];
 
 type R<T extends keyof CheckoutEvents & string> = Reaction<CheckoutEvents, T>;
 
-export function inventoryReactions(guard: Guard): { [T in keyof CheckoutEvents & string]?: R<T> } {
+export function inventoryReactions(
+  guard: Guard,
+  changes: ChangeSink,
+): { [T in keyof CheckoutEvents & string]?: R<T> } {
   return {
     // The order's sku and quantity come with the order; inventory keeps what it needs of it.
     "shop.order-placed": {
-      handle: async ({ tx, sagaId, event }) => {
-        await tx.query(
+      handle: async (ctx) => {
+        const r = await ctx.tx.query(
           `INSERT INTO ${t("reservation")} (order_id, sku, quantity, status) VALUES ($1, $2, $3, 'expected')
-           ON CONFLICT DO NOTHING`,
-          [sagaId, event.data.sku, event.data.quantity],
+           ON CONFLICT DO NOTHING RETURNING *`,
+          [ctx.sagaId, ctx.event.data.sku, ctx.event.data.quantity],
         );
+        if (r.rows[0]) changes(ctx, "reservation", "created", asChangeRow(r.rows[0], "order_id"));
       },
     },
     "shop.payment-captured": {
       step: "reserve-stock",
-      handle: ({ tx, sagaId, publish }) =>
+      handle: (ctx) =>
         guard.run(async () => {
+          const { tx, sagaId, publish } = ctx;
           const wanted = await tx.query(
             `SELECT sku, quantity FROM ${t("reservation")} WHERE order_id = $1 FOR UPDATE`,
             [sagaId],
@@ -56,10 +63,12 @@ export function inventoryReactions(guard: Guard): { [T in keyof CheckoutEvents &
             order.sku,
             order.quantity,
           ]);
-          await tx.query(
-            `UPDATE ${t("reservation")} SET status = 'reserved', updated_at = now() WHERE order_id = $1`,
+          const reserved = await tx.query(
+            `UPDATE ${t("reservation")} SET status = 'reserved', updated_at = now(), version = version + 1
+             WHERE order_id = $1 RETURNING *`,
             [sagaId],
           );
+          changes(ctx, "reservation", "updated", asChangeRow(reserved.rows[0], "order_id"));
           await tx.query(
             `INSERT INTO ${t("ledger")} (order_id, sku, kind, quantity) VALUES ($1, $2, 'reserve', $3)`,
             [sagaId, order.sku, order.quantity],
@@ -76,8 +85,9 @@ export function inventoryReactions(guard: Guard): { [T in keyof CheckoutEvents &
     "shop.shipping-failed": {
       step: "reserve-stock",
       kind: "compensation",
-      handle: ({ tx, sagaId, event, publish }) =>
+      handle: (ctx) =>
         guard.run(async () => {
+          const { tx, sagaId, event, publish } = ctx;
           const r = await tx.query(
             `SELECT sku, quantity, status FROM ${t("reservation")} WHERE order_id = $1 FOR UPDATE`,
             [sagaId],
@@ -88,10 +98,12 @@ export function inventoryReactions(guard: Guard): { [T in keyof CheckoutEvents &
               row.sku,
               row.quantity,
             ]);
-            await tx.query(
-              `UPDATE ${t("reservation")} SET status = 'released', updated_at = now() WHERE order_id = $1`,
+            const released = await tx.query(
+              `UPDATE ${t("reservation")} SET status = 'released', updated_at = now(), version = version + 1
+               WHERE order_id = $1 RETURNING *`,
               [sagaId],
             );
+            changes(ctx, "reservation", "updated", asChangeRow(released.rows[0], "order_id"));
             await tx.query(
               `INSERT INTO ${t("ledger")} (order_id, sku, kind, quantity) VALUES ($1, $2, 'release', $3)`,
               [sagaId, row.sku, row.quantity],

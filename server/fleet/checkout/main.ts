@@ -8,6 +8,7 @@ import { ensureTopics, topics } from "../../events/index.ts";
 import { createKafka, createProducer } from "../../events/kafka-client.ts";
 import { createLogger } from "../../log.ts";
 import { runProcess } from "../../process-edge.ts";
+import { changeTopic } from "../../projections/change-events.ts";
 import { createFaultControl } from "../fault-control.ts";
 import { noFaults } from "../faults.ts";
 import { createLoadGenerator } from "../load-generator.ts";
@@ -38,7 +39,7 @@ await runProcess(service ?? "checkout", log, async () => {
     // An injected crash is a crash: no draining, no goodbye.
     onCrash: () => process.exit(70),
   });
-  const { participant, init } = createCheckoutParticipant(service, {
+  const { participant, init, changes } = createCheckoutParticipant(service, {
     pool,
     databaseUrl: config.FLEET_DATABASE_URL,
     kafka,
@@ -57,7 +58,7 @@ await runProcess(service ?? "checkout", log, async () => {
           startOne: async () => {
             if (config.FLEET_CHECKOUT_LIMIT && placed >= config.FLEET_CHECKOUT_LIMIT) return;
             placed += 1;
-            await placeOrder(participant, randomOrder(config.SAGASCOPE_DEMO_FAILURE_RATE));
+            await placeOrder(participant, randomOrder(config.SAGASCOPE_DEMO_FAILURE_RATE), changes);
           },
           onError: (error) => log.error("could not place an order", { error }),
         })
@@ -70,6 +71,7 @@ await runProcess(service ?? "checkout", log, async () => {
       const contract = topics(prefix);
       await ensureTopics(admin, [
         checkoutTopic(prefix),
+        changeTopic(prefix, service),
         contract.sagaEvents,
         contract.control,
         contract.deadLetters,

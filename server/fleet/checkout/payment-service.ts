@@ -2,6 +2,7 @@
 // shipping failed later. Every money movement is a ledger row, so a double refund would show.
 import type { Reaction } from "../../sagas/choreography/participant.ts";
 import { StepFailure } from "../../sagas/step-failure.ts";
+import { asChangeRow, type ChangeSink } from "./changes.ts";
 import { type CheckoutEvents, WORLD } from "./checkout-saga.ts";
 import type { Guard } from "./guard.ts";
 
@@ -16,16 +17,18 @@ export const paymentTables = [
      kind text NOT NULL, amount_cents bigint NOT NULL, at timestamptz NOT NULL DEFAULT now())`,
   `INSERT INTO ${t("wallet")} SELECT unnest(ARRAY[${WORLD.customers.map((c) => `'${c}'`).join(", ")}]), ${WORLD.openingBalanceCents} ON CONFLICT DO NOTHING`,
   `INSERT INTO ${t("wallet")} VALUES ('${WORLD.brokeCustomer}', 0), ('${WORLD.remoteCustomer}', ${WORLD.openingBalanceCents}) ON CONFLICT DO NOTHING`,
+  `ALTER TABLE ${t("payment")} ADD COLUMN IF NOT EXISTS version int NOT NULL DEFAULT 1`,
 ];
 
 type R<T extends keyof CheckoutEvents & string> = Reaction<CheckoutEvents, T>;
 
-function refund(guard: Guard): R<"shop.stock-failed" | "shop.stock-released"> {
+function refund(guard: Guard, changes: ChangeSink): R<"shop.stock-failed" | "shop.stock-released"> {
   return {
     step: "charge-payment",
     kind: "compensation",
-    handle: ({ tx, sagaId, event, publish }) =>
+    handle: (ctx) =>
       guard.run(async () => {
+        const { tx, sagaId, event, publish } = ctx;
         const payment = await tx.query(
           `SELECT customer_id, amount_cents, status FROM ${t("payment")} WHERE order_id = $1 FOR UPDATE`,
           [sagaId],
@@ -37,10 +40,12 @@ function refund(guard: Guard): R<"shop.stock-failed" | "shop.stock-released"> {
             `UPDATE ${t("wallet")} SET balance_cents = balance_cents + $2 WHERE customer_id = $1`,
             [row.customer_id, row.amount_cents],
           );
-          await tx.query(
-            `UPDATE ${t("payment")} SET status = 'refunded', updated_at = now() WHERE order_id = $1`,
+          const updated = await tx.query(
+            `UPDATE ${t("payment")} SET status = 'refunded', updated_at = now(), version = version + 1
+             WHERE order_id = $1 RETURNING *`,
             [sagaId],
           );
+          changes(ctx, "payment", "updated", asChangeRow(updated.rows[0], "order_id"));
           await tx.query(
             `INSERT INTO ${t("ledger")} (order_id, customer_id, kind, amount_cents) VALUES ($1, $2, 'refund', $3)`,
             [sagaId, row.customer_id, row.amount_cents],
@@ -55,12 +60,16 @@ function refund(guard: Guard): R<"shop.stock-failed" | "shop.stock-released"> {
   };
 }
 
-export function paymentReactions(guard: Guard): { [T in keyof CheckoutEvents & string]?: R<T> } {
+export function paymentReactions(
+  guard: Guard,
+  changes: ChangeSink,
+): { [T in keyof CheckoutEvents & string]?: R<T> } {
   return {
     "shop.order-placed": {
       step: "charge-payment",
-      handle: ({ tx, sagaId, event, publish }) =>
+      handle: (ctx) =>
         guard.run(async () => {
+          const { tx, sagaId, event, publish } = ctx;
           const { customerId, amountCents } = event.data;
           const wallet = await tx.query(
             `SELECT balance_cents FROM ${t("wallet")} WHERE customer_id = $1 FOR UPDATE`,
@@ -73,10 +82,12 @@ export function paymentReactions(guard: Guard): { [T in keyof CheckoutEvents & s
             `UPDATE ${t("wallet")} SET balance_cents = balance_cents - $2 WHERE customer_id = $1`,
             [customerId, amountCents],
           );
-          await tx.query(
-            `INSERT INTO ${t("payment")} (order_id, customer_id, amount_cents, status) VALUES ($1, $2, $3, 'captured')`,
+          const created = await tx.query(
+            `INSERT INTO ${t("payment")} (order_id, customer_id, amount_cents, status) VALUES ($1, $2, $3, 'captured')
+             RETURNING *`,
             [sagaId, customerId, amountCents],
           );
+          changes(ctx, "payment", "created", asChangeRow(created.rows[0], "order_id"));
           await tx.query(
             `INSERT INTO ${t("ledger")} (order_id, customer_id, kind, amount_cents) VALUES ($1, $2, 'capture', $3)`,
             [sagaId, customerId, amountCents],
@@ -90,7 +101,7 @@ export function paymentReactions(guard: Guard): { [T in keyof CheckoutEvents & s
           failedStep: "charge-payment",
         }),
     },
-    "shop.stock-failed": refund(guard),
-    "shop.stock-released": refund(guard),
+    "shop.stock-failed": refund(guard, changes),
+    "shop.stock-released": refund(guard, changes),
   };
 }

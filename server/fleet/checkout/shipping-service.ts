@@ -1,6 +1,7 @@
 // Shipping: schedules a shipment once stock is reserved, unless nobody ships to the customer.
 import type { Reaction } from "../../sagas/choreography/participant.ts";
 import { StepFailure } from "../../sagas/step-failure.ts";
+import { asChangeRow, type ChangeSink } from "./changes.ts";
 import { type CheckoutEvents, WORLD } from "./checkout-saga.ts";
 import type { Guard } from "./guard.ts";
 
@@ -11,11 +12,15 @@ export const shippingTables = [
   `CREATE TABLE IF NOT EXISTS ${t("destination")} (order_id text PRIMARY KEY, customer_id text NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS ${t("shipment")} (order_id text PRIMARY KEY, shipment_id text NOT NULL,
      scheduled_at timestamptz NOT NULL DEFAULT now())`,
+  `ALTER TABLE ${t("shipment")} ADD COLUMN IF NOT EXISTS version int NOT NULL DEFAULT 1`,
 ];
 
 type R<T extends keyof CheckoutEvents & string> = Reaction<CheckoutEvents, T>;
 
-export function shippingReactions(guard: Guard): { [T in keyof CheckoutEvents & string]?: R<T> } {
+export function shippingReactions(
+  guard: Guard,
+  changes: ChangeSink,
+): { [T in keyof CheckoutEvents & string]?: R<T> } {
   return {
     "shop.order-placed": {
       handle: async ({ tx, sagaId, event }) => {
@@ -27,8 +32,9 @@ export function shippingReactions(guard: Guard): { [T in keyof CheckoutEvents & 
     },
     "shop.stock-reserved": {
       step: "schedule-shipment",
-      handle: ({ tx, sagaId, publish }) =>
+      handle: (ctx) =>
         guard.run(async () => {
+          const { tx, sagaId, publish } = ctx;
           const d = await tx.query(`SELECT customer_id FROM ${t("destination")} WHERE order_id = $1`, [
             sagaId,
           ]);
@@ -38,10 +44,11 @@ export function shippingReactions(guard: Guard): { [T in keyof CheckoutEvents & 
           if (customer === WORLD.remoteCustomer)
             throw StepFailure.business(`no carrier delivers to ${customer}'s address`, "UNSERVICEABLE");
           const shipmentId = `SHP-${sagaId}`;
-          await tx.query(`INSERT INTO ${t("shipment")} (order_id, shipment_id) VALUES ($1, $2)`, [
-            sagaId,
-            shipmentId,
-          ]);
+          const created = await tx.query(
+            `INSERT INTO ${t("shipment")} (order_id, shipment_id) VALUES ($1, $2) RETURNING *`,
+            [sagaId, shipmentId],
+          );
+          changes(ctx, "shipment", "created", asChangeRow(created.rows[0], "order_id"));
           publish("shop.shipment-scheduled", { orderId: sagaId, shipmentId });
         }),
       onFailure: async ({ sagaId, publish }, failure) =>

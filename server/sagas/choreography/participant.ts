@@ -5,7 +5,7 @@
 // committed only after that transaction, so a participant killed mid-step re-reads the
 // message and the event id makes the second reading harmless. A message that keeps
 // failing is parked (kept, reported), never allowed to block its partition.
-import type { Consumer, IHeaders, Kafka, KafkaMessage, Producer } from "kafkajs";
+import type { Consumer, IHeaders, Kafka, KafkaMessage, Message, Producer } from "kafkajs";
 import type { z } from "zod";
 import type { Pool, PoolClient } from "../../db/pool.ts";
 import { withTransaction } from "../../db/transaction.ts";
@@ -26,6 +26,12 @@ import {
 } from "../../events/index.ts";
 import type { Logger } from "../../log.ts";
 import { createOutboxRelay } from "../outbox/outbox-relay.ts";
+
+interface OutboxMessage {
+  topic: string;
+  message: Message;
+}
+
 import { StepFailure } from "../step-failure.ts";
 import type { Choreography } from "./choreography.ts";
 import { createParticipantStore, type ParticipantStore } from "./participant-store.ts";
@@ -40,6 +46,8 @@ export interface ReactionContext<S extends DomainSchemas, T extends keyof S & st
   saga: SagaRecorder;
   /** Publishes a domain event for the next participant (keyed by the saga id) once the transaction commits. */
   publish<T extends keyof S & string>(type: T, data: z.input<S[T]>): void;
+  /** Publishes any other message (e.g. a change of the service's own data) once the transaction commits. */
+  emit(topic: string, message: Message): void;
 }
 
 export interface Reaction<S extends DomainSchemas, T extends keyof S & string = keyof S & string> {
@@ -155,6 +163,7 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
       source: options.source,
     });
     const published: DomainEvent[] = [];
+    const others: OutboxMessage[] = [];
     const ctx: ReactionContext<S> = {
       event,
       sagaId: event.key,
@@ -166,8 +175,9 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
           domainEvent(schemas, type, event.key, data, { source: options.source, trace: saga.span }),
         );
       },
+      emit: (topic, message) => void others.push({ topic, message }),
     };
-    return { ctx, published };
+    return { ctx, published: { events: published, others } };
   }
 
   const controlResult = (
@@ -198,7 +208,11 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
     }));
 
   /** Writes what a reaction produced, and for the owner settles commands waiting for the saga's end. */
-  async function finish(tx: PoolClient, ctx: ReactionContext<S>, published: DomainEvent[]) {
+  async function finish(
+    tx: PoolClient,
+    ctx: ReactionContext<S>,
+    published: { events: DomainEvent[]; others: OutboxMessage[] },
+  ) {
     const results: SagaEvent[] = [];
     const ended = ctx.saga.ended;
     if (ended && options.owner) {
@@ -218,7 +232,8 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
     // Contract events first: the saga's story reaches the dashboard before the next participant acts on it.
     await store.outbox.insert(tx, [
       ...sagaMessages([...ctx.saga.events, ...results]),
-      ...published.map((e) => ({ topic: topics.domain, message: encodeDomainEvent(e) })),
+      ...published.events.map((e) => ({ topic: topics.domain, message: encodeDomainEvent(e) })),
+      ...published.others,
     ]);
   }
 
