@@ -170,12 +170,36 @@ describe("migrated database and generated client", () => {
     expect(await prisma.breakerStats.findUnique({ where: { id: "bs-1" } })).toEqual(stats);
   });
 
+  it("round-trips a ProjectionLagSample with every field", async () => {
+    const row = {
+      checkpointId: "cp-1",
+      topic: "sagascope.fleet.order.changes",
+      partition: 3,
+      time: at,
+      projection: "fleet",
+      generation: 2,
+      active: true,
+      committedOffset: 10n,
+      logEndOffset: 15n,
+      offsetLag: 5n,
+      newestAppliedAt: at,
+      timeLagMs: 1234.5,
+    };
+    await prisma.projectionLagSample.create({ data: row });
+    expect(
+      await prisma.projectionLagSample.findUnique({
+        where: { checkpointId_topic_partition: { checkpointId: "cp-1", topic: row.topic, partition: 3 } },
+      }),
+    ).toEqual(row);
+  });
+
   it.each([
     ["saga_event", Prisma.SagaEventScalarFieldEnum],
     ["saga_summary", Prisma.SagaSummaryScalarFieldEnum],
     ["dead_letter", Prisma.DeadLetterScalarFieldEnum],
     ["breaker_transition", Prisma.BreakerTransitionScalarFieldEnum],
     ["breaker_stats", Prisma.BreakerStatsScalarFieldEnum],
+    ["projection_lag_sample", Prisma.ProjectionLagSampleScalarFieldEnum],
   ])("table %s has exactly the model's columns", async (table, fields) => {
     const columns = await db.query(
       "SELECT column_name FROM information_schema.columns WHERE table_name = $1",

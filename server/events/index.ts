@@ -3,6 +3,7 @@ export * from "./breaker-events.ts";
 export * from "./control-events.ts";
 export * from "./domain-event.ts";
 export * from "./envelope.ts";
+export * from "./projection-events.ts";
 export * from "./saga-events.ts";
 export * from "./topics.ts";
 export * from "./trace-context.ts";

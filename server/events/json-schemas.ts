@@ -2,10 +2,15 @@
 // twice). scripts/gen-event-schemas.ts writes them under docs/events/schemas.
 import { z } from "zod";
 import { breakerEventDataSchemas } from "./breaker-events.ts";
+import { projectionEventDataSchemas } from "./projection-events.ts";
 import { sagaEventDataSchemas } from "./saga-events.ts";
 
 export function eventJsonSchemas(): Record<string, object> {
-  const all: Record<string, z.ZodType> = { ...sagaEventDataSchemas, ...breakerEventDataSchemas };
+  const all: Record<string, z.ZodType> = {
+    ...sagaEventDataSchemas,
+    ...breakerEventDataSchemas,
+    ...projectionEventDataSchemas,
+  };
   return Object.fromEntries(
     Object.entries(all).map(([type, schema]) => [
       type,

@@ -8,6 +8,8 @@ export const TOPIC_NAMES = {
   control: "sagascope.control",
   /** Breaker state changes and stats windows, keyed by pair ("caller→callee"). */
   breakerEvents: "sagascope.breaker-events",
+  /** Projectors' checkpoints (lag per partition), keyed by projection. */
+  projectionEvents: "sagascope.projection-events",
   /** Messages a participant parked, reported with the reason and where they came from. */
   deadLetters: "sagascope.dead-letters",
 } as const;

@@ -6,9 +6,11 @@ import type { Pool } from "../db/pool.ts";
 import {
   type BreakerEvent,
   decodeBreakerEvent,
+  decodeProjectionEvent,
   decodeSagaEvent,
   ensureTopics,
   headersAsText,
+  type ProjectionEvent,
   type SagaEvent,
 } from "../events/index.ts";
 import type { Logger } from "../log.ts";
@@ -31,6 +33,8 @@ export interface IngesterDeps {
   deadLetterTopic?: string;
   /** The breakers' topic: state changes and stats windows. */
   breakerTopic?: string;
+  /** The projectors' topic: checkpoints, stored as lag samples. */
+  projectionTopic?: string;
   groupId: string;
   log: Logger;
   /** How often a progress line is logged; 0 for never. */
@@ -74,12 +78,18 @@ export function reportedDeadLetter(message: KafkaMessage, own: DeadLetter["posit
 
 export function splitBatch(
   batch: EachBatchPayload["batch"],
-  special: { deadLetterTopic?: string | undefined; breakerTopic?: string | undefined } = {},
+  special: {
+    deadLetterTopic?: string | undefined;
+    breakerTopic?: string | undefined;
+    projectionTopic?: string | undefined;
+  } = {},
 ): {
   events: IncomingEvent[];
   deadLetters: DeadLetter[];
   breakerEvents: IncomingBreakerEvent[];
+  projectionEvents: ProjectionEvent[];
 } {
+  const projectionEvents: ProjectionEvent[] = [];
   const events: IncomingEvent[] = [];
   const deadLetters: DeadLetter[] = [];
   const breakerEvents: IncomingBreakerEvent[] = [];
@@ -87,6 +97,19 @@ export function splitBatch(
     const position = { topic: batch.topic, partition: batch.partition, offset: Number(message.offset) };
     if (batch.topic === special.deadLetterTopic) {
       deadLetters.push(reportedDeadLetter(message, position));
+      continue;
+    }
+    if (batch.topic === special.projectionTopic) {
+      const checkpoint = decodeProjectionEvent(message);
+      if (checkpoint.ok) projectionEvents.push(checkpoint.event);
+      else
+        deadLetters.push({
+          position,
+          key: message.key,
+          value: message.value,
+          headers: headersAsText(message.headers),
+          reason: checkpoint.reason,
+        });
       continue;
     }
     const decoded: { ok: true; event: SagaEvent | BreakerEvent } | { ok: false; reason: string } =
@@ -102,7 +125,7 @@ export function splitBatch(
         reason: decoded.reason,
       });
   }
-  return { events, deadLetters, breakerEvents };
+  return { events, deadLetters, breakerEvents, projectionEvents };
 }
 
 export function createIngester(deps: IngesterDeps): Ingester {
@@ -115,7 +138,10 @@ export function createIngester(deps: IngesterDeps): Ingester {
     failedBatches: 0,
   };
   let consumer: Consumer | undefined;
-  const allTopics = [...topics, ...[deps.deadLetterTopic, deps.breakerTopic].filter((t): t is string => !!t)];
+  const allTopics = [
+    ...topics,
+    ...[deps.deadLetterTopic, deps.breakerTopic, deps.projectionTopic].filter((t): t is string => !!t),
+  ];
   let reporter: NodeJS.Timeout | undefined;
   let partitionKeeper: NodeJS.Timeout | undefined;
 
@@ -135,8 +161,9 @@ export function createIngester(deps: IngesterDeps): Ingester {
     events: IncomingEvent[],
     letters: DeadLetter[],
     breakerEvents: IncomingBreakerEvent[],
+    projectionEvents: ProjectionEvent[],
   ) {
-    count(await storeBatch(pool, [], letters, breakerEvents));
+    count(await storeBatch(pool, [], letters, breakerEvents, projectionEvents));
     for (const item of events) {
       try {
         count(await storeBatch(pool, [item], []));
@@ -158,14 +185,14 @@ export function createIngester(deps: IngesterDeps): Ingester {
 
   async function handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) {
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
-    const { events, deadLetters, breakerEvents } = splitBatch(batch, deps);
+    const { events, deadLetters, breakerEvents, projectionEvents } = splitBatch(batch, deps);
     try {
       try {
-        count(await storeBatch(pool, events, deadLetters, breakerEvents));
+        count(await storeBatch(pool, events, deadLetters, breakerEvents, projectionEvents));
       } catch (error) {
         if (!isDataError(error)) throw error;
         log.warn("the database refused a batch; storing it message by message", { error });
-        await storeOneByOne(batch, events, deadLetters, breakerEvents);
+        await storeOneByOne(batch, events, deadLetters, breakerEvents, projectionEvents);
       }
       counters.batches += 1;
       for (const letter of deadLetters) {

@@ -23,6 +23,7 @@ await runProcess("ingester", log, async () => {
     topics: [topicNames.sagaEvents, topicNames.control],
     deadLetterTopic: topicNames.deadLetters,
     breakerTopic: topicNames.breakerEvents,
+    projectionTopic: topicNames.projectionEvents,
     groupId: config.SAGASCOPE_INGEST_GROUP,
     log,
     reportEveryMs: 10_000,

@@ -4,9 +4,10 @@
 
 import type { Pool, PoolClient } from "../db/pool.ts";
 import { withTransaction } from "../db/transaction.ts";
-import type { SagaEvent } from "../events/index.ts";
+import type { ProjectionEvent, SagaEvent } from "../events/index.ts";
 import { foldSagaSummary, type SagaSummaryState } from "./fold-saga-summary.ts";
 import { type IncomingBreakerEvent, insertBreakerEvents } from "./store-breaker-events.ts";
+import { insertProjectionEvents } from "./store-projection-events.ts";
 
 export const SAGA_CHANGES_CHANNEL = "sagascope_saga_changes";
 
@@ -41,10 +42,12 @@ export function storeBatch(
   events: IncomingEvent[],
   deadLetters: DeadLetter[],
   breakerEvents: IncomingBreakerEvent[] = [],
+  projectionEvents: ProjectionEvent[] = [],
 ): Promise<BatchOutcome> {
   return withTransaction(pool, async (client) => {
     const deadLettered = await insertDeadLetters(client, deadLetters);
     await insertBreakerEvents(client, breakerEvents);
+    await insertProjectionEvents(client, projectionEvents);
     const fresh = await insertEvents(client, events);
     const sagasChanged = await foldSummaries(client, fresh);
     await notifySagaChanges(client, sagasChanged);

@@ -1,0 +1,126 @@
+// `npm run projector`: keeps the active generation of the fleet's read model current, follows
+// a switch to a rebuilt generation, and publishes a checkpoint (lag per partition) every
+// few seconds. `npm run projector -- --rebuild` builds the next generation from offset zero
+// beside the active one and switches to it once it has caught up.
+import { hostname } from "node:os";
+import { migrate } from "../db/migrate.ts";
+import { createPool } from "../db/pool.ts";
+import { env } from "../env.ts";
+import { encodeProjectionCheckpoint, ensureTopics, topics } from "../events/index.ts";
+import { createKafka, createProducer } from "../events/kafka-client.ts";
+import { createLogger } from "../log.ts";
+import { runProcess } from "../process-edge.ts";
+import { projectedTopics, projectorGroup } from "./fleet-topics.ts";
+import { measureLag, totalOffsetLag } from "./lag.ts";
+import { createProjector, type Projector } from "./projector.ts";
+import { activate, activeGeneration, createReadModel, PROJECTION } from "./read-model.ts";
+import { rebuildReadModel } from "./rebuild.ts";
+
+const config = env();
+const log = createLogger("projector", config.SAGASCOPE_LOG_LEVEL);
+const prefix = config.SAGASCOPE_TOPIC_PREFIX;
+
+if (process.argv.includes("--rebuild")) {
+  const pool = createPool(config.DATABASE_URL);
+  const kafka = createKafka("sagascope-projector-rebuild", config.KAFKA_BROKERS, log);
+  let last = -1;
+  const result = await rebuildReadModel({
+    kafka,
+    pool,
+    topicPrefix: prefix,
+    log,
+    onProgress: (lag) => {
+      if (lag !== last) log.info("catching up", { behind: lag });
+      last = lag;
+    },
+  });
+  log.info("rebuilt; now serving", { ...result });
+  await pool.end();
+  process.exit(0);
+}
+
+await runProcess("projector", log, async () => {
+  const pool = createPool(config.DATABASE_URL);
+  const kafka = createKafka("sagascope-projector", config.KAFKA_BROKERS, log);
+  const producer = createProducer(kafka);
+  const admin = kafka.admin();
+  const sources = projectedTopics(prefix);
+  const checkpointTopic = topics(prefix).projectionEvents;
+  let current: { generation: number; projector: Projector } | undefined;
+  let timers: NodeJS.Timeout[] = [];
+
+  async function follow(generation: number) {
+    if (current?.generation === generation) return;
+    await current?.projector.stop();
+    const projector = createProjector({
+      kafka,
+      pool,
+      generation,
+      groupId: projectorGroup(prefix, generation),
+      topics: sources,
+      log,
+    });
+    await projector.start();
+    current = { generation, projector };
+  }
+
+  async function checkpoint() {
+    if (!current) return;
+    const { generation } = current;
+    const groupId = projectorGroup(prefix, generation);
+    const lags = await measureLag(admin, pool, { groupId, topics: sources, generation });
+    await producer.send({
+      topic: checkpointTopic,
+      messages: [
+        encodeProjectionCheckpoint(
+          {
+            projection: PROJECTION,
+            generation,
+            groupId,
+            active: (await activeGeneration(pool)) === generation,
+            partitions: lags.map((l) => ({
+              ...l,
+              newestAppliedAt: l.newestAppliedAt?.toISOString() ?? null,
+            })),
+          },
+          `/projector/${hostname()}`,
+        ),
+      ],
+    });
+    const behind = totalOffsetLag(lags);
+    if (behind > 0) log.info("lag", { generation, behind });
+  }
+
+  return {
+    async start() {
+      await migrate(config.DATABASE_URL, (line) => log.info(line));
+      await admin.connect();
+      await ensureTopics(admin, [...sources, checkpointTopic]);
+      await producer.connect();
+      let generation = await activeGeneration(pool);
+      if (!generation) {
+        await createReadModel(pool, 1);
+        await activate(pool, 1);
+        generation = 1;
+      }
+      await follow(generation);
+      // A first checkpoint at once: the backlog a (re)started projector faces is on the record.
+      void checkpoint().catch((error) => log.warn("checkpoint failed", { error }));
+      timers = [
+        setInterval(() => {
+          void activeGeneration(pool)
+            .then((g) => (g ? follow(g) : undefined))
+            .catch((error) => log.warn("could not follow the active generation", { error }));
+        }, 2000),
+        setInterval(() => void checkpoint().catch((error) => log.warn("checkpoint failed", { error })), 5000),
+      ];
+    },
+    async stop() {
+      for (const t of timers) clearInterval(t);
+      await current?.projector.stop();
+      await producer.disconnect();
+      await admin.disconnect();
+      await pool.end();
+    },
+  };
+});

@@ -1,0 +1,51 @@
+// The read model's tables, one schema per generation (projection_g1, projection_g2, …), so a
+// rebuild fills a fresh generation from offset zero while the active one keeps serving, and
+// the switch is one row. Every view row counts the changes applied to it: with the versions
+// the changes carry, "applied" equals the sum of versions when nothing was applied twice or skipped.
+import type { Pool, PoolClient } from "../db/pool.ts";
+import { serializedDdl } from "../db/serialized-ddl.ts";
+
+export const PROJECTION = "fleet";
+export const schemaOf = (generation: number) => `projection_g${generation}`;
+
+export async function createReadModel(pool: Pool, generation: number): Promise<void> {
+  const s = schemaOf(generation);
+  await serializedDdl(pool, "projection", [
+    `CREATE SCHEMA IF NOT EXISTS projection_control`,
+    `CREATE TABLE IF NOT EXISTS projection_control.generation (
+      projection text PRIMARY KEY, active int NOT NULL, switched_at timestamptz NOT NULL DEFAULT now())`,
+    `CREATE SCHEMA IF NOT EXISTS ${s}`,
+    `CREATE TABLE IF NOT EXISTS ${s}.order_view (
+      order_id text PRIMARY KEY, customer_id text, sku text, quantity int, amount_cents bigint,
+      order_status text, placed_at timestamptz, payment_status text, reservation_status text, shipment_id text,
+      order_version int NOT NULL DEFAULT 0, payment_version int NOT NULL DEFAULT 0,
+      reservation_version int NOT NULL DEFAULT 0, shipment_version int NOT NULL DEFAULT 0,
+      applied_changes int NOT NULL DEFAULT 0, updated_at timestamptz NOT NULL DEFAULT now())`,
+    `CREATE TABLE IF NOT EXISTS ${s}.account_view (
+      account_id text PRIMARY KEY, bank text NOT NULL, account text NOT NULL, balance bigint NOT NULL,
+      closed boolean NOT NULL, version int NOT NULL, applied_changes int NOT NULL DEFAULT 0,
+      last_change_at timestamptz NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`,
+    `CREATE TABLE IF NOT EXISTS ${s}.applied_offset (
+      topic text NOT NULL, partition int NOT NULL, last_offset bigint NOT NULL,
+      newest_occurred_at timestamptz, applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (topic, partition))`,
+    `CREATE TABLE IF NOT EXISTS ${s}.rejected_change (
+      topic text NOT NULL, partition int NOT NULL, kafka_offset bigint NOT NULL, key bytea, value bytea,
+      reason text NOT NULL, at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (topic, partition, kafka_offset))`,
+  ]);
+}
+
+/** The generation the read side serves; the first projector to start makes generation 1 active. */
+export async function activeGeneration(client: Pool | PoolClient): Promise<number | undefined> {
+  const r = await client
+    .query("SELECT active FROM projection_control.generation WHERE projection = $1", [PROJECTION])
+    .catch(() => ({ rows: [] as { active: number }[] }));
+  return r.rows[0]?.active;
+}
+
+export async function activate(pool: Pool, generation: number): Promise<void> {
+  await pool.query(
+    `INSERT INTO projection_control.generation (projection, active) VALUES ($1, $2)
+     ON CONFLICT (projection) DO UPDATE SET active = EXCLUDED.active, switched_at = now()`,
+    [PROJECTION, generation],
+  );
+}

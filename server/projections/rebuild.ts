@@ -1,0 +1,54 @@
+// Rebuilds the read model without downtime: a new generation is filled from offset zero by
+// a projector of its own (a fresh consumer group) while the active generation keeps
+// serving; once the new one has caught up with every partition, it becomes the active one.
+import type { Kafka } from "kafkajs";
+import type { Pool } from "../db/pool.ts";
+import type { Logger } from "../log.ts";
+import { projectedTopics, projectorGroup } from "./fleet-topics.ts";
+import { measureLag, totalOffsetLag } from "./lag.ts";
+import { createProjector } from "./projector.ts";
+import { activate, activeGeneration, createReadModel } from "./read-model.ts";
+
+export async function rebuildReadModel(deps: {
+  kafka: Kafka;
+  pool: Pool;
+  topicPrefix: string;
+  log: Logger;
+  /** Reports progress while catching up. */
+  onProgress?: (lag: number) => void;
+  timeoutMs?: number;
+}): Promise<{ generation: number; previous: number | undefined; ms: number; applied: number }> {
+  const began = Date.now();
+  const previous = await activeGeneration(deps.pool);
+  const generation = (previous ?? 0) + 1;
+  await createReadModel(deps.pool, generation);
+  const topics = projectedTopics(deps.topicPrefix);
+  const groupId = projectorGroup(deps.topicPrefix, generation);
+  const projector = createProjector({
+    kafka: deps.kafka,
+    pool: deps.pool,
+    generation,
+    groupId,
+    topics,
+    log: deps.log,
+  });
+  await projector.start();
+  const admin = deps.kafka.admin();
+  await admin.connect();
+  try {
+    const deadline = began + (deps.timeoutMs ?? 600_000);
+    for (;;) {
+      const lag = totalOffsetLag(await measureLag(admin, deps.pool, { groupId, topics, generation }));
+      deps.onProgress?.(lag);
+      if (lag === 0) break;
+      if (Date.now() > deadline)
+        throw new Error(`rebuild of generation ${generation} still ${lag} changes behind`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await activate(deps.pool, generation);
+  } finally {
+    await admin.disconnect();
+    await projector.stop();
+  }
+  return { generation, previous, ms: Date.now() - began, applied: projector.counters().applied };
+}
