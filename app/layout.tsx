@@ -20,6 +20,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
           <nav>
             <Link href="/sagas">Sagas</Link>
             <Link href="/breakers">Breakers</Link>
+            <Link href="/projections">Projections</Link>
             <Link href="/dead-letters">Dead letters</Link>
           </nav>
         </header>

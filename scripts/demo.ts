@@ -117,6 +117,8 @@ try {
       FLEET_CHECKOUT_ERROR_RATE: service === "payment" ? "0.05" : "0",
     });
   }
+  // The projector builds the order and account views from the services' change topics.
+  restarting("projector", "server/projections/main.ts", childEnv);
   const web = essential(startWeb(config.PORT, childEnv));
   const url = `http://127.0.0.1:${config.PORT}`;
   await step("waiting for the dashboard", () => waitForHttp(`${url}/sagas`, web));

@@ -2,6 +2,7 @@
 // and kept across hot reloads in development.
 import { Redis } from "ioredis";
 import { createBreakerStore } from "../breakers/index.ts";
+import { createPool } from "../db/pool.ts";
 import { createPrisma } from "../db/prisma.ts";
 import { env } from "../env.ts";
 import { createBreakerChangeFeed } from "../live/breaker-change-feed.ts";
@@ -21,6 +22,7 @@ export function createContext(): Context {
     const breakerStore = createBreakerStore(redis, config.SAGASCOPE_TOPIC_PREFIX, log);
     holder.sagascopeContext = {
       prisma: createPrisma(config.DATABASE_URL),
+      pool: createPool(config.DATABASE_URL, 4),
       sagaChanges: createSagaChangeFeed(config.DATABASE_URL, log),
       breakerStore,
       breakerChanges: createBreakerChangeFeed(config.REDIS_URL, breakerStore.channel, log),

@@ -2,6 +2,7 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import type { BreakerStore } from "../breakers/index.ts";
+import type { Pool } from "../db/pool.ts";
 import type { PrismaClient } from "../db/prisma.ts";
 import { AppError, type AppErrorCode } from "../errors.ts";
 import type { BreakerChangeFeed } from "../live/breaker-change-feed.ts";
@@ -9,6 +10,8 @@ import type { SagaChangeFeed } from "../live/saga-change-feed.ts";
 
 export interface Context {
   prisma: PrismaClient;
+  /** Raw SQL for the projections' read model (its tables live outside the Prisma schema). */
+  pool: Pool;
   sagaChanges: SagaChangeFeed;
   breakerStore: BreakerStore;
   breakerChanges: BreakerChangeFeed;

@@ -2,12 +2,14 @@
 import { createCallerFactory, router } from "./init.ts";
 import { breakersRouter } from "./routers/breakers.ts";
 import { deadLettersRouter } from "./routers/dead-letters.ts";
+import { projectionsRouter } from "./routers/projections.ts";
 import { sagasRouter } from "./routers/sagas.ts";
 
 export const appRouter = router({
   sagas: sagasRouter,
   deadLetters: deadLettersRouter,
   breakers: breakersRouter,
+  projections: projectionsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -22,7 +22,7 @@ const breakerChanges = createBreakerChangeFeed(testInfra().redisUrl, breakerStor
   tickMs: 60_000,
 });
 const sagaChanges = createSagaChangeFeed(testInfra().databaseUrl, log);
-const context = { prisma, sagaChanges, breakerStore, breakerChanges };
+const context = { prisma, pool, sagaChanges, breakerStore, breakerChanges };
 
 afterAll(async () => {
   await breakerChanges.close();

@@ -25,7 +25,7 @@ const breakerChanges = createBreakerChangeFeed(
   breakerStore.channel,
   createLogger("test", "error"),
 );
-const context = { prisma, sagaChanges, breakerStore, breakerChanges };
+const context = { prisma, pool, sagaChanges, breakerStore, breakerChanges };
 const caller = createCaller(context);
 const sagaType = uniqueName("router-saga");
 let offset = 0;

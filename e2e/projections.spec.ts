@@ -1,0 +1,86 @@
+// The projections page against the real projector: an order's changes, published by hand on
+// the four services' change topics as any service would, appear joined in the order view
+// without a reload, with the read model's freshness and lag.
+import { randomBytes, randomUUID } from "node:crypto";
+import { expect, test } from "@playwright/test";
+import { Kafka, logLevel } from "kafkajs";
+import { e2eRun } from "./fixtures/e2e-env.ts";
+
+async function publishChange(service: string, type: string, id: string, version: number, state: object) {
+  const { kafkaBrokers, topicPrefix } = e2eRun();
+  const producer = new Kafka({
+    clientId: "outside",
+    brokers: kafkaBrokers,
+    logLevel: logLevel.NOTHING,
+  }).producer();
+  await producer.connect();
+  const occurredAt = new Date().toISOString();
+  await producer.send({
+    topic: `${topicPrefix}sagascope.fleet.${service}.changes`,
+    messages: [
+      {
+        key: id,
+        value: JSON.stringify({
+          aggregateType: type,
+          aggregateId: id,
+          op: version === 1 ? "created" : "updated",
+          version,
+          occurredAt,
+          state,
+        }),
+        headers: {
+          ce_specversion: "1.0",
+          ce_id: randomUUID(),
+          ce_source: `/outside/${service}`,
+          ce_type: `shop.${type}.changed`,
+          ce_time: occurredAt,
+          "content-type": "application/json",
+          traceparent: `00-${randomBytes(16).toString("hex")}-${randomBytes(8).toString("hex")}-01`,
+        },
+      },
+    ],
+  });
+  await producer.disconnect();
+}
+
+test("an order's changes from four services appear joined in the order view, live", async ({ page }) => {
+  test.setTimeout(90_000);
+  const orderId = `order-e2e-${randomUUID()}`;
+  await page.goto("/projections");
+  await expect(page.getByTestId("freshness")).toContainText("Generation 1", { timeout: 30_000 });
+  const loads: string[] = [];
+  page.on("load", () => loads.push(page.url()));
+
+  await publishChange("order", "order", orderId, 1, {
+    customer_id: "C-042",
+    sku: "SKU-3",
+    quantity: 2,
+    amount_cents: 1234,
+    status: "placed",
+    placed_at: new Date().toISOString(),
+  });
+  const row = page.locator(`tr[data-order-id="${orderId}"]`);
+  await expect(row).toContainText("placed", { timeout: 30_000 });
+  await expect(row).toContainText("2 × SKU-3");
+
+  await publishChange("payment", "payment", orderId, 1, { status: "captured" });
+  await publishChange("inventory", "reservation", orderId, 1, { status: "expected" });
+  await publishChange("inventory", "reservation", orderId, 2, { status: "reserved" });
+  await publishChange("shipping", "shipment", orderId, 1, { shipment_id: `SHP-${orderId}` });
+  await publishChange("order", "order", orderId, 2, {
+    customer_id: "C-042",
+    sku: "SKU-3",
+    quantity: 2,
+    amount_cents: 1234,
+    status: "confirmed",
+  });
+  // An old change arriving late changes nothing.
+  await publishChange("inventory", "reservation", orderId, 1, { status: "expected" });
+
+  await expect(row).toContainText("confirmed", { timeout: 30_000 });
+  await expect(row).toContainText("captured");
+  await expect(row).toContainText("reserved");
+  await expect(row).toContainText(`SHP-${orderId}`.slice(0, 20));
+  await expect(page.getByTestId("projection-lag")).toBeVisible({ timeout: 30_000 });
+  expect(loads).toEqual([]);
+});
