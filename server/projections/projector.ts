@@ -18,6 +18,8 @@ export interface ProjectorOptions {
   groupId: string;
   topics: string[];
   log: Logger;
+  /** Told of every change once its batch has committed (for measurements). */
+  onApplied?: (change: { occurredAt: string }, appliedAt: number) => void;
 }
 
 export interface Projector {
@@ -42,6 +44,7 @@ export function createProjector(options: ProjectorOptions): Projector {
       let oldNews = 0;
       let rejected = 0;
       let newest: string | undefined;
+      const appliedChanges: { occurredAt: string }[] = [];
       for (const message of batch.messages) {
         const decoded = decodeChange(message);
         if (!decoded.ok) {
@@ -55,8 +58,10 @@ export function createProjector(options: ProjectorOptions): Projector {
           continue;
         }
         const change = decoded.event.data;
-        if (await applyChange(client, schema, change)) applied += 1;
-        else oldNews += 1;
+        if (await applyChange(client, schema, change)) {
+          applied += 1;
+          appliedChanges.push(change);
+        } else oldNews += 1;
         if (!newest || change.occurredAt > newest) newest = change.occurredAt;
       }
       await client.query(
@@ -66,8 +71,12 @@ export function createProjector(options: ProjectorOptions): Projector {
            newest_occurred_at = GREATEST(applied_offset.newest_occurred_at, EXCLUDED.newest_occurred_at), applied_at = now()`,
         [batch.topic, batch.partition, batch.lastOffset(), newest ?? null],
       );
-      return { applied, oldNews, rejected };
+      return { applied, oldNews, rejected, appliedChanges };
     });
+    if (options.onApplied) {
+      const at = Date.now();
+      for (const change of outcome.appliedChanges) options.onApplied(change, at);
+    }
     counters.applied += outcome.applied;
     counters.oldNews += outcome.oldNews;
     counters.rejected += outcome.rejected;

@@ -1,0 +1,220 @@
+// `npm run bench:projection [-- --backlog N]`: the projector's catch-up rate after a backlog of
+// change events (100 000 by default), against a consume-and-decode-only baseline measured in
+// the same run; then the steady-state time lag (change committed → applied in the read
+// model) at the demo's rate. Prints figures, asserts nothing.
+import { randomBytes, randomUUID } from "node:crypto";
+import { Kafka, logLevel, Partitioners, type Producer } from "kafkajs";
+import { z } from "zod";
+import { createPool } from "../../server/db/pool.ts";
+import { env, siblingDatabase } from "../../server/env.ts";
+import { ensureTopics } from "../../server/events/index.ts";
+import { createLogger } from "../../server/log.ts";
+import { changeMessage, decodeChange } from "../../server/projections/change-events.ts";
+import { projectedTopics, projectorGroup } from "../../server/projections/fleet-topics.ts";
+import { measureLag, totalOffsetLag } from "../../server/projections/lag.ts";
+import { createProjector } from "../../server/projections/projector.ts";
+import { infraDown, infraUp, testPlan } from "../infra/infra.ts";
+import { recreateDatabase } from "../infra/postgres.ts";
+import { say, step } from "../infra/progress.ts";
+
+const flag = process.argv.indexOf("--backlog");
+const { backlog } = z
+  .object({ backlog: z.coerce.number().int().min(1000).max(5_000_000).default(100_000) })
+  .parse({ backlog: flag >= 0 ? process.argv[flag + 1] : undefined });
+const config = env();
+const log = createLogger("bench", "error");
+const trace = () => ({
+  traceId: randomBytes(16).toString("hex"),
+  spanId: randomBytes(8).toString("hex"),
+  sampled: true,
+});
+
+/** One order's life as its services publish it: 4 changes on 3 topics. */
+function orderChanges(prefix: string, orderId: string, at = new Date()) {
+  const [orders, payments, inventory] = projectedTopics(prefix) as [string, string, string];
+  const opts = { source: "/bench", trace: trace() };
+  return [
+    {
+      topic: orders,
+      message: changeMessage(
+        {
+          aggregateType: "order",
+          aggregateId: orderId,
+          op: "created",
+          version: 1,
+          occurredAt: at,
+          state: { customer_id: "C-001", sku: "SKU-1", quantity: 1, amount_cents: 500, status: "placed" },
+        },
+        opts,
+      ),
+    },
+    {
+      topic: payments,
+      message: changeMessage(
+        {
+          aggregateType: "payment",
+          aggregateId: orderId,
+          op: "created",
+          version: 1,
+          occurredAt: at,
+          state: { status: "captured" },
+        },
+        opts,
+      ),
+    },
+    {
+      topic: inventory,
+      message: changeMessage(
+        {
+          aggregateType: "reservation",
+          aggregateId: orderId,
+          op: "created",
+          version: 1,
+          occurredAt: at,
+          state: { status: "expected" },
+        },
+        opts,
+      ),
+    },
+    {
+      topic: inventory,
+      message: changeMessage(
+        {
+          aggregateType: "reservation",
+          aggregateId: orderId,
+          op: "updated",
+          version: 2,
+          occurredAt: at,
+          state: { status: "reserved" },
+        },
+        opts,
+      ),
+    },
+  ];
+}
+
+async function publish(producer: Producer, items: ReturnType<typeof orderChanges>) {
+  const byTopic = new Map<string, ReturnType<typeof orderChanges>[number]["message"][]>();
+  for (const { topic, message } of items) byTopic.set(topic, [...(byTopic.get(topic) ?? []), message]);
+  await producer.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+}
+
+async function main() {
+  const plan = testPlan(config);
+  const { startedBroker } = await infraUp(plan);
+  const readUrl = siblingDatabase(plan.databaseUrl, "_bench_projection");
+  try {
+    await step("creating a fresh read model database", () => recreateDatabase(readUrl));
+    const pool = createPool(readUrl, 6);
+    const kafka = new Kafka({
+      clientId: "bench-projection",
+      brokers: plan.kafkaBrokers,
+      logLevel: logLevel.NOTHING,
+    });
+    const prefix = `bench-projection-${Date.now().toString(36)}.`;
+    const topics = projectedTopics(prefix);
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, topics, 6);
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+
+    const orders = Math.ceil(backlog / 4);
+    await step(`publishing a backlog of ${orders * 4} change events`, async () => {
+      for (let i = 0; i < orders; i += 500) {
+        const chunk = Array.from({ length: Math.min(500, orders - i) }, () =>
+          orderChanges(prefix, `order-${randomUUID()}`),
+        ).flat();
+        await publish(producer, chunk);
+      }
+    });
+    const total = orders * 4;
+
+    const baselineMs = await step("baseline: consume and decode only", async () => {
+      const consumer = kafka.consumer({ groupId: `${prefix}baseline` });
+      await consumer.connect();
+      await consumer.subscribe({ topics, fromBeginning: true });
+      let seen = 0;
+      const began = Date.now();
+      await new Promise<void>((resolve) => {
+        void consumer.run({
+          eachBatch: async ({ batch }) => {
+            for (const m of batch.messages) if (decodeChange(m).ok) seen += 1;
+            if (seen >= total) resolve();
+          },
+        });
+      });
+      const ms = Date.now() - began;
+      await consumer.disconnect();
+      return ms;
+    });
+
+    const latencies: number[] = [];
+    let measuring = false;
+    const projector = createProjector({
+      kafka,
+      pool,
+      generation: 1,
+      groupId: projectorGroup(prefix, 1),
+      topics,
+      log,
+      onApplied: (change, at) => {
+        if (measuring) latencies.push(at - Date.parse(change.occurredAt));
+      },
+    });
+    const catchUpMs = await step(`projector: catching up ${total} changes`, async () => {
+      const began = Date.now();
+      await projector.start();
+      for (;;) {
+        const lag = totalOffsetLag(
+          await measureLag(admin, pool, { groupId: projectorGroup(prefix, 1), topics, generation: 1 }),
+        );
+        if (lag === 0) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return Date.now() - began;
+    });
+
+    const rate = config.SAGASCOPE_DEMO_RATE;
+    await step(`steady state: ${rate} orders/s (${rate * 4} changes/s) for 20 s`, async () => {
+      measuring = true;
+      const end = Date.now() + 20_000;
+      while (Date.now() < end) {
+        await publish(producer, orderChanges(prefix, `order-${randomUUID()}`));
+        await new Promise((r) => setTimeout(r, 1000 / rate));
+      }
+      await new Promise((r) => setTimeout(r, 1500));
+      measuring = false;
+    });
+    await projector.stop();
+    await producer.disconnect();
+    await admin.disconnect();
+    await pool.end();
+
+    latencies.sort((a, b) => a - b);
+    const at = (p: number) =>
+      latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
+    const perSecond = (n: number, ms: number) => Math.round((n / ms) * 1000);
+    console.log(`\nbench:projection (${total} change events, 6 partitions per topic)`);
+    console.log(
+      `  consume + decode only (baseline)  ${perSecond(total, baselineMs)} events/s  (${baselineMs} ms)`,
+    );
+    console.log(
+      `  projector catch-up                 ${perSecond(total, catchUpMs)} events/s  (${catchUpMs} ms, ratio to baseline ${(baselineMs / catchUpMs).toFixed(2)})`,
+    );
+    console.log(
+      `  steady-state time lag at ${rate} orders/s: p50 ${at(0.5)} ms, p99 ${at(0.99)} ms over ${latencies.length} changes`,
+    );
+    say("done");
+  } finally {
+    if (startedBroker) await infraDown(plan);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(`bench:projection failed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);
