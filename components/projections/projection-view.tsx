@@ -58,6 +58,7 @@ export function ProjectionView() {
                   <th>Partition</th>
                   <th>Offset lag</th>
                   <th>Time lag</th>
+                  <th>Oldest waiting</th>
                   <th>Sampled</th>
                 </tr>
               </thead>
@@ -68,6 +69,7 @@ export function ProjectionView() {
                     <td>{l.partition}</td>
                     <td className={l.offsetLag > 0 ? "fail" : ""}>{l.offsetLag}</td>
                     <td>{l.timeLagMs === null ? "—" : formatDuration(l.timeLagMs)}</td>
+                    <td>{l.oldestUnappliedAgeMs === null ? "—" : formatDuration(l.oldestUnappliedAgeMs)}</td>
                     <td title={formatTime(l.sampledAt)}>{formatAge(l.sampledAt, now)}</td>
                   </tr>
                 ))}

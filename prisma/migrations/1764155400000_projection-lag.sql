@@ -13,6 +13,7 @@ CREATE TABLE projection_lag_sample (
   offset_lag bigint NOT NULL,
   newest_applied_at timestamptz(3),
   time_lag_ms double precision,
+  oldest_unapplied_age_ms double precision,
   PRIMARY KEY (checkpoint_id, topic, partition)
 );
 CREATE INDEX projection_lag_sample_projection_time_idx ON projection_lag_sample (projection, time DESC);

@@ -184,6 +184,7 @@ describe("migrated database and generated client", () => {
       offsetLag: 5n,
       newestAppliedAt: at,
       timeLagMs: 1234.5,
+      oldestUnappliedAgeMs: 99.5,
     };
     await prisma.projectionLagSample.create({ data: row });
     expect(

@@ -26,6 +26,12 @@ export const projectionEventDataSchemas = {
             .min(0)
             .nullable()
             .describe("Now minus the occurred-at of the newest applied change"),
+          oldestUnappliedAgeMs: z
+            .number()
+            .min(0)
+            .nullable()
+            .optional()
+            .describe("How old the oldest change not applied yet is; null when none is waiting"),
         }),
       )
       .max(10_000),

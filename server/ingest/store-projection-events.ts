@@ -17,15 +17,17 @@ export async function insertProjectionEvents(client: PoolClient, events: Project
       offset_lag: p.offsetLag,
       newest_applied_at: p.newestAppliedAt,
       time_lag_ms: p.timeLagMs,
+      oldest_unapplied_age_ms: p.oldestUnappliedAgeMs ?? null,
     })),
   );
   if (rows.length === 0) return 0;
   const r = await client.query(
     `INSERT INTO projection_lag_sample (checkpoint_id, topic, partition, time, projection, generation, active,
-       committed_offset, log_end_offset, offset_lag, newest_applied_at, time_lag_ms)
+       committed_offset, log_end_offset, offset_lag, newest_applied_at, time_lag_ms, oldest_unapplied_age_ms)
      SELECT * FROM json_to_recordset($1::json) AS r(checkpoint_id text, topic text, partition int, time timestamptz,
        projection text, generation int, active boolean, committed_offset bigint, log_end_offset bigint,
-       offset_lag bigint, newest_applied_at timestamptz, time_lag_ms double precision)
+       offset_lag bigint, newest_applied_at timestamptz, time_lag_ms double precision,
+       oldest_unapplied_age_ms double precision)
      ON CONFLICT DO NOTHING`,
     [JSON.stringify(rows)],
   );

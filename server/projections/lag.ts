@@ -3,6 +3,7 @@
 // when the newest applied change occurred).
 import type { Admin } from "kafkajs";
 import type { Pool } from "../db/pool.ts";
+import { type OldestUnappliedProbe, positionKey } from "./oldest-unapplied.ts";
 import { schemaOf } from "./read-model.ts";
 
 export interface PartitionLag {
@@ -14,6 +15,8 @@ export interface PartitionLag {
   newestAppliedAt: Date | null;
   /** Now minus the occurred-at time of the newest applied change; null before the first one. */
   timeLagMs: number | null;
+  /** How old the oldest change not applied yet is; null when none is waiting (or not measured). */
+  oldestUnappliedAgeMs: number | null;
 }
 
 /** The arithmetic alone: a group that never committed has applied nothing past the log start. */
@@ -34,7 +37,7 @@ export function partitionLag(
 export async function measureLag(
   admin: Admin,
   pool: Pool,
-  deps: { groupId: string; topics: string[]; generation: number },
+  deps: { groupId: string; topics: string[]; generation: number; probe?: OldestUnappliedProbe },
   now = Date.now(),
 ): Promise<PartitionLag[]> {
   const committed = await admin.fetchOffsets({ groupId: deps.groupId, topics: deps.topics });
@@ -55,12 +58,23 @@ export async function measureLag(
         topic,
         partition: end.partition,
         newestAppliedAt: at,
+        oldestUnappliedAgeMs: null,
         ...partitionLag(
           { high: Number(end.high), low: Number(end.low), committed: Number(c?.offset ?? -1) },
           at,
           now,
         ),
       });
+    }
+  }
+  if (deps.probe) {
+    const lagging = out.filter((l) => l.offsetLag > 0);
+    const oldest = await deps.probe.probe(
+      lagging.map((l) => ({ topic: l.topic, partition: l.partition, offset: l.committedOffset })),
+    );
+    for (const l of lagging) {
+      const at = oldest.get(positionKey(l.topic, l.partition));
+      if (at) l.oldestUnappliedAgeMs = Math.max(0, Date.now() - at.getTime());
     }
   }
   return out;

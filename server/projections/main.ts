@@ -12,6 +12,7 @@ import { createLogger } from "../log.ts";
 import { runProcess } from "../process-edge.ts";
 import { projectedTopics, projectorGroup } from "./fleet-topics.ts";
 import { measureLag, totalOffsetLag } from "./lag.ts";
+import { createOldestUnappliedProbe } from "./oldest-unapplied.ts";
 import { createProjector, type Projector } from "./projector.ts";
 import { activate, activeGeneration, createReadModel, PROJECTION } from "./read-model.ts";
 import { rebuildReadModel } from "./rebuild.ts";
@@ -47,6 +48,7 @@ await runProcess("projector", log, async () => {
   const sources = projectedTopics(prefix);
   const checkpointTopic = topics(prefix).projectionEvents;
   let current: { generation: number; projector: Projector } | undefined;
+  const probe = createOldestUnappliedProbe(kafka, `${prefix}sagascope.projector.peek`, sources);
   let timers: NodeJS.Timeout[] = [];
 
   async function follow(generation: number) {
@@ -68,7 +70,7 @@ await runProcess("projector", log, async () => {
     if (!current) return;
     const { generation } = current;
     const groupId = projectorGroup(prefix, generation);
-    const lags = await measureLag(admin, pool, { groupId, topics: sources, generation });
+    const lags = await measureLag(admin, pool, { groupId, topics: sources, generation, probe });
     await producer.send({
       topic: checkpointTopic,
       messages: [
@@ -97,6 +99,7 @@ await runProcess("projector", log, async () => {
       await admin.connect();
       await ensureTopics(admin, [...sources, checkpointTopic]);
       await producer.connect();
+      await probe.start();
       let generation = await activeGeneration(pool);
       if (!generation) {
         await createReadModel(pool, 1);
@@ -118,6 +121,7 @@ await runProcess("projector", log, async () => {
     async stop() {
       for (const t of timers) clearInterval(t);
       await current?.projector.stop();
+      await probe.stop();
       await producer.disconnect();
       await admin.disconnect();
       await pool.end();

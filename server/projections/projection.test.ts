@@ -27,6 +27,7 @@ import { createOutboxRelay, type OutboxRelay } from "../sagas/outbox/outbox-rela
 import { changeTopic } from "./change-events.ts";
 import { projectedTopics, projectorGroup } from "./fleet-topics.ts";
 import { measureLag, type PartitionLag, totalOffsetLag } from "./lag.ts";
+import { createOldestUnappliedProbe, type OldestUnappliedProbe } from "./oldest-unapplied.ts";
 import { createProjector, type Projector } from "./projector.ts";
 import { activate, activeGeneration, schemaOf } from "./read-model.ts";
 import { rebuildReadModel } from "./rebuild.ts";
@@ -183,7 +184,7 @@ async function readSide(generation: number) {
   return { orders: orders.rows, accounts: accounts.rows, miscounted: miscounted.rows[0].n as number };
 }
 
-async function lagOf(generation: number): Promise<PartitionLag[]> {
+async function lagOf(generation: number, probe?: OldestUnappliedProbe): Promise<PartitionLag[]> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -191,6 +192,7 @@ async function lagOf(generation: number): Promise<PartitionLag[]> {
       groupId: projectorGroup(prefix, generation),
       topics: projectedTopics(prefix),
       generation,
+      ...(probe ? { probe } : {}),
     });
   } finally {
     await admin.disconnect();
@@ -224,22 +226,30 @@ describe("the fleet's projection", () => {
     await expectEqual(1);
 
     projector.pause();
+    const probe = createOldestUnappliedProbe(kafka, uniqueName("peek"), projectedTopics(prefix));
+    await probe.start();
     await writeSomething(40, 40);
     const first = await until("lag to show", async () => {
-      const l = await lagOf(1);
+      const l = await lagOf(1, probe);
       return totalOffsetLag(l) > 0 ? l : undefined;
     });
     await sleep(1000);
-    const second = await lagOf(1);
+    const second = await lagOf(1, probe);
+    await probe.stop();
     const worst = (l: PartitionLag[]) => Math.max(...l.map((p) => p.timeLagMs ?? 0));
+    const oldest = (l: PartitionLag[]) => Math.max(...l.map((p) => p.oldestUnappliedAgeMs ?? 0));
     expect(totalOffsetLag(second)).toBeGreaterThanOrEqual(totalOffsetLag(first));
     expect(worst(second)).toBeGreaterThan(worst(first));
+    // The oldest waiting change gets older while nothing is applied, and is measured on every lagging partition.
+    expect(oldest(second)).toBeGreaterThan(oldest(first));
+    expect(second.filter((p) => p.offsetLag > 0).every((p) => p.oldestUnappliedAgeMs !== null)).toBe(true);
 
     projector.resume();
     await caughtUp(1);
     const write = await expectEqual(1);
     console.log(
-      `projection: paused with ${totalOffsetLag(second)} changes and ${Math.round(worst(second))} ms behind; ` +
+      `projection: paused with ${totalOffsetLag(second)} changes and ${Math.round(worst(second))} ms behind ` +
+        `(oldest waiting change ${Math.round(oldest(second))} ms old); ` +
         `caught up to 0; ${write.orders.length} orders and ${write.accounts.length} accounts equal row by row`,
     );
     await projector.stop();

@@ -24,6 +24,7 @@ export interface PartitionLagRow {
   partition: number;
   offsetLag: number;
   timeLagMs: number | null;
+  oldestUnappliedAgeMs: number | null;
   newestAppliedAt: Date | null;
   sampledAt: Date;
 }
@@ -72,6 +73,7 @@ export async function readProjection(
       partition: x.partition,
       offsetLag: Number(x.offsetLag),
       timeLagMs: x.timeLagMs,
+      oldestUnappliedAgeMs: x.oldestUnappliedAgeMs,
       newestAppliedAt: x.newestAppliedAt,
       sampledAt: x.time,
     })),
