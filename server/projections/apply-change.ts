@@ -16,7 +16,8 @@ function orderSource(
   const names = Object.keys(columns);
   const version = `${prefix}_version`;
   return async (client, schema, change) => {
-    const values = names.map((n) => columns[n]?.(change.state) ?? null);
+    // A deleted source leaves its columns empty; the version still moves on.
+    const values = names.map((n) => (change.op === "deleted" ? null : (columns[n]?.(change.state) ?? null)));
     const r = await client.query(
       `INSERT INTO ${schema}.order_view (order_id, ${names.join(", ")}, ${version}, applied_changes)
        VALUES ($1, ${names.map((_, i) => `$${i + 3}`).join(", ")}, $2, 1)
@@ -43,6 +44,13 @@ const APPLIERS: Record<string, Applier> = {
   shipment: orderSource("shipment", { shipment_id: (s) => str(s.shipment_id) }),
   account: async (client, schema, change) => {
     const s = change.state;
+    if (change.op === "deleted") {
+      const r = await client.query(
+        `DELETE FROM ${schema}.account_view WHERE account_id = $1 AND version < $2`,
+        [change.aggregateId, change.version],
+      );
+      return r.rowCount === 1;
+    }
     const r = await client.query(
       `INSERT INTO ${schema}.account_view (account_id, bank, account, balance, closed, version, applied_changes, last_change_at)
        VALUES ($1, $2, $3, $4, $5, $6, 1, $7)
