@@ -1,5 +1,4 @@
 // Configuration: the one module that reads process.env, parsed and checked with zod.
-import path from "node:path";
 import { z } from "zod";
 
 const hostPort = z.string().regex(/^[^\s:,]+:\d{1,5}$/, "expected host:port");
@@ -39,7 +38,9 @@ const EnvSchema = z.object({
   SAGASCOPE_STUCK_GRACE_MS: z.coerce.number().int().min(0).max(86_400_000).default(30_000),
   SAGASCOPE_STUCK_SWEEP_MS: z.coerce.number().int().min(50).max(3_600_000).default(5_000),
   /** Where the local infrastructure keeps Kafka's jars, data, logs and pid files. */
-  SAGASCOPE_HOME: z.string().min(1).default(path.resolve(".sagascope")),
+  // No default here: this module is part of the web bundle, whose build would trace the
+  // directory a literal path points to (Kafka's data, thousands of files). See scripts/infra.
+  SAGASCOPE_HOME: z.string().min(1).optional(),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   SAGASCOPE_DEMO_RATE: z.coerce.number().positive().max(1000).default(2),
   SAGASCOPE_DEMO_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0.15),

@@ -1,5 +1,6 @@
 // The infrastructure a Sagascope process needs, as one plan per profile ("demo" for
 // `npm run demo`, "test" for `npm test`), so both can be up at the same time.
+import path from "node:path";
 import type { Env } from "../../server/env.ts";
 import {
   type BrokerProfile,
@@ -56,7 +57,7 @@ export function testPlan(env: Env): InfraPlan {
 
 function localBroker(name: string, address: string, env: Env): BrokerProfile {
   const port = Number(address.split(":")[1]);
-  return { name, port, controllerPort: port + 1, home: env.SAGASCOPE_HOME };
+  return { name, port, controllerPort: port + 1, home: sagascopeHome(env) };
 }
 
 /** The environment a child process of this plan runs with. */
@@ -113,4 +114,9 @@ function redact(url: string): string {
   const u = new URL(url);
   if (u.password) u.password = "***";
   return u.toString();
+}
+
+/** Where the local infrastructure keeps Kafka's jars, data, logs and pid files. */
+export function sagascopeHome(env: { SAGASCOPE_HOME?: string | undefined }): string {
+  return env.SAGASCOPE_HOME ?? path.resolve(".sagascope");
 }

@@ -5,6 +5,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { env } from "../../server/env.ts";
+import { sagascopeHome } from "./infra.ts";
 import { ensureKafkaJars, LOG4J_CONFIG } from "./kafka-broker.ts";
 
 const TOOLS: Record<string, string> = {
@@ -21,7 +22,7 @@ if (!mainClass) {
   console.error(`usage: npm run kafka:tool -- <${Object.keys(TOOLS).join("|")}> [arguments of that tool]`);
   process.exit(2);
 }
-const libs = await ensureKafkaJars(env().SAGASCOPE_HOME);
+const libs = await ensureKafkaJars(sagascopeHome(env()));
 const logs = mkdtempSync(path.join(tmpdir(), "sagascope-kafka-tool-"));
 const result = spawnSync(
   "java",
