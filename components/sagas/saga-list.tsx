@@ -1,8 +1,9 @@
 "use client";
-// The saga list: newest first, a status filter, cursor pages, live without reloads.
-import { useInfiniteQuery, useQueryClient } from "@tanstack/react-query";
+// The saga list: newest first, filters kept in the URL, cursor pages, live without reloads.
+import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import Link from "next/link";
+import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useState } from "react";
 import { useTRPC } from "@/components/trpc.tsx";
 import { formatAge, formatDuration, formatTime, shortId } from "@/components/ui/format.ts";
@@ -21,14 +22,49 @@ const STATUSES = [
 ] as const;
 type Status = (typeof STATUSES)[number];
 
+/** The list's filters, kept in the URL so that a filtered list can be shared and survives a reload. */
+function useFilters() {
+  const params = useSearchParams();
+  const router = useRouter();
+  const pathname = usePathname();
+  const status = params.get("status");
+  const mode = params.get("mode");
+  const filters = {
+    status: STATUSES.includes(status as Status) ? (status as Status) : undefined,
+    stuck: params.get("stuck") === "1",
+    sagaType: params.get("type") ?? undefined,
+    mode:
+      mode === "orchestrated" || mode === "choreographed"
+        ? (mode as "orchestrated" | "choreographed")
+        : undefined,
+    search: params.get("q") ?? undefined,
+  };
+  const set = (key: string, value: string | undefined) => {
+    const next = new URLSearchParams(params.toString());
+    if (value) next.set(key, value);
+    else next.delete(key);
+    const query = next.toString();
+    router.replace(query ? `${pathname}?${query}` : pathname, { scroll: false });
+  };
+  return { filters, set };
+}
+
 export function SagaList() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const [status, setStatus] = useState<Status | undefined>(undefined);
-  const [stuckOnly, setStuckOnly] = useState(false);
+  const { filters, set } = useFilters();
+  const [searchText, setSearchText] = useState(filters.search ?? "");
+  const types = useQuery(trpc.sagas.types.queryOptions());
   const list = useInfiniteQuery(
     trpc.sagas.list.infiniteQueryOptions(
-      { limit: 25, status, ...(stuckOnly ? { stuck: true } : {}) },
+      {
+        limit: 25,
+        ...(filters.status ? { status: filters.status } : {}),
+        ...(filters.stuck ? { stuck: true } : {}),
+        ...(filters.sagaType ? { sagaType: filters.sagaType } : {}),
+        ...(filters.mode ? { mode: filters.mode } : {}),
+        ...(filters.search ? { search: filters.search } : {}),
+      },
       { getNextPageParam: (page) => page.nextCursor },
     ),
   );
@@ -43,11 +79,26 @@ export function SagaList() {
     <section>
       <div className="toolbar">
         <h1>Sagas</h1>
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            set("q", searchText.trim() || undefined);
+          }}
+        >
+          <input
+            type="search"
+            value={searchText}
+            onChange={(e) => setSearchText(e.target.value)}
+            placeholder="saga id, trace id or business key"
+            aria-label="Search by saga id, trace id or business key"
+            size={34}
+          />
+        </form>
         <label>
           Status{" "}
           <select
-            value={status ?? ""}
-            onChange={(e) => setStatus((e.target.value || undefined) as Status | undefined)}
+            value={filters.status ?? ""}
+            onChange={(e) => set("status", e.target.value || undefined)}
             aria-label="Filter by status"
           >
             <option value="">all</option>
@@ -59,8 +110,39 @@ export function SagaList() {
           </select>
         </label>
         <label>
-          <input type="checkbox" checked={stuckOnly} onChange={(e) => setStuckOnly(e.target.checked)} /> stuck
-          only
+          Type{" "}
+          <select
+            value={filters.sagaType ?? ""}
+            onChange={(e) => set("type", e.target.value || undefined)}
+            aria-label="Filter by saga type"
+          >
+            <option value="">all</option>
+            {(types.data ?? []).map((t) => (
+              <option key={t} value={t}>
+                {t}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Mode{" "}
+          <select
+            value={filters.mode ?? ""}
+            onChange={(e) => set("mode", e.target.value || undefined)}
+            aria-label="Filter by mode"
+          >
+            <option value="">all</option>
+            <option value="orchestrated">orchestrated</option>
+            <option value="choreographed">choreographed</option>
+          </select>
+        </label>
+        <label>
+          <input
+            type="checkbox"
+            checked={filters.stuck}
+            onChange={(e) => set("stuck", e.target.checked ? "1" : undefined)}
+          />{" "}
+          stuck only
         </label>
         <LiveIndicator status={live.status} />
       </div>
@@ -93,7 +175,7 @@ export function SagaList() {
           </thead>
           <tbody>
             {rows.map((s) => (
-              <tr key={s.sagaId} data-saga-id={s.sagaId}>
+              <tr key={s.sagaId} data-saga-id={s.sagaId} data-mode={s.mode} data-status={s.status}>
                 <td title={formatTime(s.startedAt)}>{formatAge(s.startedAt)}</td>
                 <td>
                   <Link href={`/sagas/${encodeURIComponent(s.sagaId)}`} className="saga-link">

@@ -1,4 +1,5 @@
-// The saga list: newest first, filtered by status, paginated by keyset cursor so that a
+// The saga list: newest first, filtered by status, type, mode, stuck or an exact id, trace
+// id or business key, paginated by keyset cursor so that a
 // page costs the same at the millionth row as at the first.
 import type { PrismaClient } from "../../db/prisma.ts";
 import type { SagaStatus } from "../../ingest/fold-saga-summary.ts";
@@ -7,9 +8,13 @@ import type { SagaListItem } from "./saga-dto.ts";
 
 export interface ListSagasInput {
   limit: number;
-  cursor?: string;
-  status?: SagaStatus;
-  stuck?: boolean;
+  cursor?: string | undefined;
+  status?: SagaStatus | undefined;
+  stuck?: boolean | undefined;
+  sagaType?: string | undefined;
+  mode?: "orchestrated" | "choreographed" | undefined;
+  /** A saga id, a trace id or a business key, matched exactly. */
+  search?: string | undefined;
 }
 
 export interface SagaPage {
@@ -19,18 +24,26 @@ export interface SagaPage {
 
 export async function listSagas(prisma: PrismaClient, input: ListSagasInput): Promise<SagaPage> {
   const cursor = input.cursor ? decodeCursor(input.cursor) : undefined;
+  const search = input.search?.trim();
   const rows = await prisma.sagaSummary.findMany({
     where: {
       ...(input.status ? { status: input.status } : {}),
       ...(input.stuck !== undefined ? { stuck: input.stuck } : {}),
-      ...(cursor
-        ? {
-            OR: [
-              { startedAt: { lt: cursor.startedAt } },
-              { startedAt: cursor.startedAt, sagaId: { lt: cursor.sagaId } },
-            ],
-          }
-        : {}),
+      ...(input.sagaType ? { sagaType: input.sagaType } : {}),
+      ...(input.mode ? { mode: input.mode } : {}),
+      AND: [
+        search
+          ? { OR: [{ sagaId: search }, { traceId: search.toLowerCase() }, { businessKey: search }] }
+          : {},
+        cursor
+          ? {
+              OR: [
+                { startedAt: { lt: cursor.startedAt } },
+                { startedAt: cursor.startedAt, sagaId: { lt: cursor.sagaId } },
+              ],
+            }
+          : {},
+      ],
     },
     orderBy: [{ startedAt: "desc" }, { sagaId: "desc" }],
     take: input.limit + 1,
@@ -66,4 +79,14 @@ export function toListItem(
     stuck: row.stuck,
     stuckReason: row.stuckReason,
   };
+}
+
+/** The saga types seen so far, for the list's filter. */
+export async function listSagaTypes(prisma: PrismaClient): Promise<string[]> {
+  const rows = await prisma.sagaSummary.findMany({
+    distinct: ["sagaType"],
+    select: { sagaType: true },
+    take: 200,
+  });
+  return rows.map((r) => r.sagaType).sort();
 }

@@ -63,6 +63,54 @@ afterAll(async () => {
 });
 
 describe("sagas router", () => {
+  it("filters by type, mode and an exact saga id, trace id or business key, and pages within the filter", async () => {
+    const otherType = uniqueName("router-filter");
+    const trace = newTrace();
+    const at = new Date(Date.parse("2099-02-01T00:00:00Z"));
+    const ev = (
+      sagaId: string,
+      mode: "orchestrated" | "choreographed",
+      businessKey: string,
+      t = newTrace(),
+    ) =>
+      sagaEvent(
+        "io.sagascope.saga.started",
+        { sagaId, sagaType: otherType, mode, businessKey, steps: [{ name: "only", service: "svc" }] },
+        { source: "/test", trace: t, time: at },
+      );
+    await store([
+      ev(`${otherType}-a`, "orchestrated", `${otherType}-KEY-A`, trace),
+      ev(`${otherType}-b`, "choreographed", `${otherType}-KEY-B`),
+      ev(`${otherType}-c`, "choreographed", `${otherType}-KEY-C`),
+    ]);
+    const ids = async (input: Parameters<typeof caller.sagas.list>[0]) =>
+      (await caller.sagas.list(input)).items.map((s) => s.sagaId).sort();
+    expect(await ids({ sagaType: otherType })).toEqual([
+      `${otherType}-a`,
+      `${otherType}-b`,
+      `${otherType}-c`,
+    ]);
+    expect(await ids({ sagaType: otherType, mode: "choreographed" })).toEqual([
+      `${otherType}-b`,
+      `${otherType}-c`,
+    ]);
+    expect(await ids({ search: `${otherType}-KEY-B` })).toEqual([`${otherType}-b`]);
+    expect(await ids({ search: trace.traceId.toUpperCase() })).toEqual([`${otherType}-a`]);
+    expect(await ids({ search: `${otherType}-c` })).toEqual([`${otherType}-c`]);
+    const first = await caller.sagas.list({ sagaType: otherType, mode: "choreographed", limit: 1 });
+    const second = await caller.sagas.list({
+      sagaType: otherType,
+      mode: "choreographed",
+      limit: 1,
+      cursor: first.nextCursor,
+    });
+    expect([...first.items, ...second.items].map((s) => s.sagaId).sort()).toEqual([
+      `${otherType}-b`,
+      `${otherType}-c`,
+    ]);
+    expect(await caller.sagas.types()).toContain(otherType);
+  });
+
   it("pages newest first by cursor without gaps or repeats, ties broken by saga id", async () => {
     const seen: string[] = [];
     let cursor: string | null | undefined;

@@ -1,6 +1,6 @@
 // Saga views: the list, one saga, and live change notifications (server-sent events).
 import { z } from "zod";
-import { listSagas } from "../../dashboard/sagas/list-sagas.ts";
+import { listSagas, listSagaTypes } from "../../dashboard/sagas/list-sagas.ts";
 import { getSagaDetail } from "../../dashboard/sagas/saga-detail.ts";
 import { publicProcedure, router } from "../init.ts";
 
@@ -22,6 +22,9 @@ export const sagasRouter = router({
         cursor: z.string().max(500).nullish(),
         status: SagaStatusSchema.optional(),
         stuck: z.boolean().optional(),
+        sagaType: z.string().min(1).max(200).optional(),
+        mode: z.enum(["orchestrated", "choreographed"]).optional(),
+        search: z.string().max(200).optional(),
       }),
     )
     .query(({ ctx, input }) =>
@@ -30,8 +33,13 @@ export const sagasRouter = router({
         cursor: input.cursor ?? undefined,
         status: input.status,
         stuck: input.stuck,
+        sagaType: input.sagaType,
+        mode: input.mode,
+        search: input.search,
       }),
     ),
+
+  types: publicProcedure.query(({ ctx }) => listSagaTypes(ctx.prisma)),
 
   byId: publicProcedure
     .input(z.object({ sagaId: z.string().min(1).max(200) }))
