@@ -14,10 +14,11 @@ export default function RootLayout({ children }: { children: ReactNode }) {
     <html lang="en">
       <body>
         <header className="topbar">
-          <Link href="/sagas" className="brand">
+          <Link href="/overview" className="brand">
             Sagascope
           </Link>
           <nav>
+            <Link href="/overview">Overview</Link>
             <Link href="/sagas">Sagas</Link>
             <Link href="/breakers">Breakers</Link>
             <Link href="/projections">Projections</Link>

@@ -4,7 +4,7 @@ import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-quer
 import { useSubscription } from "@trpc/tanstack-react-query";
 import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { useTRPC } from "@/components/trpc.tsx";
 import { formatAge, formatDuration, formatTime, shortId } from "@/components/ui/format.ts";
 import { LiveIndicator } from "@/components/ui/live-indicator.tsx";
@@ -27,24 +27,31 @@ function useFilters() {
   const params = useSearchParams();
   const router = useRouter();
   const pathname = usePathname();
-  const status = params.get("status");
-  const mode = params.get("mode");
+  // What the user just chose shows at once; the URL catches up a moment later.
+  const [pending, setPending] = useState<Record<string, string | undefined>>({});
+  const query = params.toString();
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new URL is what settles the pending choices
+  useEffect(() => setPending({}), [query]);
+  const get = (key: string) => (key in pending ? pending[key] : (params.get(key) ?? undefined));
+  const status = get("status");
+  const mode = get("mode");
   const filters = {
     status: STATUSES.includes(status as Status) ? (status as Status) : undefined,
-    stuck: params.get("stuck") === "1",
-    sagaType: params.get("type") ?? undefined,
+    stuck: get("stuck") === "1",
+    sagaType: get("type"),
     mode:
       mode === "orchestrated" || mode === "choreographed"
         ? (mode as "orchestrated" | "choreographed")
         : undefined,
-    search: params.get("q") ?? undefined,
+    search: get("q"),
   };
   const set = (key: string, value: string | undefined) => {
-    const next = new URLSearchParams(params.toString());
+    setPending((p) => ({ ...p, [key]: value }));
+    const next = new URLSearchParams(query);
     if (value) next.set(key, value);
     else next.delete(key);
-    const query = next.toString();
-    router.replace(query ? `${pathname}?${query}` : pathname, { scroll: false });
+    const text = next.toString();
+    router.replace(text ? `${pathname}?${text}` : pathname, { scroll: false });
   };
   return { filters, set };
 }

@@ -2,6 +2,7 @@
 import { createCallerFactory, router } from "./init.ts";
 import { breakersRouter } from "./routers/breakers.ts";
 import { deadLettersRouter } from "./routers/dead-letters.ts";
+import { overviewRouter } from "./routers/overview.ts";
 import { projectionsRouter } from "./routers/projections.ts";
 import { sagasRouter } from "./routers/sagas.ts";
 
@@ -10,6 +11,7 @@ export const appRouter = router({
   deadLetters: deadLettersRouter,
   breakers: breakersRouter,
   projections: projectionsRouter,
+  overview: overviewRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,0 +1,118 @@
+"use client";
+// The overview: sagas per minute, what is in flight and stuck, durations, open breakers,
+// the projection's lag and the ingest rate; every figure links to the list behind it.
+import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import { useTRPC } from "@/components/trpc.tsx";
+import { ErrorPanel } from "@/components/ui/error-panel.tsx";
+import { formatDuration } from "@/components/ui/format.ts";
+import { TimeSeriesChart } from "@/components/ui/time-series-chart.tsx";
+
+function Figure({
+  label,
+  value,
+  href,
+  testId,
+  bad,
+}: {
+  label: string;
+  value: string;
+  href: string;
+  testId: string;
+  bad?: boolean;
+}) {
+  return (
+    <Link href={href} className={`figure${bad ? " figure-bad" : ""}`} data-testid={testId}>
+      <span className="figure-value">{value}</span>
+      <span className="figure-label">{label}</span>
+    </Link>
+  );
+}
+
+export function OverviewBoard() {
+  const trpc = useTRPC();
+  const overview = useQuery(trpc.overview.get.queryOptions(undefined, { refetchInterval: 5000 }));
+  const o = overview.data;
+  return (
+    <section>
+      <div className="toolbar">
+        <h1>Overview</h1>
+        <span className="muted small">last hour · refreshed every 5 s</span>
+      </div>
+      {overview.isError ? (
+        <ErrorPanel title="The overview could not be loaded" message={overview.error.message} />
+      ) : overview.isPending || !o ? (
+        <p className="muted">Loading…</p>
+      ) : (
+        <>
+          <div className="figures">
+            <Figure
+              label="in flight"
+              value={String(o.inFlight)}
+              href="/sagas?status=running"
+              testId="in-flight"
+            />
+            <Figure
+              label="stuck"
+              value={String(o.stuck)}
+              href="/sagas?stuck=1"
+              testId="stuck"
+              bad={o.stuck > 0}
+            />
+            <Figure
+              label="failed (1 h)"
+              value={String(o.failedLastHour)}
+              href="/sagas?status=failed"
+              testId="failed"
+              bad={o.failedLastHour > 0}
+            />
+            <Figure
+              label="duration p50 / p95"
+              value={`${formatDuration(o.durationMs.p50)} / ${formatDuration(o.durationMs.p95)}`}
+              href="/sagas?status=completed"
+              testId="durations"
+            />
+            <Figure
+              label={`open breakers of ${o.breakers.total}`}
+              value={String(o.breakers.open)}
+              href="/breakers"
+              testId="open-breakers"
+              bad={o.breakers.open > 0}
+            />
+            <Figure
+              label="projection lag"
+              value={
+                o.projection ? `${o.projection.offsetLag} · ${formatDuration(o.projection.timeLagMs)}` : "—"
+              }
+              href="/projections"
+              testId="projection-lag"
+              bad={(o.projection?.offsetLag ?? 0) > 0}
+            />
+            <Figure
+              label="events ingested / s"
+              value={String(o.ingestPerSecond)}
+              href="/sagas"
+              testId="ingest-rate"
+            />
+          </div>
+          <h2>Sagas per minute</h2>
+          <TimeSeriesChart
+            data={o.perMinute.map((m) => ({
+              at: m.minute,
+              started: m.started,
+              completed: m.completed,
+              compensated: m.compensated,
+              failed: m.failed,
+            }))}
+            series={[
+              { key: "started", label: "started", color: "var(--accent)" },
+              { key: "completed", label: "completed", color: "var(--ok)" },
+              { key: "compensated", label: "compensated", color: "var(--warn)" },
+              { key: "failed", label: "failed", color: "var(--bad)" },
+            ]}
+          />
+        </>
+      )}
+    </section>
+  );
+}

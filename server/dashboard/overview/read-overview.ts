@@ -1,0 +1,112 @@
+// The overview: what is happening across every saga, breaker and projection right now,
+// each figure a door to the filtered list behind it.
+
+import { effectiveForced } from "../../breakers/breaker-machine.ts";
+import type { BreakerStore } from "../../breakers/index.ts";
+import type { Pool } from "../../db/pool.ts";
+
+export interface MinuteCounts {
+  minute: Date;
+  started: number;
+  completed: number;
+  compensated: number;
+  failed: number;
+}
+
+export interface Overview {
+  perMinute: MinuteCounts[];
+  inFlight: number;
+  stuck: number;
+  failedLastHour: number;
+  durationMs: { p50: number | null; p95: number | null };
+  breakers: { total: number; open: number };
+  projection: { offsetLag: number; timeLagMs: number | null; sampledAt: Date } | null;
+  ingestPerSecond: number;
+}
+
+const MINUTES = 60;
+
+export async function readOverview(
+  pool: Pool,
+  breakerStore: BreakerStore,
+  now = new Date(),
+): Promise<Overview> {
+  const since = new Date(now.getTime() - MINUTES * 60_000);
+  const [started, ended, live, durations, lag, ingested, breakers] = await Promise.all([
+    pool.query(
+      `SELECT date_trunc('minute', started_at) AS m, count(*)::int AS n FROM saga_summary
+       WHERE started_at > $1 GROUP BY 1`,
+      [since],
+    ),
+    pool.query(
+      `SELECT date_trunc('minute', ended_at) AS m, status, count(*)::int AS n FROM saga_summary
+       WHERE ended_at > $1 GROUP BY 1, 2`,
+      [since],
+    ),
+    pool.query(
+      `SELECT count(*) FILTER (WHERE status IN ('running', 'compensating', 'timed_out'))::int AS in_flight,
+              (SELECT count(*)::int FROM saga_summary WHERE stuck) AS stuck
+       FROM saga_summary WHERE status IN ('running', 'compensating', 'timed_out')`,
+    ),
+    pool.query(
+      `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM ended_at - started_at) * 1000) AS p50,
+              percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM ended_at - started_at) * 1000) AS p95
+       FROM saga_summary WHERE ended_at > $1`,
+      [since],
+    ),
+    pool.query(
+      `SELECT time, sum(offset_lag)::bigint AS offset_lag, max(time_lag_ms) AS time_lag_ms FROM projection_lag_sample
+       WHERE checkpoint_id = (SELECT checkpoint_id FROM projection_lag_sample WHERE active ORDER BY time DESC LIMIT 1)
+       GROUP BY time`,
+    ),
+    pool.query(`SELECT count(*)::int AS n FROM saga_event WHERE ingested_at > $1`, [
+      new Date(now.getTime() - 60_000),
+    ]),
+    countBreakers(breakerStore, now.getTime()).catch(() => ({ total: 0, open: 0 })),
+  ]);
+
+  const minutes = new Map<number, MinuteCounts>();
+  const start = Math.floor(since.getTime() / 60_000) * 60_000;
+  for (let t = start + 60_000; t <= now.getTime(); t += 60_000) {
+    minutes.set(t, { minute: new Date(t), started: 0, completed: 0, compensated: 0, failed: 0 });
+  }
+  const at = (m: Date) => minutes.get(m.getTime());
+  for (const r of started.rows) {
+    const row = at(r.m);
+    if (row) row.started += r.n;
+  }
+  let failedLastHour = 0;
+  for (const r of ended.rows) {
+    const row = at(r.m);
+    if (r.status === "failed") failedLastHour += r.n;
+    if (row && (r.status === "completed" || r.status === "compensated" || r.status === "failed")) {
+      row[r.status as "completed" | "compensated" | "failed"] += r.n;
+    }
+  }
+  const lagRow = lag.rows[0];
+  return {
+    perMinute: [...minutes.values()],
+    inFlight: live.rows[0]?.in_flight ?? 0,
+    stuck: live.rows[0]?.stuck ?? 0,
+    failedLastHour,
+    durationMs: {
+      p50: durations.rows[0]?.p50 === null ? null : Math.round(durations.rows[0]?.p50),
+      p95: durations.rows[0]?.p95 === null ? null : Math.round(durations.rows[0]?.p95),
+    },
+    breakers,
+    projection: lagRow
+      ? { offsetLag: Number(lagRow.offset_lag), timeLagMs: lagRow.time_lag_ms, sampledAt: lagRow.time }
+      : null,
+    ingestPerSecond: Math.round(((ingested.rows[0]?.n ?? 0) / 60) * 10) / 10,
+  };
+}
+
+async function countBreakers(store: BreakerStore, now: number) {
+  const pairs = await store.listPairs();
+  const states = await Promise.all(pairs.map((p) => store.readState(p)));
+  const open = states.filter((s) => {
+    const forced = effectiveForced(s, now);
+    return forced === "open" || (!forced && s.state !== "closed");
+  }).length;
+  return { total: pairs.length, open };
+}
