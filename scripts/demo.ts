@@ -123,7 +123,7 @@ try {
   const url = `http://127.0.0.1:${config.PORT}`;
   await step("waiting for the dashboard", () => waitForHttp(`${url}/sagas`, web));
   console.log(
-    `\n  Sagascope is running: ${url}/sagas  (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
+    `\n  Sagascope is running: ${url}/overview  (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
   );
   console.log("  Transfers and checkouts run continuously; press Ctrl-C to stop the demo.\n");
 } catch (error) {
