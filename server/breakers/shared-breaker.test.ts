@@ -9,7 +9,7 @@ import { type AddressInfo, createServer as createNetServer } from "node:net";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Child, startTsx, stopChild } from "../../scripts/processes.ts";
-import { testInfra, uniqueName } from "../../scripts/test/infra.ts";
+import { testInfra, uniqueName, until as waitUntil } from "../../scripts/test/infra.ts";
 import { createLogger } from "../log.ts";
 import { createBreakerStore } from "./breaker-store.ts";
 import { type BreakerRegistry, createBreakerRegistry } from "./circuit-breaker.ts";
@@ -44,20 +44,13 @@ function callee() {
   };
 }
 
-async function until<T>(
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// Fine-grained polling: some of these waits are the measurements.
+const until = <T>(
   what: string,
   probe: () => Promise<T | undefined | false> | T | undefined | false,
   ms = 15_000,
-) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value as T;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+) => waitUntil(what, probe, ms, 10);
 
 afterAll(async () => {
   await Promise.all(children.map((c) => stopChild(c, 3000)));

@@ -8,7 +8,7 @@ import { mkdirSync } from "node:fs";
 import { Kafka, logLevel, Partitioners, type Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Child, startTsx, stopChild } from "../../scripts/processes.ts";
-import { scratchDatabase, testInfra, uniqueName } from "../../scripts/test/infra.ts";
+import { scratchDatabase, testInfra, uniqueName, until as waitUntil } from "../../scripts/test/infra.ts";
 import { createPool, type Pool } from "../db/pool.ts";
 import { ensureTopics, topics } from "../events/index.ts";
 import { type BankStore, createBankStore } from "../fleet/bank/bank-store.ts";
@@ -51,16 +51,9 @@ const children: Child[] = [];
 let projector: Projector;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value as T;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
+// Catching up a backlog after a kill takes a while on two cores.
+const until = <T>(what: string, probe: () => Promise<T | undefined | false>, ms = 60_000) =>
+  waitUntil(what, probe, ms, 100);
 beforeAll(async () => {
   fleetDb = await scratchDatabase("proj_fleet");
   readDb = await scratchDatabase("proj_read");
@@ -139,12 +132,16 @@ async function writeSomething(orders: number, transfers: number) {
       }
     })(),
   ]);
-  await until("every order to end", async () => {
-    const r = await fleetPool.query(
-      "SELECT count(*)::int AS n FROM checkout_order.customer_order WHERE status = 'placed'",
-    );
-    return r.rows[0].n === 0;
-  });
+  await until(
+    "every order to end",
+    async () => {
+      const r = await fleetPool.query(
+        "SELECT count(*)::int AS n FROM checkout_order.customer_order WHERE status = 'placed'",
+      );
+      return r.rows[0].n === 0;
+    },
+    60_000,
+  );
 }
 
 /** The write side as the read model should show it (an auditor's join, for the test only). */

@@ -4,11 +4,10 @@
 // breaker to screening opens and drops the screening, so the first two services keep
 // answering in time; with every breaker disabled, the slowness cascades into timeouts.
 import { mkdirSync } from "node:fs";
-import { createServer } from "node:net";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Child, startTsx, stopChild } from "../../../scripts/processes.ts";
-import { scratchDatabase, testInfra, uniqueName } from "../../../scripts/test/infra.ts";
+import { freePort, scratchDatabase, testInfra, uniqueName } from "../../../scripts/test/infra.ts";
 import { createBreakerStore } from "../../breakers/index.ts";
 import { createPool, type Pool } from "../../db/pool.ts";
 import { setFaults } from "../fault-control.ts";
@@ -17,15 +16,6 @@ const children: Child[] = [];
 let fleetDb: Awaited<ReturnType<typeof scratchDatabase>>;
 let fleetPool: Pool;
 let redis: Redis;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   fleetDb = await scratchDatabase("cascade");

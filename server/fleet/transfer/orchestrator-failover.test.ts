@@ -2,11 +2,10 @@
 // The other takes over its sagas when their lease runs out and finishes every one; the
 // banks' total is unchanged and the dashboard's store sees every saga end.
 import { mkdirSync } from "node:fs";
-import { createServer } from "node:net";
 import { Kafka, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type Child, startTsx, stopChild } from "../../../scripts/processes.ts";
-import { scratchDatabase, testInfra, uniqueName } from "../../../scripts/test/infra.ts";
+import { freePort, scratchDatabase, testInfra, uniqueName } from "../../../scripts/test/infra.ts";
 import { createPool, type Pool } from "../../db/pool.ts";
 import { ensureTopics, topics } from "../../events/index.ts";
 import { createIngester } from "../../ingest/ingester.ts";
@@ -17,15 +16,6 @@ const children: Child[] = [];
 let fleetDb: Awaited<ReturnType<typeof scratchDatabase>>;
 let fleetPool: Pool;
 let storePool: Pool;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   fleetDb = await scratchDatabase("failover_fleet");

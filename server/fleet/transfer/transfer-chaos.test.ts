@@ -3,11 +3,10 @@
 // bank B killed (SIGKILL) and restarted mid-run. Afterwards every saga has completed or been
 // compensated, and the sum of all balances equals the starting sum exactly.
 import { mkdirSync } from "node:fs";
-import { createServer } from "node:net";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type Child, startTsx, stopChild } from "../../../scripts/processes.ts";
-import { scratchDatabase, testInfra, uniqueName } from "../../../scripts/test/infra.ts";
+import { freePort, scratchDatabase, testInfra, uniqueName } from "../../../scripts/test/infra.ts";
 import { createPool, type Pool } from "../../db/pool.ts";
 import { setFaults } from "../fault-control.ts";
 import { ACCOUNTS_PER_BANK, OPENING_BALANCE } from "./transfer-world.ts";
@@ -17,15 +16,6 @@ const children: Child[] = [];
 let fleetDb: Awaited<ReturnType<typeof scratchDatabase>>;
 let fleetPool: Pool;
 let redis: Redis;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   fleetDb = await scratchDatabase("transfer_chaos");

@@ -4,7 +4,7 @@
 import { type Consumer, Kafka, logLevel, type Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { scratchDatabase, testInfra, uniqueName } from "../../../scripts/test/infra.ts";
+import { scratchDatabase, testInfra, uniqueName, until } from "../../../scripts/test/infra.ts";
 import { createPool, type Pool } from "../../db/pool.ts";
 import {
   type ControlAction,
@@ -176,20 +176,6 @@ afterAll(async () => {
   await pool?.end();
   await db?.drop();
 });
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  ms = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const status = async (sagaId: string) =>
   (await pool.query("SELECT status FROM race_owner.race WHERE saga_id = $1", [sagaId])).rows[0]?.status as
