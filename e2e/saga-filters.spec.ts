@@ -33,3 +33,21 @@ test("filters narrow the saga list and survive a reload through the URL", async 
   await expect(rows).toHaveCount(1);
   await expect(rows.first()).toHaveAttribute("data-saga-id", sagaId);
 });
+
+test("the filtered list exports as CSV, with the same filters", async ({ page }) => {
+  await page.goto("/sagas?mode=orchestrated");
+  await expect(page.locator("[data-saga-id]").first()).toBeVisible({ timeout: 30_000 });
+  const href = await page.getByTestId("export-csv").getAttribute("href");
+  expect(href).toBe("/api/sagas/export?mode=orchestrated");
+  const response = await page.request.get(href as string);
+  expect(response.headers()["content-type"]).toContain("text/csv");
+  const lines = (await response.text()).trim().split("\r\n");
+  expect(lines[0]).toBe(
+    "saga_id,saga_type,mode,status,business_key,trace_id,current_step,failed_step,failure_reason,started_at,ended_at,duration_ms,stuck,event_count",
+  );
+  expect(lines.length).toBeGreaterThan(1);
+  for (const line of lines.slice(1)) expect(line.split(",")[2]).toBe("orchestrated");
+  const refused = await page.request.get("/api/sagas/export?status=exploded");
+  expect(refused.status()).toBe(400);
+  expect(await refused.text()).toMatch(/invalid filter: status/);
+});

@@ -53,13 +53,13 @@ function useFilters() {
     const text = next.toString();
     router.replace(text ? `${pathname}?${text}` : pathname, { scroll: false });
   };
-  return { filters, set };
+  return { filters, set, query };
 }
 
 export function SagaList() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const { filters, set } = useFilters();
+  const { filters, set, query } = useFilters();
   const [searchText, setSearchText] = useState(filters.search ?? "");
   const types = useQuery(trpc.sagas.types.queryOptions());
   const list = useInfiniteQuery(
@@ -151,6 +151,9 @@ export function SagaList() {
           />{" "}
           stuck only
         </label>
+        <a href={`/api/sagas/export${query ? `?${query}` : ""}`} download data-testid="export-csv">
+          Export CSV
+        </a>
         <LiveIndicator status={live.status} />
       </div>
       <PagedList

@@ -1,0 +1,18 @@
+// CSV cells that a spreadsheet reads back as written, and never as a formula.
+import { describe, expect, it } from "vitest";
+import { csvCell } from "./export-sagas.ts";
+
+describe("csvCell", () => {
+  it.each([
+    [null, ""],
+    ["plain", "plain"],
+    ['with "quotes", and a comma', '"with ""quotes"", and a comma"'],
+    ["two\nlines", '"two\nlines"'],
+    ["=HYPERLINK(1)", "'=HYPERLINK(1)"],
+    ["-12", "-12"],
+    [new Date("2026-11-25T10:00:00.000Z"), "2026-11-25T10:00:00.000Z"],
+    [true, "true"],
+  ])("%s", (value, expected) => {
+    expect(csvCell(value)).toBe(expected);
+  });
+});
