@@ -56,6 +56,39 @@ function useFilters() {
   return { filters, set, query };
 }
 
+/** One filter of the list: "all" or one of `options` ([value, label]). */
+function FilterSelect({
+  label,
+  ariaLabel,
+  value,
+  options,
+  onChange,
+}: {
+  label: string;
+  ariaLabel: string;
+  value: string | undefined;
+  options: (readonly [string, string])[];
+  onChange: (value: string | undefined) => void;
+}) {
+  return (
+    <label>
+      {label}{" "}
+      <select
+        value={value ?? ""}
+        onChange={(e) => onChange(e.target.value || undefined)}
+        aria-label={ariaLabel}
+      >
+        <option value="">all</option>
+        {options.map(([v, text]) => (
+          <option key={v} value={v}>
+            {text}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 export function SagaList() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -101,48 +134,30 @@ export function SagaList() {
             size={34}
           />
         </form>
-        <label>
-          Status{" "}
-          <select
-            value={filters.status ?? ""}
-            onChange={(e) => set("status", e.target.value || undefined)}
-            aria-label="Filter by status"
-          >
-            <option value="">all</option>
-            {STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {s.replace("_", " ")}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Type{" "}
-          <select
-            value={filters.sagaType ?? ""}
-            onChange={(e) => set("type", e.target.value || undefined)}
-            aria-label="Filter by saga type"
-          >
-            <option value="">all</option>
-            {(types.data ?? []).map((t) => (
-              <option key={t} value={t}>
-                {t}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Mode{" "}
-          <select
-            value={filters.mode ?? ""}
-            onChange={(e) => set("mode", e.target.value || undefined)}
-            aria-label="Filter by mode"
-          >
-            <option value="">all</option>
-            <option value="orchestrated">orchestrated</option>
-            <option value="choreographed">choreographed</option>
-          </select>
-        </label>
+        <FilterSelect
+          label="Status"
+          ariaLabel="Filter by status"
+          value={filters.status}
+          options={STATUSES.map((v) => [v, v.replace("_", " ")] as const)}
+          onChange={(v) => set("status", v)}
+        />
+        <FilterSelect
+          label="Type"
+          ariaLabel="Filter by saga type"
+          value={filters.sagaType}
+          options={(types.data ?? []).map((v) => [v, v] as const)}
+          onChange={(v) => set("type", v)}
+        />
+        <FilterSelect
+          label="Mode"
+          ariaLabel="Filter by mode"
+          value={filters.mode}
+          options={[
+            ["orchestrated", "orchestrated"],
+            ["choreographed", "choreographed"],
+          ]}
+          onChange={(v) => set("mode", v)}
+        />
         <label>
           <input
             type="checkbox"

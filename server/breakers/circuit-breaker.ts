@@ -52,12 +52,13 @@ export class BreakerTimeoutError extends AppError {
   }
 }
 
-function limited<T>(work: Promise<T>, timeoutMs: number, pair: string): Promise<T> {
+/** `work`, or `timedOut()` thrown once `ms` have passed (the work itself runs on). */
+function within<T>(work: Promise<T>, ms: number, timedOut: () => Error): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([
     work,
     new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new BreakerTimeoutError(pair, timeoutMs)), timeoutMs);
+      timer = setTimeout(() => reject(timedOut()), ms);
     }),
   ]).finally(() => clearTimeout(timer));
 }
@@ -152,19 +153,6 @@ const percentile = (sorted: number[], p: number) =>
   sorted.length === 0
     ? 0
     : (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number);
-
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    work,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new AppError("UNAVAILABLE", `Redis did not answer within ${ms} ms`)),
-        ms,
-      );
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 export function createBreakerRegistry(options: BreakerRegistryOptions): BreakerRegistry {
   const { log } = options;
@@ -266,7 +254,11 @@ export function createBreakerRegistry(options: BreakerRegistryOptions): BreakerR
   async function takeTrial(m: Mirror): Promise<boolean> {
     if (redisUp) {
       try {
-        const step = await withTimeout(store.acquireTrial(m.id, m.config, Date.now()), redisTimeoutMs);
+        const step = await within(
+          store.acquireTrial(m.id, m.config, Date.now()),
+          redisTimeoutMs,
+          () => new AppError("UNAVAILABLE", `Redis did not answer within ${redisTimeoutMs} ms`),
+        );
         noticed(m, step);
         return step.granted === true;
       } catch (error) {
@@ -379,7 +371,7 @@ export function createBreakerRegistry(options: BreakerRegistryOptions): BreakerR
         let outcome: Outcome = "success";
         try {
           const limit = forced === "disabled" ? undefined : callOptions?.timeoutMs;
-          return await (limit ? limited(work(), limit, id) : work());
+          return await (limit ? within(work(), limit, () => new BreakerTimeoutError(id, limit)) : work());
         } catch (error) {
           outcome = m.classify(error);
           throw error;

@@ -64,3 +64,8 @@ function isTopicRace(error: unknown): boolean {
   const types = [e?.type, ...(e?.errors ?? []).map((x) => x?.type)];
   return types.some((t) => t === "TOPIC_ALREADY_EXISTS");
 }
+
+/** Commands and results go to the control topic, every other saga event to the saga events topic. */
+export function topicOfSagaEvent(type: string, names: Pick<Topics, "sagaEvents" | "control">): string {
+  return type.startsWith("io.sagascope.control.") ? names.control : names.sagaEvents;
+}

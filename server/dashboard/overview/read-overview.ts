@@ -44,7 +44,7 @@ export async function readOverview(
       [since],
     ),
     pool.query(
-      `SELECT count(*) FILTER (WHERE status IN ('running', 'compensating', 'timed_out'))::int AS in_flight,
+      `SELECT count(*)::int AS in_flight,
               (SELECT count(*)::int FROM saga_summary WHERE stuck) AS stuck
        FROM saga_summary WHERE status IN ('running', 'compensating', 'timed_out')`,
     ),

@@ -23,6 +23,7 @@ import {
   type SagaEvent,
   sagaEvent,
   type TraceContext,
+  topicOfSagaEvent,
 } from "../../events/index.ts";
 import type { Logger } from "../../log.ts";
 import { createOutboxRelay } from "../outbox/outbox-relay.ts";
@@ -203,7 +204,7 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
 
   const sagaMessages = (events: SagaEvent[]) =>
     events.map((e) => ({
-      topic: e.type.startsWith("io.sagascope.control.") ? topics.control : topics.sagaEvents,
+      topic: topicOfSagaEvent(e.type, topics),
       message: encodeSagaEvent(e),
     }));
 

@@ -5,7 +5,7 @@
 import type { Pool } from "../../db/pool.ts";
 import { serializedDdl } from "../../db/serialized-ddl.ts";
 import { withTransaction } from "../../db/transaction.ts";
-import { encodeSagaEvent, type SagaEvent } from "../../events/index.ts";
+import { encodeSagaEvent, type SagaEvent, topicOfSagaEvent } from "../../events/index.ts";
 import { type OutboxTable, outboxTable } from "../outbox/outbox-table.ts";
 import type { SagaState } from "../saga-machine.ts";
 
@@ -68,7 +68,7 @@ export function createSagaStore(
   const outbox = outboxTable(pool, schema);
   const toOutbox = (events: SagaEvent[]) =>
     events.map((e) => ({
-      topic: e.type.startsWith("io.sagascope.control.") ? topics.control : topics.sagaEvents,
+      topic: topicOfSagaEvent(e.type, topics),
       message: encodeSagaEvent(e),
     }));
 
