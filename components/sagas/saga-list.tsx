@@ -10,17 +10,13 @@ import { formatAge, formatDuration, formatTime, shortId } from "@/components/ui/
 import { LiveIndicator } from "@/components/ui/live-indicator.tsx";
 import { PagedList } from "@/components/ui/paged-list.tsx";
 import { StatusBadge } from "@/components/ui/status-badge.tsx";
-
-const STATUSES = [
-  "running",
-  "compensating",
-  "completed",
-  "compensated",
-  "failed",
-  "timed_out",
-  "resolved",
-] as const;
-type Status = (typeof STATUSES)[number];
+import {
+  filterFromParams,
+  SAGA_STATUSES,
+  type SagaListParams,
+  SagaListParamsSchema,
+  SINCE_RANGES,
+} from "@/server/dashboard/sagas/saga-filter.ts";
 
 /** The list's filters, kept in the URL so that a filtered list can be shared and survives a reload. */
 function useFilters() {
@@ -32,28 +28,47 @@ function useFilters() {
   const query = params.toString();
   // biome-ignore lint/correctness/useExhaustiveDependencies: a new URL is what settles the pending choices
   useEffect(() => setPending({}), [query]);
-  const get = (key: string) => (key in pending ? pending[key] : (params.get(key) ?? undefined));
-  const status = get("status");
-  const mode = get("mode");
-  const filters = {
-    status: STATUSES.includes(status as Status) ? (status as Status) : undefined,
-    stuck: get("stuck") === "1",
-    sagaType: get("type"),
-    mode:
-      mode === "orchestrated" || mode === "choreographed"
-        ? (mode as "orchestrated" | "choreographed")
-        : undefined,
-    search: get("q"),
-  };
-  const set = (key: string, value: string | undefined) => {
-    setPending((p) => ({ ...p, [key]: value }));
+  const raw: Record<string, string> = {};
+  for (const [key, value] of params) raw[key] = value;
+  for (const [key, value] of Object.entries(pending)) {
+    if (value === undefined) delete raw[key];
+    else raw[key] = value;
+  }
+  // A parameter that does not parse (an old or hand-edited link) is ignored, not fatal.
+  const url: SagaListParams = {};
+  for (const [key, value] of Object.entries(raw)) {
+    const one = SagaListParamsSchema.safeParse({ [key]: value });
+    if (one.success) Object.assign(url, one.data);
+  }
+  const parsed = (() => {
+    try {
+      return { filter: filterFromParams(url), problem: undefined };
+    } catch {
+      // The only filter that can fail as a whole is a range that ends before it starts.
+      return {
+        filter: filterFromParams({ ...url, from: undefined, to: undefined }),
+        problem: "The range must start before it ends; the list shows every start time meanwhile.",
+      };
+    }
+  })();
+  const set = (changes: Record<string, string | undefined>) => {
+    setPending((p) => ({ ...p, ...changes }));
     const next = new URLSearchParams(query);
-    if (value) next.set(key, value);
-    else next.delete(key);
+    for (const [key, value] of Object.entries(changes)) {
+      if (value) next.set(key, value);
+      else next.delete(key);
+    }
     const text = next.toString();
     router.replace(text ? `${pathname}?${text}` : pathname, { scroll: false });
   };
-  return { filters, set, query };
+  return { url, filter: parsed.filter, rangeProblem: parsed.problem, set, query };
+}
+
+/** A datetime-local input's value for an ISO time, in the user's time zone. */
+function localInput(iso: string | undefined): string {
+  if (!iso) return "";
+  const d = new Date(iso);
+  return new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
 }
 
 /** One filter of the list: "all" or one of `options` ([value, label]). */
@@ -92,22 +107,18 @@ function FilterSelect({
 export function SagaList() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const { filters, set, query } = useFilters();
-  const [searchText, setSearchText] = useState(filters.search ?? "");
-  const types = useQuery(trpc.sagas.types.queryOptions());
+  const { url, filter, rangeProblem, set, query } = useFilters();
+  const [searchText, setSearchText] = useState(url.q ?? "");
+  const [customRange, setCustomRange] = useState(Boolean(url.from || url.to));
+  const vocabulary = useQuery(trpc.sagas.vocabulary.queryOptions());
   const list = useInfiniteQuery(
     trpc.sagas.list.infiniteQueryOptions(
-      {
-        limit: 25,
-        ...(filters.status ? { status: filters.status } : {}),
-        ...(filters.stuck ? { stuck: true } : {}),
-        ...(filters.sagaType ? { sagaType: filters.sagaType } : {}),
-        ...(filters.mode ? { mode: filters.mode } : {}),
-        ...(filters.search ? { search: filters.search } : {}),
-      },
+      { limit: 25, filter },
       { getNextPageParam: (page) => page.nextCursor },
     ),
   );
+  const options = (values: string[] | undefined) => (values ?? []).map((v) => [v, v] as const);
+  const range = customRange ? "custom" : (url.since ?? "");
   const live = useSubscription(
     trpc.sagas.onChange.subscriptionOptions(undefined, {
       onData: () => void queryClient.invalidateQueries({ queryKey: trpc.sagas.list.pathKey() }),
@@ -122,7 +133,7 @@ export function SagaList() {
         <form
           onSubmit={(e) => {
             e.preventDefault();
-            set("q", searchText.trim() || undefined);
+            set({ q: searchText.trim() || undefined });
           }}
         >
           <input
@@ -131,38 +142,100 @@ export function SagaList() {
             onChange={(e) => setSearchText(e.target.value)}
             placeholder="saga id, trace id or business key"
             aria-label="Search by saga id, trace id or business key"
+            data-shortcut="search"
             size={34}
           />
         </form>
         <FilterSelect
           label="Status"
           ariaLabel="Filter by status"
-          value={filters.status}
-          options={STATUSES.map((v) => [v, v.replace("_", " ")] as const)}
-          onChange={(v) => set("status", v)}
+          value={url.status}
+          options={SAGA_STATUSES.map((v) => [v, v.replace("_", " ")] as const)}
+          onChange={(v) => set({ status: v })}
         />
         <FilterSelect
           label="Type"
           ariaLabel="Filter by saga type"
-          value={filters.sagaType}
-          options={(types.data ?? []).map((v) => [v, v] as const)}
-          onChange={(v) => set("type", v)}
+          value={url.type}
+          options={options(vocabulary.data?.sagaTypes)}
+          onChange={(v) => set({ type: v })}
         />
         <FilterSelect
           label="Mode"
           ariaLabel="Filter by mode"
-          value={filters.mode}
+          value={url.mode}
           options={[
             ["orchestrated", "orchestrated"],
             ["choreographed", "choreographed"],
           ]}
-          onChange={(v) => set("mode", v)}
+          onChange={(v) => set({ mode: v })}
         />
+        <FilterSelect
+          label="Service"
+          ariaLabel="Filter by service"
+          value={url.service}
+          options={options(vocabulary.data?.services)}
+          onChange={(v) => set({ service: v })}
+        />
+        <FilterSelect
+          label="Step"
+          ariaLabel="Filter by the step a saga is at or failed at"
+          value={url.step}
+          options={options(vocabulary.data?.steps)}
+          onChange={(v) => set({ step: v })}
+        />
+        <label>
+          Started{" "}
+          <select
+            aria-label="Filter by start time"
+            value={range}
+            onChange={(e) => {
+              const v = e.target.value;
+              setCustomRange(v === "custom");
+              if (v !== "custom") set({ since: v || undefined, from: undefined, to: undefined });
+            }}
+          >
+            <option value="">any time</option>
+            {Object.keys(SINCE_RANGES).map((k) => (
+              <option key={k} value={k}>
+                last {k}
+              </option>
+            ))}
+            <option value="custom">between…</option>
+          </select>
+        </label>
+        {customRange && (
+          <span className="range-inputs">
+            <input
+              type="datetime-local"
+              aria-label="Started from"
+              value={localInput(url.from)}
+              onChange={(e) =>
+                set({
+                  since: undefined,
+                  from: e.target.value ? new Date(e.target.value).toISOString() : undefined,
+                })
+              }
+            />
+            –
+            <input
+              type="datetime-local"
+              aria-label="Started before"
+              value={localInput(url.to)}
+              onChange={(e) =>
+                set({
+                  since: undefined,
+                  to: e.target.value ? new Date(e.target.value).toISOString() : undefined,
+                })
+              }
+            />
+          </span>
+        )}
         <label>
           <input
             type="checkbox"
-            checked={filters.stuck}
-            onChange={(e) => set("stuck", e.target.checked ? "1" : undefined)}
+            checked={url.stuck === "1"}
+            onChange={(e) => set({ stuck: e.target.checked ? "1" : undefined })}
           />{" "}
           stuck only
         </label>
@@ -171,6 +244,11 @@ export function SagaList() {
         </a>
         <LiveIndicator status={live.status} />
       </div>
+      {rangeProblem && (
+        <p className="inline-error" role="alert">
+          {rangeProblem}
+        </p>
+      )}
       <PagedList
         query={list}
         count={rows.length}

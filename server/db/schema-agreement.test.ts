@@ -97,9 +97,15 @@ describe("migrated database and generated client", () => {
       progressExpectedBy: at,
       progressExpectation: "step credit to finish",
       updatedAt: at,
+      services: ["bank-a", "bank-b"],
     };
     await prisma.sagaSummary.create({ data: row });
     expect(await prisma.sagaSummary.findUnique({ where: { sagaId: "saga-1" } })).toEqual(row);
+  });
+
+  it("round-trips a SagaVocabulary entry", async () => {
+    await prisma.sagaVocabulary.create({ data: { kind: "service", value: "bank-a" } });
+    expect(await prisma.sagaVocabulary.findMany()).toEqual([{ kind: "service", value: "bank-a" }]);
   });
 
   it("round-trips a DeadLetter with every field", async () => {
@@ -201,6 +207,7 @@ describe("migrated database and generated client", () => {
     ["breaker_transition", Prisma.BreakerTransitionScalarFieldEnum],
     ["breaker_stats", Prisma.BreakerStatsScalarFieldEnum],
     ["projection_lag_sample", Prisma.ProjectionLagSampleScalarFieldEnum],
+    ["saga_vocabulary", Prisma.SagaVocabularyScalarFieldEnum],
   ])("table %s has exactly the model's columns", async (table, fields) => {
     const columns = await db.query(
       "SELECT column_name FROM information_schema.columns WHERE table_name = $1",

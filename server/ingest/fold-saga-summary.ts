@@ -32,6 +32,8 @@ export interface SagaSummaryState {
   progressExpectation: string | null;
   stuck: boolean;
   stuckReason: string | null;
+  /** Every service that took part, sorted. */
+  services: string[];
 }
 
 export function isTerminal(status: SagaStatus): boolean {
@@ -57,6 +59,7 @@ function initial(event: SagaEvent): SagaSummaryState {
     progressExpectation: null,
     stuck: false,
     stuckReason: null,
+    services: [],
   };
 }
 
@@ -78,6 +81,9 @@ export function foldSagaSummary(previous: SagaSummaryState | undefined, event: S
     }
     return s;
   }
+  const service = (event.data as { service?: unknown }).service;
+  if (typeof service === "string" && !s.services.includes(service))
+    s.services = [...s.services, service].sort();
   if (event.time < s.startedAt) s.startedAt = event.time;
   if (event.time > s.lastProgressAt) s.lastProgressAt = event.time;
   // Once a saga has ended, a late event may add to its history but not reopen it.

@@ -50,6 +50,7 @@ export function storeBatch(
     await insertProjectionEvents(client, projectionEvents);
     const fresh = await insertEvents(client, events);
     const sagasChanged = await foldSummaries(client, fresh);
+    await recordVocabulary(client, fresh);
     await notifySagaChanges(client, sagasChanged);
     return { inserted: fresh.length, duplicates: events.length - fresh.length, deadLettered, sagasChanged };
   });
@@ -133,6 +134,25 @@ async function insertEvents(client: PoolClient, incoming: IncomingEvent[]): Prom
   return incoming.filter(({ event }) => stored.delete(`${event.id}@${event.time.getTime()}`));
 }
 
+/** The saga types, services and steps seen, for the saga list's filter choices. */
+async function recordVocabulary(client: PoolClient, fresh: IncomingEvent[]): Promise<void> {
+  const words = new Set<string>();
+  for (const { event } of fresh) {
+    const d = event.data as Record<string, unknown>;
+    words.add(JSON.stringify(["saga_type", event.data.sagaType]));
+    if (typeof d.service === "string") words.add(JSON.stringify(["service", d.service]));
+    if (typeof d.step === "string") words.add(JSON.stringify(["step", d.step]));
+  }
+  if (words.size === 0) return;
+  // Sorted, so that two ingesters adding the same words never wait on each other in a cycle.
+  const pairs = [...words].sort().map((w) => JSON.parse(w) as [string, string]);
+  await client.query(
+    `INSERT INTO saga_vocabulary (kind, value)
+     SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING`,
+    [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
+  );
+}
+
 interface SummaryRow {
   saga_id: string;
   saga_type: string;
@@ -151,6 +171,7 @@ interface SummaryRow {
   progress_expectation: string | null;
   stuck: boolean;
   stuck_reason: string | null;
+  services: string[];
 }
 
 async function foldSummaries(client: PoolClient, fresh: IncomingEvent[]): Promise<string[]> {
@@ -184,14 +205,15 @@ async function foldSummaries(client: PoolClient, fresh: IncomingEvent[]): Promis
   await client.query(
     `INSERT INTO saga_summary (saga_id, saga_type, mode, status, trace_id, business_key, current_step, failed_step,
                                failure_reason, started_at, last_progress_at, ended_at, event_count,
-                               progress_expected_by, progress_expectation, stuck, stuck_reason, updated_at)
+                               progress_expected_by, progress_expectation, stuck, stuck_reason, services, updated_at)
      SELECT saga_id, saga_type, mode, status, trace_id, business_key, current_step, failed_step,
             failure_reason, started_at, last_progress_at, ended_at, event_count,
-            progress_expected_by, progress_expectation, stuck, stuck_reason, now()
+            progress_expected_by, progress_expectation, stuck, stuck_reason, services, now()
      FROM json_to_recordset($1::json) AS r(saga_id text, saga_type text, mode saga_mode, status saga_status,
           trace_id text, business_key text, current_step text, failed_step text, failure_reason text,
           started_at timestamptz, last_progress_at timestamptz, ended_at timestamptz, event_count int,
-          progress_expected_by timestamptz, progress_expectation text, stuck boolean, stuck_reason text)
+          progress_expected_by timestamptz, progress_expectation text, stuck boolean, stuck_reason text,
+          services text[])
      ON CONFLICT (saga_id) DO UPDATE SET
        saga_type = excluded.saga_type, mode = excluded.mode, status = excluded.status,
        trace_id = excluded.trace_id, business_key = excluded.business_key,
@@ -200,7 +222,7 @@ async function foldSummaries(client: PoolClient, fresh: IncomingEvent[]): Promis
        last_progress_at = excluded.last_progress_at, ended_at = excluded.ended_at,
        event_count = excluded.event_count, progress_expected_by = excluded.progress_expected_by,
        progress_expectation = excluded.progress_expectation, stuck = excluded.stuck,
-       stuck_reason = excluded.stuck_reason, updated_at = now()`,
+       stuck_reason = excluded.stuck_reason, services = excluded.services, updated_at = now()`,
     [JSON.stringify(rows)],
   );
   return ids;
@@ -225,6 +247,7 @@ function fromRow(r: SummaryRow): SagaSummaryState {
     progressExpectation: r.progress_expectation,
     stuck: r.stuck,
     stuckReason: r.stuck_reason,
+    services: r.services,
   };
 }
 
@@ -247,5 +270,6 @@ function toRow(s: SagaSummaryState): SummaryRow {
     progress_expectation: s.progressExpectation,
     stuck: s.stuck,
     stuck_reason: s.stuckReason,
+    services: s.services,
   };
 }

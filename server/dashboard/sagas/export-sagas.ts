@@ -1,21 +1,15 @@
 // The filtered saga list as CSV, page by page through the same keyset cursor as the list,
 // so an export of many sagas never holds them all in memory. Capped, and says so.
-import { z } from "zod";
-import type { PrismaClient } from "../../db/prisma.ts";
+import type { Pool } from "../../db/pool.ts";
 import { listSagas } from "./list-sagas.ts";
+import { filterFromParams, type SagaListParams, SagaListParamsSchema, SINCE_RANGES } from "./saga-filter.ts";
 
 export const EXPORT_CAP = 100_000;
 
+const sinceMs = (since: keyof typeof SINCE_RANGES) => SINCE_RANGES[since] * 60_000;
+
 /** The list's URL parameters (the same names the saga list page keeps in its URL). */
-export const ExportQuerySchema = z.object({
-  status: z
-    .enum(["running", "compensating", "completed", "compensated", "failed", "timed_out", "resolved"])
-    .optional(),
-  type: z.string().min(1).max(200).optional(),
-  mode: z.enum(["orchestrated", "choreographed"]).optional(),
-  stuck: z.literal("1").optional(),
-  q: z.string().min(1).max(200).optional(),
-});
+export const ExportQuerySchema = SagaListParamsSchema;
 
 const COLUMNS = [
   "saga_id",
@@ -43,22 +37,18 @@ export function csvCell(value: unknown): string {
 }
 
 export async function* exportSagasCsv(
-  prisma: PrismaClient,
-  query: z.infer<typeof ExportQuerySchema>,
+  pool: Pick<Pool, "query">,
+  query: SagaListParams,
+  now = Date.now(),
 ): AsyncGenerator<string> {
+  // A relative range is fixed once, so that every page of one export sees the same window.
+  const filter = filterFromParams(query);
+  const window = filter.since ? { since: undefined, from: new Date(now - sinceMs(filter.since)) } : {};
   yield `${COLUMNS.join(",")}\r\n`;
   let cursor: string | undefined;
   let written = 0;
   do {
-    const page = await listSagas(prisma, {
-      limit: 500,
-      cursor,
-      status: query.status,
-      sagaType: query.type,
-      mode: query.mode,
-      stuck: query.stuck ? true : undefined,
-      search: query.q,
-    });
+    const page = await listSagas(pool, { ...filter, ...window, limit: 500, cursor });
     const lines = page.items
       .slice(0, EXPORT_CAP - written)
       .map((s) =>

@@ -1,20 +1,14 @@
-// The saga list: newest first, filtered by status, type, mode, stuck or an exact id, trace
-// id or business key, paginated by keyset cursor so that a
-// page costs the same at the millionth row as at the first.
-import type { PrismaClient } from "../../db/prisma.ts";
-import type { SagaStatus } from "../../ingest/fold-saga-summary.ts";
+// The saga list: newest first, filtered (see saga-filter.ts), paginated by keyset cursor
+// so that a page costs the same at the millionth row as at the first. Plain SQL, so that
+// each filter meets the index planned for it (docs/dashboard-performance.md).
+import type { Pool } from "../../db/pool.ts";
 import { decodeCursor, encodeCursor } from "./saga-cursor.ts";
 import type { SagaListItem } from "./saga-dto.ts";
+import { type SagaFilter, timeWindow } from "./saga-filter.ts";
 
-export interface ListSagasInput {
+export interface ListSagasInput extends SagaFilter {
   limit: number;
   cursor?: string | undefined;
-  status?: SagaStatus | undefined;
-  stuck?: boolean | undefined;
-  sagaType?: string | undefined;
-  mode?: "orchestrated" | "choreographed" | undefined;
-  /** A saga id, a trace id or a business key, matched exactly. */
-  search?: string | undefined;
 }
 
 export interface SagaPage {
@@ -22,32 +16,60 @@ export interface SagaPage {
   nextCursor: string | null;
 }
 
-export async function listSagas(prisma: PrismaClient, input: ListSagasInput): Promise<SagaPage> {
-  const cursor = input.cursor ? decodeCursor(input.cursor) : undefined;
-  const search = input.search?.trim();
-  const rows = await prisma.sagaSummary.findMany({
-    where: {
-      ...(input.status ? { status: input.status } : {}),
-      ...(input.stuck !== undefined ? { stuck: input.stuck } : {}),
-      ...(input.sagaType ? { sagaType: input.sagaType } : {}),
-      ...(input.mode ? { mode: input.mode } : {}),
-      AND: [
-        search
-          ? { OR: [{ sagaId: search }, { traceId: search.toLowerCase() }, { businessKey: search }] }
-          : {},
-        cursor
-          ? {
-              OR: [
-                { startedAt: { lt: cursor.startedAt } },
-                { startedAt: cursor.startedAt, sagaId: { lt: cursor.sagaId } },
-              ],
-            }
-          : {},
-      ],
-    },
-    orderBy: [{ startedAt: "desc" }, { sagaId: "desc" }],
-    take: input.limit + 1,
-  });
+type Db = Pick<Pool, "query">;
+
+/** saga_summary's columns under the names the list item uses. */
+export const SUMMARY_COLUMNS = `saga_id AS "sagaId", saga_type AS "sagaType", mode, status, trace_id AS "traceId",
+  business_key AS "businessKey", current_step AS "currentStep", failed_step AS "failedStep",
+  failure_reason AS "failureReason", started_at AS "startedAt", last_progress_at AS "lastProgressAt",
+  ended_at AS "endedAt", event_count AS "eventCount", progress_expected_by AS "progressExpectedBy",
+  progress_expectation AS "progressExpectation", stuck, stuck_reason AS "stuckReason", services`;
+
+export type SummaryRecord = Omit<SagaListItem, "durationMs">;
+
+/** The WHERE clause of a filter and its parameters (shared by the list and its count). */
+export function filterClause(filter: SagaFilter, now = Date.now()): { sql: string; args: unknown[] } {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  const arg = (value: unknown) => {
+    args.push(value);
+    return `$${args.length}`;
+  };
+  if (filter.status) where.push(`status = ${arg(filter.status)}::saga_status`);
+  if (filter.stuck !== undefined) where.push(`stuck = ${arg(filter.stuck)}`);
+  if (filter.sagaType) where.push(`saga_type = ${arg(filter.sagaType)}`);
+  if (filter.mode) where.push(`mode = ${arg(filter.mode)}::saga_mode`);
+  if (filter.service) where.push(`services @> ARRAY[${arg(filter.service)}]::text[]`);
+  if (filter.step) where.push(`coalesce(current_step, failed_step) = ${arg(filter.step)}`);
+  const window = timeWindow(filter, now);
+  if (window.from) where.push(`started_at >= ${arg(window.from)}`);
+  if (window.to) where.push(`started_at < ${arg(window.to)}`);
+  const search = filter.search?.trim();
+  if (search) {
+    // trace_id is char(32): compared as such, or its index is not used.
+    const trace = /^[0-9a-fA-F]{32}$/.test(search)
+      ? ` OR trace_id = ${arg(search.toLowerCase())}::bpchar`
+      : "";
+    const text = arg(search);
+    where.push(`(saga_id = ${text} OR business_key = ${text}${trace})`);
+  }
+  return { sql: where.length ? where.join(" AND ") : "true", args };
+}
+
+export async function listSagas(db: Db, input: ListSagasInput): Promise<SagaPage> {
+  const { sql, args } = filterClause(input);
+  let keyset = "";
+  if (input.cursor) {
+    const cursor = decodeCursor(input.cursor);
+    args.push(cursor.startedAt, cursor.sagaId);
+    keyset = ` AND (started_at, saga_id) < ($${args.length - 1}, $${args.length})`;
+  }
+  args.push(input.limit + 1);
+  const { rows } = await db.query<SummaryRecord>(
+    `SELECT ${SUMMARY_COLUMNS} FROM saga_summary WHERE ${sql}${keyset}
+     ORDER BY started_at DESC, saga_id DESC LIMIT $${args.length}`,
+    args,
+  );
   const page = rows.slice(0, input.limit);
   const last = page.at(-1);
   return {
@@ -56,37 +78,25 @@ export async function listSagas(prisma: PrismaClient, input: ListSagasInput): Pr
   };
 }
 
-export function toListItem(
-  row: Awaited<ReturnType<PrismaClient["sagaSummary"]["findMany"]>>[number],
-): SagaListItem {
+export function toListItem(row: SummaryRecord): SagaListItem {
   return {
-    sagaId: row.sagaId,
-    sagaType: row.sagaType,
-    mode: row.mode,
-    status: row.status,
-    traceId: row.traceId,
-    businessKey: row.businessKey,
-    currentStep: row.currentStep,
-    failedStep: row.failedStep,
-    failureReason: row.failureReason,
-    startedAt: row.startedAt,
-    lastProgressAt: row.lastProgressAt,
-    endedAt: row.endedAt,
+    ...row,
+    traceId: row.traceId.trim(),
     durationMs: row.endedAt ? row.endedAt.getTime() - row.startedAt.getTime() : null,
-    eventCount: row.eventCount,
-    progressExpectedBy: row.progressExpectedBy,
-    progressExpectation: row.progressExpectation,
-    stuck: row.stuck,
-    stuckReason: row.stuckReason,
   };
 }
 
-/** The saga types seen so far, for the list's filter. */
-export async function listSagaTypes(prisma: PrismaClient): Promise<string[]> {
-  const rows = await prisma.sagaSummary.findMany({
-    distinct: ["sagaType"],
-    select: { sagaType: true },
-    take: 200,
-  });
-  return rows.map((r) => r.sagaType).sort();
+export interface SagaVocabulary {
+  sagaTypes: string[];
+  services: string[];
+  steps: string[];
+}
+
+/** The saga types, services and steps seen so far: the list's filter choices. */
+export async function listSagaVocabulary(db: Db): Promise<SagaVocabulary> {
+  const { rows } = await db.query<{ kind: string; value: string }>(
+    "SELECT kind, value FROM saga_vocabulary ORDER BY kind, value LIMIT 3000",
+  );
+  const of = (kind: string) => rows.filter((r) => r.kind === kind).map((r) => r.value);
+  return { sagaTypes: of("saga_type"), services: of("service"), steps: of("step") };
 }

@@ -1,7 +1,8 @@
 // One saga: its summary, every stored event in order, and the timeline built from them.
+import type { Pool } from "../../db/pool.ts";
 import type { PrismaClient } from "../../db/prisma.ts";
 import { AppError } from "../../errors.ts";
-import { toListItem } from "./list-sagas.ts";
+import { SUMMARY_COLUMNS, type SummaryRecord, toListItem } from "./list-sagas.ts";
 import { orderSagaEvents } from "./order-saga-events.ts";
 import type { SagaEventView, SagaListItem } from "./saga-dto.ts";
 import { buildTimeline, type SagaTimeline } from "./saga-timeline.ts";
@@ -17,15 +18,20 @@ export interface SagaDetail {
   timeline: SagaTimeline;
 }
 
-export async function getSagaDetail(prisma: PrismaClient, sagaId: string): Promise<SagaDetail> {
-  const [summary, rows] = await Promise.all([
-    prisma.sagaSummary.findUnique({ where: { sagaId } }),
+export async function getSagaDetail(
+  db: { prisma: PrismaClient; pool: Pick<Pool, "query"> },
+  sagaId: string,
+): Promise<SagaDetail> {
+  const { prisma, pool } = db;
+  const [summaryRows, rows] = await Promise.all([
+    pool.query<SummaryRecord>(`SELECT ${SUMMARY_COLUMNS} FROM saga_summary WHERE saga_id = $1`, [sagaId]),
     prisma.sagaEvent.findMany({
       where: { sagaId },
       orderBy: [{ time: "desc" }, { kafkaOffset: "desc" }],
       take: MAX_DETAIL_EVENTS,
     }),
   ]);
+  const summary = summaryRows.rows[0];
   if (!summary) throw new AppError("NOT_FOUND", `no saga ${sagaId} has been seen`);
   const events: SagaEventView[] = orderSagaEvents(
     rows.map((r) => ({

@@ -83,8 +83,8 @@ describe("sagas router", () => {
       ev(`${otherType}-b`, "choreographed", `${otherType}-KEY-B`),
       ev(`${otherType}-c`, "choreographed", `${otherType}-KEY-C`),
     ]);
-    const ids = async (input: Parameters<typeof caller.sagas.list>[0]) =>
-      (await caller.sagas.list(input)).items.map((s) => s.sagaId).sort();
+    const ids = async (filter: NonNullable<Parameters<typeof caller.sagas.list>[0]["filter"]>) =>
+      (await caller.sagas.list({ filter })).items.map((s) => s.sagaId).sort();
     expect(await ids({ sagaType: otherType })).toEqual([
       `${otherType}-a`,
       `${otherType}-b`,
@@ -97,10 +97,12 @@ describe("sagas router", () => {
     expect(await ids({ search: `${otherType}-KEY-B` })).toEqual([`${otherType}-b`]);
     expect(await ids({ search: trace.traceId.toUpperCase() })).toEqual([`${otherType}-a`]);
     expect(await ids({ search: `${otherType}-c` })).toEqual([`${otherType}-c`]);
-    const first = await caller.sagas.list({ sagaType: otherType, mode: "choreographed", limit: 1 });
+    const first = await caller.sagas.list({
+      filter: { sagaType: otherType, mode: "choreographed" },
+      limit: 1,
+    });
     const second = await caller.sagas.list({
-      sagaType: otherType,
-      mode: "choreographed",
+      filter: { sagaType: otherType, mode: "choreographed" },
       limit: 1,
       cursor: first.nextCursor,
     });
@@ -108,7 +110,71 @@ describe("sagas router", () => {
       `${otherType}-b`,
       `${otherType}-c`,
     ]);
-    expect(await caller.sagas.types()).toContain(otherType);
+    expect((await caller.sagas.vocabulary()).sagaTypes).toContain(otherType);
+  });
+
+  it("filters by the services a saga involved, the step it is at or failed at, and a time range", async () => {
+    const type = uniqueName("router-where");
+    const at = Date.parse("2099-03-01T00:00:00Z");
+    const trace = () => ({ source: "/test", trace: newTrace() });
+    const start = (sagaId: string, minute: number) =>
+      sagaEvent(
+        "io.sagascope.saga.started",
+        { sagaId, sagaType: type, mode: "orchestrated", steps: [{ name: "debit", service: `${type}-a` }] },
+        { ...trace(), time: new Date(at + minute * 60_000) },
+      );
+    const step = (sagaId: string, name: string, service: string, minute: number, failed = false) =>
+      failed
+        ? sagaEvent(
+            "io.sagascope.saga.step.failed",
+            {
+              sagaId,
+              sagaType: type,
+              mode: "orchestrated",
+              step: name,
+              stepIndex: 0,
+              service,
+              attempt: 1,
+              durationMs: 5,
+              willRetry: false,
+              error: { code: "DECLINED", message: "no", category: "business" },
+            },
+            { ...trace(), time: new Date(at + minute * 60_000 + 1000) },
+          )
+        : sagaEvent(
+            "io.sagascope.saga.step.started",
+            { sagaId, sagaType: type, mode: "orchestrated", step: name, stepIndex: 0, service, attempt: 1 },
+            { ...trace(), time: new Date(at + minute * 60_000 + 1000) },
+          );
+    await store([
+      start(`${type}-1`, 0),
+      step(`${type}-1`, "debit", `${type}-a`, 0),
+      start(`${type}-2`, 10),
+      step(`${type}-2`, "credit", `${type}-b`, 10, true),
+      start(`${type}-3`, 20),
+      step(`${type}-3`, "debit", `${type}-a`, 20),
+      step(`${type}-3`, "credit", `${type}-b`, 20),
+    ]);
+    const ids = async (filter: NonNullable<Parameters<typeof caller.sagas.list>[0]["filter"]>) =>
+      (await caller.sagas.list({ filter: { sagaType: type, ...filter } })).items.map((s) => s.sagaId).sort();
+    expect(await ids({ service: `${type}-b` })).toEqual([`${type}-2`, `${type}-3`]);
+    expect(await ids({ service: `${type}-a` })).toEqual([`${type}-1`, `${type}-3`]);
+    expect(await ids({ step: "debit" })).toEqual([`${type}-1`]);
+    expect(await ids({ step: "credit" })).toEqual([`${type}-2`, `${type}-3`]);
+    expect(await ids({ step: "credit", status: "running" })).toEqual([`${type}-2`, `${type}-3`]);
+    expect(await ids({ from: new Date(at + 5 * 60_000), to: new Date(at + 15 * 60_000) })).toEqual([
+      `${type}-2`,
+    ]);
+    expect(await ids({ from: new Date(at + 5 * 60_000) })).toEqual([`${type}-2`, `${type}-3`]);
+    const vocabulary = await caller.sagas.vocabulary();
+    expect(vocabulary.services).toEqual(expect.arrayContaining([`${type}-a`, `${type}-b`]));
+    expect(vocabulary.steps).toEqual(expect.arrayContaining(["debit", "credit"]));
+    await expect(
+      caller.sagas.list({ filter: { from: new Date(at + 60_000), to: new Date(at) } }),
+    ).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+      message: expect.stringContaining("start before it ends"),
+    });
   });
 
   it("pages newest first by cursor without gaps or repeats, ties broken by saga id", async () => {
@@ -125,7 +191,7 @@ describe("sagas router", () => {
   });
 
   it("filters by status", async () => {
-    const page = await caller.sagas.list({ limit: 200, status: "completed" });
+    const page = await caller.sagas.list({ limit: 200, filter: { status: "completed" } });
     expect(page.items.some((s) => s.sagaId.startsWith(sagaType))).toBe(false);
   });
 

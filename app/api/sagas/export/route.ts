@@ -15,7 +15,7 @@ export function GET(req: Request): Response {
       headers: { "content-type": "text/plain" },
     });
   }
-  const rows = exportSagasCsv(createContext().prisma, query.data);
+  const rows = exportSagasCsv(createContext().pool, query.data);
   const encoder = new TextEncoder();
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
