@@ -34,6 +34,39 @@ test("filters narrow the saga list and survive a reload through the URL", async 
   await expect(rows.first()).toHaveAttribute("data-saga-id", sagaId);
 });
 
+test("service, step and time range narrow the list, and a range that ends before it starts is said so", async ({
+  page,
+}) => {
+  await page.goto("/sagas");
+  const rows = page.locator("[data-saga-id]");
+  await expect(rows.first()).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByLabel("Filter by service").locator("option", { hasText: "bank-b" })).toHaveCount(1);
+  await page.getByLabel("Filter by service").selectOption("bank-b");
+  await expect(page).toHaveURL(/[?&]service=bank-b/);
+  await page.getByLabel("Filter by start time").selectOption("15m");
+  await expect(page).toHaveURL(/[?&]since=15m/);
+  await expect(rows.first()).toBeVisible({ timeout: 30_000 });
+  for (const row of await rows.all()) await expect(row).toHaveAttribute("data-services", /(^|,)bank-b(,|$)/);
+
+  await page.reload();
+  await expect(page.getByLabel("Filter by service")).toHaveValue("bank-b");
+  await expect(page.getByLabel("Filter by start time")).toHaveValue("15m");
+  await expect(rows.first()).toBeVisible({ timeout: 30_000 });
+
+  // The step filter: sagas at (or failed at) one step.
+  await page.getByLabel("Filter by the step a saga is at or failed at").selectOption("credit");
+  await expect(page).toHaveURL(/[?&]step=credit/);
+  for (const row of await rows.all()) await expect(row).toHaveAttribute("data-at-step", "credit");
+
+  // A custom range in the future holds nothing; one that ends before it starts is refused in words.
+  const later = new Date(Date.now() + 86_400_000).toISOString();
+  const earlier = new Date(Date.now() - 86_400_000).toISOString();
+  await page.goto(`/sagas?from=${encodeURIComponent(later)}`);
+  await expect(page.getByText("No saga matches these filters.")).toBeVisible({ timeout: 30_000 });
+  await page.goto(`/sagas?from=${encodeURIComponent(later)}&to=${encodeURIComponent(earlier)}`);
+  await expect(page.locator("p[role=alert]")).toContainText("The range must start before it ends");
+});
+
 test("the filtered list exports as CSV, with the same filters", async ({ page }) => {
   await page.goto("/sagas?mode=orchestrated");
   await expect(page.locator("[data-saga-id]").first()).toBeVisible({ timeout: 30_000 });

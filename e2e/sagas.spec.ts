@@ -2,6 +2,8 @@
 // by events published the way docs/events.md tells an outside service to.
 import { randomBytes, randomUUID } from "node:crypto";
 import { expect, test } from "@playwright/test";
+import pg from "pg";
+import { e2eRun } from "./fixtures/e2e-env.ts";
 import { publishByHand } from "./fixtures/publish-by-hand.ts";
 
 test("a saga of the demo fleet appears without a reload and opens on its own page", async ({ page }) => {
@@ -18,7 +20,7 @@ test("a saga of the demo fleet appears without a reload and opens on its own pag
   expect(await page.evaluate(() => (window as unknown as { noReload?: boolean }).noReload)).toBe(true);
 
   const sagaId = await fresh.first().getAttribute("data-saga-id");
-  await fresh.first().getByRole("link").click();
+  await fresh.first().locator(".saga-link").click();
   await expect(page.getByTestId("saga-id")).toHaveText(sagaId ?? "");
   await expect(page.locator('[data-kind="step"][data-step="debit"]').first()).toBeVisible();
   await expect(page.locator('[data-event-type="io.sagascope.saga.started"]')).toHaveCount(1);
@@ -99,6 +101,56 @@ test("a compensated saga published by an outside client shows its steps and comp
   await expect(page.getByText("account closed").first()).toBeVisible();
   await expect(page.locator("[data-event-type]")).toHaveCount(8);
   await expect(page.getByText(traceId)).toBeVisible();
+
+  // The trace view: the same events, one lane per service, reached from the saga's page.
+  await page.getByRole("link", { name: traceId }).click();
+  await expect(page).toHaveURL(new RegExp(`/traces/${traceId}$`));
+  await expect(page.locator("[data-testid=trace-events] [data-event-type]")).toHaveCount(8);
+  await expect(page.locator("[data-testid=trace-lanes] [data-service]")).toHaveCount(3);
+  await expect(page.locator('[data-testid=trace-lanes] [data-service="ledger-b"]')).toContainText("credit");
+  await expect(page.getByTestId("trace-sagas")).toContainText("outside-transfer");
+});
+
+test("a fleet saga's timeline matches its stored events, attempt by attempt", async ({ page }) => {
+  const pool = new pg.Pool({ connectionString: e2eRun().databaseUrl, max: 1 });
+  try {
+    // A finished transfer of the demo fleet, so that its events no longer change.
+    let sagaId: string | undefined;
+    await expect
+      .poll(
+        async () => {
+          const { rows } = await pool.query<{ saga_id: string }>(
+            "SELECT saga_id FROM saga_summary WHERE ended_at IS NOT NULL AND saga_type = 'interbank-transfer' ORDER BY ended_at DESC LIMIT 1",
+          );
+          sagaId = rows[0]?.saga_id;
+          return sagaId;
+        },
+        { timeout: 30_000 },
+      )
+      .toBeTruthy();
+    const { rows } = await pool.query<{ type: string; step: string | null; attempt: number | null }>(
+      `SELECT type, step, (data->>'attempt')::int AS attempt FROM saga_event
+       WHERE saga_id = $1 ORDER BY kafka_offset`,
+      [sagaId],
+    );
+    const expected = rows
+      .filter((r) => r.type.endsWith("step.started") || r.type.endsWith("compensation.started"))
+      .map((r) => `${r.type.includes("compensation") ? "compensation" : "step"}:${r.step}:${r.attempt ?? 1}`);
+    await page.goto(`/sagas/${encodeURIComponent(sagaId as string)}`);
+    const bars = page.locator("[data-testid=saga-timeline] li");
+    await expect(bars).toHaveCount(expected.length);
+    expect(
+      await bars.evaluateAll((els) =>
+        els.map(
+          (e) =>
+            `${e.getAttribute("data-kind")}:${e.getAttribute("data-step")}:${e.getAttribute("data-attempt")}`,
+        ),
+      ),
+    ).toEqual(expected);
+    await expect(page.locator("[data-testid=saga-events] [data-event-type]")).toHaveCount(rows.length);
+  } finally {
+    await pool.end();
+  }
 });
 
 test("a saga that has not been seen says so plainly", async ({ page }) => {

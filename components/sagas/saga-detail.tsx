@@ -9,6 +9,38 @@ import { ErrorPanel } from "@/components/ui/error-panel.tsx";
 import { formatAge, formatDuration, formatTime } from "@/components/ui/format.ts";
 import { LiveIndicator } from "@/components/ui/live-indicator.tsx";
 import { StatusBadge } from "@/components/ui/status-badge.tsx";
+import type { SagaBreakerDecisions } from "@/server/dashboard/sagas/saga-breakers.ts";
+
+function BreakerDecisions({ decisions }: { decisions: SagaBreakerDecisions }) {
+  const { rejections, transitions } = decisions;
+  return (
+    <>
+      <h2>Circuit breakers</h2>
+      {rejections.length === 0 && transitions.length === 0 ? (
+        <p className="muted" data-testid="saga-breakers">
+          No breaker refused a call of this saga, and no breaker in front of its services changed state while
+          it ran.
+        </p>
+      ) : (
+        <ul className="plain" data-testid="saga-breakers">
+          {rejections.map((r) => (
+            <li key={r.eventId} className="fail">
+              {formatTime(r.time)} · step {r.step ?? "?"} ({r.service ?? "?"}) refused by its breaker:{" "}
+              {r.message}
+            </li>
+          ))}
+          {transitions.map((t) => (
+            <li key={`${t.pair}-${t.time.getTime()}`}>
+              {formatTime(t.time)} ·{" "}
+              <Link href={`/breakers?pair=${encodeURIComponent(t.pair)}`}>{t.pair}</Link> {t.from} → {t.to}
+              {t.forced && <span className="muted"> (forced {t.forced})</span>} · {t.reason}
+            </li>
+          ))}
+        </ul>
+      )}
+    </>
+  );
+}
 
 export function SagaDetailView({ sagaId }: { sagaId: string }) {
   const trpc = useTRPC();
@@ -52,7 +84,16 @@ export function SagaDetailView({ sagaId }: { sagaId: string }) {
               {detail.data.summary.sagaId}
             </dd>
             <dt>Trace id</dt>
-            <dd className="mono">{detail.data.summary.traceId}</dd>
+            <dd className="mono">
+              <Link
+                href={`/traces/${detail.data.summary.traceId}`}
+                title="Every event of this trace, across services"
+              >
+                {detail.data.summary.traceId}
+              </Link>
+            </dd>
+            <dt>Services</dt>
+            <dd>{detail.data.summary.services.join(", ") || "—"}</dd>
             <dt>Business key</dt>
             <dd>{detail.data.summary.businessKey ?? "—"}</dd>
             <dt>Mode</dt>
@@ -88,6 +129,8 @@ export function SagaDetailView({ sagaId }: { sagaId: string }) {
 
           <h2>Timeline</h2>
           <SagaTimelineChart timeline={detail.data.timeline} />
+
+          <BreakerDecisions decisions={detail.data.breakers} />
 
           <h2>Events ({detail.data.summary.eventCount})</h2>
           {detail.data.truncated && (

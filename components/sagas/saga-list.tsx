@@ -255,13 +255,22 @@ export function SagaList() {
         errorTitle="The saga list could not be loaded"
         olderLabel="Older sagas"
         empty={
-          <>
-            <strong>No sagas yet.</strong>
-            <p className="muted">
-              Sagas appear here as soon as their events reach the ingester. Start the demo fleet with{" "}
-              <code>npm run demo</code>, or publish events as described in docs/events.md.
-            </p>
-          </>
+          query ? (
+            <>
+              <strong>No saga matches these filters.</strong>
+              <p className="muted">
+                <Link href="/sagas">Clear the filters</Link> to see every saga.
+              </p>
+            </>
+          ) : (
+            <>
+              <strong>No sagas yet.</strong>
+              <p className="muted">
+                Sagas appear here as soon as their events reach the ingester. Start the demo fleet with{" "}
+                <code>npm run demo</code>, or publish events as described in docs/events.md.
+              </p>
+            </>
+          )
         }
       >
         <table className="grid" data-testid="saga-table">
@@ -278,7 +287,14 @@ export function SagaList() {
           </thead>
           <tbody>
             {rows.map((s) => (
-              <tr key={s.sagaId} data-saga-id={s.sagaId} data-mode={s.mode} data-status={s.status}>
+              <tr
+                key={s.sagaId}
+                data-saga-id={s.sagaId}
+                data-mode={s.mode}
+                data-status={s.status}
+                data-services={s.services.join(",")}
+                data-at-step={s.currentStep ?? s.failedStep ?? ""}
+              >
                 <td title={formatTime(s.startedAt)}>{formatAge(s.startedAt)}</td>
                 <td>
                   <Link href={`/sagas/${encodeURIComponent(s.sagaId)}`} className="saga-link">
@@ -301,7 +317,11 @@ export function SagaList() {
                   {formatDuration(s.durationMs ?? Date.now() - s.startedAt.getTime())}
                   {s.durationMs === null && <span className="muted small"> so far</span>}
                 </td>
-                <td className="mono small">{s.traceId}</td>
+                <td className="mono small">
+                  <Link href={`/traces/${s.traceId}`} title="Every event of this trace, across services">
+                    {s.traceId}
+                  </Link>
+                </td>
                 <td className="num">{s.eventCount}</td>
               </tr>
             ))}

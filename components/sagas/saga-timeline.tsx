@@ -21,6 +21,7 @@ export function SagaTimelineChart({ timeline }: { timeline: SagaTimeline }) {
             data-kind={bar.kind}
             data-step={bar.step}
             data-outcome={bar.outcome}
+            data-attempt={bar.attempt}
           >
             <div className="timeline-label">
               <strong>{label}</strong>

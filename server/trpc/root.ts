@@ -2,9 +2,11 @@
 import { createCallerFactory, router } from "./init.ts";
 import { breakersRouter } from "./routers/breakers.ts";
 import { deadLettersRouter } from "./routers/dead-letters.ts";
+import { kafkaRouter } from "./routers/kafka.ts";
 import { overviewRouter } from "./routers/overview.ts";
 import { projectionsRouter } from "./routers/projections.ts";
 import { sagasRouter } from "./routers/sagas.ts";
+import { tracesRouter } from "./routers/traces.ts";
 
 export const appRouter = router({
   sagas: sagasRouter,
@@ -12,6 +14,8 @@ export const appRouter = router({
   breakers: breakersRouter,
   projections: projectionsRouter,
   overview: overviewRouter,
+  kafka: kafkaRouter,
+  traces: tracesRouter,
 });
 
 export type AppRouter = typeof appRouter;

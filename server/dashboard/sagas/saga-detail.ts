@@ -4,6 +4,7 @@ import type { PrismaClient } from "../../db/prisma.ts";
 import { AppError } from "../../errors.ts";
 import { SUMMARY_COLUMNS, type SummaryRecord, toListItem } from "./list-sagas.ts";
 import { orderSagaEvents } from "./order-saga-events.ts";
+import { type SagaBreakerDecisions, sagaBreakerDecisions } from "./saga-breakers.ts";
 import type { SagaEventView, SagaListItem } from "./saga-dto.ts";
 import { buildTimeline, type SagaTimeline } from "./saga-timeline.ts";
 
@@ -16,6 +17,7 @@ export interface SagaDetail {
   /** True when the saga has more events than the page shows. */
   truncated: boolean;
   timeline: SagaTimeline;
+  breakers: SagaBreakerDecisions;
 }
 
 export async function getSagaDetail(
@@ -48,10 +50,12 @@ export async function getSagaDetail(
       kafka: { topic: r.kafkaTopic, partition: r.kafkaPartition, offset: Number(r.kafkaOffset) },
     })),
   );
+  const item = toListItem(summary);
   return {
-    summary: toListItem(summary),
+    summary: item,
     events,
     truncated: summary.eventCount > events.length,
     timeline: buildTimeline(events),
+    breakers: await sagaBreakerDecisions(pool, item, events),
   };
 }
