@@ -23,6 +23,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
             <Link href="/breakers">Breakers</Link>
             <Link href="/projections">Projections</Link>
             <Link href="/dead-letters">Dead letters</Link>
+            <Link href="/kafka">Kafka</Link>
           </nav>
         </header>
         <main>
