@@ -1,12 +1,13 @@
 // `npm run fleet:faults -- <service> [--error-rate R] [--latency-ms N] [--slow-rate R]
-// [--slow-ms N] [--crash] [--clear]`: changes a demo service's injected faults at run time.
+// [--slow-ms N] [--crash] [--clear]`, or `projector --pause|--resume`: changes a demo
+// service's injected faults at run time.
 import { Redis } from "ioredis";
 import { z } from "zod";
 import { env } from "../server/env.ts";
 import { setFaults } from "../server/fleet/fault-control.ts";
 
 const USAGE =
-  "usage: npm run fleet:faults -- <bank-a|bank-b|screening|order|payment|inventory|shipping> [--error-rate 0..1] [--latency-ms N] [--slow-rate 0..1] [--slow-ms N] [--crash] [--clear]";
+  "usage: npm run fleet:faults -- <bank-a|bank-b|screening|order|payment|inventory|shipping> [--error-rate 0..1] [--latency-ms N] [--slow-rate 0..1] [--slow-ms N] [--crash] [--clear]\n       npm run fleet:faults -- projector --pause|--resume";
 
 const [service, ...rest] = process.argv.slice(2);
 const flags: Record<string, string | boolean> = {};
@@ -24,15 +25,30 @@ for (let i = 0; i < rest.length; i++) {
 }
 const Args = z
   .object({
-    service: z.enum(["bank-a", "bank-b", "screening", "order", "payment", "inventory", "shipping"]),
+    service: z.enum([
+      "bank-a",
+      "bank-b",
+      "screening",
+      "order",
+      "payment",
+      "inventory",
+      "shipping",
+      "projector",
+    ]),
     "error-rate": z.coerce.number().min(0).max(1).optional(),
     "latency-ms": z.coerce.number().int().min(0).max(60_000).optional(),
     "slow-rate": z.coerce.number().min(0).max(1).optional(),
     "slow-ms": z.coerce.number().int().min(0).max(600_000).optional(),
     crash: z.literal(true).optional(),
     clear: z.literal(true).optional(),
+    pause: z.literal(true).optional(),
+    resume: z.literal(true).optional(),
   })
-  .strict();
+  .strict()
+  .refine((a) => !(a.pause && a.resume), { message: "--pause or --resume, not both" })
+  .refine((a) => (a.service === "projector") === Boolean(a.pause || a.resume || a.clear), {
+    message: "the projector takes --pause or --resume; the other services take call faults",
+  });
 const parsed = Args.safeParse({ service, ...flags });
 if (!parsed.success) {
   console.error(
@@ -50,6 +66,7 @@ await setFaults(redis, config.SAGASCOPE_TOPIC_PREFIX, a.service, {
   slowMs: a["slow-ms"],
   crash: a.crash,
   clear: a.clear,
+  paused: a.pause ? true : a.resume ? false : undefined,
 });
 redis.disconnect();
 console.log(`faults of ${a.service} updated; the service picks them up within a second`);

@@ -5,6 +5,8 @@ import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "@/components/trpc.tsx";
 import { ErrorPanel } from "@/components/ui/error-panel.tsx";
 import { formatAge, formatDuration, formatTime, shortId } from "@/components/ui/format.ts";
+import { LagCharts } from "./lag-charts.tsx";
+import { SeenLookup } from "./seen-lookup.tsx";
 
 export function ProjectionView() {
   const trpc = useTRPC();
@@ -47,6 +49,8 @@ export function ProjectionView() {
             )}{" "}
             · <span data-testid="total-lag">{totalLag}</span> changes behind
           </p>
+          <SeenLookup />
+          <LagCharts />
           <h2>Lag per partition</h2>
           {data.lag.length === 0 ? (
             <p className="muted">No checkpoint received yet (the projector publishes one every 5 s).</p>

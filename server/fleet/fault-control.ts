@@ -13,6 +13,10 @@ const FaultsSchema = z.object({
   slowRate: z.coerce.number().min(0).max(1).optional(),
   slowMs: z.coerce.number().int().min(0).max(600_000).optional(),
   crash: z.string().max(100).optional(),
+  paused: z
+    .enum(["true", "false"])
+    .transform((v) => v === "true")
+    .optional(),
 });
 export type FaultSettings = z.infer<typeof FaultsSchema>;
 

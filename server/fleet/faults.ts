@@ -10,6 +10,8 @@ export interface Faults {
   /** Share of calls, 0..1, held for `slowMs` before they run: past the caller's timeout, they still land. */
   slowRate: number;
   slowMs: number;
+  /** For a consumer (the projector): stop applying while the rest goes on, so lag builds up. */
+  paused?: boolean;
 }
 
 export const noFaults = (): Faults => ({ errorRate: 0, latencyMs: 0, slowRate: 0, slowMs: 0 });

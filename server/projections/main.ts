@@ -3,11 +3,13 @@
 // few seconds. `npm run projector -- --rebuild` builds the next generation from offset zero
 // beside the active one and switches to it once it has caught up.
 import { hostname } from "node:os";
+import { Redis } from "ioredis";
 import { migrate } from "../db/migrate.ts";
 import { createPool } from "../db/pool.ts";
 import { env } from "../env.ts";
 import { encodeProjectionCheckpoint, ensureTopics, topics } from "../events/index.ts";
 import { createKafka, createProducer } from "../events/kafka-client.ts";
+import { createFaultControl } from "../fleet/fault-control.ts";
 import { createLogger } from "../log.ts";
 import { runProcess } from "../process-edge.ts";
 import { projectedTopics, projectorGroup } from "./fleet-topics.ts";
@@ -50,6 +52,29 @@ await runProcess("projector", log, async () => {
   let current: { generation: number; projector: Projector } | undefined;
   const probe = createOldestUnappliedProbe(kafka, `${prefix}sagascope.projector.peek`, sources);
   let timers: NodeJS.Timeout[] = [];
+  // A pause switch in Redis (`npm run fleet:faults -- projector --pause`): the projector stops
+  // applying but keeps reporting, so its lag can be watched growing (demo, maintenance).
+  const redis = new Redis(config.REDIS_URL, { lazyConnect: true, enableOfflineQueue: false });
+  const subscriber = new Redis(config.REDIS_URL, { lazyConnect: true });
+  for (const r of [redis, subscriber])
+    r.on("error", (error) => log.debug("Redis error", { error: error.message }));
+  const control = createFaultControl({
+    redis,
+    subscriber,
+    namespace: prefix,
+    service: "projector",
+    log,
+    onCrash: () => process.exit(70),
+  });
+  let paused = false;
+  const obeyPause = () => {
+    const wanted = control.faults().paused === true;
+    if (wanted === paused) return;
+    paused = wanted;
+    if (paused) current?.projector.pause();
+    else current?.projector.resume();
+    log.info(paused ? "paused by the pause switch" : "resumed by the pause switch");
+  };
 
   async function follow(generation: number) {
     if (current?.generation === generation) return;
@@ -63,6 +88,7 @@ await runProcess("projector", log, async () => {
       log,
     });
     await projector.start();
+    if (paused) projector.pause();
     current = { generation, projector };
   }
 
@@ -107,6 +133,10 @@ await runProcess("projector", log, async () => {
         generation = 1;
       }
       await follow(generation);
+      // The pause switch is a convenience: without Redis the projector runs unpaused.
+      await Promise.all([redis.connect(), subscriber.connect()])
+        .then(() => control.start())
+        .catch((error) => log.warn("pause switch unavailable (Redis)", { error: String(error) }));
       // A first checkpoint at once: the backlog a (re)started projector faces is on the record.
       void checkpoint().catch((error) => log.warn("checkpoint failed", { error }));
       timers = [
@@ -116,11 +146,15 @@ await runProcess("projector", log, async () => {
             .catch((error) => log.warn("could not follow the active generation", { error }));
         }, 2000),
         setInterval(() => void checkpoint().catch((error) => log.warn("checkpoint failed", { error })), 5000),
+        setInterval(obeyPause, 250),
       ];
     },
     async stop() {
       for (const t of timers) clearInterval(t);
       await current?.projector.stop();
+      await control.stop().catch(() => {});
+      redis.disconnect();
+      subscriber.disconnect();
       await probe.stop();
       await producer.disconnect();
       await admin.disconnect();

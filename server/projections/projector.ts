@@ -3,12 +3,12 @@
 // reached (applied_offset), and only then its Kafka offset is committed: a projector killed
 // mid-batch re-reads the batch, and the versions make the re-read change nothing.
 import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
-import type { Pool } from "../db/pool.ts";
+import type { Pool, PoolClient } from "../db/pool.ts";
 import { withTransaction } from "../db/transaction.ts";
 import { ensureTopics } from "../events/index.ts";
 import type { Logger } from "../log.ts";
 import { applyChange } from "./apply-change.ts";
-import { decodeChange } from "./change-events.ts";
+import { type Change, decodeChange } from "./change-events.ts";
 import { createReadModel, schemaOf } from "./read-model.ts";
 
 export interface ProjectorOptions {
@@ -31,11 +31,52 @@ export interface Projector {
   counters(): { applied: number; oldNews: number; rejected: number; batches: number };
 }
 
+const PRUNE_EVERY_MS = 60_000;
+
+interface SeenChange {
+  id: string;
+  change: Change;
+  offset: number;
+  /** False for old news: a version not above the one held (seen, nothing to change). */
+  fresh: boolean;
+}
+
+/** Records each change handled (applied or old news) by event id, for the "seen?" lookup. */
+async function recordSeen(
+  client: PoolClient,
+  schema: string,
+  topic: string,
+  partition: number,
+  seen: SeenChange[],
+): Promise<void> {
+  if (seen.length === 0) return;
+  await client.query(
+    `INSERT INTO ${schema}.applied_change
+       (event_id, aggregate_type, aggregate_id, version, topic, partition, kafka_offset, occurred_at, outcome)
+     SELECT id, t, a, v, $1, $2, o, at, outcome
+     FROM unnest($3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[], $8::timestamptz[], $9::text[])
+       AS r(id, t, a, v, o, at, outcome)
+     ON CONFLICT (event_id) DO NOTHING`,
+    [
+      topic,
+      partition,
+      seen.map((s) => s.id),
+      seen.map((s) => s.change.aggregateType),
+      seen.map((s) => s.change.aggregateId),
+      seen.map((s) => s.change.version),
+      seen.map((s) => s.offset),
+      seen.map((s) => s.change.occurredAt),
+      seen.map((s) => (s.fresh ? "applied" : "old news")),
+    ],
+  );
+}
+
 export function createProjector(options: ProjectorOptions): Projector {
   const { pool, log } = options;
   const schema = schemaOf(options.generation);
   const counters = { applied: 0, oldNews: 0, rejected: 0, batches: 0 };
   let consumer: Consumer | undefined;
+  let lastPrune = 0;
 
   async function handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) {
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
@@ -45,6 +86,7 @@ export function createProjector(options: ProjectorOptions): Projector {
       let rejected = 0;
       let newest: string | undefined;
       const appliedChanges: { occurredAt: string }[] = [];
+      const seen: SeenChange[] = [];
       for (const message of batch.messages) {
         const decoded = decodeChange(message);
         if (!decoded.ok) {
@@ -58,11 +100,20 @@ export function createProjector(options: ProjectorOptions): Projector {
           continue;
         }
         const change = decoded.event.data;
-        if (await applyChange(client, schema, change)) {
+        const fresh = await applyChange(client, schema, change);
+        if (fresh) {
           applied += 1;
           appliedChanges.push(change);
         } else oldNews += 1;
+        seen.push({ id: decoded.event.id, change, offset: Number(message.offset), fresh });
         if (!newest || change.occurredAt > newest) newest = change.occurredAt;
+      }
+      await recordSeen(client, schema, batch.topic, batch.partition, seen);
+      if (Date.now() - lastPrune > PRUNE_EVERY_MS) {
+        lastPrune = Date.now();
+        await client.query(
+          `DELETE FROM ${schema}.applied_change WHERE applied_at < now() - interval '24 hours'`,
+        );
       }
       await client.query(
         `INSERT INTO ${schema}.applied_offset (topic, partition, last_offset, newest_occurred_at, applied_at)

@@ -28,6 +28,14 @@ export async function createReadModel(pool: Pool, generation: number): Promise<v
     `CREATE TABLE IF NOT EXISTS ${s}.applied_offset (
       topic text NOT NULL, partition int NOT NULL, last_offset bigint NOT NULL,
       newest_occurred_at timestamptz, applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (topic, partition))`,
+    // Which change (by event id) reached the read model, from where, and when: what answers
+    // "has the read model seen this?" exactly. Kept for a day (the projector prunes it).
+    `CREATE TABLE IF NOT EXISTS ${s}.applied_change (
+      event_id text PRIMARY KEY, aggregate_type text NOT NULL, aggregate_id text NOT NULL, version int NOT NULL,
+      topic text NOT NULL, partition int NOT NULL, kafka_offset bigint NOT NULL, occurred_at timestamptz NOT NULL,
+      outcome text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+    `CREATE INDEX IF NOT EXISTS applied_change_aggregate_idx ON ${s}.applied_change (aggregate_id, applied_at DESC)`,
+    `CREATE INDEX IF NOT EXISTS applied_change_applied_at_idx ON ${s}.applied_change (applied_at)`,
     `CREATE TABLE IF NOT EXISTS ${s}.rejected_change (
       topic text NOT NULL, partition int NOT NULL, kafka_offset bigint NOT NULL, key bytea, value bytea,
       reason text NOT NULL, at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (topic, partition, kafka_offset))`,
