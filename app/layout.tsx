@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import type { ReactNode } from "react";
 import { Providers } from "@/components/trpc.tsx";
+import { THEME_SCRIPT, ViewControls } from "@/components/ui/view-controls.tsx";
 import "./globals.css";
 
 export const metadata: Metadata = {
@@ -11,7 +12,12 @@ export const metadata: Metadata = {
 
 export default function RootLayout({ children }: { children: ReactNode }) {
   return (
-    <html lang="en">
+    // The theme script sets data-theme/data-wall before React hydrates.
+    <html lang="en" suppressHydrationWarning>
+      <head>
+        {/* biome-ignore lint/security/noDangerouslySetInnerHtml: a constant of ours, needed before the first paint */}
+        <script dangerouslySetInnerHTML={{ __html: THEME_SCRIPT }} />
+      </head>
       <body>
         <header className="topbar">
           <Link href="/overview" className="brand">
@@ -25,6 +31,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
             <Link href="/dead-letters">Dead letters</Link>
             <Link href="/kafka">Kafka</Link>
           </nav>
+          <ViewControls />
         </header>
         <main>
           <Providers>{children}</Providers>
