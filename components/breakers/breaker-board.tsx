@@ -1,30 +1,21 @@
 "use client";
-// Every caller→callee breaker with its live state, failure rate against its threshold, the
-// current window and its last transitions; refreshed whenever a breaker changes.
+// The breakers page: a caller × callee matrix of every breaker's live state, the selected
+// pair's detail (kept in the URL), and every pair in a list; refreshed whenever a breaker
+// changes, through the breakers' Redis channel.
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import { useTRPC } from "@/components/trpc.tsx";
 import { ErrorPanel } from "@/components/ui/error-panel.tsx";
-import { formatAge, formatDuration, formatTime } from "@/components/ui/format.ts";
 import { LiveIndicator } from "@/components/ui/live-indicator.tsx";
-
-const pct = (x: number) => `${(x * 100).toFixed(x > 0 && x < 0.1 ? 1 : 0)}%`;
-
-function RateBar({ rate, threshold }: { rate: number; threshold: number }) {
-  return (
-    <div className="rate" title={`failure rate ${pct(rate)}, threshold ${pct(threshold)}`}>
-      <div
-        className={`rate-fill${rate >= threshold ? " rate-over" : ""}`}
-        style={{ width: `${Math.min(100, rate * 100)}%` }}
-      />
-      <div className="rate-threshold" style={{ left: `${threshold * 100}%` }} />
-    </div>
-  );
-}
+import { BreakerDetail } from "./breaker-detail.tsx";
+import { BreakerMatrix } from "./breaker-matrix.tsx";
+import { BreakerTable } from "./breaker-table.tsx";
+import { useBreakerSelection } from "./use-breaker-selection.ts";
 
 export function BreakerBoard() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
+  const selection = useBreakerSelection();
   const list = useQuery(trpc.breakers.list.queryOptions());
   const live = useSubscription(
     trpc.breakers.onChange.subscriptionOptions(undefined, {
@@ -32,7 +23,8 @@ export function BreakerBoard() {
     }),
   );
   const rows = list.data ?? [];
-  const now = Date.now();
+  const hrefFor = (pair: string) => selection.href({ pair });
+  const selected = selection.pair;
 
   return (
     <section>
@@ -48,7 +40,7 @@ export function BreakerBoard() {
         <ErrorPanel title="The breakers could not be loaded" message={list.error.message} />
       ) : list.isPending ? (
         <p className="muted">Loading…</p>
-      ) : rows.length === 0 ? (
+      ) : rows.length === 0 && !selected ? (
         <div className="panel">
           <strong>No breakers yet.</strong>
           <p className="muted">
@@ -57,80 +49,26 @@ export function BreakerBoard() {
           </p>
         </div>
       ) : (
-        <table className="grid" data-testid="breakers">
-          <thead>
-            <tr>
-              <th>Pair</th>
-              <th>State</th>
-              <th>Failure rate</th>
-              <th>Current window</th>
-              <th>Settings</th>
-              <th>Last transitions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((b) => {
-              const shown = b.forced ? b.forced : b.state;
-              const evaluated = b.state === "closed" ? b.window : b.lastEvaluation;
-              return (
-                <tr key={b.pair} data-pair={b.pair} data-state={b.state} data-forced={b.forced ?? ""}>
-                  <td className="mono">
-                    {b.caller} → {b.callee}
-                    {b.operation ? <span className="muted"> / {b.operation}</span> : null}
-                  </td>
-                  <td>
-                    <span className={`badge badge-breaker-${shown}`} data-testid="breaker-state">
-                      {b.forced ? `forced ${b.forced}` : b.state.replace("_", "-")}
-                    </span>
-                    <div className="small muted" title={formatTime(b.since)}>
-                      since {formatAge(b.since, now)}
-                      {b.openUntil && !b.forced
-                        ? ` · trials in ${formatDuration(Math.max(0, b.openUntil.getTime() - now))}`
-                        : ""}
-                      {b.state === "half_open"
-                        ? ` · trials ${b.trials.taken}/${b.config.halfOpenPermits}`
-                        : ""}
-                      {b.forcedUntil ? ` · until ${formatTime(b.forcedUntil)}` : ""}
-                    </div>
-                    <div className="small">{b.reason}</div>
-                  </td>
-                  <td>
-                    <RateBar rate={evaluated.failureRate} threshold={b.config.failureRate} />
-                    <div className="small">
-                      {pct(evaluated.failureRate)} of {evaluated.calls} calls (threshold{" "}
-                      {pct(b.config.failureRate)}, at least {b.config.minimumCalls} calls)
-                      {b.state === "closed" ? "" : " when it opened"}
-                    </div>
-                  </td>
-                  <td className="small" data-testid="breaker-window">
-                    {b.window.calls} calls · {b.window.failures} failed · {b.window.rejections} rejected
-                    <div className="muted">last {formatDuration(b.config.windowMs)}</div>
-                  </td>
-                  <td className="small muted">
-                    open {formatDuration(b.config.openMs)} · {b.config.halfOpenPermits} trial calls
-                  </td>
-                  <td className="small">
-                    {b.transitions.length === 0 ? (
-                      <span className="muted">none recorded</span>
-                    ) : (
-                      <ul className="transitions">
-                        {b.transitions.map((t) => (
-                          <li
-                            key={`${t.time.getTime()}-${t.to}`}
-                            title={`${formatTime(t.time)} · reported by ${t.instance}`}
-                          >
-                            {formatAge(t.time, now)}: {t.from.replace("_", "-")} → {t.to.replace("_", "-")}
-                            {t.forced ? ` (forced ${t.forced})` : ""} — {t.reason}
-                          </li>
-                        ))}
-                      </ul>
-                    )}
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
+        <>
+          {rows.length > 0 ? <BreakerMatrix breakers={rows} selected={selected} hrefFor={hrefFor} /> : null}
+          {selected ? (
+            <BreakerDetail
+              pair={selected}
+              breaker={rows.find((b) => b.pair === selected)}
+              range={selection.range}
+              onRange={selection.setRange}
+              closeHref={selection.href({ pair: null })}
+            />
+          ) : (
+            <p className="muted small">Choose a pair in the matrix for its history, charts and settings.</p>
+          )}
+          {rows.length > 0 ? (
+            <>
+              <h2>All pairs</h2>
+              <BreakerTable breakers={rows} hrefFor={hrefFor} now={Date.now()} />
+            </>
+          ) : null}
+        </>
       )}
     </section>
   );

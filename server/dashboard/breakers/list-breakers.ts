@@ -5,6 +5,7 @@ import { effectiveForced, windowTotals } from "../../breakers/breaker-machine.ts
 import type { BreakerStore } from "../../breakers/index.ts";
 import { parsePairId } from "../../breakers/index.ts";
 import type { PrismaClient } from "../../db/prisma.ts";
+import { postgresFailure, redisFailure } from "./source-failure.ts";
 
 export interface BreakerTransitionDto {
   time: Date;
@@ -23,7 +24,8 @@ export interface BreakerDto {
   state: "closed" | "open" | "half_open";
   forced: "open" | "closed" | "disabled" | null;
   forcedUntil: Date | null;
-  since: Date;
+  /** When the state last changed; null for a breaker that has not changed since it was first used. */
+  since: Date | null;
   openUntil: Date | null;
   reason: string;
   window: { calls: number; failures: number; rejections: number; failureRate: number };
@@ -34,6 +36,7 @@ export interface BreakerDto {
     minimumCalls: number;
     windowMs: number;
     openMs: number;
+    maxOpenMs: number;
     halfOpenPermits: number;
   };
   trials: { taken: number; succeeded: number };
@@ -45,64 +48,82 @@ export async function listBreakers(
   prisma: PrismaClient,
   now = Date.now(),
 ): Promise<BreakerDto[]> {
-  const pairs = await store.listPairs();
-  const history = await prisma.breakerTransition.findMany({
-    where: { pair: { in: pairs } },
-    orderBy: { time: "desc" },
-    take: Math.max(20, pairs.length * 5),
+  const live = await readLive(store);
+  const pairs = live.map((l) => l.pair);
+  const history = await prisma.breakerTransition
+    .findMany({
+      where: { pair: { in: pairs } },
+      orderBy: { time: "desc" },
+      take: Math.max(20, pairs.length * 5),
+    })
+    .catch((error) => {
+      throw postgresFailure("the breakers' transitions", error);
+    });
+  return live.map(({ pair, snapshot, config, window }) => {
+    const totals = windowTotals(window, config, now);
+    const parsed = parsePairId(pair);
+    const forced = effectiveForced(snapshot, now);
+    return {
+      pair,
+      caller: parsed?.caller ?? pair,
+      callee: parsed?.callee ?? "",
+      operation: parsed?.operation ?? null,
+      state: snapshot.state,
+      forced,
+      forcedUntil: forced && snapshot.forcedUntil ? new Date(snapshot.forcedUntil) : null,
+      since: snapshot.since > 0 ? new Date(snapshot.since) : null,
+      openUntil: snapshot.state === "open" ? new Date(snapshot.openUntil) : null,
+      reason: snapshot.reason,
+      window: {
+        calls: totals.calls,
+        failures: totals.failures,
+        rejections: totals.rejections,
+        failureRate: totals.calls > 0 ? totals.failures / totals.calls : 0,
+      },
+      lastEvaluation: {
+        calls: snapshot.calls,
+        failures: snapshot.failures,
+        failureRate: snapshot.calls > 0 ? snapshot.failures / snapshot.calls : 0,
+      },
+      config: {
+        failureRate: config.failureRate,
+        minimumCalls: config.minimumCalls,
+        windowMs: config.windowMs,
+        openMs: config.openMs,
+        maxOpenMs: config.maxOpenMs,
+        halfOpenPermits: config.halfOpenPermits,
+      },
+      trials: { taken: snapshot.trialsTaken, succeeded: snapshot.trialSuccesses },
+      transitions: history
+        .filter((t) => t.pair === pair)
+        .slice(0, 5)
+        .map((t) => ({
+          time: t.time,
+          from: t.fromState,
+          to: t.toState,
+          forced: t.forced,
+          reason: t.reason,
+          instance: t.instance,
+        })),
+    } satisfies BreakerDto;
   });
-  return Promise.all(
-    pairs.map(async (pair) => {
-      const [snapshot, config, window] = await Promise.all([
-        store.readState(pair),
-        store.readConfig(pair),
-        store.readWindow(pair),
-      ]);
-      const totals = windowTotals(window, config, now);
-      const parsed = parsePairId(pair);
-      const forced = effectiveForced(snapshot, now);
-      return {
-        pair,
-        caller: parsed?.caller ?? pair,
-        callee: parsed?.callee ?? "",
-        operation: parsed?.operation ?? null,
-        state: snapshot.state,
-        forced,
-        forcedUntil: forced && snapshot.forcedUntil ? new Date(snapshot.forcedUntil) : null,
-        since: new Date(snapshot.since),
-        openUntil: snapshot.state === "open" ? new Date(snapshot.openUntil) : null,
-        reason: snapshot.reason,
-        window: {
-          calls: totals.calls,
-          failures: totals.failures,
-          rejections: totals.rejections,
-          failureRate: totals.calls > 0 ? totals.failures / totals.calls : 0,
-        },
-        lastEvaluation: {
-          calls: snapshot.calls,
-          failures: snapshot.failures,
-          failureRate: snapshot.calls > 0 ? snapshot.failures / snapshot.calls : 0,
-        },
-        config: {
-          failureRate: config.failureRate,
-          minimumCalls: config.minimumCalls,
-          windowMs: config.windowMs,
-          openMs: config.openMs,
-          halfOpenPermits: config.halfOpenPermits,
-        },
-        trials: { taken: snapshot.trialsTaken, succeeded: snapshot.trialSuccesses },
-        transitions: history
-          .filter((t) => t.pair === pair)
-          .slice(0, 5)
-          .map((t) => ({
-            time: t.time,
-            from: t.fromState,
-            to: t.toState,
-            forced: t.forced,
-            reason: t.reason,
-            instance: t.instance,
-          })),
-      } satisfies BreakerDto;
-    }),
-  );
+}
+
+/** Every pair's state, settings and window from Redis, the breakers' global cache. */
+async function readLive(store: BreakerStore) {
+  try {
+    const pairs = await store.listPairs();
+    return await Promise.all(
+      pairs.map(async (pair) => {
+        const [snapshot, config, window] = await Promise.all([
+          store.readState(pair),
+          store.readConfig(pair),
+          store.readWindow(pair),
+        ]);
+        return { pair, snapshot, config, window };
+      }),
+    );
+  } catch (error) {
+    throw redisFailure("the breakers' live state", error);
+  }
 }

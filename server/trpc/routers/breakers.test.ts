@@ -1,8 +1,9 @@
 // The breakers router called directly, over real Redis and the store: live state, forced
-// states, the current window, the last transitions, and a tick when a breaker changes.
+// states, the current window, the last transitions, one pair's history (its input checked),
+// plain words when Redis or Postgres cannot be reached, and a tick when a breaker changes.
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
-import { testInfra, uniqueName } from "../../../scripts/test/infra.ts";
+import { freePort, testInfra, uniqueName } from "../../../scripts/test/infra.ts";
 import { createBreakerStore } from "../../breakers/index.ts";
 import { createPool } from "../../db/pool.ts";
 import { createPrisma } from "../../db/prisma.ts";
@@ -86,6 +87,52 @@ describe("breakers router", () => {
       state: "closed",
       forced: "closed",
     });
+  });
+
+  it("gives one pair's history, and refuses what is not a pair id", async () => {
+    const callee = uniqueName("svc");
+    const history = await createCaller(context).breakers.history({ pair: `orders→${callee}`, range: "15m" });
+    expect(history.points).toHaveLength(91);
+    expect(history.segments).toMatchObject([{ state: "closed", changes: 0 }]);
+    await expect(
+      createCaller(context).breakers.history({ pair: "orders-to-payments" }),
+    ).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+    });
+    await expect(
+      // @ts-expect-error: not one of the ranges
+      createCaller(context).breakers.history({ pair: `orders→${callee}`, range: "2d" }),
+    ).rejects.toMatchObject({ code: "BAD_REQUEST" });
+  });
+
+  it("says plainly that Redis is unreachable", async () => {
+    const down = new Redis(`redis://127.0.0.1:${await freePort()}`, {
+      enableOfflineQueue: false,
+      lazyConnect: true,
+    });
+    try {
+      const unreachable = { ...context, breakerStore: createBreakerStore(down, "down:") };
+      await expect(createCaller(unreachable).breakers.list()).rejects.toMatchObject({
+        code: "SERVICE_UNAVAILABLE",
+        message: expect.stringMatching(/^Redis is unreachable, so the breakers' live state cannot be read/),
+      });
+    } finally {
+      down.disconnect();
+    }
+  });
+
+  it("says plainly that Postgres is unreachable for a pair's history", async () => {
+    const down = createPool(`postgresql://postgres@127.0.0.1:${await freePort()}/nothing`);
+    try {
+      await expect(
+        createCaller({ ...context, pool: down }).breakers.history({ pair: "orders→payments" }),
+      ).rejects.toMatchObject({
+        code: "SERVICE_UNAVAILABLE",
+        message: expect.stringMatching(/^Postgres is unreachable, so the breaker's history cannot be read/),
+      });
+    } finally {
+      await down.end();
+    }
   });
 
   it("ticks when a breaker changes", async () => {
