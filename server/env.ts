@@ -81,6 +81,23 @@ const EnvSchema = z.object({
   /** Orders placed per second by the order service (0: none; it still reacts). */
   FLEET_CHECKOUT_RATE: z.coerce.number().min(0).max(1000).optional(),
   SAGASCOPE_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  /**
+   * demo: a visitor who has not signed in acts as the demo operator and the fault panel is
+   * shown; production: nothing without signing in, no fault panel.
+   */
+  SAGASCOPE_MODE: z.enum(["demo", "production"]).default("production"),
+  /** Seals the session cookies; 32 characters at least. Required in production mode. */
+  SAGASCOPE_SESSION_SECRET: z.string().min(32, "at least 32 characters").optional(),
+  /** The first admin, created at start when no admin exists yet. */
+  SAGASCOPE_ADMIN_EMAIL: z.email().optional(),
+  SAGASCOPE_ADMIN_PASSWORD: z.string().min(12, "at least 12 characters").optional(),
+  /** Send session cookies over HTTPS only (on behind TLS). */
+  SAGASCOPE_COOKIE_SECURE: z
+    .enum(["on", "off"])
+    .default("off")
+    .transform((v) => v === "on"),
+  /** The most sagas one bulk action may touch. */
+  SAGASCOPE_BULK_CAP: z.coerce.number().int().min(1).max(10_000).default(200),
   CI: z.string().optional(),
 });
 

@@ -103,6 +103,33 @@ describe("migrated database and generated client", () => {
     expect(await prisma.sagaSummary.findUnique({ where: { sagaId: "saga-1" } })).toEqual(row);
   });
 
+  it("round-trips an AppUser and an AuditEntry with every field", async () => {
+    const user = {
+      email: "a@example.test",
+      name: "A",
+      role: "operator",
+      passwordHash: "scrypt$x",
+      disabled: true,
+      createdAt: at,
+    };
+    const created = await prisma.appUser.create({ data: user });
+    expect(created).toEqual({ ...user, id: created.id });
+    const entry = {
+      actionId: "0b9f6c39-3a5e-4a44-9d59-1f0d2a1c4e11",
+      at,
+      actor: "a@example.test",
+      actorRole: "operator",
+      action: "breaker.force-open",
+      target: "a→b",
+      params: { forMinutes: 5 },
+      idempotencyKey: "k-12345678",
+      phase: "requested",
+      message: "",
+    };
+    const stored = await prisma.auditEntry.create({ data: entry });
+    expect(stored).toEqual({ ...entry, id: stored.id });
+  });
+
   it("round-trips a SagaVocabulary entry", async () => {
     await prisma.sagaVocabulary.create({ data: { kind: "service", value: "bank-a" } });
     expect(await prisma.sagaVocabulary.findMany()).toEqual([{ kind: "service", value: "bank-a" }]);
@@ -208,6 +235,8 @@ describe("migrated database and generated client", () => {
     ["breaker_stats", Prisma.BreakerStatsScalarFieldEnum],
     ["projection_lag_sample", Prisma.ProjectionLagSampleScalarFieldEnum],
     ["saga_vocabulary", Prisma.SagaVocabularyScalarFieldEnum],
+    ["app_user", Prisma.AppUserScalarFieldEnum],
+    ["audit_entry", Prisma.AuditEntryScalarFieldEnum],
   ])("table %s has exactly the model's columns", async (table, fields) => {
     const columns = await db.query(
       "SELECT column_name FROM information_schema.columns WHERE table_name = $1",

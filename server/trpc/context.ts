@@ -1,18 +1,24 @@
 // The web process's shared dependencies, created on first request (not at build time)
 // and kept across hot reloads in development.
 import { Redis } from "ioredis";
+import type { Producer } from "kafkajs";
+import { resolveRequestAuth } from "../auth/request-auth.ts";
+import { ensureFirstAdmin } from "../auth/users.ts";
 import { createBreakerStore } from "../breakers/index.ts";
 import { createPool } from "../db/pool.ts";
 import { createPrisma } from "../db/prisma.ts";
 import { env } from "../env.ts";
+import { createKafka, createProducer } from "../events/kafka-client.ts";
 import { createBreakerChangeFeed } from "../live/breaker-change-feed.ts";
 import { createSagaChangeFeed } from "../live/saga-change-feed.ts";
 import { createLogger } from "../log.ts";
-import type { Context } from "./init.ts";
+import type { ActionDeps, Context } from "./init.ts";
 
-const holder = globalThis as unknown as { sagascopeContext?: Context };
+type Shared = Context & { actions: ActionDeps };
+const holder = globalThis as unknown as { sagascopeContext?: Shared; firstAdmin?: Promise<void> };
 
-export function createContext(): Context {
+/** The dependencies every request shares. */
+export function createContext(): Shared {
   if (!holder.sagascopeContext) {
     const config = env();
     const log = createLogger("web", config.SAGASCOPE_LOG_LEVEL);
@@ -20,13 +26,46 @@ export function createContext(): Context {
     const redis = new Redis(config.REDIS_URL, { enableOfflineQueue: false, retryStrategy: () => 1000 });
     redis.on("error", (error) => log.debug("Redis error", { error: error.message }));
     const breakerStore = createBreakerStore(redis, config.SAGASCOPE_TOPIC_PREFIX, log);
+    const pool = createPool(config.DATABASE_URL, 4);
+    // Connected on the first action, not at start: reading the dashboard needs no Kafka.
+    let producer: Promise<Producer> | undefined;
+    const connectProducer = () => {
+      producer ??= (async () => {
+        const p = createProducer(createKafka("sagascope-web", config.KAFKA_BROKERS, log));
+        await p.connect();
+        return p;
+      })().catch((error) => {
+        producer = undefined;
+        throw error;
+      });
+      return producer;
+    };
     holder.sagascopeContext = {
       prisma: createPrisma(config.DATABASE_URL),
-      pool: createPool(config.DATABASE_URL, 4),
+      pool,
       sagaChanges: createSagaChangeFeed(config.DATABASE_URL, log),
       breakerStore,
       breakerChanges: createBreakerChangeFeed(config.REDIS_URL, breakerStore.channel, log),
+      actions: {
+        producer: connectProducer,
+        topicPrefix: config.SAGASCOPE_TOPIC_PREFIX,
+        mode: config.SAGASCOPE_MODE,
+        bulkCap: config.SAGASCOPE_BULK_CAP,
+        redis,
+      },
     };
+    holder.firstAdmin = ensureFirstAdmin(
+      pool,
+      { email: config.SAGASCOPE_ADMIN_EMAIL, password: config.SAGASCOPE_ADMIN_PASSWORD },
+      log,
+    ).catch((error) => log.error("could not create the first admin", { error: String(error) }));
   }
   return holder.sagascopeContext;
+}
+
+/** One HTTP request's context: the shared dependencies and who is asking. */
+export async function createRequestContext(req: Request, resHeaders?: Headers): Promise<Context> {
+  const shared = createContext();
+  await holder.firstAdmin;
+  return { ...shared, auth: await resolveRequestAuth(req, resHeaders, shared.pool, env()) };
 }

@@ -1,6 +1,7 @@
 // tRPC's one initialisation: context, transformer, and the AppError → tRPC error map.
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
+import type { RequestAuth } from "../auth/request-auth.ts";
 import type { BreakerStore } from "../breakers/index.ts";
 import type { Pool } from "../db/pool.ts";
 import type { PrismaClient } from "../db/prisma.ts";
@@ -15,6 +16,22 @@ export interface Context {
   sagaChanges: SagaChangeFeed;
   breakerStore: BreakerStore;
   breakerChanges: BreakerChangeFeed;
+  /**
+   * Who is behind an HTTP request (always set by the HTTP handler). Absent only for callers
+   * inside the server process (tests, benchmarks), which are trusted to read.
+   */
+  auth?: RequestAuth;
+  /** What operator actions need: Kafka, the deployment's names and limits (HTTP handler only). */
+  actions?: ActionDeps;
+}
+
+export interface ActionDeps {
+  /** A connected producer, for control commands and breaker events. */
+  producer: () => Promise<import("kafkajs").Producer>;
+  topicPrefix: string;
+  mode: "demo" | "production";
+  bulkCap: number;
+  redis: import("ioredis").Redis;
 }
 
 const t = initTRPC.context<Context>().create({
@@ -24,6 +41,8 @@ const t = initTRPC.context<Context>().create({
 
 const trpcCode: Record<AppErrorCode, TRPCError["code"]> = {
   BAD_REQUEST: "BAD_REQUEST",
+  UNAUTHORIZED: "UNAUTHORIZED",
+  FORBIDDEN: "FORBIDDEN",
   NOT_FOUND: "NOT_FOUND",
   CONFLICT: "CONFLICT",
   UNAVAILABLE: "SERVICE_UNAVAILABLE",
@@ -39,6 +58,34 @@ const appErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
+const signedIn = t.middleware(({ ctx, next }) => {
+  if (ctx.auth && !ctx.auth.actor)
+    throw new TRPCError({
+      code: "UNAUTHORIZED",
+      message: ctx.auth.problem ?? "sign in to see this (the dashboard asks who you are in production mode)",
+    });
+  return next();
+});
+
+/** An action: a signed-in request from this site carrying its session's CSRF token. */
+const safeAction = t.middleware(({ ctx, next }) => {
+  if (!ctx.auth || !ctx.actions)
+    throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "actions are served over HTTP only" });
+  if (!ctx.auth.actor)
+    throw new TRPCError({ code: "UNAUTHORIZED", message: ctx.auth.problem ?? "sign in to act" });
+  if (!ctx.auth.safeForActions)
+    throw new TRPCError({
+      code: "FORBIDDEN",
+      message: "refused: this request did not carry the page's CSRF token (reload the page and try again)",
+    });
+  return next({ ctx: { ...ctx, auth: ctx.auth, actor: ctx.auth.actor, actions: ctx.actions } });
+});
+
 export const router = t.router;
-export const publicProcedure = t.procedure.use(appErrors);
+/** Open to anyone: only what signing in itself needs. */
+export const openProcedure = t.procedure.use(appErrors);
+/** Reads: anyone signed in (any role), or the demo operator. */
+export const publicProcedure = t.procedure.use(appErrors).use(signedIn);
+/** Mutations; each checks its own permission (and audits a refusal) in performAction. */
+export const actionProcedure = t.procedure.use(appErrors).use(safeAction);
 export const createCallerFactory = t.createCallerFactory;

@@ -1,14 +1,21 @@
 // The API: one router composed of one router per domain.
 import { createCallerFactory, router } from "./init.ts";
+import { actionsRouter } from "./routers/actions.ts";
+import { auditRouter } from "./routers/audit.ts";
+import { authRouter } from "./routers/auth.ts";
 import { breakersRouter } from "./routers/breakers.ts";
 import { deadLettersRouter } from "./routers/dead-letters.ts";
 import { kafkaRouter } from "./routers/kafka.ts";
 import { overviewRouter } from "./routers/overview.ts";
 import { projectionsRouter } from "./routers/projections.ts";
 import { sagasRouter } from "./routers/sagas.ts";
+import { serviceMapRouter } from "./routers/service-map.ts";
 import { tracesRouter } from "./routers/traces.ts";
 
 export const appRouter = router({
+  auth: authRouter,
+  actions: actionsRouter,
+  audit: auditRouter,
   sagas: sagasRouter,
   deadLetters: deadLettersRouter,
   breakers: breakersRouter,
@@ -16,6 +23,7 @@ export const appRouter = router({
   overview: overviewRouter,
   kafka: kafkaRouter,
   traces: tracesRouter,
+  serviceMap: serviceMapRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,0 +1,36 @@
+// Sign-in: email and password checked against the users table; on success a sealed session
+// cookie. Only from this site (Origin checked), and the answer never says which part was wrong.
+import { z } from "zod";
+import { sameOrigin } from "@/server/auth/request-auth.ts";
+import { newSession, sessionCookie, sessionSecret } from "@/server/auth/session.ts";
+import { authenticate } from "@/server/auth/users.ts";
+import { env } from "@/server/env.ts";
+import { createContext } from "@/server/trpc/context.ts";
+
+export const dynamic = "force-dynamic";
+export const runtime = "nodejs";
+
+const CredentialsSchema = z.object({
+  email: z.string().trim().min(1).max(320),
+  password: z.string().min(1).max(200),
+});
+
+const answer = (status: number, message: string, headers: Record<string, string> = {}) =>
+  Response.json({ message }, { status, headers });
+
+export async function POST(req: Request): Promise<Response> {
+  if (!sameOrigin(req)) return answer(403, "sign-in refused: the request did not come from this site");
+  const config = env();
+  let secret: string;
+  try {
+    secret = sessionSecret(config);
+  } catch (error) {
+    return answer(503, (error as Error).message);
+  }
+  const parsed = CredentialsSchema.safeParse(await req.json().catch(() => undefined));
+  if (!parsed.success) return answer(400, "give an email and a password");
+  const actor = await authenticate(createContext().pool, parsed.data.email, parsed.data.password);
+  if (!actor) return answer(401, "wrong email or password (or the account is disabled)");
+  const cookie = await sessionCookie(newSession(actor.id), secret, config.SAGASCOPE_COOKIE_SECURE);
+  return answer(200, `signed in as ${actor.email} (${actor.role})`, { "set-cookie": cookie });
+}

@@ -1,0 +1,370 @@
+// Operator actions through the API (the tRPC caller with a request's auth), over real
+// Postgres, Redis and Kafka: permissions refused and audited, one act per idempotency key,
+// an append-only audit log, breaker overrides announced as events, saga actions refused
+// when the saga's state no longer allows them and settled by the owner's answer, and the
+// what-if replay agreeing with the Redis breaker fed the same recorded outcomes.
+import { randomUUID } from "node:crypto";
+import { Redis } from "ioredis";
+import { Kafka, logLevel, Partitioners, type Producer } from "kafkajs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { scratchDatabase, testInfra, uniqueName, until } from "../../scripts/test/infra.ts";
+import type { RequestAuth } from "../auth/request-auth.ts";
+import type { Actor, Role } from "../auth/roles.ts";
+import { BreakerConfigSchema } from "../breakers/breaker-config.ts";
+import { createBreakerStore } from "../breakers/index.ts";
+import { migrate } from "../db/migrate.ts";
+import { createPool, type Pool } from "../db/pool.ts";
+import { createPrisma, type PrismaClient } from "../db/prisma.ts";
+import { decodeBreakerEvent, ensureTopics, newTrace, sagaEvent, topics } from "../events/index.ts";
+import { storeBatch } from "../ingest/store-batch.ts";
+import { createBreakerChangeFeed } from "../live/breaker-change-feed.ts";
+import { createSagaChangeFeed } from "../live/saga-change-feed.ts";
+import { createLogger } from "../log.ts";
+import type { Context } from "../trpc/init.ts";
+import { createCaller } from "../trpc/root.ts";
+import { replay, spreadCalls } from "./what-if.ts";
+
+const log = createLogger("test", "error");
+const prefix = `${uniqueName("actions")}.`;
+const kafka = new Kafka({
+  clientId: "actions-test",
+  brokers: testInfra().kafkaBrokers,
+  logLevel: logLevel.NOTHING,
+});
+const redis = new Redis(testInfra().redisUrl);
+const breakerStore = createBreakerStore(redis, prefix);
+let db: Awaited<ReturnType<typeof scratchDatabase>>;
+let pool: Pool;
+let prisma: PrismaClient;
+let producer: Producer;
+let closeFeeds: () => Promise<void>;
+let base: Context;
+
+const actor = (role: Role): Actor => ({
+  id: role,
+  email: `${role}@example.test`,
+  name: role,
+  role,
+  via: "session",
+});
+const auth = (role: Role, safe = true): RequestAuth => ({
+  actor: actor(role),
+  csrf: "token",
+  safeForActions: safe,
+  problem: null,
+});
+const as = (role: Role, safe = true) => createCaller({ ...base, auth: auth(role, safe) });
+const key = () => randomUUID();
+let offset = 0;
+
+beforeAll(async () => {
+  db = await scratchDatabase("actions");
+  await migrate(db.url);
+  pool = createPool(db.url);
+  prisma = createPrisma(db.url);
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, Object.values(topics(prefix))).finally(() => admin.disconnect());
+  producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  const sagaChanges = createSagaChangeFeed(db.url, log);
+  const breakerChanges = createBreakerChangeFeed(testInfra().redisUrl, breakerStore.channel, log, {
+    tickMs: 60_000,
+  });
+  closeFeeds = async () => {
+    await sagaChanges.close();
+    await breakerChanges.close();
+  };
+  base = {
+    prisma,
+    pool,
+    sagaChanges,
+    breakerStore,
+    breakerChanges,
+    actions: { producer: async () => producer, topicPrefix: prefix, mode: "demo", bulkCap: 4, redis },
+  };
+}, 60_000);
+
+afterAll(async () => {
+  await closeFeeds?.();
+  await producer?.disconnect();
+  await prisma?.$disconnect();
+  await pool?.end();
+  await db?.drop();
+  redis.disconnect();
+});
+
+async function auditOf(target: string) {
+  return (
+    await pool.query("SELECT actor, action, phase, message FROM audit_entry WHERE target = $1 ORDER BY id", [
+      target,
+    ])
+  ).rows;
+}
+
+async function storeSaga(sagaId: string, finished: boolean) {
+  const ref = { sagaId, sagaType: "interbank-transfer", mode: "orchestrated" as const };
+  const opts = { source: "/test", trace: newTrace() };
+  const step = { ...ref, step: "debit", stepIndex: 0, service: "bank-a", attempt: 1 };
+  const events = [
+    sagaEvent("io.sagascope.saga.started", { ...ref, steps: [{ name: "debit", service: "bank-a" }] }, opts),
+    sagaEvent("io.sagascope.saga.step.started", step, opts),
+    sagaEvent("io.sagascope.saga.step.succeeded", { ...step, durationMs: 3 }, opts),
+    ...(finished ? [sagaEvent("io.sagascope.saga.completed", { ...ref, durationMs: 5 }, opts)] : []),
+  ];
+  await storeBatch(
+    pool,
+    events.map((event) => ({ event, position: { topic: "t", partition: 0, offset: offset++ } })),
+    [],
+  );
+}
+
+describe("operator actions", () => {
+  it("refuses a viewer and audits the refusal; refuses a request without the CSRF token", async () => {
+    const pair = `transfers→${uniqueName("bank")}`;
+    await expect(
+      as("viewer").actions.breaker({ pair, op: "force-open", idempotencyKey: key() }),
+    ).rejects.toMatchObject({
+      code: "FORBIDDEN",
+      message: "refused: the viewer role may not breaker.force-open",
+    });
+    expect(await auditOf(pair)).toEqual([
+      expect.objectContaining({ actor: "viewer@example.test", phase: "denied" }),
+    ]);
+    await expect(
+      as("operator", false).actions.breaker({ pair, op: "force-open", idempotencyKey: key() }),
+    ).rejects.toMatchObject({ code: "FORBIDDEN", message: expect.stringContaining("CSRF") });
+    await expect(
+      as("operator").actions.breakerConfig({
+        pair,
+        thresholds: {
+          failureRate: 0.5,
+          minimumCalls: 10,
+          windowMs: 10_000,
+          openMs: 5000,
+          halfOpenPermits: 3,
+        },
+        idempotencyKey: key(),
+      }),
+    ).rejects.toMatchObject({ code: "FORBIDDEN", message: expect.stringContaining("operator role may not") });
+  });
+
+  it("forces a breaker open once per idempotency key, announces it as an event, and audits it", async () => {
+    const pair = `transfers→${uniqueName("bank")}`;
+    const events: ReturnType<typeof decodeBreakerEvent>[] = [];
+    const consumer = kafka.consumer({ groupId: uniqueName("actions-events") });
+    await consumer.connect();
+    await consumer.subscribe({ topic: topics(prefix).breakerEvents, fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ message }) => void events.push(decodeBreakerEvent(message)) });
+    try {
+      const idempotencyKey = key();
+      const first = await as("operator").actions.breaker({
+        pair,
+        op: "force-open",
+        forMinutes: 5,
+        idempotencyKey,
+      });
+      const again = await as("operator").actions.breaker({
+        pair,
+        op: "force-open",
+        forMinutes: 5,
+        idempotencyKey,
+      });
+      expect(first).toMatchObject({ phase: "done", replayed: false });
+      expect(again).toMatchObject({ phase: "done", replayed: true, actionId: first.actionId });
+      expect((await breakerStore.readState(pair)).forced).toBe("open");
+      expect((await auditOf(pair)).map((a) => a.phase)).toEqual(["requested", "done"]);
+      const announced = await until(
+        "the override's state_changed event",
+        () =>
+          events.find(
+            (e) =>
+              e.ok && e.event.type === "io.sagascope.breaker.state_changed" && e.event.data.pair === pair,
+          ),
+        20_000,
+      );
+      expect(announced.ok && announced.event.data).toMatchObject({
+        from: "closed",
+        to: "open",
+        forced: "open",
+      });
+
+      await as("operator").actions.breaker({ pair, op: "clear", idempotencyKey: key() });
+      expect((await breakerStore.readState(pair)).forced).toBeNull();
+    } finally {
+      await consumer.disconnect();
+    }
+  }, 60_000);
+
+  it("keeps the audit log append-only", async () => {
+    await as("operator").actions.breaker({
+      pair: `a→${uniqueName("b")}`,
+      op: "reset",
+      idempotencyKey: key(),
+    });
+    await expect(pool.query("UPDATE audit_entry SET message = 'edited'")).rejects.toThrow(/append-only/);
+    await expect(pool.query("DELETE FROM audit_entry")).rejects.toThrow(/append-only/);
+  });
+
+  it("validates thresholds with clear messages, and an admin's valid change reaches the breaker's config", async () => {
+    const pair = `transfers→${uniqueName("bank")}`;
+    await expect(
+      as("admin").actions.breakerConfig({
+        pair,
+        thresholds: { failureRate: 1.5, minimumCalls: 0, windowMs: 10_000, openMs: 5000, halfOpenPermits: 3 },
+        idempotencyKey: key(),
+      }),
+    ).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+      message: expect.stringContaining("a failure rate of 100% at most"),
+    });
+    const done = await as("admin").actions.breakerConfig({
+      pair,
+      thresholds: { failureRate: 0.2, minimumCalls: 4, windowMs: 20_000, openMs: 2000, halfOpenPermits: 1 },
+      idempotencyKey: key(),
+    });
+    expect(done.phase).toBe("done");
+    expect(await breakerStore.readConfig(pair)).toMatchObject({
+      failureRate: 0.2,
+      minimumCalls: 4,
+      openMs: 2000,
+    });
+  });
+
+  it("refuses to compensate a completed saga with the reason, and settles a sent command by its result", async () => {
+    const completed = `saga-${randomUUID()}`;
+    const running = `saga-${randomUUID()}`;
+    await storeSaga(completed, true);
+    await storeSaga(running, false);
+    const refused = await as("operator").actions.saga({
+      sagaId: completed,
+      action: "compensate",
+      idempotencyKey: key(),
+    });
+    expect(refused).toMatchObject({
+      phase: "refused",
+      message: "the saga completed; a completed saga is not compensated",
+    });
+
+    const options = await as("viewer").actions.sagaOptions({ sagaId: running });
+    expect(options.allowed.compensate.allowed).toBe(true);
+    expect(options.plan).toEqual([{ step: "debit", stepIndex: 0, service: "bank-a", certainty: "landed" }]);
+    const sent = await as("operator").actions.saga({
+      sagaId: running,
+      action: "compensate",
+      idempotencyKey: key(),
+    });
+    expect(sent.phase).toBe("pending");
+    // The owner's answer, as the ingester stores it.
+    const result = sagaEvent(
+      "io.sagascope.control.result",
+      {
+        sagaId: running,
+        sagaType: "interbank-transfer",
+        mode: "orchestrated",
+        commandId: sent.actionId,
+        action: "compensate",
+        outcome: "done",
+        message: "compensating debit (in that order)",
+        handledBy: "orchestrator-1",
+      },
+      { source: "/test", trace: newTrace() },
+    );
+    await storeBatch(pool, [{ event: result, position: { topic: "t", partition: 0, offset: offset++ } }], []);
+    const settled = await as("viewer").actions.status({ actionId: sent.actionId });
+    expect(settled).toMatchObject({
+      phase: "done",
+      message: "compensating debit (in that order) (orchestrator-1)",
+    });
+    await expect(
+      as("operator").actions.saga({ sagaId: running, action: "mark-resolved", idempotencyKey: key() }),
+    ).rejects.toMatchObject({ code: "BAD_REQUEST", message: expect.stringContaining("needs a reason") });
+  });
+
+  it("previews a bulk action, refuses it past the cap or when the set changed, and sends one command per saga", async () => {
+    const type = uniqueName("bulk-type");
+    const ids = Array.from({ length: 3 }, () => `bulk-${randomUUID()}`);
+    for (const id of ids) {
+      const ref = { sagaId: id, sagaType: type, mode: "orchestrated" as const };
+      await storeBatch(
+        pool,
+        [
+          {
+            event: sagaEvent(
+              "io.sagascope.saga.started",
+              { ...ref, steps: [{ name: "debit", service: "bank-a" }] },
+              { source: "/test", trace: newTrace() },
+            ),
+            position: { topic: "t", partition: 0, offset: offset++ },
+          },
+        ],
+        [],
+      );
+    }
+    const filter = { sagaType: type };
+    const preview = await as("viewer").actions.bulkPreview({ filter, action: "compensate" });
+    expect(preview).toMatchObject({ matching: 3, overCap: false, eligible: 3 });
+    const stale = await as("operator").actions.bulk({
+      filter,
+      action: "compensate",
+      expectedCount: 2,
+      idempotencyKey: key(),
+    });
+    expect(stale).toMatchObject({ phase: "refused", message: expect.stringContaining("the set changed") });
+    const done = await as("operator").actions.bulk({
+      filter,
+      action: "compensate",
+      expectedCount: 3,
+      idempotencyKey: key(),
+    });
+    expect(done).toMatchObject({ phase: "done", message: "sent 3 commands" });
+    for (const id of ids) expect((await auditOf(id)).map((a) => a.phase)).toEqual(["requested", "pending"]);
+    const wide = await as("viewer").actions.bulkPreview({ filter: {}, action: "compensate" });
+    expect(wide.overCap).toBe(true);
+  });
+
+  it("replays recorded outcomes against proposed thresholds as the Redis breaker does with the same calls", async () => {
+    const t0 = Date.now() - 600_000;
+    // Ten-second windows of a fleet that fails a lot for a minute, then recovers.
+    const windows = Array.from({ length: 30 }, (_, i) => ({
+      start: new Date(t0 + i * 10_000),
+      end: new Date(t0 + (i + 1) * 10_000),
+      calls: 20,
+      failures: i >= 5 && i < 11 ? 12 : 1,
+    }));
+    const config = BreakerConfigSchema.parse({
+      failureRate: 0.4,
+      minimumCalls: 10,
+      windowMs: 10_000,
+      openMs: 5000,
+      halfOpenPermits: 2,
+    });
+    const calls = spreadCalls(windows);
+    const predicted = replay(calls, config, t0);
+    expect(predicted.transitions.length).toBeGreaterThanOrEqual(2);
+
+    const pair = `replay→${uniqueName("svc")}`;
+    await breakerStore.setConfig(pair, config);
+    const seen: string[] = [];
+    for (const call of calls) {
+      const s = await breakerStore.readState(pair);
+      if (s.state === "open" && call.at < s.openUntil) continue;
+      if (s.state !== "closed") {
+        const trial = await breakerStore.acquireTrial(pair, config, call.at);
+        if (trial.transition) seen.push(`${trial.transition.from}→${trial.transition.to}@${call.at}`);
+        if (!trial.granted) continue;
+        const reported = await breakerStore.reportTrial(pair, config, call.ok, call.at);
+        if (reported.transition)
+          seen.push(`${reported.transition.from}→${reported.transition.to}@${call.at}`);
+        continue;
+      }
+      const step = await breakerStore.record(pair, config, {
+        calls: 1,
+        failures: call.ok ? 0 : 1,
+        now: call.at,
+      });
+      if (step.transition) seen.push(`${step.transition.from}→${step.transition.to}@${call.at}`);
+    }
+    expect(seen).toEqual(predicted.transitions.map((t) => `${t.from}→${t.to}@${t.at}`));
+  }, 60_000);
+});

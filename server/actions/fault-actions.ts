@@ -1,0 +1,50 @@
+// The demo fleet's fault panel: error rate, latency and crash per service, and the
+// projector's pause switch; written to Redis where each service follows it within a second.
+import type { Redis } from "ioredis";
+import { z } from "zod";
+import { setFaults } from "../fleet/fault-control.ts";
+import type { Outcome } from "./perform-action.ts";
+
+export const FAULT_SERVICES = [
+  "bank-a",
+  "bank-b",
+  "screening",
+  "order",
+  "payment",
+  "inventory",
+  "shipping",
+  "projector",
+] as const;
+
+export const FaultsInputSchema = z.object({
+  service: z.enum(FAULT_SERVICES),
+  errorRate: z
+    .number()
+    .min(0, "an error rate of 0% at least")
+    .max(1, "an error rate of 100% at most")
+    .optional(),
+  latencyMs: z.number().int().min(0).max(60_000, "at most 60 000 ms of latency").optional(),
+  crash: z.boolean().optional(),
+  paused: z.boolean().optional(),
+  clear: z.boolean().optional(),
+  idempotencyKey: z.string().min(8).max(200),
+});
+export type FaultsInput = z.infer<typeof FaultsInputSchema>;
+
+export async function injectFaults(redis: Redis, topicPrefix: string, input: FaultsInput): Promise<Outcome> {
+  await setFaults(redis, topicPrefix, input.service, {
+    errorRate: input.errorRate,
+    latencyMs: input.latencyMs,
+    crash: input.crash,
+    paused: input.paused,
+    clear: input.clear,
+  });
+  const what = [
+    input.clear && "faults cleared",
+    input.errorRate !== undefined && `error rate ${Math.round(input.errorRate * 100)}%`,
+    input.latencyMs !== undefined && `latency ${input.latencyMs} ms`,
+    input.crash && "crash ordered",
+    input.paused !== undefined && (input.paused ? "paused" : "resumed"),
+  ].filter(Boolean);
+  return { phase: "done", message: `${input.service}: ${what.join(", ") || "unchanged"}` };
+}

@@ -1,0 +1,71 @@
+// Who is behind one HTTP request: the signed-in user from the session cookie, or in demo
+// mode the demo operator (given a session of its own, so it has a CSRF token too). Also
+// whether a state-changing request is safe: same origin, and the session's CSRF token.
+import type { Pool } from "../db/pool.ts";
+import type { Env } from "../env.ts";
+import type { AppError } from "../errors.ts";
+import { type Actor, DEMO_OPERATOR } from "./roles.ts";
+import {
+  CSRF_HEADER,
+  newSession,
+  readSession,
+  type Session,
+  sessionCookie,
+  sessionSecret,
+} from "./session.ts";
+import { currentUser } from "./users.ts";
+
+export interface RequestAuth {
+  actor: Actor | null;
+  /** The session's CSRF token, for the page to send back with every action. */
+  csrf: string | null;
+  /** The request carried the session's CSRF token and came from this site. */
+  safeForActions: boolean;
+  /** Why nobody can sign in (e.g. no session secret in production), if so. */
+  problem: string | null;
+}
+
+type AuthConfig = Pick<Env, "SAGASCOPE_MODE" | "SAGASCOPE_SESSION_SECRET" | "SAGASCOPE_COOKIE_SECURE">;
+
+/** The Origin (or Referer) of a browser request names this host, or the request names none. */
+export function sameOrigin(req: Request): boolean {
+  const from = req.headers.get("origin") ?? req.headers.get("referer");
+  if (!from) return true;
+  try {
+    return new URL(from).host === (req.headers.get("x-forwarded-host") ?? req.headers.get("host"));
+  } catch {
+    return false;
+  }
+}
+
+export async function resolveRequestAuth(
+  req: Request,
+  resHeaders: Headers | undefined,
+  pool: Pick<Pool, "query">,
+  config: AuthConfig,
+): Promise<RequestAuth> {
+  let secret: string;
+  try {
+    secret = sessionSecret(config);
+  } catch (error) {
+    return { actor: null, csrf: null, safeForActions: false, problem: (error as AppError).message };
+  }
+  let session: Session | undefined = await readSession(req.headers.get("cookie"), secret);
+  let actor: Actor | null = null;
+  if (session?.subject === "demo") actor = config.SAGASCOPE_MODE === "demo" ? DEMO_OPERATOR : null;
+  else if (session) actor = (await currentUser(pool, session.subject)) ?? null;
+  if (!actor && config.SAGASCOPE_MODE === "demo") {
+    session = newSession("demo");
+    resHeaders?.append("set-cookie", await sessionCookie(session, secret, config.SAGASCOPE_COOKIE_SECURE));
+    actor = DEMO_OPERATOR;
+    // A fresh session's token cannot be in this request yet: only later ones can act.
+    return { actor, csrf: session.csrf, safeForActions: false, problem: null };
+  }
+  const token = req.headers.get(CSRF_HEADER);
+  return {
+    actor,
+    csrf: actor ? (session?.csrf ?? null) : null,
+    safeForActions: Boolean(actor && session && token && token === session.csrf && sameOrigin(req)),
+    problem: null,
+  };
+}

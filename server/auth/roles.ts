@@ -1,0 +1,38 @@
+// Who may do what. Every mutation names its permission and is checked on the server; the UI
+// only hides what a role may not do.
+export const ROLES = ["viewer", "operator", "admin"] as const;
+export type Role = (typeof ROLES)[number];
+
+export const PERMISSIONS = {
+  /** Compensate, retry, mark resolved (one saga or in bulk). */
+  "saga.act": "operator",
+  /** Force open/closed, clear an override, reset counters. */
+  "breaker.override": "operator",
+  /** Change a pair's thresholds. */
+  "breaker.configure": "admin",
+  /** The demo fleet's fault panel (demo mode only). */
+  "fleet.faults": "operator",
+  "users.manage": "admin",
+} as const satisfies Record<string, Role>;
+export type Permission = keyof typeof PERMISSIONS;
+
+export function can(role: Role, permission: Permission): boolean {
+  return ROLES.indexOf(role) >= ROLES.indexOf(PERMISSIONS[permission]);
+}
+
+/** Who acts: a signed-in user, or the demo operator in demo mode. */
+export interface Actor {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+  via: "session" | "demo";
+}
+
+export const DEMO_OPERATOR: Actor = {
+  id: "demo",
+  email: "demo-operator",
+  name: "Demo operator",
+  role: "operator",
+  via: "demo",
+};

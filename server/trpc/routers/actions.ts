@@ -1,0 +1,175 @@
+// Operator actions: saga commands (one saga or a filtered set), breaker overrides and
+// thresholds, the demo fleet's faults; their status (pending until the owner answers); the
+// previews shown before acting. Every mutation goes through performAction (permission,
+// idempotency, audit).
+import { z } from "zod";
+import {
+  BreakerConfigInputSchema,
+  BreakerOverrideSchema,
+  configureBreaker,
+  mergedConfig,
+  overrideBreaker,
+  ThresholdsSchema,
+} from "../../actions/breaker-actions.ts";
+import { bulkPreview, runBulk } from "../../actions/bulk-actions.ts";
+import { FaultsInputSchema, injectFaults } from "../../actions/fault-actions.ts";
+import { performAction, statusOf } from "../../actions/perform-action.ts";
+import { recordedWindows } from "../../actions/recorded-windows.ts";
+import {
+  compensationPlan,
+  SAGA_ACTIONS,
+  SagaActionInputSchema,
+  sagaActionsAllowed,
+  sendControlCommand,
+  settleFromResult,
+} from "../../actions/saga-actions.ts";
+import { replay, spreadCalls } from "../../actions/what-if.ts";
+import { getSagaDetail } from "../../dashboard/sagas/saga-detail.ts";
+import { SagaFilterSchema } from "../../dashboard/sagas/saga-filter.ts";
+import { AppError } from "../../errors.ts";
+import { actionProcedure, publicProcedure, router } from "../init.ts";
+
+const WHAT_IF_MS = 3600_000;
+
+export const actionsRouter = router({
+  /** What one saga's state allows now, and what a compensation would revert. */
+  sagaOptions: publicProcedure
+    .input(z.object({ sagaId: z.string().min(1).max(200) }))
+    .query(async ({ ctx, input }) => {
+      const detail = await getSagaDetail(ctx, input.sagaId);
+      return { allowed: sagaActionsAllowed(detail.summary), plan: compensationPlan(detail.events) };
+    }),
+
+  saga: actionProcedure.input(SagaActionInputSchema).mutation(({ ctx, input }) =>
+    performAction(
+      ctx.pool,
+      ctx.actor,
+      {
+        action: `saga.${input.action}`,
+        permission: "saga.act",
+        target: input.sagaId,
+        params: {
+          ...(input.fromStep !== undefined ? { fromStep: input.fromStep } : {}),
+          reason: input.reason ?? "",
+        },
+        idempotencyKey: input.idempotencyKey,
+      },
+      async (actionId) => {
+        const detail = await getSagaDetail(ctx, input.sagaId);
+        const allowance = sagaActionsAllowed(detail.summary)[input.action];
+        if (!allowance.allowed) return { phase: "refused", message: allowance.reason };
+        return sendControlCommand(
+          await ctx.actions.producer(),
+          ctx.actions.topicPrefix,
+          detail.summary,
+          { actionId, action: input.action, fromStep: input.fromStep, reason: input.reason },
+          ctx.actor.email,
+        );
+      },
+    ),
+  ),
+
+  /** An action's status; a pending saga action is settled here once its owner has answered. */
+  status: publicProcedure.input(z.object({ actionId: z.uuid() })).query(async ({ ctx, input }) => {
+    const status = await statusOf(ctx.pool, input.actionId);
+    if (status.phase === "pending" && status.action.startsWith("saga.")) {
+      if (await settleFromResult(ctx.pool, input.actionId, status.target))
+        return statusOf(ctx.pool, input.actionId);
+    }
+    return status;
+  }),
+
+  bulkPreview: publicProcedure
+    .input(z.object({ filter: SagaFilterSchema, action: z.enum(SAGA_ACTIONS) }))
+    .query(({ ctx, input }) =>
+      bulkPreview(ctx.pool, input.filter, input.action, ctx.actions?.bulkCap ?? 200),
+    ),
+
+  bulk: actionProcedure
+    .input(
+      z.object({
+        filter: SagaFilterSchema,
+        action: z.enum(["compensate", "retry-step", "mark-resolved"]),
+        reason: z.string().trim().max(2000).optional(),
+        /** The count the operator saw in the preview: a different count now refuses the action. */
+        expectedCount: z.number().int().min(1),
+        idempotencyKey: z.string().min(8).max(200),
+      }),
+    )
+    .mutation(({ ctx, input }) => runBulk(ctx, ctx.actor, input)),
+
+  breaker: actionProcedure.input(BreakerOverrideSchema).mutation(({ ctx, input }) =>
+    performAction(
+      ctx.pool,
+      ctx.actor,
+      {
+        action: `breaker.${input.op}`,
+        permission: "breaker.override",
+        target: input.pair,
+        params: { forMinutes: input.forMinutes ?? null, reason: input.reason ?? "" },
+        idempotencyKey: input.idempotencyKey,
+      },
+      async () =>
+        overrideBreaker(
+          ctx.breakerStore,
+          await ctx.actions.producer(),
+          ctx.actions.topicPrefix,
+          input,
+          ctx.actor.email,
+        ),
+    ),
+  ),
+
+  breakerConfig: actionProcedure.input(BreakerConfigInputSchema).mutation(async ({ ctx, input }) => {
+    const before = await ctx.breakerStore.readConfig(input.pair);
+    return performAction(
+      ctx.pool,
+      ctx.actor,
+      {
+        action: "breaker.configure",
+        permission: "breaker.configure",
+        target: input.pair,
+        params: { before, proposed: input.thresholds },
+        idempotencyKey: input.idempotencyKey,
+      },
+      async () => (await configureBreaker(ctx.breakerStore, input)).outcome,
+    );
+  }),
+
+  /** Replays the pair's last hour of recorded outcomes against proposed thresholds. */
+  whatIf: publicProcedure
+    .input(z.object({ pair: z.string().min(3).max(300), thresholds: ThresholdsSchema }))
+    .query(async ({ ctx, input }) => {
+      const now = Date.now();
+      const config = mergedConfig(await ctx.breakerStore.readConfig(input.pair), input.thresholds);
+      const current = await ctx.breakerStore.readConfig(input.pair);
+      const windows = await recordedWindows(ctx.pool, input.pair, new Date(now - WHAT_IF_MS), new Date(now));
+      const calls = spreadCalls(windows);
+      const from = windows[0]?.start.getTime() ?? now - WHAT_IF_MS;
+      return {
+        windows: windows.length,
+        calls: calls.length,
+        from: new Date(from),
+        to: new Date(now),
+        proposed: replay(calls, config, from),
+        current: replay(calls, current, from),
+      };
+    }),
+
+  faults: actionProcedure.input(FaultsInputSchema).mutation(({ ctx, input }) => {
+    if (ctx.actions.mode !== "demo")
+      throw new AppError("FORBIDDEN", "the fault panel exists in demo mode only");
+    return performAction(
+      ctx.pool,
+      ctx.actor,
+      {
+        action: "fleet.faults",
+        permission: "fleet.faults",
+        target: input.service,
+        params: { ...input, idempotencyKey: undefined },
+        idempotencyKey: input.idempotencyKey,
+      },
+      () => injectFaults(ctx.actions.redis, ctx.actions.topicPrefix, input),
+    );
+  }),
+});
