@@ -9,6 +9,13 @@ import type { AppRouter } from "@/server/trpc/root.ts";
 
 export const { TRPCProvider, useTRPC } = createTRPCContext<AppRouter>();
 
+/** The session's CSRF token (from auth.me), sent back with every request. */
+let csrfToken: string | null = null;
+export function setCsrfToken(token: string | null) {
+  csrfToken = token;
+}
+const csrfHeaders = (): Record<string, string> => (csrfToken ? { "x-sagascope-csrf": csrfToken } : {});
+
 function makeClients() {
   const queryClient = new QueryClient({
     defaultOptions: { queries: { staleTime: 5_000, refetchOnWindowFocus: false, retry: 1 } },
@@ -18,7 +25,7 @@ function makeClients() {
       splitLink({
         condition: (op) => op.type === "subscription",
         true: httpSubscriptionLink({ url: "/api/trpc", transformer: superjson }),
-        false: httpBatchLink({ url: "/api/trpc", transformer: superjson }),
+        false: httpBatchLink({ url: "/api/trpc", transformer: superjson, headers: csrfHeaders }),
       }),
     ],
   });

@@ -119,13 +119,15 @@ try {
   }
   // The projector builds the order and account views from the services' change topics.
   restarting("projector", "server/projections/main.ts", childEnv);
-  const web = essential(startWeb(config.PORT, childEnv));
+  // Demo mode unless told otherwise: a visitor acts as the demo operator, the fault panel shows.
+  const web = essential(startWeb(config.PORT, { ...childEnv, SAGASCOPE_MODE: process.env.SAGASCOPE_MODE || "demo" }));
   const url = `http://127.0.0.1:${config.PORT}`;
   await step("waiting for the dashboard", () => waitForHttp(`${url}/sagas`, web));
   console.log(
     `\n  Sagascope is running: ${url}/overview  (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
   );
-  console.log("  Transfers and checkouts run continuously; press Ctrl-C to stop the demo.\n");
+  console.log("  Transfers and checkouts run continuously; press Ctrl-C to stop the demo.");
+  console.log("  You act as the demo operator; the fault panel is at /faults. See docs/operators.md.\n");
 } catch (error) {
   console.error(`[demo] cannot start: ${error instanceof Error ? error.message : String(error)}`);
   await shutdown(1);

@@ -3,6 +3,7 @@
 // The choice is kept in localStorage and applied before the first paint by THEME_SCRIPT.
 import { usePathname, useRouter } from "next/navigation";
 import { useCallback, useEffect, useState } from "react";
+import { UserBadge } from "@/components/auth/user-badge.tsx";
 
 type Theme = "system" | "light" | "dark";
 const THEMES: Theme[] = ["system", "light", "dark"];
@@ -97,6 +98,7 @@ export function ViewControls() {
 
   return (
     <div className="view-controls">
+      <UserBadge />
       <button type="button" onClick={nextTheme} title="Theme (t)" data-testid="theme-toggle">
         Theme: {theme}
       </button>
