@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import type { ReactNode } from "react";
+import { RoleLinks } from "@/components/auth/role-links.tsx";
 import { Providers } from "@/components/trpc.tsx";
 import { THEME_SCRIPT, ViewControls } from "@/components/ui/view-controls.tsx";
 import "./globals.css";
@@ -19,23 +20,26 @@ export default function RootLayout({ children }: { children: ReactNode }) {
         <script dangerouslySetInnerHTML={{ __html: THEME_SCRIPT }} />
       </head>
       <body>
-        <header className="topbar">
-          <Link href="/overview" className="brand">
-            Sagascope
-          </Link>
-          <nav>
-            <Link href="/overview">Overview</Link>
-            <Link href="/sagas">Sagas</Link>
-            <Link href="/breakers">Breakers</Link>
-            <Link href="/projections">Projections</Link>
-            <Link href="/dead-letters">Dead letters</Link>
-            <Link href="/kafka">Kafka</Link>
-          </nav>
-          <ViewControls />
-        </header>
-        <main>
-          <Providers>{children}</Providers>
-        </main>
+        <Providers>
+          <header className="topbar">
+            <Link href="/overview" className="brand">
+              Sagascope
+            </Link>
+            <nav>
+              <Link href="/overview">Overview</Link>
+              <Link href="/sagas">Sagas</Link>
+              <Link href="/service-map">Service map</Link>
+              <Link href="/breakers">Breakers</Link>
+              <Link href="/projections">Projections</Link>
+              <Link href="/dead-letters">Dead letters</Link>
+              <Link href="/kafka">Kafka</Link>
+              <Link href="/audit">Audit</Link>
+              <RoleLinks />
+            </nav>
+            <ViewControls />
+          </header>
+          <main>{children}</main>
+        </Providers>
       </body>
     </html>
   );

@@ -42,7 +42,7 @@ await runProcess("transfers", log, async () => {
     databaseUrl: config.FLEET_DATABASE_URL,
     schema: "transfer_orchestrator",
     definition: world.saga,
-    source: "/fleet/transfer-orchestrator",
+    source: "/fleet/transfers",
     owner,
     producer,
     topics: topicNames,
