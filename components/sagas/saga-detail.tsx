@@ -3,6 +3,7 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import Link from "next/link";
+import { SagaActions } from "@/components/sagas/saga-actions.tsx";
 import { SagaTimelineChart } from "@/components/sagas/saga-timeline.tsx";
 import { useTRPC } from "@/components/trpc.tsx";
 import { ErrorPanel } from "@/components/ui/error-panel.tsx";
@@ -126,6 +127,17 @@ export function SagaDetailView({ sagaId }: { sagaId: string }) {
               </>
             )}
           </dl>
+
+          <SagaActions
+            sagaId={detail.data.summary.sagaId}
+            steps={
+              (
+                (detail.data.events.find((e) => e.type === "io.sagascope.saga.started")?.data ?? {}) as {
+                  steps?: { name: string; service: string }[];
+                }
+              ).steps ?? []
+            }
+          />
 
           <h2>Timeline</h2>
           <SagaTimelineChart timeline={detail.data.timeline} />

@@ -178,11 +178,18 @@ export function createDurableOrchestrator<Input extends Record<string, unknown>>
     return ours ? command : undefined;
   }
 
+  const controlGroup = `${options.schema}.control`;
+  /** Per control partition, the next offset this instance has handled. */
+  const handled = new Map<number, bigint>();
+
   async function startControl(kafka: Kafka) {
-    const consumer = kafka.consumer({ groupId: `${options.schema}.control`, allowAutoTopicCreation: false });
+    const consumer = kafka.consumer({ groupId: controlGroup, allowAutoTopicCreation: false });
     controlConsumer = consumer;
+    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
     await consumer.connect();
-    await consumer.subscribe({ topics: [options.topics.control], fromBeginning: false });
+    // From the beginning when the group has no offset yet: a command sent while no
+    // instance ran (all crashed) is obeyed when one comes back; command ids make a re-read harmless.
+    await consumer.subscribe({ topics: [options.topics.control], fromBeginning: true });
     await consumer.run({
       autoCommit: false,
       eachMessage: async ({ topic, partition, message }) => {
@@ -190,9 +197,42 @@ export function createDurableOrchestrator<Input extends Record<string, unknown>>
         if (command) await obey(command);
         // Committed only once the command's effect is saved: a crash re-reads it, and the
         // command id makes the second reading a no-op.
-        await consumer.commitOffsets([{ topic, partition, offset: String(BigInt(message.offset) + 1n) }]);
+        const next = BigInt(message.offset) + 1n;
+        await consumer.commitOffsets([{ topic, partition, offset: String(next) }]);
+        handled.set(partition, next);
       },
     });
+    await joined;
+  }
+
+  /**
+   * Waits (bounded) until the commands already waiting on the control topic are handled, so
+   * that an operator's decision made while no instance ran (compensate a stuck saga) wins
+   * over this instance resuming that saga on its own.
+   */
+  async function handleWaitingCommands(kafka: Kafka, timeoutMs: number) {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const topic = options.topics.control;
+      const [ends, committed] = await Promise.all([
+        admin.fetchTopicOffsets(topic),
+        admin.fetchOffsets({ groupId: controlGroup, topics: [topic] }),
+      ]);
+      const from = new Map(
+        (committed[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)] as const),
+      );
+      const waiting = ends.filter((e) => {
+        const start = from.get(e.partition) ?? -1n;
+        return (start < 0n ? BigInt(e.low) : start) < BigInt(e.high);
+      });
+      const deadline = Date.now() + timeoutMs;
+      const caughtUp = () => waiting.every((e) => (handled.get(e.partition) ?? -1n) >= BigInt(e.high));
+      while (!caughtUp() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      if (!caughtUp()) log.warn("control commands still waiting; resuming sagas anyway", { timeoutMs });
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   return {
@@ -200,9 +240,14 @@ export function createDurableOrchestrator<Input extends Record<string, unknown>>
       await store.init();
       running = true;
       relay.start();
+      if (options.kafka) {
+        await startControl(options.kafka);
+        await handleWaitingCommands(options.kafka, 15_000).catch((error) =>
+          log.warn("could not check for waiting control commands", { error: String(error) }),
+        );
+      }
       poller = setInterval(() => void tick(), pollMs);
       void tick();
-      if (options.kafka) await startControl(options.kafka);
     },
     async stop() {
       running = false;

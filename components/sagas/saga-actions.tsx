@@ -1,0 +1,130 @@
+"use client";
+// What an operator can do with one saga, from its page: compensate now (after seeing which
+// steps will be reverted, in which order, by which services), retry the failed step, retry
+// from a step, mark resolved (with a reason). Each is confirmed, sent once (one idempotency
+// key per intent), and followed from pending to the owner's answer.
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useState } from "react";
+import { ActionResult } from "@/components/actions/action-result.tsx";
+import { ConfirmDialog } from "@/components/actions/confirm-dialog.tsx";
+import { useActionStatus, useIntentKey } from "@/components/actions/use-action.ts";
+import { useCan } from "@/components/auth/use-me.ts";
+import { useTRPC } from "@/components/trpc.tsx";
+import type { SagaAction } from "@/server/actions/saga-actions.ts";
+
+const LABELS: Record<SagaAction, string> = {
+  compensate: "Compensate now",
+  "retry-step": "Retry the failed step",
+  "retry-from": "Retry from step…",
+  "mark-resolved": "Mark resolved",
+};
+
+export function SagaActions({
+  sagaId,
+  steps,
+}: {
+  sagaId: string;
+  steps: { name: string; service: string }[];
+}) {
+  const trpc = useTRPC();
+  const can = useCan();
+  const queryClient = useQueryClient();
+  const options = useQuery(trpc.actions.sagaOptions.queryOptions({ sagaId }, { refetchInterval: 3000 }));
+  const [open, setOpen] = useState<SagaAction | null>(null);
+  const [fromStep, setFromStep] = useState(0);
+  const { key, reset } = useIntentKey();
+  const send = useMutation(trpc.actions.saga.mutationOptions());
+  const status = useActionStatus(send.data);
+
+  useEffect(() => {
+    if (status && ["done", "refused", "failed"].includes(status.phase))
+      void queryClient.invalidateQueries({ queryKey: trpc.sagas.byId.queryKey({ sagaId }) });
+  }, [status, queryClient, trpc, sagaId]);
+
+  if (!can("saga.act") || !options.data) return null;
+  const { allowed, plan } = options.data;
+  const close = () => {
+    setOpen(null);
+    reset();
+  };
+  return (
+    <section aria-label="Actions" data-testid="saga-actions">
+      <div className="action-bar">
+        {(Object.keys(LABELS) as SagaAction[]).map((action) => (
+          <button
+            key={action}
+            type="button"
+            disabled={!allowed[action].allowed || send.isPending}
+            title={allowed[action].allowed ? undefined : allowed[action].reason}
+            onClick={() => setOpen(action)}
+          >
+            {LABELS[action]}
+          </button>
+        ))}
+      </div>
+      <ActionResult status={status} error={send.error?.message} />
+      {open && (
+        <ConfirmDialog
+          title={LABELS[open].replace("…", "")}
+          confirmLabel={
+            open === "compensate" ? "Compensate" : open === "mark-resolved" ? "Mark resolved" : "Retry"
+          }
+          reason={open === "mark-resolved" ? "required" : "optional"}
+          busy={send.isPending}
+          onCancel={close}
+          onConfirm={(reason) => {
+            send.mutate({
+              sagaId,
+              action: open,
+              ...(reason ? { reason } : {}),
+              ...(open === "retry-from" ? { fromStep } : {}),
+              idempotencyKey: key,
+            });
+            close();
+          }}
+        >
+          {open === "compensate" &&
+            (plan.length === 0 ? (
+              <p>No step has landed: the saga is aborted with nothing to revert.</p>
+            ) : (
+              <>
+                <p>These steps will be reverted, in this order:</p>
+                <ol data-testid="compensation-plan">
+                  {plan.map((p) => (
+                    <li key={p.stepIndex}>
+                      <strong>{p.step}</strong> by {p.service}
+                      {p.certainty === "maybe" && (
+                        <span className="muted"> (under way: reverted if it landed)</span>
+                      )}
+                    </li>
+                  ))}
+                </ol>
+              </>
+            ))}
+          {open === "retry-from" && (
+            <label>
+              Run again from{" "}
+              <select
+                value={fromStep}
+                onChange={(e) => setFromStep(Number(e.target.value))}
+                aria-label="First step to run again"
+              >
+                {steps.map((s, i) => (
+                  <option key={s.name} value={i}>
+                    {i}. {s.name} ({s.service})
+                  </option>
+                ))}
+              </select>
+            </label>
+          )}
+          {open === "mark-resolved" && (
+            <p>The runtime stops driving this saga: say what was done about it.</p>
+          )}
+          <p className="muted small">
+            The saga's owner checks again when the command arrives and answers here.
+          </p>
+        </ConfirmDialog>
+      )}
+    </section>
+  );
+}
