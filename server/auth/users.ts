@@ -1,21 +1,15 @@
 // The dashboard's users: created by an admin (or the first admin, from the environment),
 // signed in by email and password.
-import { z } from "zod";
 import type { Pool } from "../db/pool.ts";
 import { AppError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { type NewUser, NewUserSchema } from "./new-user.ts";
 import { hashPassword, verifyPassword } from "./passwords.ts";
-import { type Actor, ROLES, type Role } from "./roles.ts";
+import type { Actor, Role } from "./roles.ts";
+
+export { type NewUser, NewUserSchema };
 
 type Db = Pick<Pool, "query">;
-
-export const NewUserSchema = z.object({
-  email: z.email("an email address"),
-  name: z.string().trim().min(1, "a name").max(200),
-  role: z.enum(ROLES),
-  password: z.string().min(12, "a password of 12 characters at least").max(200),
-});
-export type NewUser = z.infer<typeof NewUserSchema>;
 
 export interface UserView {
   id: string;

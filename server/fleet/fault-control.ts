@@ -7,7 +7,8 @@ import { z } from "zod";
 import type { Logger } from "../log.ts";
 import { type Faults, noFaults } from "./faults.ts";
 
-const FaultsSchema = z.object({
+/** A service's fault settings as Redis holds them (every value a string). */
+export const FaultsSchema = z.object({
   errorRate: z.coerce.number().min(0).max(1).optional(),
   latencyMs: z.coerce.number().int().min(0).max(60_000).optional(),
   slowRate: z.coerce.number().min(0).max(1).optional(),

@@ -13,6 +13,7 @@ import {
 } from "../../actions/breaker-actions.ts";
 import { bulkPreview, runBulk } from "../../actions/bulk-actions.ts";
 import { FaultsInputSchema, injectFaults } from "../../actions/fault-actions.ts";
+import { readFaultState } from "../../actions/fault-state.ts";
 import { performAction, statusOf } from "../../actions/perform-action.ts";
 import { recordedWindows } from "../../actions/recorded-windows.ts";
 import {
@@ -172,4 +173,11 @@ export const actionsRouter = router({
       () => injectFaults(ctx.actions.redis, ctx.actions.topicPrefix, input),
     );
   }),
+
+  /** The fault settings in force per demo service (none outside demo mode). */
+  faultsState: publicProcedure.query(async ({ ctx }) =>
+    ctx.actions?.mode === "demo"
+      ? { mode: "demo" as const, services: await readFaultState(ctx.actions.redis, ctx.actions.topicPrefix) }
+      : { mode: "production" as const, services: [] },
+  ),
 });
