@@ -105,3 +105,16 @@ test("a stuck transfer is compensated from its page and the balances return to t
     await fleet.end();
   }
 });
+
+test("a bulk action previews the sagas it would touch and those it skips, with the reason", async ({
+  page,
+}) => {
+  await page.goto("/sagas?type=interbank-transfer&status=completed");
+  await expect(page.locator("[data-saga-id]").first()).toBeVisible({ timeout: 30_000 });
+  await page.getByLabel("Act on every saga of this list").selectOption("compensate");
+  const preview = page.getByTestId("bulk-preview");
+  await expect(preview).toHaveAttribute("data-eligible", "0");
+  await expect(preview).toContainText("skipped: the saga completed; a completed saga is not compensated");
+  await expect(page.getByRole("button", { name: "Nothing to do" })).toBeDisabled();
+  await page.getByRole("button", { name: "Cancel" }).click();
+});

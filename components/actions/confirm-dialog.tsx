@@ -9,6 +9,7 @@ export function ConfirmDialog({
   confirmLabel,
   reason,
   busy,
+  disabled,
   onConfirm,
   onCancel,
 }: {
@@ -18,6 +19,8 @@ export function ConfirmDialog({
   /** "required": the action needs a reason; "optional": may carry one; absent: none. */
   reason?: "required" | "optional";
   busy?: boolean;
+  /** Nothing to confirm (e.g. an empty set): the button stays off. */
+  disabled?: boolean;
   onConfirm: (reason: string) => void;
   onCancel: () => void;
 }) {
@@ -49,7 +52,7 @@ export function ConfirmDialog({
           <button type="button" onClick={onCancel}>
             Cancel
           </button>
-          <button type="submit" className="danger" disabled={missing || busy}>
+          <button type="submit" className="danger" disabled={missing || busy || disabled}>
             {busy ? "Working…" : confirmLabel}
           </button>
         </div>

@@ -82,7 +82,12 @@ export function OverviewBoard() {
             <Figure
               label="projection lag"
               value={
-                o.projection ? `${o.projection.offsetLag} · ${formatDuration(o.projection.timeLagMs)}` : "—"
+                // Caught up, the newest change's age says how quiet the sources are, not lag.
+                !o.projection
+                  ? "—"
+                  : o.projection.offsetLag === 0
+                    ? "caught up"
+                    : `${o.projection.offsetLag} · ${formatDuration(o.projection.timeLagMs)}`
               }
               href="/projections"
               testId="projection-lag"

@@ -5,6 +5,7 @@ import { useSubscription } from "@trpc/tanstack-react-query";
 import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useEffect, useState } from "react";
+import { BulkActions } from "@/components/sagas/bulk-actions.tsx";
 import { useTRPC } from "@/components/trpc.tsx";
 import { formatAge, formatDuration, formatTime, shortId } from "@/components/ui/format.ts";
 import { LiveIndicator } from "@/components/ui/live-indicator.tsx";
@@ -239,6 +240,7 @@ export function SagaList() {
           />{" "}
           stuck only
         </label>
+        <BulkActions filter={filter} />
         <a href={`/api/sagas/export${query ? `?${query}` : ""}`} download data-testid="export-csv">
           Export CSV
         </a>

@@ -65,4 +65,20 @@ describe("buildTimeline", () => {
     expect(running.bars).toMatchObject([{ outcome: "running", end: null, attempt: 1 }]);
     expect(buildTimeline([])).toEqual({ start: null, end: null, bars: [] });
   });
+
+  it("ends an attempt that never got its answer where the saga moved on (compensated after a crash)", () => {
+    const t = buildTimeline([
+      ev("step.started", 0, "debit"),
+      ev("step.succeeded", 10, "debit"),
+      ev("step.started", 20, "credit"),
+      ev("compensation.started", 900, "debit"),
+      ev("compensation.succeeded", 950, "debit"),
+    ]);
+    expect(t.bars.map((b) => `${b.kind}:${b.step}:${b.outcome}`)).toEqual([
+      "step:debit:succeeded",
+      "step:credit:interrupted",
+      "compensation:debit:succeeded",
+    ]);
+    expect(t.bars[1]?.end).toEqual(at(900));
+  });
 });

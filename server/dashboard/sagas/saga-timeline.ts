@@ -4,7 +4,8 @@ import { orderSagaEvents } from "./order-saga-events.ts";
 import type { SagaEventView } from "./saga-dto.ts";
 
 export type BarKind = "step" | "compensation";
-export type BarOutcome = "running" | "succeeded" | "failed" | "timed_out";
+/** interrupted: the saga moved on (compensation began, or it ended) without this attempt's answer. */
+export type BarOutcome = "running" | "succeeded" | "failed" | "timed_out" | "interrupted";
 
 export interface TimelineBar {
   kind: BarKind;
@@ -66,6 +67,22 @@ export function buildTimeline(events: SagaEventView[]): SagaTimeline {
       bar.end ??= e.time;
       bar.error = d.error?.message ?? null;
       open.delete(key);
+    }
+  }
+  // An attempt still open when the saga moved past it (an orchestrator crashed mid-call and the
+  // saga was compensated, say) never got its answer: it is shown ending where the saga moved on.
+  for (const bar of open.values()) {
+    if (bar.outcome !== "running" || bar.kind !== "step") continue;
+    const movedOn = sorted.find(
+      (e) =>
+        e.time >= bar.start &&
+        (e.type === `${PREFIX}compensation.started` ||
+          e.type === `${PREFIX}completed` ||
+          e.type === `${PREFIX}aborted`),
+    );
+    if (movedOn) {
+      bar.outcome = "interrupted";
+      bar.end = movedOn.time;
     }
   }
   const times = sorted.map((e) => e.time.getTime());
