@@ -546,10 +546,12 @@ export function buildSagaTemplates(options: TemplateOptions): SagaTemplate[] {
 /** What the vocabulary table gets from a template's events (as the ingester records it). */
 export function templateVocabulary(
   template: SagaTemplate,
-): Array<["saga_type" | "service" | "step", string]> {
-  const words: Array<["saga_type" | "service" | "step", string]> = [["saga_type", template.sagaType]];
+): Array<["saga_type" | "service" | "step" | "type_service", string]> {
+  const words: Array<["saga_type" | "service" | "step" | "type_service", string]> = [
+    ["saga_type", template.sagaType],
+  ];
   for (const e of template.events) {
-    if (e.service) words.push(["service", e.service]);
+    if (e.service) words.push(["service", e.service], ["type_service", `${template.sagaType}/${e.service}`]);
     if (e.step) words.push(["step", e.step]);
   }
   return words;

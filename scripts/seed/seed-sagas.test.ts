@@ -149,7 +149,9 @@ describe("seed:large's generator", () => {
               (SELECT array_agg(w ORDER BY w) FROM (
                  SELECT DISTINCT 'saga_type:' || saga_type AS w FROM saga_summary
                  UNION SELECT DISTINCT 'service:' || service FROM saga_event WHERE service IS NOT NULL
-                 UNION SELECT DISTINCT 'step:' || step FROM saga_event WHERE step IS NOT NULL) AS x) AS stored`,
+                 UNION SELECT DISTINCT 'step:' || step FROM saga_event WHERE step IS NOT NULL
+                 UNION SELECT DISTINCT 'type_service:' || saga_type || '/' || service
+                       FROM saga_event WHERE service IS NOT NULL) AS x) AS stored`,
     );
     expect(rows[0].vocabulary).toEqual(rows[0].stored);
     expect(rows[0].vocabulary).toEqual(

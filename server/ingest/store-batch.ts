@@ -140,7 +140,10 @@ async function recordVocabulary(client: PoolClient, fresh: IncomingEvent[]): Pro
   for (const { event } of fresh) {
     const d = event.data as Record<string, unknown>;
     words.add(JSON.stringify(["saga_type", event.data.sagaType]));
-    if (typeof d.service === "string") words.add(JSON.stringify(["service", d.service]));
+    if (typeof d.service === "string") {
+      words.add(JSON.stringify(["service", d.service]));
+      words.add(JSON.stringify(["type_service", `${event.data.sagaType}/${d.service}`]));
+    }
     if (typeof d.step === "string") words.add(JSON.stringify(["step", d.step]));
   }
   if (words.size === 0) return;

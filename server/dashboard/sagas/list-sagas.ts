@@ -57,6 +57,13 @@ export function filterClause(filter: SagaFilter, now = Date.now()): { sql: strin
 }
 
 export async function listSagas(db: Db, input: ListSagasInput): Promise<SagaPage> {
+  // A type and a service that never met: nothing can match, and proving it would read every saga.
+  if (input.sagaType && input.service) {
+    const met = await db.query("SELECT 1 FROM saga_vocabulary WHERE kind = 'type_service' AND value = $1", [
+      `${input.sagaType}/${input.service}`,
+    ]);
+    if (met.rows.length === 0) return { items: [], nextCursor: null };
+  }
   const { sql, args } = filterClause(input);
   let keyset = "";
   if (input.cursor) {
@@ -95,7 +102,7 @@ export interface SagaVocabulary {
 /** The saga types, services and steps seen so far: the list's filter choices. */
 export async function listSagaVocabulary(db: Db): Promise<SagaVocabulary> {
   const { rows } = await db.query<{ kind: string; value: string }>(
-    "SELECT kind, value FROM saga_vocabulary ORDER BY kind, value LIMIT 3000",
+    "SELECT kind, value FROM saga_vocabulary WHERE kind <> 'type_service' ORDER BY kind, value LIMIT 3000",
   );
   const of = (kind: string) => rows.filter((r) => r.kind === kind).map((r) => r.value);
   return { sagaTypes: of("saga_type"), services: of("service"), steps: of("step") };

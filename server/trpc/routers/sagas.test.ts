@@ -159,6 +159,8 @@ describe("sagas router", () => {
       (await caller.sagas.list({ filter: { sagaType: type, ...filter } })).items.map((s) => s.sagaId).sort();
     expect(await ids({ service: `${type}-b` })).toEqual([`${type}-2`, `${type}-3`]);
     expect(await ids({ service: `${type}-a` })).toEqual([`${type}-1`, `${type}-3`]);
+    // A type and a service that never met answer at once, with nothing.
+    expect(await ids({ service: "no-such-service" })).toEqual([]);
     expect(await ids({ step: "debit" })).toEqual([`${type}-1`]);
     expect(await ids({ step: "credit" })).toEqual([`${type}-2`, `${type}-3`]);
     expect(await ids({ step: "credit", status: "running" })).toEqual([`${type}-2`, `${type}-3`]);
