@@ -1,7 +1,8 @@
 "use client";
 // One pair in depth: its state band over the chosen range, failure rate against the threshold,
 // call volume and rejections, latency percentiles (from the stats the callers report, stored in
-// Postgres), its current settings and override (from Redis), and its last transitions.
+// Postgres), its current settings and override (from Redis), its last transitions, and for the
+// roles allowed, the operator's actions and the admin's threshold form.
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useTRPC } from "@/components/trpc.tsx";
@@ -10,9 +11,11 @@ import { formatAge, formatDuration, formatTime } from "@/components/ui/format.ts
 import { TimeSeriesChart } from "@/components/ui/time-series-chart.tsx";
 import type { BreakerDto } from "@/server/dashboard/breakers/list-breakers.ts";
 import type { HistoryRange, PairHistory } from "@/server/dashboard/breakers/pair-history.ts";
+import { BreakerActions } from "./breaker-actions.tsx";
 import { evaluatedFigures, pairLabel, pct, shownState, stateLabel } from "./breaker-format.ts";
 import styles from "./breakers.module.css";
 import { StateBand } from "./state-band.tsx";
+import { ThresholdEditor } from "./threshold-editor.tsx";
 import { RANGE_LABELS } from "./use-breaker-selection.ts";
 
 const ms = (v: number) => `${v > 0 && v < 10 ? v.toFixed(1) : Math.round(v)} ms`;
@@ -82,6 +85,7 @@ export function BreakerDetail({
           is mistyped); what Postgres recorded of it is shown.
         </p>
       )}
+      <BreakerActions pair={pair} breaker={breaker} />
       <div className={styles.columns}>
         <div>
           {history.isError ? (
@@ -97,6 +101,7 @@ export function BreakerDetail({
           {history.data ? <LastTransitions history={history.data} now={now} /> : null}
         </div>
       </div>
+      {breaker ? <ThresholdEditor key={pair} pair={pair} config={breaker.config} /> : null}
     </section>
   );
 }

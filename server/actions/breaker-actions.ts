@@ -9,6 +9,7 @@ import { type BreakerSnapshot, effectiveForced } from "../breakers/breaker-machi
 import type { BreakerStore } from "../breakers/index.ts";
 import { AppError } from "../errors.ts";
 import { breakerEvent, encodeBreakerEvent, topics } from "../events/index.ts";
+import { type Thresholds, ThresholdsSchema } from "./breaker-thresholds.ts";
 import type { Outcome } from "./perform-action.ts";
 
 const pair = z
@@ -33,18 +34,7 @@ export const BreakerOverrideSchema = z.object({
 export type BreakerOverride = z.infer<typeof BreakerOverrideSchema>;
 
 /** The thresholds an admin may change, each with its limits (the breaker's own schema). */
-export const ThresholdsSchema = z.object({
-  failureRate: z.number().gt(0, "a failure rate above 0%").max(1, "a failure rate of 100% at most"),
-  minimumCalls: z.number().int().min(1, "at least 1 call").max(1_000_000),
-  windowMs: z
-    .number()
-    .int()
-    .min(100, "a window of 100 ms at least")
-    .max(3_600_000, "a window of an hour at most"),
-  openMs: z.number().int().min(10, "open for 10 ms at least").max(3_600_000, "open for an hour at most"),
-  halfOpenPermits: z.number().int().min(1, "at least 1 trial call").max(1000),
-});
-export type Thresholds = z.infer<typeof ThresholdsSchema>;
+export { type Thresholds, ThresholdsSchema } from "./breaker-thresholds.ts";
 
 export const BreakerConfigInputSchema = z.object({
   pair,
