@@ -58,12 +58,13 @@ test("saga actions: from the confirming click to the owner's answer shown", asyn
     for (let i = 0; i < ROUNDS; i++) {
       const reset = page.getByRole("button", { name: /reset/i }).first();
       if (!(await reset.isVisible().catch(() => false))) break;
+      const result = page.locator("[data-testid=breaker-actions] [data-testid=action-result]");
+      const before = (await result.count()) ? await result.getAttribute("data-action-id") : null;
       await reset.click();
       const began = Date.now();
       await page.getByRole("dialog").getByRole("button", { name: /reset/i }).click();
-      await expect(page.getByTestId("action-result").last()).toHaveAttribute("data-phase", "done", {
-        timeout: 15_000,
-      });
+      await expect(result).toHaveAttribute("data-phase", "done", { timeout: 15_000 });
+      await expect(result).not.toHaveAttribute("data-action-id", before ?? "none");
       overrideTimes.push(Date.now() - began);
     }
   } finally {

@@ -28,7 +28,13 @@ export function ActionResult({
   if (!status) return null;
   const bad = status.phase === "refused" || status.phase === "failed" || status.phase === "denied";
   return (
-    <p className="action-result" data-phase={status.phase} data-testid="action-result" role="status">
+    <p
+      className="action-result"
+      data-phase={status.phase}
+      data-action-id={status.actionId}
+      data-testid="action-result"
+      role="status"
+    >
       <strong className={bad ? "fail" : status.phase === "done" ? "ok" : ""}>{LABEL[status.phase]}</strong> ·{" "}
       {status.action} · {status.message || "sent"}
       {status.replayed && <span className="muted"> (the same request was sent before; it acted once)</span>}

@@ -38,6 +38,9 @@ export function sameOrigin(req: Request): boolean {
   }
 }
 
+/** tRPC's auth.me, alone or in a batch. */
+const asksWhoAmI = (req: Request) => new URL(req.url).pathname.split(/[/,]/).includes("auth.me");
+
 export async function resolveRequestAuth(
   req: Request,
   resHeaders: Headers | undefined,
@@ -55,6 +58,10 @@ export async function resolveRequestAuth(
   if (session?.subject === "demo") actor = config.SAGASCOPE_MODE === "demo" ? DEMO_OPERATOR : null;
   else if (session) actor = (await currentUser(pool, session.subject)) ?? null;
   if (!actor && config.SAGASCOPE_MODE === "demo") {
+    // Only the page's "who am I" request starts a demo session: requests sent at once by a
+    // first visit would otherwise each start their own, and the token the page keeps could
+    // belong to a session the browser did not keep. The others read as the demo operator.
+    if (!asksWhoAmI(req)) return { actor: DEMO_OPERATOR, csrf: null, safeForActions: false, problem: null };
     session = newSession("demo");
     resHeaders?.append("set-cookie", await sessionCookie(session, secret, config.SAGASCOPE_COOKIE_SECURE));
     actor = DEMO_OPERATOR;

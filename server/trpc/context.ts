@@ -63,6 +63,12 @@ export function createContext(): Shared {
   return holder.sagascopeContext;
 }
 
+/** Resolves once the first admin (from the environment) exists, if one is configured. */
+export async function firstAdminReady(): Promise<void> {
+  createContext();
+  await holder.firstAdmin;
+}
+
 /** One HTTP request's context: the shared dependencies and who is asking. */
 export async function createRequestContext(req: Request, resHeaders?: Headers): Promise<Context> {
   const shared = createContext();

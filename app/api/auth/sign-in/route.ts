@@ -5,7 +5,7 @@ import { sameOrigin } from "@/server/auth/request-auth.ts";
 import { newSession, sessionCookie, sessionSecret } from "@/server/auth/session.ts";
 import { authenticate } from "@/server/auth/users.ts";
 import { env } from "@/server/env.ts";
-import { createContext } from "@/server/trpc/context.ts";
+import { createContext, firstAdminReady } from "@/server/trpc/context.ts";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
@@ -29,6 +29,7 @@ export async function POST(req: Request): Promise<Response> {
   }
   const parsed = CredentialsSchema.safeParse(await req.json().catch(() => undefined));
   if (!parsed.success) return answer(400, "give an email and a password");
+  await firstAdminReady();
   const actor = await authenticate(createContext().pool, parsed.data.email, parsed.data.password);
   if (!actor) return answer(401, "wrong email or password (or the account is disabled)");
   const cookie = await sessionCookie(newSession(actor.id), secret, config.SAGASCOPE_COOKIE_SECURE);
