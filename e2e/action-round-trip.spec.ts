@@ -55,9 +55,9 @@ test("saga actions: from the confirming click to the owner's answer shown", asyn
     }
     // Breaker overrides: written to Redis by the dashboard itself, then shown.
     await page.goto("/breakers?pair=transfers%E2%86%92bank-a");
+    await expect(page.getByTestId("breaker-actions")).toBeVisible({ timeout: 20_000 });
     for (let i = 0; i < ROUNDS; i++) {
       const reset = page.getByRole("button", { name: /reset/i }).first();
-      if (!(await reset.isVisible().catch(() => false))) break;
       const result = page.locator("[data-testid=breaker-actions] [data-testid=action-result]");
       const before = (await result.count()) ? await result.getAttribute("data-action-id") : null;
       await reset.click();

@@ -120,7 +120,9 @@ try {
   // The projector builds the order and account views from the services' change topics.
   restarting("projector", "server/projections/main.ts", childEnv);
   // Demo mode unless told otherwise: a visitor acts as the demo operator, the fault panel shows.
-  const web = essential(startWeb(config.PORT, { ...childEnv, SAGASCOPE_MODE: process.env.SAGASCOPE_MODE || "demo" }));
+  const web = essential(
+    startWeb(config.PORT, { ...childEnv, SAGASCOPE_MODE: process.env.SAGASCOPE_MODE || "demo" }),
+  );
   const url = `http://127.0.0.1:${config.PORT}`;
   await step("waiting for the dashboard", () => waitForHttp(`${url}/sagas`, web));
   console.log(
