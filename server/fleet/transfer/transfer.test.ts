@@ -54,7 +54,9 @@ describe("inter-bank transfer saga", () => {
     await producer.connect();
 
     // Each bank is a real gRPC service over its own schema, with its own injected faults.
-    const stepTimeoutMs = 250;
+    // Generous enough that a loaded machine (the whole suite in parallel on 2 cores) still
+    // completes transfers; the slow calls below outlive it all the same.
+    const stepTimeoutMs = 1000;
     const banks = await Promise.all(
       (["bank-a", "bank-b"] as const).map(async (name) => {
         const store = createBankStore(fleetPool, name.replace("-", "_"));
@@ -77,7 +79,7 @@ describe("inter-bank transfer saga", () => {
     // Calls that outlive the orchestrator's deadline and land late: compensations must catch them.
     bankA.faults.slowRate = 0.1;
     bankB.faults.slowRate = 0.15;
-    bankA.faults.slowMs = bankB.faults.slowMs = 400;
+    bankA.faults.slowMs = bankB.faults.slowMs = 1300;
 
     const runs = await Promise.all(
       Array.from({ length: 40 }, async () => {
@@ -88,7 +90,7 @@ describe("inter-bank transfer saga", () => {
     );
     await producer.disconnect();
     // Let the late calls land before the banks are summed.
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    await new Promise((resolve) => setTimeout(resolve, 1600));
 
     const byStatus = (s: string) => runs.filter((r) => r.outcome.status === s).length;
     expect(byStatus("completed")).toBeGreaterThan(0);
