@@ -173,3 +173,19 @@ test("an admin adds a user; a short password is refused on the page before anyth
   await expect(users.locator(`tr[data-email="${short}"]`)).toHaveCount(0);
   expect(sent).toEqual([]);
 });
+
+test("password guessing is slowed: after five failed sign-ins for one email the next is refused for a while", async ({
+  request,
+}) => {
+  const email = `guess-${Date.now()}@e2e.test`;
+  for (let i = 0; i < 5; i++) {
+    const response = await request.post("/api/auth/sign-in", { data: { email, password: `wrong-${i}` } });
+    expect(response.status()).toBe(401);
+  }
+  const refused = await request.post("/api/auth/sign-in", { data: { email, password: "wrong-again" } });
+  expect(refused.status()).toBe(429);
+  expect(await refused.json()).toMatchObject({
+    message: expect.stringContaining("too many failed sign-ins"),
+  });
+  expect(Number(refused.headers()["retry-after"])).toBeGreaterThan(0);
+});

@@ -3,12 +3,16 @@
 import { z } from "zod";
 import { sameOrigin } from "@/server/auth/request-auth.ts";
 import { newSession, sessionCookie, sessionSecret } from "@/server/auth/session.ts";
+import { createSignInThrottle, type SignInThrottle } from "@/server/auth/sign-in-throttle.ts";
 import { authenticate } from "@/server/auth/users.ts";
 import { env } from "@/server/env.ts";
 import { createContext, firstAdminReady } from "@/server/trpc/context.ts";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
+
+const holder = globalThis as unknown as { sagascopeSignInThrottle?: SignInThrottle };
+const throttle = (holder.sagascopeSignInThrottle ??= createSignInThrottle());
 
 const CredentialsSchema = z.object({
   email: z.string().trim().min(1).max(320),
@@ -29,9 +33,21 @@ export async function POST(req: Request): Promise<Response> {
   }
   const parsed = CredentialsSchema.safeParse(await req.json().catch(() => undefined));
   if (!parsed.success) return answer(400, "give an email and a password");
+  // Per email, and per client address when a proxy in front names it.
+  const client = req.headers.get("x-forwarded-for")?.split(",")[0]?.trim();
+  const keys = [`email:${parsed.data.email.toLowerCase()}`, ...(client ? [`ip:${client}`] : [])];
+  const wait = throttle.retryAfterMs(keys);
+  if (wait > 0)
+    return answer(429, `too many failed sign-ins: try again in ${Math.ceil(wait / 60_000)} min`, {
+      "retry-after": String(Math.ceil(wait / 1000)),
+    });
   await firstAdminReady();
   const actor = await authenticate(createContext().pool, parsed.data.email, parsed.data.password);
-  if (!actor) return answer(401, "wrong email or password (or the account is disabled)");
+  if (!actor) {
+    throttle.failed(keys);
+    return answer(401, "wrong email or password (or the account is disabled)");
+  }
+  throttle.succeeded(keys);
   const cookie = await sessionCookie(newSession(actor.id), secret, config.SAGASCOPE_COOKIE_SECURE);
   return answer(200, `signed in as ${actor.email} (${actor.role})`, { "set-cookie": cookie });
 }
