@@ -62,6 +62,33 @@ describe("saga machine", () => {
     expect(stored.state).toEqual(inMemory.state);
   });
 
+  it("keeps a compensation its breaker refused waiting without spending its attempts", () => {
+    // Attempt 1 of b's compensation is refused by an open breaker more times than it has attempts.
+    const ctx = { source: "/t", now: 1_000 };
+    let { state } = startSaga(saga, { sagaId: "m-2", input: { n: 1 }, trace }, ctx);
+    let refusals = 0;
+    const delays: number[] = [];
+    for (let move = nextMove(state); move; move = nextMove(state)) {
+      ctx.now += 5;
+      const begun = beginMove(saga, state, move, ctx);
+      const name = saga.steps[move.stepIndex]?.name;
+      const refused = move.kind === "compensation" && name === "b" && refusals < 5;
+      if (refused) refusals += 1;
+      const outcome: MoveOutcome =
+        move.kind === "step" && name === "c"
+          ? { ok: false, failure: { category: "business", message: "no" } }
+          : refused
+            ? { ok: false, failure: { category: "transient", code: "BREAKER_OPEN", message: "breaker open" } }
+            : { ok: true };
+      const done = completeMove(saga, begun.state, move, outcome, ctx);
+      if (done.delayMs) delays.push(done.delayMs);
+      state = done.state;
+    }
+    expect(refusals).toBe(5);
+    expect(state.phase).toBe("compensated");
+    expect(delays).toEqual([60_000, 60_000, 60_000, 60_000, 60_000]);
+  });
+
   it("retries with backoff, compensates the timed-out step and every earlier one in reverse", () => {
     const { state, types, delays } = drive(script, (s) => s);
     expect(state).toMatchObject({ phase: "compensated", failedStep: "c", toCompensate: [2, 1, 0] });

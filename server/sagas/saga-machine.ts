@@ -14,6 +14,9 @@ import {
 } from "../events/index.ts";
 import type { RetryPolicy, SagaDefinition } from "./definition.ts";
 
+/** The code a breaker's rejection carries (server/breakers/rejection-policy.ts). */
+export const BREAKER_REFUSED_CODE = "BREAKER_OPEN";
+
 export type SagaPhase = "forward" | "compensating" | "completed" | "compensated" | "failed" | "resolved";
 
 export interface SagaState {
@@ -233,11 +236,16 @@ export function completeMove<Input>(
     events.push(
       inSpan("io.sagascope.saga.compensation.failed", { ...ref, durationMs, error: outcome.failure }),
     );
-    if (move.attempt < definition.compensationRetry.attempts) {
+    // A compensation its caller's breaker refused was never tried: it waits (the breaker's
+    // queue policy) without spending an attempt, so a long outage cannot make it give up.
+    const refusedUntried = outcome.failure.code === BREAKER_REFUSED_CODE;
+    if (refusedUntried || move.attempt < definition.compensationRetry.attempts) {
       return {
-        state: { ...next, attempt: move.attempt + 1 },
+        state: { ...next, attempt: refusedUntried ? move.attempt : move.attempt + 1 },
         events,
-        delayMs: backoff(definition.compensationRetry, move.attempt),
+        delayMs: refusedUntried
+          ? (definition.compensationRetry.maxBackoffMs ?? 60_000)
+          : backoff(definition.compensationRetry, move.attempt),
       };
     }
     // Given up on this one; the others are still compensated, and the saga ends failed.

@@ -12,7 +12,8 @@ export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
 const holder = globalThis as unknown as { sagascopeSignInThrottle?: SignInThrottle };
-const throttle = (holder.sagascopeSignInThrottle ??= createSignInThrottle());
+if (!holder.sagascopeSignInThrottle) holder.sagascopeSignInThrottle = createSignInThrottle();
+const throttle = holder.sagascopeSignInThrottle;
 
 const CredentialsSchema = z.object({
   email: z.string().trim().min(1).max(320),
