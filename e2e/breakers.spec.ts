@@ -5,28 +5,16 @@
 // through and the pair turns closed again.
 import { expect, test } from "@playwright/test";
 import { Redis } from "ioredis";
-import { createBreakerStore } from "../server/breakers/index.ts";
 import { setFaults } from "../server/fleet/fault-control.ts";
 import { e2eRun } from "./fixtures/e2e-env.ts";
-
-const PAIR = "transfers→bank-b";
-/** var(--bad) and var(--ok) of the light theme, which the browser uses by default. */
-const RED = "rgb(197, 48, 48)";
-const GREEN = "rgb(31, 138, 76)";
+import { GREEN, PAIR, quickBreaker, RED } from "./fixtures/quick-breaker.ts";
 
 test("a failing callee turns its pair open live, and recovery closes it again", async ({ page }) => {
   test.setTimeout(150_000);
   const { redisUrl, topicPrefix } = e2eRun();
   const redis = new Redis(redisUrl);
   try {
-    await createBreakerStore(redis, topicPrefix).setConfig(PAIR, {
-      minimumCalls: 3,
-      failureRate: 0.5,
-      windowMs: 10_000,
-      openMs: 2000,
-      maxOpenMs: 2000,
-      halfOpenPermits: 1,
-    });
+    await quickBreaker(redis, topicPrefix);
     await page.goto("/breakers");
     const row = page.locator(`tr[data-pair="${PAIR}"]`);
     const cell = page.getByTestId("breaker-matrix").locator(`a[data-pair="${PAIR}"]`);

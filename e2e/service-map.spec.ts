@@ -4,14 +4,9 @@
 // edge, reached by keyboard, opens its pair on the breakers page; a service opens its sagas.
 import { expect, test } from "@playwright/test";
 import { Redis } from "ioredis";
-import { createBreakerStore } from "../server/breakers/index.ts";
 import { setFaults } from "../server/fleet/fault-control.ts";
 import { e2eRun } from "./fixtures/e2e-env.ts";
-
-const PAIR = "transfers→bank-b";
-/** var(--bad) and var(--ok) of the light theme, which the browser uses by default. */
-const RED = "rgb(197, 48, 48)";
-const GREEN = "rgb(31, 138, 76)";
+import { GREEN, PAIR, quickBreaker, RED } from "./fixtures/quick-breaker.ts";
 
 test("a failing callee turns its edge open live, recovery closes it, and the map leads to its pages", async ({
   page,
@@ -20,15 +15,7 @@ test("a failing callee turns its edge open live, recovery closes it, and the map
   const { redisUrl, topicPrefix } = e2eRun();
   const redis = new Redis(redisUrl);
   try {
-    // Quick to open and to try again, so that the spec watches both within a minute.
-    await createBreakerStore(redis, topicPrefix).setConfig(PAIR, {
-      minimumCalls: 3,
-      failureRate: 0.5,
-      windowMs: 10_000,
-      openMs: 2000,
-      maxOpenMs: 2000,
-      halfOpenPermits: 1,
-    });
+    await quickBreaker(redis, topicPrefix);
     await page.goto("/service-map");
     const map = page.getByTestId("service-map");
     for (const service of ["transfers", "bank-a", "bank-b"])

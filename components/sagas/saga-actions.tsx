@@ -3,14 +3,15 @@
 // steps will be reverted, in which order, by which services), retry the failed step, retry
 // from a step, mark resolved (with a reason). Each is confirmed, sent once (one idempotency
 // key per intent), and followed from pending to the owner's answer.
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { ActionResult } from "@/components/actions/action-result.tsx";
 import { ConfirmDialog } from "@/components/actions/confirm-dialog.tsx";
 import { useActionStatus, useIntentKey } from "@/components/actions/use-action.ts";
 import { useCan } from "@/components/auth/use-me.ts";
 import { useTRPC } from "@/components/trpc.tsx";
-import type { SagaAction } from "@/server/actions/saga-actions.ts";
+import type { SagaAction } from "@/server/actions/saga-allowance.ts";
+import type { SagaDetail } from "@/server/dashboard/sagas/saga-detail.ts";
 
 const LABELS: Record<SagaAction, string> = {
   compensate: "Compensate now",
@@ -22,14 +23,16 @@ const LABELS: Record<SagaAction, string> = {
 export function SagaActions({
   sagaId,
   steps,
+  actions,
 }: {
   sagaId: string;
   steps: { name: string; service: string }[];
+  /** From the saga's detail, which the page keeps live. */
+  actions: SagaDetail["actions"];
 }) {
   const trpc = useTRPC();
   const can = useCan();
   const queryClient = useQueryClient();
-  const options = useQuery(trpc.actions.sagaOptions.queryOptions({ sagaId }, { refetchInterval: 3000 }));
   const [open, setOpen] = useState<SagaAction | null>(null);
   const [fromStep, setFromStep] = useState(0);
   const { key, reset } = useIntentKey();
@@ -41,8 +44,8 @@ export function SagaActions({
       void queryClient.invalidateQueries({ queryKey: trpc.sagas.byId.queryKey({ sagaId }) });
   }, [status, queryClient, trpc, sagaId]);
 
-  if (!can("saga.act") || !options.data) return null;
-  const { allowed, plan } = options.data;
+  if (!can("saga.act")) return null;
+  const { allowed, plan } = actions;
   const close = () => {
     setOpen(null);
     reset();

@@ -130,6 +130,7 @@ export function SagaDetailView({ sagaId }: { sagaId: string }) {
 
           <SagaActions
             sagaId={detail.data.summary.sagaId}
+            actions={detail.data.actions}
             steps={
               (
                 (detail.data.events.find((e) => e.type === "io.sagascope.saga.started")?.data ?? {}) as {

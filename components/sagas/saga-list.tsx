@@ -72,6 +72,26 @@ function localInput(iso: string | undefined): string {
   return new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
 }
 
+/** One end of a custom time range, in the user's time zone, kept as an ISO time. */
+function TimeInput({
+  label,
+  iso,
+  onChange,
+}: {
+  label: string;
+  iso: string | undefined;
+  onChange: (iso: string | undefined) => void;
+}) {
+  return (
+    <input
+      type="datetime-local"
+      aria-label={label}
+      value={localInput(iso)}
+      onChange={(e) => onChange(e.target.value ? new Date(e.target.value).toISOString() : undefined)}
+    />
+  );
+}
+
 /** One filter of the list: "all" or one of `options` ([value, label]). */
 function FilterSelect({
   label,
@@ -207,29 +227,13 @@ export function SagaList() {
         </label>
         {customRange && (
           <span className="range-inputs">
-            <input
-              type="datetime-local"
-              aria-label="Started from"
-              value={localInput(url.from)}
-              onChange={(e) =>
-                set({
-                  since: undefined,
-                  from: e.target.value ? new Date(e.target.value).toISOString() : undefined,
-                })
-              }
+            <TimeInput
+              label="Started from"
+              iso={url.from}
+              onChange={(from) => set({ since: undefined, from })}
             />
             –
-            <input
-              type="datetime-local"
-              aria-label="Started before"
-              value={localInput(url.to)}
-              onChange={(e) =>
-                set({
-                  since: undefined,
-                  to: e.target.value ? new Date(e.target.value).toISOString() : undefined,
-                })
-              }
-            />
+            <TimeInput label="Started before" iso={url.to} onChange={(to) => set({ since: undefined, to })} />
           </span>
         )}
         <label>

@@ -246,7 +246,7 @@ describe("operator actions", () => {
       message: "the saga completed; a completed saga is not compensated",
     });
 
-    const options = await as("viewer").actions.sagaOptions({ sagaId: running });
+    const options = (await as("viewer").sagas.byId({ sagaId: running })).actions;
     expect(options.allowed.compensate.allowed).toBe(true);
     expect(options.plan).toEqual([{ step: "debit", stepIndex: 0, service: "bank-a", certainty: "landed" }]);
     const sent = await as("operator").actions.saga({

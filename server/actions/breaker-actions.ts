@@ -135,18 +135,14 @@ export async function overrideBreaker(
 export async function configureBreaker(
   store: BreakerStore,
   input: z.infer<typeof BreakerConfigInputSchema>,
-): Promise<{ outcome: Outcome; before: BreakerConfig; after: BreakerConfig }> {
+): Promise<Outcome> {
   const before = await store.readConfig(input.pair);
   const after = await store.setConfig(input.pair, mergedConfig(before, input.thresholds));
   const changed = (Object.keys(input.thresholds) as (keyof Thresholds)[])
     .filter((k) => before[k] !== after[k])
     .map((k) => `${k} ${before[k]} → ${after[k]}`);
   return {
-    outcome: {
-      phase: "done",
-      message: changed.length ? `${input.pair}: ${changed.join(", ")}` : `${input.pair}: nothing changed`,
-    },
-    before,
-    after,
+    phase: "done",
+    message: changed.length ? `${input.pair}: ${changed.join(", ")}` : `${input.pair}: nothing changed`,
   };
 }

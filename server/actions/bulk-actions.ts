@@ -8,7 +8,8 @@ import type { SagaFilter } from "../dashboard/sagas/saga-filter.ts";
 import type { Pool } from "../db/pool.ts";
 import type { ActionDeps } from "../trpc/init.ts";
 import { type ActionStatus, performAction } from "./perform-action.ts";
-import { type SagaAction, sagaActionsAllowed, sendControlCommand } from "./saga-actions.ts";
+import { sendControlCommand } from "./saga-actions.ts";
+import { type SagaAction, sagaActionsAllowed } from "./saga-allowance.ts";
 
 type Db = Pick<Pool, "query">;
 

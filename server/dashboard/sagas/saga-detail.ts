@@ -1,4 +1,11 @@
 // One saga: its summary, every stored event in order, and the timeline built from them.
+import {
+  type Allowance,
+  type CompensationStep,
+  compensationPlan,
+  type SagaAction,
+  sagaActionsAllowed,
+} from "../../actions/saga-allowance.ts";
 import type { Pool } from "../../db/pool.ts";
 import type { PrismaClient } from "../../db/prisma.ts";
 import { AppError } from "../../errors.ts";
@@ -18,6 +25,8 @@ export interface SagaDetail {
   truncated: boolean;
   timeline: SagaTimeline;
   breakers: SagaBreakerDecisions;
+  /** What an operator may do with it now, and what a compensation would revert. */
+  actions: { allowed: Record<SagaAction, Allowance>; plan: CompensationStep[] };
 }
 
 export async function getSagaDetail(
@@ -57,5 +66,6 @@ export async function getSagaDetail(
     truncated: summary.eventCount > events.length,
     timeline: buildTimeline(events),
     breakers: await sagaBreakerDecisions(pool, item, events),
+    actions: { allowed: sagaActionsAllowed(item), plan: compensationPlan(events) },
   };
 }

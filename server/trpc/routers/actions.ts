@@ -16,14 +16,8 @@ import { FaultsInputSchema, injectFaults } from "../../actions/fault-actions.ts"
 import { readFaultState } from "../../actions/fault-state.ts";
 import { performAction, statusOf } from "../../actions/perform-action.ts";
 import { recordedWindows } from "../../actions/recorded-windows.ts";
-import {
-  compensationPlan,
-  SAGA_ACTIONS,
-  SagaActionInputSchema,
-  sagaActionsAllowed,
-  sendControlCommand,
-  settleFromResult,
-} from "../../actions/saga-actions.ts";
+import { SagaActionInputSchema, sendControlCommand, settleFromResult } from "../../actions/saga-actions.ts";
+import { SAGA_ACTIONS, sagaActionsAllowed } from "../../actions/saga-allowance.ts";
 import { replay, spreadCalls } from "../../actions/what-if.ts";
 import { getSagaDetail } from "../../dashboard/sagas/saga-detail.ts";
 import { SagaFilterSchema } from "../../dashboard/sagas/saga-filter.ts";
@@ -33,14 +27,6 @@ import { actionProcedure, publicProcedure, router } from "../init.ts";
 const WHAT_IF_MS = 3600_000;
 
 export const actionsRouter = router({
-  /** What one saga's state allows now, and what a compensation would revert. */
-  sagaOptions: publicProcedure
-    .input(z.object({ sagaId: z.string().min(1).max(200) }))
-    .query(async ({ ctx, input }) => {
-      const detail = await getSagaDetail(ctx, input.sagaId);
-      return { allowed: sagaActionsAllowed(detail.summary), plan: compensationPlan(detail.events) };
-    }),
-
   saga: actionProcedure.input(SagaActionInputSchema).mutation(({ ctx, input }) =>
     performAction(
       ctx.pool,
@@ -133,7 +119,7 @@ export const actionsRouter = router({
         params: { before, proposed: input.thresholds },
         idempotencyKey: input.idempotencyKey,
       },
-      async () => (await configureBreaker(ctx.breakerStore, input)).outcome,
+      () => configureBreaker(ctx.breakerStore, input),
     );
   }),
 
@@ -142,8 +128,8 @@ export const actionsRouter = router({
     .input(z.object({ pair: z.string().min(3).max(300), thresholds: ThresholdsSchema }))
     .query(async ({ ctx, input }) => {
       const now = Date.now();
-      const config = mergedConfig(await ctx.breakerStore.readConfig(input.pair), input.thresholds);
       const current = await ctx.breakerStore.readConfig(input.pair);
+      const config = mergedConfig(current, input.thresholds);
       const windows = await recordedWindows(ctx.pool, input.pair, new Date(now - WHAT_IF_MS), new Date(now));
       const calls = spreadCalls(windows);
       const from = windows[0]?.start.getTime() ?? now - WHAT_IF_MS;

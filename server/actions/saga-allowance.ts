@@ -1,0 +1,75 @@
+// What a saga's state allows an operator to do now (checked before a command is sent, so an
+// action that no longer applies is refused with the reason; the owner checks again), and
+// what a compensation would revert. Pure: the saga page and the API use the same answers.
+import { orderSagaEvents } from "../dashboard/sagas/order-saga-events.ts";
+import type { SagaEventView, SagaListItem } from "../dashboard/sagas/saga-dto.ts";
+
+export const SAGA_ACTIONS = ["compensate", "retry-step", "retry-from", "mark-resolved"] as const;
+export type SagaAction = (typeof SAGA_ACTIONS)[number];
+
+export interface Allowance {
+  allowed: boolean;
+  /** Why not, in words, when not. */
+  reason: string;
+}
+
+type SummaryFacts = Pick<SagaListItem, "status" | "mode" | "stuck" | "failedStep" | "currentStep">;
+
+/** What the saga's state allows now (its owner checks again when the command arrives). */
+export function sagaActionsAllowed(s: SummaryFacts): Record<SagaAction, Allowance> {
+  const yes: Allowance = { allowed: true, reason: "" };
+  const no = (reason: string): Allowance => ({ allowed: false, reason });
+  const ended = `the saga has already ended (${s.status})`;
+  const moving = s.status === "running" || s.status === "timed_out";
+  return {
+    compensate:
+      s.status === "compensating"
+        ? no("the saga is already compensating")
+        : s.status === "completed"
+          ? no("the saga completed; a completed saga is not compensated")
+          : s.status === "failed"
+            ? no("the saga ended with a failed compensation: retry it or mark it resolved")
+            : moving
+              ? yes
+              : no(ended),
+    "retry-step":
+      moving || s.status === "compensating" || s.status === "failed" ? yes : no(`nothing to retry: ${ended}`),
+    "retry-from":
+      s.mode !== "orchestrated"
+        ? no("retry-from needs an orchestrator; in a choreographed saga no one holds the whole sequence")
+        : moving
+          ? yes
+          : no(`retry-from applies to a saga still moving forward; it is ${s.status}`),
+    "mark-resolved": ["completed", "compensated", "resolved"].includes(s.status) ? no(ended) : yes,
+  };
+}
+
+export interface CompensationStep {
+  step: string;
+  stepIndex: number;
+  service: string;
+  /** landed: it succeeded; maybe: it was under way and may have landed. */
+  certainty: "landed" | "maybe";
+}
+
+/**
+ * The steps a compensation would revert, in the order it would revert them: the landed
+ * steps not yet compensated, newest first, and before them a step still under way.
+ */
+export function compensationPlan(events: SagaEventView[]): CompensationStep[] {
+  const landed = new Map<number, CompensationStep>();
+  let underWay: CompensationStep | undefined;
+  for (const e of orderSagaEvents(events)) {
+    if (e.step === null || e.stepIndex === null) continue;
+    const entry = { step: e.step, stepIndex: e.stepIndex, service: e.service ?? "?" };
+    if (e.type === "io.sagascope.saga.step.started") underWay = { ...entry, certainty: "maybe" };
+    else if (e.type === "io.sagascope.saga.step.succeeded") {
+      landed.set(e.stepIndex, { ...entry, certainty: "landed" });
+      if (underWay?.stepIndex === e.stepIndex) underWay = undefined;
+    } else if (e.type === "io.sagascope.saga.step.failed") {
+      if (underWay?.stepIndex === e.stepIndex) underWay = undefined;
+    } else if (e.type === "io.sagascope.saga.compensation.succeeded") landed.delete(e.stepIndex);
+  }
+  const newestFirst = [...landed.values()].sort((a, b) => b.stepIndex - a.stepIndex);
+  return underWay ? [underWay, ...newestFirst] : newestFirst;
+}
