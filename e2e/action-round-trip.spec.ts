@@ -2,11 +2,7 @@
 // its result shown on the page, over many actions against the real fleet. Prints p50/p99
 // (and writes them to test-results/action-round-trip.json); `npm run bench:actions` runs more.
 import { writeFileSync } from "node:fs";
-import { expect, test } from "@playwright/test";
-import { Redis } from "ioredis";
-import pg from "pg";
-import { setFaults } from "../server/fleet/fault-control.ts";
-import { e2eRun } from "./fixtures/e2e-env.ts";
+import { expect, test } from "./fixtures/fleet.ts";
 
 const ROUNDS = Number(process.env.SAGASCOPE_BENCH_ACTIONS ?? 5);
 
@@ -15,62 +11,55 @@ const pct = (xs: number[], p: number) => {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 };
 
-test("saga actions: from the confirming click to the owner's answer shown", async ({ page }) => {
+test("saga actions: from the confirming click to the owner's answer shown", async ({ page, fleet }) => {
   test.setTimeout(60_000 + ROUNDS * 15_000);
-  const { databaseUrl, redisUrl, topicPrefix } = e2eRun();
-  const store = new pg.Pool({ connectionString: databaseUrl, max: 1 });
-  const redis = new Redis(redisUrl);
+  const { store } = fleet;
   const sagaTimes: number[] = [];
   const overrideTimes: number[] = [];
-  try {
-    // Slow credits keep transfers running long enough to act on them.
-    await setFaults(redis, topicPrefix, "bank-b", { latencyMs: 1500 });
-    for (let i = 0; i < ROUNDS; i++) {
-      let sagaId: string | undefined;
-      await expect
-        .poll(
-          async () => {
-            const { rows } = await store.query<{ saga_id: string }>(
-              `SELECT saga_id FROM saga_summary WHERE status = 'running' AND saga_type = 'interbank-transfer'
-               AND current_step = 'credit' ORDER BY started_at DESC LIMIT 1`,
-            );
-            sagaId = rows[0]?.saga_id;
-            return sagaId;
-          },
-          { timeout: 20_000, intervals: [100] },
-        )
-        .toBeTruthy();
-      await page.goto(`/sagas/${encodeURIComponent(sagaId as string)}`);
-      const retry = page.getByRole("button", { name: "Retry the failed step" });
-      await expect(retry).toBeVisible();
-      if (await retry.isDisabled()) continue; // it ended meanwhile
-      await retry.click();
-      const confirm = page.getByRole("dialog").getByRole("button", { name: "Retry" });
-      const began = Date.now();
-      await confirm.click();
-      await expect(page.getByTestId("action-result")).toHaveAttribute("data-phase", /done|refused/, {
-        timeout: 15_000,
-      });
-      sagaTimes.push(Date.now() - began);
-    }
-    // Breaker overrides: written to Redis by the dashboard itself, then shown.
-    await page.goto("/breakers?pair=transfers%E2%86%92bank-a");
-    await expect(page.getByTestId("breaker-actions")).toBeVisible({ timeout: 20_000 });
-    for (let i = 0; i < ROUNDS; i++) {
-      const reset = page.getByRole("button", { name: /reset/i }).first();
-      const result = page.locator("[data-testid=breaker-actions] [data-testid=action-result]");
-      const before = (await result.count()) ? await result.getAttribute("data-action-id") : null;
-      await reset.click();
-      const began = Date.now();
-      await page.getByRole("dialog").getByRole("button", { name: /reset/i }).click();
-      await expect(result).toHaveAttribute("data-phase", "done", { timeout: 15_000 });
-      await expect(result).not.toHaveAttribute("data-action-id", before ?? "none");
-      overrideTimes.push(Date.now() - began);
-    }
-  } finally {
-    await setFaults(redis, topicPrefix, "bank-b", { latencyMs: 0 });
-    redis.disconnect();
-    await store.end();
+  // Slow credits keep transfers running long enough to act on them.
+  await fleet.setFaults("bank-b", { latencyMs: 1500 });
+  for (let i = 0; i < ROUNDS; i++) {
+    let sagaId: string | undefined;
+    await expect
+      .poll(
+        async () => {
+          const { rows } = await store.query<{ saga_id: string }>(
+            `SELECT saga_id FROM saga_summary WHERE status = 'running' AND saga_type = 'interbank-transfer'
+             AND current_step = 'credit' ORDER BY started_at DESC LIMIT 1`,
+          );
+          sagaId = rows[0]?.saga_id;
+          return sagaId;
+        },
+        { timeout: 20_000, intervals: [100] },
+      )
+      .toBeTruthy();
+    await page.goto(`/sagas/${encodeURIComponent(sagaId as string)}`);
+    const retry = page.getByRole("button", { name: "Retry the failed step" });
+    await expect(retry).toBeVisible();
+    if (await retry.isDisabled()) continue; // it ended meanwhile
+    await retry.click();
+    const confirm = page.getByRole("dialog").getByRole("button", { name: "Retry" });
+    const began = Date.now();
+    await confirm.click();
+    await expect(page.getByTestId("action-result")).toHaveAttribute("data-phase", /done|refused/, {
+      timeout: 15_000,
+    });
+    sagaTimes.push(Date.now() - began);
+  }
+  // Breaker overrides: written to Redis by the dashboard itself, then shown.
+  fleet.restoreLater({ breaker: "transfers→bank-a" });
+  await page.goto("/breakers?pair=transfers%E2%86%92bank-a");
+  await expect(page.getByTestId("breaker-actions")).toBeVisible({ timeout: 20_000 });
+  for (let i = 0; i < ROUNDS; i++) {
+    const reset = page.getByRole("button", { name: /reset/i }).first();
+    const result = page.locator("[data-testid=breaker-actions] [data-testid=action-result]");
+    const before = (await result.count()) ? await result.getAttribute("data-action-id") : null;
+    await reset.click();
+    const began = Date.now();
+    await page.getByRole("dialog").getByRole("button", { name: /reset/i }).click();
+    await expect(result).toHaveAttribute("data-phase", "done", { timeout: 15_000 });
+    await expect(result).not.toHaveAttribute("data-action-id", before ?? "none");
+    overrideTimes.push(Date.now() - began);
   }
   expect(sagaTimes.length).toBeGreaterThan(0);
   const figures = {

@@ -3,95 +3,92 @@
 // with the same filters); a viewer gets no controls and a direct call is refused and audited
 // as denied; an admin adds a user, and a short password is stopped before it is sent.
 import { randomUUID } from "node:crypto";
-import { expect, test } from "@playwright/test";
-import { Redis } from "ioredis";
 import { faultsKey } from "../server/fleet/fault-control.ts";
 import { e2eRun } from "./fixtures/e2e-env.ts";
+import { expect, test } from "./fixtures/fleet.ts";
 import { mutate, signInAs } from "./fixtures/operators.ts";
 
 test("a fault change from the panel is audited, found by filter, and exported with the filter", async ({
   page,
+  fleet,
 }) => {
-  const { redisUrl, topicPrefix } = e2eRun();
-  const redis = new Redis(redisUrl);
-  try {
-    await page.goto("/faults");
-    await expect(page.getByTestId("demo-banner")).toContainText("injected into the demo fleet");
-    const row = page.locator('tr[data-service="bank-a"]');
-    await row.getByRole("spinbutton", { name: "Error rate of bank-a in %" }).fill("0");
-    await row.getByRole("button", { name: "Apply" }).click();
-    const result = row.getByTestId("fault-result");
-    await expect(result.getByTestId("action-result")).toHaveAttribute("data-phase", "done");
-    await expect(result).toContainText("bank-a: error rate 0%");
-    const actionId = await result.getAttribute("data-action-id");
-    expect(actionId).toMatch(/^[0-9a-f-]{36}$/);
-    // What the service follows is in Redis, and the panel reads it back.
-    expect(await redis.hget(faultsKey(topicPrefix, "bank-a"), "errorRate")).toBe("0");
-    await expect(row.getByTestId("faults-in-force")).toContainText("error rate 0%");
+  const { topicPrefix } = e2eRun();
+  const { redis } = fleet;
+  fleet.restoreLater({ faultsOf: "bank-a" });
+  await page.goto("/faults");
+  await expect(page.getByTestId("demo-banner")).toContainText("injected into the demo fleet");
+  const row = page.locator('tr[data-service="bank-a"]');
+  await row.getByRole("spinbutton", { name: "Error rate of bank-a in %" }).fill("0");
+  await row.getByRole("button", { name: "Apply" }).click();
+  const result = row.getByTestId("fault-result");
+  await expect(result.getByTestId("action-result")).toHaveAttribute("data-phase", "done");
+  await expect(result).toContainText("bank-a: error rate 0%");
+  const actionId = await result.getAttribute("data-action-id");
+  expect(actionId).toMatch(/^[0-9a-f-]{36}$/);
+  // What the service follows is in Redis, and the panel reads it back.
+  expect(await redis.hget(faultsKey(topicPrefix, "bank-a"), "errorRate")).toBe("0");
+  await expect(row.getByTestId("faults-in-force")).toContainText("error rate 0%");
 
-    // Another kind of action (the demo operator may not add users: denied), for the filter to leave out.
-    const email = `not-added-${randomUUID().slice(0, 8)}@e2e.test`;
-    const refused = await mutate(page.request, "auth.createUser", {
-      email,
-      name: "Not added",
-      role: "viewer",
-      password: "long-enough-password",
-      idempotencyKey: randomUUID(),
-    });
-    expect(refused.status).toBe(403);
+  // Another kind of action (the demo operator may not add users: denied), for the filter to leave out.
+  const email = `not-added-${randomUUID().slice(0, 8)}@e2e.test`;
+  const refused = await mutate(page.request, "auth.createUser", {
+    email,
+    name: "Not added",
+    role: "viewer",
+    password: "long-enough-password",
+    idempotencyKey: randomUUID(),
+  });
+  expect(refused.status).toBe(403);
 
-    await page.goto("/audit");
-    const mine = page.locator(`tr[data-action-id="${actionId}"]`);
-    await expect(mine).toHaveAttribute("data-action", "fleet.faults");
-    await expect(mine).toHaveAttribute("data-actor", "demo-operator");
-    await expect(mine).toHaveAttribute("data-outcome", "done");
-    await expect(mine).toHaveAttribute("data-actor-role", "operator");
-    await expect(mine.getByTestId("audit-outcome")).toHaveText("done");
-    await expect(mine.getByRole("list", { name: "Phases" }).getByRole("listitem")).toHaveText([
-      "requested",
-      /^→ done \+\d+ ms$/,
-    ]);
-    await expect(mine).toContainText("service=bank-a, errorRate=0");
-    const other = page.locator('tr[data-action="users.create"]', { hasText: email });
-    await expect(other).toHaveAttribute("data-outcome", "denied");
-    await expect(other).toContainText("the operator role may not users.create");
+  await page.goto("/audit");
+  const mine = page.locator(`tr[data-action-id="${actionId}"]`);
+  await expect(mine).toHaveAttribute("data-action", "fleet.faults");
+  await expect(mine).toHaveAttribute("data-actor", "demo-operator");
+  await expect(mine).toHaveAttribute("data-outcome", "done");
+  await expect(mine).toHaveAttribute("data-actor-role", "operator");
+  await expect(mine.getByTestId("audit-outcome")).toHaveText("done");
+  await expect(mine.getByRole("list", { name: "Phases" }).getByRole("listitem")).toHaveText([
+    "requested",
+    /^→ done \+\d+ ms$/,
+  ]);
+  await expect(mine).toContainText("service=bank-a, errorRate=0");
+  const other = page.locator('tr[data-action="users.create"]', { hasText: email });
+  await expect(other).toHaveAttribute("data-outcome", "denied");
+  await expect(other).toContainText("the operator role may not users.create");
 
-    await page.getByRole("combobox", { name: "Action", exact: true }).fill("fleet.faults");
-    await page.getByRole("combobox", { name: "Action", exact: true }).press("Enter");
-    await expect(page).toHaveURL(/\/audit\?action=fleet\.faults$/);
-    await expect(other).toHaveCount(0);
-    await expect(mine).toBeVisible();
-    const shown = await page
-      .getByTestId("audit-table")
-      .locator("tbody tr")
-      .evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.action));
-    expect(new Set(shown)).toEqual(new Set(["fleet.faults"]));
-    // The filter is the page's address: it survives a reload.
-    await page.reload();
-    await expect(page.getByRole("combobox", { name: "Action", exact: true })).toHaveValue("fleet.faults");
-    await expect(mine).toBeVisible();
-    await expect(other).toHaveCount(0);
+  await page.getByRole("combobox", { name: "Action", exact: true }).fill("fleet.faults");
+  await page.getByRole("combobox", { name: "Action", exact: true }).press("Enter");
+  await expect(page).toHaveURL(/\/audit\?action=fleet\.faults$/);
+  await expect(other).toHaveCount(0);
+  await expect(mine).toBeVisible();
+  const shown = await page
+    .getByTestId("audit-table")
+    .locator("tbody tr")
+    .evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.action));
+  expect(new Set(shown)).toEqual(new Set(["fleet.faults"]));
+  // The filter is the page's address: it survives a reload.
+  await page.reload();
+  await expect(page.getByRole("combobox", { name: "Action", exact: true })).toHaveValue("fleet.faults");
+  await expect(mine).toBeVisible();
+  await expect(other).toHaveCount(0);
 
-    const href = await page.getByTestId("export-csv").getAttribute("href");
-    expect(href).toBe("/api/audit/export?action=fleet.faults");
-    const csv = await page.request.get(href as string);
-    expect(csv.headers()["content-type"]).toContain("text/csv");
-    const lines = (await csv.text()).trim().split("\r\n");
-    expect(lines[0]).toBe("id,at,actor,actor_role,action,target,phase,message,params,action_id");
-    const ours = lines.filter((l) => l.endsWith(`,${actionId}`));
-    expect(ours.map((l) => l.split(",")[6])).toEqual(["done", "requested"]);
-    expect(lines.slice(1).every((l) => l.split(",")[4] === "fleet.faults")).toBe(true);
-    expect(lines.some((l) => l.includes(email))).toBe(false);
+  const href = await page.getByTestId("export-csv").getAttribute("href");
+  expect(href).toBe("/api/audit/export?action=fleet.faults");
+  const csv = await page.request.get(href as string);
+  expect(csv.headers()["content-type"]).toContain("text/csv");
+  const lines = (await csv.text()).trim().split("\r\n");
+  expect(lines[0]).toBe("id,at,actor,actor_role,action,target,phase,message,params,action_id");
+  const ours = lines.filter((l) => l.endsWith(`,${actionId}`));
+  expect(ours.map((l) => l.split(",")[6])).toEqual(["done", "requested"]);
+  expect(lines.slice(1).every((l) => l.split(",")[4] === "fleet.faults")).toBe(true);
+  expect(lines.some((l) => l.includes(email))).toBe(false);
 
-    // Clear puts bank-a back on its own settings.
-    await page.goto("/faults");
-    await row.getByRole("button", { name: "Clear" }).click();
-    await expect(result).toContainText("bank-a: faults cleared");
-    await expect(row.getByTestId("faults-in-force")).toContainText("nothing injected");
-    expect(await redis.exists(faultsKey(topicPrefix, "bank-a"))).toBe(0);
-  } finally {
-    redis.disconnect();
-  }
+  // Clear puts bank-a back on its own settings.
+  await page.goto("/faults");
+  await row.getByRole("button", { name: "Clear" }).click();
+  await expect(result).toContainText("bank-a: faults cleared");
+  await expect(row.getByTestId("faults-in-force")).toContainText("nothing injected");
+  expect(await redis.exists(faultsKey(topicPrefix, "bank-a"))).toBe(0);
 });
 
 test("a viewer gets no fault controls; a direct call is refused with 403 and audited as denied", async ({

@@ -2,11 +2,9 @@
 // the four services' change topics as any service would, appear joined in the order view
 // without a reload, with the read model's freshness and lag.
 import { randomBytes, randomUUID } from "node:crypto";
-import { expect, test } from "@playwright/test";
-import { Redis } from "ioredis";
 import { Kafka, logLevel } from "kafkajs";
-import { setFaults } from "../server/fleet/fault-control.ts";
 import { e2eRun } from "./fixtures/e2e-env.ts";
+import { expect, test } from "./fixtures/fleet.ts";
 
 async function publishChange(service: string, type: string, id: string, version: number, state: object) {
   const { kafkaBrokers, topicPrefix } = e2eRun();
@@ -89,9 +87,8 @@ test("an order's changes from four services appear joined in the order view, liv
 
 test("lag grows while the projector is paused, the lookup says what waits, and both recover", async ({
   page,
+  fleet,
 }) => {
-  const { redisUrl, topicPrefix } = e2eRun();
-  const redis = new Redis(redisUrl);
   const orderId = `order-${randomUUID()}`;
   const lateOrder = `order-${randomUUID()}`;
   const total = async () => Number(await page.getByTestId("total-lag").textContent());
@@ -99,35 +96,30 @@ test("lag grows while the projector is paused, the lookup says what waits, and b
     await page.getByLabel("Event id, saga id, aggregate id or topic:partition:offset").fill(query);
     await page.getByRole("button", { name: "Ask" }).click();
   };
-  try {
-    await page.goto("/projections");
-    await publishChange("order", "order", orderId, 1, { customerId: "c-1", sku: "SKU-1", quantity: 1 });
-    await ask(orderId);
-    await expect(page.locator("[data-testid=seen-answers] [data-seen=yes]").first()).toContainText(
-      "order view",
-      { timeout: 30_000 },
-    );
+  await page.goto("/projections");
+  await publishChange("order", "order", orderId, 1, { customerId: "c-1", sku: "SKU-1", quantity: 1 });
+  await ask(orderId);
+  await expect(page.locator("[data-testid=seen-answers] [data-seen=yes]").first()).toContainText(
+    "order view",
+    { timeout: 30_000 },
+  );
 
-    await setFaults(redis, topicPrefix, "projector", { paused: true });
-    // The fleet keeps writing (account changes of every transfer), so the backlog builds up.
-    await expect.poll(total, { timeout: 30_000 }).toBeGreaterThan(0);
-    const first = await total();
-    await expect.poll(total, { timeout: 30_000 }).toBeGreaterThan(first);
-    // Surely paused now: this order's change waits.
-    await publishChange("order", "order", lateOrder, 1, { customerId: "c-2", sku: "SKU-2", quantity: 2 });
-    await expect(page.getByTestId("lag-charts")).toBeVisible();
-    await ask(lateOrder);
-    const notYet = page.locator("[data-testid=seen-answers] [data-seen=no]");
-    await expect(notYet).toContainText("Not seen", { timeout: 20_000 });
-    await expect(notYet).toContainText("waiting");
+  await fleet.setFaults("projector", { paused: true });
+  // The fleet keeps writing (account changes of every transfer), so the backlog builds up.
+  await expect.poll(total, { timeout: 30_000 }).toBeGreaterThan(0);
+  const first = await total();
+  await expect.poll(total, { timeout: 30_000 }).toBeGreaterThan(first);
+  // Surely paused now: this order's change waits.
+  await publishChange("order", "order", lateOrder, 1, { customerId: "c-2", sku: "SKU-2", quantity: 2 });
+  await expect(page.getByTestId("lag-charts")).toBeVisible();
+  await ask(lateOrder);
+  const notYet = page.locator("[data-testid=seen-answers] [data-seen=no]");
+  await expect(notYet).toContainText("Not seen", { timeout: 20_000 });
+  await expect(notYet).toContainText("waiting");
 
-    await setFaults(redis, topicPrefix, "projector", { paused: false });
-    await expect(page.locator("[data-testid=seen-answers] [data-seen=yes]")).toContainText("order view", {
-      timeout: 30_000,
-    });
-    await expect.poll(total, { timeout: 30_000 }).toBe(0);
-  } finally {
-    await setFaults(redis, topicPrefix, "projector", { paused: false });
-    redis.disconnect();
-  }
+  await fleet.setFaults("projector", { paused: false });
+  await expect(page.locator("[data-testid=seen-answers] [data-seen=yes]")).toContainText("order view", {
+    timeout: 30_000,
+  });
+  await expect.poll(total, { timeout: 30_000 }).toBe(0);
 });

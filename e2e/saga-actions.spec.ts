@@ -2,108 +2,112 @@
 // crashed with transfers in flight, one of them is reported stuck, the operator compensates
 // it from its page (seeing which steps will be reverted), the command waits for the
 // orchestrator, which answers once it is back; and the banks' balances return to their
-// opening sum once nothing is in flight.
-import { expect, test } from "@playwright/test";
-import { Redis } from "ioredis";
-import pg from "pg";
-import { setFaults } from "../server/fleet/fault-control.ts";
+// opening sum once nothing is in flight. The fleet fixture restarts the orchestrator with the
+// fleet's own settings afterwards, whatever happened here.
 import { ACCOUNTS_PER_BANK, OPENING_BALANCE } from "../server/fleet/transfer/transfer-world.ts";
-import { e2eRun } from "./fixtures/e2e-env.ts";
-import { killTransfers, startTransfers } from "./fixtures/fleet-control.ts";
+import {
+  E2E_FLEET,
+  PIPELINE_ALLOWANCE_MS,
+  PROCESS_START_ALLOWANCE_MS,
+  STUCK_WITHIN_MS,
+} from "./fixtures/e2e-env.ts";
+import { expect, test } from "./fixtures/fleet.ts";
+
+/** Bank B's slowed credits: long enough to crash the orchestrator in the middle of one. */
+const CREDIT_LATENCY_MS = 1500;
+/** A restarted orchestrator handles waiting commands once it is up and the dead one's lease has run out. */
+const RESTARTED_ANSWERS_WITHIN_MS =
+  PROCESS_START_ALLOWANCE_MS + E2E_FLEET.orchestratorLeaseMs + PIPELINE_ALLOWANCE_MS;
 
 test("a stuck transfer is compensated from its page and the balances return to their opening sum", async ({
   page,
+  fleet,
 }) => {
-  test.setTimeout(180_000);
-  const { databaseUrl, redisUrl, topicPrefix } = e2eRun();
-  const fleetUrl = JSON.parse(process.env.E2E_FLEET_ENV ?? "{}").FLEET_DATABASE_URL as string;
-  const store = new pg.Pool({ connectionString: databaseUrl, max: 2 });
-  const fleet = new pg.Pool({ connectionString: fleetUrl, max: 2 });
-  const redis = new Redis(redisUrl);
-  try {
-    // Slow credits keep transfers in flight, so that the crash leaves some unfinished.
-    await setFaults(redis, topicPrefix, "bank-b", { latencyMs: 1500 });
-    await expect
-      .poll(
-        async () =>
-          (
-            await fleet.query(
-              "SELECT count(*)::int AS n FROM transfer_orchestrator.saga_instance WHERE phase = 'forward'",
-            )
-          ).rows[0].n,
-        { timeout: 30_000 },
-      )
-      .toBeGreaterThan(0);
-    killTransfers();
-    await setFaults(redis, topicPrefix, "bank-b", { latencyMs: 0 });
-    // What the crash left unfinished, as the orchestrator's own store has it.
-    const unfinished = (
-      await fleet.query<{ saga_id: string }>(
-        "SELECT saga_id FROM transfer_orchestrator.saga_instance WHERE phase = 'forward'",
-      )
-    ).rows.map((r) => r.saga_id);
-    expect(unfinished.length).toBeGreaterThan(0);
-
-    let sagaId: string | undefined;
-    await expect
-      .poll(
-        async () => {
-          const { rows } = await store.query<{ saga_id: string }>(
-            "SELECT saga_id FROM saga_summary WHERE stuck AND saga_id = ANY($1) LIMIT 1",
-            [unfinished],
-          );
-          sagaId = rows[0]?.saga_id;
-          return sagaId;
-        },
-        { timeout: 30_000 },
-      )
-      .toBeTruthy();
-
-    await page.goto(`/sagas/${encodeURIComponent(sagaId as string)}`);
-    await expect(page.getByTestId("stuck-reason")).toBeVisible();
-    await page.getByRole("button", { name: "Compensate now" }).click();
-    const dialog = page.getByRole("dialog", { name: "Compensate now" });
-    await expect(dialog.getByTestId("compensation-plan")).toContainText("debit by bank-a");
-    await dialog.getByRole("button", { name: "Compensate" }).click();
-    await expect(page.getByTestId("action-result")).toHaveAttribute("data-phase", "pending");
-
-    // The orchestrator comes back (as a restart would bring it), starting no new transfers.
-    startTransfers({ FLEET_TRANSFER_LIMIT: "1" });
-    await expect(page.getByTestId("action-result")).toHaveAttribute("data-phase", "done", {
-      timeout: 60_000,
-    });
-    await expect(page.getByTestId("action-result")).toContainText("compensating");
-    await expect(page.locator("h1 [data-status]")).toHaveText("compensated", { timeout: 60_000 });
-
-    await expect
-      .poll(
-        async () =>
-          (
-            await fleet.query(
-              "SELECT count(*)::int AS n FROM transfer_orchestrator.saga_instance WHERE phase IN ('forward', 'compensating')",
-            )
-          ).rows[0].n,
-        { timeout: 60_000 },
-      )
-      .toBe(0);
-    const total = await fleet.query(
-      "SELECT (SELECT sum(balance) FROM bank_a.accounts) + (SELECT sum(balance) FROM bank_b.accounts) AS total",
+  test.setTimeout(STUCK_WITHIN_MS + 2 * RESTARTED_ANSWERS_WITHIN_MS + PROCESS_START_ALLOWANCE_MS + 60_000);
+  const { store, fleetDb } = fleet;
+  // Slow credits keep transfers in flight, so that the crash leaves some unfinished.
+  await fleet.setFaults("bank-b", { latencyMs: CREDIT_LATENCY_MS });
+  // The crash comes while the store already knows a transfer's credit has started: from
+  // then on the stuck report follows from the settings alone (the attempt's timeout, the
+  // grace, the sweep, and the pipeline for what was already sent), not from what the
+  // orchestrator's outbox had managed to publish before it died.
+  const inCredit = async () => {
+    const forward = await fleetDb.query<{ saga_id: string }>(
+      "SELECT saga_id FROM transfer_orchestrator.saga_instance WHERE phase = 'forward'",
     );
-    expect(Number(total.rows[0].total)).toBe(2 * ACCOUNTS_PER_BANK * OPENING_BALANCE);
-    const audit = await store.query(
-      "SELECT phase FROM audit_entry WHERE target = $1 AND action = 'saga.compensate' ORDER BY id",
-      [sagaId],
+    const { rows } = await store.query<{ saga_id: string }>(
+      "SELECT saga_id FROM saga_summary WHERE saga_id = ANY($1) AND status = 'running' AND current_step = 'credit'",
+      [forward.rows.map((r) => r.saga_id)],
     );
-    expect(audit.rows.map((r) => r.phase)).toEqual(["requested", "pending", "done"]);
-  } finally {
-    await setFaults(redis, topicPrefix, "bank-b", { latencyMs: 0 });
-    // The rest of the suite watches a fleet that keeps starting transfers.
-    killTransfers();
-    startTransfers();
-    redis.disconnect();
-    await store.end();
-    await fleet.end();
-  }
+    return rows.map((r) => r.saga_id);
+  };
+  let candidates: string[] = [];
+  await expect
+    .poll(
+      async () => {
+        candidates = await inCredit();
+        return candidates.length;
+      },
+      { timeout: PIPELINE_ALLOWANCE_MS + 20_000 },
+    )
+    .toBeGreaterThan(0);
+  fleet.crashTransfers();
+  await fleet.setFaults("bank-b", { latencyMs: 0 });
+  // One the crash left unfinished, as the orchestrator's own store has it.
+  const { rows: unfinished } = await fleetDb.query<{ saga_id: string }>(
+    "SELECT saga_id FROM transfer_orchestrator.saga_instance WHERE saga_id = ANY($1) AND phase = 'forward'",
+    [candidates],
+  );
+  expect(unfinished.length).toBeGreaterThan(0);
+  const sagaId = unfinished[0]?.saga_id as string;
+
+  await expect
+    .poll(
+      async () =>
+        (await store.query("SELECT stuck FROM saga_summary WHERE saga_id = $1", [sagaId])).rows[0]?.stuck,
+      { timeout: STUCK_WITHIN_MS },
+    )
+    .toBe(true);
+
+  await page.goto(`/sagas/${encodeURIComponent(sagaId)}`);
+  await expect(page.getByTestId("stuck-reason")).toBeVisible();
+  await page.getByRole("button", { name: "Compensate now" }).click();
+  const dialog = page.getByRole("dialog", { name: "Compensate now" });
+  await expect(dialog.getByTestId("compensation-plan")).toContainText("debit by bank-a");
+  await dialog.getByRole("button", { name: "Compensate" }).click();
+  await expect(page.getByTestId("action-result")).toHaveAttribute("data-phase", "pending");
+
+  // The orchestrator comes back (as a restart would bring it), starting no new transfers.
+  fleet.startTransfers({ FLEET_TRANSFER_LIMIT: "1" });
+  await expect(page.getByTestId("action-result")).toHaveAttribute("data-phase", "done", {
+    timeout: RESTARTED_ANSWERS_WITHIN_MS,
+  });
+  await expect(page.getByTestId("action-result")).toContainText("compensating");
+  await expect(page.locator("h1 [data-status]")).toHaveText("compensated", {
+    timeout: RESTARTED_ANSWERS_WITHIN_MS,
+  });
+
+  // Every saga the crash left behind ends (the restarted orchestrator takes them over).
+  await expect
+    .poll(
+      async () =>
+        (
+          await fleetDb.query(
+            "SELECT count(*)::int AS n FROM transfer_orchestrator.saga_instance WHERE phase IN ('forward', 'compensating')",
+          )
+        ).rows[0].n,
+      { timeout: RESTARTED_ANSWERS_WITHIN_MS },
+    )
+    .toBe(0);
+  const total = await fleetDb.query(
+    "SELECT (SELECT sum(balance) FROM bank_a.accounts) + (SELECT sum(balance) FROM bank_b.accounts) AS total",
+  );
+  expect(Number(total.rows[0].total)).toBe(2 * ACCOUNTS_PER_BANK * OPENING_BALANCE);
+  const audit = await store.query(
+    "SELECT phase FROM audit_entry WHERE target = $1 AND action = 'saga.compensate' ORDER BY id",
+    [sagaId],
+  );
+  expect(audit.rows.map((r) => r.phase)).toEqual(["requested", "pending", "done"]);
 });
 
 test("a bulk action previews the sagas it would touch and those it skips, with the reason", async ({

@@ -3,7 +3,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { expect, test } from "@playwright/test";
 import pg from "pg";
-import { e2eRun } from "./fixtures/e2e-env.ts";
+import { E2E_FLEET, e2eRun, FLEET_SAGA_WITHIN_MS, PIPELINE_ALLOWANCE_MS } from "./fixtures/e2e-env.ts";
 import { publishByHand } from "./fixtures/publish-by-hand.ts";
 
 test("a saga of the demo fleet appears without a reload and opens on its own page", async ({ page }) => {
@@ -16,7 +16,7 @@ test("a saga of the demo fleet appears without a reload and opens on its own pag
   const rows = page.locator("[data-saga-id]");
   const seen = await rows.evaluateAll((els) => els.map((e) => e.getAttribute("data-saga-id")));
   const fresh = page.locator(`[data-saga-id]${seen.map((id) => `:not([data-saga-id="${id}"])`).join("")}`);
-  await expect(fresh.first()).toBeVisible({ timeout: 30_000 });
+  await expect(fresh.first()).toBeVisible({ timeout: FLEET_SAGA_WITHIN_MS });
   expect(await page.evaluate(() => (window as unknown as { noReload?: boolean }).noReload)).toBe(true);
 
   const sagaId = await fresh.first().getAttribute("data-saga-id");
@@ -174,6 +174,7 @@ test("a malformed message is quarantined and shown with its reason and raw bytes
 });
 
 test("a saga whose participant never answers is reported stuck, with what it waits for", async ({ page }) => {
+  const STEP_TIMEOUT_MS = 300;
   const sagaId = `stuck-${randomUUID()}`;
   const base = { sagaId, sagaType: "stuck-transfer", mode: "orchestrated" };
   await publishByHand(randomBytes(16).toString("hex"), [
@@ -191,7 +192,7 @@ test("a saga whose participant never answers is reported stuck, with what it wai
         stepIndex: 0,
         service: "ledger-a",
         attempt: 1,
-        timeoutMs: 300,
+        timeoutMs: STEP_TIMEOUT_MS,
       }),
     },
   ]);
@@ -201,6 +202,9 @@ test("a saga whose participant never answers is reported stuck, with what it wai
   // No reload: the stuck mark arrives live once the attempt's timeout and the grace have passed.
   await expect(page.getByTestId("stuck-reason")).toContainText(
     "expected step debit (ledger-a, attempt 1) to finish within 300 ms",
+    {
+      timeout: STEP_TIMEOUT_MS + E2E_FLEET.stuckGraceMs + 2 * E2E_FLEET.stuckSweepMs + PIPELINE_ALLOWANCE_MS,
+    },
   );
   await page.goto("/sagas");
   await page.getByLabel("stuck only").check();
