@@ -1,10 +1,12 @@
 // The web process's shared dependencies, created on first request (not at build time)
 // and kept across hot reloads in development.
+import { TRPCError } from "@trpc/server";
 import { Redis } from "ioredis";
 import type { Producer } from "kafkajs";
 import { resolveRequestAuth } from "../auth/request-auth.ts";
 import { ensureFirstAdmin } from "../auth/users.ts";
 import { createBreakerStore } from "../breakers/index.ts";
+import { DATABASE_UNREACHABLE_MESSAGE, databaseUnreachableReason } from "../db/database-unreachable.ts";
 import { createPool } from "../db/pool.ts";
 import { createPrisma } from "../db/prisma.ts";
 import { env } from "../env.ts";
@@ -73,5 +75,16 @@ export async function firstAdminReady(): Promise<void> {
 export async function createRequestContext(req: Request, resHeaders?: Headers): Promise<Context> {
   const shared = createContext();
   await holder.firstAdmin;
-  return { ...shared, auth: await resolveRequestAuth(req, resHeaders, shared.pool, env()) };
+  try {
+    return { ...shared, auth: await resolveRequestAuth(req, resHeaders, shared.pool, env()) };
+  } catch (error) {
+    // Who is asking is read from the database: without it, say so (503), not a bare 500.
+    const unreachable = databaseUnreachableReason(error);
+    if (!unreachable) throw error;
+    throw new TRPCError({
+      code: "SERVICE_UNAVAILABLE",
+      message: `${DATABASE_UNREACHABLE_MESSAGE} (${unreachable})`,
+      cause: error,
+    });
+  }
 }

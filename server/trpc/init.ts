@@ -3,6 +3,7 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import type { RequestAuth } from "../auth/request-auth.ts";
 import type { BreakerStore } from "../breakers/index.ts";
+import { DATABASE_UNREACHABLE_MESSAGE, databaseUnreachableReason } from "../db/database-unreachable.ts";
 import type { Pool } from "../db/pool.ts";
 import type { PrismaClient } from "../db/prisma.ts";
 import { AppError, type AppErrorCode } from "../errors.ts";
@@ -55,6 +56,13 @@ const appErrors = t.middleware(async ({ next }) => {
     const cause = result.error.cause;
     throw new TRPCError({ code: trpcCode[cause.code], message: cause.message, cause });
   }
+  const unreachable = result.ok ? undefined : databaseUnreachableReason(result.error.cause ?? result.error);
+  if (!result.ok && unreachable)
+    throw new TRPCError({
+      code: "SERVICE_UNAVAILABLE",
+      message: `${DATABASE_UNREACHABLE_MESSAGE} (${unreachable})`,
+      cause: result.error,
+    });
   return result;
 });
 
