@@ -111,6 +111,30 @@ test("a compensated saga published by an outside client shows its steps and comp
   await expect(page.getByTestId("trace-sagas")).toContainText("outside-transfer");
 });
 
+test("a saga published with no trace context is shown under a derived trace id, and its trace opens", async ({
+  page,
+}) => {
+  const sagaId = `untraced-${randomUUID()}`;
+  const base = { sagaId, sagaType: "untraced-transfer", mode: "orchestrated" };
+  const debit = { ...base, step: "debit", stepIndex: 0, service: "ledger-a" };
+  await publishByHand(null, [
+    {
+      type: "saga.started",
+      key: sagaId,
+      value: JSON.stringify({ ...base, steps: [{ name: "debit", service: "ledger-a" }] }),
+    },
+    { type: "saga.step.started", key: sagaId, value: JSON.stringify(debit) },
+    { type: "saga.step.succeeded", key: sagaId, value: JSON.stringify({ ...debit, durationMs: 4 }) },
+    { type: "saga.completed", key: sagaId, value: JSON.stringify({ ...base, durationMs: 9 }) },
+  ]);
+  await page.goto(`/sagas/${sagaId}`);
+  await expect(page.locator("h1 [data-status]")).toHaveText("completed", { timeout: PIPELINE_ALLOWANCE_MS });
+  await expect(page.getByTestId("trace-derived")).toContainText("derived from the saga id");
+  await page.getByRole("link", { name: /^[0-9a-f]{32}$/ }).click();
+  await expect(page.locator("[data-testid=trace-events] [data-event-type]")).toHaveCount(4);
+  await expect(page.getByTestId("trace-sagas")).toContainText("untraced-transfer");
+});
+
 test("a fleet saga's timeline matches its stored events, attempt by attempt", async ({ page }) => {
   const pool = new pg.Pool({ connectionString: e2eRun().databaseUrl, max: 1 });
   try {

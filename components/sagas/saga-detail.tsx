@@ -92,6 +92,12 @@ export function SagaDetailView({ sagaId }: { sagaId: string }) {
               >
                 {detail.data.summary.traceId}
               </Link>
+              {detail.data.summary.traceDerived && (
+                <span className="muted" data-testid="trace-derived">
+                  {" "}
+                  derived from the saga id: its producer sent no trace context
+                </span>
+              )}
             </dd>
             <dt>Services</dt>
             <dd>{detail.data.summary.services.join(", ") || "—"}</dd>

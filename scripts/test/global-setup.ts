@@ -6,9 +6,11 @@ import { migrate } from "../../server/db/migrate.ts";
 import { env } from "../../server/env.ts";
 import { infraDown, infraUp, testPlan } from "../infra/infra.ts";
 import { recreateDatabase } from "../infra/postgres.ts";
+import { ensureDebianTool, KCAT } from "./debian-tools.ts";
 import type { TestInfra } from "./infra.ts";
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  ensureDebianTool(KCAT, (line) => console.log(`[test] ${line}`));
   const plan = testPlan(env());
   const alreadyUp = process.env.SAGASCOPE_TEST_INFRA_UP === "1";
   const up = alreadyUp ? { startedBroker: false } : await infraUp(plan);

@@ -4,7 +4,7 @@
 import { randomUUID } from "node:crypto";
 import type { KafkaMessage, Message } from "kafkajs";
 import type { z } from "zod";
-import { issues, readCloudEvent } from "./envelope.ts";
+import { derivedTrace, issues, readCloudEvent } from "./envelope.ts";
 import { formatTraceparent, type TraceContext } from "./trace-context.ts";
 
 export type DomainSchemas = Record<string, z.ZodType<Record<string, unknown>>>;
@@ -78,5 +78,10 @@ export function decodeDomainEvent<S extends DomainSchemas>(
   const data = schema.safeParse(json);
   if (!data.success) return { ok: false, reason: `data does not match ${type}: ${issues(data.error)}`, type };
   if (!key) return { ok: false, reason: "a domain event needs its aggregate id as the message key", type };
-  return { ok: true, event: { id, source, type, time, trace, key, data: data.data } as DomainEvent<S> };
+  // No trace context from the producer: one derived from the aggregate, like a saga's from its id.
+  const traced = trace ?? derivedTrace(key, source, id);
+  return {
+    ok: true,
+    event: { id, source, type, time, trace: traced, key, data: data.data } as DomainEvent<S>,
+  };
 }

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { decodeSagaEvent, encodeSagaEvent, MAX_EVENT_BYTES, sagaEvent } from "./envelope.ts";
+import {
+  decodeSagaEvent,
+  derivedTrace,
+  encodeSagaEvent,
+  isDerivedTrace,
+  MAX_EVENT_BYTES,
+  sagaEvent,
+} from "./envelope.ts";
 import { formatTraceparent, newTrace, parseTraceparent } from "./trace-context.ts";
 
 const trace = newTrace();
@@ -126,5 +133,99 @@ describe("traceparent", () => {
   it("rejects all-zero ids and the forbidden version", () => {
     expect(parseTraceparent(`00-${"0".repeat(32)}-${"1".repeat(16)}-01`)).toBeUndefined();
     expect(parseTraceparent(`ff-${"1".repeat(32)}-${"1".repeat(16)}-01`)).toBeUndefined();
+  });
+});
+
+describe("the trace context, however the producer carries it", () => {
+  const traceparent = formatTraceparent(trace);
+  const decoded = (headers: Record<string, string | undefined>) => {
+    const result = decodeSagaEvent(received({ headers }));
+    if (!result.ok) throw new Error(result.reason);
+    return result.event;
+  };
+
+  it("takes ce_traceparent (the CloudEvents SDKs' Distributed Tracing extension) like traceparent", () => {
+    expect(decoded({ traceparent: undefined, ce_traceparent: traceparent }).trace).toEqual(trace);
+    expect(decoded({ ce_traceparent: traceparent }).trace).toEqual(trace);
+  });
+
+  it("refuses traceparent and ce_traceparent that disagree", () => {
+    const other = formatTraceparent(newTrace());
+    expect(reason(decodeSagaEvent(received({ headers: { ce_traceparent: other } })))).toBe(
+      `traceparent "${traceparent}" and ce_traceparent "${other}" disagree`,
+    );
+  });
+
+  it("derives one from the saga id when there is none: every event of the saga shares it", () => {
+    const first = decoded({ traceparent: undefined, ce_id: "e-1" });
+    const second = decoded({ traceparent: undefined, ce_id: "e-2" });
+    expect(first.trace.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(second.trace.traceId).toBe(first.trace.traceId);
+    expect(second.trace.spanId).not.toBe(first.trace.spanId);
+    expect(first.trace.sampled).toBe(false);
+    expect(isDerivedTrace("s-1", first.trace.traceId)).toBe(true);
+    expect(isDerivedTrace("s-1", trace.traceId)).toBe(false);
+    expect(first.trace).toEqual(derivedTrace("s-1", stepFailed.source, "e-1"));
+  });
+});
+
+describe("saga event envelope (CloudEvents structured mode)", () => {
+  const structured = (
+    event: Record<string, unknown>,
+    contentType = "application/cloudevents+json; charset=UTF-8",
+  ) => ({
+    key: Buffer.from("s-1"),
+    value: Buffer.from(JSON.stringify(event)),
+    headers: { "content-type": Buffer.from(contentType) },
+  });
+  const attributes = {
+    specversion: "1.0",
+    id: stepFailed.id,
+    source: stepFailed.source,
+    type: stepFailed.type,
+    time: stepFailed.time.toISOString(),
+    datacontenttype: "application/json",
+    traceparent: formatTraceparent(trace),
+  };
+
+  it("reads the whole event from the value, with data or data_base64, with or without parameters", () => {
+    expect(decodeSagaEvent(structured({ ...attributes, data: stepFailed.data }))).toEqual({
+      ok: true,
+      event: stepFailed,
+    });
+    const base64 = Buffer.from(JSON.stringify(stepFailed.data)).toString("base64");
+    expect(
+      decodeSagaEvent(structured({ ...attributes, data_base64: base64 }, "application/cloudevents+json")),
+    ).toEqual({ ok: true, event: stepFailed });
+  });
+
+  it.each([
+    ["no data", { data: undefined }, "the event has no data"],
+    [
+      "both data and data_base64",
+      { data: {}, data_base64: "e30=" },
+      "data and data_base64 cannot both be set",
+    ],
+    ["a missing id", { id: undefined, data: stepFailed.data }, "invalid CloudEvents JSON: id"],
+    [
+      "data_base64 that is not JSON",
+      { data_base64: Buffer.from("{oops").toString("base64") },
+      "data_base64 is not JSON",
+    ],
+    ["a bad traceparent", { traceparent: "00-xyz", data: stepFailed.data }, 'invalid traceparent "00-xyz"'],
+  ])("rejects %s with a reason", (_, overrides, expected) => {
+    const event = Object.fromEntries(
+      Object.entries({ ...attributes, ...overrides }).filter(([, v]) => v !== undefined),
+    );
+    expect(reason(decodeSagaEvent(structured(event)))).toContain(expected);
+  });
+
+  it("rejects a value that is not JSON, and batched mode, with a reason", () => {
+    expect(reason(decodeSagaEvent({ ...structured({}), value: Buffer.from("{oops") }))).toContain(
+      "structured-mode value is not JSON",
+    );
+    expect(
+      reason(decodeSagaEvent(structured({ ...attributes, data: {} }, "application/cloudevents-batch+json"))),
+    ).toContain("batched CloudEvents");
   });
 });

@@ -1,6 +1,8 @@
-// CloudEvents 1.0 in Kafka binary mode: attributes travel as `ce_*` headers, the JSON
-// `data` is the message value, the W3C `traceparent` header carries the trace.
-import { randomUUID } from "node:crypto";
+// CloudEvents 1.0 over Kafka, in either mode of the Kafka protocol binding: binary (the
+// attributes as `ce_*` headers, the JSON `data` as the value) or structured (the whole event
+// as one JSON object, content-type application/cloudevents+json). The trace comes from W3C
+// `traceparent` or the CloudEvents `ce_traceparent`, or is derived from the saga id.
+import { createHash, randomUUID } from "node:crypto";
 import type { IHeaders, KafkaMessage, Message } from "kafkajs";
 import { z } from "zod";
 import {
@@ -31,18 +33,48 @@ export interface SagaEvent<T extends SagaEventType = SagaEventType> {
   data: SagaEventData<T>;
 }
 
-const AttributesSchema = z.object({
+/** Binary mode: the attributes as `ce_*` headers. */
+const HeaderAttributesSchema = z.object({
   ce_specversion: z.literal("1.0", { error: "ce_specversion must be 1.0" }),
   ce_id: z.string().min(1).max(200),
   ce_source: z.string().min(1).max(500),
   ce_type: z.string().min(1).max(200),
   ce_time: z.iso.datetime({ offset: true, error: "ce_time must be an RFC 3339 timestamp" }),
-  traceparent: z.string({ error: "traceparent header is required" }),
   "content-type": z
     .string()
     .refine((v) => v.startsWith("application/json"), "content-type must be application/json")
     .optional(),
 });
+
+/** Structured mode: the whole event as one JSON object (CloudEvents JSON format). */
+const StructuredEventSchema = z
+  .object({
+    specversion: z.literal("1.0", { error: "specversion must be 1.0" }),
+    id: z.string().min(1).max(200),
+    source: z.string().min(1).max(500),
+    type: z.string().min(1).max(200),
+    time: z.iso.datetime({ offset: true, error: "time must be an RFC 3339 timestamp" }),
+    datacontenttype: z
+      .string()
+      .refine((v) => v.startsWith("application/json"), "datacontenttype must be application/json")
+      .optional(),
+    data: z.unknown().optional(),
+    data_base64: z.base64({ error: "data_base64 must be base64" }).optional(),
+    traceparent: z.string().max(100).optional(),
+    tracestate: z.string().max(512).optional(),
+  })
+  .refine(
+    (e) => !(e.data !== undefined && e.data_base64 !== undefined),
+    "data and data_base64 cannot both be set",
+  )
+  .refine(
+    (e) => e.data !== undefined || e.data_base64 !== undefined,
+    "the event has no data (data or data_base64)",
+  );
+
+/** application/cloudevents+json, with or without parameters (charset…). */
+const STRUCTURED = /^application\/cloudevents\+json\s*(;|$)/i;
+const BATCHED = /^application\/cloudevents-batch\+json\s*(;|$)/i;
 
 export type DecodeResult = { ok: true; event: SagaEvent } | { ok: false; reason: string };
 
@@ -65,45 +97,66 @@ export interface CloudEventEnvelope {
   source: string;
   type: string;
   time: Date;
-  trace: TraceContext;
-  /** The parsed JSON value, not yet checked against the type's schema. */
+  /** The producer's trace context; absent when it sent none (see derivedTrace). */
+  trace: TraceContext | undefined;
+  /** The parsed JSON data, not yet checked against the type's schema. */
   json: unknown;
   key: string | undefined;
 }
 
+type Read = { ok: true; envelope: CloudEventEnvelope } | { ok: false; reason: string };
+
 /**
- * Checks what every CloudEvent on our topics must have (size, headers, trace, clock, JSON),
- * before a type's own schema is applied. Never throws; says why when it rejects.
+ * The trace context from `traceparent` (W3C, as most Kafka clients send it) or
+ * `ce_traceparent` (the CloudEvents Distributed Tracing extension, as the CloudEvents SDKs
+ * send it); both is fine when they agree. None at all is fine too: the caller derives one.
  */
-export function readCloudEvent(
-  message: Pick<KafkaMessage, "key" | "value" | "headers">,
-  now: number = Date.now(),
-): { ok: true; envelope: CloudEventEnvelope } | { ok: false; reason: string } {
-  const size = message.value?.length ?? 0;
-  if (size > MAX_EVENT_BYTES)
-    return { ok: false, reason: `payload too large: ${size} bytes > ${MAX_EVENT_BYTES}` };
-  const headers = headersAsText(message.headers);
-  if (Object.entries(headers).some(([k, v]) => hasNul(k) || hasNul(v))) {
-    return { ok: false, reason: "a header contains a NUL character" };
+function readTrace(
+  traceparent: string | undefined,
+  ceTraceparent: string | undefined,
+): { ok: true; trace: TraceContext | undefined } | { ok: false; reason: string } {
+  if (traceparent !== undefined && ceTraceparent !== undefined && traceparent.trim() !== ceTraceparent.trim())
+    return {
+      ok: false,
+      reason: `traceparent "${traceparent}" and ce_traceparent "${ceTraceparent}" disagree`,
+    };
+  const header = traceparent ?? ceTraceparent;
+  if (header === undefined) return { ok: true, trace: undefined };
+  const trace = parseTraceparent(header);
+  return trace ? { ok: true, trace } : { ok: false, reason: `invalid traceparent "${header}"` };
+}
+
+function checkTime(time: Date, text: string, now: number): string | undefined {
+  return time.getTime() > now + MAX_CLOCK_SKEW_MS
+    ? `ce_time ${text} is more than 24 h in the future`
+    : undefined;
+}
+
+function parseJson(text: string, what: string): { ok: true; json: unknown } | { ok: false; reason: string } {
+  if (hasNul(text)) return { ok: false, reason: `${what} contains a NUL character (\\u0000)` };
+  try {
+    return { ok: true, json: JSON.parse(text) };
+  } catch (error) {
+    return { ok: false, reason: `${what} is not JSON: ${(error as Error).message}` };
   }
-  const attributes = AttributesSchema.safeParse(headers);
+}
+
+function readBinary(
+  message: Pick<KafkaMessage, "key" | "value">,
+  headers: Record<string, string>,
+  now: number,
+): Read {
+  const attributes = HeaderAttributesSchema.safeParse(headers);
   if (!attributes.success)
     return { ok: false, reason: `invalid CloudEvents headers: ${issues(attributes.error)}` };
   const a = attributes.data;
-  const trace = parseTraceparent(a.traceparent);
-  if (!trace) return { ok: false, reason: `invalid traceparent "${a.traceparent}"` };
+  const trace = readTrace(headers.traceparent, headers.ce_traceparent);
+  if (!trace.ok) return trace;
   const time = new Date(a.ce_time);
-  if (time.getTime() > now + MAX_CLOCK_SKEW_MS) {
-    return { ok: false, reason: `ce_time ${a.ce_time} is more than 24 h in the future` };
-  }
-  const text = message.value?.toString("utf8") ?? "";
-  if (hasNul(text)) return { ok: false, reason: "value contains a NUL character (\\u0000)" };
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    return { ok: false, reason: `value is not JSON: ${(error as Error).message}` };
-  }
+  const late = checkTime(time, a.ce_time, now);
+  if (late) return { ok: false, reason: late };
+  const data = parseJson(message.value?.toString("utf8") ?? "", "value");
+  if (!data.ok) return data;
   return {
     ok: true,
     envelope: {
@@ -111,11 +164,87 @@ export function readCloudEvent(
       source: a.ce_source,
       type: a.ce_type,
       time,
-      trace,
+      trace: trace.trace,
+      json: data.json,
+      key: message.key?.toString("utf8"),
+    },
+  };
+}
+
+function readStructured(message: Pick<KafkaMessage, "key" | "value">, now: number): Read {
+  const whole = parseJson(message.value?.toString("utf8") ?? "", "structured-mode value");
+  if (!whole.ok) return whole;
+  const parsed = StructuredEventSchema.safeParse(whole.json);
+  if (!parsed.success) return { ok: false, reason: `invalid CloudEvents JSON: ${issues(parsed.error)}` };
+  const e = parsed.data;
+  const trace = readTrace(e.traceparent, undefined);
+  if (!trace.ok) return trace;
+  const time = new Date(e.time);
+  const late = checkTime(time, e.time, now);
+  if (late) return { ok: false, reason: late };
+  let json = e.data;
+  if (e.data_base64 !== undefined) {
+    const decoded = parseJson(Buffer.from(e.data_base64, "base64").toString("utf8"), "data_base64");
+    if (!decoded.ok) return decoded;
+    json = decoded.json;
+  }
+  return {
+    ok: true,
+    envelope: {
+      id: e.id,
+      source: e.source,
+      type: e.type,
+      time,
+      trace: trace.trace,
       json,
       key: message.key?.toString("utf8"),
     },
   };
+}
+
+/**
+ * Checks what every CloudEvent on our topics must have (size, attributes, trace, clock, JSON),
+ * in either mode of the CloudEvents Kafka binding, before a type's own schema is applied.
+ * Never throws; says why when it rejects.
+ */
+export function readCloudEvent(
+  message: Pick<KafkaMessage, "key" | "value" | "headers">,
+  now: number = Date.now(),
+): Read {
+  const size = message.value?.length ?? 0;
+  if (size > MAX_EVENT_BYTES)
+    return { ok: false, reason: `payload too large: ${size} bytes > ${MAX_EVENT_BYTES}` };
+  const headers = headersAsText(message.headers);
+  if (Object.entries(headers).some(([k, v]) => hasNul(k) || hasNul(v))) {
+    return { ok: false, reason: "a header contains a NUL character" };
+  }
+  const contentType = headers["content-type"] ?? "";
+  if (BATCHED.test(contentType))
+    return {
+      ok: false,
+      reason:
+        "batched CloudEvents (application/cloudevents-batch+json) are not accepted: send one event per message",
+    };
+  return STRUCTURED.test(contentType) ? readStructured(message, now) : readBinary(message, headers, now);
+}
+
+/**
+ * The trace of an event whose producer sent no trace context: the trace id from the saga id
+ * (every event of one saga shares it, whoever sent it), the span id from the event's
+ * identity; not sampled. isDerivedTrace tells it apart.
+ */
+export function derivedTrace(sagaId: string, source: string, id: string): TraceContext {
+  const hash = (text: string) => createHash("sha256").update(text).digest("hex");
+  return {
+    traceId: hash(`sagascope-derived-trace\n${sagaId}`).slice(0, 32),
+    spanId: hash(`sagascope-derived-span\n${source}\n${id}`).slice(0, 16),
+    sampled: false,
+  };
+}
+
+/** True when `traceId` is the one derived from `sagaId`: its producer sent no trace context. */
+export function isDerivedTrace(sagaId: string, traceId: string): boolean {
+  return derivedTrace(sagaId, "", "").traceId === traceId;
 }
 
 /** Decodes and validates one Kafka message; never throws, says why when it rejects. */
@@ -132,7 +261,8 @@ export function decodeSagaEvent(
   if (key !== sagaEventKey(data.data.sagaId)) {
     return { ok: false, reason: `message key "${key ?? ""}" must be the saga id "${data.data.sagaId}"` };
   }
-  const { id, source, time, trace } = read.envelope;
+  const { id, source, time } = read.envelope;
+  const trace = read.envelope.trace ?? derivedTrace(data.data.sagaId, source, id);
   return { ok: true, event: { id, source, type, time, trace, data: data.data } };
 }
 

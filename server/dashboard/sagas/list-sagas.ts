@@ -2,6 +2,7 @@
 // so that a page costs the same at the millionth row as at the first. Plain SQL, so that
 // each filter meets the index planned for it (docs/dashboard-performance.md).
 import type { Pool } from "../../db/pool.ts";
+import { isDerivedTrace } from "../../events/envelope.ts";
 import { decodeCursor, encodeCursor } from "./saga-cursor.ts";
 import type { SagaListItem } from "./saga-dto.ts";
 import { type SagaFilter, timeWindow } from "./saga-filter.ts";
@@ -86,9 +87,11 @@ export async function listSagas(db: Db, input: ListSagasInput): Promise<SagaPage
 }
 
 export function toListItem(row: SummaryRecord): SagaListItem {
+  const traceId = row.traceId.trim();
   return {
     ...row,
-    traceId: row.traceId.trim(),
+    traceId,
+    traceDerived: isDerivedTrace(row.sagaId, traceId),
     durationMs: row.endedAt ? row.endedAt.getTime() - row.startedAt.getTime() : null,
   };
 }

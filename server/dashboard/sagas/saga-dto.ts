@@ -4,6 +4,8 @@ import type { SagaSummaryState } from "../../ingest/fold-saga-summary.ts";
 export interface SagaListItem extends SagaSummaryState {
   /** From start to end; null while the saga runs. */
   durationMs: number | null;
+  /** The trace id was derived from the saga id: its producer sent no trace context. */
+  traceDerived: boolean;
 }
 
 export interface SagaEventView {
