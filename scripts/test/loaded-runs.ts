@@ -7,7 +7,7 @@
 //   npm run test:loaded -- --runs 1          one run
 //   npm run test:loaded -- -- npx playwright test e2e/saga-actions.spec.ts
 //                                            any command, in this checkout, under the same load
-import { spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -36,6 +36,9 @@ interface RunResult {
   retried: string[];
 }
 
+/** The run in progress, so that Ctrl-C stops it (and what it started) before leaving. */
+let current: ChildProcess | undefined;
+
 function runLogged(command: string, args: string[], cwd: string, log: string): Promise<number> {
   return new Promise((resolve) => {
     const out = createWriteStream(log);
@@ -43,14 +46,19 @@ function runLogged(command: string, args: string[], cwd: string, log: string): P
       cwd,
       env: { ...process.env, CI: "true" },
       stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
     });
+    current = child;
     for (const stream of [child.stdout, child.stderr]) {
       stream.on("data", (chunk: Buffer) => {
         out.write(chunk);
         process.stdout.write(chunk);
       });
     }
-    child.on("exit", (code) => out.end(() => resolve(code ?? 1)));
+    child.on("exit", (code) => {
+      current = undefined;
+      out.end(() => resolve(code ?? 1));
+    });
   });
 }
 
@@ -97,8 +105,12 @@ async function main(): Promise<number> {
   say(`load: ${hog.description}`);
   const stopOnSignal = (signal: NodeJS.Signals) => {
     hog.stop();
-    say(`${signal}: load stopped`);
-    process.exit(130);
+    say(`${signal}: load stopped; stopping the run in progress`);
+    const run = current;
+    if (!run?.pid) process.exit(130);
+    // The suite stops what it started (its broker) on SIGINT, as on Ctrl-C in a terminal.
+    process.kill(-run.pid, "SIGINT");
+    run.once("exit", () => process.exit(130));
   };
   process.once("SIGINT", stopOnSignal);
   process.once("SIGTERM", stopOnSignal);

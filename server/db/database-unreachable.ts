@@ -25,6 +25,7 @@ const SOCKET_CODES = new Set([
 const MESSAGES = [
   /is not currently accepting connections/,
   /Connection terminated/i,
+  /has encountered a connection error and is not queryable/,
   /terminating connection due to administrator command/,
   /Can't reach database server/,
   /timeout exceeded when trying to connect/,

@@ -8,7 +8,10 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
 export function createPool(databaseUrl: string, max = 5): pg.Pool {
   const pool = new pg.Pool({ connectionString: databaseUrl, max });
-  // An idle client losing its connection must not crash the process; the next query reconnects.
+  // A client losing its connection must not crash the process: idle ones are reported on the
+  // pool, checked-out ones on themselves (the database restarted or refused us mid-transaction;
+  // the query in hand fails with the same error and its caller decides). The next query reconnects.
   pool.on("error", () => {});
+  pool.on("connect", (client) => client.on("error", () => {}));
   return pool;
 }

@@ -1,18 +1,22 @@
 // One transaction on a pooled connection: committed when `work` resolves, rolled back
-// when it throws, and the connection always returned to the pool.
+// when it throws, and the connection always returned to the pool (or, when the connection
+// itself failed, thrown away so the next transaction gets a fresh one).
+import { databaseUnreachableReason } from "./database-unreachable.ts";
 import type { Pool, PoolClient } from "./pool.ts";
 
 export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  let broken: Error | undefined;
   try {
     await client.query("BEGIN");
     const result = await work(client);
     await client.query("COMMIT");
     return result;
   } catch (error) {
-    await client.query("ROLLBACK").catch(() => {});
+    if (databaseUnreachableReason(error)) broken = error as Error;
+    else await client.query("ROLLBACK").catch(() => {});
     throw error;
   } finally {
-    client.release();
+    client.release(broken);
   }
 }
