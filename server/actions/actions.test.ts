@@ -271,6 +271,31 @@ describe("operator actions", () => {
       { source: "/test", trace: newTrace() },
     );
     await storeBatch(pool, [{ event: result, position: { topic: "t", partition: 0, offset: offset++ } }], []);
+    // Settled where the answer is stored, before any web process reads the action's status.
+    const audit = await pool.query<{ phase: string; message: string }>(
+      "SELECT phase, message FROM audit_entry WHERE action_id = $1 ORDER BY id",
+      [sent.actionId],
+    );
+    expect(audit.rows.map((r) => r.phase)).toEqual(["requested", "pending", "done"]);
+    expect(audit.rows[2]?.message).toBe("compensating debit (in that order) (orchestrator-1)");
+    // A second answer to the same command changes nothing.
+    await storeBatch(
+      pool,
+      [
+        {
+          event: sagaEvent(
+            "io.sagascope.control.result",
+            { ...result.data, outcome: "refused", message: "late" },
+            {
+              source: "/test",
+              trace: newTrace(),
+            },
+          ),
+          position: { topic: "t", partition: 0, offset: offset++ },
+        },
+      ],
+      [],
+    );
     const settled = await as("viewer").actions.status({ actionId: sent.actionId });
     expect(settled).toMatchObject({
       phase: "done",

@@ -6,6 +6,7 @@ import type { Pool, PoolClient } from "../db/pool.ts";
 import { withTransaction } from "../db/transaction.ts";
 import type { ProjectionEvent, SagaEvent } from "../events/index.ts";
 import { foldSagaSummary, type SagaSummaryState } from "./fold-saga-summary.ts";
+import { settleOperatorActions } from "./settle-operator-actions.ts";
 import { type IncomingBreakerEvent, insertBreakerEvents } from "./store-breaker-events.ts";
 import { insertProjectionEvents } from "./store-projection-events.ts";
 
@@ -51,6 +52,7 @@ export function storeBatch(
     const fresh = await insertEvents(client, events);
     const sagasChanged = await foldSummaries(client, fresh);
     await recordVocabulary(client, fresh);
+    await settleOperatorActions(client, fresh);
     await notifySagaChanges(client, sagasChanged);
     return { inserted: fresh.length, duplicates: events.length - fresh.length, deadLettered, sagasChanged };
   });
