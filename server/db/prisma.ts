@@ -1,13 +1,17 @@
-// The typed Prisma client over the pg driver adapter (no native engine needed), on a pool of
-// ours, so that a connection lost mid-query is handled as on every other pool (server/db/pool.ts).
+// The typed Prisma client over the pg driver adapter (no native engine needed). The adapter
+// keeps its own pool (its own type parsers: bigint stays bigint); a connection it loses is
+// reported here instead of crashing the process.
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "./generated/client.ts";
-import { createPool } from "./pool.ts";
 
 export type { PrismaClient } from "./generated/client.ts";
 
 export function createPrisma(databaseUrl: string): PrismaClient {
+  const ignore = () => {};
   return new PrismaClient({
-    adapter: new PrismaPg(createPool(databaseUrl, 10), { disposeExternalPool: true }),
+    adapter: new PrismaPg(
+      { connectionString: databaseUrl },
+      { onPoolError: ignore, onConnectionError: ignore },
+    ),
   });
 }
