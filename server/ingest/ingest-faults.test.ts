@@ -87,6 +87,27 @@ async function committed(brokers: string[], group: string, topic: string): Promi
   }
 }
 
+/**
+ * Waits until the group has committed more than `above` on the topic. Until a fresh broker's
+ * group coordinator is ready (it creates and loads its offsets topic first, slowly on a loaded
+ * machine), Kafka answers the read with a retriable error: the ingester cannot have committed
+ * either, so that answer means "not yet".
+ */
+async function waitForCommitsAbove(
+  brokers: string[],
+  deployment: { group: string; sagaTopic: string },
+  above: number,
+): Promise<void> {
+  for (const deadline = Date.now() + START_ALLOWANCE_MS; Date.now() < deadline; await sleep(250)) {
+    try {
+      if ((await committed(brokers, deployment.group, deployment.sagaTopic)) > above) return;
+    } catch (error) {
+      if ((error as { retriable?: boolean }).retriable !== true) throw error;
+    }
+  }
+  throw new Error(`the ingester committed nothing within ${START_ALLOWANCE_MS / 1000} s of starting`);
+}
+
 function report(fault: string, figures: Record<string, number | string>) {
   console.log(`[faults] ${fault}: ${JSON.stringify(figures)}`);
 }
@@ -104,9 +125,7 @@ describe("the ingester under faults", () => {
     startIngester("ingester-1", brokers, deployment);
     const doomed = startIngester("ingester-2", brokers, deployment);
     // Both have joined once the group's committed offsets move.
-    const before = await committed(brokers, deployment.group, deployment.sagaTopic);
-    for (const deadline = Date.now() + START_ALLOWANCE_MS; Date.now() < deadline; await sleep(250))
-      if ((await committed(brokers, deployment.group, deployment.sagaTopic)) > before) break;
+    await waitForCommitsAbove(brokers, deployment, 0);
     await sleep(3000);
     process.kill(-(doomed.process.pid as number), "SIGKILL");
     const killedAt = Date.now();
@@ -147,8 +166,7 @@ describe("the ingester under faults", () => {
         ]);
     };
     try {
-      for (const deadline = Date.now() + START_ALLOWANCE_MS; Date.now() < deadline; await sleep(250))
-        if ((await committed(brokers, deployment.group, deployment.sagaTopic)) > 0) break;
+      await waitForCommitsAbove(brokers, deployment, 0);
       await refuse(true);
       const downAt = Date.now();
       // Whatever was in hand when the connections went is settled within a few seconds.
@@ -199,8 +217,7 @@ describe("the ingester under faults", () => {
         sagasPerSecond: SAGAS_PER_SECOND,
         prefix: deployment.prefix,
       });
-      for (const deadline = Date.now() + START_ALLOWANCE_MS; Date.now() < deadline; await sleep(250))
-        if ((await committed(brokers, deployment.group, deployment.sagaTopic)) > 0) break;
+      await waitForCommitsAbove(brokers, deployment, 0);
       await sleep(2000);
       await stopBroker(profile);
       const downAt = Date.now();
