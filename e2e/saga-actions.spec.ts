@@ -1,9 +1,11 @@
 // Saga actions from the saga's page, against the real fleet: the transfer orchestrator is
 // crashed with transfers in flight, one of them is reported stuck, the operator compensates
 // it from its page (seeing which steps will be reverted), the command waits for the
-// orchestrator, which answers once it is back; and the banks' balances return to their
-// opening sum once nothing is in flight. The fleet fixture restarts the orchestrator with the
-// fleet's own settings afterwards, whatever happened here.
+// orchestrator; the dashboard process the operator used is SIGKILLed while the action is
+// pending, the orchestrator answers once it is back, and the restarted dashboard shows the
+// action done; the banks' balances return to their opening sum once nothing is in flight.
+// The fleet fixture restarts the orchestrator with the fleet's own settings and stops the
+// spec's own dashboard afterwards, whatever happened here.
 import { ACCOUNTS_PER_BANK, OPENING_BALANCE } from "../server/fleet/transfer/transfer-world.ts";
 import {
   E2E_FLEET,
@@ -23,8 +25,12 @@ test("a stuck transfer is compensated from its page and the balances return to t
   page,
   fleet,
 }) => {
-  test.setTimeout(STUCK_WITHIN_MS + 2 * RESTARTED_ANSWERS_WITHIN_MS + PROCESS_START_ALLOWANCE_MS + 60_000);
+  test.setTimeout(
+    STUCK_WITHIN_MS + 2 * RESTARTED_ANSWERS_WITHIN_MS + 3 * PROCESS_START_ALLOWANCE_MS + 60_000,
+  );
   const { store, fleetDb } = fleet;
+  // A dashboard of the spec's own, so that killing it leaves the shared one to the other specs.
+  const web = await fleet.startOwnWeb();
   // Slow credits keep transfers in flight, so that the crash leaves some unfinished.
   await fleet.setFaults("bank-b", { latencyMs: CREDIT_LATENCY_MS });
   // The crash comes while the store already knows a transfer's credit has started: from
@@ -69,7 +75,7 @@ test("a stuck transfer is compensated from its page and the balances return to t
     )
     .toBe(true);
 
-  await page.goto(`/sagas/${encodeURIComponent(sagaId)}`);
+  await page.goto(`${web.url}/sagas/${encodeURIComponent(sagaId)}`);
   await expect(page.getByTestId("stuck-reason")).toBeVisible();
   await page.getByRole("button", { name: "Compensate now" }).click();
   const dialog = page.getByRole("dialog", { name: "Compensate now" });
@@ -77,15 +83,27 @@ test("a stuck transfer is compensated from its page and the balances return to t
   await dialog.getByRole("button", { name: "Compensate" }).click();
   await expect(page.getByTestId("action-result")).toHaveAttribute("data-phase", "pending");
 
-  // The orchestrator comes back (as a restart would bring it), starting no new transfers.
+  // The dashboard dies while the action is pending: nothing of it may live only in its memory.
+  await web.crash();
+  // The orchestrator comes back (as a restart would bring it), starting no new transfers,
+  // and answers while no dashboard runs.
   fleet.startTransfers({ FLEET_TRANSFER_LIMIT: "1" });
-  await expect(page.getByTestId("action-result")).toHaveAttribute("data-phase", "done", {
-    timeout: RESTARTED_ANSWERS_WITHIN_MS,
-  });
-  await expect(page.getByTestId("action-result")).toContainText("compensating");
+  await expect
+    .poll(
+      async () =>
+        (await store.query("SELECT status FROM saga_summary WHERE saga_id = $1", [sagaId])).rows[0]?.status,
+      { timeout: RESTARTED_ANSWERS_WITHIN_MS },
+    )
+    .toBe("compensated");
+  await web.restart();
+  await page.goto(`${web.url}/sagas/${encodeURIComponent(sagaId)}`);
   await expect(page.locator("h1 [data-status]")).toHaveText("compensated", {
     timeout: RESTARTED_ANSWERS_WITHIN_MS,
   });
+  await page.goto(`${web.url}/audit?action=saga.compensate&target=${encodeURIComponent(sagaId)}`);
+  const done = page.locator('tr[data-action="saga.compensate"] li[data-phase="done"]');
+  await expect(done).toBeVisible({ timeout: RESTARTED_ANSWERS_WITHIN_MS });
+  await expect(done).toHaveAttribute("title", /compensating/);
 
   // Every saga the crash left behind ends (the restarted orchestrator takes them over).
   await expect

@@ -2,6 +2,7 @@
 // prefixed line by line, stopped by pid (the whole process group) when we are done.
 import { type ChildProcess, spawn } from "node:child_process";
 import { appendFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { createInterface } from "node:readline";
 
 /** Where a child's output goes: prefixed to ours, kept back (shown if it crashes), or appended to a file. */
@@ -93,4 +94,14 @@ export async function waitForHttp(url: string, child: Child, timeoutMs = 60_000)
     await new Promise((resolve) => setTimeout(resolve, 300));
   }
   throw new Error(`${url} did not answer within ${timeoutMs / 1000} s`);
+}
+
+/** A port nothing listens on now, on 127.0.0.1, for a child of its own. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }

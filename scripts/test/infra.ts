@@ -1,6 +1,5 @@
 // What integration tests get from the global fixture, and small helpers around it.
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:net";
 import pg from "pg";
 import { inject } from "vitest";
 
@@ -59,11 +58,4 @@ export async function until<T>(
 }
 
 /** A TCP port free on 127.0.0.1 right now, for a server a test starts. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from "../processes.ts";
