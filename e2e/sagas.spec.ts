@@ -197,6 +197,42 @@ test("a malformed message is quarantined and shown with its reason and raw bytes
   await expect(row).toContainText("key broken");
 });
 
+test("an id reused with another body is quarantined beside the stored event; extension attributes are shown", async ({
+  page,
+}) => {
+  const sagaId = `reused-${randomUUID()}`;
+  const id = randomUUID();
+  const base = { sagaId, sagaType: "ledger-transfer", mode: "orchestrated" };
+  await publishByHand(randomBytes(16).toString("hex"), [
+    {
+      type: "saga.started",
+      key: sagaId,
+      id,
+      value: JSON.stringify({ ...base, steps: [{ name: "debit", service: "ledger-a" }] }),
+      headers: { ce_tenant: "acme", tracestate: "ledger=7" },
+    },
+    {
+      type: "saga.step.started",
+      key: sagaId,
+      id,
+      value: JSON.stringify({ ...base, step: "debit", stepIndex: 0, service: "ledger-a" }),
+    },
+  ]);
+
+  await page.goto(`/sagas/${sagaId}`);
+  const started = page.locator('[data-event-type="io.sagascope.saga.started"]');
+  await started.locator("summary").click();
+  await expect(started.getByTestId("event-extensions")).toContainText('"tenant": "acme"');
+  await expect(started.getByTestId("event-extensions")).toContainText('"tracestate": "ledger=7"');
+  await expect(page.locator("[data-event-type]")).toHaveCount(1);
+
+  await page.goto("/dead-letters");
+  const row = page.locator("[data-dead-letter-id]").filter({ hasText: id }).first();
+  await expect(row).toContainText("duplicate id with a different body");
+  await expect(row.getByTestId("collision-stored")).toContainText('"steps"');
+  await expect(row.getByTestId("collision-refused")).toContainText('"stepIndex": 0');
+});
+
 test("a saga whose participant never answers is reported stuck, with what it waits for", async ({ page }) => {
   const STEP_TIMEOUT_MS = 300;
   const sagaId = `stuck-${randomUUID()}`;

@@ -4,6 +4,51 @@ import { useInfiniteQuery } from "@tanstack/react-query";
 import { useTRPC } from "@/components/trpc.tsx";
 import { formatAge, formatTime } from "@/components/ui/format.ts";
 import { PagedList } from "@/components/ui/paged-list.tsx";
+import type { DeadLetterView } from "@/server/dashboard/dead-letters/list-dead-letters.ts";
+
+/** A reused id: the stored event beside this message, so that the two bodies can be compared. */
+function Collision({
+  letter,
+  stored,
+}: {
+  letter: DeadLetterView;
+  stored: NonNullable<DeadLetterView["collidesWith"]>;
+}) {
+  return (
+    <details open data-testid="collision">
+      <summary className="small">
+        compare with the stored event {stored.id} from {stored.source}
+      </summary>
+      <div className="compare">
+        <figure>
+          <figcaption className="small muted">
+            stored · {stored.type.replace("io.sagascope.saga.", "")} · {formatTime(stored.time)}
+          </figcaption>
+          <pre className="payload" data-testid="collision-stored">
+            {JSON.stringify(stored.data, null, 2)}
+          </pre>
+        </figure>
+        <figure>
+          <figcaption className="small muted">
+            this message · {letter.headers.ce_type?.replace("io.sagascope.saga.", "") ?? "structured"} ·{" "}
+            {letter.headers.ce_time ?? ""}
+          </figcaption>
+          <pre className="payload" data-testid="collision-refused">
+            {prettyJson(letter.valuePreview)}
+          </pre>
+        </figure>
+      </div>
+    </details>
+  );
+}
+
+function prettyJson(text: string): string {
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    return text;
+  }
+}
 
 export function DeadLetterList() {
   const trpc = useTRPC();
@@ -62,6 +107,7 @@ export function DeadLetterList() {
                     <pre className="payload">{d.valuePreview}</pre>
                     <pre className="payload">{JSON.stringify(d.headers, null, 2)}</pre>
                   </details>
+                  {d.collidesWith && <Collision letter={d} stored={d.collidesWith} />}
                 </td>
               </tr>
             ))}

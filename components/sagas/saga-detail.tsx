@@ -178,6 +178,14 @@ export function SagaDetailView({ sagaId }: { sagaId: string }) {
                         data · partition {e.kafka.partition} offset {e.kafka.offset}
                       </summary>
                       <pre className="payload">{JSON.stringify(e.data, null, 2)}</pre>
+                      {e.extensions && (
+                        <>
+                          <div className="muted small">other attributes (extensions)</div>
+                          <pre className="payload" data-testid="event-extensions">
+                            {JSON.stringify(e.extensions, null, 2)}
+                          </pre>
+                        </>
+                      )}
                       <div className="muted small mono">
                         id {e.id} · source {e.source} · span {e.spanId}
                       </div>

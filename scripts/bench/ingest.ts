@@ -6,7 +6,8 @@ import { randomUUID } from "node:crypto";
 import { Kafka, logLevel, Partitioners } from "kafkajs";
 import { z } from "zod";
 import { migrate } from "../../server/db/migrate.ts";
-import { createPool } from "../../server/db/pool.ts";
+import { createPool, type Pool, type PoolClient } from "../../server/db/pool.ts";
+import { withTransaction } from "../../server/db/transaction.ts";
 import { env, siblingDatabase } from "../../server/env.ts";
 import {
   decodeSagaEvent,
@@ -17,6 +18,7 @@ import {
   sagaEvent,
 } from "../../server/events/index.ts";
 import { createIngester } from "../../server/ingest/ingester.ts";
+import { insertSagaEvents } from "../../server/ingest/store-saga-events.ts";
 import { createLogger } from "../../server/log.ts";
 import { infraDown, infraUp, testPlan } from "../infra/infra.ts";
 import { recreateDatabase } from "../infra/postgres.ts";
@@ -56,6 +58,67 @@ function saga(): SagaEvent[] {
 }
 
 const rate = (n: number, ms: number) => Math.round((n / ms) * 1000);
+
+/**
+ * The store statement as it was before identities (deduplicating on the primary key id +
+ * time, which lets a redelivery with a new time in): the baseline of the identity claim's cost.
+ */
+async function insertOnPrimaryKey(client: Pick<Pool, "query">, events: SagaEvent[]): Promise<void> {
+  const rows = events.map((e, offset) => ({
+    id: e.id,
+    time: e.time.toISOString(),
+    source: e.source,
+    type: e.type,
+    saga_id: e.data.sagaId,
+    saga_type: e.data.sagaType,
+    trace_id: e.trace.traceId,
+    span_id: e.trace.spanId,
+    step: "step" in e.data ? e.data.step : null,
+    step_index: "stepIndex" in e.data ? e.data.stepIndex : null,
+    service: "service" in e.data ? e.data.service : null,
+    data: e.data,
+    kafka_offset: offset,
+  }));
+  await client.query(
+    `INSERT INTO saga_event (id, time, source, type, saga_id, saga_type, trace_id, span_id, step, step_index,
+                             service, data, kafka_topic, kafka_partition, kafka_offset)
+     SELECT id, time, source, type, saga_id, saga_type, trace_id, span_id, step, step_index, service, data,
+            'bench', 0, kafka_offset
+     FROM json_to_recordset($1::json) AS r(id text, time timestamptz, source text, type text, saga_id text,
+          saga_type text, trace_id text, span_id text, step text, step_index int, service text, data jsonb,
+          kafka_offset bigint)
+     ON CONFLICT DO NOTHING`,
+    [JSON.stringify(rows)],
+  );
+}
+
+const DEDUPE_BATCH = 500;
+
+/**
+ * The same batches stored twice each way, alternating, into emptied tables: the saga_event
+ * insert alone, and with the identity claimed first (what the ingester does). Best of two.
+ */
+async function dedupeCost(pool: Pool, events: SagaEvent[]): Promise<{ withoutMs: number; withMs: number }> {
+  const batches: SagaEvent[][] = [];
+  for (let i = 0; i < events.length; i += DEDUPE_BATCH) batches.push(events.slice(i, i + DEDUPE_BATCH));
+  const timed = async (store: (client: PoolClient, batch: SagaEvent[]) => Promise<unknown>) => {
+    await pool.query("TRUNCATE saga_event, saga_event_identity");
+    const began = Date.now();
+    for (const batch of batches) await withTransaction(pool, (client) => store(client, batch));
+    return Date.now() - began;
+  };
+  const without = (client: PoolClient, batch: SagaEvent[]) => insertOnPrimaryKey(client, batch);
+  const claimed = (client: PoolClient, batch: SagaEvent[]) =>
+    insertSagaEvents(
+      client,
+      batch.map((event, offset) => ({ event, position: { topic: "bench", partition: 0, offset } })),
+    );
+  const rounds = [await timed(without), await timed(claimed), await timed(without), await timed(claimed)];
+  return {
+    withoutMs: Math.min(rounds[0] as number, rounds[2] as number),
+    withMs: Math.min(rounds[1] as number, rounds[3] as number),
+  };
+}
 
 async function main() {
   const plan = testPlan(env());
@@ -131,6 +194,11 @@ async function main() {
     const check = await pool.query(
       "SELECT count(*)::int AS events, (SELECT count(*)::int FROM saga_summary) AS sagas FROM saga_event",
     );
+    const dedupeEvents = Array.from({ length: Math.ceil(Math.min(total, 60_000) / 6) }, saga).flat();
+    const dedupe = await step(
+      `dedupe cost: ${dedupeEvents.length} events in batches of ${DEDUPE_BATCH}, with and without the identity claim`,
+      () => dedupeCost(pool, dedupeEvents),
+    );
     await pool.end();
 
     console.log("\nbench:ingest");
@@ -141,6 +209,13 @@ async function main() {
     console.log(
       `  stored                 ${check.rows[0].events} events, ${check.rows[0].sagas} saga summaries`,
     );
+    console.log(
+      `  insert, no identity    ${rate(dedupeEvents.length, dedupe.withoutMs)} events/s  (${dedupe.withoutMs} ms)`,
+    );
+    console.log(
+      `  insert, identity first ${rate(dedupeEvents.length, dedupe.withMs)} events/s  (${dedupe.withMs} ms)`,
+    );
+    console.log(`  ratio identity/none    ${(dedupe.withoutMs / dedupe.withMs).toFixed(2)}`);
   } finally {
     if (startedBroker) await infraDown(plan);
   }

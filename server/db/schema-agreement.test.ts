@@ -72,6 +72,7 @@ describe("migrated database and generated client", () => {
       kafkaPartition: 3,
       kafkaOffset: 9_007_199_254_740_993n,
       ingestedAt: at,
+      extensions: { tracestate: "vendor=1", priority: 3 },
     };
     await prisma.sagaEvent.create({ data: row });
     expect(await prisma.sagaEvent.findUnique({ where: { id_time: { id: "evt-1", time: at } } })).toEqual(row);
@@ -146,11 +147,23 @@ describe("migrated database and generated client", () => {
         headers: { ce_id: "x" },
         reason: "bad",
         receivedAt: at,
+        eventSource: "/fleet/x",
+        eventId: "evt-1",
       },
     });
     const found = await prisma.deadLetter.findUniqueOrThrow({ where: { id: created.id } });
     expect(found).toEqual(created);
     expect([...(found.key ?? [])]).toEqual([0, 1, 255]);
+  });
+
+  it("round-trips a SagaEventIdentity with every field", async () => {
+    const row = { source: "/fleet/x", id: "evt-1", bodyMd5: "0".repeat(32), time: at };
+    await prisma.sagaEventIdentity.create({ data: row });
+    expect(
+      await prisma.sagaEventIdentity.findUnique({
+        where: { source_id: { source: "/fleet/x", id: "evt-1" } },
+      }),
+    ).toEqual(row);
   });
 
   it("round-trips a BreakerTransition and a BreakerStats with every field", async () => {
@@ -229,6 +242,7 @@ describe("migrated database and generated client", () => {
 
   it.each([
     ["saga_event", Prisma.SagaEventScalarFieldEnum],
+    ["saga_event_identity", Prisma.SagaEventIdentityScalarFieldEnum],
     ["saga_summary", Prisma.SagaSummaryScalarFieldEnum],
     ["dead_letter", Prisma.DeadLetterScalarFieldEnum],
     ["breaker_transition", Prisma.BreakerTransitionScalarFieldEnum],

@@ -17,6 +17,16 @@ import { formatTraceparent, parseTraceparent, type TraceContext } from "./trace-
 
 /** Messages above this size are quarantined, not parsed: a saga event is small. */
 export const MAX_EVENT_BYTES = 256 * 1024;
+/** Limits outside the value: a message beyond any of them is quarantined with the limit named. */
+export const MESSAGE_LIMITS = {
+  /** The key is the saga id. */
+  keyBytes: 1024,
+  headers: 64,
+  headerNameBytes: 256,
+  headerValueBytes: 8 * 1024,
+  /** Every header's name and value together. */
+  headerBytes: 32 * 1024,
+} as const;
 /** Events stamped further ahead than this are refused: they would land outside every partition. */
 export const MAX_CLOCK_SKEW_MS = 24 * 3600_000;
 
@@ -31,6 +41,11 @@ export interface SagaEvent<T extends SagaEventType = SagaEventType> {
   time: Date;
   trace: TraceContext;
   data: SagaEventData<T>;
+  /**
+   * The CloudEvent's other attributes, kept as sent: extensions (tracestate, a producer's
+   * own), and subject when it is not the saga id. Absent when there are none.
+   */
+  extensions?: Record<string, unknown>;
 }
 
 /** Binary mode: the attributes as `ce_*` headers. */
@@ -102,6 +117,61 @@ export interface CloudEventEnvelope {
   /** The parsed JSON data, not yet checked against the type's schema. */
   json: unknown;
   key: string | undefined;
+  /** Attributes beyond those the contract reads (see SagaEvent.extensions), subject included. */
+  attributes: Record<string, unknown>;
+}
+
+/** Attributes the contract reads itself; every other one is kept as an extension. */
+const READ_ATTRIBUTES = new Set([
+  "specversion",
+  "id",
+  "source",
+  "type",
+  "time",
+  "datacontenttype",
+  "data",
+  "data_base64",
+  "traceparent",
+]);
+
+/** Binary mode's other attributes: every `ce_` header the contract does not read, and W3C `tracestate`. */
+function binaryAttributes(headers: Record<string, string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (!name.startsWith("ce_")) continue;
+    const attribute = name.slice(3);
+    if (!READ_ATTRIBUTES.has(attribute)) out[attribute] = value;
+  }
+  if (headers.tracestate !== undefined && out.tracestate === undefined) out.tracestate = headers.tracestate;
+  return out;
+}
+
+/** Structured mode's other attributes: every member of the event the contract does not read. */
+function structuredAttributes(event: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(event).filter(([name]) => !READ_ATTRIBUTES.has(name)));
+}
+
+/** Says which limit outside the value a message breaks, if any. */
+function outsideValueProblem(
+  key: Buffer | string | null | undefined,
+  headers: Record<string, string>,
+): string | undefined {
+  const L = MESSAGE_LIMITS;
+  const keyBytes = key ? Buffer.byteLength(key) : 0;
+  if (keyBytes > L.keyBytes) return `key too large: ${keyBytes} bytes > ${L.keyBytes}`;
+  const entries = Object.entries(headers);
+  if (entries.length > L.headers) return `too many headers: ${entries.length} > ${L.headers}`;
+  let total = 0;
+  for (const [name, value] of entries) {
+    const nameBytes = Buffer.byteLength(name);
+    const valueBytes = Buffer.byteLength(value);
+    if (nameBytes > L.headerNameBytes)
+      return `header name too long: ${nameBytes} bytes > ${L.headerNameBytes} (${name.slice(0, 40)}…)`;
+    if (valueBytes > L.headerValueBytes)
+      return `header ${name} too large: ${valueBytes} bytes > ${L.headerValueBytes}`;
+    total += nameBytes + valueBytes;
+  }
+  return total > L.headerBytes ? `headers too large: ${total} bytes in all > ${L.headerBytes}` : undefined;
 }
 
 type Read = { ok: true; envelope: CloudEventEnvelope } | { ok: false; reason: string };
@@ -132,6 +202,20 @@ function checkTime(time: Date, text: string, now: number): string | undefined {
     : undefined;
 }
 
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** The bytes as text, or why not: invalid UTF-8 would otherwise turn into replacement characters. */
+function utf8(
+  bytes: Buffer | null | undefined,
+  what: string,
+): { ok: true; text: string } | { ok: false; reason: string } {
+  try {
+    return { ok: true, text: strictUtf8.decode(bytes ?? new Uint8Array()) };
+  } catch {
+    return { ok: false, reason: `${what} is not valid UTF-8` };
+  }
+}
+
 function parseJson(text: string, what: string): { ok: true; json: unknown } | { ok: false; reason: string } {
   if (hasNul(text)) return { ok: false, reason: `${what} contains a NUL character (\\u0000)` };
   try {
@@ -155,7 +239,9 @@ function readBinary(
   const time = new Date(a.ce_time);
   const late = checkTime(time, a.ce_time, now);
   if (late) return { ok: false, reason: late };
-  const data = parseJson(message.value?.toString("utf8") ?? "", "value");
+  const text = utf8(message.value, "value");
+  if (!text.ok) return text;
+  const data = parseJson(text.text, "value");
   if (!data.ok) return data;
   return {
     ok: true,
@@ -167,12 +253,15 @@ function readBinary(
       trace: trace.trace,
       json: data.json,
       key: message.key?.toString("utf8"),
+      attributes: binaryAttributes(headers),
     },
   };
 }
 
 function readStructured(message: Pick<KafkaMessage, "key" | "value">, now: number): Read {
-  const whole = parseJson(message.value?.toString("utf8") ?? "", "structured-mode value");
+  const text = utf8(message.value, "structured-mode value");
+  if (!text.ok) return text;
+  const whole = parseJson(text.text, "structured-mode value");
   if (!whole.ok) return whole;
   const parsed = StructuredEventSchema.safeParse(whole.json);
   if (!parsed.success) return { ok: false, reason: `invalid CloudEvents JSON: ${issues(parsed.error)}` };
@@ -184,7 +273,9 @@ function readStructured(message: Pick<KafkaMessage, "key" | "value">, now: numbe
   if (late) return { ok: false, reason: late };
   let json = e.data;
   if (e.data_base64 !== undefined) {
-    const decoded = parseJson(Buffer.from(e.data_base64, "base64").toString("utf8"), "data_base64");
+    const decodedText = utf8(Buffer.from(e.data_base64, "base64"), "data_base64");
+    if (!decodedText.ok) return decodedText;
+    const decoded = parseJson(decodedText.text, "data_base64");
     if (!decoded.ok) return decoded;
     json = decoded.json;
   }
@@ -198,6 +289,7 @@ function readStructured(message: Pick<KafkaMessage, "key" | "value">, now: numbe
       trace: trace.trace,
       json,
       key: message.key?.toString("utf8"),
+      attributes: structuredAttributes(whole.json as Record<string, unknown>),
     },
   };
 }
@@ -215,6 +307,8 @@ export function readCloudEvent(
   if (size > MAX_EVENT_BYTES)
     return { ok: false, reason: `payload too large: ${size} bytes > ${MAX_EVENT_BYTES}` };
   const headers = headersAsText(message.headers);
+  const outside = outsideValueProblem(message.key, headers);
+  if (outside) return { ok: false, reason: outside };
   if (Object.entries(headers).some(([k, v]) => hasNul(k) || hasNul(v))) {
     return { ok: false, reason: "a header contains a NUL character" };
   }
@@ -263,7 +357,11 @@ export function decodeSagaEvent(
   }
   const { id, source, time } = read.envelope;
   const trace = read.envelope.trace ?? derivedTrace(data.data.sagaId, source, id);
-  return { ok: true, event: { id, source, type, time, trace, data: data.data } };
+  const { subject, ...others } = read.envelope.attributes;
+  const extensions = subject === undefined || subject === data.data.sagaId ? others : { subject, ...others };
+  const event: SagaEvent = { id, source, type, time, trace, data: data.data };
+  if (Object.keys(extensions).length > 0) event.extensions = extensions;
+  return { ok: true, event };
 }
 
 export function issues(error: z.ZodError): string {
@@ -299,6 +397,12 @@ export function encodeSagaEvent(event: SagaEvent): Message {
       ce_subject: event.data.sagaId,
       "content-type": "application/json",
       traceparent: formatTraceparent(event.trace),
+      ...Object.fromEntries(
+        Object.entries(event.extensions ?? {}).map(([name, value]) => [
+          `ce_${name}`,
+          typeof value === "string" ? value : JSON.stringify(value),
+        ]),
+      ),
     },
   };
 }

@@ -114,7 +114,12 @@ export function splitBatch(
     }
     const decoded: { ok: true; event: SagaEvent | BreakerEvent } | { ok: false; reason: string } =
       batch.topic === special.breakerTopic ? decodeBreakerEvent(message) : decodeSagaEvent(message);
-    if (decoded.ok && "trace" in decoded.event) events.push({ event: decoded.event as SagaEvent, position });
+    if (decoded.ok && "trace" in decoded.event)
+      events.push({
+        event: decoded.event as SagaEvent,
+        position,
+        raw: { key: message.key, value: message.value, headers: headersAsText(message.headers) },
+      });
     else if (decoded.ok) breakerEvents.push({ event: decoded.event as BreakerEvent, position });
     else
       deadLetters.push({
@@ -157,7 +162,6 @@ export function createIngester(deps: IngesterDeps): Ingester {
    * single bad message never stalls its partition.
    */
   async function storeOneByOne(
-    batch: EachBatchPayload["batch"],
     events: IncomingEvent[],
     letters: DeadLetter[],
     breakerEvents: IncomingBreakerEvent[],
@@ -169,12 +173,11 @@ export function createIngester(deps: IngesterDeps): Ingester {
         count(await storeBatch(pool, [item], []));
       } catch (error) {
         if (!isDataError(error)) throw error;
-        const raw = batch.messages.find((m) => Number(m.offset) === item.position.offset);
         const letter: DeadLetter = {
           position: item.position,
-          key: raw?.key ?? null,
-          value: raw?.value ?? null,
-          headers: headersAsText(raw?.headers),
+          key: item.raw?.key ?? null,
+          value: item.raw?.value ?? null,
+          headers: item.raw?.headers ?? {},
           reason: `the database refused it: ${(error as Error).message}`,
         };
         log.warn("quarantined a message", { offset: item.position.offset, reason: letter.reason });
@@ -192,7 +195,7 @@ export function createIngester(deps: IngesterDeps): Ingester {
       } catch (error) {
         if (!isDataError(error)) throw error;
         log.warn("the database refused a batch; storing it message by message", { error });
-        await storeOneByOne(batch, events, deadLetters, breakerEvents, projectionEvents);
+        await storeOneByOne(events, deadLetters, breakerEvents, projectionEvents);
       }
       counters.batches += 1;
       for (const letter of deadLetters) {

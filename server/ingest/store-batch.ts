@@ -9,6 +9,7 @@ import { foldSagaSummary, type SagaSummaryState } from "./fold-saga-summary.ts";
 import { settleOperatorActions } from "./settle-operator-actions.ts";
 import { type IncomingBreakerEvent, insertBreakerEvents } from "./store-breaker-events.ts";
 import { insertProjectionEvents } from "./store-projection-events.ts";
+import { insertSagaEvents } from "./store-saga-events.ts";
 
 export const SAGA_CHANGES_CHANNEL = "sagascope_saga_changes";
 
@@ -18,17 +19,25 @@ export interface KafkaPosition {
   offset: number;
 }
 
-export interface IncomingEvent {
-  event: SagaEvent;
-  position: KafkaPosition;
-}
-
-export interface DeadLetter {
-  position: KafkaPosition;
+/** A Kafka message as it came, kept for quarantine. */
+export interface RawMessage {
   key: Buffer | null;
   value: Buffer | null;
   headers: Record<string, string>;
+}
+
+export interface IncomingEvent {
+  event: SagaEvent;
+  position: KafkaPosition;
+  /** The message it was decoded from; absent for events made in process (tests, replays). */
+  raw?: RawMessage;
+}
+
+export interface DeadLetter extends RawMessage {
+  position: KafkaPosition;
   reason: string;
+  /** The stored event whose source + id this message reused with another body. */
+  collidesWith?: { source: string; id: string };
 }
 
 export interface BatchOutcome {
@@ -49,12 +58,18 @@ export function storeBatch(
     const deadLettered = await insertDeadLetters(client, deadLetters);
     await insertBreakerEvents(client, breakerEvents);
     await insertProjectionEvents(client, projectionEvents);
-    const fresh = await insertEvents(client, events);
+    const { fresh, reusedIds } = await insertSagaEvents(client, events);
+    const reusedLettered = await insertDeadLetters(client, reusedIds);
     const sagasChanged = await foldSummaries(client, fresh);
     await recordVocabulary(client, fresh);
     await settleOperatorActions(client, fresh);
     await notifySagaChanges(client, sagasChanged);
-    return { inserted: fresh.length, duplicates: events.length - fresh.length, deadLettered, sagasChanged };
+    return {
+      inserted: fresh.length,
+      duplicates: events.length - fresh.length - reusedIds.length,
+      deadLettered: deadLettered + reusedLettered,
+      sagasChanged,
+    };
   });
 }
 
@@ -79,8 +94,9 @@ async function insertDeadLetters(client: PoolClient, letters: DeadLetter[]): Pro
       Object.entries(l.headers).map(([k, v]) => [withoutNul(k), withoutNul(v)]),
     );
     const result = await client.query(
-      `INSERT INTO dead_letter (kafka_topic, kafka_partition, kafka_offset, key, value, headers, reason)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+      `INSERT INTO dead_letter (kafka_topic, kafka_partition, kafka_offset, key, value, headers, reason,
+                                event_source, event_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
       [
         l.position.topic,
         l.position.partition,
@@ -89,51 +105,13 @@ async function insertDeadLetters(client: PoolClient, letters: DeadLetter[]): Pro
         l.value,
         headers,
         withoutNul(l.reason),
+        l.collidesWith?.source ?? null,
+        l.collidesWith?.id ?? null,
       ],
     );
     stored += result.rowCount ?? 0;
   }
   return stored;
-}
-
-/** Inserts the events in one statement; returns those that were not stored before. */
-async function insertEvents(client: PoolClient, incoming: IncomingEvent[]): Promise<IncomingEvent[]> {
-  if (incoming.length === 0) return [];
-  const rows = incoming.map(({ event: e, position: p }) => {
-    const d = e.data as Record<string, unknown>;
-    return {
-      id: e.id,
-      time: e.time.toISOString(),
-      source: e.source,
-      type: e.type,
-      saga_id: e.data.sagaId,
-      saga_type: e.data.sagaType,
-      trace_id: e.trace.traceId,
-      span_id: e.trace.spanId,
-      step: typeof d.step === "string" ? d.step : null,
-      step_index: typeof d.stepIndex === "number" ? d.stepIndex : null,
-      service: typeof d.service === "string" ? d.service : null,
-      data: e.data,
-      kafka_topic: p.topic,
-      kafka_partition: p.partition,
-      kafka_offset: p.offset,
-    };
-  });
-  const result = await client.query<{ id: string; time: Date }>(
-    `INSERT INTO saga_event (id, time, source, type, saga_id, saga_type, trace_id, span_id, step, step_index,
-                             service, data, kafka_topic, kafka_partition, kafka_offset)
-     SELECT id, time, source, type, saga_id, saga_type, trace_id, span_id, step, step_index,
-            service, data, kafka_topic, kafka_partition, kafka_offset
-     FROM json_to_recordset($1::json) AS r(id text, time timestamptz, source text, type text, saga_id text,
-          saga_type text, trace_id text, span_id text, step text, step_index int, service text, data jsonb,
-          kafka_topic text, kafka_partition int, kafka_offset bigint)
-     ON CONFLICT DO NOTHING
-     RETURNING id, time`,
-    [JSON.stringify(rows)],
-  );
-  const stored = new Set(result.rows.map((r) => `${r.id}@${r.time.getTime()}`));
-  // A batch may carry the same event twice; only its first copy counts as fresh.
-  return incoming.filter(({ event }) => stored.delete(`${event.id}@${event.time.getTime()}`));
 }
 
 /** The saga types, services and steps seen, for the saga list's filter choices. */

@@ -12,6 +12,11 @@ export interface DeadLetterView {
   valuePreview: string;
   valueEncoding: "utf8" | "base64";
   valueBytes: number;
+  /**
+   * For a message that reused a stored event's source + id with another body: that stored
+   * event, to compare with this message (null when the letter has another reason).
+   */
+  collidesWith: { source: string; id: string; type: string; time: Date; data: unknown } | null;
 }
 
 export interface DeadLetterPage {
@@ -51,6 +56,7 @@ export async function listDeadLetters(
     take: input.limit + 1,
   });
   const page = rows.slice(0, input.limit);
+  const stored = await collidingEvents(prisma, page);
   return {
     items: page.map((r) => ({
       id: r.id.toString(),
@@ -60,7 +66,30 @@ export async function listDeadLetters(
       key: r.key ? Buffer.from(r.key).toString("utf8") : null,
       headers: (r.headers ?? {}) as Record<string, string>,
       ...preview(r.value),
+      collidesWith:
+        r.eventSource !== null && r.eventId !== null
+          ? (stored.get(identityKey(r.eventSource, r.eventId)) ?? null)
+          : null,
     })),
     nextCursor: rows.length > input.limit ? (page.at(-1)?.id.toString() ?? null) : null,
   };
+}
+
+const identityKey = (source: string, id: string) => JSON.stringify([source, id]);
+
+/** The stored events that the page's reused-id letters collide with, by source + id. */
+async function collidingEvents(
+  prisma: PrismaClient,
+  letters: { eventSource: string | null; eventId: string | null }[],
+): Promise<Map<string, NonNullable<DeadLetterView["collidesWith"]>>> {
+  const wanted = letters.flatMap((l) =>
+    l.eventSource !== null && l.eventId !== null ? [{ source: l.eventSource, id: l.eventId }] : [],
+  );
+  if (wanted.length === 0) return new Map();
+  const identities = await prisma.sagaEventIdentity.findMany({ where: { OR: wanted } });
+  const events = await prisma.sagaEvent.findMany({
+    where: { OR: identities.map((i) => ({ id: i.id, time: i.time, source: i.source })) },
+    select: { source: true, id: true, type: true, time: true, data: true },
+  });
+  return new Map(events.map((e) => [identityKey(e.source, e.id), e]));
 }

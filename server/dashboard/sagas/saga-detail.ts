@@ -56,6 +56,7 @@ export async function getSagaDetail(
       traceId: r.traceId,
       spanId: r.spanId,
       data: r.data,
+      extensions: (r.extensions as Record<string, unknown> | null) ?? null,
       kafka: { topic: r.kafkaTopic, partition: r.kafkaPartition, offset: Number(r.kafkaOffset) },
     })),
   );

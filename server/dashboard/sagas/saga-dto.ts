@@ -19,5 +19,7 @@ export interface SagaEventView {
   traceId: string;
   spanId: string | null;
   data: unknown;
+  /** The CloudEvent's other attributes as its producer sent them (tracestate, extensions); null if none. */
+  extensions: Record<string, unknown> | null;
   kafka: { topic: string; partition: number; offset: number };
 }

@@ -21,6 +21,7 @@ function ev(
     traceId: "t".repeat(32),
     spanId: null,
     data,
+    extensions: null,
     kafka: { topic: "t", partition: 0, offset: offset++ },
   };
 }

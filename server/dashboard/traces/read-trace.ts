@@ -63,11 +63,12 @@ export async function readTrace(db: Pick<Pool, "query">, traceIdText: string): P
       span_id: string | null;
       saga_id: string;
       data: unknown;
+      extensions: Record<string, unknown> | null;
       kafka_topic: string;
       kafka_partition: number;
       kafka_offset: number;
     }>(
-      `SELECT id, type, time, source, step, step_index, service, span_id, saga_id, data,
+      `SELECT id, type, time, source, step, step_index, service, span_id, saga_id, data, extensions,
               kafka_topic, kafka_partition, kafka_offset
        FROM saga_event WHERE trace_id = $1::bpchar
        ORDER BY time, kafka_topic, kafka_partition, kafka_offset LIMIT $2`,
@@ -94,6 +95,7 @@ export async function readTrace(db: Pick<Pool, "query">, traceIdText: string): P
       traceId,
       spanId: r.span_id?.trim() ?? null,
       data: r.data,
+      extensions: r.extensions,
       kafka: { topic: r.kafka_topic, partition: r.kafka_partition, offset: r.kafka_offset },
     } satisfies SagaEventView,
   }));

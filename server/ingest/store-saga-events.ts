@@ -1,0 +1,108 @@
+// Saga events into saga_event, once per CloudEvents identity (source + id). The identity is
+// claimed in saga_event_identity (saga_event is partitioned by time and cannot hold a unique
+// index without it): a redelivery with the same body is a duplicate whatever its time; the
+// same identity with another body is a producer's mistake, quarantined as a dead letter that
+// names the event it collides with.
+import type { PoolClient } from "../db/pool.ts";
+import { encodeSagaEvent, type SagaEvent } from "../events/index.ts";
+import type { DeadLetter, IncomingEvent, RawMessage } from "./store-batch.ts";
+
+export const REUSED_ID_REASON = "duplicate id with a different body";
+
+export interface StoredSagaEvents {
+  /** The events stored now, in the batch's order (a batch's second copy of an event is not among them). */
+  fresh: IncomingEvent[];
+  /** Events whose source + id was taken by another body: to be quarantined. */
+  reusedIds: DeadLetter[];
+}
+
+/** What the body digest covers: the type and the data (jsonb's canonical text, so key order does not matter). */
+const bodyMd5 = (row = "") => `md5(${row}type || ' ' || ${row}data::text)`;
+
+export async function insertSagaEvents(
+  client: PoolClient,
+  incoming: IncomingEvent[],
+): Promise<StoredSagaEvents> {
+  if (incoming.length === 0) return { fresh: [], reusedIds: [] };
+  const rows = incoming.map(({ event: e, position: p }, n) => {
+    const d = e.data as Record<string, unknown>;
+    return {
+      n,
+      id: e.id,
+      time: e.time.toISOString(),
+      source: e.source,
+      type: e.type,
+      saga_id: e.data.sagaId,
+      saga_type: e.data.sagaType,
+      trace_id: e.trace.traceId,
+      span_id: e.trace.spanId,
+      step: typeof d.step === "string" ? d.step : null,
+      step_index: typeof d.stepIndex === "number" ? d.stepIndex : null,
+      service: typeof d.service === "string" ? d.service : null,
+      data: e.data,
+      extensions: e.extensions ?? null,
+      kafka_topic: p.topic,
+      kafka_partition: p.partition,
+      kafka_offset: p.offset,
+    };
+  });
+  const claimed = await client.query<{ n: number }>(
+    `WITH incoming AS (
+       SELECT * FROM json_to_recordset($1::json) AS r(n int, id text, time timestamptz, source text, type text,
+            saga_id text, saga_type text, trace_id text, span_id text, step text, step_index int, service text,
+            data jsonb, extensions jsonb, kafka_topic text, kafka_partition int, kafka_offset bigint)
+     ),
+     firsts AS (SELECT DISTINCT ON (source, id) * FROM incoming ORDER BY source, id, n),
+     claimed AS (
+       INSERT INTO saga_event_identity (source, id, body_md5, time)
+       SELECT source, id, ${bodyMd5()}, time FROM firsts
+       ON CONFLICT DO NOTHING
+       RETURNING source, id
+     ),
+     stored AS (
+       INSERT INTO saga_event (id, time, source, type, saga_id, saga_type, trace_id, span_id, step, step_index,
+                               service, data, extensions, kafka_topic, kafka_partition, kafka_offset)
+       SELECT f.id, f.time, f.source, f.type, f.saga_id, f.saga_type, f.trace_id, f.span_id, f.step, f.step_index,
+              f.service, f.data, f.extensions, f.kafka_topic, f.kafka_partition, f.kafka_offset
+       FROM firsts f JOIN claimed c ON c.source = f.source AND c.id = f.id
+       ON CONFLICT DO NOTHING
+     )
+     SELECT f.n FROM firsts f JOIN claimed c ON c.source = f.source AND c.id = f.id`,
+    [JSON.stringify(rows)],
+  );
+  const freshAt = new Set(claimed.rows.map((r) => r.n));
+  const fresh = incoming.filter((_, n) => freshAt.has(n));
+  if (fresh.length === incoming.length) return { fresh, reusedIds: [] };
+  // Only a batch with copies pays for this: are they the same event again, or another body?
+  const others = rows.filter((r) => !freshAt.has(r.n));
+  const compared = await client.query<{ n: number; same: boolean }>(
+    `SELECT r.n, i.body_md5 = ${bodyMd5("r.")} AS same
+     FROM json_to_recordset($1::json) AS r(n int, source text, id text, type text, data jsonb)
+     JOIN saga_event_identity i ON i.source = r.source AND i.id = r.id`,
+    [JSON.stringify(others.map(({ n, source, id, type, data }) => ({ n, source, id, type, data })))],
+  );
+  const reusedIds = compared.rows
+    .filter((r) => !r.same)
+    .map((r) => reusedIdLetter(incoming[r.n] as IncomingEvent));
+  return { fresh, reusedIds };
+}
+
+/** An event that came without its bytes (a test, a replay), as the contract encodes it. */
+function asMessage(event: SagaEvent): RawMessage {
+  const { key, value, headers } = encodeSagaEvent(event);
+  return {
+    key: Buffer.from(key as string),
+    value: Buffer.from(value as string),
+    headers: headers as Record<string, string>,
+  };
+}
+
+function reusedIdLetter({ event, position, raw }: IncomingEvent): DeadLetter {
+  const message = raw ?? asMessage(event);
+  return {
+    position,
+    ...message,
+    reason: `${REUSED_ID_REASON}: source "${event.source}", id "${event.id}" is already stored with another type or data`,
+    collidesWith: { source: event.source, id: event.id },
+  };
+}
