@@ -17,7 +17,7 @@ let report: SeedReport;
 let indexesBefore: string[];
 
 const INDEXES = `SELECT indexname || ': ' || indexdef AS line FROM pg_indexes
-  WHERE schemaname = 'public' AND tablename IN ('saga_event', 'saga_summary') ORDER BY 1`;
+  WHERE schemaname = 'public' AND tablename IN ('saga_event', 'saga_event_identity', 'saga_summary') ORDER BY 1`;
 
 const seed = (databaseUrl: string) =>
   seedSagas({
@@ -141,6 +141,17 @@ describe("seed:large's generator", () => {
     }
     expect(statuses).toContain("completed");
     expect(statuses).toContain("compensated");
+  });
+
+  it("claims every event's identity as the ingester does", async () => {
+    const { rows } = await client.query(
+      `SELECT (SELECT count(*)::int FROM saga_event) AS events,
+              (SELECT count(*)::int FROM saga_event e JOIN saga_event_identity i
+                 ON i.source = e.source AND i.id = e.id AND i.time = e.time
+                AND i.body_md5 = md5(e.type || ' ' || e.data::text)) AS claimed`,
+    );
+    expect(rows[0].claimed).toBe(rows[0].events);
+    expect(rows[0].events).toBeGreaterThan(0);
   });
 
   it("fills the filters' vocabulary with every saga type, service and step stored", async () => {

@@ -11,7 +11,7 @@
 // to jsonb, timestamps; ~190 000 rows/s) and Node would have to build ~290 MB of text per
 // 500 000 rows on the other core: at best ~20 % faster with both cores to itself, worse on
 // a shared machine, and node-pg needs another package for COPY FROM STDIN.
-// The primary keys and secondary indexes of the two big tables are dropped for the load and
+// The primary keys and secondary indexes of the big tables are dropped for the load and
 // rebuilt after it (one sorted build each instead of ten million random B-tree insertions,
 // each dirtying a page and writing it to the WAL whole after every checkpoint); see
 // bulkIndexes for why that is safe.
@@ -61,7 +61,7 @@ export class SeedRefusal extends Error {
 const SETTLED_TEMPLATES = 2000;
 const IN_FLIGHT_TEMPLATES = 40;
 /** The tables whose indexes are rebuilt after the load. */
-const BULK_TABLES = ["saga_event", "saga_summary"];
+const BULK_TABLES = ["saga_event", "saga_event_identity", "saga_summary"];
 
 export async function seedSagas(options: SeedOptions): Promise<SeedReport> {
   const say = options.say ?? (() => {});
@@ -240,7 +240,7 @@ interface BulkIndex {
 }
 
 /**
- * The indexes and keys of the two big tables, as the migrations made them, with the
+ * The indexes and keys of the big tables, as the migrations made them, with the
  * statements that drop and rebuild them. Dropping them is safe because the store is this
  * run's own and empty (checked before), nothing else writes to it, and a run that stops
  * half-way leaves a non-empty store that only --reset (a fresh, migrated database) reuses.
@@ -319,8 +319,10 @@ async function loadChunk(client: pg.Client, c: Chunk): Promise<number> {
     [c.lo, c.hi, c.from, stepMs, c.until, c.stuckGraceMs, c.partitions],
   );
   // In time order, as the ingester writes them: one saga's events sit near each other.
+  // Each event's identity is claimed as the ingester claims it (docs/database.md#idempotency).
   const inserted = await client.query(
-    `INSERT INTO saga_event (id, time, source, type, saga_id, saga_type, trace_id, span_id, step, step_index,
+    `WITH stored AS (
+     INSERT INTO saga_event (id, time, source, type, saga_id, saga_type, trace_id, span_id, step, step_index,
                              service, data, kafka_topic, kafka_partition, kafka_offset, ingested_at)
      SELECT gen_random_uuid()::text, x.time, e.source, e.type, s.saga_id, t.saga_type, s.trace_id,
             left(md5(s.trace_id || '/' || e.span), 16), e.step, e.step_index, e.service,
@@ -332,7 +334,11 @@ async function loadChunk(client: pg.Client, c: Chunk): Promise<number> {
      JOIN seed_template AS t USING (template)
      JOIN seed_template_event AS e USING (template)
      CROSS JOIN LATERAL (SELECT (s.started_at + e.at_ms * interval '1 millisecond')::timestamptz(3) AS time) AS x
-     ORDER BY x.time`,
+     ORDER BY x.time
+     RETURNING source, id, type, data, time
+     )
+     INSERT INTO saga_event_identity (source, id, body_md5, time)
+     SELECT source, id, md5(type || ' ' || data::text), time FROM stored`,
     [c.topic, c.stride],
   );
   // The summary the ingester folded from those events; a saga whose next event is overdue
