@@ -12,7 +12,7 @@ import { TimeSeriesChart } from "@/components/ui/time-series-chart.tsx";
 import type { BreakerDto } from "@/server/dashboard/breakers/list-breakers.ts";
 import type { HistoryRange, PairHistory } from "@/server/dashboard/breakers/pair-history.ts";
 import { BreakerActions } from "./breaker-actions.tsx";
-import { evaluatedFigures, pairLabel, pct, shownState, stateLabel } from "./breaker-format.ts";
+import { evaluatedFigures, pairLabel, pct, shownState, stateLabel, thresholdOf } from "./breaker-format.ts";
 import styles from "./breakers.module.css";
 import { StateBand } from "./state-band.tsx";
 import { ThresholdEditor } from "./threshold-editor.tsx";
@@ -85,7 +85,14 @@ export function BreakerDetail({
           is mistyped); what Postgres recorded of it is shown.
         </p>
       )}
-      <BreakerActions pair={pair} breaker={breaker} />
+      {breaker && !breaker.config ? (
+        <p className="small muted" data-testid="no-overrides">
+          This breaker keeps its state in its own library and reports it through breaker events
+          (docs/breakers.md); forcing and thresholds act on breakers that share Sagascope&apos;s Redis.
+        </p>
+      ) : (
+        <BreakerActions pair={pair} breaker={breaker} />
+      )}
       <div className={styles.columns}>
         <div>
           {history.isError ? (
@@ -101,7 +108,7 @@ export function BreakerDetail({
           {history.data ? <LastTransitions history={history.data} now={now} /> : null}
         </div>
       </div>
-      {breaker ? <ThresholdEditor key={pair} pair={pair} config={breaker.config} /> : null}
+      {breaker?.config ? <ThresholdEditor key={pair} pair={pair} config={breaker.config} /> : null}
     </section>
   );
 }
@@ -109,7 +116,7 @@ export function BreakerDetail({
 function HistoryCharts({ history, breaker }: { history: PairHistory; breaker: BreakerDto | undefined }) {
   const points = history.points;
   const bucket = formatDuration(history.range.bucketMs);
-  const threshold = breaker?.config.failureRate ?? history.transitions[0]?.failureRateThreshold;
+  const threshold = (breaker && thresholdOf(breaker)) ?? history.transitions[0]?.failureRateThreshold;
   const reported = points.some((p) => p.calls > 0 || p.rejections > 0);
   return (
     <>
@@ -143,7 +150,7 @@ function HistoryCharts({ history, breaker }: { history: PairHistory; breaker: Br
           <p className={styles.caption}>
             Per {bucket}, summed over the caller&apos;s instances: failures ÷ calls, as the breaker counts
             them (business refusals are calls, not failures; trial calls included).
-            {breaker
+            {breaker?.config
               ? ` It opens when the rate over its ${formatDuration(breaker.config.windowMs)} window reaches the threshold with at least ${breaker.config.minimumCalls} calls.`
               : ""}
           </p>
@@ -193,26 +200,58 @@ function HistoryCharts({ history, breaker }: { history: PairHistory; breaker: Br
   );
 }
 
+/** A pair known only from its events: what its own library last reported. */
+function ReportedState({ breaker: b, now }: { breaker: BreakerDto; now: number }) {
+  const figures = evaluatedFigures(b);
+  return (
+    <>
+      <h3>Now (as its library reported it)</h3>
+      <dl className="facts" data-testid="breaker-config">
+        <dt>Kept by</dt>
+        <dd data-testid="reported-by">
+          the caller&apos;s own breaker library; last reported by {b.reported?.instance}{" "}
+          {b.reported ? formatAge(b.reported.at, now) : ""}
+        </dd>
+        <dt>Failure-rate threshold</dt>
+        <dd>{thresholdOf(b) === null ? "not reported" : pct(thresholdOf(b) as number)}</dd>
+        <dt>Forced state</dt>
+        <dd data-testid="breaker-forced">{b.forced ?? "none"}</dd>
+        <dt>Failure rate</dt>
+        <dd>
+          {pct(figures.failureRate)} of {figures.calls} calls
+          {b.state === "closed" ? " in its last window" : " when it opened"}
+        </dd>
+        <dt>Last window</dt>
+        <dd>
+          {b.window.calls} calls · {b.window.failures} failed · {b.window.rejections} rejected
+        </dd>
+      </dl>
+    </>
+  );
+}
+
 function CurrentConfig({ breaker: b, now }: { breaker: BreakerDto; now: number }) {
+  if (!b.config) return <ReportedState breaker={b} now={now} />;
+  const config = b.config;
   const figures = evaluatedFigures(b);
   return (
     <>
       <h3>Now (from Redis)</h3>
       <dl className="facts" data-testid="breaker-config">
         <dt>Failure-rate threshold</dt>
-        <dd>{pct(b.config.failureRate)}</dd>
+        <dd>{pct(config.failureRate)}</dd>
         <dt>Minimum calls</dt>
-        <dd>{b.config.minimumCalls} in the window</dd>
+        <dd>{config.minimumCalls} in the window</dd>
         <dt>Window</dt>
-        <dd>{formatDuration(b.config.windowMs)} (ten buckets)</dd>
+        <dd>{formatDuration(config.windowMs)} (ten buckets)</dd>
         <dt>Open duration</dt>
         <dd>
-          {formatDuration(b.config.openMs)}, doubling with each reopening up to{" "}
-          {formatDuration(b.config.maxOpenMs)}
+          {formatDuration(config.openMs)}, doubling with each reopening up to{" "}
+          {formatDuration(config.maxOpenMs)}
         </dd>
         <dt>Half-open permits</dt>
         <dd>
-          {b.config.halfOpenPermits} trial call{b.config.halfOpenPermits === 1 ? "" : "s"}
+          {config.halfOpenPermits} trial call{config.halfOpenPermits === 1 ? "" : "s"}
         </dd>
         <dt>Forced state</dt>
         <dd data-testid="breaker-forced">
@@ -239,7 +278,7 @@ function CurrentConfig({ breaker: b, now }: { breaker: BreakerDto; now: number }
           <>
             <dt>Trial calls</dt>
             <dd>
-              {b.trials.taken} of {b.config.halfOpenPermits} taken, {b.trials.succeeded} succeeded
+              {b.trials.taken} of {config.halfOpenPermits} taken, {b.trials.succeeded} succeeded
             </dd>
           </>
         ) : null}

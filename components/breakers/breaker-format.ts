@@ -22,5 +22,21 @@ export const stateSummary = (b: Pick<BreakerDto, "caller" | "callee" | "operatio
 export const evaluatedFigures = (b: Pick<BreakerDto, "state" | "window" | "lastEvaluation">) =>
   b.state === "closed" ? b.window : b.lastEvaluation;
 
+/** The failure-rate threshold: its Redis settings, or what its own library last reported. */
+export const thresholdOf = (b: Pick<BreakerDto, "config" | "reported">): number | null =>
+  b.config?.failureRate ?? b.reported?.failureRate ?? null;
+
+/** "threshold 50%", or that the pair's library has not said. */
+export const thresholdText = (b: Pick<BreakerDto, "config" | "reported">): string => {
+  const t = thresholdOf(b);
+  return t === null ? "threshold not reported" : `threshold ${pct(t)}`;
+};
+
+export const minimumCallsOf = (b: Pick<BreakerDto, "config" | "reported">): number | null =>
+  b.config?.minimumCalls ?? b.reported?.minimumCalls ?? null;
+
+export const windowOf = (b: Pick<BreakerDto, "config" | "reported">): number | null =>
+  b.config?.windowMs ?? b.reported?.windowMs ?? null;
+
 /** Joins the class names that apply. */
 export const cx = (...names: (string | false | null | undefined)[]) => names.filter(Boolean).join(" ");

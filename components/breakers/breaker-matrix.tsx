@@ -4,7 +4,15 @@
 // more entry in its cell. Following a link selects the pair for the detail below.
 import Link from "next/link";
 import type { BreakerDto } from "@/server/dashboard/breakers/list-breakers.ts";
-import { cx, evaluatedFigures, pct, shownState, stateLabel, stateSummary } from "./breaker-format.ts";
+import {
+  cx,
+  evaluatedFigures,
+  pct,
+  shownState,
+  stateLabel,
+  stateSummary,
+  thresholdText,
+} from "./breaker-format.ts";
 import styles from "./breakers.module.css";
 
 const unique = (values: string[]) => [...new Set(values)].sort();
@@ -105,7 +113,7 @@ function MatrixEntry({
       className={cx(styles.entry, styles[shown], b.forced && styles.forced, selected && styles.selected)}
       aria-label={`${stateSummary(b)}; ${rate}`}
       aria-current={selected ? "true" : undefined}
-      title={`${stateSummary(b)} · ${rate}, threshold ${pct(b.config.failureRate)}`}
+      title={`${stateSummary(b)} · ${rate}, ${thresholdText(b)}${b.reported ? ` · reported by ${b.reported.instance}` : ""}`}
       data-testid="matrix-cell"
       data-pair={b.pair}
       data-state={b.state}

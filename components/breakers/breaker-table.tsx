@@ -4,7 +4,16 @@
 import Link from "next/link";
 import { formatAge, formatDuration, formatTime } from "@/components/ui/format.ts";
 import type { BreakerDto } from "@/server/dashboard/breakers/list-breakers.ts";
-import { evaluatedFigures, pct, shownState, stateLabel } from "./breaker-format.ts";
+import {
+  evaluatedFigures,
+  minimumCallsOf,
+  pct,
+  shownState,
+  stateLabel,
+  thresholdOf,
+  thresholdText,
+  windowOf,
+} from "./breaker-format.ts";
 
 function RateBar({ rate, threshold }: { rate: number; threshold: number }) {
   return (
@@ -59,25 +68,35 @@ export function BreakerTable({
                   {b.openUntil && !b.forced
                     ? ` · trials in ${formatDuration(Math.max(0, b.openUntil.getTime() - now))}`
                     : ""}
-                  {b.state === "half_open" ? ` · trials ${b.trials.taken}/${b.config.halfOpenPermits}` : ""}
+                  {b.state === "half_open" && b.config
+                    ? ` · trials ${b.trials.taken}/${b.config.halfOpenPermits}`
+                    : ""}
                   {b.forcedUntil ? ` · until ${formatTime(b.forcedUntil)}` : ""}
                 </div>
                 <div className="small">{b.reason}</div>
               </td>
               <td>
-                <RateBar rate={evaluated.failureRate} threshold={b.config.failureRate} />
+                <RateBar rate={evaluated.failureRate} threshold={thresholdOf(b) ?? 1} />
                 <div className="small">
-                  {pct(evaluated.failureRate)} of {evaluated.calls} calls (threshold{" "}
-                  {pct(b.config.failureRate)}, at least {b.config.minimumCalls} calls)
+                  {pct(evaluated.failureRate)} of {evaluated.calls} calls ({thresholdText(b)}
+                  {minimumCallsOf(b) === null ? "" : `, at least ${minimumCallsOf(b)} calls`})
                   {b.state === "closed" ? "" : " when it opened"}
                 </div>
               </td>
               <td className="small" data-testid="breaker-window">
                 {b.window.calls} calls · {b.window.failures} failed · {b.window.rejections} rejected
-                <div className="muted">last {formatDuration(b.config.windowMs)}</div>
+                {windowOf(b) === null ? null : (
+                  <div className="muted">last {formatDuration(windowOf(b) as number)}</div>
+                )}
               </td>
               <td className="small muted">
-                open {formatDuration(b.config.openMs)} · {b.config.halfOpenPermits} trial calls
+                {b.config ? (
+                  `open ${formatDuration(b.config.openMs)} · ${b.config.halfOpenPermits} trial calls`
+                ) : (
+                  <span data-testid="reported-by">
+                    kept by its own library; reported by {b.reported?.instance}
+                  </span>
+                )}
               </td>
               <td className="small">
                 {b.transitions.length === 0 ? (

@@ -1,10 +1,13 @@
 // The breakers page's data: every pair's live state, config and current window from Redis
-// (the breakers' global cache), and its last transitions from the store.
+// (the breakers' global cache), and its last transitions from the store; then the pairs
+// known only from their events (breakers of other libraries, reported-pairs.ts).
 
 import { effectiveForced, windowTotals } from "../../breakers/breaker-machine.ts";
 import type { BreakerStore } from "../../breakers/index.ts";
 import { parsePairId } from "../../breakers/index.ts";
+import type { Pool } from "../../db/pool.ts";
 import type { PrismaClient } from "../../db/prisma.ts";
+import { readReportedPairs } from "./reported-pairs.ts";
 import { postgresFailure, redisFailure } from "./source-failure.ts";
 
 export interface BreakerTransitionDto {
@@ -31,6 +34,7 @@ export interface BreakerDto {
   window: { calls: number; failures: number; rejections: number; failureRate: number };
   /** The figures of the last evaluation (for an open breaker: those that opened it). */
   lastEvaluation: { calls: number; failures: number; failureRate: number };
+  /** Its settings in Redis; null for a pair known only from its events (its library keeps them). */
   config: {
     failureRate: number;
     minimumCalls: number;
@@ -38,16 +42,28 @@ export interface BreakerDto {
     openMs: number;
     maxOpenMs: number;
     halfOpenPermits: number;
-  };
+  } | null;
+  /**
+   * For a pair known only from its events: which instance reported last and when, and the
+   * thresholds and window length its reports carried (null where they said nothing).
+   */
+  reported: {
+    instance: string;
+    at: Date;
+    failureRate: number | null;
+    minimumCalls: number | null;
+    windowMs: number | null;
+  } | null;
   trials: { taken: number; succeeded: number };
   transitions: BreakerTransitionDto[];
 }
 
 export async function listBreakers(
   store: BreakerStore,
-  prisma: PrismaClient,
+  db: { prisma: PrismaClient; pool: Pick<Pool, "query"> },
   now = Date.now(),
 ): Promise<BreakerDto[]> {
+  const { prisma } = db;
   const live = await readLive(store);
   const pairs = live.map((l) => l.pair);
   const history = await prisma.breakerTransition
@@ -59,7 +75,7 @@ export async function listBreakers(
     .catch((error) => {
       throw postgresFailure("the breakers' transitions", error);
     });
-  return live.map(({ pair, snapshot, config, window }) => {
+  const own = live.map(({ pair, snapshot, config, window }) => {
     const totals = windowTotals(window, config, now);
     const parsed = parsePairId(pair);
     const forced = effectiveForced(snapshot, now);
@@ -93,6 +109,7 @@ export async function listBreakers(
         maxOpenMs: config.maxOpenMs,
         halfOpenPermits: config.halfOpenPermits,
       },
+      reported: null,
       trials: { taken: snapshot.trialsTaken, succeeded: snapshot.trialSuccesses },
       transitions: history
         .filter((t) => t.pair === pair)
@@ -107,6 +124,8 @@ export async function listBreakers(
         })),
     } satisfies BreakerDto;
   });
+  const reported = await readReportedPairs(db.pool, pairs, now);
+  return [...own, ...reported].sort((a, b) => a.pair.localeCompare(b.pair));
 }
 
 /** Every pair's state, settings and window from Redis, the breakers' global cache. */

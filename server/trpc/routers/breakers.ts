@@ -6,7 +6,7 @@ import { HISTORY_RANGE_KEYS, readPairHistory } from "../../dashboard/breakers/pa
 import { publicProcedure, router } from "../init.ts";
 
 export const breakersRouter = router({
-  list: publicProcedure.query(({ ctx }) => listBreakers(ctx.breakerStore, ctx.prisma)),
+  list: publicProcedure.query(({ ctx }) => listBreakers(ctx.breakerStore, ctx)),
 
   /** One pair's state band, stats per bucket and last transitions over a range (from Postgres). */
   history: publicProcedure

@@ -1,0 +1,176 @@
+// A real opossum breaker reported through the bridge, against the real broker, ingester and
+// store: it opens on its callee's failures, the dashboard's breakers list shows the pair as
+// open (known only from its events, kept by its own library), and it closes again after a
+// successful trial call; its stats windows count the calls it refused.
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { Redis } from "ioredis";
+import { Kafka, logLevel } from "kafkajs";
+import CircuitBreaker from "opossum";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testInfra, uniqueName, until } from "../scripts/test/infra.ts";
+import { createBreakerStore } from "../server/breakers/index.ts";
+import { createPool } from "../server/db/pool.ts";
+import { createPrisma } from "../server/db/prisma.ts";
+import { ensureTopics } from "../server/events/index.ts";
+import { createIngester, type Ingester } from "../server/ingest/ingester.ts";
+import { createBreakerChangeFeed } from "../server/live/breaker-change-feed.ts";
+import { createSagaChangeFeed } from "../server/live/saga-change-feed.ts";
+import { createLogger } from "../server/log.ts";
+import { createCaller } from "../server/trpc/root.ts";
+import { bridgeOpossum, type OpossumBridge } from "./opossum.ts";
+
+const log = createLogger("opossum-bridge-test", "error");
+const kafka = new Kafka({
+  clientId: "opossum-bridge",
+  brokers: testInfra().kafkaBrokers,
+  logLevel: logLevel.NOTHING,
+});
+const producer = kafka.producer();
+const topic = `${uniqueName("opossum")}.sagascope.breaker-events`;
+const redis = new Redis(testInfra().redisUrl);
+const pool = createPool(testInfra().databaseUrl, 2);
+const prisma = createPrisma(testInfra().databaseUrl);
+const breakerStore = createBreakerStore(redis, `${uniqueName("opossum-bk")}:`);
+const breakerChanges = createBreakerChangeFeed(testInfra().redisUrl, breakerStore.channel, log, {
+  tickMs: 60_000,
+});
+const sagaChanges = createSagaChangeFeed(testInfra().databaseUrl, log);
+const dashboard = createCaller({ prisma, pool, sagaChanges, breakerStore, breakerChanges });
+let ingester: Ingester;
+const bridges: OpossumBridge[] = [];
+
+beforeAll(async () => {
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, [topic], 1);
+  await admin.disconnect();
+  await producer.connect();
+  ingester = createIngester({
+    kafka,
+    pool,
+    topics: [],
+    breakerTopic: topic,
+    groupId: uniqueName("opossum-group"),
+    log,
+  });
+  await ingester.start();
+});
+
+afterAll(async () => {
+  await Promise.all(bridges.map((b) => b.stop()));
+  await ingester.stop();
+  await producer.disconnect();
+  await breakerChanges.close();
+  await sagaChanges.close();
+  await prisma.$disconnect();
+  await pool.end();
+  redis.disconnect();
+});
+
+/** Long enough that the breaker is still open whenever the test reads the list. */
+const STAYS_OPEN_MS = 10 * 60_000;
+/** Short, for the test that watches a whole open → trial → closed cycle in the history. */
+const QUICK_RESET_MS = 300;
+
+function flakyCallee(resetTimeout: number) {
+  const callee = { name: uniqueName("inventory"), failing: true };
+  const breaker = new CircuitBreaker(
+    async () => {
+      if (callee.failing) throw new Error("inventory is down");
+      return "ok";
+    },
+    { errorThresholdPercentage: 50, volumeThreshold: 4, resetTimeout, timeout: 1000 },
+  );
+  bridges.push(
+    bridgeOpossum(breaker, {
+      producer,
+      topic,
+      caller: "checkout",
+      callee: callee.name,
+      instance: "checkout-1",
+      statsEveryMs: 200,
+    }),
+  );
+  return { breaker, callee, pair: `checkout→${callee.name}` };
+}
+
+const listed = async (pair: string) => (await dashboard.breakers.list()).find((b) => b.pair === pair);
+
+describe("an opossum breaker, bridged", () => {
+  it("opens on failures and shows as an open pair kept by its own library, counting the calls it refuses", async () => {
+    const { breaker, pair, callee } = flakyCallee(STAYS_OPEN_MS);
+    for (let i = 0; i < 6; i++) await breaker.fire().catch(() => {});
+    expect(breaker.opened).toBe(true);
+    const open = await until("the pair listed open", async () => {
+      const b = await listed(pair);
+      return b?.state === "open" ? b : undefined;
+    });
+    expect(open).toMatchObject({
+      caller: "checkout",
+      callee: callee.name,
+      config: null,
+      reported: { instance: "checkout-1", failureRate: 0.5, minimumCalls: 4 },
+      lastEvaluation: { failures: 4 },
+    });
+    // While open, opossum refuses calls without reaching the callee; the windows count them.
+    for (let i = 0; i < 3; i++) await breaker.fire().catch(() => {});
+    await until("the refusals reported", async () => {
+      const { rows } = await pool.query<{ n: number }>(
+        "SELECT coalesce(sum(rejections), 0)::int AS n FROM breaker_stats WHERE pair = $1",
+        [pair],
+      );
+      return (rows[0]?.n ?? 0) >= 3;
+    });
+    breaker.close();
+    await until("the pair listed closed", async () => (await listed(pair))?.state === "closed");
+  });
+
+  it("reports a whole cycle: open, a trial call after resetTimeout, closed", async () => {
+    const { breaker, pair, callee } = flakyCallee(QUICK_RESET_MS);
+    for (let i = 0; i < 6; i++) await breaker.fire().catch(() => {});
+    expect(breaker.opened).toBe(true);
+    callee.failing = false;
+    await until("opossum half-open", () => breaker.halfOpen, QUICK_RESET_MS * 20);
+    expect(await breaker.fire()).toBe("ok");
+    expect(breaker.closed).toBe(true);
+    await until("the cycle in the pair's history", async () => {
+      const history = await dashboard.breakers.history({ pair, range: "15m" });
+      const cycle = history.transitions.map((t) => `${t.from}→${t.to}`).reverse();
+      return cycle.join(" ") === "closed→open open→half_open half_open→closed";
+    });
+    expect((await listed(pair))?.state).toBe("closed");
+  });
+});
+
+/**
+ * The opossum example of docs/breakers.md, written beside the checkout (test-results/) so that
+ * its import of the bridge resolves; the import path is the one thing changed.
+ */
+function documentedExample(): string {
+  const doc = readFileSync("docs/breakers.md", "utf8");
+  const block = /<!-- example:opossum-bridge -->\s*```ts\n([\s\S]*?)```/.exec(doc)?.[1];
+  if (!block) throw new Error("docs/breakers.md lost its opossum-bridge example");
+  mkdirSync("test-results", { recursive: true });
+  const file = path.resolve("test-results/docs-opossum-bridge.ts");
+  writeFileSync(file, block.replace('from "./bridges/opossum.ts"', 'from "../bridges/opossum.ts"'));
+  return file;
+}
+
+describe("docs/breakers.md", () => {
+  it("its opossum example, run as written, puts payments→ledger on the breakers list, open", async () => {
+    const run = spawnSync("node_modules/.bin/tsx", [documentedExample()], {
+      env: { ...process.env, KAFKA_BROKERS: testInfra().kafkaBrokers.join(","), BREAKER_TOPIC: topic },
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain("payments→ledger is open");
+    const pair = await until("payments→ledger listed open", async () => {
+      const b = await listed("payments→ledger");
+      return b?.state === "open" ? b : undefined;
+    });
+    expect(pair.reported).toMatchObject({ failureRate: 0.5, minimumCalls: 4 });
+  });
+});
