@@ -10,10 +10,11 @@ import { Kafka, logLevel } from "kafkajs";
 import CircuitBreaker from "opossum";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testInfra, uniqueName, until } from "../scripts/test/infra.ts";
+import { isReportedOnly, overrideBreaker } from "../server/actions/breaker-actions.ts";
 import { createBreakerStore } from "../server/breakers/index.ts";
 import { createPool } from "../server/db/pool.ts";
 import { createPrisma } from "../server/db/prisma.ts";
-import { ensureTopics } from "../server/events/index.ts";
+import { ensureTopics, topics } from "../server/events/index.ts";
 import { createIngester, type Ingester } from "../server/ingest/ingester.ts";
 import { createBreakerChangeFeed } from "../server/live/breaker-change-feed.ts";
 import { createSagaChangeFeed } from "../server/live/saga-change-feed.ts";
@@ -28,7 +29,9 @@ const kafka = new Kafka({
   logLevel: logLevel.NOTHING,
 });
 const producer = kafka.producer();
-const topic = `${uniqueName("opossum")}.sagascope.breaker-events`;
+const prefix = `${uniqueName("opossum")}.`;
+const topic = topics(prefix).breakerEvents;
+const controlTopic = topics(prefix).breakerControl;
 const redis = new Redis(testInfra().redisUrl);
 const pool = createPool(testInfra().databaseUrl, 2);
 const prisma = createPrisma(testInfra().databaseUrl);
@@ -44,7 +47,7 @@ const bridges: OpossumBridge[] = [];
 beforeAll(async () => {
   const admin = kafka.admin();
   await admin.connect();
-  await ensureTopics(admin, [topic], 1);
+  await ensureTopics(admin, [topic, controlTopic], 1);
   await admin.disconnect();
   await producer.connect();
   ingester = createIngester({
@@ -52,6 +55,7 @@ beforeAll(async () => {
     pool,
     topics: [],
     breakerTopic: topic,
+    breakerControlTopic: controlTopic,
     groupId: uniqueName("opossum-group"),
     log,
   });
@@ -74,10 +78,11 @@ const STAYS_OPEN_MS = 10 * 60_000;
 /** Short, for the test that watches a whole open → trial → closed cycle in the history. */
 const QUICK_RESET_MS = 300;
 
-function flakyCallee(resetTimeout: number) {
-  const callee = { name: uniqueName("inventory"), failing: true };
+function flakyCallee(resetTimeout: number, controlled = false) {
+  const callee = { name: uniqueName("inventory"), failing: true, reached: 0 };
   const breaker = new CircuitBreaker(
     async () => {
+      callee.reached += 1;
       if (callee.failing) throw new Error("inventory is down");
       return "ok";
     },
@@ -91,9 +96,10 @@ function flakyCallee(resetTimeout: number) {
       callee: callee.name,
       instance: "checkout-1",
       statsEveryMs: 200,
+      ...(controlled ? { control: { kafka, topic: controlTopic } } : {}),
     }),
   );
-  return { breaker, callee, pair: `checkout→${callee.name}` };
+  return { breaker, callee, pair: `checkout→${callee.name}`, bridge: bridges.at(-1) as OpossumBridge };
 }
 
 const listed = async (pair: string) => (await dashboard.breakers.list()).find((b) => b.pair === pair);
@@ -157,6 +163,68 @@ function documentedExample(): string {
   writeFileSync(file, block.replace('from "./bridges/opossum.ts"', 'from "../bridges/opossum.ts"'));
   return file;
 }
+
+describe("an operator's decision, through the control channel", () => {
+  it("forced closed from the dashboard, the open opossum breaker lets calls through and says it applied it; cleared, it is opossum's again", async () => {
+    const { breaker, pair, callee, bridge } = flakyCallee(STAYS_OPEN_MS, true);
+    await bridge.controlled;
+    for (let i = 0; i < 6; i++) await breaker.fire().catch(() => {});
+    expect(breaker.opened).toBe(true);
+    await until("the pair listed open", async () => (await listed(pair))?.state === "open");
+    expect(await isReportedOnly(breakerStore, pool, pair)).toBe(true);
+
+    const forced = await overrideBreaker(
+      breakerStore,
+      producer,
+      prefix,
+      { pair, op: "force-closed", idempotencyKey: uniqueName("key") },
+      "ops@example.test",
+      true,
+    );
+    expect(forced.message).toMatch(/forced closed until cleared by ops@example\.test.*control channel/);
+    // Nothing of it went to Sagascope's Redis: the pair stays another library's.
+    expect(await breakerStore.knows(pair)).toBe(false);
+    await until("opossum disabled by the bridge", () => !breaker.enabled);
+    const reachedBefore = callee.reached;
+    for (let i = 0; i < 3; i++) await breaker.fire().catch(() => {});
+    expect(callee.reached - reachedBefore).toBe(3);
+    const applied = await until("the decision applied, as the dashboard sees it", async () => {
+      const b = await listed(pair);
+      return b?.forced === "closed" && b.control?.acknowledgedBy.includes("checkout-1") ? b : undefined;
+    });
+    expect(applied.control).toMatchObject({
+      forced: "closed",
+      requestedBy: "ops@example.test",
+      waitingFor: [],
+    });
+
+    await overrideBreaker(
+      breakerStore,
+      producer,
+      prefix,
+      { pair, op: "clear", idempotencyKey: uniqueName("key") },
+      "ops@example.test",
+      true,
+    );
+    await until("opossum enabled and closed again", () => breaker.enabled && breaker.closed);
+    await until("the clearing applied, as the dashboard sees it", async () => {
+      const b = await listed(pair);
+      return (
+        b?.forced === null && b.control?.forced === null && b.control.acknowledgedBy.includes("checkout-1")
+      );
+    });
+    await expect(
+      overrideBreaker(
+        breakerStore,
+        producer,
+        prefix,
+        { pair, op: "reset", idempotencyKey: uniqueName("key") },
+        "ops@example.test",
+        true,
+      ),
+    ).rejects.toThrow(/keeps its counters in its own library/);
+  });
+});
 
 describe("docs/breakers.md", () => {
   it("its opossum example, run as written, puts payments→ledger on the breakers list, open", async () => {

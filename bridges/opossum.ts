@@ -1,11 +1,20 @@
 // Reports an opossum circuit breaker to Sagascope as a caller→callee pair, through the
 // service's own kafkajs producer: every state change as breaker.state_changed, and a stats
 // window every `statsEveryMs` as breaker.stats (docs/breakers.md, "Breakers of other
-// libraries"). The breaker itself is untouched: opossum decides, the bridge only listens.
+// libraries"). opossum decides; with `control`, the bridge also applies an operator's forced
+// state from the control channel (open: opossum's open(), kept open; closed: opossum's
+// disable(), every call goes through; cleared or expired: enable() and close()), and reports
+// the forced state back, which is how the dashboard knows it was applied.
 import type { EventEmitter } from "node:events";
-import type { Producer } from "kafkajs";
+import type { Kafka, Producer } from "kafkajs";
 import type CircuitBreaker from "opossum";
-import { type BreakerEvent, breakerEvent, encodeBreakerEvent } from "../server/events/index.ts";
+import {
+  type BreakerControl,
+  type BreakerEvent,
+  breakerEvent,
+  decodeBreakerControl,
+  encodeBreakerEvent,
+} from "../server/events/index.ts";
 
 export interface OpossumBridgeOptions {
   producer: Producer;
@@ -22,12 +31,21 @@ export interface OpossumBridgeOptions {
   statsEveryMs?: number;
   /** Told when an event could not be sent (the breaker goes on regardless). */
   onSendError?: (error: unknown) => void;
+  /**
+   * The control channel (`sagascope.breaker-control`, with the deployment's prefix): when
+   * given, the bridge obeys an operator's forced state for its pair.
+   */
+  control?: { kafka: Kafka; topic: string };
 }
 
 export interface OpossumBridge {
+  /** Resolves once the bridge reads the control channel (at once without one). */
+  controlled: Promise<void>;
   /** Reports the last window and stops listening. */
   stop(): Promise<void>;
 }
+
+type Forced = BreakerControl["forced"];
 
 /** opossum's documented defaults, for options the breaker was built without. */
 const OPOSSUM_DEFAULTS = { errorThresholdPercentage: 50, volumeThreshold: 0, resetTimeout: 30_000 };
@@ -60,8 +78,10 @@ export function bridgeOpossum(breaker: CircuitBreaker, options: OpossumBridgeOpt
     instance: options.instance,
   };
   const source = options.source ?? `/opossum/${options.caller}`;
-  // opossum's disabled breaker lets every call through: what Sagascope calls forced "disabled".
-  const forced = () => (breaker.enabled ? null : ("disabled" as const));
+  // An operator's forced state, when the control channel set one; else opossum's own disabled
+  // breaker (every call goes through) is what Sagascope calls forced "disabled".
+  let forcedState: Forced = null;
+  const forced = (): Forced => forcedState ?? (breaker.enabled ? null : "disabled");
   let state = stateOf(breaker);
   let window = { start: new Date(), calls: 0, successes: 0, failures: 0, rejections: 0, trials: 0 };
   let latencies: number[] = [];
@@ -98,9 +118,23 @@ export function bridgeOpossum(breaker: CircuitBreaker, options: OpossumBridgeOpt
   }
 
   const listeners = {
-    open: () => changed("open", "opossum opened: the failure percentage reached errorThresholdPercentage"),
-    halfOpen: () => changed("half_open", "opossum's resetTimeout passed: the next call is a trial"),
-    close: () => changed("closed", "opossum closed: the trial call succeeded"),
+    open: () =>
+      changed(
+        "open",
+        forcedState === "open"
+          ? "forced open by an operator (control channel)"
+          : "opossum opened: the failure percentage reached errorThresholdPercentage",
+      ),
+    halfOpen: () => {
+      // Forced open: opossum's resetTimeout must not let a trial through.
+      if (forcedState === "open") breaker.open();
+      else changed("half_open", "opossum's resetTimeout passed: the next call is a trial");
+    },
+    close: () =>
+      changed(
+        "closed",
+        state === "half_open" ? "opossum closed: the trial call succeeded" : "opossum closed",
+      ),
     fire: () => {
       window.calls += 1;
       if (breaker.halfOpen) window.trials += 1;
@@ -155,11 +189,63 @@ export function bridgeOpossum(breaker: CircuitBreaker, options: OpossumBridgeOpt
     );
   }
 
+  let appliedVersion = -1;
+  let expiry: NodeJS.Timeout | undefined;
+  function setForced(next: Forced) {
+    const before = forcedState;
+    forcedState = next;
+    if (next === "open") {
+      breaker.enable();
+      breaker.open();
+    } else if (next) breaker.disable();
+    else if (before) {
+      breaker.enable();
+      breaker.close();
+    }
+    void reportWindow();
+  }
+  function apply(control: BreakerControl) {
+    if (control.pair !== pair || control.version <= appliedVersion) return;
+    appliedVersion = control.version;
+    clearTimeout(expiry);
+    const until = control.forcedUntil ? Date.parse(control.forcedUntil) : null;
+    const live = until === null || until > Date.now();
+    setForced(live ? control.forced : null);
+    if (live && control.forced && until !== null) {
+      expiry = setTimeout(() => setForced(null), until - Date.now());
+      expiry.unref();
+    }
+  }
+
+  // No offset is ever committed: each start reads the compacted channel from its beginning,
+  // so a restarted service applies the decision in force before its first call.
+  const consumer = options.control?.kafka.consumer({
+    groupId: `sagascope-bridge.${options.instance}.${pair}`,
+    allowAutoTopicCreation: false,
+  });
+  const controlled = consumer
+    ? (async () => {
+        await consumer.connect();
+        await consumer.subscribe({ topic: options.control?.topic as string, fromBeginning: true });
+        await consumer.run({
+          autoCommit: false,
+          eachMessage: async ({ message }) => {
+            if (message.key?.toString() !== pair || message.value === null) return;
+            const decoded = decodeBreakerControl(message);
+            if (decoded.ok) apply(decoded.control);
+          },
+        });
+      })()
+    : Promise.resolve();
+
   const timer = setInterval(() => void reportWindow(), options.statsEveryMs ?? 10_000);
   timer.unref();
   return {
+    controlled,
     async stop() {
       clearInterval(timer);
+      clearTimeout(expiry);
+      await consumer?.disconnect();
       for (const [event, listener] of Object.entries(listeners)) emitter.removeListener(event, listener);
       await reportWindow();
     },

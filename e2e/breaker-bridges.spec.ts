@@ -1,7 +1,9 @@
 // A breaker of another library on the breakers page: a real opossum breaker in this test's
 // process, reported through the opossum bridge to the suite's Kafka, opens on its callee's
-// failures; the matrix shows its pair open without a reload, its detail says its library
-// keeps it (and offers no override that could not reach it); closed again, the cell follows.
+// failures; the matrix shows its pair open without a reload; an operator forces it closed
+// from its detail, the bridge applies it from the control channel and opossum lets calls
+// reach the callee again, the page saying the caller applied it; clearing hands the breaker
+// back to opossum.
 import { randomUUID } from "node:crypto";
 import { Kafka, logLevel } from "kafkajs";
 import CircuitBreaker from "opossum";
@@ -25,8 +27,10 @@ test("an opossum breaker reported through the bridge shows on the matrix, open t
   await producer.connect();
   const callee = `ledger-${randomUUID().slice(0, 8)}`;
   const pair = `payments→${callee}`;
+  let reached = 0;
   const breaker = new CircuitBreaker(
     async () => {
+      reached += 1;
       throw new Error("ledger is down");
     },
     // Open for longer than the spec runs: the page is read while opossum holds it open.
@@ -39,6 +43,14 @@ test("an opossum breaker reported through the bridge shows on the matrix, open t
     callee,
     instance: "payments-7",
     statsEveryMs: 1000,
+    control: {
+      kafka: new Kafka({
+        clientId: "opossum-e2e-control",
+        brokers: kafkaBrokers,
+        logLevel: logLevel.NOTHING,
+      }),
+      topic: topics(topicPrefix).breakerControl,
+    },
   });
   try {
     await page.goto("/breakers");
@@ -54,13 +66,36 @@ test("an opossum breaker reported through the bridge shows on the matrix, open t
     const detail = page.getByTestId("breaker-detail");
     await expect(detail.getByTestId("reported-by")).toContainText("payments-7");
     await expect(detail.getByTestId("breaker-config")).toContainText("Failure-rate threshold50%");
-    await expect(detail.getByTestId("no-overrides")).toBeVisible();
-    await expect(detail.getByRole("button", { name: /Force/ })).toHaveCount(0);
+    const actions = detail.getByTestId("breaker-actions");
+    // Its counters are opossum's: nothing to reset from here.
+    await expect(actions.getByRole("button", { name: "Reset counters" })).toHaveCount(0);
 
-    breaker.close();
-    await expect(cell).toHaveAttribute("data-state", "closed", {
+    await actions.getByRole("button", { name: "Force closed" }).click();
+    const dialog = page.getByRole("dialog", { name: `Force closed: ${pair}` });
+    await expect(dialog).toContainText("sent on the control channel");
+    await dialog.getByRole("radio", { name: "until cleared" }).check();
+    await dialog.getByRole("button", { name: "Force closed" }).click();
+    await expect(actions.getByTestId("action-result")).toHaveAttribute("data-phase", "done");
+    // The bridge applies it and reports it back; the page says who applied it.
+    const status = detail.getByTestId("control-status");
+    await expect(status).toHaveAttribute("data-applied", "all", {
       timeout: PIPELINE_ALLOWANCE_MS + LIST_TICK_MS,
     });
+    await expect(status).toContainText("Applied by payments-7");
+    await expect(cell).toHaveAttribute("data-forced", "closed");
+    // opossum lets every call through to the callee now (it still fails: forced closed is not healed).
+    const before = reached;
+    for (let i = 0; i < 3; i++) await breaker.fire().catch(() => {});
+    expect(reached - before).toBe(3);
+
+    await actions.getByRole("button", { name: "Clear override" }).click();
+    await page
+      .getByRole("dialog", { name: `Clear override: ${pair}` })
+      .getByRole("button", { name: "Clear" })
+      .click();
+    await expect(cell).toHaveAttribute("data-forced", "", { timeout: PIPELINE_ALLOWANCE_MS + LIST_TICK_MS });
+    await expect(cell).toHaveAttribute("data-state", "closed");
+    expect(breaker.enabled && breaker.closed).toBe(true);
   } finally {
     await bridge.stop();
     await producer.disconnect();

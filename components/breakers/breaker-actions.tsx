@@ -62,9 +62,13 @@ export function BreakerActions({ pair, breaker }: { pair: string; breaker: Break
     setOpen(null);
     reset();
   };
-  const shown: Op[] = breaker?.forced
-    ? ["force-open", "force-closed", "clear", "reset"]
-    : ["force-open", "force-closed", "reset"];
+  // Another library's breaker keeps its own counters: there is nothing to reset from here.
+  const shown: Op[] = [
+    "force-open",
+    "force-closed",
+    ...(breaker?.forced ? (["clear"] as const) : []),
+    ...(breaker?.reported ? [] : (["reset"] as const)),
+  ];
   return (
     <section aria-label="Breaker actions" data-testid="breaker-actions" className={styles.actions}>
       <div className="action-bar">
@@ -120,14 +124,22 @@ export function BreakerActions({ pair, breaker }: { pair: string; breaker: Break
 
 function explain(op: Op, breaker: BreakerDto | undefined): string {
   const now = breaker ? (breaker.forced ? `forced ${breaker.forced}` : stateLabel(breaker.state)) : "unknown";
+  if (op === "reset") return explainOwn(op, now);
+  const channel = breaker?.reported
+    ? " It is sent on the control channel: the pair's callers apply it through their bridge and report it back."
+    : "";
+  return `${explainOwn(op, now)}${channel} (now: ${now}).`;
+}
+
+function explainOwn(op: Op, now: string): string {
   switch (op) {
     case "force-open":
-      return `Every caller instance refuses every call of this pair at once, whatever its failure rate (now: ${now}).`;
+      return "Every caller instance refuses every call of this pair at once, whatever its failure rate.";
     case "force-closed":
-      return `Every call of this pair goes through and the breaker never opens, however the callee fails (now: ${now}).`;
+      return "Every call of this pair goes through and the breaker never opens, however the callee fails.";
     case "clear":
-      return `The override ends and the breaker follows its failure rate again (now: ${now}).`;
+      return "The override ends and the breaker follows its failure rate again.";
     case "reset":
-      return "The breaker forgets its window and any opening, and starts closed and fresh; an override stays.";
+      return `The breaker forgets its window and any opening, and starts closed and fresh; an override stays (now: ${now}).`;
   }
 }

@@ -85,14 +85,8 @@ export function BreakerDetail({
           is mistyped); what Postgres recorded of it is shown.
         </p>
       )}
-      {breaker && !breaker.config ? (
-        <p className="small muted" data-testid="no-overrides">
-          This breaker keeps its state in its own library and reports it through breaker events
-          (docs/breakers.md); forcing and thresholds act on breakers that share Sagascope&apos;s Redis.
-        </p>
-      ) : (
-        <BreakerActions pair={pair} breaker={breaker} />
-      )}
+      <BreakerActions pair={pair} breaker={breaker} />
+      {breaker?.reported ? <ControlStatus breaker={breaker} now={now} /> : null}
       <div className={styles.columns}>
         <div>
           {history.isError ? (
@@ -197,6 +191,39 @@ function HistoryCharts({ history, breaker }: { history: PairHistory; breaker: Br
         </>
       )}
     </>
+  );
+}
+
+/**
+ * A pair known only from its events: decisions reach it through the control channel, and its
+ * callers say they applied one by reporting the forced state since.
+ */
+function ControlStatus({ breaker: b, now }: { breaker: BreakerDto; now: number }) {
+  const c = b.control;
+  if (!c)
+    return (
+      <p className="small muted" data-testid="control-status">
+        Its own library keeps this breaker; an override reaches it through the control channel, which its
+        bridge obeys (docs/breakers.md).
+      </p>
+    );
+  const decision = c.forced
+    ? `forced ${c.forced}${c.forcedUntil ? ` until ${formatTime(c.forcedUntil)}` : " until cleared"}`
+    : "no override";
+  return (
+    <p
+      className="small"
+      data-testid="control-status"
+      data-applied={c.waitingFor.length === 0 ? "all" : "some"}
+    >
+      Control channel: <strong>{decision}</strong>, by {c.requestedBy} {formatAge(c.at, now)}.{" "}
+      {c.acknowledgedBy.length > 0 ? `Applied by ${c.acknowledgedBy.join(", ")}. ` : ""}
+      {c.waitingFor.length > 0 ? (
+        <span className="fail">Not yet applied by {c.waitingFor.join(", ")}.</span>
+      ) : c.acknowledgedBy.length === 0 ? (
+        <span className="muted">No caller has reported since.</span>
+      ) : null}
+    </p>
   );
 }
 

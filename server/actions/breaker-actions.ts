@@ -1,14 +1,17 @@
 // Operator actions on a breaker pair: force open or closed (for a while, or until cleared),
 // clear the override, reset the counters, change the thresholds. Each writes the pair's
-// state or config in Redis (every caller instance follows within milliseconds) and
-// announces the override as a breaker.state_changed event, so it is on the pair's history.
+// state or config in Redis (every caller instance of Sagascope's own breaker follows within
+// milliseconds), announces the override as a breaker.state_changed event, so it is on the
+// pair's history, and publishes the whole decision on the compacted control topic, which
+// breakers of other libraries obey through their bridges.
 import type { Producer } from "kafkajs";
 import { z } from "zod";
 import { type BreakerConfig, BreakerConfigSchema, parsePairId } from "../breakers/breaker-config.ts";
 import { type BreakerSnapshot, effectiveForced } from "../breakers/breaker-machine.ts";
 import type { BreakerStore } from "../breakers/index.ts";
+import type { Pool } from "../db/pool.ts";
 import { AppError } from "../errors.ts";
-import { breakerEvent, encodeBreakerEvent, topics } from "../events/index.ts";
+import { breakerEvent, encodeBreakerControl, encodeBreakerEvent, topics } from "../events/index.ts";
 import { type Thresholds, ThresholdsSchema } from "./breaker-thresholds.ts";
 import type { Outcome } from "./perform-action.ts";
 
@@ -102,14 +105,128 @@ async function announce(
   });
 }
 
+/** Publishes the pair's whole current decision (forced state, expiry, thresholds) on the control topic. */
+export async function publishControl(
+  store: BreakerStore,
+  producer: Producer,
+  topicPrefix: string,
+  pairId: string,
+  actor: string,
+  reason: string,
+  now: number,
+): Promise<void> {
+  const [snapshot, config] = await Promise.all([store.readState(pairId), store.readConfig(pairId)]);
+  const p = parsePairId(pairId);
+  const forced = effectiveForced(snapshot, now);
+  await producer.send({
+    topic: topics(topicPrefix).breakerControl,
+    messages: [
+      encodeBreakerControl(
+        {
+          pair: pairId,
+          caller: p?.caller ?? "?",
+          callee: p?.callee ?? "?",
+          ...(p?.operation ? { operation: p.operation } : {}),
+          forced,
+          forcedUntil: forced && snapshot.forcedUntil ? new Date(snapshot.forcedUntil).toISOString() : null,
+          thresholds: {
+            failureRate: config.failureRate,
+            minimumCalls: config.minimumCalls,
+            openMs: config.openMs,
+          },
+          version: now,
+          requestedBy: actor,
+          reason,
+        },
+        "/sagascope/dashboard",
+      ),
+    ],
+  });
+}
+
+/**
+ * A pair that only reports through events (a breaker of another library) keeps its state in
+ * its own process: the decision goes on the control channel alone, for its bridge to apply
+ * (and report back as its forced state), and nothing is written to Sagascope's Redis.
+ */
+async function overrideReportedBreaker(
+  producer: Producer,
+  topicPrefix: string,
+  input: BreakerOverride,
+  actor: string,
+  now: number,
+): Promise<Outcome> {
+  if (input.op === "reset")
+    throw new AppError(
+      "BAD_REQUEST",
+      `${input.pair} keeps its counters in its own library, so they cannot be reset from here; force it or clear its override`,
+    );
+  const forced = input.op === "force-open" ? "open" : input.op === "force-closed" ? "closed" : null;
+  const until = forced && input.forMinutes ? new Date(now + input.forMinutes * 60_000).toISOString() : null;
+  const why = input.reason ? `: ${input.reason}` : "";
+  const message = forced
+    ? `${input.pair} forced ${forced}${until ? ` until ${until}` : " until cleared"} by ${actor}${why}`
+    : `override of ${input.pair} cleared by ${actor}${why}`;
+  const p = parsePairId(input.pair);
+  await producer.send({
+    topic: topics(topicPrefix).breakerControl,
+    messages: [
+      encodeBreakerControl(
+        {
+          pair: input.pair,
+          caller: p?.caller ?? "?",
+          callee: p?.callee ?? "?",
+          ...(p?.operation ? { operation: p.operation } : {}),
+          forced,
+          forcedUntil: until,
+          version: now,
+          requestedBy: actor,
+          reason: message,
+        },
+        "/sagascope/dashboard",
+      ),
+    ],
+  });
+  return {
+    phase: "done",
+    message: `${message} (sent on the control channel; the pair's callers apply it and report it back)`,
+  };
+}
+
+/** How long a pair reported by events alone counts as another library's (as the breakers list shows it). */
+const REPORTED_WITHIN = "24 hours";
+
+/**
+ * Whether the pair's breaker is another library's: it reported through events and has never
+ * used Sagascope's Redis. A pair nobody has used yet is forced in Redis too, so that Sagascope's
+ * own breakers obey it from their first call.
+ */
+export async function isReportedOnly(
+  store: BreakerStore,
+  db: Pick<Pool, "query">,
+  pair: string,
+): Promise<boolean> {
+  if (await store.knows(pair)) return false;
+  const { rows } = await db.query(
+    `SELECT 1 FROM breaker_transition WHERE pair = $1 AND time > now() - interval '${REPORTED_WITHIN}'
+     UNION ALL
+     SELECT 1 FROM breaker_stats WHERE pair = $1 AND window_end > now() - interval '${REPORTED_WITHIN}'
+     LIMIT 1`,
+    [pair],
+  );
+  return rows.length > 0;
+}
+
 export async function overrideBreaker(
   store: BreakerStore,
   producer: Producer,
   topicPrefix: string,
   input: BreakerOverride,
   actor: string,
+  reportedOnly: boolean,
   now = Date.now(),
 ): Promise<Outcome> {
+  if (reportedOnly) return overrideReportedBreaker(producer, topicPrefix, input, actor, now);
   const before = await store.readState(input.pair);
   const config = await store.readConfig(input.pair);
   const why = input.reason ? `: ${input.reason}` : "";
@@ -129,20 +246,25 @@ export async function overrideBreaker(
   }
   const after = await store.readState(input.pair);
   await announce(producer, topicPrefix, input.pair, before, after, config, message, now);
+  await publishControl(store, producer, topicPrefix, input.pair, actor, message, now);
   return { phase: "done", message: `${message} (was ${shown(before, now)}, now ${shown(after, now)})` };
 }
 
 export async function configureBreaker(
   store: BreakerStore,
+  producer: Producer,
+  topicPrefix: string,
   input: z.infer<typeof BreakerConfigInputSchema>,
+  actor: string,
+  now = Date.now(),
 ): Promise<Outcome> {
   const before = await store.readConfig(input.pair);
   const after = await store.setConfig(input.pair, mergedConfig(before, input.thresholds));
   const changed = (Object.keys(input.thresholds) as (keyof Thresholds)[])
     .filter((k) => before[k] !== after[k])
     .map((k) => `${k} ${before[k]} → ${after[k]}`);
-  return {
-    phase: "done",
-    message: changed.length ? `${input.pair}: ${changed.join(", ")}` : `${input.pair}: nothing changed`,
-  };
+  const message = changed.length ? `${input.pair}: ${changed.join(", ")}` : `${input.pair}: nothing changed`;
+  if (changed.length)
+    await publishControl(store, producer, topicPrefix, input.pair, actor, `${message} by ${actor}`, now);
+  return { phase: "done", message };
 }

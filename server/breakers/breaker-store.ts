@@ -120,6 +120,10 @@ export function createBreakerStore(redis: Redis, namespace: string, log?: Logger
     async register(pair: string) {
       await redis.sadd(pairsKey, pair);
     },
+    /** Whether a breaker of Sagascope's own (its state in this Redis) has used the pair. */
+    async knows(pair: string): Promise<boolean> {
+      return (await redis.sismember(pairsKey, pair)) === 1;
+    },
     async listPairs(): Promise<string[]> {
       return (await redis.smembers(pairsKey)).sort();
     },

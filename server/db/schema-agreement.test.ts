@@ -166,6 +166,23 @@ describe("migrated database and generated client", () => {
     ).toEqual(row);
   });
 
+  it("round-trips a BreakerControl with every field", async () => {
+    const row = {
+      pair: "payments→ledger",
+      forced: "closed",
+      forcedUntil: at,
+      failureRate: 0.5,
+      minimumCalls: 4,
+      openMs: 30_000,
+      version: 1_764_400_000_000n,
+      requestedBy: "ops@example.test",
+      reason: "forced closed",
+      ingestedAt: at,
+    };
+    await prisma.breakerControl.create({ data: row });
+    expect(await prisma.breakerControl.findUnique({ where: { pair: row.pair } })).toEqual(row);
+  });
+
   it("round-trips a BreakerTransition and a BreakerStats with every field", async () => {
     const transition = {
       id: "bt-1",
@@ -247,6 +264,7 @@ describe("migrated database and generated client", () => {
     ["dead_letter", Prisma.DeadLetterScalarFieldEnum],
     ["breaker_transition", Prisma.BreakerTransitionScalarFieldEnum],
     ["breaker_stats", Prisma.BreakerStatsScalarFieldEnum],
+    ["breaker_control", Prisma.BreakerControlScalarFieldEnum],
     ["projection_lag_sample", Prisma.ProjectionLagSampleScalarFieldEnum],
     ["saga_vocabulary", Prisma.SagaVocabularyScalarFieldEnum],
     ["app_user", Prisma.AppUserScalarFieldEnum],

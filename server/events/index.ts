@@ -1,4 +1,5 @@
 // The event contract shared by every process: envelope, saga event schemas, topics, keys.
+export * from "./breaker-control.ts";
 export * from "./breaker-events.ts";
 export * from "./control-events.ts";
 export * from "./domain-event.ts";

@@ -1,6 +1,7 @@
 // JSON Schemas of every event type's data, generated from the zod schemas (never written
 // twice). scripts/gen-event-schemas.ts writes them under docs/events/schemas.
 import { z } from "zod";
+import { BREAKER_CONTROL_TYPE, BreakerControlSchema } from "./breaker-control.ts";
 import { breakerEventDataSchemas } from "./breaker-events.ts";
 import { projectionEventDataSchemas } from "./projection-events.ts";
 import { sagaEventDataSchemas } from "./saga-events.ts";
@@ -10,6 +11,7 @@ export function eventJsonSchemas(): Record<string, object> {
     ...sagaEventDataSchemas,
     ...breakerEventDataSchemas,
     ...projectionEventDataSchemas,
+    [BREAKER_CONTROL_TYPE]: BreakerControlSchema,
   };
   return Object.fromEntries(
     Object.entries(all).map(([type, schema]) => [

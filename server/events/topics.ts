@@ -8,6 +8,11 @@ export const TOPIC_NAMES = {
   control: "sagascope.control",
   /** Breaker state changes and stats windows, keyed by pair ("caller→callee"). */
   breakerEvents: "sagascope.breaker-events",
+  /**
+   * Operators' decisions for breakers of any library (forced state, expiry, thresholds), keyed
+   * by pair and compacted: the newest message of a pair is what its breakers must do now.
+   */
+  breakerControl: "sagascope.breaker-control",
   /** Projectors' checkpoints (lag per partition), keyed by projection. */
   projectionEvents: "sagascope.projection-events",
   /** Messages a participant parked, reported with the reason and where they came from. */
@@ -36,7 +41,13 @@ export async function ensureTopics(
     try {
       await admin.createTopics({
         waitForLeaders: true,
-        topics: missing.map((topic) => ({ topic, numPartitions: partitions })),
+        topics: missing.map((topic) => ({
+          topic,
+          numPartitions: partitions,
+          ...(topic.endsWith(TOPIC_NAMES.breakerControl)
+            ? { configEntries: [{ name: "cleanup.policy", value: "compact" }] }
+            : {}),
+        })),
       });
     } catch (error) {
       // Another process created one of them first (that is what we wanted), or the broker

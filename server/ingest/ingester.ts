@@ -16,6 +16,7 @@ import {
 import type { Logger } from "../log.ts";
 import type { Service } from "../process-edge.ts";
 import { type BatchOutcome, type DeadLetter, type IncomingEvent, storeBatch } from "./store-batch.ts";
+import { storeBreakerControls } from "./store-breaker-controls.ts";
 import type { IncomingBreakerEvent } from "./store-breaker-events.ts";
 
 /** SQLSTATE class 22: the data was refused (bad encoding, out of range…), not the connection. */
@@ -35,6 +36,8 @@ export interface IngesterDeps {
   breakerTopic?: string;
   /** The projectors' topic: checkpoints, stored as lag samples. */
   projectionTopic?: string;
+  /** The breakers' control topic: operators' decisions, the newest per pair kept. */
+  breakerControlTopic?: string;
   groupId: string;
   log: Logger;
   /** How often a progress line is logged; 0 for never. */
@@ -145,7 +148,9 @@ export function createIngester(deps: IngesterDeps): Ingester {
   let consumer: Consumer | undefined;
   const allTopics = [
     ...topics,
-    ...[deps.deadLetterTopic, deps.breakerTopic, deps.projectionTopic].filter((t): t is string => !!t),
+    ...[deps.deadLetterTopic, deps.breakerTopic, deps.projectionTopic, deps.breakerControlTopic].filter(
+      (t): t is string => !!t,
+    ),
   ];
   let reporter: NodeJS.Timeout | undefined;
   let partitionKeeper: NodeJS.Timeout | undefined;
@@ -188,6 +193,12 @@ export function createIngester(deps: IngesterDeps): Ingester {
 
   async function handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) {
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
+    if (batch.topic === deps.breakerControlTopic) {
+      // A batch holds one topic-partition: the control topic's batches hold decisions only.
+      const { deadLettered } = await storeBreakerControls(pool, batch.topic, batch.partition, batch.messages);
+      counters.deadLettered += deadLettered;
+      return commit(batch, resolveOffset, heartbeat);
+    }
     const { events, deadLetters, breakerEvents, projectionEvents } = splitBatch(batch, deps);
     try {
       try {
@@ -206,6 +217,15 @@ export function createIngester(deps: IngesterDeps): Ingester {
       log.error("batch not stored; it will be re-read", { partition: batch.partition, error });
       throw error;
     }
+    await commit(batch, resolveOffset, heartbeat);
+  }
+
+  /** Commits the batch's offsets; only ever called once its rows are in the database. */
+  async function commit(
+    batch: EachBatchPayload["batch"],
+    resolveOffset: EachBatchPayload["resolveOffset"],
+    heartbeat: EachBatchPayload["heartbeat"],
+  ) {
     const last = batch.lastOffset();
     resolveOffset(last);
     await consumer?.commitOffsets([

@@ -24,6 +24,7 @@ await runProcess("ingester", log, async () => {
     deadLetterTopic: topicNames.deadLetters,
     breakerTopic: topicNames.breakerEvents,
     projectionTopic: topicNames.projectionEvents,
+    breakerControlTopic: topicNames.breakerControl,
     groupId: config.SAGASCOPE_INGEST_GROUP,
     log,
     reportEveryMs: 10_000,

@@ -56,6 +56,20 @@ export interface BreakerDto {
   } | null;
   trials: { taken: number; succeeded: number };
   transitions: BreakerTransitionDto[];
+  /**
+   * For a pair known only from its events: the operator's newest decision on the control
+   * channel, and which of its reporting instances have applied it (reported the forced state
+   * since) and which not yet. Null when no decision was published.
+   */
+  control: {
+    forced: "open" | "closed" | "disabled" | null;
+    forcedUntil: Date | null;
+    requestedBy: string;
+    at: Date;
+    reason: string;
+    acknowledgedBy: string[];
+    waitingFor: string[];
+  } | null;
 }
 
 export async function listBreakers(
@@ -110,6 +124,7 @@ export async function listBreakers(
         halfOpenPermits: config.halfOpenPermits,
       },
       reported: null,
+      control: null,
       trials: { taken: snapshot.trialsTaken, succeeded: snapshot.trialSuccesses },
       transitions: history
         .filter((t) => t.pair === pair)

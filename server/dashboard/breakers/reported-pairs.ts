@@ -73,6 +73,11 @@ export async function readReportedPairs(
   } catch (error) {
     throw postgresFailure("the breakers reported by events", error);
   }
+  const controls = await readControls(
+    pool,
+    rows.map((r) => r.pair),
+    since,
+  );
   return rows.map((r) => {
     const calls = r.calls ?? 0;
     const failures = r.failures ?? 0;
@@ -106,6 +111,73 @@ export async function readReportedPairs(
       },
       trials: { taken: 0, succeeded: 0 },
       transitions: [],
+      control: controls.get(r.pair) ?? null,
     } satisfies BreakerDto;
   });
+}
+
+interface ControlRow {
+  pair: string;
+  desired: BreakerDto["forced"];
+  forced_until: Date | null;
+  requested_by: string;
+  at: Date;
+  reason: string;
+  acknowledged: string[];
+  waiting: string[];
+}
+
+/**
+ * The operators' decisions for these pairs, and per reporting instance whether it applied
+ * one: its newest report (a stats window or a state change) came after the decision and
+ * carries the forced state decided (none, once a decision's expiry has passed).
+ */
+async function readControls(
+  pool: Pick<Pool, "query">,
+  pairs: string[],
+  since: Date,
+): Promise<Map<string, NonNullable<BreakerDto["control"]>>> {
+  if (pairs.length === 0) return new Map();
+  let rows: ControlRow[];
+  try {
+    ({ rows } = await pool.query<ControlRow>(
+      `SELECT c.pair, d.desired, c.forced_until, c.requested_by, to_timestamp(c.version / 1000.0) AS at, c.reason,
+              coalesce(array_agg(r.instance ORDER BY r.instance) FILTER (WHERE r.applied), '{}') AS acknowledged,
+              coalesce(array_agg(r.instance ORDER BY r.instance) FILTER (WHERE NOT r.applied), '{}') AS waiting
+       FROM breaker_control c
+       CROSS JOIN LATERAL (
+         SELECT CASE WHEN c.forced_until IS NULL OR c.forced_until > now() THEN c.forced END AS desired
+       ) d
+       LEFT JOIN LATERAL (
+         SELECT instance,
+                max(at) >= to_timestamp(c.version / 1000.0)
+                  AND (array_agg(forced ORDER BY at DESC))[1] IS NOT DISTINCT FROM d.desired AS applied
+         FROM (
+           SELECT instance, window_end AS at, forced FROM breaker_stats WHERE pair = c.pair AND window_end > $2
+           UNION ALL
+           SELECT instance, time, forced FROM breaker_transition WHERE pair = c.pair AND time > $2
+         ) reports
+         GROUP BY instance
+       ) r ON true
+       WHERE c.pair = ANY($1)
+       GROUP BY c.pair, d.desired, c.forced_until, c.requested_by, c.version, c.reason`,
+      [pairs, since],
+    ));
+  } catch (error) {
+    throw postgresFailure("the operators' breaker decisions", error);
+  }
+  return new Map(
+    rows.map((r) => [
+      r.pair,
+      {
+        forced: r.desired,
+        forcedUntil: r.desired ? r.forced_until : null,
+        requestedBy: r.requested_by,
+        at: r.at,
+        reason: r.reason,
+        acknowledgedBy: r.acknowledged,
+        waitingFor: r.waiting,
+      },
+    ]),
+  );
 }

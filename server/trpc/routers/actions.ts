@@ -7,6 +7,7 @@ import {
   BreakerConfigInputSchema,
   BreakerOverrideSchema,
   configureBreaker,
+  isReportedOnly,
   mergedConfig,
   overrideBreaker,
   ThresholdsSchema,
@@ -103,6 +104,7 @@ export const actionsRouter = router({
           ctx.actions.topicPrefix,
           input,
           ctx.actor.email,
+          await isReportedOnly(ctx.breakerStore, ctx.pool, input.pair),
         ),
     ),
   ),
@@ -119,7 +121,20 @@ export const actionsRouter = router({
         params: { before, proposed: input.thresholds },
         idempotencyKey: input.idempotencyKey,
       },
-      () => configureBreaker(ctx.breakerStore, input),
+      async () => {
+        if (await isReportedOnly(ctx.breakerStore, ctx.pool, input.pair))
+          throw new AppError(
+            "BAD_REQUEST",
+            `${input.pair} keeps its thresholds in its own library; change them where its breaker is built`,
+          );
+        return configureBreaker(
+          ctx.breakerStore,
+          await ctx.actions.producer(),
+          ctx.actions.topicPrefix,
+          input,
+          ctx.actor.email,
+        );
+      },
     );
   }),
 
