@@ -5,73 +5,17 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { Redis } from "ioredis";
-import { Kafka, logLevel } from "kafkajs";
 import CircuitBreaker from "opossum";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testInfra, uniqueName, until } from "../scripts/test/infra.ts";
-import { isReportedOnly, overrideBreaker } from "../server/actions/breaker-actions.ts";
-import { createBreakerStore } from "../server/breakers/index.ts";
-import { createPool } from "../server/db/pool.ts";
-import { createPrisma } from "../server/db/prisma.ts";
-import { ensureTopics, topics } from "../server/events/index.ts";
-import { createIngester, type Ingester } from "../server/ingest/ingester.ts";
-import { createBreakerChangeFeed } from "../server/live/breaker-change-feed.ts";
-import { createSagaChangeFeed } from "../server/live/saga-change-feed.ts";
-import { createLogger } from "../server/log.ts";
-import { createCaller } from "../server/trpc/root.ts";
-import { bridgeOpossum, type OpossumBridge } from "./opossum.ts";
+import { OPERATOR, startBridgeHarness } from "./bridge-test-harness.ts";
+import { bridgeOpossum } from "./opossum.ts";
 
-const log = createLogger("opossum-bridge-test", "error");
-const kafka = new Kafka({
-  clientId: "opossum-bridge",
-  brokers: testInfra().kafkaBrokers,
-  logLevel: logLevel.NOTHING,
-});
-const producer = kafka.producer();
-const prefix = `${uniqueName("opossum")}.`;
-const topic = topics(prefix).breakerEvents;
-const controlTopic = topics(prefix).breakerControl;
-const redis = new Redis(testInfra().redisUrl);
-const pool = createPool(testInfra().databaseUrl, 2);
-const prisma = createPrisma(testInfra().databaseUrl);
-const breakerStore = createBreakerStore(redis, `${uniqueName("opossum-bk")}:`);
-const breakerChanges = createBreakerChangeFeed(testInfra().redisUrl, breakerStore.channel, log, {
-  tickMs: 60_000,
-});
-const sagaChanges = createSagaChangeFeed(testInfra().databaseUrl, log);
-const dashboard = createCaller({ prisma, pool, sagaChanges, breakerStore, breakerChanges });
-let ingester: Ingester;
-const bridges: OpossumBridge[] = [];
-
+let h: Awaited<ReturnType<typeof startBridgeHarness>>;
 beforeAll(async () => {
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, [topic, controlTopic], 1);
-  await admin.disconnect();
-  await producer.connect();
-  ingester = createIngester({
-    kafka,
-    pool,
-    topics: [],
-    breakerTopic: topic,
-    breakerControlTopic: controlTopic,
-    groupId: uniqueName("opossum-group"),
-    log,
-  });
-  await ingester.start();
+  h = await startBridgeHarness("opossum");
 });
-
-afterAll(async () => {
-  await Promise.all(bridges.map((b) => b.stop()));
-  await ingester.stop();
-  await producer.disconnect();
-  await breakerChanges.close();
-  await sagaChanges.close();
-  await prisma.$disconnect();
-  await pool.end();
-  redis.disconnect();
-});
+afterAll(() => h.stop());
 
 /** Long enough that the breaker is still open whenever the test reads the list. */
 const STAYS_OPEN_MS = 10 * 60_000;
@@ -88,21 +32,21 @@ function flakyCallee(resetTimeout: number, controlled = false) {
     },
     { errorThresholdPercentage: 50, volumeThreshold: 4, resetTimeout, timeout: 1000 },
   );
-  bridges.push(
+  const bridge = h.track(
     bridgeOpossum(breaker, {
-      producer,
-      topic,
+      producer: h.producer,
+      topic: h.topic,
       caller: "checkout",
       callee: callee.name,
       instance: "checkout-1",
       statsEveryMs: 200,
-      ...(controlled ? { control: { kafka, topic: controlTopic } } : {}),
+      ...(controlled ? { control: { kafka: h.kafka, topic: h.controlTopic } } : {}),
     }),
   );
-  return { breaker, callee, pair: `checkout→${callee.name}`, bridge: bridges.at(-1) as OpossumBridge };
+  return { breaker, callee, pair: `checkout→${callee.name}`, bridge };
 }
 
-const listed = async (pair: string) => (await dashboard.breakers.list()).find((b) => b.pair === pair);
+const listed = (pair: string) => h.listed(pair);
 
 describe("an opossum breaker, bridged", () => {
   it("opens on failures and shows as an open pair kept by its own library, counting the calls it refuses", async () => {
@@ -123,7 +67,7 @@ describe("an opossum breaker, bridged", () => {
     // While open, opossum refuses calls without reaching the callee; the windows count them.
     for (let i = 0; i < 3; i++) await breaker.fire().catch(() => {});
     await until("the refusals reported", async () => {
-      const { rows } = await pool.query<{ n: number }>(
+      const { rows } = await h.pool.query<{ n: number }>(
         "SELECT coalesce(sum(rejections), 0)::int AS n FROM breaker_stats WHERE pair = $1",
         [pair],
       );
@@ -141,11 +85,10 @@ describe("an opossum breaker, bridged", () => {
     await until("opossum half-open", () => breaker.halfOpen, QUICK_RESET_MS * 20);
     expect(await breaker.fire()).toBe("ok");
     expect(breaker.closed).toBe(true);
-    await until("the cycle in the pair's history", async () => {
-      const history = await dashboard.breakers.history({ pair, range: "15m" });
-      const cycle = history.transitions.map((t) => `${t.from}→${t.to}`).reverse();
-      return cycle.join(" ") === "closed→open open→half_open half_open→closed";
-    });
+    await until(
+      "the cycle in the pair's history",
+      async () => (await h.transitions(pair)).join(" ") === "closed→open open→half_open half_open→closed",
+    );
     expect((await listed(pair))?.state).toBe("closed");
   });
 });
@@ -171,19 +114,10 @@ describe("an operator's decision, through the control channel", () => {
     for (let i = 0; i < 6; i++) await breaker.fire().catch(() => {});
     expect(breaker.opened).toBe(true);
     await until("the pair listed open", async () => (await listed(pair))?.state === "open");
-    expect(await isReportedOnly(breakerStore, pool, pair)).toBe(true);
-
-    const forced = await overrideBreaker(
-      breakerStore,
-      producer,
-      prefix,
-      { pair, op: "force-closed", idempotencyKey: uniqueName("key") },
-      "ops@example.test",
-      true,
-    );
+    const forced = await h.override(pair, "force-closed");
     expect(forced.message).toMatch(/forced closed until cleared by ops@example\.test.*control channel/);
     // Nothing of it went to Sagascope's Redis: the pair stays another library's.
-    expect(await breakerStore.knows(pair)).toBe(false);
+    expect(await h.breakerStore.knows(pair)).toBe(false);
     await until("opossum disabled by the bridge", () => !breaker.enabled);
     const reachedBefore = callee.reached;
     for (let i = 0; i < 3; i++) await breaker.fire().catch(() => {});
@@ -194,18 +128,11 @@ describe("an operator's decision, through the control channel", () => {
     });
     expect(applied.control).toMatchObject({
       forced: "closed",
-      requestedBy: "ops@example.test",
+      requestedBy: OPERATOR,
       waitingFor: [],
     });
 
-    await overrideBreaker(
-      breakerStore,
-      producer,
-      prefix,
-      { pair, op: "clear", idempotencyKey: uniqueName("key") },
-      "ops@example.test",
-      true,
-    );
+    await h.override(pair, "clear");
     await until("opossum enabled and closed again", () => breaker.enabled && breaker.closed);
     await until("the clearing applied, as the dashboard sees it", async () => {
       const b = await listed(pair);
@@ -213,23 +140,14 @@ describe("an operator's decision, through the control channel", () => {
         b?.forced === null && b.control?.forced === null && b.control.acknowledgedBy.includes("checkout-1")
       );
     });
-    await expect(
-      overrideBreaker(
-        breakerStore,
-        producer,
-        prefix,
-        { pair, op: "reset", idempotencyKey: uniqueName("key") },
-        "ops@example.test",
-        true,
-      ),
-    ).rejects.toThrow(/keeps its counters in its own library/);
+    await expect(h.override(pair, "reset")).rejects.toThrow(/keeps its counters in its own library/);
   });
 });
 
 describe("docs/breakers.md", () => {
   it("its opossum example, run as written, puts payments→ledger on the breakers list, open", async () => {
     const run = spawnSync("node_modules/.bin/tsx", [documentedExample()], {
-      env: { ...process.env, KAFKA_BROKERS: testInfra().kafkaBrokers.join(","), BREAKER_TOPIC: topic },
+      env: { ...process.env, KAFKA_BROKERS: testInfra().kafkaBrokers.join(","), BREAKER_TOPIC: h.topic },
       encoding: "utf8",
       timeout: 60_000,
     });
