@@ -15,7 +15,7 @@ import { expect, test } from "./fixtures/fleet.ts";
 /** The breakers page reads the list again at least this often (server/live/breaker-change-feed.ts). */
 const LIST_TICK_MS = 2000;
 
-test("an opossum breaker reported through the bridge shows on the matrix, open then closed", async ({
+test("an opossum breaker shows on the matrix, and an operator forces it closed from the dashboard: calls reach its callee again", async ({
   page,
 }) => {
   const { kafkaBrokers, topicPrefix } = e2eRun();
