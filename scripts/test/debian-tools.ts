@@ -16,6 +16,12 @@ export const KCAT: DebianTool = {
   purpose: "the outside-producer tests",
 };
 
+export const STRESS_NG: DebianTool = {
+  path: "/usr/bin/stress-ng",
+  debianPackage: "stress-ng",
+  purpose: "keeping every core busy under npm run test:loaded",
+};
+
 export function ensureDebianTool(tool: DebianTool, log: (line: string) => void): void {
   if (existsSync(tool.path)) return;
   const install = `apt-get update && apt-get install -y ${tool.debianPackage}`;

@@ -14,6 +14,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { startCpuHog } from "./cpu-hog.ts";
+import { ensureDebianTool, STRESS_NG } from "./debian-tools.ts";
 
 const Flags = z.object({
   runs: z.coerce.number().int().min(1).max(10).default(3),
@@ -101,6 +102,11 @@ function readReports(dir: string): Pick<RunResult, "slowest" | "retried"> {
 
 async function main(): Promise<number> {
   const repo = path.resolve(import.meta.dirname, "../..");
+  try {
+    ensureDebianTool(STRESS_NG, say);
+  } catch (error) {
+    say(`${(error as Error).message}; a Node busy loop per core keeps the cores busy instead`);
+  }
   const hog = startCpuHog();
   say(`load: ${hog.description}`);
   const stopOnSignal = (signal: NodeJS.Signals) => {
