@@ -1,6 +1,9 @@
 // Configuration: the one module that reads process.env, parsed and checked with zod.
 import { z } from "zod";
 
+/** The most sagas (or dead letters) one bulk action may touch, unless SAGASCOPE_BULK_CAP says otherwise. */
+export const DEFAULT_BULK_CAP = 200;
+
 const hostPort = z.string().regex(/^[^\s:,]+:\d{1,5}$/, "expected host:port");
 
 const EnvSchema = z.object({
@@ -97,7 +100,7 @@ const EnvSchema = z.object({
     .default("off")
     .transform((v) => v === "on"),
   /** The most sagas one bulk action may touch. */
-  SAGASCOPE_BULK_CAP: z.coerce.number().int().min(1).max(10_000).default(200),
+  SAGASCOPE_BULK_CAP: z.coerce.number().int().min(1).max(10_000).default(DEFAULT_BULK_CAP),
   CI: z.string().optional(),
 });
 

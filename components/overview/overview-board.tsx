@@ -99,7 +99,32 @@ export function OverviewBoard() {
               href="/sagas"
               testId="ingest-rate"
             />
+            <Figure
+              label="open dead letters"
+              value={String(o.deadLetters.open)}
+              href="/dead-letters?state=open"
+              testId="open-dead-letters"
+              bad={o.deadLetters.open > 0}
+            />
           </div>
+          {o.deadLetters.byReason.length > 0 && (
+            <ul
+              className="chips"
+              aria-label="Open dead letters by reason"
+              data-testid="overview-dead-letter-reasons"
+            >
+              {o.deadLetters.byReason.map((r) => (
+                <li key={r.kind}>
+                  <Link
+                    className="chip"
+                    href={`/dead-letters?state=open&reason=${encodeURIComponent(r.kind)}`}
+                  >
+                    {r.kind} <strong>{r.count}</strong>
+                  </Link>
+                </li>
+              ))}
+            </ul>
+          )}
           <h2>Sagas per minute</h2>
           <TimeSeriesChart
             data={o.perMinute.map((m) => ({

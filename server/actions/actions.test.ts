@@ -393,3 +393,146 @@ describe("operator actions", () => {
     expect(seen).toEqual(predicted.transitions.map((t) => `${t.from}→${t.to}@${t.at}`));
   }, 60_000);
 });
+
+describe("dead letters an operator acts on", () => {
+  /** Quarantines `value` as the ingester would have, at a fresh offset of `topic`. */
+  async function quarantine(topic: string, reason: string, value: string, key = "k"): Promise<string> {
+    const { rows } = await pool.query<{ id: string }>(
+      `INSERT INTO dead_letter (kafka_topic, kafka_partition, kafka_offset, key, value, headers, reason)
+       VALUES ($1, 0, $2, $3, $4, $5, $6) RETURNING id::text`,
+      [
+        topic,
+        offset++,
+        Buffer.from(key),
+        Buffer.from(value),
+        { ce_id: key, "content-type": "application/json" },
+        reason,
+      ],
+    );
+    return rows[0]?.id as string;
+  }
+
+  it("replays a letter to its topic, byte for byte, once; audited", async () => {
+    const topic = topics(prefix).sagaEvents;
+    const marker = uniqueName("replayed");
+    const id = await quarantine(topic, 'unknown event type "x"', JSON.stringify({ marker }), marker);
+    const received: { key: string; value: string; headers: Record<string, string> }[] = [];
+    const consumer = kafka.consumer({ groupId: uniqueName("replay-watch") });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) =>
+        void received.push({
+          key: String(message.key),
+          value: String(message.value),
+          headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])),
+        }),
+    });
+    try {
+      const done = await as("operator").actions.deadLetter({ op: "replay", id, idempotencyKey: key() });
+      expect(done).toMatchObject({
+        phase: "done",
+        message: expect.stringMatching(/^1 dead letter\(s\) replayed/),
+      });
+      const sent = await until("the replayed message on its topic", () =>
+        received.find((m) => m.key === marker),
+      );
+      expect(sent).toEqual({
+        key: marker,
+        value: JSON.stringify({ marker }),
+        headers: { ce_id: marker, "content-type": "application/json" },
+      });
+      const { rows } = await pool.query(
+        "SELECT resolution, resolved_by, resolution_note FROM dead_letter WHERE id = $1",
+        [id],
+      );
+      expect(rows[0]).toMatchObject({
+        resolution: "replayed",
+        resolved_by: "operator@example.test",
+        resolution_note: expect.stringMatching(
+          new RegExp(`^replayed to ${topic.replaceAll(".", "\\.")}/\\d+/\\d+$`),
+        ),
+      });
+      expect((await auditOf(`dead-letter:${id}`)).map((a) => a.phase)).toEqual(["requested", "done"]);
+      // A second replay of the same letter is refused with who did it first.
+      const again = await as("operator").actions.deadLetter({ op: "replay", id, idempotencyKey: key() });
+      expect(again).toMatchObject({
+        phase: "failed",
+        message: `dead letter ${id} was already replayed by operator@example.test`,
+      });
+    } finally {
+      await consumer.disconnect();
+    }
+  }, 60_000);
+
+  it("discards with a reason only; a viewer is refused and audited; a bulk discard is previewed, capped and refused if the set changed", async () => {
+    const reason = uniqueName("bad producer");
+    const topic = topics(prefix).sagaEvents;
+    await expect(
+      as("operator").actions.deadLetter({ op: "discard", id: "1", idempotencyKey: key() }),
+    ).rejects.toMatchObject({ code: "BAD_REQUEST", message: expect.stringContaining("say why") });
+    const ids = [];
+    for (let i = 0; i < 5; i++) ids.push(await quarantine(topic, `${reason}: #${i}`, "{}"));
+    await expect(
+      as("viewer").actions.deadLetter({
+        op: "discard",
+        id: ids[0] as string,
+        note: "noise",
+        idempotencyKey: key(),
+      }),
+    ).rejects.toMatchObject({ code: "FORBIDDEN" });
+    expect((await auditOf(`dead-letter:${ids[0]}`)).map((a) => a.phase)).toEqual(["denied"]);
+
+    // Five match, the cap is four: refused before anything changes.
+    const filter = { reason };
+    expect(await as("viewer").deadLetters.preview(filter)).toMatchObject({ count: 5, cap: 4 });
+    const over = await as("operator").actions.deadLetter({
+      op: "discard",
+      filter,
+      note: "noise",
+      idempotencyKey: key(),
+    });
+    expect(over).toMatchObject({
+      phase: "failed",
+      message: "5 open dead letters match; at most 4 can be acted on at once",
+    });
+    for (const id of ids.slice(0, 2))
+      await as("operator").actions.deadLetter({
+        op: "discard",
+        id: id as string,
+        note: "looked at it",
+        idempotencyKey: key(),
+      });
+    // The operator previewed 3; one more arrives before the click: refused, preview again.
+    expect(await as("viewer").deadLetters.preview(filter)).toMatchObject({ count: 3 });
+    await quarantine(topic, `${reason}: late`, "{}");
+    const changed = await as("operator").actions.deadLetter({
+      op: "discard",
+      filter,
+      note: "noise",
+      expectedCount: 3,
+      idempotencyKey: key(),
+    });
+    expect(changed).toMatchObject({
+      phase: "failed",
+      message: expect.stringContaining("the set changed since the preview"),
+    });
+    const bulk = await as("operator").actions.deadLetter({
+      op: "discard",
+      filter,
+      note: "the producer was fixed; these are noise",
+      expectedCount: 4,
+      idempotencyKey: key(),
+    });
+    expect(bulk).toMatchObject({
+      phase: "done",
+      message: expect.stringMatching(/^4 dead letter\(s\) discarded/),
+    });
+    expect(await as("viewer").deadLetters.preview(filter)).toMatchObject({ count: 0 });
+    const listed = await as("viewer").deadLetters.list({ state: "resolved", reason });
+    expect(listed.items).toHaveLength(6);
+    expect(listed.items.every((l) => l.resolution?.what === "discarded")).toBe(true);
+    const kinds = await as("viewer").deadLetters.reasons();
+    expect(kinds.find((k) => k.kind === reason)).toBeUndefined();
+  });
+});

@@ -10,6 +10,8 @@ export const PERMISSIONS = {
   "breaker.override": "operator",
   /** Change a pair's thresholds. */
   "breaker.configure": "admin",
+  /** Replay or discard quarantined messages. */
+  "dead-letter.act": "operator",
   /** The demo fleet's fault panel (demo mode only). */
   "fleet.faults": "operator",
   "users.manage": "admin",

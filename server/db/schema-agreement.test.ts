@@ -149,6 +149,10 @@ describe("migrated database and generated client", () => {
         receivedAt: at,
         eventSource: "/fleet/x",
         eventId: "evt-1",
+        resolution: "replayed",
+        resolvedBy: "ops@example.test",
+        resolvedAt: at,
+        resolutionNote: "replayed to t/1/43",
       },
     });
     const found = await prisma.deadLetter.findUniqueOrThrow({ where: { id: created.id } });

@@ -1,4 +1,5 @@
 // Quarantined messages, newest first, with a readable preview of their raw bytes.
+import type { Pool } from "../../db/pool.ts";
 import type { PrismaClient } from "../../db/prisma.ts";
 
 export interface DeadLetterView {
@@ -17,7 +18,12 @@ export interface DeadLetterView {
    * event, to compare with this message (null when the letter has another reason).
    */
   collidesWith: { source: string; id: string; type: string; time: Date; data: unknown } | null;
+  /** What an operator did with it; null while it is open. */
+  resolution: { what: "replayed" | "discarded"; by: string; at: Date; note: string } | null;
 }
+
+export const DEAD_LETTER_STATES = ["open", "resolved", "all"] as const;
+export type DeadLetterState = (typeof DEAD_LETTER_STATES)[number];
 
 export interface DeadLetterPage {
   items: DeadLetterView[];
@@ -48,10 +54,19 @@ function preview(
 
 export async function listDeadLetters(
   prisma: PrismaClient,
-  input: { limit: number; cursor?: string },
+  input: { limit: number; cursor?: string; state?: DeadLetterState; reason?: string },
 ): Promise<DeadLetterPage> {
+  const state = input.state ?? "all";
   const rows = await prisma.deadLetter.findMany({
-    where: input.cursor ? { id: { lt: BigInt(input.cursor) } } : {},
+    where: {
+      ...(input.cursor ? { id: { lt: BigInt(input.cursor) } } : {}),
+      ...(state === "open"
+        ? { resolution: null }
+        : state === "resolved"
+          ? { resolution: { not: null } }
+          : {}),
+      ...(input.reason ? { reason: { contains: input.reason, mode: "insensitive" as const } } : {}),
+    },
     orderBy: { id: "desc" },
     take: input.limit + 1,
   });
@@ -69,6 +84,10 @@ export async function listDeadLetters(
       collidesWith:
         r.eventSource !== null && r.eventId !== null
           ? (stored.get(identityKey(r.eventSource, r.eventId)) ?? null)
+          : null,
+      resolution:
+        (r.resolution === "replayed" || r.resolution === "discarded") && r.resolvedAt
+          ? { what: r.resolution, by: r.resolvedBy ?? "", at: r.resolvedAt, note: r.resolutionNote ?? "" }
           : null,
     })),
     nextCursor: rows.length > input.limit ? (page.at(-1)?.id.toString() ?? null) : null,
@@ -92,4 +111,19 @@ async function collidingEvents(
     select: { source: true, id: true, type: true, time: true, data: true },
   });
   return new Map(events.map((e) => [identityKey(e.source, e.id), e]));
+}
+
+/**
+ * Open dead letters counted by kind of reason: the reason up to its first colon ("value is
+ * not JSON", "invalid CloudEvents headers", "duplicate id with a different body"…), so that
+ * one bad producer shows as one line, not one per message.
+ */
+export async function countOpenByReason(
+  db: Pick<Pool, "query">,
+): Promise<{ kind: string; count: number; newest: Date }[]> {
+  const { rows } = await db.query<{ kind: string; count: number; newest: Date }>(
+    `SELECT split_part(reason, ':', 1) AS kind, count(*)::int AS count, max(received_at) AS newest
+     FROM dead_letter WHERE resolution IS NULL GROUP BY 1 ORDER BY count DESC, kind LIMIT 50`,
+  );
+  return rows;
 }

@@ -4,6 +4,7 @@
 import { effectiveForced } from "../../breakers/breaker-machine.ts";
 import type { BreakerStore } from "../../breakers/index.ts";
 import type { Pool } from "../../db/pool.ts";
+import { countOpenByReason } from "../dead-letters/list-dead-letters.ts";
 
 export interface MinuteCounts {
   minute: Date;
@@ -22,6 +23,8 @@ export interface Overview {
   breakers: { total: number; open: number };
   projection: { offsetLag: number; timeLagMs: number | null; sampledAt: Date } | null;
   ingestPerSecond: number;
+  /** Quarantined messages nobody has replayed or discarded yet, by kind of reason. */
+  deadLetters: { open: number; byReason: { kind: string; count: number }[] };
 }
 
 const MINUTES = 60;
@@ -32,7 +35,7 @@ export async function readOverview(
   now = new Date(),
 ): Promise<Overview> {
   const since = new Date(now.getTime() - MINUTES * 60_000);
-  const [started, ended, live, durations, lag, ingested, breakers] = await Promise.all([
+  const [started, ended, live, durations, lag, ingested, breakers, letters] = await Promise.all([
     pool.query(
       `SELECT date_trunc('minute', started_at) AS m, count(*)::int AS n FROM saga_summary
        WHERE started_at > $1 GROUP BY 1`,
@@ -63,6 +66,7 @@ export async function readOverview(
       new Date(now.getTime() - 60_000),
     ]),
     countBreakers(breakerStore, now.getTime()).catch(() => ({ total: 0, open: 0 })),
+    countOpenByReason(pool),
   ]);
 
   const minutes = new Map<number, MinuteCounts>();
@@ -98,6 +102,10 @@ export async function readOverview(
       ? { offsetLag: Number(lagRow.offset_lag), timeLagMs: lagRow.time_lag_ms, sampledAt: lagRow.time }
       : null,
     ingestPerSecond: Math.round(((ingested.rows[0]?.n ?? 0) / 60) * 10) / 10,
+    deadLetters: {
+      open: letters.reduce((sum, l) => sum + l.count, 0),
+      byReason: letters.slice(0, 5).map(({ kind, count }) => ({ kind, count })),
+    },
   };
 }
 

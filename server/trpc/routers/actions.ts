@@ -13,6 +13,11 @@ import {
   ThresholdsSchema,
 } from "../../actions/breaker-actions.ts";
 import { bulkPreview, runBulk } from "../../actions/bulk-actions.ts";
+import {
+  DeadLetterActionSchema,
+  discardDeadLetters,
+  replayDeadLetters,
+} from "../../actions/dead-letter-actions.ts";
 import { FaultsInputSchema, injectFaults } from "../../actions/fault-actions.ts";
 import { readFaultState } from "../../actions/fault-state.ts";
 import { performAction, statusOf } from "../../actions/perform-action.ts";
@@ -22,12 +27,39 @@ import { SAGA_ACTIONS, sagaActionsAllowed } from "../../actions/saga-allowance.t
 import { replay, spreadCalls } from "../../actions/what-if.ts";
 import { getSagaDetail } from "../../dashboard/sagas/saga-detail.ts";
 import { SagaFilterSchema } from "../../dashboard/sagas/saga-filter.ts";
+import { DEFAULT_BULK_CAP } from "../../env.ts";
 import { AppError } from "../../errors.ts";
 import { actionProcedure, publicProcedure, router } from "../init.ts";
 
 const WHAT_IF_MS = 3600_000;
 
 export const actionsRouter = router({
+  /** Replay or discard quarantined messages: one, or every open one matching a filter. */
+  deadLetter: actionProcedure.input(DeadLetterActionSchema).mutation(({ ctx, input }) =>
+    performAction(
+      ctx.pool,
+      ctx.actor,
+      {
+        action: `dead-letter.${input.op}`,
+        permission: "dead-letter.act",
+        target:
+          input.id !== undefined ? `dead-letter:${input.id}` : `dead-letters:${JSON.stringify(input.filter)}`,
+        params: { note: input.note ?? "", expectedCount: input.expectedCount ?? null },
+        idempotencyKey: input.idempotencyKey,
+      },
+      async () =>
+        input.op === "discard"
+          ? discardDeadLetters(ctx.pool, input, ctx.actor.email, ctx.actions.bulkCap)
+          : replayDeadLetters(
+              ctx.pool,
+              await ctx.actions.producer(),
+              input,
+              ctx.actor.email,
+              ctx.actions.bulkCap,
+            ),
+    ),
+  ),
+
   saga: actionProcedure.input(SagaActionInputSchema).mutation(({ ctx, input }) =>
     performAction(
       ctx.pool,
@@ -70,7 +102,7 @@ export const actionsRouter = router({
   bulkPreview: publicProcedure
     .input(z.object({ filter: SagaFilterSchema, action: z.enum(SAGA_ACTIONS) }))
     .query(({ ctx, input }) =>
-      bulkPreview(ctx.pool, input.filter, input.action, ctx.actions?.bulkCap ?? 200),
+      bulkPreview(ctx.pool, input.filter, input.action, ctx.actions?.bulkCap ?? DEFAULT_BULK_CAP),
     ),
 
   bulk: actionProcedure

@@ -1,6 +1,13 @@
-// Quarantined messages: what the ingester refused, and why.
+// Quarantined messages: what the ingester refused, and why; counts per kind of reason; the
+// preview of a bulk replay or discard (the actions themselves are in the actions router).
 import { z } from "zod";
-import { listDeadLetters } from "../../dashboard/dead-letters/list-dead-letters.ts";
+import { DeadLetterFilterSchema, previewDeadLetters } from "../../actions/dead-letter-actions.ts";
+import {
+  countOpenByReason,
+  DEAD_LETTER_STATES,
+  listDeadLetters,
+} from "../../dashboard/dead-letters/list-dead-letters.ts";
+import { DEFAULT_BULK_CAP } from "../../env.ts";
 import { publicProcedure, router } from "../init.ts";
 
 export const deadLettersRouter = router({
@@ -12,9 +19,22 @@ export const deadLettersRouter = router({
           .string()
           .regex(/^\d{1,19}$/, "cursor must be a dead letter id")
           .nullish(),
+        state: z.enum(DEAD_LETTER_STATES).default("all"),
+        reason: z.string().trim().max(200).optional(),
       }),
     )
     .query(({ ctx, input }) =>
-      listDeadLetters(ctx.prisma, { limit: input.limit, cursor: input.cursor ?? undefined }),
+      listDeadLetters(ctx.prisma, {
+        limit: input.limit,
+        cursor: input.cursor ?? undefined,
+        state: input.state,
+        ...(input.reason ? { reason: input.reason } : {}),
+      }),
     ),
+  /** Open letters by kind of reason. */
+  reasons: publicProcedure.query(({ ctx }) => countOpenByReason(ctx.pool)),
+  /** What a bulk replay or discard with this filter would touch, against the cap. */
+  preview: publicProcedure
+    .input(DeadLetterFilterSchema)
+    .query(({ ctx, input }) => previewDeadLetters(ctx.pool, input, ctx.actions?.bulkCap ?? DEFAULT_BULK_CAP)),
 });
