@@ -18,7 +18,7 @@ import {
   sagaEvent,
 } from "../../server/events/index.ts";
 import { createIngester } from "../../server/ingest/ingester.ts";
-import { insertSagaEvents } from "../../server/ingest/store-saga-events.ts";
+import { insertSagaEvents, sagaEventRow } from "../../server/ingest/store-saga-events.ts";
 import { createLogger } from "../../server/log.ts";
 import { infraDown, infraUp, testPlan } from "../infra/infra.ts";
 import { recreateDatabase } from "../infra/postgres.ts";
@@ -64,21 +64,7 @@ const rate = (n: number, ms: number) => Math.round((n / ms) * 1000);
  * time, which lets a redelivery with a new time in): the baseline of the identity claim's cost.
  */
 async function insertOnPrimaryKey(client: Pick<Pool, "query">, events: SagaEvent[]): Promise<void> {
-  const rows = events.map((e, offset) => ({
-    id: e.id,
-    time: e.time.toISOString(),
-    source: e.source,
-    type: e.type,
-    saga_id: e.data.sagaId,
-    saga_type: e.data.sagaType,
-    trace_id: e.trace.traceId,
-    span_id: e.trace.spanId,
-    step: "step" in e.data ? e.data.step : null,
-    step_index: "stepIndex" in e.data ? e.data.stepIndex : null,
-    service: "service" in e.data ? e.data.service : null,
-    data: e.data,
-    kafka_offset: offset,
-  }));
+  const rows = events.map((e, offset) => sagaEventRow(e, { topic: "bench", partition: 0, offset }));
   await client.query(
     `INSERT INTO saga_event (id, time, source, type, saga_id, saga_type, trace_id, span_id, step, step_index,
                              service, data, kafka_topic, kafka_partition, kafka_offset)

@@ -15,7 +15,13 @@ import {
 } from "../events/index.ts";
 import type { Logger } from "../log.ts";
 import type { Service } from "../process-edge.ts";
-import { type BatchOutcome, type DeadLetter, type IncomingEvent, storeBatch } from "./store-batch.ts";
+import {
+  type BatchOutcome,
+  type DeadLetter,
+  deadLetterOf,
+  type IncomingEvent,
+  storeBatch,
+} from "./store-batch.ts";
 import { storeBreakerControls } from "./store-breaker-controls.ts";
 import type { IncomingBreakerEvent } from "./store-breaker-events.ts";
 
@@ -105,14 +111,7 @@ export function splitBatch(
     if (batch.topic === special.projectionTopic) {
       const checkpoint = decodeProjectionEvent(message);
       if (checkpoint.ok) projectionEvents.push(checkpoint.event);
-      else
-        deadLetters.push({
-          position,
-          key: message.key,
-          value: message.value,
-          headers: headersAsText(message.headers),
-          reason: checkpoint.reason,
-        });
+      else deadLetters.push(deadLetterOf(message, position, checkpoint.reason));
       continue;
     }
     const decoded: { ok: true; event: SagaEvent | BreakerEvent } | { ok: false; reason: string } =
@@ -124,14 +123,7 @@ export function splitBatch(
         raw: { key: message.key, value: message.value, headers: headersAsText(message.headers) },
       });
     else if (decoded.ok) breakerEvents.push({ event: decoded.event as BreakerEvent, position });
-    else
-      deadLetters.push({
-        position,
-        key: message.key,
-        value: message.value,
-        headers: headersAsText(message.headers),
-        reason: decoded.reason,
-      });
+    else deadLetters.push(deadLetterOf(message, position, decoded.reason));
   }
   return { events, deadLetters, breakerEvents, projectionEvents };
 }

@@ -2,9 +2,10 @@
 // letters, folded saga summaries, and a notification for live views. Idempotent: a
 // replayed batch inserts nothing twice and folds nothing twice.
 
+import type { KafkaMessage } from "kafkajs";
 import type { Pool, PoolClient } from "../db/pool.ts";
 import { withTransaction } from "../db/transaction.ts";
-import type { ProjectionEvent, SagaEvent } from "../events/index.ts";
+import { headersAsText, type ProjectionEvent, type SagaEvent } from "../events/index.ts";
 import { foldSagaSummary, type SagaSummaryState } from "./fold-saga-summary.ts";
 import { settleOperatorActions } from "./settle-operator-actions.ts";
 import { type IncomingBreakerEvent, insertBreakerEvents } from "./store-breaker-events.ts";
@@ -38,6 +39,21 @@ export interface DeadLetter extends RawMessage {
   reason: string;
   /** The stored event whose source + id this message reused with another body. */
   collidesWith?: { source: string; id: string };
+}
+
+/** A message as it came, quarantined at its position with the reason. */
+export function deadLetterOf(
+  message: Pick<KafkaMessage, "key" | "value" | "headers">,
+  position: KafkaPosition,
+  reason: string,
+): DeadLetter {
+  return {
+    position,
+    key: message.key,
+    value: message.value,
+    headers: headersAsText(message.headers),
+    reason,
+  };
 }
 
 export interface BatchOutcome {

@@ -4,8 +4,8 @@
 import type { KafkaMessage } from "kafkajs";
 import type { Pool } from "../db/pool.ts";
 import { withTransaction } from "../db/transaction.ts";
-import { type BreakerControl, decodeBreakerControl, headersAsText } from "../events/index.ts";
-import { type DeadLetter, type KafkaPosition, storeBatch } from "./store-batch.ts";
+import { type BreakerControl, decodeBreakerControl } from "../events/index.ts";
+import { type DeadLetter, deadLetterOf, type KafkaPosition, storeBatch } from "./store-batch.ts";
 
 export async function storeBreakerControls(
   pool: Pool,
@@ -21,14 +21,7 @@ export async function storeBreakerControls(
     if (message.value === null) continue;
     const decoded = decodeBreakerControl(message);
     if (decoded.ok) controls.push(decoded.control);
-    else
-      letters.push({
-        position,
-        key: message.key,
-        value: message.value,
-        headers: headersAsText(message.headers),
-        reason: decoded.reason,
-      });
+    else letters.push(deadLetterOf(message, position, decoded.reason));
   }
   const deadLettered = letters.length ? (await storeBatch(pool, [], letters)).deadLettered : 0;
   if (controls.length === 0) return { stored: 0, deadLettered };

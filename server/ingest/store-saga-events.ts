@@ -5,7 +5,7 @@
 // names the event it collides with.
 import type { PoolClient } from "../db/pool.ts";
 import { encodeSagaEvent, type SagaEvent } from "../events/index.ts";
-import type { DeadLetter, IncomingEvent, RawMessage } from "./store-batch.ts";
+import type { DeadLetter, IncomingEvent, KafkaPosition, RawMessage } from "./store-batch.ts";
 
 export const REUSED_ID_REASON = "duplicate id with a different body";
 
@@ -19,33 +19,35 @@ export interface StoredSagaEvents {
 /** What the body digest covers: the type and the data (jsonb's canonical text, so key order does not matter). */
 const bodyMd5 = (row = "") => `md5(${row}type || ' ' || ${row}data::text)`;
 
+/** An event as a row of saga_event (the columns the dashboard filters by, lifted out of data). */
+export function sagaEventRow(e: SagaEvent, p: KafkaPosition) {
+  const d = e.data as Record<string, unknown>;
+  return {
+    id: e.id,
+    time: e.time.toISOString(),
+    source: e.source,
+    type: e.type,
+    saga_id: e.data.sagaId,
+    saga_type: e.data.sagaType,
+    trace_id: e.trace.traceId,
+    span_id: e.trace.spanId,
+    step: typeof d.step === "string" ? d.step : null,
+    step_index: typeof d.stepIndex === "number" ? d.stepIndex : null,
+    service: typeof d.service === "string" ? d.service : null,
+    data: e.data,
+    extensions: e.extensions ?? null,
+    kafka_topic: p.topic,
+    kafka_partition: p.partition,
+    kafka_offset: p.offset,
+  };
+}
+
 export async function insertSagaEvents(
   client: PoolClient,
   incoming: IncomingEvent[],
 ): Promise<StoredSagaEvents> {
   if (incoming.length === 0) return { fresh: [], reusedIds: [] };
-  const rows = incoming.map(({ event: e, position: p }, n) => {
-    const d = e.data as Record<string, unknown>;
-    return {
-      n,
-      id: e.id,
-      time: e.time.toISOString(),
-      source: e.source,
-      type: e.type,
-      saga_id: e.data.sagaId,
-      saga_type: e.data.sagaType,
-      trace_id: e.trace.traceId,
-      span_id: e.trace.spanId,
-      step: typeof d.step === "string" ? d.step : null,
-      step_index: typeof d.stepIndex === "number" ? d.stepIndex : null,
-      service: typeof d.service === "string" ? d.service : null,
-      data: e.data,
-      extensions: e.extensions ?? null,
-      kafka_topic: p.topic,
-      kafka_partition: p.partition,
-      kafka_offset: p.offset,
-    };
-  });
+  const rows = incoming.map(({ event, position }, n) => ({ n, ...sagaEventRow(event, position) }));
   const claimed = await client.query<{ n: number }>(
     `WITH incoming AS (
        SELECT * FROM json_to_recordset($1::json) AS r(n int, id text, time timestamptz, source text, type text,
