@@ -94,11 +94,17 @@ export function createBridgeReporter(adapter: LibraryAdapter, options: BridgeOpt
       .send({ topic: options.topic, messages: [encodeBreakerEvent(event)] })
       .catch((error: unknown) => options.onSendError?.(error));
 
+  // A trial and its success can change the state twice in one millisecond (cockatiel's
+  // half-open and reset): each change gets a later time than the last, so that the pair's
+  // history keeps their order.
+  let lastChangeAt = 0;
+
   /** The library changed state: reported once per actual change. */
   function changed(to: BridgeState, reason: string) {
     const from = state;
     state = to;
     if (from === to) return;
+    lastChangeAt = Math.max(Date.now(), lastChangeAt + 1);
     const t = adapter.thresholds();
     const judged = adapter.judged?.() ?? { calls: window.calls, failures: window.failures };
     void send(
@@ -114,9 +120,9 @@ export function createBridgeReporter(adapter: LibraryAdapter, options: BridgeOpt
           failures: judged.failures,
           failureRateThreshold: t.failureRate,
           minimumCalls: Math.max(1, t.minimumCalls),
-          ...(to === "open" ? { openUntil: new Date(Date.now() + t.openMs).toISOString() } : {}),
+          ...(to === "open" ? { openUntil: new Date(lastChangeAt + t.openMs).toISOString() } : {}),
         },
-        { source },
+        { source, time: new Date(lastChangeAt) },
       ),
     );
   }
