@@ -5,6 +5,7 @@ import { createRequire } from "node:module";
 import { Kafka, logLevel } from "kafkajs";
 import { describe, expect, it } from "vitest";
 import { testInfra, uniqueName } from "../test/infra.ts";
+import { newClusterId } from "./kafka-broker.ts";
 
 const require = createRequire(import.meta.url);
 
@@ -70,5 +71,12 @@ describe("local Kafka broker", () => {
     expect(addresses.length).toBeGreaterThan(0);
     // 0100007F is 127.0.0.1 in /proc/net/tcp; ...FFFF00000100007F is its IPv6-mapped form.
     for (const a of addresses) expect(a).toMatch(/0100007F$/);
+  });
+
+  it("formats with a cluster id kafka-storage's parser takes: never one that reads as an option", () => {
+    const ids = Array.from({ length: 2000 }, newClusterId);
+    // 2000 draws: about 31 would start with "-" if nothing prevented it.
+    expect(ids.filter((id) => id.startsWith("-"))).toEqual([]);
+    expect(ids.every((id) => /^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/.test(id))).toBe(true);
   });
 });

@@ -139,6 +139,18 @@ function writeServerProperties(p: BrokerProfile): string {
   return file;
 }
 
+/**
+ * A KRaft cluster id: 16 random bytes, base64url. One that starts with "-" reads as an option
+ * to kafka-storage's argument parser (seen failing one format in ~64), so, as Kafka's own
+ * Uuid.randomUuid does, such an id is drawn again.
+ */
+export function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString("base64url");
+    if (!id.startsWith("-")) return id;
+  }
+}
+
 /** Whether a Kafka client can reach the cluster at `brokers` and list its brokers. */
 export async function kafkaAnswers(brokers: string[]): Promise<boolean> {
   const admin = new Kafka({
@@ -190,7 +202,7 @@ export async function startBroker(p: BrokerProfile): Promise<{ pid: number; star
 
   if (!existsSync(path.join(dir, "data", "meta.properties"))) {
     await step(`formatting KRaft storage for the ${p.name} broker`, async () => {
-      const clusterId = randomBytes(16).toString("base64url");
+      const clusterId = newClusterId();
       const result = spawnSync(
         "java",
         [
