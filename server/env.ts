@@ -39,6 +39,13 @@ const EnvSchema = z.object({
   SAGASCOPE_INGEST_GROUP: z.string().min(1).default("sagascope-ingester"),
   /** A saga whose next event is this late (past its attempt's timeout) is reported stuck. */
   SAGASCOPE_STUCK_GRACE_MS: z.coerce.number().int().min(0).max(86_400_000).default(30_000),
+  /**
+   * Consumer groups to watch as projections: `name=group` or `name=group@topic,topic`,
+   * separated by `;` (server/projections/declared-projections.ts). Read by the ingester.
+   */
+  SAGASCOPE_PROJECTIONS: z.string().max(20_000).default(""),
+  /** How often the ingester samples each declared projection's lag. */
+  SAGASCOPE_PROJECTION_SAMPLE_MS: z.coerce.number().int().min(500).max(600_000).default(5_000),
   SAGASCOPE_STUCK_SWEEP_MS: z.coerce.number().int().min(50).max(3_600_000).default(5_000),
   /** Where the local infrastructure keeps Kafka's jars, data, logs and pid files. */
   // No default here: this module is part of the web bundle, whose build would trace the

@@ -2,11 +2,13 @@
 
 import { migrate } from "../db/migrate.ts";
 import { createPool } from "../db/pool.ts";
-import { env } from "../env.ts";
+import { EnvError, env } from "../env.ts";
 import { topics } from "../events/index.ts";
 import { createKafka } from "../events/kafka-client.ts";
 import { createLogger } from "../log.ts";
 import { runProcess } from "../process-edge.ts";
+import { parseDeclarations, syncConfigDeclarations } from "../projections/declared-projections.ts";
+import { createDeclaredProjectionSampler } from "./declared-projection-sampler.ts";
 import { createIngester } from "./ingester.ts";
 import { createStuckSweeper } from "./stuck-sweeper.ts";
 
@@ -14,11 +16,21 @@ const config = env();
 const log = createLogger("ingester", config.SAGASCOPE_LOG_LEVEL);
 const topicNames = topics(config.SAGASCOPE_TOPIC_PREFIX);
 
+function declaredInConfig() {
+  try {
+    return parseDeclarations(config.SAGASCOPE_PROJECTIONS);
+  } catch (error) {
+    throw new EnvError(`invalid configuration: SAGASCOPE_PROJECTIONS: ${(error as Error).message}`);
+  }
+}
+const declarations = declaredInConfig();
+
 await runProcess("ingester", log, async () => {
   await migrate(config.DATABASE_URL, (line) => log.info(line));
   const pool = createPool(config.DATABASE_URL);
+  const kafka = createKafka("sagascope-ingester", config.KAFKA_BROKERS, log);
   const ingester = createIngester({
-    kafka: createKafka("sagascope-ingester", config.KAFKA_BROKERS, log),
+    kafka,
     pool,
     topics: [topicNames.sagaEvents, topicNames.control],
     deadLetterTopic: topicNames.deadLetters,
@@ -35,12 +47,23 @@ await runProcess("ingester", log, async () => {
     intervalMs: config.SAGASCOPE_STUCK_SWEEP_MS,
     log,
   });
+  const projectionSampler = createDeclaredProjectionSampler({
+    kafka,
+    pool,
+    topicPrefix: config.SAGASCOPE_TOPIC_PREFIX,
+    everyMs: config.SAGASCOPE_PROJECTION_SAMPLE_MS,
+    source: "/sagascope/ingester",
+    log: log.child("projection-lag"),
+  });
   return {
     start: async () => {
+      await syncConfigDeclarations(pool, declarations);
       await ingester.start();
       sweeper.start();
+      projectionSampler.start();
     },
     stop: async () => {
+      await projectionSampler.stop();
       sweeper.stop();
       await ingester.stop();
       await pool.end();

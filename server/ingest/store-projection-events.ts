@@ -2,7 +2,10 @@
 import type { PoolClient } from "../db/pool.ts";
 import type { ProjectionEvent } from "../events/index.ts";
 
-export async function insertProjectionEvents(client: PoolClient, events: ProjectionEvent[]): Promise<number> {
+export async function insertProjectionEvents(
+  client: Pick<PoolClient, "query">,
+  events: ProjectionEvent[],
+): Promise<number> {
   const rows = events.flatMap((e) =>
     e.data.partitions.map((p) => ({
       checkpoint_id: e.id,

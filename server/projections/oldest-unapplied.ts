@@ -1,7 +1,8 @@
 // The age of the oldest change a projector has not applied yet: the change at its committed
 // offset. A peek consumer of its own (a group that never commits) seeks there, reads that
-// one message per lagging partition, and pauses the partition again.
-import type { Consumer, Kafka } from "kafkajs";
+// one message per lagging partition, and pauses the partition again. For the fleet's own
+// projector a change's occurred-at is its time; for any other group, the record's timestamp.
+import type { Consumer, Kafka, KafkaMessage } from "kafkajs";
 import { decodeChange } from "./change-events.ts";
 
 export interface OldestUnappliedProbe {
@@ -16,10 +17,20 @@ export interface OldestUnappliedProbe {
 
 export const positionKey = (topic: string, partition: number) => `${topic}/${partition}`;
 
+/** When a change event occurred (its record's timestamp if it is not one). */
+export function changeTime(message: KafkaMessage): Date {
+  const decoded = decodeChange(message);
+  return decoded.ok ? new Date(decoded.event.data.occurredAt) : recordTime(message);
+}
+
+/** The record's own timestamp (the producer's create time, or the broker's append time). */
+export const recordTime = (message: KafkaMessage): Date => new Date(Number(message.timestamp));
+
 export function createOldestUnappliedProbe(
   kafka: Kafka,
   groupId: string,
   topics: string[],
+  timeOf: (message: KafkaMessage) => Date = changeTime,
 ): OldestUnappliedProbe {
   let consumer: Consumer | undefined;
   const awaiting = new Map<string, { offset: number; resolve: (at: Date) => void }>();
@@ -42,10 +53,7 @@ export function createOldestUnappliedProbe(
           }
           awaiting.delete(key);
           c.pause([{ topic, partitions: [partition] }]);
-          const decoded = decodeChange(message);
-          wanted.resolve(
-            decoded.ok ? new Date(decoded.event.data.occurredAt) : new Date(Number(message.timestamp)),
-          );
+          wanted.resolve(timeOf(message));
         },
       });
       await joined;

@@ -13,6 +13,11 @@ describe("groupOwner", () => {
     ["run-1.ingester", "ingester", "ingester"],
     [projectorGroup("run-1.", 3), "projector", "projector, generation 3"],
     ["run-1.sagascope.projector.peek", "projector", "projector's lag probe (never commits)"],
+    [
+      "run-1.sagascope.lag-probe.order-history",
+      "ingester",
+      "ingester's lag probe for the projection order-history (never commits)",
+    ],
     ["run-1.sagascope.fleet.checkout.payment", "participant", "checkout participant payment"],
     [
       "run-1.sagascope.fleet.checkout.payment.control",

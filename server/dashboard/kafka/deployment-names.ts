@@ -30,6 +30,7 @@ const CONTRACT_ROLES: Record<string, string> = {
 // ingester's (configured) and a durable orchestrator's ("<its schema>.control").
 const PROJECTOR = /sagascope\.projector\.g(\d+)$/;
 const PROJECTOR_PEEK = /sagascope\.projector\.peek$/;
+const LAG_PROBE = /sagascope\.lag-probe\.(.+)$/;
 const PARTICIPANT = /sagascope\.fleet\.([\w-]+)\.([\w-]+?)(\.control)?$/;
 const ORCHESTRATOR = /^([a-z_][a-z0-9_$]*)\.control$/;
 const CHANGES = /sagascope\.fleet\.([\w-]+)\.changes$/;
@@ -65,6 +66,12 @@ export function groupOwner(groupId: string, names: Pick<DeploymentNames, "ingest
   if (projector) return { kind: "projector", label: `projector, generation ${projector[1]}` };
   if (PROJECTOR_PEEK.test(groupId))
     return { kind: "projector", label: "projector's lag probe (never commits)" };
+  const lagProbe = LAG_PROBE.exec(groupId);
+  if (lagProbe)
+    return {
+      kind: "ingester",
+      label: `ingester's lag probe for the projection ${lagProbe[1]} (never commits)`,
+    };
   const participant = PARTICIPANT.exec(groupId);
   if (participant) {
     const [, saga, service, control] = participant;

@@ -1,4 +1,4 @@
-// The projector's lag over time, from its checkpoints (projection_lag_sample): per topic the
+// A projection's lag over time, from its checkpoints (projection_lag_sample): per topic the
 // offset lag summed over partitions, and the worst time lag and oldest waiting change, in
 // buckets so a chart has a bounded number of points whatever the range.
 import type { Pool } from "../../db/pool.ts";
@@ -31,6 +31,7 @@ export async function readLagHistory(
   db: Pick<Pool, "query">,
   range: LagRange,
   now = Date.now(),
+  projection = PROJECTION,
 ): Promise<LagHistory> {
   const minutes = LAG_RANGES[range];
   const bucketSeconds = Math.max(5, Math.round((minutes * 60) / POINTS));
@@ -43,20 +44,22 @@ export async function readLagHistory(
       time_lag_ms: number | null;
       oldest_ms: number | null;
     }>(
-      `WITH active AS (
-       SELECT active FROM projection_control.generation WHERE projection = $1),
-     last_in_bucket AS (
+      `WITH last_in_bucket AS (
        SELECT DISTINCT ON (bucket, s.topic, s.partition)
               date_bin(make_interval(secs => $2), s.time, 'epoch'::timestamptz) AS bucket,
               s.topic, s.offset_lag, s.time_lag_ms, s.oldest_unapplied_age_ms
        FROM projection_lag_sample s
-       WHERE s.projection = $1 AND s.time >= $3
-         AND s.generation = coalesce((SELECT active FROM active), s.generation)
+       WHERE s.projection = $1 AND s.time >= $3 AND ${
+         // The built-in projection: its serving generation, also from before it was switched to.
+         projection === PROJECTION
+           ? "s.generation = coalesce((SELECT active FROM projection_control.generation WHERE projection = $1), s.generation)"
+           : "s.active"
+       }
        ORDER BY bucket, s.topic, s.partition, s.time DESC)
      SELECT bucket, topic, sum(offset_lag)::float8 AS offset_lag, max(time_lag_ms) AS time_lag_ms,
             max(oldest_unapplied_age_ms) AS oldest_ms
      FROM last_in_bucket GROUP BY bucket, topic ORDER BY bucket, topic`,
-      [PROJECTION, bucketSeconds, new Date(now - minutes * 60_000)],
+      [projection, bucketSeconds, new Date(now - minutes * 60_000)],
     )
     .catch((error: { code?: string }) => {
       // No projector has started yet: its control table does not exist.

@@ -4,7 +4,7 @@
 // change's partition offset against the projector's applied (committed) offset.
 import { Partitioners } from "kafkajs";
 import type { Pool } from "../../db/pool.ts";
-import { activeGeneration, schemaOf } from "../../projections/read-model.ts";
+import { activeGeneration, PROJECTION, schemaOf } from "../../projections/read-model.ts";
 
 export interface SeenAnswer {
   /** Which read model answers: the order view or the account view. */
@@ -106,6 +106,43 @@ function byPosition(states: PartitionState[], topic: string, partition: number, 
   };
 }
 
+/**
+ * Every other projection (declared or reporting its own checkpoints) that read this
+ * partition within the hour: seen when its committed offset (the next one it will read) is
+ * past the position.
+ */
+async function positionElsewhere(
+  db: Db,
+  at: { topic: string; partition: number; offset: number },
+): Promise<SeenAnswer[]> {
+  const { rows } = await db.query<{ projection: string; committed: number; log_end: number; time: Date }>(
+    `SELECT DISTINCT ON (projection) projection, committed_offset::float8 AS committed,
+            log_end_offset::float8 AS log_end, time
+     FROM projection_lag_sample
+     WHERE topic = $1 AND partition = $2 AND projection <> $3 AND active AND time > now() - interval '1 hour'
+     ORDER BY projection, time DESC`,
+    [at.topic, at.partition, PROJECTION],
+  );
+  return rows.map((r) => {
+    const seen = at.offset < r.committed;
+    return {
+      projection: r.projection,
+      subject: `${at.topic} partition ${at.partition} offset ${at.offset}`,
+      topic: at.topic,
+      partition: at.partition,
+      offset: at.offset,
+      seen,
+      detail: seen
+        ? `Consumed: ${r.projection} had committed up to offset ${r.committed} at its last checkpoint.`
+        : `Not yet at its last checkpoint: ${r.projection} had committed up to offset ${r.committed}; this message is ${
+            at.offset - r.committed + 1
+          } further on.`,
+      waiting: Math.max(0, r.log_end - r.committed),
+      appliedAt: null,
+    };
+  });
+}
+
 interface AppliedRow {
   event_id: string;
   aggregate_type: string;
@@ -144,15 +181,19 @@ function fromApplied(row: AppliedRow, states: PartitionState[], subject: string)
 export async function lookupSeen(db: Db, text: string): Promise<SeenLookup> {
   const query = text.trim();
   const generation = (await activeGeneration(db as Pool)) ?? null;
-  if (generation === null) return { query, generation, answers: [] };
-  const states = await partitionStates(db, generation);
-  const schema = schemaOf(generation);
-
   const position = POSITION.exec(query);
   if (position) {
     const [, topic, partition, offset] = position as unknown as [string, string, string, string];
-    return { query, generation, answers: [byPosition(states, topic, Number(partition), Number(offset))] };
+    const at = { topic, partition: Number(partition), offset: Number(offset) };
+    const builtIn =
+      generation === null
+        ? []
+        : [byPosition(await partitionStates(db, generation), at.topic, at.partition, at.offset)];
+    return { query, generation, answers: [...builtIn, ...(await positionElsewhere(db, at))] };
   }
+  if (generation === null) return { query, generation, answers: [] };
+  const states = await partitionStates(db, generation);
+  const schema = schemaOf(generation);
 
   const byEvent = await db.query<AppliedRow>(`SELECT * FROM ${schema}.applied_change WHERE event_id = $1`, [
     query,

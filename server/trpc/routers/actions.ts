@@ -29,6 +29,12 @@ import { getSagaDetail } from "../../dashboard/sagas/saga-detail.ts";
 import { SagaFilterSchema } from "../../dashboard/sagas/saga-filter.ts";
 import { DEFAULT_BULK_CAP } from "../../env.ts";
 import { AppError } from "../../errors.ts";
+import {
+  DeclarationSchema,
+  declareProjection,
+  ProjectionNameSchema,
+  undeclareProjection,
+} from "../../projections/declared-projections.ts";
 import { actionProcedure, publicProcedure, router } from "../init.ts";
 
 const WHAT_IF_MS = 3600_000;
@@ -59,6 +65,39 @@ export const actionsRouter = router({
             ),
     ),
   ),
+
+  /** Declare a consumer group to be a projection, or forget an admin's declaration. */
+  projection: actionProcedure
+    .input(
+      z.discriminatedUnion("op", [
+        DeclarationSchema.extend({ op: z.literal("declare"), idempotencyKey: z.string().min(8).max(200) }),
+        z.object({
+          op: z.literal("undeclare"),
+          name: ProjectionNameSchema,
+          idempotencyKey: z.string().min(8).max(200),
+        }),
+      ]),
+    )
+    .mutation(({ ctx, input }) =>
+      performAction(
+        ctx.pool,
+        ctx.actor,
+        {
+          action: `projection.${input.op}`,
+          permission: "projection.declare",
+          target: `projection:${input.name}`,
+          params: input.op === "declare" ? { groupId: input.groupId, topics: input.topics } : {},
+          idempotencyKey: input.idempotencyKey,
+        },
+        async () => {
+          const outcome =
+            input.op === "declare"
+              ? await declareProjection(ctx.pool, input, ctx.actor.email)
+              : await undeclareProjection(ctx.pool, input.name);
+          return { phase: outcome.done ? "done" : "refused", message: outcome.message };
+        },
+      ),
+    ),
 
   saga: actionProcedure.input(SagaActionInputSchema).mutation(({ ctx, input }) =>
     performAction(

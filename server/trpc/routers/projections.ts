@@ -1,7 +1,9 @@
-// The read side of the fleet's projection: the order view with its freshness, the lag now
-// and over time, and "has the read model seen this?".
+// The read side of the projections: every projection (built-in, declared, reporting) with
+// its lag now and over time, the built-in order view with its freshness, and "has the read
+// model seen this?".
 import { z } from "zod";
 import { LAG_RANGES, type LagRange, readLagHistory } from "../../dashboard/projections/lag-history.ts";
+import { latestLag, listProjections } from "../../dashboard/projections/projection-list.ts";
 import { readProjection } from "../../dashboard/projections/read-projections.ts";
 import { lookupSeen } from "../../dashboard/projections/seen-lookup.ts";
 import { publicProcedure, router } from "../init.ts";
@@ -13,9 +15,18 @@ export const projectionsRouter = router({
     .input(z.object({ limit: z.number().int().min(1).max(500).default(50) }).optional())
     .query(({ ctx, input }) => readProjection(ctx.pool, ctx.prisma, input?.limit ?? 50)),
 
+  list: publicProcedure.query(({ ctx }) => listProjections(ctx.pool)),
+
+  /** One projection's latest checkpoint, partition by partition. */
+  lag: publicProcedure
+    .input(z.object({ projection: z.string().min(1).max(200) }))
+    .query(({ ctx, input }) => latestLag(ctx.pool, input.projection)),
+
   lagHistory: publicProcedure
-    .input(z.object({ range: z.enum(ranges).default("15m") }))
-    .query(({ ctx, input }) => readLagHistory(ctx.pool, input.range)),
+    .input(
+      z.object({ range: z.enum(ranges).default("15m"), projection: z.string().min(1).max(200).optional() }),
+    )
+    .query(({ ctx, input }) => readLagHistory(ctx.pool, input.range, Date.now(), input.projection)),
 
   /** For a change's event id, an aggregate id, a saga id or topic:partition:offset. */
   seen: publicProcedure
