@@ -1,5 +1,5 @@
 "use client";
-// The projector's lag over time: changes behind per topic, and seconds behind (the worst
+// A projection's lag over time: changes behind per topic, and seconds behind (the worst
 // partition's time lag and its oldest waiting change), for a chosen range.
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
@@ -13,10 +13,12 @@ const PALETTE = ["var(--accent)", "var(--comp)", "var(--warn)", "var(--ok)", "va
 /** "e2e-x.sagascope.fleet.payment.changes" → "payment". */
 const shortTopic = (topic: string) => topic.match(/\.fleet\.(.+)\.changes$/)?.[1] ?? topic;
 
-export function LagCharts() {
+export function LagCharts({ projection }: { projection: string }) {
   const trpc = useTRPC();
   const [range, setRange] = useState<LagRange>("15m");
-  const history = useQuery(trpc.projections.lagHistory.queryOptions({ range }, { refetchInterval: 5000 }));
+  const history = useQuery(
+    trpc.projections.lagHistory.queryOptions({ range, projection }, { refetchInterval: 5000 }),
+  );
   return (
     <>
       <div className="toolbar">
@@ -41,7 +43,7 @@ export function LagCharts() {
       ) : history.isPending ? (
         <p className="muted">Loading…</p>
       ) : history.data.points.length === 0 ? (
-        <p className="muted">No checkpoint in this range (the projector publishes one every 5 s).</p>
+        <p className="muted">No checkpoint in this range.</p>
       ) : (
         <div className="chart-pair" data-testid="lag-charts">
           <figure>

@@ -1,14 +1,80 @@
 "use client";
-// The fleet's read model as the read side serves it: the order view, how fresh it is, and
-// the projector's lag per partition; refreshed every two seconds.
+// Every projection with its lag, the chosen one (?projection=) in detail: its lag per
+// partition and over time; for Sagascope's own projector also the order view it serves and
+// how fresh that is. Refreshed every two seconds.
 import { useQuery } from "@tanstack/react-query";
+import { useSearchParams } from "next/navigation";
 import { useTRPC } from "@/components/trpc.tsx";
 import { ErrorPanel } from "@/components/ui/error-panel.tsx";
 import { formatAge, formatDuration, formatTime, shortId } from "@/components/ui/format.ts";
+import { DeclareProjection } from "./declare-projection.tsx";
 import { LagCharts } from "./lag-charts.tsx";
+import { PartitionLagTable } from "./partition-lag-table.tsx";
+import { ProjectionList } from "./projection-list.tsx";
 import { SeenLookup } from "./seen-lookup.tsx";
 
 export function ProjectionView() {
+  const trpc = useTRPC();
+  const list = useQuery(trpc.projections.list.queryOptions(undefined, { refetchInterval: 2000 }));
+  const asked = useSearchParams().get("projection");
+  const builtIn = list.data?.find((p) => p.kind === "built-in")?.name;
+  const selected = asked ?? builtIn ?? list.data?.[0]?.name;
+  return (
+    <section>
+      <div className="toolbar">
+        <h1>Projections</h1>
+      </div>
+      <p className="muted">
+        Read models kept by consumer groups: Sagascope's own projector, groups declared to be projections
+        (measured from their committed offsets), and projectors that report their own checkpoints
+        (docs/events.md, "Projections").
+      </p>
+      {list.isError ? (
+        <ErrorPanel title="The projections could not be loaded" message={list.error.message} />
+      ) : !list.data ? (
+        <p className="muted">Loading…</p>
+      ) : list.data.length === 0 ? (
+        <div className="panel">
+          <strong>No projection yet.</strong>
+          <p className="muted">
+            Start Sagascope's projector (<code>npm run projector</code>, part of <code>npm run demo</code>),
+            declare a consumer group below, or publish checkpoints from your own projector (docs/events.md).
+          </p>
+        </div>
+      ) : (
+        <ProjectionList projections={list.data} selected={selected ?? ""} />
+      )}
+      <DeclareProjection />
+      <SeenLookup />
+      {selected === undefined ? null : selected === builtIn ? (
+        <BuiltInProjection name={selected} />
+      ) : (
+        <OtherProjection name={selected} />
+      )}
+    </section>
+  );
+}
+
+function OtherProjection({ name }: { name: string }) {
+  const trpc = useTRPC();
+  const lag = useQuery(trpc.projections.lag.queryOptions({ projection: name }, { refetchInterval: 2000 }));
+  return (
+    <>
+      <h2 data-testid="selected-projection">{name}</h2>
+      <LagCharts projection={name} />
+      <h3>Lag per partition</h3>
+      {lag.isError ? (
+        <ErrorPanel title="The lag could not be loaded" message={lag.error.message} />
+      ) : lag.data ? (
+        <PartitionLagTable lag={lag.data} />
+      ) : (
+        <p className="muted">Loading…</p>
+      )}
+    </>
+  );
+}
+
+function BuiltInProjection({ name }: { name: string }) {
   const trpc = useTRPC();
   const overview = useQuery(trpc.projections.overview.queryOptions({ limit: 50 }, { refetchInterval: 2000 }));
   const data = overview.data;
@@ -16,13 +82,12 @@ export function ProjectionView() {
   const totalLag = data?.lag.reduce((n, l) => n + l.offsetLag, 0) ?? 0;
 
   return (
-    <section>
-      <div className="toolbar">
-        <h1>Projections</h1>
-      </div>
+    <>
+      <h2 data-testid="selected-projection">{name}</h2>
       <p className="muted">
-        The order view joins orders, payments, stock reservations and shipments from four services' change
-        events; it never reads their databases. It is as fresh as the newest change it has applied.
+        Sagascope's own projector. Its order view joins orders, payments, stock reservations and shipments
+        from four services' change events; it never reads their databases. It is as fresh as the newest change
+        it has applied.
       </p>
       {overview.isError ? (
         <ErrorPanel title="The projection could not be loaded" message={overview.error.message} />
@@ -49,8 +114,7 @@ export function ProjectionView() {
             )}{" "}
             · <span data-testid="total-lag">{totalLag}</span> changes behind
           </p>
-          <SeenLookup />
-          <LagCharts />
+          <LagCharts projection={name} />
           <h2>Lag per partition</h2>
           {data.lag.length === 0 ? (
             <p className="muted">No checkpoint received yet (the projector publishes one every 5 s).</p>
@@ -122,6 +186,6 @@ export function ProjectionView() {
           )}
         </>
       )}
-    </section>
+    </>
   );
 }
