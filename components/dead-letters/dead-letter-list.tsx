@@ -13,6 +13,7 @@ import {
   type DeadLetterView,
 } from "@/server/dashboard/dead-letters/list-dead-letters.ts";
 import { BulkLetterActions, LetterActions } from "./dead-letter-actions.tsx";
+import { EditAndReplay, EditedBeside } from "./edit-and-replay.tsx";
 
 /** A reused id: the stored event beside this message, so that the two bodies can be compared. */
 function Collision({
@@ -104,12 +105,22 @@ function ReasonCounts({ onPick }: { onPick: (kind: string) => void }) {
 
 function Resolution({ letter }: { letter: DeadLetterView }) {
   const r = letter.resolution;
-  if (!r) return <LetterActions id={letter.id} />;
+  if (!r)
+    return (
+      <>
+        <LetterActions id={letter.id} />
+        <EditAndReplay letter={letter} />
+      </>
+    );
   return (
-    <p className="small" data-testid="resolution" data-resolution={r.what}>
-      {r.what} by {r.by} <span title={formatTime(r.at)}>{formatAge(r.at)}</span>
-      {r.note ? <span className="muted"> · {r.note}</span> : null}
-    </p>
+    <>
+      <p className="small" data-testid="resolution" data-resolution={r.what}>
+        {r.what === "replayed-edited" ? "replayed with an edit" : r.what} by {r.by}{" "}
+        <span title={formatTime(r.at)}>{formatAge(r.at)}</span>
+        {r.note ? <span className="muted"> · {r.note}</span> : null}
+      </p>
+      <EditedBeside letter={letter} />
+    </>
   );
 }
 

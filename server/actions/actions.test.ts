@@ -465,6 +465,100 @@ describe("dead letters an operator acts on", () => {
     }
   }, 60_000);
 
+  it("edit then replay: operators are denied; an edit that still breaks the contract is refused and nothing sent; a good one is sent once, the original kept beside it", async () => {
+    const topic = topics(prefix).sagaEvents;
+    const sagaId = uniqueName("typo");
+    const started = {
+      sagaId,
+      sagaType: "outside",
+      mode: "orchestrate",
+      steps: [{ name: "post", service: "ledger" }],
+    };
+    const original = JSON.stringify(started);
+    const id = await quarantine(topic, "data does not match io.sagascope.saga.started", original, sagaId);
+    const headers = {
+      ce_specversion: "1.0",
+      ce_id: `e-${sagaId}`,
+      ce_source: "/outside",
+      ce_type: "io.sagascope.saga.started",
+      ce_time: new Date().toISOString(),
+      "content-type": "application/json",
+    };
+    const edit = (value: unknown) => ({
+      id,
+      key: sagaId,
+      value: JSON.stringify(value),
+      headers,
+      note: "mode typo",
+      idempotencyKey: key(),
+    });
+    await expect(as("operator").actions.deadLetterEdit(edit(started))).rejects.toThrow(
+      "refused: the operator role may not dead-letter.edit-replay",
+    );
+    const stillBad = await as("admin").actions.deadLetterEdit(edit({ ...started, mode: "orchestrating" }));
+    expect(stillBad).toMatchObject({
+      phase: "refused",
+      message: expect.stringMatching(
+        /^the edit still breaks the contract: data does not match io\.sagascope\.saga\.started.*nothing was sent$/,
+      ),
+    });
+    const tooMany = await as("admin")
+      .actions.deadLetterEdit({
+        ...edit(started),
+        headers: { ...headers, ...Object.fromEntries(Array.from({ length: 70 }, (_, i) => [`x-${i}`, "1"])) },
+      })
+      .catch((error: Error) => error.message);
+    expect(tooMany).toMatch(/at most 64 headers/);
+
+    const received: { key: string; value: string }[] = [];
+    const consumer = kafka.consumer({ groupId: uniqueName("edit-watch") });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) =>
+        void received.push({ key: String(message.key), value: String(message.value) }),
+    });
+    try {
+      const fixed = { ...started, mode: "orchestrated" };
+      const done = await as("admin").actions.deadLetterEdit(edit(fixed));
+      expect(done).toMatchObject({
+        phase: "done",
+        message: expect.stringMatching(/^dead letter \d+ replayed with an edit to /),
+      });
+      await until("the edit on its topic", () => received.find((m) => m.key === sagaId));
+      expect(received.filter((m) => m.key === sagaId)).toEqual([
+        { key: sagaId, value: JSON.stringify(fixed) },
+      ]);
+      const { rows } = await pool.query(
+        "SELECT resolution, resolved_by, value, edited_value, edited_headers FROM dead_letter WHERE id = $1",
+        [id],
+      );
+      expect(rows[0]).toMatchObject({
+        resolution: "replayed-edited",
+        resolved_by: "admin@example.test",
+        edited_headers: headers,
+      });
+      expect(String(rows[0].value)).toBe(original);
+      expect(String(rows[0].edited_value)).toBe(JSON.stringify(fixed));
+      const again = await as("admin").actions.deadLetterEdit(edit(fixed));
+      expect(again).toMatchObject({
+        phase: "refused",
+        message: `dead letter ${id} was already replayed-edited by admin@example.test`,
+      });
+      expect((await auditOf(`dead-letter:${id}`)).map((a) => a.phase)).toEqual([
+        "denied",
+        "requested",
+        "refused",
+        "requested",
+        "done",
+        "requested",
+        "refused",
+      ]);
+    } finally {
+      await consumer.disconnect();
+    }
+  }, 60_000);
+
   it("discards with a reason only; a viewer is refused and audited; a bulk discard is previewed, capped and refused if the set changed", async () => {
     const reason = uniqueName("bad producer");
     const topic = topics(prefix).sagaEvents;

@@ -12,6 +12,8 @@ export const PERMISSIONS = {
   "breaker.configure": "admin",
   /** Replay or discard quarantined messages. */
   "dead-letter.act": "operator",
+  /** Replay a quarantined message with an edited key, value or headers. */
+  "dead-letter.edit": "admin",
   /** Declare a consumer group to be a projection (its lag is then sampled), or forget one. */
   "projection.declare": "admin",
   /** The demo fleet's fault panel (demo mode only). */

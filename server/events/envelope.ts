@@ -152,7 +152,7 @@ function structuredAttributes(event: Record<string, unknown>): Record<string, un
 }
 
 /** Says which limit outside the value a message breaks, if any. */
-function outsideValueProblem(
+export function outsideValueProblem(
   key: Buffer | string | null | undefined,
   headers: Record<string, string>,
 ): string | undefined {

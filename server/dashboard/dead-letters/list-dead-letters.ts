@@ -19,8 +19,19 @@ export interface DeadLetterView {
    */
   collidesWith: { source: string; id: string; type: string; time: Date; data: unknown } | null;
   /** What an operator did with it; null while it is open. */
-  resolution: { what: "replayed" | "discarded"; by: string; at: Date; note: string } | null;
+  resolution: { what: Resolution; by: string; at: Date; note: string } | null;
+  /** What an admin replayed instead of the original (edit then replay); null otherwise. */
+  edit:
+    | ({ key: string | null; headers: Record<string, string> } & Pick<
+        DeadLetterView,
+        "valuePreview" | "valueEncoding" | "valueBytes"
+      >)
+    | null;
 }
+
+const RESOLUTIONS = ["replayed", "replayed-edited", "discarded"] as const;
+type Resolution = (typeof RESOLUTIONS)[number];
+const isResolution = (r: string | null): r is Resolution => RESOLUTIONS.includes(r as Resolution);
 
 export const DEAD_LETTER_STATES = ["open", "resolved", "all"] as const;
 export type DeadLetterState = (typeof DEAD_LETTER_STATES)[number];
@@ -86,8 +97,16 @@ export async function listDeadLetters(
           ? (stored.get(identityKey(r.eventSource, r.eventId)) ?? null)
           : null,
       resolution:
-        (r.resolution === "replayed" || r.resolution === "discarded") && r.resolvedAt
+        isResolution(r.resolution) && r.resolvedAt
           ? { what: r.resolution, by: r.resolvedBy ?? "", at: r.resolvedAt, note: r.resolutionNote ?? "" }
+          : null,
+      edit:
+        r.resolution === "replayed-edited"
+          ? {
+              key: r.editedKey ? Buffer.from(r.editedKey).toString("utf8") : null,
+              headers: (r.editedHeaders ?? {}) as Record<string, string>,
+              ...preview(r.editedValue),
+            }
           : null,
     })),
     nextCursor: rows.length > input.limit ? (page.at(-1)?.id.toString() ?? null) : null,

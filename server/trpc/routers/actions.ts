@@ -18,6 +18,7 @@ import {
   discardDeadLetters,
   replayDeadLetters,
 } from "../../actions/dead-letter-actions.ts";
+import { DeadLetterEditSchema, editAndReplay } from "../../actions/dead-letter-edit.ts";
 import { FaultsInputSchema, injectFaults } from "../../actions/fault-actions.ts";
 import { readFaultState } from "../../actions/fault-state.ts";
 import { performAction, statusOf } from "../../actions/perform-action.ts";
@@ -98,6 +99,29 @@ export const actionsRouter = router({
         },
       ),
     ),
+
+  /** Replay one quarantined message with an edit (admins); the original is kept. */
+  deadLetterEdit: actionProcedure.input(DeadLetterEditSchema).mutation(({ ctx, input }) =>
+    performAction(
+      ctx.pool,
+      ctx.actor,
+      {
+        action: "dead-letter.edit-replay",
+        permission: "dead-letter.edit",
+        target: `dead-letter:${input.id}`,
+        params: { note: input.note, key: input.key, value: input.value, headers: input.headers },
+        idempotencyKey: input.idempotencyKey,
+      },
+      async () =>
+        editAndReplay(
+          ctx.pool,
+          await ctx.actions.producer(),
+          ctx.actions.topicPrefix,
+          input,
+          ctx.actor.email,
+        ),
+    ),
+  ),
 
   saga: actionProcedure.input(SagaActionInputSchema).mutation(({ ctx, input }) =>
     performAction(
