@@ -103,6 +103,7 @@ export function EditAndReplay({ letter }: { letter: DeadLetterView }) {
       <label>
         Headers (JSON)
         <textarea
+          className="code-input"
           value={headers}
           onChange={(e) => setHeaders(e.target.value)}
           rows={8}
