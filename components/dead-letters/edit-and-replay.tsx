@@ -93,6 +93,7 @@ export function EditAndReplay({ letter }: { letter: DeadLetterView }) {
       <label>
         Value
         <textarea
+          className="code-input"
           value={value}
           onChange={(e) => setValue(e.target.value)}
           rows={12}
