@@ -3,11 +3,13 @@
 // failures; the matrix shows its pair open without a reload; an operator forces it closed
 // from its detail, the bridge applies it from the control channel and opossum lets calls
 // reach the callee again, the page saying the caller applied it; clearing hands the breaker
-// back to opossum.
+// back to opossum. The same for a Resilience4j breaker in a JVM (docs/breakers.md's example).
 import { randomUUID } from "node:crypto";
+import path from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import CircuitBreaker from "opossum";
 import { bridgeOpossum } from "../bridges/opossum.ts";
+import { prepareResilience4jExample, runResilience4jExample } from "../bridges/resilience4j-example.ts";
 import { topics } from "../server/events/index.ts";
 import { e2eRun, PIPELINE_ALLOWANCE_MS } from "./fixtures/e2e-env.ts";
 import { expect, test } from "./fixtures/fleet.ts";
@@ -99,5 +101,47 @@ test("an opossum breaker shows on the matrix, and an operator forces it closed f
   } finally {
     await bridge.stop();
     await producer.disconnect();
+  }
+});
+
+test("a Resilience4j breaker (Java) shows on the matrix; forced closed from the dashboard, Resilience4j lets calls through", async ({
+  page,
+}) => {
+  const { kafkaBrokers, topicPrefix } = e2eRun();
+  // Its own directory: the vitest run of the same example may build beside it.
+  const classpath = prepareResilience4jExample(path.resolve("test-results/resilience4j-e2e"));
+  const callee = `ledger-${randomUUID().slice(0, 8)}`;
+  const pair = `payments→${callee}`;
+  const java = runResilience4jExample(classpath, {
+    brokers: kafkaBrokers,
+    topic: topics(topicPrefix).breakerEvents,
+    controlTopic: topics(topicPrefix).breakerControl,
+    callee,
+  });
+  try {
+    await page.goto("/breakers");
+    expect(await java.first()).toBe(`${pair} is OPEN`);
+    const cell = page.getByTestId("breaker-matrix").locator(`a[data-pair="${pair}"]`);
+    await expect(cell).toHaveAttribute("data-state", "open", {
+      timeout: PIPELINE_ALLOWANCE_MS + LIST_TICK_MS,
+    });
+    await cell.click();
+    const detail = page.getByTestId("breaker-detail");
+    await expect(detail.getByTestId("reported-by")).toContainText(/payments-\d+/);
+    await expect(detail.getByTestId("breaker-config")).toContainText("Failure-rate threshold50%");
+    const actions = detail.getByTestId("breaker-actions");
+    await actions.getByRole("button", { name: "Force closed" }).click();
+    const dialog = page.getByRole("dialog", { name: `Force closed: ${pair}` });
+    await dialog.getByRole("radio", { name: "until cleared" }).check();
+    await dialog.getByRole("button", { name: "Force closed" }).click();
+    await expect(actions.getByTestId("action-result")).toHaveAttribute("data-phase", "done");
+    await expect(detail.getByTestId("control-status")).toHaveAttribute("data-applied", "all", {
+      timeout: PIPELINE_ALLOWANCE_MS + LIST_TICK_MS,
+    });
+    await expect(cell).toHaveAttribute("data-forced", "closed");
+    // Resilience4j was made DISABLED: the call reaches the ledger (still down) instead of being refused.
+    expect(await java.ask("call")).toBe("DISABLED IllegalStateException reached=5");
+  } finally {
+    await java.stop();
   }
 });
