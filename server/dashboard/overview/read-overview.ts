@@ -4,6 +4,7 @@
 import { effectiveForced } from "../../breakers/breaker-machine.ts";
 import type { BreakerStore } from "../../breakers/index.ts";
 import type { Pool } from "../../db/pool.ts";
+import { readReportedPairs } from "../breakers/reported-pairs.ts";
 import { countOpenByReason } from "../dead-letters/list-dead-letters.ts";
 
 export interface MinuteCounts {
@@ -65,7 +66,7 @@ export async function readOverview(
     pool.query(`SELECT count(*)::int AS n FROM saga_event WHERE ingested_at > $1`, [
       new Date(now.getTime() - 60_000),
     ]),
-    countBreakers(breakerStore, now.getTime()).catch(() => ({ total: 0, open: 0 })),
+    countBreakers(pool, breakerStore, now.getTime()).catch(() => ({ total: 0, open: 0 })),
     countOpenByReason(pool),
   ]);
 
@@ -109,12 +110,17 @@ export async function readOverview(
   };
 }
 
-async function countBreakers(store: BreakerStore, now: number) {
+/** Sagascope's own pairs (from Redis) and those other libraries report (from their events). */
+async function countBreakers(pool: Pool, store: BreakerStore, now: number) {
   const pairs = await store.listPairs();
-  const states = await Promise.all(pairs.map((p) => store.readState(p)));
-  const open = states.filter((s) => {
-    const forced = effectiveForced(s, now);
-    return forced === "open" || (!forced && s.state !== "closed");
-  }).length;
-  return { total: pairs.length, open };
+  const [states, reported] = await Promise.all([
+    Promise.all(pairs.map((p) => store.readState(p))),
+    readReportedPairs(pool, pairs, now),
+  ]);
+  const open =
+    states.filter((s) => {
+      const forced = effectiveForced(s, now);
+      return forced === "open" || (!forced && s.state !== "closed");
+    }).length + reported.filter((r) => r.forced === "open" || (!r.forced && r.state !== "closed")).length;
+  return { total: pairs.length + reported.length, open };
 }
