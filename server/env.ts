@@ -56,8 +56,8 @@ const EnvSchema = z.object({
   SAGASCOPE_DEMO_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0.15),
   /** Which demo bank this process is (server/fleet/bank/main.ts). */
   FLEET_BANK: z.enum(["bank-a", "bank-b"]).optional(),
-  FLEET_BANK_A_ADDRESS: hostPort.default("127.0.0.1:50061"),
-  FLEET_BANK_B_ADDRESS: hostPort.default("127.0.0.1:50062"),
+  FLEET_BANK_A_ADDRESS: hostPort.default("127.0.0.1:30061"),
+  FLEET_BANK_B_ADDRESS: hostPort.default("127.0.0.1:30062"),
   /** Share of a bank's calls that fail with an injected transient error. */
   FLEET_BANK_ERROR_RATE: z.coerce.number().min(0).max(1).default(0),
   /** This orchestrator instance's name; instances of one fleet share their sagas. */
@@ -72,7 +72,7 @@ const EnvSchema = z.object({
   /** Extra latency of every call to a bank, in ms. */
   FLEET_BANK_LATENCY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
   FLEET_STEP_TIMEOUT_MS: z.coerce.number().int().min(10).max(600_000).default(2000),
-  FLEET_SCREENING_ADDRESS: hostPort.default("127.0.0.1:50063"),
+  FLEET_SCREENING_ADDRESS: hostPort.default("127.0.0.1:30063"),
   /** Bank B screens every credit with the screening service when this is on. */
   FLEET_BANK_B_SCREENING: z
     .enum(["on", "off"])
@@ -90,6 +90,13 @@ const EnvSchema = z.object({
   FLEET_CHECKOUT_LIMIT: z.coerce.number().int().min(0).default(0),
   /** Orders placed per second by the order service (0: none; it still reacts). */
   FLEET_CHECKOUT_RATE: z.coerce.number().min(0).max(1000).optional(),
+  /** This process's /metrics, /healthz and /readyz port (none when unset; 0: any free port). */
+  SAGASCOPE_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  SAGASCOPE_METRICS_HOST: z.string().min(1).default("127.0.0.1"),
+  /** The ingester is not ready (/readyz 503) while more messages than this wait for it. */
+  SAGASCOPE_READY_MAX_LAG: z.coerce.number().int().min(0).default(10_000),
+  /** The web app's /metrics asks for this bearer token when it is set (required in production). */
+  SAGASCOPE_METRICS_TOKEN: z.string().min(16, "at least 16 characters").optional(),
   SAGASCOPE_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   /**
    * demo: a visitor who has not signed in acts as the demo operator and the fault panel is
