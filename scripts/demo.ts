@@ -6,7 +6,23 @@ import { env } from "../server/env.ts";
 import { demoPlan, type InfraUp, infraDown, infraUp, planEnv } from "./infra/infra.ts";
 import { ensurePostgres } from "./infra/postgres.ts";
 import { step } from "./infra/progress.ts";
+
 import { type Child, startTsx, startWeb, stopChild, waitForHttp } from "./processes.ts";
+
+/** docs/monitoring/README.md lists these. */
+const DEMO_METRICS_PORTS = {
+  ingester: 9464,
+  projector: 9465,
+  "transfers-1": 9466,
+  "transfers-2": 9467,
+  "bank-a": 9468,
+  "bank-b": 9469,
+  screening: 9470,
+  order: 9471,
+  payment: 9472,
+  inventory: 9473,
+  shipping: 9474,
+} as const;
 
 const started = Date.now();
 const config = env();
@@ -62,6 +78,11 @@ try {
   });
 
   const childEnv = { ...planEnv(plan), FLEET_DATABASE_URL: config.FLEET_DATABASE_URL };
+  /** Each process's /metrics, /healthz and /readyz on a port of its own (docs/monitoring). */
+  const metricsOn = (name: keyof typeof DEMO_METRICS_PORTS, env: Record<string, string>) => ({
+    ...env,
+    SAGASCOPE_METRICS_PORT: String(DEMO_METRICS_PORTS[name]),
+  });
   /** The platform's own processes: if one dies, the demo stops. */
   const essential = (child: Child) => {
     children.push(child);
@@ -88,37 +109,49 @@ try {
     launch();
   };
 
-  essential(startTsx("ingester", "server/ingest/main.ts", childEnv));
-  restarting("bank-a", "server/fleet/bank/main.ts", { ...childEnv, FLEET_BANK: "bank-a" });
+  essential(startTsx("ingester", "server/ingest/main.ts", metricsOn("ingester", childEnv)));
+  restarting(
+    "bank-a",
+    "server/fleet/bank/main.ts",
+    metricsOn("bank-a", { ...childEnv, FLEET_BANK: "bank-a" }),
+  );
   // A light transient fault on bank B, so that retries show up in the demo; bank B screens
   // every credit with the screening service, through a breaker.
-  restarting("screening", "server/fleet/screening/main.ts", childEnv);
-  restarting("bank-b", "server/fleet/bank/main.ts", {
-    ...childEnv,
-    FLEET_BANK: "bank-b",
-    FLEET_BANK_ERROR_RATE: "0.05",
-    FLEET_BANK_B_SCREENING: "on",
-  });
+  restarting("screening", "server/fleet/screening/main.ts", metricsOn("screening", childEnv));
+  restarting(
+    "bank-b",
+    "server/fleet/bank/main.ts",
+    metricsOn("bank-b", {
+      ...childEnv,
+      FLEET_BANK: "bank-b",
+      FLEET_BANK_ERROR_RATE: "0.05",
+      FLEET_BANK_B_SCREENING: "on",
+    }),
+  );
   // Two orchestrator instances share the transfers (and take over each other's when one dies).
   const perInstanceRate = String(config.SAGASCOPE_DEMO_RATE / 2);
-  for (const id of ["transfers-1", "transfers-2"]) {
-    restarting(id, "server/fleet/transfer/main.ts", {
-      ...childEnv,
-      FLEET_ORCHESTRATOR_ID: id,
-      SAGASCOPE_DEMO_RATE: perInstanceRate,
-    });
+  for (const id of ["transfers-1", "transfers-2"] as const) {
+    restarting(
+      id,
+      "server/fleet/transfer/main.ts",
+      metricsOn(id, { ...childEnv, FLEET_ORCHESTRATOR_ID: id, SAGASCOPE_DEMO_RATE: perInstanceRate }),
+    );
   }
   // The choreographed checkout: four participants, no coordinator; the order service places
   // orders at the demo rate, and payment fails a few calls so that retries show up.
-  for (const service of ["order", "payment", "inventory", "shipping"]) {
-    restarting(service, "server/fleet/checkout/main.ts", {
-      ...childEnv,
-      FLEET_CHECKOUT_SERVICE: service,
-      FLEET_CHECKOUT_ERROR_RATE: service === "payment" ? "0.05" : "0",
-    });
+  for (const service of ["order", "payment", "inventory", "shipping"] as const) {
+    restarting(
+      service,
+      "server/fleet/checkout/main.ts",
+      metricsOn(service, {
+        ...childEnv,
+        FLEET_CHECKOUT_SERVICE: service,
+        FLEET_CHECKOUT_ERROR_RATE: service === "payment" ? "0.05" : "0",
+      }),
+    );
   }
   // The projector builds the order and account views from the services' change topics.
-  restarting("projector", "server/projections/main.ts", childEnv);
+  restarting("projector", "server/projections/main.ts", metricsOn("projector", childEnv));
   // Demo mode unless told otherwise: a visitor acts as the demo operator, the fault panel shows.
   const web = essential(
     startWeb(config.PORT, { ...childEnv, SAGASCOPE_MODE: process.env.SAGASCOPE_MODE || "demo" }),

@@ -149,10 +149,13 @@ describe("migrated database and generated client", () => {
         receivedAt: at,
         eventSource: "/fleet/x",
         eventId: "evt-1",
-        resolution: "replayed",
+        resolution: "replayed-edited",
         resolvedBy: "ops@example.test",
         resolvedAt: at,
         resolutionNote: "replayed to t/1/43",
+        editedKey: new Uint8Array(Buffer.from("k2")),
+        editedValue: new Uint8Array(Buffer.from('{"fixed":true}')),
+        editedHeaders: { ce_id: "e2" },
       },
     });
     const found = await prisma.deadLetter.findUniqueOrThrow({ where: { id: created.id } });
@@ -252,6 +255,7 @@ describe("migrated database and generated client", () => {
       newestAppliedAt: at,
       timeLagMs: 1234.5,
       oldestUnappliedAgeMs: 99.5,
+      groupId: "sagascope.projector.g2",
     };
     await prisma.projectionLagSample.create({ data: row });
     expect(

@@ -15,6 +15,7 @@ import {
 } from "../events/index.ts";
 import type { Logger } from "../log.ts";
 import type { Service } from "../process-edge.ts";
+import type { IngestMetrics, MessageKind } from "./ingest-metrics.ts";
 import {
   type BatchOutcome,
   type DeadLetter,
@@ -48,6 +49,8 @@ export interface IngesterDeps {
   log: Logger;
   /** How often a progress line is logged; 0 for never. */
   reportEveryMs?: number;
+  /** Where its Prometheus metrics go (server/ingest/ingest-metrics.ts); none when absent. */
+  metrics?: IngestMetrics;
 }
 
 export interface IngestCounters {
@@ -147,10 +150,24 @@ export function createIngester(deps: IngesterDeps): Ingester {
   let reporter: NodeJS.Timeout | undefined;
   let partitionKeeper: NodeJS.Timeout | undefined;
 
-  function count(outcome: BatchOutcome) {
+  /** What a batch's topic carries, as the metrics name it. */
+  function kindOf(topic: string): MessageKind {
+    if (topic === deps.breakerTopic) return "breaker";
+    if (topic === deps.projectionTopic) return "projection";
+    if (topic === deps.deadLetterTopic) return "reported_dead_letter";
+    if (topic === deps.breakerControlTopic) return "breaker_control";
+    return "saga";
+  }
+
+  function count(outcome: BatchOutcome, topic: string) {
     counters.inserted += outcome.inserted;
     counters.duplicates += outcome.duplicates;
     counters.deadLettered += outcome.deadLettered;
+    const m = deps.metrics;
+    if (!m) return;
+    m.deadLetters(outcome.deadLetterReasons, topic === deps.deadLetterTopic);
+    m.sagas(outcome.sagaTransitions);
+    m.breakerWindows(outcome.newBreakerWindows);
   }
 
   /**
@@ -163,11 +180,12 @@ export function createIngester(deps: IngesterDeps): Ingester {
     letters: DeadLetter[],
     breakerEvents: IncomingBreakerEvent[],
     projectionEvents: ProjectionEvent[],
+    topic: string,
   ) {
-    count(await storeBatch(pool, [], letters, breakerEvents, projectionEvents));
+    count(await storeBatch(pool, [], letters, breakerEvents, projectionEvents), topic);
     for (const item of events) {
       try {
-        count(await storeBatch(pool, [item], []));
+        count(await storeBatch(pool, [item], []), topic);
       } catch (error) {
         if (!isDataError(error)) throw error;
         const letter: DeadLetter = {
@@ -178,38 +196,52 @@ export function createIngester(deps: IngesterDeps): Ingester {
           reason: `the database refused it: ${(error as Error).message}`,
         };
         log.warn("quarantined a message", { offset: item.position.offset, reason: letter.reason });
-        count(await storeBatch(pool, [], [letter]));
+        count(await storeBatch(pool, [], [letter]), topic);
       }
     }
   }
 
   async function handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) {
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
+    const startedAt = performance.now();
+    const kind = kindOf(batch.topic);
     if (batch.topic === deps.breakerControlTopic) {
       // A batch holds one topic-partition: the control topic's batches hold decisions only.
       const { deadLettered } = await storeBreakerControls(pool, batch.topic, batch.partition, batch.messages);
       counters.deadLettered += deadLettered;
-      return commit(batch, resolveOffset, heartbeat);
+      deps.metrics?.messages(kind, "stored", batch.messages.length - deadLettered);
+      deps.metrics?.messages(kind, "dead_lettered", deadLettered);
+      return commit(batch, resolveOffset, heartbeat, startedAt);
     }
     const { events, deadLetters, breakerEvents, projectionEvents } = splitBatch(batch, deps);
+    const before = { ...counters };
     try {
       try {
-        count(await storeBatch(pool, events, deadLetters, breakerEvents, projectionEvents));
+        count(await storeBatch(pool, events, deadLetters, breakerEvents, projectionEvents), batch.topic);
       } catch (error) {
         if (!isDataError(error)) throw error;
         log.warn("the database refused a batch; storing it message by message", { error });
-        await storeOneByOne(events, deadLetters, breakerEvents, projectionEvents);
+        await storeOneByOne(events, deadLetters, breakerEvents, projectionEvents, batch.topic);
       }
       counters.batches += 1;
+      const m = deps.metrics;
+      if (m) {
+        const lettered = counters.deadLettered - before.deadLettered;
+        const duplicates = counters.duplicates - before.duplicates;
+        m.messages(kind, "dead_lettered", lettered);
+        m.messages(kind, "duplicate", duplicates);
+        m.messages(kind, "stored", batch.messages.length - lettered - duplicates);
+      }
       for (const letter of deadLetters) {
         log.warn("quarantined a message", { offset: letter.position.offset, reason: letter.reason });
       }
     } catch (error) {
       counters.failedBatches += 1;
+      deps.metrics?.failedBatch();
       log.error("batch not stored; it will be re-read", { partition: batch.partition, error });
       throw error;
     }
-    await commit(batch, resolveOffset, heartbeat);
+    await commit(batch, resolveOffset, heartbeat, startedAt);
   }
 
   /** Commits the batch's offsets; only ever called once its rows are in the database. */
@@ -217,6 +249,7 @@ export function createIngester(deps: IngesterDeps): Ingester {
     batch: EachBatchPayload["batch"],
     resolveOffset: EachBatchPayload["resolveOffset"],
     heartbeat: EachBatchPayload["heartbeat"],
+    startedAt: number,
   ) {
     const last = batch.lastOffset();
     resolveOffset(last);
@@ -224,6 +257,12 @@ export function createIngester(deps: IngesterDeps): Ingester {
       { topic: batch.topic, partition: batch.partition, offset: String(BigInt(last) + 1n) },
     ]);
     await heartbeat();
+    const m = deps.metrics;
+    if (m) {
+      m.batch((performance.now() - startedAt) / 1000);
+      const newest = batch.messages.at(-1);
+      m.lag(batch.topic, batch.partition, Number(batch.offsetLag()), Number(newest?.timestamp ?? Date.now()));
+    }
   }
 
   async function ensureEventPartitions() {

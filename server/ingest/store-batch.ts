@@ -5,8 +5,9 @@
 import type { KafkaMessage } from "kafkajs";
 import type { Pool, PoolClient } from "../db/pool.ts";
 import { withTransaction } from "../db/transaction.ts";
-import { headersAsText, type ProjectionEvent, type SagaEvent } from "../events/index.ts";
+import { type BreakerEvent, headersAsText, type ProjectionEvent, type SagaEvent } from "../events/index.ts";
 import { foldSagaSummary, type SagaSummaryState } from "./fold-saga-summary.ts";
+import type { SagaTransition } from "./ingest-metrics.ts";
 import { settleOperatorActions } from "./settle-operator-actions.ts";
 import { type IncomingBreakerEvent, insertBreakerEvents } from "./store-breaker-events.ts";
 import { insertProjectionEvents } from "./store-projection-events.ts";
@@ -61,6 +62,12 @@ export interface BatchOutcome {
   duplicates: number;
   deadLettered: number;
   sagasChanged: string[];
+  /** Sagas the batch started or moved to another status (for the metrics). */
+  sagaTransitions: SagaTransition[];
+  /** Breaker stats windows new to the store (a redelivered one is not). */
+  newBreakerWindows: BreakerEvent[];
+  /** The reasons of the letters new to the store. */
+  deadLetterReasons: string[];
 }
 
 export function storeBatch(
@@ -71,20 +78,24 @@ export function storeBatch(
   projectionEvents: ProjectionEvent[] = [],
 ): Promise<BatchOutcome> {
   return withTransaction(pool, async (client) => {
-    const deadLettered = await insertDeadLetters(client, deadLetters);
-    await insertBreakerEvents(client, breakerEvents);
+    const lettered = await insertDeadLetters(client, deadLetters);
+    const { newWindows } = await insertBreakerEvents(client, breakerEvents);
     await insertProjectionEvents(client, projectionEvents);
     const { fresh, reusedIds } = await insertSagaEvents(client, events);
     const reusedLettered = await insertDeadLetters(client, reusedIds);
-    const sagasChanged = await foldSummaries(client, fresh);
+    const deadLetterReasons = [...lettered, ...reusedLettered];
+    const { ids: sagasChanged, transitions } = await foldSummaries(client, fresh);
     await recordVocabulary(client, fresh);
     await settleOperatorActions(client, fresh);
     await notifySagaChanges(client, sagasChanged);
     return {
       inserted: fresh.length,
       duplicates: events.length - fresh.length - reusedIds.length,
-      deadLettered: deadLettered + reusedLettered,
+      deadLettered: deadLetterReasons.length,
       sagasChanged,
+      sagaTransitions: transitions,
+      newBreakerWindows: newWindows,
+      deadLetterReasons,
     };
   });
 }
@@ -103,8 +114,9 @@ export async function notifySagaChanges(client: PoolClient, sagaIds: string[]): 
 /** Text columns cannot hold NUL; the raw bytes (bytea) keep the original anyway. */
 const withoutNul = (text: string) => text.replaceAll("\u0000", "\\u0000");
 
-async function insertDeadLetters(client: PoolClient, letters: DeadLetter[]): Promise<number> {
-  let stored = 0;
+/** Returns the reasons of the letters stored (a letter already on record is not stored again). */
+async function insertDeadLetters(client: PoolClient, letters: DeadLetter[]): Promise<string[]> {
+  const stored: string[] = [];
   for (const l of letters) {
     const headers = Object.fromEntries(
       Object.entries(l.headers).map(([k, v]) => [withoutNul(k), withoutNul(v)]),
@@ -125,7 +137,7 @@ async function insertDeadLetters(client: PoolClient, letters: DeadLetter[]): Pro
         l.collidesWith?.id ?? null,
       ],
     );
-    stored += result.rowCount ?? 0;
+    if ((result.rowCount ?? 0) > 0) stored.push(l.reason);
   }
   return stored;
 }
@@ -173,8 +185,11 @@ interface SummaryRow {
   services: string[];
 }
 
-async function foldSummaries(client: PoolClient, fresh: IncomingEvent[]): Promise<string[]> {
-  if (fresh.length === 0) return [];
+async function foldSummaries(
+  client: PoolClient,
+  fresh: IncomingEvent[],
+): Promise<{ ids: string[]; transitions: SagaTransition[] }> {
+  if (fresh.length === 0) return { ids: [], transitions: [] };
   const bySaga = new Map<string, IncomingEvent[]>();
   for (const item of fresh) {
     const list = bySaga.get(item.event.data.sagaId) ?? [];
@@ -193,6 +208,7 @@ async function foldSummaries(client: PoolClient, fresh: IncomingEvent[]): Promis
     [ids],
   );
   const summaries = new Map<string, SagaSummaryState>(existing.rows.map((r) => [r.saga_id, fromRow(r)]));
+  const before = new Map([...summaries].map(([id, s]) => [id, s.status]));
   for (const [sagaId, items] of bySaga) {
     // Key = saga id puts a saga in one partition, so offsets give its true order.
     items.sort((a, b) => a.position.offset - b.position.offset);
@@ -224,7 +240,20 @@ async function foldSummaries(client: PoolClient, fresh: IncomingEvent[]): Promis
        stuck_reason = excluded.stuck_reason, services = excluded.services, updated_at = now()`,
     [JSON.stringify(rows)],
   );
-  return ids;
+  const transitions: SagaTransition[] = [];
+  for (const id of ids) {
+    const s = summaries.get(id) as SagaSummaryState;
+    const from = before.get(id) ?? null;
+    if (from === s.status) continue;
+    transitions.push({
+      sagaType: s.sagaType,
+      mode: s.mode,
+      from,
+      to: s.status,
+      durationMs: s.endedAt ? s.endedAt.getTime() - s.startedAt.getTime() : null,
+    });
+  }
+  return { ids, transitions };
 }
 
 function fromRow(r: SummaryRow): SagaSummaryState {

@@ -10,15 +10,16 @@ export interface IncomingBreakerEvent {
   position: KafkaPosition;
 }
 
-/** Inserts the events; returns the pairs that got something new. */
+/** Inserts the events; returns the pairs that got something new, and the stats windows new to the store. */
 export async function insertBreakerEvents(
   client: PoolClient,
   items: IncomingBreakerEvent[],
-): Promise<string[]> {
-  if (items.length === 0) return [];
+): Promise<{ pairs: string[]; newWindows: BreakerEvent[] }> {
+  if (items.length === 0) return { pairs: [], newWindows: [] };
   const transitions = items.filter((i) => i.event.type === "io.sagascope.breaker.state_changed");
   const stats = items.filter((i) => i.event.type === "io.sagascope.breaker.stats");
   const pairs = new Set<string>();
+  const newWindows: BreakerEvent[] = [];
   if (transitions.length > 0) {
     const rows = transitions.map(({ event, position }) => {
       const d = event.data as Extract<BreakerEvent["data"], { from: string }>;
@@ -80,22 +81,24 @@ export async function insertBreakerEvents(
         latency_max: d.latencyMs.max,
       };
     });
-    const r = await client.query<{ pair: string }>(
+    const r = await client.query<{ id: string; pair: string }>(
       `INSERT INTO breaker_stats (id, pair, caller, callee, instance, window_start, window_end, state, forced, calls,
          successes, business, failures, rejections, trials, latency_p50, latency_p95, latency_p99, latency_max)
        SELECT * FROM json_to_recordset($1::json) AS r(id text, pair text, caller text, callee text, instance text,
          window_start timestamptz, window_end timestamptz, state text, forced text, calls int, successes int,
          business int, failures int, rejections int, trials int, latency_p50 double precision,
          latency_p95 double precision, latency_p99 double precision, latency_max double precision)
-       ON CONFLICT DO NOTHING RETURNING pair`,
+       ON CONFLICT DO NOTHING RETURNING id, pair`,
       [JSON.stringify(rows)],
     );
     for (const row of r.rows) pairs.add(row.pair);
+    const inserted = new Set(r.rows.map((row) => row.id));
+    newWindows.push(...stats.filter(({ event }) => inserted.has(event.id)).map(({ event }) => event));
   }
   if (pairs.size > 0)
     await client.query("SELECT pg_notify($1, $2)", [
       BREAKER_CHANGES_CHANNEL,
       JSON.stringify([...pairs].slice(0, 100)),
     ]);
-  return [...pairs];
+  return { pairs: [...pairs], newWindows };
 }

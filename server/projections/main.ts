@@ -11,7 +11,8 @@ import { encodeProjectionCheckpoint, ensureTopics, topics } from "../events/inde
 import { createKafka, createProducer } from "../events/kafka-client.ts";
 import { createFaultControl } from "../fleet/fault-control.ts";
 import { createLogger } from "../log.ts";
-import { runProcess } from "../process-edge.ts";
+import { kafkaCheck, postgresCheck, redisCheck } from "../metrics/readiness.ts";
+import { observeFrom, runProcess } from "../process-edge.ts";
 import { projectedTopics, projectorGroup } from "./fleet-topics.ts";
 import { measureLag, totalOffsetLag } from "./lag.ts";
 import { createOldestUnappliedProbe } from "./oldest-unapplied.ts";
@@ -42,123 +43,132 @@ if (process.argv.includes("--rebuild")) {
   process.exit(0);
 }
 
-await runProcess("projector", log, async () => {
-  const pool = createPool(config.DATABASE_URL);
-  const kafka = createKafka("sagascope-projector", config.KAFKA_BROKERS, log);
-  const producer = createProducer(kafka);
-  const admin = kafka.admin();
-  const sources = projectedTopics(prefix);
-  const checkpointTopic = topics(prefix).projectionEvents;
-  let current: { generation: number; projector: Projector } | undefined;
-  const probe = createOldestUnappliedProbe(kafka, `${prefix}sagascope.projector.peek`, sources);
-  let timers: NodeJS.Timeout[] = [];
-  // A pause switch in Redis (`npm run fleet:faults -- projector --pause`): the projector stops
-  // applying but keeps reporting, so its lag can be watched growing (demo, maintenance).
-  const redis = new Redis(config.REDIS_URL, { lazyConnect: true, enableOfflineQueue: false });
-  const subscriber = new Redis(config.REDIS_URL, { lazyConnect: true });
-  for (const r of [redis, subscriber])
-    r.on("error", (error) => log.debug("Redis error", { error: error.message }));
-  const control = createFaultControl({
-    redis,
-    subscriber,
-    namespace: prefix,
-    service: "projector",
-    log,
-    onCrash: () => process.exit(70),
-  });
-  let paused = false;
-  const obeyPause = () => {
-    const wanted = control.faults().paused === true;
-    if (wanted === paused) return;
-    paused = wanted;
-    if (paused) current?.projector.pause();
-    else current?.projector.resume();
-    log.info(paused ? "paused by the pause switch" : "resumed by the pause switch");
-  };
-
-  async function follow(generation: number) {
-    if (current?.generation === generation) return;
-    await current?.projector.stop();
-    const projector = createProjector({
-      kafka,
-      pool,
-      generation,
-      groupId: projectorGroup(prefix, generation),
-      topics: sources,
+await runProcess(
+  "projector",
+  log,
+  async () => {
+    const pool = createPool(config.DATABASE_URL);
+    const kafka = createKafka("sagascope-projector", config.KAFKA_BROKERS, log);
+    const producer = createProducer(kafka);
+    const admin = kafka.admin();
+    const sources = projectedTopics(prefix);
+    const checkpointTopic = topics(prefix).projectionEvents;
+    let current: { generation: number; projector: Projector } | undefined;
+    const probe = createOldestUnappliedProbe(kafka, `${prefix}sagascope.projector.peek`, sources);
+    let timers: NodeJS.Timeout[] = [];
+    // A pause switch in Redis (`npm run fleet:faults -- projector --pause`): the projector stops
+    // applying but keeps reporting, so its lag can be watched growing (demo, maintenance).
+    const redis = new Redis(config.REDIS_URL, { lazyConnect: true, enableOfflineQueue: false });
+    const subscriber = new Redis(config.REDIS_URL, { lazyConnect: true });
+    for (const r of [redis, subscriber])
+      r.on("error", (error) => log.debug("Redis error", { error: error.message }));
+    const control = createFaultControl({
+      redis,
+      subscriber,
+      namespace: prefix,
+      service: "projector",
       log,
+      onCrash: () => process.exit(70),
     });
-    await projector.start();
-    if (paused) projector.pause();
-    current = { generation, projector };
-  }
+    let paused = false;
+    const obeyPause = () => {
+      const wanted = control.faults().paused === true;
+      if (wanted === paused) return;
+      paused = wanted;
+      if (paused) current?.projector.pause();
+      else current?.projector.resume();
+      log.info(paused ? "paused by the pause switch" : "resumed by the pause switch");
+    };
 
-  async function checkpoint() {
-    if (!current) return;
-    const { generation } = current;
-    const groupId = projectorGroup(prefix, generation);
-    const lags = await measureLag(admin, pool, { groupId, topics: sources, generation, probe });
-    await producer.send({
-      topic: checkpointTopic,
-      messages: [
-        encodeProjectionCheckpoint(
-          {
-            projection: PROJECTION,
-            generation,
-            groupId,
-            active: (await activeGeneration(pool)) === generation,
-            partitions: lags.map((l) => ({
-              ...l,
-              newestAppliedAt: l.newestAppliedAt?.toISOString() ?? null,
-            })),
-          },
-          `/projector/${hostname()}`,
-        ),
-      ],
-    });
-    const behind = totalOffsetLag(lags);
-    if (behind > 0) log.info("lag", { generation, behind });
-  }
-
-  return {
-    async start() {
-      await migrate(config.DATABASE_URL, (line) => log.info(line));
-      await admin.connect();
-      await ensureTopics(admin, [...sources, checkpointTopic]);
-      await producer.connect();
-      await probe.start();
-      let generation = await activeGeneration(pool);
-      if (!generation) {
-        await createReadModel(pool, 1);
-        await activate(pool, 1);
-        generation = 1;
-      }
-      await follow(generation);
-      // The pause switch is a convenience: without Redis the projector runs unpaused.
-      await Promise.all([redis.connect(), subscriber.connect()])
-        .then(() => control.start())
-        .catch((error) => log.warn("pause switch unavailable (Redis)", { error: String(error) }));
-      // A first checkpoint at once: the backlog a (re)started projector faces is on the record.
-      void checkpoint().catch((error) => log.warn("checkpoint failed", { error }));
-      timers = [
-        setInterval(() => {
-          void activeGeneration(pool)
-            .then((g) => (g ? follow(g) : undefined))
-            .catch((error) => log.warn("could not follow the active generation", { error }));
-        }, 2000),
-        setInterval(() => void checkpoint().catch((error) => log.warn("checkpoint failed", { error })), 5000),
-        setInterval(obeyPause, 250),
-      ];
-    },
-    async stop() {
-      for (const t of timers) clearInterval(t);
+    async function follow(generation: number) {
+      if (current?.generation === generation) return;
       await current?.projector.stop();
-      await control.stop().catch(() => {});
-      redis.disconnect();
-      subscriber.disconnect();
-      await probe.stop();
-      await producer.disconnect();
-      await admin.disconnect();
-      await pool.end();
-    },
-  };
-});
+      const projector = createProjector({
+        kafka,
+        pool,
+        generation,
+        groupId: projectorGroup(prefix, generation),
+        topics: sources,
+        log,
+      });
+      await projector.start();
+      if (paused) projector.pause();
+      current = { generation, projector };
+    }
+
+    async function checkpoint() {
+      if (!current) return;
+      const { generation } = current;
+      const groupId = projectorGroup(prefix, generation);
+      const lags = await measureLag(admin, pool, { groupId, topics: sources, generation, probe });
+      await producer.send({
+        topic: checkpointTopic,
+        messages: [
+          encodeProjectionCheckpoint(
+            {
+              projection: PROJECTION,
+              generation,
+              groupId,
+              active: (await activeGeneration(pool)) === generation,
+              partitions: lags.map((l) => ({
+                ...l,
+                newestAppliedAt: l.newestAppliedAt?.toISOString() ?? null,
+              })),
+            },
+            `/projector/${hostname()}`,
+          ),
+        ],
+      });
+      const behind = totalOffsetLag(lags);
+      if (behind > 0) log.info("lag", { generation, behind });
+    }
+
+    return {
+      readiness: [postgresCheck(pool), redisCheck(redis), kafkaCheck(kafka)],
+      async start() {
+        await migrate(config.DATABASE_URL, (line) => log.info(line));
+        await admin.connect();
+        await ensureTopics(admin, [...sources, checkpointTopic]);
+        await producer.connect();
+        await probe.start();
+        let generation = await activeGeneration(pool);
+        if (!generation) {
+          await createReadModel(pool, 1);
+          await activate(pool, 1);
+          generation = 1;
+        }
+        await follow(generation);
+        // The pause switch is a convenience: without Redis the projector runs unpaused.
+        await Promise.all([redis.connect(), subscriber.connect()])
+          .then(() => control.start())
+          .catch((error) => log.warn("pause switch unavailable (Redis)", { error: String(error) }));
+        // A first checkpoint at once: the backlog a (re)started projector faces is on the record.
+        void checkpoint().catch((error) => log.warn("checkpoint failed", { error }));
+        timers = [
+          setInterval(() => {
+            void activeGeneration(pool)
+              .then((g) => (g ? follow(g) : undefined))
+              .catch((error) => log.warn("could not follow the active generation", { error }));
+          }, 2000),
+          setInterval(
+            () => void checkpoint().catch((error) => log.warn("checkpoint failed", { error })),
+            5000,
+          ),
+          setInterval(obeyPause, 250),
+        ];
+      },
+      async stop() {
+        for (const t of timers) clearInterval(t);
+        await current?.projector.stop();
+        await control.stop().catch(() => {});
+        redis.disconnect();
+        subscriber.disconnect();
+        await probe.stop();
+        await producer.disconnect();
+        await admin.disconnect();
+        await pool.end();
+      },
+    };
+  },
+  observeFrom(config),
+);

@@ -78,7 +78,7 @@ async function latestCheckpoints(db: Db): Promise<Latest[]> {
        WHERE n.projection IS NOT NULL)
      SELECT n.projection, n.time, count(*)::int AS partitions, sum(s.offset_lag)::float8 AS offset_lag,
             max(s.time_lag_ms) AS time_lag_ms, max(s.oldest_unapplied_age_ms) AS oldest_ms,
-            (SELECT group_id FROM declared_projection WHERE name = n.projection) AS group_id
+            coalesce((SELECT group_id FROM declared_projection WHERE name = n.projection), max(s.group_id)) AS group_id
      FROM newest n JOIN projection_lag_sample s ON s.checkpoint_id = n.checkpoint_id
      GROUP BY n.projection, n.time`,
     [RECENT_HOURS],
