@@ -4,6 +4,7 @@
 // Uses the test profile's broker and a fresh database of its own; prints figures, asserts nothing.
 import { randomUUID } from "node:crypto";
 import { Kafka, logLevel, Partitioners } from "kafkajs";
+import { collectDefaultMetrics, Registry } from "prom-client";
 import { z } from "zod";
 import { migrate } from "../../server/db/migrate.ts";
 import { createPool, type Pool, type PoolClient } from "../../server/db/pool.ts";
@@ -17,6 +18,7 @@ import {
   type SagaEvent,
   sagaEvent,
 } from "../../server/events/index.ts";
+import { createIngestMetrics } from "../../server/ingest/ingest-metrics.ts";
 import { createIngester } from "../../server/ingest/ingester.ts";
 import { insertSagaEvents, sagaEventRow } from "../../server/ingest/store-saga-events.ts";
 import { createLogger } from "../../server/log.ts";
@@ -106,6 +108,11 @@ async function dedupeCost(pool: Pool, events: SagaEvent[]): Promise<{ withoutMs:
   };
 }
 
+function withDefaultMetrics(registry: Registry): Registry {
+  collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
 async function main() {
   const plan = testPlan(env());
   const { startedBroker } = await infraUp(plan);
@@ -159,24 +166,43 @@ async function main() {
     });
 
     const pool = createPool(databaseUrl, 5);
-    const ingestMs = await step("ingester: consume, validate, store, fold summaries, commit", async () => {
+    /** One ingester over the whole topic into an empty store; with a registry, metrics on and scraped every second. */
+    const ingestRun = async (registry?: Registry) => {
+      await pool.query("TRUNCATE saga_event, saga_event_identity, saga_summary, saga_vocabulary");
       const ingester = createIngester({
         kafka,
         pool,
         topics: [topic],
         groupId: `bench-ingester-${randomUUID()}`,
         log: createLogger("bench", "error"),
+        ...(registry ? { metrics: createIngestMetrics(registry) } : {}),
       });
       await ingester.start();
+      const scraper = registry ? setInterval(() => void registry.metrics(), 1000) : undefined;
       let began = 0;
       while (ingester.counters().inserted < total) {
         if (!began && ingester.counters().batches > 0) began = Date.now();
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       const ms = Date.now() - began;
+      clearInterval(scraper);
       await ingester.stop();
       return ms;
-    });
+    };
+    // Off, on, on, off: a machine that speeds up or slows down during the runs favours neither.
+    const runs: { metrics: boolean; ms: number }[] = [];
+    for (const metrics of [false, true, true, false]) {
+      const ms = await step(
+        metrics
+          ? "ingester with its Prometheus metrics on, scraped every second"
+          : "ingester: consume, validate, store, fold summaries, commit",
+        () => ingestRun(metrics ? withDefaultMetrics(new Registry()) : undefined),
+      );
+      runs.push({ metrics, ms });
+    }
+    const mean = (on: boolean) => runs.filter((r) => r.metrics === on).reduce((n, r) => n + r.ms, 0) / 2;
+    const ingestMs = Math.round(mean(false));
+    const withMetricsMs = Math.round(mean(true));
     const check = await pool.query(
       "SELECT count(*)::int AS events, (SELECT count(*)::int FROM saga_summary) AS sagas FROM saga_event",
     );
@@ -192,6 +218,11 @@ async function main() {
     console.log(`  baseline (validate)    ${rate(total, baselineMs)} events/s  (${baselineMs} ms)`);
     console.log(`  ingester (stored)      ${rate(total, ingestMs)} events/s  (${ingestMs} ms)`);
     console.log(`  ratio ingester/baseline ${(baselineMs / ingestMs).toFixed(2)}`);
+    console.log(`  ingester, metrics on   ${rate(total, withMetricsMs)} events/s  (${withMetricsMs} ms)`);
+    console.log(`  ratio metrics on/off   ${(ingestMs / withMetricsMs).toFixed(2)}`);
+    console.log(
+      `  runs (off, on, on, off) ${runs.map((r) => `${rate(total, r.ms)}${r.metrics ? " on" : " off"}`).join(", ")} events/s`,
+    );
     console.log(
       `  stored                 ${check.rows[0].events} events, ${check.rows[0].sagas} saga summaries`,
     );
