@@ -97,6 +97,10 @@ const EnvSchema = z.object({
   SAGASCOPE_READY_MAX_LAG: z.coerce.number().int().min(0).default(10_000),
   /** The web app's /metrics asks for this bearer token when it is set (required in production). */
   SAGASCOPE_METRICS_TOKEN: z.string().min(16, "at least 16 characters").optional(),
+  /** Exports every ended saga as a trace over OTLP/HTTP here (`<endpoint>/v1/traces`); off when unset. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  /** The same for traces alone, as the full URL (takes precedence). */
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
   SAGASCOPE_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   /**
    * demo: a visitor who has not signed in acts as the demo operator and the fault panel is

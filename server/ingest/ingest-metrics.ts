@@ -10,6 +10,7 @@ import { deadLetterReasonKind } from "../metrics/dead-letter-reason.ts";
 
 /** A saga whose status the batch changed: new (from null), or ended. */
 export interface SagaTransition {
+  sagaId: string;
   sagaType: string;
   mode: string;
   from: string | null;

@@ -15,7 +15,8 @@ import {
 } from "../events/index.ts";
 import type { Logger } from "../log.ts";
 import type { Service } from "../process-edge.ts";
-import type { IngestMetrics, MessageKind } from "./ingest-metrics.ts";
+import type { SagaTraceExporter } from "../telemetry/saga-trace-exporter.ts";
+import { ENDED_STATUSES, type IngestMetrics, type MessageKind } from "./ingest-metrics.ts";
 import {
   type BatchOutcome,
   type DeadLetter,
@@ -51,6 +52,8 @@ export interface IngesterDeps {
   reportEveryMs?: number;
   /** Where its Prometheus metrics go (server/ingest/ingest-metrics.ts); none when absent. */
   metrics?: IngestMetrics;
+  /** Told the sagas each stored batch ended, to export them as traces (server/telemetry). */
+  traces?: Pick<SagaTraceExporter, "enqueue">;
 }
 
 export interface IngestCounters {
@@ -163,6 +166,10 @@ export function createIngester(deps: IngesterDeps): Ingester {
     counters.inserted += outcome.inserted;
     counters.duplicates += outcome.duplicates;
     counters.deadLettered += outcome.deadLettered;
+    const ended = outcome.sagaTransitions.filter(
+      (t) => ENDED_STATUSES.has(t.to) && !(t.from !== null && ENDED_STATUSES.has(t.from)),
+    );
+    if (ended.length > 0) deps.traces?.enqueue(ended.map((t) => t.sagaId));
     const m = deps.metrics;
     if (!m) return;
     m.deadLetters(outcome.deadLetterReasons, topic === deps.deadLetterTopic);

@@ -10,6 +10,11 @@ import { kafkaCheck, postgresCheck } from "../metrics/readiness.ts";
 import { processRegistry } from "../metrics/registry.ts";
 import { observeFrom, runProcess } from "../process-edge.ts";
 import { parseDeclarations, syncConfigDeclarations } from "../projections/declared-projections.ts";
+import {
+  createOtlpExporter,
+  createSagaTraceExporter,
+  otlpTracesUrl,
+} from "../telemetry/saga-trace-exporter.ts";
 import { createDeclaredProjectionSampler } from "./declared-projection-sampler.ts";
 import { createIngestMetrics } from "./ingest-metrics.ts";
 import { createIngester } from "./ingester.ts";
@@ -36,8 +41,19 @@ await runProcess(
     const pool = createPool(config.DATABASE_URL);
     const kafka = createKafka("sagascope-ingester", config.KAFKA_BROKERS, log);
     const metrics = createIngestMetrics(processRegistry("ingester"));
+    const tracesUrl = otlpTracesUrl(config);
+    const traces = tracesUrl
+      ? createSagaTraceExporter({
+          pool,
+          exporter: createOtlpExporter(tracesUrl),
+          groupId: config.SAGASCOPE_INGEST_GROUP,
+          log: log.child("traces"),
+        })
+      : undefined;
+    if (tracesUrl) log.info("exporting every ended saga as a trace", { url: tracesUrl });
     const ingester = createIngester({
       metrics,
+      ...(traces ? { traces } : {}),
       kafka,
       pool,
       topics: [topicNames.sagaEvents, topicNames.control],
@@ -83,11 +99,13 @@ await runProcess(
         await ingester.start();
         sweeper.start();
         projectionSampler.start();
+        traces?.start();
       },
       stop: async () => {
         await projectionSampler.stop();
         sweeper.stop();
         await ingester.stop();
+        await traces?.stop();
         await pool.end();
       },
     };

@@ -246,6 +246,7 @@ async function foldSummaries(
     const from = before.get(id) ?? null;
     if (from === s.status) continue;
     transitions.push({
+      sagaId: s.sagaId,
       sagaType: s.sagaType,
       mode: s.mode,
       from,

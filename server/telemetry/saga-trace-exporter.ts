@@ -1,0 +1,147 @@
+// Exports each saga, once it has ended, as a trace over OTLP/HTTP (protobuf) with the
+// OpenTelemetry SDK's exporter. The ingester hands over the ids of the sagas a stored batch
+// ended; they wait in a bounded queue (a full queue drops the newest, counted) and are read
+// and sent every second, a batch at a time. Off unless OTEL_EXPORTER_OTLP_ENDPOINT (or the
+// traces-only OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set: the standard variables.
+import { type Attributes, type HrTime, SpanKind, SpanStatusCode } from "@opentelemetry/api";
+import { ExportResultCode } from "@opentelemetry/core";
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
+import { resourceFromAttributes } from "@opentelemetry/resources";
+import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
+import type { Pool } from "../db/pool.ts";
+import type { Logger } from "../log.ts";
+import { type SpanDescription, type StoredEventRow, sagaSpans } from "./saga-spans.ts";
+
+/** The most ended sagas waiting to be exported; past it the newest are dropped (and counted). */
+export const MAX_TRACE_QUEUE = 10_000;
+/** Sagas read and exported per round. */
+const BATCH = 200;
+
+export interface SagaTraceExporter {
+  enqueue(sagaIds: string[]): void;
+  start(): void;
+  /** Exports what waits, then stops. */
+  stop(): Promise<void>;
+  /** One round now (tests); resolves when it was sent. */
+  flush(): Promise<void>;
+  counters(): { exported: number; dropped: number; failed: number };
+}
+
+/** Where traces go, from the standard OpenTelemetry variables; undefined when tracing is off. */
+export function otlpTracesUrl(env: {
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string | undefined;
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string | undefined;
+}): string | undefined {
+  if (env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  if (env.OTEL_EXPORTER_OTLP_ENDPOINT)
+    return `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/$/, "")}/v1/traces`;
+  return undefined;
+}
+
+const hr = (d: Date): HrTime => [Math.floor(d.getTime() / 1000), (d.getTime() % 1000) * 1_000_000];
+
+function readable(s: SpanDescription): ReadableSpan {
+  const durationMs = Math.max(0, s.end.getTime() - s.start.getTime());
+  return {
+    name: s.name,
+    kind: s.kind === "consumer" ? SpanKind.CONSUMER : SpanKind.INTERNAL,
+    spanContext: () => ({ traceId: s.traceId, spanId: s.spanId, traceFlags: 1 }),
+    ...(s.parentSpanId
+      ? { parentSpanContext: { traceId: s.traceId, spanId: s.parentSpanId, traceFlags: 1 } }
+      : {}),
+    startTime: hr(s.start),
+    endTime: hr(s.end),
+    duration: [Math.floor(durationMs / 1000), (durationMs % 1000) * 1_000_000],
+    status: s.status.ok
+      ? { code: SpanStatusCode.OK }
+      : { code: SpanStatusCode.ERROR, message: s.status.message },
+    attributes: s.attributes as Attributes,
+    links: s.links.map((l) => ({
+      context: { traceId: l.traceId, spanId: l.spanId, traceFlags: 1 },
+      attributes: l.attributes,
+    })),
+    events: [],
+    ended: true,
+    resource: resourceFromAttributes({ "service.name": s.service, "service.namespace": "sagascope" }),
+    instrumentationScope: { name: "sagascope", version: "1" },
+    droppedAttributesCount: 0,
+    droppedEventsCount: 0,
+    droppedLinksCount: 0,
+  };
+}
+
+export function createSagaTraceExporter(deps: {
+  pool: Pick<Pool, "query">;
+  /** The SDK's exporter; `createOtlpExporter(url)` for OTLP/HTTP. */
+  exporter: SpanExporter;
+  groupId: string;
+  log: Logger;
+  everyMs?: number;
+}): SagaTraceExporter {
+  const queue: string[] = [];
+  const counters = { exported: 0, dropped: 0, failed: 0 };
+  let timer: NodeJS.Timeout | undefined;
+  let round: Promise<void> = Promise.resolve();
+
+  async function exportSagas(ids: string[]): Promise<void> {
+    const { rows } = await deps.pool.query<StoredEventRow>(
+      `SELECT id, time, source, type, saga_id AS "sagaId", saga_type AS "sagaType", trace_id AS "traceId",
+              span_id AS "spanId", step, step_index AS "stepIndex", service, data, kafka_topic AS "kafkaTopic",
+              kafka_partition AS "kafkaPartition", kafka_offset::float8 AS "kafkaOffset", ingested_at AS "ingestedAt"
+       FROM saga_event WHERE saga_id = ANY($1)`,
+      [ids],
+    );
+    const bySaga = new Map<string, StoredEventRow[]>();
+    for (const r of rows) bySaga.set(r.sagaId, [...(bySaga.get(r.sagaId) ?? []), r]);
+    const spans = [...bySaga.values()]
+      .flatMap((events) => sagaSpans(events, { groupId: deps.groupId }))
+      .map(readable);
+    if (spans.length === 0) return;
+    const result = await new Promise<{ code: ExportResultCode; error?: Error }>((resolve) =>
+      deps.exporter.export(spans, resolve),
+    );
+    if (result.code === ExportResultCode.SUCCESS) counters.exported += bySaga.size;
+    else {
+      counters.failed += bySaga.size;
+      deps.log.warn("saga traces not exported", { sagas: bySaga.size, error: result.error?.message });
+    }
+  }
+
+  async function flush(): Promise<void> {
+    while (queue.length > 0) {
+      const ids = queue.splice(0, BATCH);
+      await exportSagas(ids).catch((error) => {
+        counters.failed += ids.length;
+        deps.log.warn("saga traces not exported", { error: String(error) });
+      });
+    }
+  }
+
+  function schedule() {
+    timer = setTimeout(() => {
+      round = flush().finally(() => {
+        if (timer) schedule();
+      });
+    }, deps.everyMs ?? 1000);
+  }
+
+  return {
+    enqueue(ids) {
+      const room = MAX_TRACE_QUEUE - queue.length;
+      queue.push(...ids.slice(0, Math.max(0, room)));
+      if (ids.length > room) counters.dropped += ids.length - Math.max(0, room);
+    },
+    start: schedule,
+    async stop() {
+      clearTimeout(timer);
+      timer = undefined;
+      await round;
+      await flush();
+      await deps.exporter.shutdown();
+    },
+    flush: () => (round = round.then(flush)),
+    counters: () => ({ ...counters }),
+  };
+}
+
+export const createOtlpExporter = (url: string): SpanExporter => new OTLPTraceExporter({ url });
