@@ -162,7 +162,15 @@ export function createIngester(deps: IngesterDeps): Ingester {
     return "saga";
   }
 
-  function count(outcome: BatchOutcome, topic: string) {
+  /** A batch's own figures (batches of several partitions are stored at once). */
+  interface Tally {
+    inserted: number;
+    lettered: number;
+  }
+
+  function count(outcome: BatchOutcome, topic: string, tally: Tally) {
+    tally.inserted += outcome.inserted;
+    tally.lettered += outcome.deadLettered;
     counters.inserted += outcome.inserted;
     counters.duplicates += outcome.duplicates;
     counters.deadLettered += outcome.deadLettered;
@@ -188,11 +196,12 @@ export function createIngester(deps: IngesterDeps): Ingester {
     breakerEvents: IncomingBreakerEvent[],
     projectionEvents: ProjectionEvent[],
     topic: string,
+    tally: Tally,
   ) {
-    count(await storeBatch(pool, [], letters, breakerEvents, projectionEvents), topic);
+    count(await storeBatch(pool, [], letters, breakerEvents, projectionEvents), topic, tally);
     for (const item of events) {
       try {
-        count(await storeBatch(pool, [item], []), topic);
+        count(await storeBatch(pool, [item], []), topic, tally);
       } catch (error) {
         if (!isDataError(error)) throw error;
         const letter: DeadLetter = {
@@ -203,7 +212,7 @@ export function createIngester(deps: IngesterDeps): Ingester {
           reason: `the database refused it: ${(error as Error).message}`,
         };
         log.warn("quarantined a message", { offset: item.position.offset, reason: letter.reason });
-        count(await storeBatch(pool, [], [letter]), topic);
+        count(await storeBatch(pool, [], [letter]), topic, tally);
       }
     }
   }
@@ -221,26 +230,28 @@ export function createIngester(deps: IngesterDeps): Ingester {
       return commit(batch, resolveOffset, heartbeat, startedAt);
     }
     const { events, deadLetters, breakerEvents, projectionEvents } = splitBatch(batch, deps);
-    const before = { ...counters };
+    const tally: Tally = { inserted: 0, lettered: 0 };
     try {
       try {
-        count(await storeBatch(pool, events, deadLetters, breakerEvents, projectionEvents), batch.topic);
+        count(
+          await storeBatch(pool, events, deadLetters, breakerEvents, projectionEvents),
+          batch.topic,
+          tally,
+        );
       } catch (error) {
         if (!isDataError(error)) throw error;
         log.warn("the database refused a batch; storing it message by message", { error });
-        await storeOneByOne(events, deadLetters, breakerEvents, projectionEvents, batch.topic);
+        await storeOneByOne(events, deadLetters, breakerEvents, projectionEvents, batch.topic, tally);
       }
       counters.batches += 1;
       const m = deps.metrics;
       if (m) {
-        const lettered = counters.deadLettered - before.deadLettered;
-        const duplicates = counters.duplicates - before.duplicates;
+        // Stored: rows new to the store; a redelivered message (or letter) is a duplicate.
+        const lettered = tally.lettered;
+        const stored = kind === "saga" ? tally.inserted : batch.messages.length - lettered;
+        m.messages(kind, "stored", stored);
         m.messages(kind, "dead_lettered", lettered);
-        m.messages(kind, "duplicate", duplicates);
-        m.messages(kind, "stored", batch.messages.length - lettered - duplicates);
-      }
-      for (const letter of deadLetters) {
-        log.warn("quarantined a message", { offset: letter.position.offset, reason: letter.reason });
+        m.messages(kind, "duplicate", batch.messages.length - lettered - stored);
       }
     } catch (error) {
       counters.failedBatches += 1;

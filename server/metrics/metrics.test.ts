@@ -339,7 +339,16 @@ describe("metrics, scraped by a real Prometheus", () => {
       return all.length > 0 && all.every((r) => r.health === "ok") ? all : undefined;
     });
     expect(rules.map((r) => r.name)).toContain("SagascopeBreakerOpen");
-    expect(rules.find((r) => r.name === "SagascopeBreakerOpen")?.state).toBe("pending");
+    // Open now, it waits out its `for` before firing.
+    await until("the breaker alert pending", async () => {
+      const body = (await (await fetch(`${prometheus.url}/api/v1/rules`)).json()) as {
+        data: { groups: { rules: { name: string; state?: string }[] }[] };
+      };
+      return (
+        body.data.groups.flatMap((g) => g.rules).find((r) => r.name === "SagascopeBreakerOpen")?.state ===
+        "pending"
+      );
+    });
   });
 
   it("passes promtool: the rules check, and the scrape lints clean", async () => {

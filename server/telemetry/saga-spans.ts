@@ -170,7 +170,7 @@ export function sagaSpans(events: StoredEventRow[], consumer: { groupId: string 
     parentSpanId: rootId,
     // From the moment the event occurred to the moment it was stored: the pipeline's delay.
     start: end.time,
-    end: end.ingestedAt > end.time ? end.ingestedAt : end.time,
+    end: new Date(Math.max(end.ingestedAt.getTime(), end.time.getTime())),
     status: { ok: true },
     service: "sagascope-ingester",
     attributes: {

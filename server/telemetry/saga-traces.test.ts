@@ -39,10 +39,10 @@ interface ReceivedSpan {
 
 const hex = (b64: string | undefined) => Buffer.from(b64 ?? "", "base64").toString("hex");
 type AnyValue = { stringValue?: string; intValue?: string; boolValue?: boolean; doubleValue?: number };
-const valueOf = (v: AnyValue) =>
+const anyValue = (v: AnyValue) =>
   v.stringValue ?? (v.intValue !== undefined ? Number(v.intValue) : (v.boolValue ?? v.doubleValue ?? ""));
 const attrs = (list: { key: string; value: AnyValue }[] = []) =>
-  Object.fromEntries(list.map((a) => [a.key, valueOf(a.value)]));
+  Object.fromEntries(list.map((a) => [a.key, anyValue(a.value)]));
 
 const received: ReceivedSpan[] = [];
 let receiver: Server;
