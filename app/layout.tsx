@@ -32,6 +32,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
               <Link href="/breakers">Breakers</Link>
               <Link href="/projections">Projections</Link>
               <Link href="/dead-letters">Dead letters</Link>
+              <Link href="/alerts">Alerts</Link>
               <Link href="/kafka">Kafka</Link>
               <Link href="/audit">Audit</Link>
               <RoleLinks />

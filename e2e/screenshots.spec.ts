@@ -53,6 +53,8 @@ test("every view renders real data, in both themes and on a wall screen", async 
     await shoot(page, "dead-letters", "h1");
     await page.goto("/audit");
     await shoot(page, "audit", "h1");
+    await page.goto("/alerts");
+    await shoot(page, "alerts", "h1");
     await page.goto("/faults");
     await shoot(page, "faults", "h1");
 

@@ -101,6 +101,14 @@ const EnvSchema = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   /** The same for traces alone, as the full URL (takes precedence). */
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
+  /** Alert rules kept in git: a JSON file (docs/monitoring/README.md, "Alerts"). */
+  SAGASCOPE_ALERT_RULES_FILE: z.string().min(1).optional(),
+  /** Where alerts go: `name=generic|slack|alertmanager:url`, separated by `;` or spaces. */
+  SAGASCOPE_ALERT_WEBHOOKS: z.string().max(20_000).default(""),
+  /** How often the alert rules are evaluated. */
+  SAGASCOPE_ALERT_EVAL_MS: z.coerce.number().int().min(500).max(600_000).default(5_000),
+  /** The dashboard's address as its users reach it: the alerts' links start with it. */
+  SAGASCOPE_PUBLIC_URL: z.url().optional(),
   SAGASCOPE_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   /**
    * demo: a visitor who has not signed in acts as the demo operator and the fault panel is

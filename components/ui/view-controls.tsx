@@ -22,6 +22,7 @@ export const GO_TO: Record<string, [string, string]> = {
   p: ["/projections", "Projections"],
   k: ["/kafka", "Kafka"],
   d: ["/dead-letters", "Dead letters"],
+  a: ["/alerts", "Alerts"],
 };
 
 function applyTheme(theme: Theme) {

@@ -16,6 +16,10 @@ export const PERMISSIONS = {
   "dead-letter.edit": "admin",
   /** Declare a consumer group to be a projection (its lag is then sampled), or forget one. */
   "projection.declare": "admin",
+  /** Define or delete alert rules on the alerts page. */
+  "alerts.configure": "admin",
+  /** Silence an alert rule for a while, or lift the silence. */
+  "alerts.silence": "operator",
   /** The demo fleet's fault panel (demo mode only). */
   "fleet.faults": "operator",
   "users.manage": "admin",

@@ -1,7 +1,13 @@
 // `npm run ingest`: the ingester as its own process.
 
+import { Redis } from "ioredis";
+import { createAlertEvaluator } from "../alerts/alert-evaluator.ts";
+import { readAlertFile, syncFileRules } from "../alerts/alert-rules.ts";
+import { parseWebhooks } from "../alerts/webhooks.ts";
+import { createBreakerStore } from "../breakers/index.ts";
 import { migrate } from "../db/migrate.ts";
 import { createPool } from "../db/pool.ts";
+import { createPrisma } from "../db/prisma.ts";
 import { EnvError, env } from "../env.ts";
 import { topics } from "../events/index.ts";
 import { createKafka } from "../events/kafka-client.ts";
@@ -33,6 +39,18 @@ function declaredInConfig() {
 }
 const declarations = declaredInConfig();
 
+function alertsInConfig() {
+  try {
+    return {
+      rules: config.SAGASCOPE_ALERT_RULES_FILE ? readAlertFile(config.SAGASCOPE_ALERT_RULES_FILE) : undefined,
+      webhooks: parseWebhooks(config.SAGASCOPE_ALERT_WEBHOOKS),
+    };
+  } catch (error) {
+    throw new EnvError(`invalid alerts configuration: ${(error as Error).message}`);
+  }
+}
+const alerting = alertsInConfig();
+
 await runProcess(
   "ingester",
   log,
@@ -51,6 +69,17 @@ await runProcess(
         })
       : undefined;
     if (tracesUrl) log.info("exporting every ended saga as a trace", { url: tracesUrl });
+    // Breaker rules read the pairs as the dashboard does: Sagascope's own from Redis.
+    const redis = new Redis(config.REDIS_URL, { lazyConnect: true, enableOfflineQueue: false });
+    redis.on("error", (error) => log.debug("Redis error", { error: error.message }));
+    const prisma = createPrisma(config.DATABASE_URL);
+    const alerts = createAlertEvaluator({
+      sources: { pool, prisma, breakerStore: createBreakerStore(redis, config.SAGASCOPE_TOPIC_PREFIX, log) },
+      webhooks: alerting.webhooks,
+      dashboardUrl: config.SAGASCOPE_PUBLIC_URL ?? `http://127.0.0.1:${config.PORT}`,
+      everyMs: config.SAGASCOPE_ALERT_EVAL_MS,
+      log: log.child("alerts"),
+    });
     const ingester = createIngester({
       metrics,
       ...(traces ? { traces } : {}),
@@ -96,16 +125,26 @@ await runProcess(
       ],
       start: async () => {
         await syncConfigDeclarations(pool, declarations);
+        if (alerting.rules) await syncFileRules(pool, alerting.rules);
+        await redis
+          .connect()
+          .catch((error) =>
+            log.warn("Redis unreachable; breaker alerts wait for it", { error: String(error) }),
+          );
         await ingester.start();
         sweeper.start();
         projectionSampler.start();
         traces?.start();
+        alerts.start();
       },
       stop: async () => {
+        await alerts.stop();
         await projectionSampler.stop();
         sweeper.stop();
         await ingester.stop();
         await traces?.stop();
+        await prisma.$disconnect();
+        redis.disconnect();
         await pool.end();
       },
     };

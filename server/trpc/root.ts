@@ -1,6 +1,7 @@
 // The API: one router composed of one router per domain.
 import { createCallerFactory, router } from "./init.ts";
 import { actionsRouter } from "./routers/actions.ts";
+import { alertsRouter } from "./routers/alerts.ts";
 import { auditRouter } from "./routers/audit.ts";
 import { authRouter } from "./routers/auth.ts";
 import { breakersRouter } from "./routers/breakers.ts";
@@ -20,6 +21,7 @@ export const appRouter = router({
   deadLetters: deadLettersRouter,
   breakers: breakersRouter,
   projections: projectionsRouter,
+  alerts: alertsRouter,
   overview: overviewRouter,
   kafka: kafkaRouter,
   traces: tracesRouter,
