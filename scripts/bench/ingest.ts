@@ -3,6 +3,8 @@
 // and validates them (the ceiling Kafka and the contract allow on this machine).
 // Uses the test profile's broker and a fresh database of its own; prints figures, asserts nothing.
 import { randomUUID } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { Kafka, logLevel, Partitioners } from "kafkajs";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { z } from "zod";
@@ -22,6 +24,7 @@ import { createIngestMetrics } from "../../server/ingest/ingest-metrics.ts";
 import { createIngester } from "../../server/ingest/ingester.ts";
 import { insertSagaEvents, sagaEventRow } from "../../server/ingest/store-saga-events.ts";
 import { createLogger } from "../../server/log.ts";
+import { createOtlpExporter, createSagaTraceExporter } from "../../server/telemetry/saga-trace-exporter.ts";
 import { infraDown, infraUp, testPlan } from "../infra/infra.ts";
 import { recreateDatabase } from "../infra/postgres.ts";
 import { say, step } from "../infra/progress.ts";
@@ -167,15 +170,38 @@ async function main() {
 
     const pool = createPool(databaseUrl, 5);
     /** One ingester over the whole topic into an empty store; with a registry, metrics on and scraped every second. */
-    const ingestRun = async (registry?: Registry) => {
+    // An OTLP/HTTP sink on 127.0.0.1 that takes every export and answers 200, for the traces.
+    let exportedBytes = 0;
+    const sink = createServer((req, res) => {
+      req.on("data", (c: Buffer) => {
+        exportedBytes += c.length;
+      });
+      req.on("end", () => {
+        res.writeHead(200, { "content-type": "application/x-protobuf" });
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => sink.listen(0, "127.0.0.1", resolve));
+    const sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/v1/traces`;
+    let tracedSagas = 0;
+    /** One ingester over the whole topic into an empty store; observed: metrics scraped every second and every ended saga exported as a trace. */
+    const ingestRun = async (observed: boolean) => {
       await pool.query("TRUNCATE saga_event, saga_event_identity, saga_summary, saga_vocabulary");
+      const registry = observed ? withDefaultMetrics(new Registry()) : undefined;
+      const log = createLogger("bench", "error");
+      const groupId = `bench-ingester-${randomUUID()}`;
+      const traces = observed
+        ? createSagaTraceExporter({ pool, exporter: createOtlpExporter(sinkUrl), groupId, log })
+        : undefined;
+      traces?.start();
       const ingester = createIngester({
         kafka,
         pool,
         topics: [topic],
-        groupId: `bench-ingester-${randomUUID()}`,
-        log: createLogger("bench", "error"),
+        groupId,
+        log,
         ...(registry ? { metrics: createIngestMetrics(registry) } : {}),
+        ...(traces ? { traces } : {}),
       });
       await ingester.start();
       const scraper = registry ? setInterval(() => void registry.metrics(), 1000) : undefined;
@@ -187,6 +213,8 @@ async function main() {
       const ms = Date.now() - began;
       clearInterval(scraper);
       await ingester.stop();
+      await traces?.stop();
+      if (traces) tracedSagas = traces.counters().exported;
       return ms;
     };
     // Off, on, on, off: a machine that speeds up or slows down during the runs favours neither.
@@ -194,9 +222,9 @@ async function main() {
     for (const metrics of [false, true, true, false]) {
       const ms = await step(
         metrics
-          ? "ingester with its Prometheus metrics on, scraped every second"
+          ? "ingester with metrics on (scraped every second) and traces exported over OTLP"
           : "ingester: consume, validate, store, fold summaries, commit",
-        () => ingestRun(metrics ? withDefaultMetrics(new Registry()) : undefined),
+        () => ingestRun(metrics),
       );
       runs.push({ metrics, ms });
     }
@@ -212,14 +240,18 @@ async function main() {
       () => dedupeCost(pool, dedupeEvents),
     );
     await pool.end();
+    await new Promise((resolve) => sink.close(resolve));
 
     console.log("\nbench:ingest");
     console.log(`  events                 ${total} (${sagas} sagas of 6 events), 6 partitions`);
     console.log(`  baseline (validate)    ${rate(total, baselineMs)} events/s  (${baselineMs} ms)`);
     console.log(`  ingester (stored)      ${rate(total, ingestMs)} events/s  (${ingestMs} ms)`);
     console.log(`  ratio ingester/baseline ${(baselineMs / ingestMs).toFixed(2)}`);
-    console.log(`  ingester, metrics on   ${rate(total, withMetricsMs)} events/s  (${withMetricsMs} ms)`);
-    console.log(`  ratio metrics on/off   ${(ingestMs / withMetricsMs).toFixed(2)}`);
+    console.log(`  metrics and traces on  ${rate(total, withMetricsMs)} events/s  (${withMetricsMs} ms)`);
+    console.log(`  ratio on/off           ${(ingestMs / withMetricsMs).toFixed(2)}`);
+    console.log(
+      `  traces exported        ${tracedSagas} sagas a run, ${Math.round(exportedBytes / 1024)} KiB of OTLP in all`,
+    );
     console.log(
       `  runs (off, on, on, off) ${runs.map((r) => `${rate(total, r.ms)}${r.metrics ? " on" : " off"}`).join(", ")} events/s`,
     );

@@ -40,6 +40,19 @@ export function otlpTracesUrl(env: {
 
 const hr = (d: Date): HrTime => [Math.floor(d.getTime() / 1000), (d.getTime() % 1000) * 1_000_000];
 
+/** One resource per service: spans sharing it are sent grouped, once per request. */
+const resources = new Map<string, ReturnType<typeof resourceFromAttributes>>();
+function resourceOf(service: string) {
+  let resource = resources.get(service);
+  if (!resource) {
+    resource = resourceFromAttributes({ "service.name": service, "service.namespace": "sagascope" });
+    if (resources.size < 1000) resources.set(service, resource);
+  }
+  return resource;
+}
+
+const SCOPE = { name: "sagascope", version: "1" };
+
 function readable(s: SpanDescription): ReadableSpan {
   const durationMs = Math.max(0, s.end.getTime() - s.start.getTime());
   return {
@@ -62,8 +75,8 @@ function readable(s: SpanDescription): ReadableSpan {
     })),
     events: [],
     ended: true,
-    resource: resourceFromAttributes({ "service.name": s.service, "service.namespace": "sagascope" }),
-    instrumentationScope: { name: "sagascope", version: "1" },
+    resource: resourceOf(s.service),
+    instrumentationScope: SCOPE,
     droppedAttributesCount: 0,
     droppedEventsCount: 0,
     droppedLinksCount: 0,
@@ -86,7 +99,11 @@ export function createSagaTraceExporter(deps: {
   async function exportSagas(ids: string[]): Promise<void> {
     const { rows } = await deps.pool.query<StoredEventRow>(
       `SELECT id, time, source, type, saga_id AS "sagaId", saga_type AS "sagaType", trace_id AS "traceId",
-              span_id AS "spanId", step, step_index AS "stepIndex", service, data, kafka_topic AS "kafkaTopic",
+              span_id AS "spanId", step, step_index AS "stepIndex", service,
+              -- Only what the spans say: a step's input and output can be large.
+              jsonb_strip_nulls(jsonb_build_object('attempt', data->'attempt', 'error', data->'error',
+                'mode', data->'mode', 'reason', data->'reason', 'compensated', data->'compensated')) AS data,
+              kafka_topic AS "kafkaTopic",
               kafka_partition AS "kafkaPartition", kafka_offset::float8 AS "kafkaOffset", ingested_at AS "ingestedAt"
        FROM saga_event WHERE saga_id = ANY($1)`,
       [ids],

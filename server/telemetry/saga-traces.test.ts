@@ -237,7 +237,11 @@ describe("sagas exported as traces over OTLP", () => {
         "sagascope.saga.mode": "orchestrated",
       },
     });
-    const children = spans.filter((s) => s.parentSpanId === root?.spanId);
+    // In the order the saga ran (OTLP groups spans by service, so the received order is not it).
+    const RAN = ["step debit/1", "step credit/1", "step credit/2", "compensate debit/1", `process ${topic}/`];
+    const ranAt = (s: ReceivedSpan) =>
+      RAN.indexOf(`${s.name}/${s.attributes["sagascope.step.attempt"] ?? ""}`);
+    const children = spans.filter((s) => s.parentSpanId === root?.spanId).sort((a, b) => ranAt(a) - ranAt(b));
     expect(
       children.map((s) => [
         s.name,
