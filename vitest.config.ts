@@ -2,7 +2,13 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["server/**/*.test.ts", "scripts/**/*.test.ts", "docs/**/*.test.ts", "bridges/**/*.test.ts"],
+    include: [
+      "server/**/*.test.ts",
+      "scripts/**/*.test.ts",
+      "docs/**/*.test.ts",
+      "bridges/**/*.test.ts",
+      "components/**/*.test.ts",
+    ],
     globalSetup: ["scripts/test/global-setup.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,

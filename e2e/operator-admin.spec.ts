@@ -4,7 +4,7 @@
 // as denied; an admin adds a user, and a short password is stopped before it is sent.
 import { randomUUID } from "node:crypto";
 import { faultsKey } from "../server/fleet/fault-control.ts";
-import { e2eRun } from "./fixtures/e2e-env.ts";
+import { E2E_ADMIN, e2eRun } from "./fixtures/e2e-env.ts";
 import { expect, test } from "./fixtures/fleet.ts";
 import { mutate, signInAs } from "./fixtures/operators.ts";
 
@@ -185,4 +185,25 @@ test("password guessing is slowed: after five failed sign-ins for one email the 
     message: expect.stringContaining("too many failed sign-ins"),
   });
   expect(Number(refused.headers()["retry-after"])).toBeGreaterThan(0);
+});
+
+test("signing in never leads off the site: next=//elsewhere.example lands on the overview", async ({
+  page,
+}) => {
+  await page.goto("/sign-in?next=//elsewhere.example/steal");
+  await page.getByLabel("Email").fill(E2E_ADMIN.email);
+  await page.getByLabel("Password").fill(E2E_ADMIN.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/^http:\/\/127\.0\.0\.1:\d+\/overview$/);
+});
+
+test("the user list is for admins: a viewer is refused, audited as denied", async ({ page }) => {
+  const { email } = await signInAs(page, "viewer");
+  const response = await page.request.get("/api/trpc/auth.users");
+  expect(response.status()).toBe(403);
+  expect(JSON.stringify(await response.json())).toContain(
+    "refused: the viewer role may not read the user list",
+  );
+  await page.goto(`/audit?actor=${encodeURIComponent(email)}`);
+  await expect(page.getByText("read:users.manage").first()).toBeVisible();
 });

@@ -3,10 +3,11 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useRouter, useSearchParams } from "next/navigation";
 import { useState } from "react";
+import { safeNextPath } from "./safe-next.ts";
 
 export function SignInForm() {
   const router = useRouter();
-  const next = useSearchParams().get("next") ?? "/overview";
+  const next = safeNextPath(useSearchParams().get("next"));
   const queryClient = useQueryClient();
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -28,7 +29,7 @@ export function SignInForm() {
         const body = (await response.json().catch(() => ({}))) as { message?: string };
         if (!response.ok) return setError(body.message ?? `sign-in failed (${response.status})`);
         await queryClient.invalidateQueries();
-        router.push(next.startsWith("/") ? next : "/overview");
+        router.push(next);
       }}
     >
       <h1>Sign in</h1>

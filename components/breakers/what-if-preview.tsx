@@ -10,6 +10,9 @@ import { stateLabel } from "./breaker-format.ts";
 export interface WhatIfResult {
   windows: number;
   calls: number;
+  /** Every call the hour recorded; more than `calls` when only the newest were replayed. */
+  recordedCalls: number;
+  limitedTo: number | null;
   from: Date;
   to: Date;
   proposed: WhatIf;
@@ -40,6 +43,12 @@ export function WhatIfPreview({ result, updating }: { result: WhatIfResult; upda
         {clock(result.to)}, each window&apos;s calls spread evenly over it and replayed through the
         breaker&apos;s rules{updating ? " · updating…" : ""}.
       </p>
+      {result.limitedTo !== null && (
+        <p className="small" data-testid="what-if-limited">
+          The hour recorded {result.recordedCalls.toLocaleString()} calls: only the newest{" "}
+          {result.limitedTo.toLocaleString()} are replayed, from {clock(result.from)}.
+        </p>
+      )}
       <div className={styles.whatIf}>
         <Replay title="With the proposed thresholds" testId="what-if-proposed" replay={result.proposed} />
         <Replay title="With the current thresholds" testId="what-if-current" replay={result.current} />

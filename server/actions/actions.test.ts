@@ -15,7 +15,14 @@ import { createBreakerStore } from "../breakers/index.ts";
 import { migrate } from "../db/migrate.ts";
 import { createPool, type Pool } from "../db/pool.ts";
 import { createPrisma, type PrismaClient } from "../db/prisma.ts";
-import { decodeBreakerEvent, ensureTopics, newTrace, sagaEvent, topics } from "../events/index.ts";
+import {
+  breakerEventDataSchemas,
+  decodeBreakerEvent,
+  ensureTopics,
+  newTrace,
+  sagaEvent,
+  topics,
+} from "../events/index.ts";
 import { storeBatch } from "../ingest/store-batch.ts";
 import { createBreakerChangeFeed } from "../live/breaker-change-feed.ts";
 import { createSagaChangeFeed } from "../live/saga-change-feed.ts";
@@ -392,6 +399,58 @@ describe("operator actions", () => {
     }
     expect(seen).toEqual(predicted.transitions.map((t) => `${t.from}→${t.to}@${t.at}`));
   }, 60_000);
+});
+
+describe("the what-if replay, bounded", () => {
+  it("replays only the newest calls up to the cap however many the hour recorded, and says so", async () => {
+    const pair = `huge→${uniqueName("svc")}`;
+    const now = Date.now();
+    // An hour with 3 million recorded calls (as a forged or a very busy caller would report).
+    const rows = Array.from({ length: 30 }, (_, i) => [
+      `huge-${pair}-${i}`,
+      pair,
+      new Date(now - (30 - i) * 60_000),
+      new Date(now - (29 - i) * 60_000),
+    ]);
+    for (const [id, p, start, end] of rows)
+      await pool.query(
+        `INSERT INTO breaker_stats (id, pair, caller, callee, instance, window_start, window_end, state, calls, successes,
+           business, failures, rejections, trials, latency_p50, latency_p95, latency_p99, latency_max)
+         VALUES ($1, $2, 'huge', 'svc', 'huge-1', $3, $4, 'closed', 100000, 90000, 0, 10000, 0, 0, 1, 1, 1, 1)`,
+        [id, p, start, end],
+      );
+    const result = await as("admin").actions.whatIf({
+      pair,
+      thresholds: { failureRate: 0.5, minimumCalls: 10, windowMs: 60_000, openMs: 5000, halfOpenPermits: 1 },
+    });
+    expect(result.recordedCalls).toBe(3_000_000);
+    expect(result.calls).toBe(200_000);
+    expect(result.limitedTo).toBe(200_000);
+    expect(result.windows).toBe(2);
+    expect(result.from.getTime()).toBe(now - 2 * 60_000);
+  }, 60_000);
+
+  it("refuses a breaker stats window with more calls than any window can hold", () => {
+    expect(() =>
+      breakerEventDataSchemas["io.sagascope.breaker.stats"].parse({
+        pair: "a→b",
+        caller: "a",
+        callee: "b",
+        instance: "a-1",
+        windowStart: new Date().toISOString(),
+        windowEnd: new Date().toISOString(),
+        state: "closed",
+        forced: null,
+        calls: 1_000_000_000,
+        successes: 0,
+        business: 0,
+        failures: 0,
+        rejections: 0,
+        trials: 0,
+        latencyMs: { p50: 0, p95: 0, p99: 0, max: 0 },
+      }),
+    ).toThrow(/expected number to be <=10000000/);
+  });
 });
 
 describe("dead letters an operator acts on", () => {

@@ -27,6 +27,36 @@ export interface RecordedCall {
   ok: boolean;
 }
 
+/** The most calls one what-if replays: the newest recorded calls up to this many. */
+export const MAX_WHAT_IF_CALLS = 200_000;
+
+/**
+ * The newest windows holding at most `cap` calls in all, oldest first, and whether older ones
+ * were left out. A single window past the cap on its own is scaled down to it, its failure
+ * share kept. Decided from the windows' counts, before any call is spread out.
+ */
+export function newestWithin(
+  windows: RecordedWindow[],
+  cap = MAX_WHAT_IF_CALLS,
+): { windows: RecordedWindow[]; recordedCalls: number; leftOut: boolean } {
+  const recordedCalls = windows.reduce((n, w) => n + w.calls, 0);
+  const kept: RecordedWindow[] = [];
+  let total = 0;
+  for (let i = windows.length - 1; i >= 0; i--) {
+    const w = windows[i] as RecordedWindow;
+    if (total + w.calls > cap) {
+      if (kept.length === 0) {
+        const calls = cap;
+        kept.push({ ...w, calls, failures: Math.round((w.failures * calls) / w.calls) });
+      }
+      return { windows: kept.reverse(), recordedCalls, leftOut: true };
+    }
+    kept.push(w);
+    total += w.calls;
+  }
+  return { windows: kept.reverse(), recordedCalls, leftOut: false };
+}
+
 /**
  * The windows as single calls in time order: each window's calls spread evenly over it, its
  * failures spread evenly among them (the order inside a window is not recorded).

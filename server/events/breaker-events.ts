@@ -8,6 +8,9 @@ import { issues, readCloudEvent } from "./envelope.ts";
 import { formatTraceparent, newTrace } from "./trace-context.ts";
 
 const name = z.string().min(1).max(200);
+/** A count in one event: bounded, so that a forged event cannot ask the store (or a replay) for billions. */
+export const MAX_WINDOW_CALLS = 10_000_000;
+const count = z.number().int().min(0).max(MAX_WINDOW_CALLS);
 const state = z.enum(["closed", "open", "half_open"]);
 const forced = z.enum(["open", "closed", "disabled"]).nullable().describe("An operator's override, if any");
 const PairRef = z.looseObject({
@@ -24,8 +27,8 @@ export const breakerEventDataSchemas = {
     to: state,
     forced,
     reason: z.string().max(2000),
-    calls: z.number().int().min(0).describe("Calls in the window when it changed"),
-    failures: z.number().int().min(0).describe("Of which failures that count against the callee"),
+    calls: count.describe("Calls in the window when it changed"),
+    failures: count.describe("Of which failures that count against the callee"),
     failureRateThreshold: z.number().min(0).max(1),
     minimumCalls: z.number().int().min(1),
     openUntil: z.iso
@@ -38,12 +41,12 @@ export const breakerEventDataSchemas = {
     windowEnd: z.iso.datetime({ offset: true }),
     state,
     forced,
-    calls: z.number().int().min(0),
-    successes: z.number().int().min(0),
-    business: z.number().int().min(0).describe("Expected refusals: they do not count against the callee"),
-    failures: z.number().int().min(0).describe("Errors, timeouts, unavailable: they count"),
-    rejections: z.number().int().min(0).describe("Calls refused by the breaker without reaching the callee"),
-    trials: z.number().int().min(0),
+    calls: count,
+    successes: count,
+    business: count.describe("Expected refusals: they do not count against the callee"),
+    failures: count.describe("Errors, timeouts, unavailable: they count"),
+    rejections: count.describe("Calls refused by the breaker without reaching the callee"),
+    trials: count,
     latencyMs: z.object({
       p50: z.number().min(0),
       p95: z.number().min(0),

@@ -1,7 +1,9 @@
 // tRPC's one initialisation: context, transformer, and the AppError → tRPC error map.
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
+import { appendAudit, newActionId } from "../actions/audit-log.ts";
 import type { RequestAuth } from "../auth/request-auth.ts";
+import { can, type Permission } from "../auth/roles.ts";
 import type { BreakerStore } from "../breakers/index.ts";
 import { DATABASE_UNREACHABLE_MESSAGE, databaseUnreachableReason } from "../db/database-unreachable.ts";
 import type { Pool } from "../db/pool.ts";
@@ -88,6 +90,34 @@ const safeAction = t.middleware(({ ctx, next }) => {
     });
   return next({ ctx: { ...ctx, auth: ctx.auth, actor: ctx.auth.actor, actions: ctx.actions } });
 });
+
+/**
+ * A read only some roles may make (the user list: admins): refused with FORBIDDEN and
+ * audited as denied for the others. In-process callers without a request (tests, tools) pass.
+ */
+export const readWith = (permission: Permission, what: string) =>
+  t.middleware(async ({ ctx, next }) => {
+    const actor = ctx.auth?.actor;
+    if (ctx.auth && actor && !can(actor.role, permission)) {
+      const why = `the ${actor.role} role may not read ${what}`;
+      await appendAudit(
+        ctx.pool,
+        {
+          actionId: newActionId(),
+          actor: actor.email,
+          actorRole: actor.role,
+          action: `read:${permission}`,
+          target: what,
+          params: {},
+          idempotencyKey: null,
+        },
+        "denied",
+        why,
+      );
+      throw new TRPCError({ code: "FORBIDDEN", message: `refused: ${why}` });
+    }
+    return next();
+  });
 
 export const router = t.router;
 /** Open to anyone: only what signing in itself needs. */

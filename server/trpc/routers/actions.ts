@@ -25,7 +25,7 @@ import { performAction, statusOf } from "../../actions/perform-action.ts";
 import { recordedWindows } from "../../actions/recorded-windows.ts";
 import { SagaActionInputSchema, sendControlCommand, settleFromResult } from "../../actions/saga-actions.ts";
 import { SAGA_ACTIONS, sagaActionsAllowed } from "../../actions/saga-allowance.ts";
-import { replay, spreadCalls } from "../../actions/what-if.ts";
+import { MAX_WHAT_IF_CALLS, newestWithin, replay, spreadCalls } from "../../actions/what-if.ts";
 import { getSagaDetail } from "../../dashboard/sagas/saga-detail.ts";
 import { SagaFilterSchema } from "../../dashboard/sagas/saga-filter.ts";
 import { DEFAULT_BULK_CAP } from "../../env.ts";
@@ -240,12 +240,16 @@ export const actionsRouter = router({
       const now = Date.now();
       const current = await ctx.breakerStore.readConfig(input.pair);
       const config = mergedConfig(current, input.thresholds);
-      const windows = await recordedWindows(ctx.pool, input.pair, new Date(now - WHAT_IF_MS), new Date(now));
+      const recorded = await recordedWindows(ctx.pool, input.pair, new Date(now - WHAT_IF_MS), new Date(now));
+      // A busy pair's hour can hold millions of calls: the newest up to the cap are replayed.
+      const { windows, recordedCalls, leftOut } = newestWithin(recorded);
       const calls = spreadCalls(windows);
       const from = windows[0]?.start.getTime() ?? now - WHAT_IF_MS;
       return {
         windows: windows.length,
         calls: calls.length,
+        recordedCalls,
+        limitedTo: leftOut ? MAX_WHAT_IF_CALLS : null,
         from: new Date(from),
         to: new Date(now),
         proposed: replay(calls, config, from),

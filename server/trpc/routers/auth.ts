@@ -4,7 +4,7 @@ import { z } from "zod";
 import { performAction } from "../../actions/perform-action.ts";
 import { can, PERMISSIONS, type Permission } from "../../auth/roles.ts";
 import { createUser, listUsers, NewUserSchema } from "../../auth/users.ts";
-import { actionProcedure, openProcedure, publicProcedure, router } from "../init.ts";
+import { actionProcedure, openProcedure, publicProcedure, readWith, router } from "../init.ts";
 
 export const authRouter = router({
   me: openProcedure.query(({ ctx }) => {
@@ -21,7 +21,10 @@ export const authRouter = router({
     };
   }),
 
-  users: publicProcedure.query(({ ctx }) => listUsers(ctx.pool)),
+  /** Admins only: who may sign in, with their roles, is not every viewer's business. */
+  users: publicProcedure
+    .use(readWith("users.manage", "the user list"))
+    .query(({ ctx }) => listUsers(ctx.pool)),
 
   createUser: actionProcedure
     .input(NewUserSchema.extend({ idempotencyKey: z.string().min(8).max(200) }))
