@@ -63,7 +63,7 @@ describe("a cockatiel breaker, bridged", () => {
     await expect(call()).rejects.toBeInstanceOf(BrokenCircuitError);
     const open = await until("the pair listed open", async () => {
       const b = await h.listed(pair);
-      return b?.state === "open" ? b : undefined;
+      return b?.state === "open" && b.reported?.failureRate != null ? b : undefined;
     });
     expect(open).toMatchObject({
       config: null,

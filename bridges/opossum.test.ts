@@ -55,7 +55,7 @@ describe("an opossum breaker, bridged", () => {
     expect(breaker.opened).toBe(true);
     const open = await until("the pair listed open", async () => {
       const b = await listed(pair);
-      return b?.state === "open" ? b : undefined;
+      return b?.state === "open" && b.reported?.failureRate != null ? b : undefined;
     });
     expect(open).toMatchObject({
       caller: "checkout",
@@ -153,9 +153,11 @@ describe("docs/breakers.md", () => {
     });
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toContain("payments→ledger is open");
-    const pair = await until("payments→ledger listed open", async () => {
+    // The example's state change and its last stats window are separate sends, which may be
+    // stored in either order: the thresholds come with the state change.
+    const pair = await until("payments→ledger listed open, with its state change", async () => {
       const b = await listed("payments→ledger");
-      return b?.state === "open" ? b : undefined;
+      return b?.state === "open" && b.reported?.failureRate != null ? b : undefined;
     });
     expect(pair.reported).toMatchObject({ failureRate: 0.5, minimumCalls: 4 });
   });

@@ -43,7 +43,7 @@ describe("a Resilience4j breaker, bridged (docs/breakers.md, as written)", () =>
     expect(await example.first()).toBe(`${pair} is OPEN`);
     const open = await until("the pair listed open", async () => {
       const b = await h.listed(pair);
-      return b?.state === "open" ? b : undefined;
+      return b?.state === "open" && b.reported?.failureRate != null ? b : undefined;
     });
     expect(open).toMatchObject({
       caller: "payments",
