@@ -101,6 +101,9 @@ const EnvSchema = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   /** The same for traces alone, as the full URL (takes precedence). */
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
+  /** The standard sampler settings: always_on (default), always_off, traceidratio (+ the ratio). */
+  OTEL_TRACES_SAMPLER: z.string().max(100).optional(),
+  OTEL_TRACES_SAMPLER_ARG: z.string().max(100).optional(),
   /** Alert rules kept in git: a JSON file (docs/monitoring/README.md, "Alerts"). */
   SAGASCOPE_ALERT_RULES_FILE: z.string().min(1).optional(),
   /** Where alerts go: `name=generic|slack|alertmanager:url`, separated by `;` or spaces. */

@@ -11,6 +11,7 @@ import { deadLetterReasonKind } from "../metrics/dead-letter-reason.ts";
 /** A saga whose status the batch changed: new (from null), or ended. */
 export interface SagaTransition {
   sagaId: string;
+  traceId: string;
   sagaType: string;
   mode: string;
   from: string | null;

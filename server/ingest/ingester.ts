@@ -177,7 +177,7 @@ export function createIngester(deps: IngesterDeps): Ingester {
     const ended = outcome.sagaTransitions.filter(
       (t) => ENDED_STATUSES.has(t.to) && !(t.from !== null && ENDED_STATUSES.has(t.from)),
     );
-    if (ended.length > 0) deps.traces?.enqueue(ended.map((t) => t.sagaId));
+    if (ended.length > 0) deps.traces?.enqueue(ended.map((t) => ({ sagaId: t.sagaId, traceId: t.traceId })));
     const m = deps.metrics;
     if (!m) return;
     m.deadLetters(outcome.deadLetterReasons, topic === deps.deadLetterTopic);

@@ -20,6 +20,7 @@ import {
   createOtlpExporter,
   createSagaTraceExporter,
   otlpTracesUrl,
+  samplerFrom,
 } from "../telemetry/saga-trace-exporter.ts";
 import { createDeclaredProjectionSampler } from "./declared-projection-sampler.ts";
 import { createIngestMetrics } from "./ingest-metrics.ts";
@@ -51,6 +52,15 @@ function alertsInConfig() {
 }
 const alerting = alertsInConfig();
 
+function samplerInConfig() {
+  try {
+    return samplerFrom(config);
+  } catch (error) {
+    throw new EnvError(`invalid configuration: ${(error as Error).message}`);
+  }
+}
+const sampler = samplerInConfig();
+
 await runProcess(
   "ingester",
   log,
@@ -66,6 +76,7 @@ await runProcess(
           exporter: createOtlpExporter(tracesUrl),
           groupId: config.SAGASCOPE_INGEST_GROUP,
           log: log.child("traces"),
+          sampler,
         })
       : undefined;
     if (tracesUrl) log.info("exporting every ended saga as a trace", { url: tracesUrl });

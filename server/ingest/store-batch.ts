@@ -247,6 +247,7 @@ async function foldSummaries(
     if (from === s.status) continue;
     transitions.push({
       sagaId: s.sagaId,
+      traceId: s.traceId,
       sagaType: s.sagaType,
       mode: s.mode,
       from,

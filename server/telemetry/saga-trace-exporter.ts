@@ -3,11 +3,19 @@
 // ended; they wait in a bounded queue (a full queue drops the newest, counted) and are read
 // and sent every second, a batch at a time. Off unless OTEL_EXPORTER_OTLP_ENDPOINT (or the
 // traces-only OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set: the standard variables.
-import { type Attributes, type HrTime, SpanKind, SpanStatusCode } from "@opentelemetry/api";
+import { type Attributes, type HrTime, ROOT_CONTEXT, SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import { ExportResultCode } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { resourceFromAttributes } from "@opentelemetry/resources";
-import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  type ReadableSpan,
+  type Sampler,
+  SamplingDecision,
+  type SpanExporter,
+  TraceIdRatioBasedSampler,
+} from "@opentelemetry/sdk-trace-base";
 import type { Pool } from "../db/pool.ts";
 import type { Logger } from "../log.ts";
 import { type SpanDescription, type StoredEventRow, sagaSpans } from "./saga-spans.ts";
@@ -18,13 +26,14 @@ export const MAX_TRACE_QUEUE = 10_000;
 const BATCH = 200;
 
 export interface SagaTraceExporter {
-  enqueue(sagaIds: string[]): void;
+  /** Sagas that ended; those the sampler keeps wait to be exported. */
+  enqueue(sagas: { sagaId: string; traceId: string }[]): void;
   start(): void;
   /** Exports what waits, then stops. */
   stop(): Promise<void>;
   /** One round now (tests); resolves when it was sent. */
   flush(): Promise<void>;
-  counters(): { exported: number; dropped: number; failed: number };
+  counters(): { exported: number; dropped: number; failed: number; sampledOut: number };
 }
 
 /** Where traces go, from the standard OpenTelemetry variables; undefined when tracing is off. */
@@ -90,9 +99,11 @@ export function createSagaTraceExporter(deps: {
   groupId: string;
   log: Logger;
   everyMs?: number;
+  /** Which sagas' traces to keep (all when absent). */
+  sampler?: Sampler;
 }): SagaTraceExporter {
   const queue: string[] = [];
-  const counters = { exported: 0, dropped: 0, failed: 0 };
+  const counters = { exported: 0, dropped: 0, failed: 0, sampledOut: 0 };
   let timer: NodeJS.Timeout | undefined;
   let round: Promise<void> = Promise.resolve();
 
@@ -143,7 +154,17 @@ export function createSagaTraceExporter(deps: {
   }
 
   return {
-    enqueue(ids) {
+    enqueue(sagas) {
+      const sampler = deps.sampler;
+      const kept = sampler
+        ? sagas.filter(
+            (s) =>
+              sampler.shouldSample(ROOT_CONTEXT, s.traceId, "saga", 0, {}, []).decision ===
+              SamplingDecision.RECORD_AND_SAMPLED,
+          )
+        : sagas;
+      counters.sampledOut += sagas.length - kept.length;
+      const ids = kept.map((s) => s.sagaId);
       const room = MAX_TRACE_QUEUE - queue.length;
       queue.push(...ids.slice(0, Math.max(0, room)));
       if (ids.length > room) counters.dropped += ids.length - Math.max(0, room);
@@ -162,3 +183,29 @@ export function createSagaTraceExporter(deps: {
 }
 
 export const createOtlpExporter = (url: string): SpanExporter => new OTLPTraceExporter({ url });
+
+/**
+ * Which traces to keep, from the standard OTEL_TRACES_SAMPLER (always_on, the default;
+ * always_off; traceidratio and the parentbased_ variants, which for a saga's root are the
+ * same) and OTEL_TRACES_SAMPLER_ARG (the ratio, 0–1): the SDK's own samplers decide, by
+ * trace id, so a trace kept here is kept by every service sampling at the same ratio.
+ */
+export function samplerFrom(env: {
+  OTEL_TRACES_SAMPLER?: string | undefined;
+  OTEL_TRACES_SAMPLER_ARG?: string | undefined;
+}): Sampler {
+  const name = (env.OTEL_TRACES_SAMPLER ?? "always_on").replace(/^parentbased_/, "");
+  if (name === "always_on") return new AlwaysOnSampler();
+  if (name === "always_off") return new AlwaysOffSampler();
+  if (name === "traceidratio") {
+    const ratio = Number(env.OTEL_TRACES_SAMPLER_ARG ?? "1");
+    if (!(ratio >= 0 && ratio <= 1))
+      throw new Error(
+        `OTEL_TRACES_SAMPLER_ARG must be a ratio from 0 to 1, not "${env.OTEL_TRACES_SAMPLER_ARG}"`,
+      );
+    return new TraceIdRatioBasedSampler(ratio);
+  }
+  throw new Error(
+    `OTEL_TRACES_SAMPLER "${env.OTEL_TRACES_SAMPLER}" is not one of always_on, always_off, traceidratio (or parentbased_ of them)`,
+  );
+}

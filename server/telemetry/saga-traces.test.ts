@@ -19,6 +19,7 @@ import {
   createOtlpExporter,
   createSagaTraceExporter,
   type SagaTraceExporter,
+  samplerFrom,
 } from "./saga-trace-exporter.ts";
 
 // The OTLP protobuf messages as the OpenTelemetry JS packages define them.
@@ -299,5 +300,36 @@ describe("sagas exported as traces over OTLP", () => {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     await traces.flush();
     expect(spansOf(trace.traceId)).toHaveLength(4);
+  });
+});
+
+describe("sampling, as the standard variables say", () => {
+  it("keeps every trace by default, none with always_off, and a share by trace id with traceidratio", () => {
+    const traces = Array.from({ length: 2000 }, () => ({
+      sagaId: randomUUID(),
+      traceId: newTrace().traceId,
+    }));
+    const kept = (env: Record<string, string>) => {
+      const exporter = createSagaTraceExporter({
+        pool,
+        exporter: createOtlpExporter("http://127.0.0.1:9/v1/traces"),
+        groupId: "g",
+        log: createLogger("sampling-test", "error"),
+        sampler: samplerFrom(env),
+      });
+      exporter.enqueue(traces);
+      return traces.length - exporter.counters().sampledOut;
+    };
+    expect(kept({})).toBe(2000);
+    expect(kept({ OTEL_TRACES_SAMPLER: "always_off" })).toBe(0);
+    const tenth = kept({ OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.1" });
+    expect(tenth).toBeGreaterThan(120);
+    expect(tenth).toBeLessThan(280);
+    // The same trace ids, the same decisions.
+    expect(kept({ OTEL_TRACES_SAMPLER: "traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.1" })).toBe(tenth);
+    expect(() => samplerFrom({ OTEL_TRACES_SAMPLER: "traceidratio", OTEL_TRACES_SAMPLER_ARG: "2" })).toThrow(
+      "OTEL_TRACES_SAMPLER_ARG must be a ratio from 0 to 1",
+    );
+    expect(() => samplerFrom({ OTEL_TRACES_SAMPLER: "jaeger_remote" })).toThrow("is not one of always_on");
   });
 });
