@@ -10,6 +10,8 @@ describe("csvCell", () => {
     ["two\nlines", '"two\nlines"'],
     ["=HYPERLINK(1)", "'=HYPERLINK(1)"],
     ["-12", "-12"],
+    ["\t=1+2", "'\t=1+2"],
+    ["\r=cmd|' /C calc'!A0", "\"'\r=cmd|' /C calc'!A0\""],
     [new Date("2026-11-25T10:00:00.000Z"), "2026-11-25T10:00:00.000Z"],
     [true, "true"],
   ])("%s", (value, expected) => {

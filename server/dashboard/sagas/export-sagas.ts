@@ -28,11 +28,14 @@ const COLUMNS = [
   "event_count",
 ] as const;
 
-/** RFC 4180: quoted when needed, quotes doubled; a leading = + - @ is defused for spreadsheets. */
+/**
+ * RFC 4180: quoted when needed, quotes doubled; a leading = + - @, tab or carriage return
+ * (what spreadsheets read as the start of a formula) is defused with a quote.
+ */
 export function csvCell(value: unknown): string {
   if (value === null || value === undefined) return "";
   let text = value instanceof Date ? value.toISOString() : String(value);
-  if (/^[=+\-@]/.test(text) && Number.isNaN(Number(text))) text = `'${text}`;
+  if ((/^[=+\-@]/.test(text) && Number.isNaN(Number(text))) || /^[\t\r]/.test(text)) text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
