@@ -203,6 +203,31 @@ describe("operator actions", () => {
     }
   }, 60_000);
 
+  it("scopes an idempotency key to its sender and action: another user's same key acts on its own", async () => {
+    const idempotencyKey = key();
+    const mine = `transfers→${uniqueName("bank")}`;
+    const theirs = `transfers→${uniqueName("bank")}`;
+    const first = await as("operator").actions.breaker({
+      pair: mine,
+      op: "force-open",
+      forMinutes: 5,
+      idempotencyKey,
+    });
+    const other = await as("admin").actions.breaker({
+      pair: theirs,
+      op: "force-open",
+      forMinutes: 5,
+      idempotencyKey,
+    });
+    expect(first).toMatchObject({ phase: "done", replayed: false, target: mine });
+    expect(other).toMatchObject({ phase: "done", replayed: false, target: theirs });
+    expect(other.actionId).not.toBe(first.actionId);
+    expect((await breakerStore.readState(theirs)).forced).toBe("open");
+    // The same sender, the same key, another action: not a replay of the first either.
+    const clear = await as("operator").actions.breaker({ pair: mine, op: "clear", idempotencyKey });
+    expect(clear).toMatchObject({ phase: "done", replayed: false, action: "breaker.clear" });
+  });
+
   it("keeps the audit log append-only", async () => {
     await as("operator").actions.breaker({
       pair: `a→${uniqueName("b")}`,

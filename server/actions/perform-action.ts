@@ -57,13 +57,21 @@ export async function statusOf(db: Db, actionId: string, replayed = false): Prom
   };
 }
 
+/**
+ * An idempotency key means "this intent of mine": it is scoped to who sends it and what it
+ * asks, so one user's key never reads or blocks another's request (or another action).
+ */
+export const scopedKey = (actor: Actor | null, action: string, key: string) =>
+  `${actor?.email ?? "anonymous"}|${action}|${key}`;
+
 export async function performAction(
   db: Db,
   actor: Actor | null,
   request: ActionRequest,
   carryOut: (actionId: string) => Promise<Outcome>,
 ): Promise<ActionStatus> {
-  const earlier = await actionByIdempotencyKey(db, request.idempotencyKey);
+  const idempotencyKey = scopedKey(actor, request.action, request.idempotencyKey);
+  const earlier = await actionByIdempotencyKey(db, idempotencyKey);
   if (earlier) {
     const status = await statusOf(db, earlier, true);
     // A refused request stays refused when sent again.
@@ -77,7 +85,7 @@ export async function performAction(
     action: request.action,
     target: request.target,
     params: request.params,
-    idempotencyKey: request.idempotencyKey,
+    idempotencyKey,
   };
   if (!actor || !can(actor.role, request.permission)) {
     const why = `${actor ? `the ${actor.role} role` : "an anonymous visitor"} may not ${request.action}`;
@@ -86,7 +94,7 @@ export async function performAction(
   }
   // Two requests with one key racing: only one row per key can be "requested".
   if (!(await appendAudit(db, record, "requested"))) {
-    const winner = await actionByIdempotencyKey(db, request.idempotencyKey);
+    const winner = await actionByIdempotencyKey(db, idempotencyKey);
     if (winner) return statusOf(db, winner, true);
   }
   let outcome: Outcome;
