@@ -96,9 +96,12 @@ async function countedAfter(since: number) {
   return sums;
 }
 
+/** An action's audit rows, by its id or by the idempotency key the page sent (kept scoped to sender and action). */
 async function auditOf(where: "action_id" | "idempotency_key", value: string) {
   const { rows } = await db.query<{ phase: string; actor: string; action: string; message: string }>(
-    `SELECT phase, actor, action, message FROM audit_entry WHERE ${where} = $1 ORDER BY id`,
+    where === "action_id"
+      ? "SELECT phase, actor, action, message FROM audit_entry WHERE action_id = $1 ORDER BY id"
+      : "SELECT phase, actor, action, message FROM audit_entry WHERE split_part(idempotency_key, '|', 3) = $1 ORDER BY id",
     [value],
   );
   return rows;
