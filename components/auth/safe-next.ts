@@ -4,7 +4,7 @@
 const FALLBACK = "/overview";
 
 export function safeNextPath(next: string | null | undefined): string {
-  if (!next || !next.startsWith("/") || next.startsWith("//") || next.includes("\\")) return FALLBACK;
+  if (!next?.startsWith("/") || next.startsWith("//") || next.includes("\\")) return FALLBACK;
   try {
     const base = "http://sagascope.invalid";
     const url = new URL(next, base);

@@ -233,7 +233,7 @@ describe("alerts to webhooks", () => {
       .map((m) => m.body);
     expect(toGeneric.map((b) => [b.status, b.summary])).toEqual([
       ["firing", `1 ${sagaType} saga stuck`],
-      ["resolved", "stuck sagas: " + sagaType + " is fine again"],
+      ["resolved", `stuck sagas: ${sagaType} is fine again`],
     ]);
     expect(toGeneric[0]?.url).toBe(
       `http://sagascope.example.test/sagas?type=${encodeURIComponent(sagaType)}&stuck=1`,

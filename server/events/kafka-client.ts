@@ -8,6 +8,10 @@ export function createKafka(clientId: string, brokers: string[], log: Logger): K
   return new Kafka({
     clientId,
     brokers,
+    // More patience than kafkajs's 5 retries (~10 s): a broker that has just started can take
+    // longer to elect a group coordinator on a busy machine, and a consumer that gives up then
+    // crashes for good (kafkajs does not restart it for that error). 8 retries wait ~70 s.
+    retry: { initialRetryTime: 300, retries: 8 },
     logLevel: KafkaLogLevel.WARN,
     logCreator:
       () =>
