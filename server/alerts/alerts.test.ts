@@ -19,7 +19,8 @@ import { storeBatch } from "../ingest/store-batch.ts";
 import { insertBreakerEvents } from "../ingest/store-breaker-events.ts";
 import { createLogger } from "../log.ts";
 import { type AlertEvaluator, createAlertEvaluator } from "./alert-evaluator.ts";
-import { AlertFileSchema, loadRules, readAlertFile, syncFileRules } from "./alert-rules.ts";
+import { AlertFileSchema, type AlertRule, loadRules, readAlertFile, syncFileRules } from "./alert-rules.ts";
+import { observe } from "./observe-conditions.ts";
 import { parseWebhooks } from "./webhooks.ts";
 
 const log = createLogger("alerts-test", "error");
@@ -264,5 +265,28 @@ describe("the alerts file", () => {
     expect(() =>
       AlertFileSchema.parse({ rules: [{ id: "Bad Id", kind: "stuck_sagas", params: {} }] }),
     ).toThrow(/lower-case letters/);
+  });
+});
+
+describe("the projection lag rule", () => {
+  it("says behind only when changes wait, however long ago an idle source last changed", async () => {
+    const rule = AlertFileSchema.parse({
+      rules: [{ id: "lag", kind: "projection_lag", params: { seconds: 60 } }],
+    }).rules[0] as AlertRule;
+    const sample = (projection: string, offsetLag: number) =>
+      pool.query(
+        `INSERT INTO projection_lag_sample (checkpoint_id, topic, partition, time, projection, generation, active,
+           committed_offset, log_end_offset, offset_lag, newest_applied_at, time_lag_ms)
+         VALUES ($1, 't', 0, now(), $2, 1, true, 10, $3, $4, now() - interval '10 minutes', 600000)`,
+        [randomUUID(), projection, 10 + offsetLag, offsetLag],
+      );
+    await sample("idle-view", 0);
+    await sample("stalled-view", 3);
+    const seen = await observe(rule, {
+      pool,
+      prisma,
+      breakerStore: createBreakerStore(redis, `${uniqueName("lag-bk")}:`),
+    });
+    expect(seen.map((o) => [o.subject, o.value])).toEqual([["stalled-view", 600]]);
   });
 });

@@ -65,6 +65,8 @@ export async function observe(
         .filter(
           (p) =>
             (!rule.params.projection || p.name === rule.params.projection) &&
+            // Caught up is not behind, however long ago the last change occurred (an idle source).
+            p.offsetLag > 0 &&
             p.timeLagMs !== null &&
             p.timeLagMs / 1000 > rule.params.seconds,
         )

@@ -197,6 +197,19 @@ describe("a consumer group declared to be a projection", () => {
     }
   });
 
+  it("once no longer declared, is not listed (its samples go with it)", async () => {
+    await declareProjection(
+      pool,
+      { name: "short-lived", groupId: theirGroup, topics: [ordersTopic] },
+      "admin@example.test",
+    );
+    await pool.query("UPDATE declared_projection SET sampled_at = NULL");
+    await sampler().sampleDue();
+    expect((await listProjections(pool)).map((p) => p.name)).toContain("short-lived");
+    expect((await undeclareProjection(pool, "short-lived")).done).toBe(true);
+    expect((await listProjections(pool)).map((p) => p.name)).not.toContain("short-lived");
+  });
+
   it("belongs to the config when the config declares it: an admin cannot change or remove it", async () => {
     await syncConfigDeclarations(pool, parseDeclarations(`order-history=${theirGroup}`));
     const changed = await declareProjection(

@@ -192,8 +192,10 @@ export function registerDashboardMetrics(registry: Registry, sources: DashboardS
     async collect() {
       this.reset();
       await read("postgres", async () => {
+        // Caught up is 0 s behind, however long ago the last change occurred (an idle source).
         for (const p of await projections())
-          if (p.timeLagMs !== null) this.set({ projection: p.name }, p.timeLagMs / 1000);
+          if (p.offsetLag === 0) this.set({ projection: p.name }, 0);
+          else if (p.timeLagMs !== null) this.set({ projection: p.name }, p.timeLagMs / 1000);
       });
     },
   });

@@ -157,10 +157,15 @@ export async function declareProjection(db: Db, d: Declaration, by: string): Pro
 const configOwned = (name: string) =>
   `"${name}" is declared by the deployment's configuration (SAGASCOPE_PROJECTIONS); change it there`;
 
-/** Forget an admin's declaration; its lag history stays until it ages out. */
+/**
+ * Forget an admin's declaration, and the lag samples taken for it (left behind, they would
+ * list it as a projection reporting its own checkpoints).
+ */
 export async function undeclareProjection(db: Db, name: string): Promise<DeclarationOutcome> {
   const { rows } = await db.query<{ origin: string }>(
-    `DELETE FROM declared_projection WHERE name = $1 AND origin = 'dashboard' RETURNING origin`,
+    `WITH gone AS (DELETE FROM declared_projection WHERE name = $1 AND origin = 'dashboard' RETURNING origin),
+     samples AS (DELETE FROM projection_lag_sample WHERE projection = $1 AND EXISTS (SELECT 1 FROM gone))
+     SELECT origin FROM gone`,
     [name],
   );
   if (rows.length > 0) return { done: true, message: `${name} is no longer measured` };
