@@ -4,7 +4,8 @@
 // A state change and its deliveries are written in one transaction; deliveries are then sent,
 // and retried with backoff (1 s, 2 s, 4 s… at most 5 min apart, 8 attempts) until the receiver
 // takes them, each attempt recorded.
-import type { Pool, PoolClient } from "../db/pool.ts";
+import pg from "pg";
+import type { Pool } from "../db/pool.ts";
 import { withTransaction } from "../db/transaction.ts";
 import type { Logger } from "../log.ts";
 import { type AlertState, nextAlertState } from "./alert-machine.ts";
@@ -37,6 +38,8 @@ const backoffMs = (attempts: number) => Math.min(300_000, 1000 * 2 ** Math.max(0
 
 export function createAlertEvaluator(deps: {
   sources: ConditionSources & { pool: Pool };
+  /** For the leadership lock's own connection. */
+  databaseUrl: string;
   webhooks: Webhook[];
   /** The dashboard's address, for the alerts' links. */
   dashboardUrl: string;
@@ -44,27 +47,33 @@ export function createAlertEvaluator(deps: {
   log: Logger;
 }): AlertEvaluator {
   const { pool } = deps.sources;
-  let lockHolder: PoolClient | undefined;
+  // The lock is held on a connection of its own, outside the process's pool: held for as long
+  // as the process leads, it must not take a connection the ingest path needs.
+  let lockHolder: pg.Client | undefined;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> = Promise.resolve();
   let stopped = true;
 
   async function lead(): Promise<boolean> {
     if (lockHolder) return true;
-    const client = await pool.connect();
-    const { rows } = await client.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1, $2) AS ok", [
-      ...LOCK,
-    ]);
+    const client = new pg.Client({ connectionString: deps.databaseUrl });
+    // A lost connection loses the lock: lead again only after taking it anew.
+    client.on("error", () => {
+      if (lockHolder === client) lockHolder = undefined;
+    });
+    await client.connect();
+    const { rows } = await client
+      .query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1, $2) AS ok", [...LOCK])
+      .catch(async (error) => {
+        await client.end().catch(() => {});
+        throw error;
+      });
     if (rows[0]?.ok) {
       lockHolder = client;
-      // A lost connection loses the lock: lead again only after taking it anew.
-      client.on("error", () => {
-        lockHolder = undefined;
-      });
       deps.log.info("evaluating alert rules (this process holds the lock)");
       return true;
     }
-    client.release();
+    await client.end().catch(() => {});
     return false;
   }
 
@@ -206,7 +215,7 @@ export function createAlertEvaluator(deps: {
       running = tick()
         .catch((error) => {
           deps.log.warn("alert round failed", { error: String(error) });
-          lockHolder?.release(true);
+          void lockHolder?.end().catch(() => {});
           lockHolder = undefined;
         })
         .finally(() => {
@@ -226,7 +235,7 @@ export function createAlertEvaluator(deps: {
       await running;
       if (lockHolder) {
         await lockHolder.query("SELECT pg_advisory_unlock($1, $2)", [...LOCK]).catch(() => {});
-        lockHolder.release();
+        await lockHolder.end().catch(() => {});
         lockHolder = undefined;
       }
     },

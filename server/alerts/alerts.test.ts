@@ -75,6 +75,7 @@ afterAll(async () => {
 
 function evaluator() {
   const e = createAlertEvaluator({
+    databaseUrl: db.url,
     sources: { pool, prisma, breakerStore: createBreakerStore(redis, `${uniqueName("alerts-bk")}:`) },
     webhooks: parseWebhooks(
       `hook=generic:${base}/generic; chat=slack:${base}/slack am=alertmanager:${base}/am;flaky=generic:${base}/flaky`,

@@ -66,7 +66,9 @@ await runProcess(
   log,
   async () => {
     await migrate(config.DATABASE_URL, (line) => log.info(line));
-    const pool = createPool(config.DATABASE_URL);
+    // Batches of three partitions at once, the stuck sweeper, the projection sampler, the
+    // alert rules and the trace export share it.
+    const pool = createPool(config.DATABASE_URL, 10);
     const kafka = createKafka("sagascope-ingester", config.KAFKA_BROKERS, log);
     const metrics = createIngestMetrics(processRegistry("ingester"));
     const tracesUrl = otlpTracesUrl(config);
@@ -85,6 +87,7 @@ await runProcess(
     redis.on("error", (error) => log.debug("Redis error", { error: error.message }));
     const prisma = createPrisma(config.DATABASE_URL);
     const alerts = createAlertEvaluator({
+      databaseUrl: config.DATABASE_URL,
       sources: { pool, prisma, breakerStore: createBreakerStore(redis, config.SAGASCOPE_TOPIC_PREFIX, log) },
       webhooks: alerting.webhooks,
       dashboardUrl: config.SAGASCOPE_PUBLIC_URL ?? `http://127.0.0.1:${config.PORT}`,
