@@ -8,6 +8,7 @@ import pg from "pg";
 import type { Pool } from "../db/pool.ts";
 import { withTransaction } from "../db/transaction.ts";
 import type { Logger } from "../log.ts";
+import { createPeriodic } from "../periodic.ts";
 import { type AlertState, nextAlertState } from "./alert-machine.ts";
 import { loadRules } from "./alert-rules.ts";
 import { type ConditionSources, type Observation, observe } from "./observe-conditions.ts";
@@ -50,9 +51,6 @@ export function createAlertEvaluator(deps: {
   // The lock is held on a connection of its own, outside the process's pool: held for as long
   // as the process leads, it must not take a connection the ingest path needs.
   let lockHolder: pg.Client | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<unknown> = Promise.resolve();
-  let stopped = true;
 
   async function lead(): Promise<boolean> {
     if (lockHolder) return true;
@@ -210,29 +208,16 @@ export function createAlertEvaluator(deps: {
     return { leader };
   }
 
-  function schedule() {
-    timer = setTimeout(() => {
-      running = tick()
-        .catch((error) => {
-          deps.log.warn("alert round failed", { error: String(error) });
-          void lockHolder?.end().catch(() => {});
-          lockHolder = undefined;
-        })
-        .finally(() => {
-          if (!stopped) schedule();
-        });
-    }, deps.everyMs);
-  }
+  const rounds = createPeriodic(deps.everyMs, tick, (error) => {
+    deps.log.warn("alert round failed", { error: String(error) });
+    void lockHolder?.end().catch(() => {});
+    lockHolder = undefined;
+  });
 
   return {
-    start() {
-      stopped = false;
-      schedule();
-    },
+    start: rounds.start,
     async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
+      await rounds.stop();
       if (lockHolder) {
         await lockHolder.query("SELECT pg_advisory_unlock($1, $2)", [...LOCK]).catch(() => {});
         await lockHolder.end().catch(() => {});

@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import type { Kafka } from "kafkajs";
 import type { Pool } from "../db/pool.ts";
 import type { Logger } from "../log.ts";
+import { createPeriodic } from "../periodic.ts";
 import { claimDue, type Declaration, recordSampleError } from "../projections/declared-projections.ts";
 import { GroupLagError, measureGroupLag, topicsOf } from "../projections/group-lag.ts";
 import {
@@ -36,9 +37,6 @@ export function createDeclaredProjectionSampler(deps: {
   const admin = deps.kafka.admin();
   let connected = false;
   const probes = new Map<string, { topics: string; probe: OldestUnappliedProbe }>();
-  let timer: NodeJS.Timeout | undefined;
-  let stopped = true;
-  let running: Promise<unknown> = Promise.resolve();
 
   async function probeFor(name: string, topics: string[]): Promise<OldestUnappliedProbe> {
     const key = topics.join(",");
@@ -102,25 +100,14 @@ export function createDeclaredProjectionSampler(deps: {
       }
   }
 
-  function schedule() {
-    timer = setTimeout(() => {
-      running = sampleDue()
-        .catch((error) => deps.log.warn("declared projections not sampled", { error: String(error) }))
-        .finally(() => {
-          if (!stopped) schedule();
-        });
-    }, deps.everyMs);
-  }
+  const rounds = createPeriodic(deps.everyMs, sampleDue, (error) =>
+    deps.log.warn("declared projections not sampled", { error: String(error) }),
+  );
 
   return {
-    start() {
-      stopped = false;
-      schedule();
-    },
+    start: rounds.start,
     async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
+      await rounds.stop();
       for (const { probe } of probes.values()) await probe.stop();
       probes.clear();
       if (connected) await admin.disconnect();
