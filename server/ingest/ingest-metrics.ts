@@ -17,6 +17,8 @@ export interface SagaTransition {
   from: string | null;
   to: string;
   durationMs: number | null;
+  /** Events the store holds for the saga after the batch. */
+  eventCount: number;
 }
 
 export const ENDED_STATUSES = new Set(["completed", "compensated", "failed", "resolved"]);

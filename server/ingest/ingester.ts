@@ -52,8 +52,8 @@ export interface IngesterDeps {
   reportEveryMs?: number;
   /** Where its Prometheus metrics go (server/ingest/ingest-metrics.ts); none when absent. */
   metrics?: IngestMetrics;
-  /** Told the sagas each stored batch ended, to export them as traces (server/telemetry). */
-  traces?: Pick<SagaTraceExporter, "enqueue">;
+  /** Told the events each batch stored and the sagas it ended, to export them as traces (server/telemetry). */
+  traces?: Pick<SagaTraceExporter, "observe" | "enqueue">;
 }
 
 export interface IngestCounters {
@@ -177,7 +177,8 @@ export function createIngester(deps: IngesterDeps): Ingester {
     const ended = outcome.sagaTransitions.filter(
       (t) => ENDED_STATUSES.has(t.to) && !(t.from !== null && ENDED_STATUSES.has(t.from)),
     );
-    if (ended.length > 0) deps.traces?.enqueue(ended.map((t) => ({ sagaId: t.sagaId, traceId: t.traceId })));
+    deps.traces?.observe(outcome.storedSagaEvents);
+    if (ended.length > 0) deps.traces?.enqueue(ended);
     const m = deps.metrics;
     if (!m) return;
     m.deadLetters(outcome.deadLetterReasons, topic === deps.deadLetterTopic);

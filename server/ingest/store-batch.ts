@@ -62,6 +62,8 @@ export interface BatchOutcome {
   duplicates: number;
   deadLettered: number;
   sagasChanged: string[];
+  /** The saga events stored now (a redelivered one is not). */
+  storedSagaEvents: IncomingEvent[];
   /** Sagas the batch started or moved to another status (for the metrics). */
   sagaTransitions: SagaTransition[];
   /** Breaker stats windows new to the store (a redelivered one is not). */
@@ -93,6 +95,7 @@ export function storeBatch(
       duplicates: events.length - fresh.length - reusedIds.length,
       deadLettered: deadLetterReasons.length,
       sagasChanged,
+      storedSagaEvents: fresh,
       sagaTransitions: transitions,
       newBreakerWindows: newWindows,
       deadLetterReasons,
@@ -253,6 +256,7 @@ async function foldSummaries(
       from,
       to: s.status,
       durationMs: s.endedAt ? s.endedAt.getTime() - s.startedAt.getTime() : null,
+      eventCount: s.eventCount,
     });
   }
   return { ids, transitions };

@@ -9,6 +9,7 @@ import { createServer, type Server } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { Kafka, logLevel, type Producer } from "kafkajs";
+import { InMemorySpanExporter } from "@opentelemetry/sdk-trace-base";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testInfra, uniqueName, until } from "../../scripts/test/infra.ts";
 import { createPool } from "../db/pool.ts";
@@ -303,11 +304,62 @@ describe("sagas exported as traces over OTLP", () => {
   });
 });
 
+describe("built from the events seen or read back from the store", () => {
+  it("gives the same trace either way", async () => {
+    const sagaId = `transfer-${randomUUID()}`;
+    const { trace, events } = compensatedTransfer(sagaId);
+    const before = traces.counters().fromMemory;
+    await producer.send({ topic, messages: events.map(encodeSagaEvent) });
+    const seen = await until("its trace received", () =>
+      spansOf(trace.traceId).length >= 6 ? spansOf(trace.traceId) : undefined,
+    );
+    // The ingester stored all ten events in this process: no read back.
+    expect(traces.counters().fromMemory).toBeGreaterThan(before);
+    // Another exporter that saw none of them reads the saga back from the store.
+    const memory = new InMemorySpanExporter();
+    const reader = createSagaTraceExporter({
+      pool,
+      exporter: memory,
+      groupId,
+      log: createLogger("traces-test", "error"),
+    });
+    reader.enqueue([{ sagaId, traceId: trace.traceId, eventCount: events.length }]);
+    await reader.flush();
+    expect(reader.counters()).toMatchObject({ readBack: 1, fromMemory: 0, exported: 1 });
+    const shape = (s: {
+      name: string;
+      spanId: string;
+      parentSpanId: string;
+      status: { code?: number; message?: string };
+      attributes: object;
+    }) =>
+      JSON.stringify([
+        s.name,
+        s.spanId,
+        s.parentSpanId,
+        s.status.code,
+        s.status.message ?? "",
+        Object.entries(s.attributes).sort(),
+      ]);
+    const readBack = memory.getFinishedSpans().map((s) =>
+      shape({
+        name: s.name,
+        spanId: s.spanContext().spanId,
+        parentSpanId: s.parentSpanContext?.spanId ?? "",
+        status: s.status,
+        attributes: s.attributes,
+      }),
+    );
+    expect(readBack.sort()).toEqual(seen.map(shape).sort());
+  });
+});
+
 describe("sampling, as the standard variables say", () => {
   it("keeps every trace by default, none with always_off, and a share by trace id with traceidratio", () => {
     const traces = Array.from({ length: 2000 }, () => ({
       sagaId: randomUUID(),
       traceId: newTrace().traceId,
+      eventCount: 6,
     }));
     const kept = (env: Record<string, string>) => {
       const exporter = createSagaTraceExporter({
