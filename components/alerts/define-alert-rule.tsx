@@ -18,6 +18,12 @@ const KINDS = {
     threshold: "more than (seconds)",
     window: false,
   },
+  consumer_lag: {
+    label: "consumer group lag",
+    subject: "consumer group",
+    threshold: "at least (messages behind)",
+    window: false,
+  },
   dead_letters: {
     label: "dead letters growing",
     subject: null,
@@ -47,6 +53,8 @@ function paramsOf(
       return { pair: subject };
     case "projection_lag":
       return { projection: subject, seconds: n(f.threshold) };
+    case "consumer_lag":
+      return { group: subject, messages: n(f.threshold) };
     case "dead_letters":
       return { atLeast: n(f.threshold), windowSeconds };
     case "saga_failure_rate": {

@@ -2,6 +2,7 @@
 // The cluster as Kafka reports it: brokers, consumer groups by lag with their members and
 // per-partition lag, topics with their partitions and offsets; read afresh every three seconds.
 import { useQuery } from "@tanstack/react-query";
+import { useSearchParams } from "next/navigation";
 import { Fragment, useEffect, useState } from "react";
 import { useTRPC } from "@/components/trpc.tsx";
 import { ErrorPanel } from "@/components/ui/error-panel.tsx";
@@ -37,8 +38,8 @@ function Expander({ open, onToggle, label }: { open: boolean; onToggle: () => vo
   );
 }
 
-function useToggles(): [Set<string>, (key: string) => void] {
-  const [open, setOpen] = useState<Set<string>>(() => new Set());
+function useToggles(initial: string[] = []): [Set<string>, (key: string) => void] {
+  const [open, setOpen] = useState<Set<string>>(() => new Set(initial));
   const toggle = (key: string) =>
     setOpen((prev) => {
       const next = new Set(prev);
@@ -159,7 +160,9 @@ function GroupDetail({ group }: { group: GroupRow }) {
 }
 
 function Groups({ groups }: { groups: GroupRow[] }) {
-  const [open, toggle] = useToggles();
+  // `?group=` (an alert's link) opens that group and marks its row.
+  const focused = useSearchParams().get("group");
+  const [open, toggle] = useToggles(focused ? [focused] : []);
   return (
     <table className="grid" data-testid="kafka-groups">
       <thead>
@@ -178,7 +181,12 @@ function Groups({ groups }: { groups: GroupRow[] }) {
           const expanded = open.has(g.groupId);
           return (
             <Fragment key={g.groupId}>
-              <tr data-group-id={g.groupId} data-owner={g.owner.kind}>
+              <tr
+                data-group-id={g.groupId}
+                data-owner={g.owner.kind}
+                aria-current={g.groupId === focused ? "true" : undefined}
+                className={g.groupId === focused ? styles.focused : undefined}
+              >
                 <td>
                   <Expander open={expanded} onToggle={() => toggle(g.groupId)} label={`group ${g.groupId}`} />
                 </td>

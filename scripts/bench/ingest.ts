@@ -255,7 +255,9 @@ async function main() {
     console.log(
       `  traces exported        ${traced.exported} sagas a run (${traced.fromMemory} built from the events seen, ${traced.readBack} read back), ${Math.round(exportedBytes / 1024)} KiB of OTLP in all`,
     );
-    console.log(`  runs                   ${runs.map((r) => `${rate(total, r.ms)} ${r.on}`).join(", ")} events/s`);
+    console.log(
+      `  runs                   ${runs.map((r) => `${rate(total, r.ms)} ${r.on}`).join(", ")} events/s`,
+    );
     console.log(
       `  stored                 ${check.rows[0].events} events, ${check.rows[0].sagas} saga summaries`,
     );

@@ -41,6 +41,19 @@ export const AlertRuleSchema = z.discriminatedUnion("kind", [
   }),
   z.object({
     ...base,
+    kind: z.literal("consumer_lag"),
+    /**
+     * Messages a consumer group of this deployment has not consumed yet (all its partitions);
+     * only this group when given. Lag in seconds is the projection_lag rule's, for a group
+     * declared as a projection.
+     */
+    params: z.object({
+      group: z.string().min(1).max(255).optional(),
+      messages: z.number().int().min(1).max(1_000_000_000_000),
+    }),
+  }),
+  z.object({
+    ...base,
     kind: z.literal("dead_letters"),
     /** New letters within the window. */
     params: z.object({

@@ -8,13 +8,14 @@ import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Redis } from "ioredis";
+import { Kafka, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scratchDatabase, testInfra, uniqueName, until } from "../../scripts/test/infra.ts";
 import { createBreakerStore } from "../breakers/index.ts";
 import { migrate } from "../db/migrate.ts";
 import { createPool, type Pool } from "../db/pool.ts";
 import { createPrisma, type PrismaClient } from "../db/prisma.ts";
-import { breakerEvent, newTrace, sagaEvent } from "../events/index.ts";
+import { breakerEvent, ensureTopics, newTrace, sagaEvent } from "../events/index.ts";
 import { storeBatch } from "../ingest/store-batch.ts";
 import { insertBreakerEvents } from "../ingest/store-breaker-events.ts";
 import { createLogger } from "../log.ts";
@@ -24,6 +25,12 @@ import { observe } from "./observe-conditions.ts";
 import { parseWebhooks } from "./webhooks.ts";
 
 const log = createLogger("alerts-test", "error");
+/** A deployment of its own on the test cluster: its topics and groups are the only ones it sees. */
+const kafkaTarget = {
+  brokers: testInfra().kafkaBrokers,
+  prefix: `${uniqueName("alerts")}.`,
+  ingestGroup: uniqueName("alerts-ingest"),
+};
 const redis = new Redis(testInfra().redisUrl);
 let db: Awaited<ReturnType<typeof scratchDatabase>>;
 let pool: Pool;
@@ -76,7 +83,12 @@ afterAll(async () => {
 function evaluator() {
   const e = createAlertEvaluator({
     databaseUrl: db.url,
-    sources: { pool, prisma, breakerStore: createBreakerStore(redis, `${uniqueName("alerts-bk")}:`) },
+    sources: {
+      pool,
+      prisma,
+      breakerStore: createBreakerStore(redis, `${uniqueName("alerts-bk")}:`),
+      kafka: kafkaTarget,
+    },
     webhooks: parseWebhooks(
       `hook=generic:${base}/generic; chat=slack:${base}/slack am=alertmanager:${base}/am;flaky=generic:${base}/flaky`,
     ),
@@ -248,6 +260,7 @@ describe("the alerts file", () => {
     const rules = readAlertFile("docs/monitoring/alerts.example.json");
     expect(rules.map((r) => r.kind).sort()).toEqual([
       "breaker_open",
+      "consumer_lag",
       "dead_letters",
       "projection_lag",
       "saga_failure_rate",
@@ -287,7 +300,62 @@ describe("the projection lag rule", () => {
       pool,
       prisma,
       breakerStore: createBreakerStore(redis, `${uniqueName("lag-bk")}:`),
+      kafka: kafkaTarget,
     });
     expect(seen.map((o) => [o.subject, o.value])).toEqual([["stalled-view", 600]]);
+  });
+});
+
+describe("the consumer lag rule", () => {
+  it("names each group of the deployment at least that many messages behind, with its Kafka page", async () => {
+    const kafka = new Kafka({
+      clientId: "alerts-test",
+      brokers: kafkaTarget.brokers,
+      logLevel: logLevel.NOTHING,
+    });
+    const topic = `${kafkaTarget.prefix}sagascope.saga-events`;
+    const admin = kafka.admin();
+    const producer = kafka.producer();
+    const behind = uniqueName("billing-view");
+    const current = uniqueName("audit-view");
+    try {
+      await admin.connect();
+      await ensureTopics(admin, [topic], 1);
+      await producer.connect();
+      await producer.send({ topic, messages: Array.from({ length: 12 }, (_, i) => ({ value: `m${i}` })) });
+      // One group read 2 of the 12 messages, the other all of them.
+      await admin.setOffsets({ groupId: behind, topic, partitions: [{ partition: 0, offset: "2" }] });
+      await admin.setOffsets({ groupId: current, topic, partitions: [{ partition: 0, offset: "12" }] });
+    } finally {
+      await producer.disconnect();
+      await admin.disconnect();
+    }
+    const rules = AlertFileSchema.parse({
+      rules: [
+        { id: "any-group", kind: "consumer_lag", params: { messages: 10 } },
+        { id: "one-group", kind: "consumer_lag", params: { group: current, messages: 1 } },
+        { id: "too-high", kind: "consumer_lag", params: { messages: 11 } },
+      ],
+    }).rules as AlertRule[];
+    const sources = {
+      pool,
+      prisma,
+      breakerStore: createBreakerStore(redis, `${uniqueName("lag-bk")}:`),
+      kafka: kafkaTarget,
+    };
+    const [any, one, tooHigh] = await Promise.all(rules.map((rule) => observe(rule, sources)));
+    expect(any).toEqual([
+      {
+        subject: behind,
+        value: 10,
+        summary: `consumer group ${behind} is 10 messages behind`,
+        path: `/kafka?group=${encodeURIComponent(behind)}`,
+      },
+    ]);
+    expect(one).toEqual([]);
+    expect(tooHigh).toEqual([]);
+    expect(() =>
+      AlertFileSchema.parse({ rules: [{ id: "no-threshold", kind: "consumer_lag", params: {} }] }),
+    ).toThrow(/messages/);
   });
 });

@@ -3,6 +3,7 @@
 // fine now. Each observation carries the page behind it, for the alert's link.
 import type { BreakerStore } from "../breakers/index.ts";
 import { listBreakers } from "../dashboard/breakers/list-breakers.ts";
+import { type KafkaTarget, readKafka } from "../dashboard/kafka/read-kafka.ts";
 import { listProjections } from "../dashboard/projections/projection-list.ts";
 import type { Pool } from "../db/pool.ts";
 import type { PrismaClient } from "../db/prisma.ts";
@@ -22,6 +23,8 @@ export interface ConditionSources {
   pool: Pick<Pool, "query">;
   prisma: PrismaClient;
   breakerStore: BreakerStore;
+  /** The cluster and this deployment's names, for consumer group lag. */
+  kafka: KafkaTarget;
 }
 
 export async function observe(
@@ -75,6 +78,21 @@ export async function observe(
           value: (p.timeLagMs as number) / 1000,
           summary: `projection ${p.name} ${Math.round((p.timeLagMs as number) / 1000)} s behind`,
           path: alertPath(rule.kind, p.name),
+        }));
+    }
+    case "consumer_lag": {
+      // An unreachable cluster fails this round (the evaluator logs it); the alert keeps its state.
+      const { groups } = await readKafka(s.kafka, { deadlineMs: 4000 });
+      return groups
+        .filter(
+          (g) =>
+            (!rule.params.group || g.groupId === rule.params.group) && g.totalLag >= rule.params.messages,
+        )
+        .map((g) => ({
+          subject: g.groupId,
+          value: g.totalLag,
+          summary: `consumer group ${g.groupId} is ${g.totalLag} message${g.totalLag === 1 ? "" : "s"} behind`,
+          path: alertPath(rule.kind, g.groupId),
         }));
     }
     case "dead_letters": {

@@ -47,6 +47,8 @@ export function alertPath(kind: string, subject: string): string {
       return `/breakers?pair=${q}`;
     case "projection_lag":
       return `/projections?projection=${q}`;
+    case "consumer_lag":
+      return `/kafka?group=${q}`;
     case "dead_letters":
       return "/dead-letters?state=open";
     default:

@@ -88,7 +88,16 @@ await runProcess(
     const prisma = createPrisma(config.DATABASE_URL);
     const alerts = createAlertEvaluator({
       databaseUrl: config.DATABASE_URL,
-      sources: { pool, prisma, breakerStore: createBreakerStore(redis, config.SAGASCOPE_TOPIC_PREFIX, log) },
+      sources: {
+        pool,
+        prisma,
+        breakerStore: createBreakerStore(redis, config.SAGASCOPE_TOPIC_PREFIX, log),
+        kafka: {
+          brokers: config.KAFKA_BROKERS,
+          prefix: config.SAGASCOPE_TOPIC_PREFIX,
+          ingestGroup: config.SAGASCOPE_INGEST_GROUP,
+        },
+      },
       webhooks: alerting.webhooks,
       dashboardUrl: config.SAGASCOPE_PUBLIC_URL ?? `http://127.0.0.1:${config.PORT}`,
       everyMs: config.SAGASCOPE_ALERT_EVAL_MS,
