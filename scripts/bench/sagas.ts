@@ -2,9 +2,13 @@
 // Orchestrated transfers with banks over real gRPC, events to the real broker; baseline in
 // the same run: the in-memory runner (no saved state); then the durable orchestrator (state
 // and outbox in Postgres) with one and with two instances; then the choreographed checkout
-// (four participants over Kafka, each with its own outbox). Prints figures, asserts nothing.
+// (four participants over Kafka, each with its own outbox). The durable orchestrator and the
+// checkout also run with their exporter on: the process's Prometheus registry served over HTTP
+// and scraped every second (the saga metrics and traces are the ingester's: bench:ingest).
+// Prints figures, asserts nothing.
 import { hostname } from "node:os";
 import { Kafka, logLevel, Partitioners, type Producer } from "kafkajs";
+import { collectDefaultMetrics, Registry } from "prom-client";
 import { z } from "zod";
 import { createPool, type Pool } from "../../server/db/pool.ts";
 import { env, siblingDatabase } from "../../server/env.ts";
@@ -19,6 +23,7 @@ import { placeOrder } from "../../server/fleet/checkout/order-service.ts";
 import { noFaults } from "../../server/fleet/faults.ts";
 import { createTransferWorld, openingAccounts } from "../../server/fleet/transfer/transfer-world.ts";
 import { createLogger } from "../../server/log.ts";
+import { startMetricsServer } from "../../server/metrics/metrics-server.ts";
 import { changeTopic } from "../../server/projections/change-events.ts";
 import { createDurableOrchestrator } from "../../server/sagas/durable/durable-orchestrator.ts";
 import { createKafkaEventSink, runSaga } from "../../server/sagas/index.ts";
@@ -31,7 +36,47 @@ const { sagas } = z
   .object({ sagas: z.coerce.number().int().min(50).max(100_000).default(600) })
   .parse({ sagas: flag >= 0 ? process.argv[flag + 1] : undefined });
 const CONCURRENCY = 32;
+const WARM_UP = 100;
 const log = createLogger("bench", "error");
+
+/**
+ * Runs `work` with a process registry (Node's default metrics) served on 127.0.0.1 and
+ * scraped over HTTP every second, as Prometheus would.
+ */
+/** Off, on, on, off: a machine that speeds up or slows down during the runs favours neither. */
+async function offAndOn(label: string, count: number, run: () => Promise<number>) {
+  const runs: { on: boolean; ms: number }[] = [];
+  for (const on of [false, true, true, false])
+    runs.push({
+      on,
+      ms: await step(`${label}, metrics ${on ? "on" : "off"}`, () => (on ? withMetricsOn(run) : run())),
+    });
+  const mean = (on: boolean) => runs.filter((r) => r.on === on).reduce((n, r) => n + r.ms / 2, 0);
+  return { offMs: mean(false), onMs: mean(true), runs, count };
+}
+
+async function withMetricsOn<T>(work: () => Promise<T>): Promise<T> {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const server = await startMetricsServer({
+    registry,
+    role: "bench",
+    host: "127.0.0.1",
+    port: 0,
+    checks: () => [],
+    log,
+  });
+  const scraper = setInterval(
+    () => void fetch(`http://127.0.0.1:${server.port}/metrics`).then((r) => r.text()),
+    1000,
+  );
+  try {
+    return await work();
+  } finally {
+    clearInterval(scraper);
+    await server.close();
+  }
+}
 
 async function main() {
   const plan = testPlan(env());
@@ -66,22 +111,27 @@ async function main() {
     const world = createTransferWorld({ bankA: a.client, bankB: b.client });
     const failureRate = 0.15;
 
-    const inMemoryMs = await step(`in-memory runner: ${sagas} sagas, ${CONCURRENCY} at a time`, async () => {
+    const inMemory = async (count: number) => {
       const emit = createKafkaEventSink(producer, topic);
       const began = Date.now();
       let next = 0;
       await Promise.all(
         Array.from({ length: CONCURRENCY }, async () => {
-          while (next < sagas) {
+          while (next < count) {
             next += 1;
             await runSaga(world.saga, world.randomTransfer(failureRate), { emit, source: "/bench" });
           }
         }),
       );
       return Date.now() - began;
-    });
+    };
+    // Unmeasured first: the first sagas of a process pay for compiling its code paths.
+    await step(`warming up: ${WARM_UP} sagas`, () => inMemory(WARM_UP));
+    const inMemoryMs = await step(`in-memory runner: ${sagas} sagas, ${CONCURRENCY} at a time`, () =>
+      inMemory(sagas),
+    );
 
-    const durable = async (instances: number) => {
+    const durable = async (instances: number, count = sagas) => {
       const schema = `bench_orchestrator_${instances}`;
       let finished = 0;
       const orchestrators = Array.from({ length: instances }, (_, i) =>
@@ -104,20 +154,31 @@ async function main() {
       );
       for (const o of orchestrators) await o.start();
       const began = Date.now();
-      for (let i = 0; i < sagas; i++) {
+      for (let i = 0; i < count; i++) {
         await (orchestrators[i % instances] as (typeof orchestrators)[0]).startSaga(
           world.randomTransfer(failureRate),
         );
       }
-      while (finished < sagas) await new Promise((resolve) => setTimeout(resolve, 20));
+      while (finished < count) await new Promise((resolve) => setTimeout(resolve, 20));
       const ms = Date.now() - began;
       for (const o of orchestrators) await o.stop();
       return ms;
     };
-    const oneMs = await step("durable orchestrator, 1 instance", () => durable(1));
+    await step(`warming up the durable orchestrator: ${WARM_UP} sagas`, () => durable(1, WARM_UP));
+    // Statistics for the tables the warm-up filled: otherwise autovacuum analyzes them during
+    // the first measured run, whose plans before that are a fresh table's.
+    await pool.query("ANALYZE");
+    const one = await offAndOn("durable orchestrator, 1 instance", sagas, () => durable(1));
     const twoMs = await step("durable orchestrator, 2 instances", () => durable(2));
-    const choreographedMs = await step(`choreographed checkout: ${sagas} sagas over Kafka`, () =>
-      choreographed({ kafka, producer, pool, fleetUrl, sagas, failureRate }),
+    const checkoutSagas = Math.max(50, Math.round(sagas / 2));
+    const checkout = (count: number) => () =>
+      choreographed({ kafka, producer, pool, fleetUrl, sagas: count, failureRate });
+    await step(`warming up the checkout: ${WARM_UP} sagas`, checkout(WARM_UP));
+    await pool.query("ANALYZE");
+    const chor = await offAndOn(
+      `choreographed checkout, ${checkoutSagas} sagas over Kafka`,
+      checkoutSagas,
+      checkout(checkoutSagas),
     );
 
     for (const bank of banks) {
@@ -126,20 +187,29 @@ async function main() {
     }
     await producer.disconnect();
     await pool.end();
-    const rate = (ms: number) => ((sagas / ms) * 1000).toFixed(0);
+    const rate = (ms: number, count = sagas) => ((count / ms) * 1000).toFixed(0);
     console.log("\nbench:sagas (inter-bank transfers, 2 steps, 15 % compensated, banks over gRPC)");
     console.log(
       `  in-memory runner (baseline)   ${rate(inMemoryMs)} sagas/s  (${sagas} in ${inMemoryMs} ms)`,
     );
     console.log(
-      `  durable, 1 instance           ${rate(oneMs)} sagas/s  (ratio to baseline ${(inMemoryMs / oneMs).toFixed(2)})`,
+      `  durable, 1 instance           ${rate(one.offMs)} sagas/s  (ratio to baseline ${(inMemoryMs / one.offMs).toFixed(2)})`,
     );
     console.log(
       `  durable, 2 instances          ${rate(twoMs)} sagas/s  (ratio to baseline ${(inMemoryMs / twoMs).toFixed(2)})`,
     );
+    const chorRate = (ms: number) => rate(ms, checkoutSagas);
     console.log(
-      `  choreographed checkout        ${rate(choreographedMs)} sagas/s  (4 steps, 4 participants over Kafka; ratio to baseline ${(inMemoryMs / choreographedMs).toFixed(2)})`,
+      `  choreographed checkout        ${chorRate(chor.offMs)} sagas/s  (4 steps, 4 participants over Kafka; ratio to baseline ${((inMemoryMs / sagas) * (checkoutSagas / chor.offMs)).toFixed(2)})`,
     );
+    console.log("  exporter on (the process's metrics served and scraped every second), same run:");
+    for (const [name, figures, perRun] of [
+      ["durable, 1 instance", one, rate],
+      ["choreographed checkout", chor, chorRate],
+    ] as const)
+      console.log(
+        `    ${name.padEnd(24)}  ${perRun(figures.onMs)} sagas/s on, ${perRun(figures.offMs)} off: ratio on/off ${(figures.offMs / figures.onMs).toFixed(2)} (runs ${figures.runs.map((r) => `${perRun(r.ms)} ${r.on ? "on" : "off"}`).join(", ")})`,
+      );
     say("done");
   } finally {
     if (startedBroker) await infraDown(plan);
@@ -191,6 +261,11 @@ async function choreographed(deps: {
         "SELECT count(*)::int AS n FROM checkout_order.customer_order WHERE status <> 'placed'",
       )
     ).rows[0].n as number;
+  // One order through first, unmeasured: the participants have joined their groups and been
+  // given partitions (seconds of rebalancing that would otherwise count as throughput).
+  const joined = await ended();
+  await placeOrder(order, randomOrder(0), changes);
+  while ((await ended()) === joined) await new Promise((resolve) => setTimeout(resolve, 20));
   const before = await ended();
   const began = Date.now();
   let next = 0;
