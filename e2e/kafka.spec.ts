@@ -109,6 +109,12 @@ test("the Kafka page shows the run's topics, its groups and their exact lag", as
   await expect(groupDetail.nth(0)).toHaveAttribute("data-lag", "5");
   await expect(groupDetail.nth(1)).toHaveAttribute("data-lag", "0");
 
+  // A consumer lag alert links here with its group named: the group is marked and open.
+  await page.goto(`/kafka?group=${encodeURIComponent(group)}`);
+  await expect(groupRow).toHaveAttribute("aria-current", "true");
+  await expect(groupRow.getByRole("button")).toHaveAttribute("aria-expanded", "true");
+  await expect(groupDetail).toHaveCount(2);
+
   // The ingester's own group: a live member, and figures Kafka confirms.
   const ingestGroup = `${topicPrefix}ingester`;
   const ingester = page.locator(`tr[data-group-id="${ingestGroup}"]`);

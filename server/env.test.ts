@@ -31,6 +31,16 @@ describe("configuration", () => {
     }
   });
 
+  it("sends session cookies over HTTPS only in production mode unless told otherwise", () => {
+    expect(parseEnv({}).SAGASCOPE_COOKIE_SECURE).toBe(true);
+    expect(parseEnv({ SAGASCOPE_MODE: "demo" }).SAGASCOPE_COOKIE_SECURE).toBe(false);
+    expect(parseEnv({ SAGASCOPE_COOKIE_SECURE: "off" }).SAGASCOPE_COOKIE_SECURE).toBe(false);
+    expect(parseEnv({ SAGASCOPE_MODE: "demo", SAGASCOPE_COOKIE_SECURE: "on" }).SAGASCOPE_COOKIE_SECURE).toBe(
+      true,
+    );
+    expect(() => parseEnv({ SAGASCOPE_COOKIE_SECURE: "yes" })).toThrow(/SAGASCOPE_COOKIE_SECURE/);
+  });
+
   it("treats empty variables as unset", () => {
     expect(parseEnv({ KAFKA_BROKERS: "" }).given.kafka).toBe(false);
   });

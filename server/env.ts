@@ -123,18 +123,19 @@ const EnvSchema = z.object({
   /** The first admin, created at start when no admin exists yet. */
   SAGASCOPE_ADMIN_EMAIL: z.email().optional(),
   SAGASCOPE_ADMIN_PASSWORD: z.string().min(12, "at least 12 characters").optional(),
-  /** Send session cookies over HTTPS only (on behind TLS). */
-  SAGASCOPE_COOKIE_SECURE: z
-    .enum(["on", "off"])
-    .default("off")
-    .transform((v) => v === "on"),
+  /**
+   * Send session cookies over HTTPS only. On by default in production mode; `off` is for a
+   * dashboard served over plain HTTP on a trusted network (and demo mode's default).
+   */
+  SAGASCOPE_COOKIE_SECURE: z.enum(["on", "off"]).optional(),
   /** The most sagas one bulk action may touch. */
   SAGASCOPE_BULK_CAP: z.coerce.number().int().min(1).max(10_000).default(DEFAULT_BULK_CAP),
   CI: z.string().optional(),
 });
 
-export type Env = Omit<z.infer<typeof EnvSchema>, "FLEET_DATABASE_URL"> & {
+export type Env = Omit<z.infer<typeof EnvSchema>, "FLEET_DATABASE_URL" | "SAGASCOPE_COOKIE_SECURE"> & {
   FLEET_DATABASE_URL: string;
+  SAGASCOPE_COOKIE_SECURE: boolean;
   /** Which of the servers the user pointed us at; those are never started or stopped by us. */
   given: { database: boolean; redis: boolean; kafka: boolean };
 };
@@ -153,6 +154,9 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   return {
     ...result.data,
     FLEET_DATABASE_URL: result.data.FLEET_DATABASE_URL ?? siblingDatabase(result.data.DATABASE_URL, "_fleet"),
+    SAGASCOPE_COOKIE_SECURE:
+      (result.data.SAGASCOPE_COOKIE_SECURE ??
+        (result.data.SAGASCOPE_MODE === "production" ? "on" : "off")) === "on",
     given: {
       database: Boolean(blankless.DATABASE_URL),
       redis: Boolean(blankless.REDIS_URL),

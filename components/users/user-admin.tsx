@@ -1,6 +1,7 @@
 "use client";
-// Users, for admins: who may sign in and with which role, and a form to add one (checked
-// here with the server's own rules before it is sent). Anyone else is told plainly.
+// Users, for admins: who may sign in and with which role, each with controls to change it,
+// and a form to add one (checked here with the server's own rules before it is sent).
+// Anyone else is told plainly.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { type ReactNode, useState } from "react";
@@ -13,6 +14,7 @@ import { formatAge, formatTime } from "@/components/ui/format.ts";
 import { NewUserSchema } from "@/server/auth/new-user.ts";
 import { ROLES } from "@/server/auth/roles.ts";
 import styles from "./user-admin.module.css";
+import { UserRowActions } from "./user-row-actions.tsx";
 
 type Field = "email" | "name" | "role" | "password";
 const EMPTY: Record<Field, string> = { email: "", name: "", role: "viewer", password: "" };
@@ -45,11 +47,12 @@ function UserTable() {
           <th>Name</th>
           <th>Role</th>
           <th>Created</th>
+          <th>Change</th>
         </tr>
       </thead>
       <tbody>
         {users.data.map((u) => (
-          <tr key={u.id} data-email={u.email} data-role={u.role}>
+          <tr key={u.id} data-email={u.email} data-role={u.role} data-disabled={u.disabled}>
             <td className="mono">
               {u.email}
               {u.disabled && <span className="badge"> disabled</span>}
@@ -57,6 +60,9 @@ function UserTable() {
             <td>{u.name}</td>
             <td>{u.role}</td>
             <td title={formatTime(u.createdAt)}>{formatAge(u.createdAt)}</td>
+            <td>
+              <UserRowActions user={u} />
+            </td>
           </tr>
         ))}
       </tbody>

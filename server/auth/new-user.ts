@@ -10,3 +10,12 @@ export const NewUserSchema = z.object({
   password: z.string().min(12, "a password of 12 characters at least").max(200),
 });
 export type NewUser = z.infer<typeof NewUserSchema>;
+
+/** What an admin changes about an existing user. */
+export const UserChangeSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("disable") }),
+  z.object({ kind: z.literal("enable") }),
+  z.object({ kind: z.literal("role"), role: z.enum(ROLES) }),
+  z.object({ kind: z.literal("password"), password: NewUserSchema.shape.password }),
+]);
+export type UserChange = z.infer<typeof UserChangeSchema>;

@@ -7,6 +7,7 @@ import type { AppError } from "../errors.ts";
 import { type Actor, DEMO_OPERATOR } from "./roles.ts";
 import {
   CSRF_HEADER,
+  csrfMatches,
   newSession,
   readSession,
   type Session,
@@ -23,14 +24,22 @@ export interface RequestAuth {
   safeForActions: boolean;
   /** Why nobody can sign in (e.g. no session secret in production), if so. */
   problem: string | null;
+  /** Whether the request's session still holds now (for a live feed that outlives the request). */
+  stillSignedIn: () => Promise<boolean>;
 }
+
+const always = async () => true;
 
 type AuthConfig = Pick<Env, "SAGASCOPE_MODE" | "SAGASCOPE_SESSION_SECRET" | "SAGASCOPE_COOKIE_SECURE">;
 
-/** The Origin (or Referer) of a browser request names this host, or the request names none. */
+/**
+ * The Origin (or else the Referer) of a request names this host. A request naming neither
+ * is refused: every browser sends Origin with a POST from a page, so only a client that hid
+ * both (or a tool) lacks them, and a state-changing request must prove where it comes from.
+ */
 export function sameOrigin(req: Request): boolean {
   const from = req.headers.get("origin") ?? req.headers.get("referer");
-  if (!from) return true;
+  if (!from) return false;
   try {
     return new URL(from).host === (req.headers.get("x-forwarded-host") ?? req.headers.get("host"));
   } catch {
@@ -51,28 +60,45 @@ export async function resolveRequestAuth(
   try {
     secret = sessionSecret(config);
   } catch (error) {
-    return { actor: null, csrf: null, safeForActions: false, problem: (error as AppError).message };
+    return {
+      actor: null,
+      csrf: null,
+      safeForActions: false,
+      problem: (error as AppError).message,
+      stillSignedIn: always,
+    };
   }
   let session: Session | undefined = await readSession(req.headers.get("cookie"), secret);
   let actor: Actor | null = null;
   if (session?.subject === "demo") actor = config.SAGASCOPE_MODE === "demo" ? DEMO_OPERATOR : null;
-  else if (session) actor = (await currentUser(pool, session.subject)) ?? null;
+  else if (session) actor = (await currentUser(pool, session.subject, session.version)) ?? null;
   if (!actor && config.SAGASCOPE_MODE === "demo") {
     // Only the page's "who am I" request starts a demo session: requests sent at once by a
     // first visit would otherwise each start their own, and the token the page keeps could
     // belong to a session the browser did not keep. The others read as the demo operator.
-    if (!asksWhoAmI(req)) return { actor: DEMO_OPERATOR, csrf: null, safeForActions: false, problem: null };
-    session = newSession("demo");
+    if (!asksWhoAmI(req))
+      return {
+        actor: DEMO_OPERATOR,
+        csrf: null,
+        safeForActions: false,
+        problem: null,
+        stillSignedIn: always,
+      };
+    session = newSession("demo", 0);
     resHeaders?.append("set-cookie", await sessionCookie(session, secret, config.SAGASCOPE_COOKIE_SECURE));
     actor = DEMO_OPERATOR;
     // A fresh session's token cannot be in this request yet: only later ones can act.
-    return { actor, csrf: session.csrf, safeForActions: false, problem: null };
+    return { actor, csrf: session.csrf, safeForActions: false, problem: null, stillSignedIn: always };
   }
   const token = req.headers.get(CSRF_HEADER);
   return {
     actor,
     csrf: actor ? (session?.csrf ?? null) : null,
-    safeForActions: Boolean(actor && session && token && token === session.csrf && sameOrigin(req)),
+    safeForActions: Boolean(actor && session && csrfMatches(session, token) && sameOrigin(req)),
     problem: null,
+    stillSignedIn:
+      actor?.via === "session" && session
+        ? async () => (await currentUser(pool, session.subject, session.version)) !== undefined
+        : always,
   };
 }

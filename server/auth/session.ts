@@ -1,7 +1,8 @@
-// Sessions: a cookie sealed (encrypted and signed) by iron-session, holding who signed in
-// and the session's CSRF token. Nothing about a session is kept on the server; a role
-// change still applies at once because each request re-reads the user.
-import { randomBytes } from "node:crypto";
+// Sessions: a cookie sealed (encrypted and signed) by iron-session, holding who signed in,
+// the session's CSRF token and the user's session version it was issued under. Each request
+// re-reads the user: a role change applies at once, and a cookie of an older version (the
+// user signed out, was disabled or got a new password) is refused.
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { sealData, unsealData } from "iron-session";
 import { z } from "zod";
 import { AppError } from "../errors.ts";
@@ -15,6 +16,8 @@ const SessionSchema = z.object({
   subject: z.string().min(1),
   csrf: z.string().min(16),
   issuedAt: z.number(),
+  /** The user's session version when it was issued (0 for the demo operator). */
+  version: z.number().int().min(0),
 });
 export type Session = z.infer<typeof SessionSchema>;
 
@@ -35,8 +38,16 @@ export function sessionSecret(config: {
   return demoSecret;
 }
 
-export function newSession(subject: string): Session {
-  return { subject, csrf: randomBytes(24).toString("base64url"), issuedAt: Date.now() };
+export function newSession(subject: string, version: number): Session {
+  return { subject, csrf: randomBytes(24).toString("base64url"), issuedAt: Date.now(), version };
+}
+
+/** The request's CSRF token is the session's, compared in constant time. */
+export function csrfMatches(session: Pick<Session, "csrf">, token: string | null): boolean {
+  if (!token) return false;
+  // Digests have one length whatever was sent, so the comparison's time says nothing.
+  const digest = (text: string) => createHash("sha256").update(text).digest();
+  return timingSafeEqual(digest(session.csrf), digest(token));
 }
 
 export function cookieValue(cookieHeader: string | null, name = SESSION_COOKIE): string | undefined {

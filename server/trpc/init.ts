@@ -2,6 +2,7 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { appendAudit, newActionId } from "../actions/audit-log.ts";
+import { auditRefusal } from "../actions/audit-refusal.ts";
 import type { RequestAuth } from "../auth/request-auth.ts";
 import { can, type Permission } from "../auth/roles.ts";
 import type { BreakerStore } from "../breakers/index.ts";
@@ -52,8 +53,21 @@ const trpcCode: Record<AppErrorCode, TRPCError["code"]> = {
   INTERNAL: "INTERNAL_SERVER_ERROR",
 };
 
-const appErrors = t.middleware(async ({ next }) => {
+/** Who a refusal is recorded against: the signed-in user, or anonymous. */
+const refusedActor = (ctx: Context) => ({
+  actor: ctx.auth?.actor?.email ?? "anonymous",
+  actorRole: ctx.auth?.actor?.role ?? "none",
+});
+
+const appErrors = t.middleware(async ({ ctx, path, type, next }) => {
   const result = await next();
+  // A mutation whose input does not validate never reaches its action's audit: record it here.
+  if (!result.ok && result.error.code === "BAD_REQUEST" && type === "mutation" && ctx.auth)
+    await auditRefusal(ctx.pool, {
+      ...refusedActor(ctx),
+      action: path,
+      why: `invalid input: ${result.error.message}`.slice(0, 1000),
+    }).catch(() => undefined);
   if (!result.ok && result.error.cause instanceof AppError) {
     const cause = result.error.cause;
     throw new TRPCError({ code: trpcCode[cause.code], message: cause.message, cause });
@@ -78,16 +92,21 @@ const signedIn = t.middleware(({ ctx, next }) => {
 });
 
 /** An action: a signed-in request from this site carrying its session's CSRF token. */
-const safeAction = t.middleware(({ ctx, next }) => {
+const safeAction = t.middleware(async ({ ctx, path, next }) => {
   if (!ctx.auth || !ctx.actions)
     throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "actions are served over HTTP only" });
+  const refuse = async (code: "UNAUTHORIZED" | "FORBIDDEN", message: string, why: string) => {
+    await auditRefusal(ctx.pool, { ...refusedActor(ctx), action: path, why }).catch(() => undefined);
+    throw new TRPCError({ code, message });
+  };
   if (!ctx.auth.actor)
-    throw new TRPCError({ code: "UNAUTHORIZED", message: ctx.auth.problem ?? "sign in to act" });
+    return refuse("UNAUTHORIZED", ctx.auth.problem ?? "sign in to act", "no session: not signed in");
   if (!ctx.auth.safeForActions)
-    throw new TRPCError({
-      code: "FORBIDDEN",
-      message: "refused: this request did not carry the page's CSRF token (reload the page and try again)",
-    });
+    return refuse(
+      "FORBIDDEN",
+      "refused: this request did not come from the dashboard's page (its CSRF token or origin is missing or wrong): reload the page and try again",
+      "no CSRF token of the session, or not from this site",
+    );
   return next({ ctx: { ...ctx, auth: ctx.auth, actor: ctx.auth.actor, actions: ctx.actions } });
 });
 

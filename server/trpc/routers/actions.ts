@@ -3,6 +3,7 @@
 // previews shown before acting. Every mutation goes through performAction (permission,
 // idempotency, audit).
 import { z } from "zod";
+import { auditRefusal } from "../../actions/audit-refusal.ts";
 import {
   BreakerConfigInputSchema,
   BreakerOverrideSchema,
@@ -257,9 +258,17 @@ export const actionsRouter = router({
       };
     }),
 
-  faults: actionProcedure.input(FaultsInputSchema).mutation(({ ctx, input }) => {
-    if (ctx.actions.mode !== "demo")
+  faults: actionProcedure.input(FaultsInputSchema).mutation(async ({ ctx, input }) => {
+    if (ctx.actions.mode !== "demo") {
+      await auditRefusal(ctx.pool, {
+        actor: ctx.actor.email,
+        actorRole: ctx.actor.role,
+        action: "fleet.faults",
+        target: input.service,
+        why: "the fault panel exists in demo mode only",
+      });
       throw new AppError("FORBIDDEN", "the fault panel exists in demo mode only");
+    }
     return performAction(
       ctx.pool,
       ctx.actor,

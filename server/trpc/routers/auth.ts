@@ -2,8 +2,10 @@
 // admin manages.
 import { z } from "zod";
 import { performAction } from "../../actions/perform-action.ts";
+import { UserChangeSchema } from "../../auth/new-user.ts";
 import { can, PERMISSIONS, type Permission } from "../../auth/roles.ts";
-import { createUser, listUsers, NewUserSchema } from "../../auth/users.ts";
+import { changeUser, createUser, listUsers, NewUserSchema } from "../../auth/users.ts";
+import { AppError } from "../../errors.ts";
 import { actionProcedure, openProcedure, publicProcedure, readWith, router } from "../init.ts";
 
 export const authRouter = router({
@@ -43,6 +45,47 @@ export const authRouter = router({
         async () => {
           const user = await createUser(ctx.pool, input);
           return { phase: "done", message: `${user.email} created as ${user.role}` };
+        },
+      );
+    }),
+
+  /** Disable or enable a user, change their role, or give them a new password; effective on their next request. */
+  changeUser: actionProcedure
+    .input(
+      z.object({
+        email: z.email(),
+        change: UserChangeSchema,
+        idempotencyKey: z.string().min(8).max(200),
+      }),
+    )
+    .mutation(({ ctx, input }) => {
+      const { change } = input;
+      return performAction(
+        ctx.pool,
+        ctx.actor,
+        {
+          action: `users.${change.kind}`,
+          permission: "users.manage",
+          target: input.email,
+          // Never the password itself.
+          params: change.kind === "role" ? { role: change.role } : {},
+          idempotencyKey: input.idempotencyKey,
+        },
+        async () => {
+          const user = await changeUser(ctx.pool, input.email, change).catch((error: unknown) => {
+            // No such user, or the last admin: refused with the reason, nothing changed.
+            if (error instanceof AppError && (error.code === "NOT_FOUND" || error.code === "CONFLICT"))
+              return error;
+            throw error;
+          });
+          if (user instanceof AppError) return { phase: "refused", message: user.message };
+          const done = {
+            disable: `${user.email} disabled: signed out everywhere`,
+            enable: `${user.email} enabled`,
+            role: `${user.email} is now ${user.role}`,
+            password: `${user.email} has a new password: signed out everywhere`,
+          };
+          return { phase: "done", message: done[change.kind] };
         },
       );
     }),

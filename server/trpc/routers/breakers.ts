@@ -4,6 +4,7 @@ import { parsePairId } from "../../breakers/index.ts";
 import { listBreakers } from "../../dashboard/breakers/list-breakers.ts";
 import { HISTORY_RANGE_KEYS, readPairHistory } from "../../dashboard/breakers/pair-history.ts";
 import { publicProcedure, router } from "../init.ts";
+import { whileSignedIn } from "../live-session.ts";
 
 export const breakersRouter = router({
   list: publicProcedure.query(({ ctx }) => listBreakers(ctx.breakerStore, ctx)),
@@ -25,6 +26,6 @@ export const breakersRouter = router({
 
   /** A tick whenever a breaker changed (and every couple of seconds for the window counters). */
   onChange: publicProcedure.subscription(async function* ({ ctx, signal }) {
-    for await (const change of ctx.breakerChanges.stream(signal)) yield change;
+    yield* whileSignedIn(ctx.auth, signal, (s) => ctx.breakerChanges.stream(s));
   }),
 });

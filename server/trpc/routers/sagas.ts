@@ -4,6 +4,7 @@ import { listSagas, listSagaVocabulary } from "../../dashboard/sagas/list-sagas.
 import { getSagaDetail } from "../../dashboard/sagas/saga-detail.ts";
 import { SagaFilterSchema } from "../../dashboard/sagas/saga-filter.ts";
 import { publicProcedure, router } from "../init.ts";
+import { whileSignedIn } from "../live-session.ts";
 
 export const sagasRouter = router({
   list: publicProcedure
@@ -29,7 +30,7 @@ export const sagasRouter = router({
   onChange: publicProcedure
     .input(z.object({ sagaId: z.string().min(1).max(200).optional() }).optional())
     .subscription(async function* ({ ctx, input, signal }) {
-      for await (const change of ctx.sagaChanges.stream(signal)) {
+      for await (const change of whileSignedIn(ctx.auth, signal, (s) => ctx.sagaChanges.stream(s))) {
         const wanted = input?.sagaId;
         if (!wanted || change.sagaIds === "*" || change.sagaIds.includes(wanted)) yield change;
       }
