@@ -33,6 +33,12 @@ test("an admin disables, re-roles and resets a user: audited, effective at once,
   const web = await fleet.startOwnWeb({ SAGASCOPE_MODE: "production", SAGASCOPE_COOKIE_SECURE: "off" });
   const adminContext = await browser.newContext({ baseURL: web.url });
   const userContext = await browser.newContext({ baseURL: web.url });
+  // The pages run under the Content-Security-Policy: nothing they do may be blocked by it.
+  const blocked: string[] = [];
+  for (const context of [adminContext, userContext])
+    context.on("console", (m) => {
+      if (/Content.Security.Policy/i.test(m.text())) blocked.push(m.text());
+    });
   try {
     const admin = await adminContext.newPage();
     await signInOnPage(admin, E2E_ADMIN.email, E2E_ADMIN.password);
@@ -120,6 +126,7 @@ test("an admin disables, re-roles and resets a user: audited, effective at once,
       "users.password",
     ]);
     expect(JSON.stringify(rows)).not.toContain(newPassword);
+    expect(blocked).toEqual([]);
   } finally {
     await adminContext.close();
     await userContext.close();
@@ -138,6 +145,15 @@ test("a state-changing request naming no origin is refused, even with the sessio
       body: JSON.stringify(E2E_ADMIN),
     });
   expect((await signIn({})).status).toBe(403);
+  // The security headers, on pages and on the API.
+  for (const path of ["/sign-in", "/api/trpc/auth.me"]) {
+    const headers = (await fetch(`${web.url}${path}`)).headers;
+    expect(headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+    expect(headers.get("content-security-policy")).toContain("default-src 'self'");
+    expect(headers.get("x-frame-options")).toBe("DENY");
+    expect(headers.get("x-content-type-options")).toBe("nosniff");
+    expect(headers.get("referrer-policy")).toBe("same-origin");
+  }
   const signedIn = await signIn({ origin: web.url });
   expect(signedIn.status).toBe(200);
   const cookie = (signedIn.headers.get("set-cookie") ?? "").split(";")[0] as string;
