@@ -118,6 +118,11 @@ const EnvSchema = z.object({
    * shown; production: nothing without signing in, no fault panel.
    */
   SAGASCOPE_MODE: z.enum(["demo", "production"]).default("production"),
+  /**
+   * Proxies in front of the web app that append the client's address to X-Forwarded-For; the
+   * sign-in throttle counts per address only when this is 1 or more (server/auth/sign-in-throttle.ts).
+   */
+  SAGASCOPE_TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
   /** Seals the session cookies; 32 characters at least. Required in production mode. */
   SAGASCOPE_SESSION_SECRET: z.string().min(32, "at least 32 characters").optional(),
   /** The first admin, created at start when no admin exists yet. */

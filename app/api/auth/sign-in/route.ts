@@ -1,20 +1,23 @@
 // Sign-in: email and password checked against the users table; on success a sealed session
-// cookie. Only from this site (Origin checked), and the answer never says which part was wrong.
+// cookie. Only from this site (Origin checked), and the answer never says which part was
+// wrong. Every attempt is counted before the password is checked (server/auth/sign-in-throttle.ts);
+// refused ones go on the audit log.
 import { z } from "zod";
 import { auditRefusal } from "@/server/actions/audit-refusal.ts";
 import { sameOrigin } from "@/server/auth/request-auth.ts";
 import { newSession, sessionCookie, sessionSecret } from "@/server/auth/session.ts";
-import { createSignInThrottle, type SignInThrottle } from "@/server/auth/sign-in-throttle.ts";
+import {
+  claimSignInAttempt,
+  clientAddress,
+  forgetOldAttempts,
+  signInSucceeded,
+} from "@/server/auth/sign-in-throttle.ts";
 import { authenticate } from "@/server/auth/users.ts";
 import { env } from "@/server/env.ts";
 import { createContext, firstAdminReady } from "@/server/trpc/context.ts";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
-
-const holder = globalThis as unknown as { sagascopeSignInThrottle?: SignInThrottle };
-if (!holder.sagascopeSignInThrottle) holder.sagascopeSignInThrottle = createSignInThrottle();
-const throttle = holder.sagascopeSignInThrottle;
 
 const CredentialsSchema = z.object({
   email: z.string().trim().min(1).max(320),
@@ -34,6 +37,8 @@ const refused = (email: string, why: string) =>
     why,
   }).catch(() => undefined);
 
+const holder = globalThis as unknown as { sagascopeThrottleSweptAt?: number };
+
 export async function POST(req: Request): Promise<Response> {
   if (!sameOrigin(req)) {
     await refused("", "not from this site (no or another Origin)");
@@ -48,24 +53,30 @@ export async function POST(req: Request): Promise<Response> {
   }
   const parsed = CredentialsSchema.safeParse(await req.json().catch(() => undefined));
   if (!parsed.success) return answer(400, "give an email and a password");
-  // Per email, and per client address when a proxy in front names it.
-  const client = req.headers.get("x-forwarded-for")?.split(",")[0]?.trim();
-  const keys = [`email:${parsed.data.email.toLowerCase()}`, ...(client ? [`ip:${client}`] : [])];
-  const wait = throttle.retryAfterMs(keys);
+  const { pool } = createContext();
+  const attempt = {
+    email: parsed.data.email,
+    address: clientAddress(req.headers.get("x-forwarded-for"), config.SAGASCOPE_TRUSTED_PROXY_HOPS),
+  };
+  if (Date.now() - (holder.sagascopeThrottleSweptAt ?? 0) > 60_000) {
+    holder.sagascopeThrottleSweptAt = Date.now();
+    await forgetOldAttempts(pool).catch(() => undefined);
+  }
+  const wait = await claimSignInAttempt(pool, attempt);
   if (wait > 0) {
-    await refused(parsed.data.email, "too many failed sign-ins: slowed down");
-    return answer(429, `too many failed sign-ins: try again in ${Math.ceil(wait / 60_000)} min`, {
-      "retry-after": String(Math.ceil(wait / 1000)),
+    await refused(parsed.data.email, "too many sign-in attempts: slowed down");
+    const seconds = Math.ceil(wait / 1000);
+    return answer(429, `too many sign-in attempts: try again in ${seconds} s`, {
+      "retry-after": String(seconds),
     });
   }
   await firstAdminReady();
-  const signedIn = await authenticate(createContext().pool, parsed.data.email, parsed.data.password);
+  const signedIn = await authenticate(pool, parsed.data.email, parsed.data.password);
   if (!signedIn) {
-    throttle.failed(keys);
     await refused(parsed.data.email, "wrong email or password, or a disabled user");
     return answer(401, "wrong email or password (or the account is disabled)");
   }
-  throttle.succeeded(keys);
+  await signInSucceeded(pool, attempt);
   const { actor, sessionVersion } = signedIn;
   const cookie = await sessionCookie(
     newSession(actor.id, sessionVersion),
