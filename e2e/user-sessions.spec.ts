@@ -187,12 +187,17 @@ test("a state-changing request naming no origin is refused, even with the sessio
   expect(await refused.text()).toContain("did not come from the dashboard's page");
   expect((await createUser({ origin: "http://elsewhere.example" })).status).toBe(403);
   expect((await createUser({ origin: web.url })).status).toBe(200);
+  // A batch of more procedures than one request may carry is refused before any runs.
+  const batch = Array.from({ length: 17 }, () => "auth.me").join(",");
+  const tooMany = await fetch(`${web.url}/api/trpc/${batch}?batch=1`, { headers: { cookie } });
+  expect(tooMany.status).toBe(413);
+  expect(await tooMany.text()).toContain("at most 16 in one request");
   // Input that does not validate is refused before the action, and on record too.
   expect((await createUser({ origin: web.url }, "not an address")).status).toBe(400);
 
   const { rows } = await fleet.store.query(
     `SELECT actor, action, message FROM audit_entry
-     WHERE phase = 'denied' AND at >= $1 AND action IN ('sign-in', 'auth.createUser') ORDER BY id`,
+     WHERE phase = 'denied' AND at >= $1 AND action IN ('sign-in', 'auth.createUser', 'trpc.batch') ORDER BY id`,
     [since],
   );
   const admin = E2E_ADMIN.email;
@@ -205,6 +210,11 @@ test("a state-changing request naming no origin is refused, even with the sessio
         message: "no CSRF token of the session, or not from this site",
       },
       { actor: admin, action: "auth.createUser", message: expect.stringMatching(/^invalid input: .*email/s) },
+      {
+        actor: "anonymous",
+        action: "trpc.batch",
+        message: "a batch of 17 procedures; at most 16 in one request",
+      },
     ]),
   );
 });

@@ -133,6 +133,13 @@ const EnvSchema = z.object({
    * dashboard served over plain HTTP on a trusted network (and demo mode's default).
    */
   SAGASCOPE_COOKIE_SECURE: z.enum(["on", "off"]).optional(),
+  /** Connections the web process's pool may hold (each of its requests borrows one per query). */
+  SAGASCOPE_WEB_DB_POOL: z.coerce.number().int().min(2).max(200).default(10),
+  /**
+   * The longest one statement of the web process may run before Postgres cancels it (a slow
+   * dashboard query must not hold a connection for good); 0 for no limit.
+   */
+  SAGASCOPE_WEB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(15_000),
   /** The most sagas one bulk action may touch. */
   SAGASCOPE_BULK_CAP: z.coerce.number().int().min(1).max(10_000).default(DEFAULT_BULK_CAP),
   CI: z.string().optional(),

@@ -497,6 +497,16 @@ describe("dead letters an operator acts on", () => {
     return rows[0]?.id as string;
   }
 
+  it("lists letters with a preview of their first 4 KiB: a large value never leaves the database whole", async () => {
+    const reason = uniqueName("large value");
+    const large = `{"blob":"${"x".repeat(1_000_000)}"}`;
+    await quarantine(topics(prefix).sagaEvents, reason, large);
+    const { items } = await as("viewer").deadLetters.list({ state: "open", reason, limit: 10 });
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ valueBytes: large.length, valueEncoding: "utf8" });
+    expect(items[0]?.valuePreview).toBe(large.slice(0, 4096));
+  });
+
   it("replays a letter to its topic, byte for byte, once; audited", async () => {
     const topic = topics(prefix).sagaEvents;
     const marker = uniqueName("replayed");

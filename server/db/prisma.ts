@@ -6,11 +6,18 @@ import { PrismaClient } from "./generated/client.ts";
 
 export type { PrismaClient } from "./generated/client.ts";
 
-export function createPrisma(databaseUrl: string): PrismaClient {
+export function createPrisma(
+  databaseUrl: string,
+  options: { max?: number; statementTimeoutMs?: number } = {},
+): PrismaClient {
   const ignore = () => {};
   return new PrismaClient({
     adapter: new PrismaPg(
-      { connectionString: databaseUrl },
+      {
+        connectionString: databaseUrl,
+        ...(options.max ? { max: options.max } : {}),
+        ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+      },
       { onPoolError: ignore, onConnectionError: ignore },
     ),
   });

@@ -112,6 +112,7 @@ describe("migrated database and generated client", () => {
       passwordHash: "scrypt$x",
       disabled: true,
       createdAt: at,
+      sessionVersion: 3,
     };
     const created = await prisma.appUser.create({ data: user });
     expect(created).toEqual({ ...user, id: created.id });
@@ -129,6 +130,12 @@ describe("migrated database and generated client", () => {
     };
     const stored = await prisma.auditEntry.create({ data: entry });
     expect(stored).toEqual({ ...entry, id: stored.id });
+  });
+
+  it("round-trips a SignInThrottle count", async () => {
+    const row = { key: "pair:a@example.test|192.0.2.1", attempts: 4, lastAt: at };
+    await prisma.signInThrottle.create({ data: row });
+    expect(await prisma.signInThrottle.findUnique({ where: { key: row.key } })).toEqual(row);
   });
 
   it("round-trips a SagaVocabulary entry", async () => {
@@ -277,6 +284,7 @@ describe("migrated database and generated client", () => {
     ["saga_vocabulary", Prisma.SagaVocabularyScalarFieldEnum],
     ["app_user", Prisma.AppUserScalarFieldEnum],
     ["audit_entry", Prisma.AuditEntryScalarFieldEnum],
+    ["sign_in_throttle", Prisma.SignInThrottleScalarFieldEnum],
   ])("table %s has exactly the model's columns", async (table, fields) => {
     const columns = await db.query(
       "SELECT column_name FROM information_schema.columns WHERE table_name = $1",

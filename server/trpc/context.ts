@@ -28,7 +28,9 @@ export function createContext(): Shared {
     const redis = new Redis(config.REDIS_URL, { enableOfflineQueue: false, retryStrategy: () => 1000 });
     redis.on("error", (error) => log.debug("Redis error", { error: error.message }));
     const breakerStore = createBreakerStore(redis, config.SAGASCOPE_TOPIC_PREFIX, log);
-    const pool = createPool(config.DATABASE_URL, 4);
+    // Bounded on both sides: so many connections, and no statement holding one for long.
+    const database = { statementTimeoutMs: config.SAGASCOPE_WEB_STATEMENT_TIMEOUT_MS };
+    const pool = createPool(config.DATABASE_URL, config.SAGASCOPE_WEB_DB_POOL, database);
     // Connected on the first action, not at start: reading the dashboard needs no Kafka.
     let producer: Promise<Producer> | undefined;
     const connectProducer = () => {
@@ -43,7 +45,10 @@ export function createContext(): Shared {
       return producer;
     };
     holder.sagascopeContext = {
-      prisma: createPrisma(config.DATABASE_URL),
+      prisma: createPrisma(config.DATABASE_URL, {
+        max: Math.max(2, Math.ceil(config.SAGASCOPE_WEB_DB_POOL / 2)),
+        ...database,
+      }),
       pool,
       sagaChanges: createSagaChangeFeed(config.DATABASE_URL, log),
       breakerStore,

@@ -1,4 +1,6 @@
-// Quarantined messages, newest first, with a readable preview of their raw bytes.
+// Quarantined messages, newest first, with a readable preview of their raw bytes. Only the
+// first PREVIEW_BYTES of each value leave the database (a page of large messages must not
+// load them whole); the whole value is read only to replay it.
 import type { Pool } from "../../db/pool.ts";
 import type { PrismaClient } from "../../db/prisma.ts";
 
@@ -51,15 +53,15 @@ function isControl(char: string): boolean {
 
 function preview(
   bytes: Uint8Array | null,
+  totalBytes: number,
 ): Pick<DeadLetterView, "valuePreview" | "valueEncoding" | "valueBytes"> {
-  const buffer = Buffer.from(bytes ?? new Uint8Array());
-  const head = buffer.subarray(0, PREVIEW_BYTES);
+  const head = Buffer.from(bytes ?? new Uint8Array()).subarray(0, PREVIEW_BYTES);
   const text = new TextDecoder("utf-8", { fatal: false }).decode(head);
   const printable = !text.includes("\uFFFD") && ![...text].some(isControl);
   return {
     valuePreview: printable ? text : head.toString("base64"),
     valueEncoding: printable ? "utf8" : "base64",
-    valueBytes: buffer.length,
+    valueBytes: totalBytes,
   };
 }
 
@@ -80,9 +82,15 @@ export async function listDeadLetters(
     },
     orderBy: { id: "desc" },
     take: input.limit + 1,
+    omit: { value: true, editedValue: true },
   });
   const page = rows.slice(0, input.limit);
   const stored = await collidingEvents(prisma, page);
+  const heads = await valueHeads(
+    prisma,
+    page.map((r) => r.id),
+  );
+  const head = (id: bigint) => heads.get(id.toString());
   return {
     items: page.map((r) => ({
       id: r.id.toString(),
@@ -91,7 +99,7 @@ export async function listDeadLetters(
       kafka: { topic: r.kafkaTopic, partition: r.kafkaPartition, offset: Number(r.kafkaOffset) },
       key: r.key ? Buffer.from(r.key).toString("utf8") : null,
       headers: (r.headers ?? {}) as Record<string, string>,
-      ...preview(r.value),
+      ...preview(head(r.id)?.head ?? null, head(r.id)?.bytes ?? 0),
       collidesWith:
         r.eventSource !== null && r.eventId !== null
           ? (stored.get(identityKey(r.eventSource, r.eventId)) ?? null)
@@ -105,7 +113,7 @@ export async function listDeadLetters(
           ? {
               key: r.editedKey ? Buffer.from(r.editedKey).toString("utf8") : null,
               headers: (r.editedHeaders ?? {}) as Record<string, string>,
-              ...preview(r.editedValue),
+              ...preview(head(r.id)?.editedHead ?? null, head(r.id)?.editedBytes ?? 0),
             }
           : null,
     })),
@@ -114,6 +122,24 @@ export async function listDeadLetters(
 }
 
 const identityKey = (source: string, id: string) => JSON.stringify([source, id]);
+
+/** The first PREVIEW_BYTES of each letter's value (and edited value) and their whole lengths. */
+async function valueHeads(prisma: PrismaClient, ids: bigint[]) {
+  if (ids.length === 0) return new Map<string, never>();
+  const rows = await prisma.$queryRaw<
+    {
+      id: bigint;
+      head: Uint8Array | null;
+      bytes: number;
+      editedHead: Uint8Array | null;
+      editedBytes: number;
+    }[]
+  >`SELECT id, substring(value FROM 1 FOR ${PREVIEW_BYTES}::int) AS head, coalesce(octet_length(value), 0)::int AS bytes,
+           substring(edited_value FROM 1 FOR ${PREVIEW_BYTES}::int) AS "editedHead",
+           coalesce(octet_length(edited_value), 0)::int AS "editedBytes"
+    FROM dead_letter WHERE id = ANY(${ids.map(String)}::bigint[])`;
+  return new Map(rows.map((r) => [r.id.toString(), r]));
+}
 
 /** The stored events that the page's reused-id letters collide with, by source + id. */
 async function collidingEvents(

@@ -1,6 +1,7 @@
 // The filtered saga list as CSV, page by page through the same keyset cursor as the list,
 // so an export of many sagas never holds them all in memory. Capped, and says so.
 import type { Pool } from "../../db/pool.ts";
+import { csvLine } from "../csv/csv.ts";
 import { listSagas } from "./list-sagas.ts";
 import { filterFromParams, type SagaListParams, SagaListParamsSchema, SINCE_RANGES } from "./saga-filter.ts";
 
@@ -28,17 +29,6 @@ const COLUMNS = [
   "event_count",
 ] as const;
 
-/**
- * RFC 4180: quoted when needed, quotes doubled; a leading = + - @, tab or carriage return
- * (what spreadsheets read as the start of a formula) is defused with a quote.
- */
-export function csvCell(value: unknown): string {
-  if (value === null || value === undefined) return "";
-  let text = value instanceof Date ? value.toISOString() : String(value);
-  if ((/^[=+\-@]/.test(text) && Number.isNaN(Number(text))) || /^[\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
-
 export async function* exportSagasCsv(
   pool: Pick<Pool, "query">,
   query: SagaListParams,
@@ -55,7 +45,7 @@ export async function* exportSagasCsv(
     const lines = page.items
       .slice(0, EXPORT_CAP - written)
       .map((s) =>
-        [
+        csvLine([
           s.sagaId,
           s.sagaType,
           s.mode,
@@ -70,9 +60,7 @@ export async function* exportSagasCsv(
           s.durationMs,
           s.stuck,
           s.eventCount,
-        ]
-          .map(csvCell)
-          .join(","),
+        ]),
       );
     written += lines.length;
     if (lines.length > 0) yield `${lines.join("\r\n")}\r\n`;

@@ -1,4 +1,5 @@
 // CSV export of the saga list, with the same filters (and parameter names) as its page.
+import { csvResponse } from "@/server/dashboard/csv/csv.ts";
 import { ExportQuerySchema, exportSagasCsv } from "@/server/dashboard/sagas/export-sagas.ts";
 import { createContext, createRequestContext } from "@/server/trpc/context.ts";
 
@@ -21,24 +22,5 @@ export async function GET(req: Request): Promise<Response> {
       headers: { "content-type": "text/plain" },
     });
   }
-  const rows = exportSagasCsv(createContext().pool, query.data);
-  const encoder = new TextEncoder();
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const next = await rows.next();
-      if (next.done) controller.close();
-      else controller.enqueue(encoder.encode(next.value));
-    },
-    async cancel() {
-      await rows.return(undefined);
-    },
-  });
-  const stamp = new Date().toISOString().replaceAll(":", "-").slice(0, 19);
-  return new Response(body, {
-    headers: {
-      "content-type": "text/csv; charset=utf-8",
-      "content-disposition": `attachment; filename="sagas-${stamp}.csv"`,
-      "cache-control": "no-store",
-    },
-  });
+  return csvResponse(exportSagasCsv(createContext().pool, query.data), "sagas");
 }

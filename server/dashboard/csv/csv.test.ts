@@ -1,6 +1,6 @@
 // CSV cells that a spreadsheet reads back as written, and never as a formula.
 import { describe, expect, it } from "vitest";
-import { csvCell } from "./export-sagas.ts";
+import { csvCell } from "./csv.ts";
 
 describe("csvCell", () => {
   it.each([
