@@ -67,7 +67,7 @@ try {
     ensurePostgres(config.FLEET_DATABASE_URL, config.given.database),
   );
   await step("applying database migrations", () =>
-    migrate(config.DATABASE_URL, (l) => console.log(`[db] ${l}`)),
+    migrate(config.SAGASCOPE_MIGRATION_DATABASE_URL ?? config.DATABASE_URL, (l) => console.log(`[db] ${l}`)),
   );
   await step("building the dashboard (next build)", async () => {
     const build = spawnSync("node_modules/.bin/next", ["build"], {

@@ -12,6 +12,14 @@ const EnvSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, "expected a postgres:// or postgresql:// URL")
     .default("postgresql://postgres@127.0.0.1:5432/sagascope"),
+  /**
+   * Who runs the migrations (and so owns the schema), when the processes' DATABASE_URL is a
+   * login in the sagascope_runtime role, which may not change the schema (docs/deployment.md).
+   */
+  SAGASCOPE_MIGRATION_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "expected a postgres:// or postgresql:// URL")
+    .optional(),
   /** The demo fleet's own database (each bank in its own schema); defaults to DATABASE_URL's server. */
   FLEET_DATABASE_URL: z
     .string()

@@ -65,7 +65,7 @@ await runProcess(
   "ingester",
   log,
   async () => {
-    await migrate(config.DATABASE_URL, (line) => log.info(line));
+    await migrate(config.SAGASCOPE_MIGRATION_DATABASE_URL ?? config.DATABASE_URL, (line) => log.info(line));
     // Batches of three partitions at once, the stuck sweeper, the projection sampler, the
     // alert rules and the trace export share it.
     const pool = createPool(config.DATABASE_URL, 10);

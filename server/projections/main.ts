@@ -126,7 +126,9 @@ await runProcess(
     return {
       readiness: [postgresCheck(pool), redisCheck(redis), kafkaCheck(kafka)],
       async start() {
-        await migrate(config.DATABASE_URL, (line) => log.info(line));
+        await migrate(config.SAGASCOPE_MIGRATION_DATABASE_URL ?? config.DATABASE_URL, (line) =>
+          log.info(line),
+        );
         await admin.connect();
         await ensureTopics(admin, [...sources, checkpointTopic]);
         await producer.connect();
