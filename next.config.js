@@ -35,6 +35,8 @@ const securityHeaders = [
 /** @type {import('next').NextConfig} */
 const nextConfig = {
   reactStrictMode: true,
+  // A server with only the files it needs (`npm run build`, then `sagascope web`).
+  output: "standalone",
   poweredByHeader: false,
   serverExternalPackages: ["pg", "@prisma/adapter-pg", "kafkajs", "ioredis"],
   async headers() {

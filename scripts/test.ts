@@ -88,7 +88,32 @@ async function main(): Promise<number> {
       seconds: (Date.now() - t) / 1000,
     });
 
-    const built = await check("production build (next build)", bin("next"), ["build"]);
+    const built = await check("production build (npm run build)", bin("tsx"), ["scripts/build.ts"]);
+    if (built) {
+      console.log("\n[test] ── the built processes (vitest) ──");
+      t = Date.now();
+      const builtCode = await run(
+        bin("vitest"),
+        [
+          "run",
+          "--config",
+          "vitest.built.config.ts",
+          "--reporter=default",
+          "--reporter=json",
+          "--outputFile.json=test-results/vitest-built.json",
+        ],
+        testEnv,
+      );
+      const report = readJson<{ numPassedTests: number; numFailedTests: number }>(
+        "test-results/vitest-built.json",
+      );
+      stages.push({
+        name: "built processes",
+        passed: report?.numPassedTests ?? 0,
+        failed: report ? Math.max(report.numFailedTests, builtCode === 0 ? 0 : 1) : 1,
+        seconds: (Date.now() - t) / 1000,
+      });
+    }
     console.log("\n[test] ── browser tests (Playwright, Chromium) ──");
     t = Date.now();
     if (!built) {
