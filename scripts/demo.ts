@@ -1,13 +1,12 @@
 // `npm run demo`: infrastructure up, migrations applied, demo fleet, ingester and
 // dashboard running; Ctrl-C stops what it started.
-import { spawnSync } from "node:child_process";
 import { migrate } from "../server/db/migrate.ts";
 import { env } from "../server/env.ts";
+import { buildDashboard, buildProcesses } from "./build/build-steps.ts";
 import { demoPlan, type InfraUp, infraDown, infraUp, planEnv } from "./infra/infra.ts";
 import { ensurePostgres } from "./infra/postgres.ts";
 import { step } from "./infra/progress.ts";
-
-import { type Child, startTsx, startWeb, stopChild, waitForHttp } from "./processes.ts";
+import { type Child, startBuilt, stopChild, waitForHttp } from "./processes.ts";
 
 /** docs/monitoring/README.md lists these. */
 const DEMO_METRICS_PORTS = {
@@ -69,13 +68,9 @@ try {
   await step("applying database migrations", () =>
     migrate(config.SAGASCOPE_MIGRATION_DATABASE_URL ?? config.DATABASE_URL, (l) => console.log(`[db] ${l}`)),
   );
-  await step("building the dashboard (next build)", async () => {
-    const build = spawnSync("node_modules/.bin/next", ["build"], {
-      stdio: ["ignore", "inherit", "inherit"],
-      env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
-    });
-    if (build.status !== 0) throw new Error("next build failed; see its output above");
-  });
+  // The demo runs what production runs: the built processes (docs/deployment.md).
+  await step("building the processes", buildProcesses);
+  await step("building the dashboard (next build)", buildDashboard);
 
   const childEnv = { ...planEnv(plan), FLEET_DATABASE_URL: config.FLEET_DATABASE_URL };
   /** Each process's /metrics, /healthz and /readyz on a port of its own (docs/monitoring). */
@@ -95,9 +90,9 @@ try {
     return child;
   };
   /** The fleet's services: a crash (injected or not) is followed by a restart, as in production. */
-  const restarting = (name: string, file: string, env: Record<string, string>) => {
+  const restarting = (name: string, role: string, env: Record<string, string>) => {
     const launch = () => {
-      const child = startTsx(name, file, env);
+      const child = startBuilt(name, role, env);
       children.push(child);
       void child.exited.then((code) => {
         children.splice(children.indexOf(child), 1);
@@ -109,18 +104,14 @@ try {
     launch();
   };
 
-  essential(startTsx("ingester", "server/ingest/main.ts", metricsOn("ingester", childEnv)));
-  restarting(
-    "bank-a",
-    "server/fleet/bank/main.ts",
-    metricsOn("bank-a", { ...childEnv, FLEET_BANK: "bank-a" }),
-  );
+  essential(startBuilt("ingester", "ingest", metricsOn("ingester", childEnv)));
+  restarting("bank-a", "bank", metricsOn("bank-a", { ...childEnv, FLEET_BANK: "bank-a" }));
   // A light transient fault on bank B, so that retries show up in the demo; bank B screens
   // every credit with the screening service, through a breaker.
-  restarting("screening", "server/fleet/screening/main.ts", metricsOn("screening", childEnv));
+  restarting("screening", "screening", metricsOn("screening", childEnv));
   restarting(
     "bank-b",
-    "server/fleet/bank/main.ts",
+    "bank",
     metricsOn("bank-b", {
       ...childEnv,
       FLEET_BANK: "bank-b",
@@ -133,7 +124,7 @@ try {
   for (const id of ["transfers-1", "transfers-2"] as const) {
     restarting(
       id,
-      "server/fleet/transfer/main.ts",
+      "transfers",
       metricsOn(id, { ...childEnv, FLEET_ORCHESTRATOR_ID: id, SAGASCOPE_DEMO_RATE: perInstanceRate }),
     );
   }
@@ -142,7 +133,7 @@ try {
   for (const service of ["order", "payment", "inventory", "shipping"] as const) {
     restarting(
       service,
-      "server/fleet/checkout/main.ts",
+      "checkout",
       metricsOn(service, {
         ...childEnv,
         FLEET_CHECKOUT_SERVICE: service,
@@ -151,10 +142,15 @@ try {
     );
   }
   // The projector builds the order and account views from the services' change topics.
-  restarting("projector", "server/projections/main.ts", metricsOn("projector", childEnv));
+  restarting("projector", "projector", metricsOn("projector", childEnv));
   // Demo mode unless told otherwise: a visitor acts as the demo operator, the fault panel shows.
   const web = essential(
-    startWeb(config.PORT, { ...childEnv, SAGASCOPE_MODE: process.env.SAGASCOPE_MODE || "demo" }),
+    startBuilt("web", "web", {
+      ...childEnv,
+      PORT: String(config.PORT),
+      HOSTNAME: "127.0.0.1",
+      SAGASCOPE_MODE: process.env.SAGASCOPE_MODE || "demo",
+    }),
   );
   const url = `http://127.0.0.1:${config.PORT}`;
   await step("waiting for the dashboard", () => waitForHttp(`${url}/sagas`, web));

@@ -55,6 +55,10 @@ export function startChild(
 export const startTsx = (name: string, file: string, env: Record<string, string>, output?: ChildOutput) =>
   startChild(name, tsx, [file], env, output);
 
+/** A built process (`npm run build`): `sagascope <role>`. */
+export const startBuilt = (name: string, role: string, env: Record<string, string>, output?: ChildOutput) =>
+  startChild(name, "node", ["bin/sagascope.mjs", role], env, output);
+
 export const startWeb = (port: number, env: Record<string, string>, output?: ChildOutput) =>
   startChild("web", next, ["start", "--hostname", "127.0.0.1", "--port", String(port)], env, output);
 
