@@ -131,6 +131,20 @@ const EnvSchema = z.object({
    * sign-in throttle counts per address only when this is 1 or more (server/auth/sign-in-throttle.ts).
    */
   SAGASCOPE_TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+  /**
+   * Single sign-on with an OpenID Connect provider (authorization code with PKCE): its issuer
+   * URL, this dashboard's client id and secret there; off when no issuer is set. The
+   * provider sends users back to SAGASCOPE_PUBLIC_URL/api/auth/oidc/callback.
+   */
+  SAGASCOPE_OIDC_ISSUER: z.url().optional(),
+  SAGASCOPE_OIDC_CLIENT_ID: z.string().min(1).max(500).optional(),
+  SAGASCOPE_OIDC_CLIENT_SECRET: z.string().min(1).max(2000).optional(),
+  /** What the sign-in page calls the provider ("Sign in with …"). */
+  SAGASCOPE_OIDC_NAME: z.string().min(1).max(100).default("single sign-on"),
+  /** The claim (in the ID token or from userinfo) that names the user's groups. */
+  SAGASCOPE_OIDC_ROLE_CLAIM: z.string().min(1).max(200).default("groups"),
+  /** Which claim value gives which role: `admin=ops-leads;operator=on-call,sre;viewer=eng`. */
+  SAGASCOPE_OIDC_ROLES: z.string().max(5000).default(""),
   /** Seals the session cookies; 32 characters at least. Required in production mode. */
   SAGASCOPE_SESSION_SECRET: z.string().min(32, "at least 32 characters").optional(),
   /** The first admin, created at start when no admin exists yet. */

@@ -4,6 +4,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useRouter, useSearchParams } from "next/navigation";
 import { useState } from "react";
 import { safeNextPath } from "./safe-next.ts";
+import { useMe } from "./use-me.ts";
 
 export function SignInForm() {
   const router = useRouter();
@@ -11,6 +12,7 @@ export function SignInForm() {
   const queryClient = useQueryClient();
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const sso = useMe().data?.sso ?? null;
   return (
     <form
       className="panel sign-in"
@@ -47,6 +49,11 @@ export function SignInForm() {
       <button type="submit" disabled={busy}>
         {busy ? "Signing in…" : "Sign in"}
       </button>
+      {sso && (
+        <p>
+          or <a href={`/api/auth/oidc/start?next=${encodeURIComponent(next)}`}>Sign in with {sso}</a>
+        </p>
+      )}
     </form>
   );
 }

@@ -79,6 +79,31 @@ export async function currentUser(db: Db, id: string, sessionVersion: number): P
   return { id: user.id, email: user.email, name: user.name, role: user.role, via: "session" };
 }
 
+/** Marks a user made by single sign-on: no password signs them in. */
+const SSO_PASSWORD = "sso:no-password";
+
+/**
+ * A user signed in by the identity provider: made on their first sign-in, their name and role
+ * as the provider's claims say at each one; undefined when an admin disabled them here.
+ */
+export async function signInSsoUser(
+  db: Db,
+  user: { email: string; name: string; role: Role },
+): Promise<{ actor: Actor; sessionVersion: number } | undefined> {
+  const { rows } = await db.query<UserView & { sessionVersion: number }>(
+    `INSERT INTO app_user (email, name, role, password_hash) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (email) DO UPDATE SET name = excluded.name, role = excluded.role
+     RETURNING ${COLUMNS}, session_version AS "sessionVersion"`,
+    [user.email.toLowerCase(), user.name.slice(0, 200), user.role, SSO_PASSWORD],
+  );
+  const row = rows[0];
+  if (!row || row.disabled) return undefined;
+  return {
+    actor: { id: row.id, email: row.email, name: row.name, role: row.role, via: "session" },
+    sessionVersion: row.sessionVersion,
+  };
+}
+
 /** Every session of the user ends: their cookies, copied or not, are refused from the next request. */
 export async function revokeSessions(db: Db, id: string): Promise<void> {
   await db.query("UPDATE app_user SET session_version = session_version + 1 WHERE id = $1::bigint", [id]);

@@ -5,6 +5,7 @@ import { performAction } from "../../actions/perform-action.ts";
 import { UserChangeSchema } from "../../auth/new-user.ts";
 import { can, PERMISSIONS, type Permission } from "../../auth/roles.ts";
 import { changeUser, createUser, listUsers, NewUserSchema } from "../../auth/users.ts";
+import { env } from "../../env.ts";
 import { AppError } from "../../errors.ts";
 import { actionProcedure, openProcedure, publicProcedure, readWith, router } from "../init.ts";
 
@@ -16,6 +17,8 @@ export const authRouter = router({
       csrf: ctx.auth?.csrf ?? null,
       mode: ctx.actions?.mode ?? "production",
       problem: ctx.auth?.problem ?? null,
+      /** "Sign in with …" on the sign-in page, when single sign-on is set up. */
+      sso: env().SAGASCOPE_OIDC_ISSUER ? env().SAGASCOPE_OIDC_NAME : null,
       /** What this role may do, so the page shows only the buttons that would work. */
       permissions: Object.fromEntries(
         (Object.keys(PERMISSIONS) as Permission[]).map((p) => [p, actor ? can(actor.role, p) : false]),
