@@ -10,6 +10,13 @@ test("the overview shows the fleet's figures and each one leads to its filtered 
   // The fleet has been running since the suite started: sagas ended, events were ingested.
   await expect(page.getByTestId("durations")).not.toContainText("— / —", { timeout: 30_000 });
   await expect(page.getByTestId("open-breakers")).toContainText(/of [1-9]/);
+  // How far back the data goes: the oldest month kept (last month's partition is made ahead).
+  const lastMonth = new Date();
+  lastMonth.setUTCDate(1);
+  lastMonth.setUTCMonth(lastMonth.getUTCMonth() - 1);
+  await expect(page.getByTestId("data-since")).toHaveText(
+    `Saga events go back to ${lastMonth.toISOString().slice(0, 7)}; all kept (no retention set).`,
+  );
 
   await page.getByTestId("stuck").click();
   await expect(page).toHaveURL(/\/sagas\?stuck=1$/);

@@ -54,6 +54,13 @@ const EnvSchema = z.object({
   SAGASCOPE_PROJECTIONS: z.string().max(20_000).default(""),
   /** How often the ingester samples each declared projection's lag. */
   SAGASCOPE_PROJECTION_SAMPLE_MS: z.coerce.number().int().min(500).max(600_000).default(5_000),
+  /**
+   * Months of saga events kept (the current one included); older months are dropped whole by
+   * the ingester, with their sagas' summaries. 0 keeps everything.
+   */
+  SAGASCOPE_RETENTION_MONTHS: z.coerce.number().int().min(0).max(1200).default(0),
+  /** How often the ingester applies the retention. */
+  SAGASCOPE_RETENTION_EVERY_MS: z.coerce.number().int().min(1000).max(86_400_000).default(3_600_000),
   SAGASCOPE_STUCK_SWEEP_MS: z.coerce.number().int().min(50).max(3_600_000).default(5_000),
   /** Where the local infrastructure keeps Kafka's jars, data, logs and pid files. */
   // No default here: this module is part of the web bundle, whose build would trace the

@@ -125,6 +125,15 @@ export function OverviewBoard() {
               ))}
             </ul>
           )}
+          <p className="muted small" data-testid="data-since">
+            {o.retention.dataSince
+              ? `Saga events go back to ${o.retention.dataSince.toISOString().slice(0, 7)}`
+              : "No saga events stored yet"}
+            {o.retention.keepMonths > 0
+              ? `; ${o.retention.keepMonths} month${o.retention.keepMonths === 1 ? "" : "s"} kept, older ones dropped`
+              : "; all kept (no retention set)"}
+            .
+          </p>
           <h2>Sagas per minute</h2>
           <TimeSeriesChart
             data={o.perMinute.map((m) => ({

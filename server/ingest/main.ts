@@ -23,6 +23,7 @@ import {
   samplerFrom,
 } from "../telemetry/saga-trace-exporter.ts";
 import { createDeclaredProjectionSampler } from "./declared-projection-sampler.ts";
+import { createEventRetention } from "./event-retention.ts";
 import { createIngestMetrics } from "./ingest-metrics.ts";
 import { createIngester } from "./ingester.ts";
 import { createStuckSweeper } from "./stuck-sweeper.ts";
@@ -123,6 +124,15 @@ await runProcess(
       intervalMs: config.SAGASCOPE_STUCK_SWEEP_MS,
       log,
     });
+    const retention =
+      config.SAGASCOPE_RETENTION_MONTHS > 0
+        ? createEventRetention({
+            pool,
+            keepMonths: config.SAGASCOPE_RETENTION_MONTHS,
+            everyMs: config.SAGASCOPE_RETENTION_EVERY_MS,
+            log: log.child("retention"),
+          })
+        : undefined;
     const projectionSampler = createDeclaredProjectionSampler({
       kafka,
       pool,
@@ -159,9 +169,11 @@ await runProcess(
         projectionSampler.start();
         traces?.start();
         alerts.start();
+        retention?.start();
       },
       stop: async () => {
         await alerts.stop();
+        await retention?.stop();
         await projectionSampler.stop();
         sweeper.stop();
         await ingester.stop();

@@ -61,6 +61,6 @@ it("counts reported pairs: one open, one closed again", async () => {
   } finally {
     client.release();
   }
-  const overview = await readOverview(pool, createBreakerStore(redis, `${uniqueName("overview-bk")}:`));
+  const overview = await readOverview(pool, createBreakerStore(redis, `${uniqueName("overview-bk")}:`), 0);
   expect(overview.breakers).toEqual({ total: 2, open: 1 });
 });

@@ -26,6 +26,8 @@ export interface Overview {
   ingestPerSecond: number;
   /** Quarantined messages nobody has replayed or discarded yet, by kind of reason. */
   deadLetters: { open: number; byReason: { kind: string; count: number }[] };
+  /** How far back saga events go (the oldest month kept), and how many months are kept (0: all). */
+  retention: { dataSince: Date | null; keepMonths: number };
 }
 
 const MINUTES = 60;
@@ -33,10 +35,11 @@ const MINUTES = 60;
 export async function readOverview(
   pool: Pool,
   breakerStore: BreakerStore,
+  keepMonths: number,
   now = new Date(),
 ): Promise<Overview> {
   const since = new Date(now.getTime() - MINUTES * 60_000);
-  const [started, ended, live, durations, lag, ingested, breakers, letters] = await Promise.all([
+  const [started, ended, live, durations, lag, ingested, breakers, letters, oldest] = await Promise.all([
     pool.query(
       `SELECT date_trunc('minute', started_at) AS m, count(*)::int AS n FROM saga_summary
        WHERE started_at > $1 GROUP BY 1`,
@@ -68,6 +71,7 @@ export async function readOverview(
     ]),
     countBreakers(pool, breakerStore, now.getTime()).catch(() => ({ total: 0, open: 0 })),
     countOpenByReason(pool),
+    pool.query<{ since: Date | null }>("SELECT sagascope_event_data_since() AS since"),
   ]);
 
   const minutes = new Map<number, MinuteCounts>();
@@ -107,6 +111,7 @@ export async function readOverview(
       open: letters.reduce((sum, l) => sum + l.count, 0),
       byReason: letters.slice(0, 5).map(({ kind, count }) => ({ kind, count })),
     },
+    retention: { dataSince: oldest.rows[0]?.since ?? null, keepMonths },
   };
 }
 
