@@ -18,7 +18,7 @@ test.afterAll(async () => {
 async function roundRobin(targets: string[]) {
   const served = targets.map(() => 0);
   let next = 0;
-  proxy = createServer((req, res) => {
+  const server = createServer((req, res) => {
     const i = next++ % targets.length;
     served[i] = (served[i] ?? 0) + 1;
     const target = new URL(targets[i] as string);
@@ -32,8 +32,9 @@ async function roundRobin(targets: string[]) {
     upstream.on("error", () => res.writeHead(502).end());
     req.pipe(upstream);
   });
-  await new Promise<void>((resolve) => proxy?.listen(0, "127.0.0.1", resolve));
-  return { url: `http://127.0.0.1:${(proxy?.address() as AddressInfo).port}`, served };
+  proxy = server;
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, served };
 }
 
 test("two web instances behind one address share sessions, actions, throttles and live updates", async ({
