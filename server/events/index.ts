@@ -6,5 +6,6 @@ export * from "./domain-event.ts";
 export * from "./envelope.ts";
 export * from "./projection-events.ts";
 export * from "./saga-events.ts";
+export * from "./step-of.ts";
 export * from "./topics.ts";
 export * from "./trace-context.ts";

@@ -4,7 +4,7 @@
 // same identity with another body is a producer's mistake, quarantined as a dead letter that
 // names the event it collides with.
 import type { PoolClient } from "../db/pool.ts";
-import { encodeSagaEvent, type SagaEvent } from "../events/index.ts";
+import { encodeSagaEvent, type SagaEvent, stepOf } from "../events/index.ts";
 import type { DeadLetter, IncomingEvent, KafkaPosition, RawMessage } from "./store-batch.ts";
 
 export const REUSED_ID_REASON = "duplicate id with a different body";
@@ -21,7 +21,7 @@ const bodyMd5 = (row = "") => `md5(${row}type || ' ' || ${row}data::text)`;
 
 /** An event as a row of saga_event (the columns the dashboard filters by, lifted out of data). */
 export function sagaEventRow(e: SagaEvent, p: KafkaPosition) {
-  const d = e.data as Record<string, unknown>;
+  const { stepIndex, ...step } = stepOf(e);
   return {
     id: e.id,
     time: e.time.toISOString(),
@@ -31,9 +31,8 @@ export function sagaEventRow(e: SagaEvent, p: KafkaPosition) {
     saga_type: e.data.sagaType,
     trace_id: e.trace.traceId,
     span_id: e.trace.spanId,
-    step: typeof d.step === "string" ? d.step : null,
-    step_index: typeof d.stepIndex === "number" ? d.stepIndex : null,
-    service: typeof d.service === "string" ? d.service : null,
+    ...step,
+    step_index: stepIndex,
     data: e.data,
     extensions: e.extensions ?? null,
     kafka_topic: p.topic,

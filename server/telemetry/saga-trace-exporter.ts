@@ -20,7 +20,7 @@ import {
   TraceIdRatioBasedSampler,
 } from "@opentelemetry/sdk-trace-base";
 import type { Pool } from "../db/pool.ts";
-import type { SagaEvent } from "../events/index.ts";
+import { type SagaEvent, stepOf } from "../events/index.ts";
 import type { Logger } from "../log.ts";
 import { createPeriodic } from "../periodic.ts";
 import { type SpanDescription, type StoredEventRow, sagaSpans } from "./saga-spans.ts";
@@ -82,9 +82,7 @@ function storedRow({ event, position }: StoredSagaEvent, ingestedAt: Date): Stor
     sagaType: event.data.sagaType,
     traceId: event.trace.traceId,
     spanId: event.trace.spanId,
-    step: typeof d.step === "string" ? d.step : null,
-    stepIndex: typeof d.stepIndex === "number" ? d.stepIndex : null,
-    service: typeof d.service === "string" ? d.service : null,
+    ...stepOf(event),
     data,
     kafkaTopic: position.topic,
     kafkaPartition: position.partition,
