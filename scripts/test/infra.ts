@@ -1,7 +1,7 @@
 // What integration tests get from the global fixture, and small helpers around it.
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { inject } from "vitest";
+import { afterAll, beforeAll, inject } from "vitest";
 
 export interface TestInfra {
   databaseUrl: string;
@@ -59,3 +59,28 @@ export async function until<T>(
 
 /** A TCP port free on 127.0.0.1 right now, for a server a test starts. */
 export { freePort } from "../processes.ts";
+
+/**
+ * A migrated database of the test's own, with a pool on it, made before the file's tests and
+ * dropped after them: `const store = migratedStore("users")`, then `store.pool()`.
+ */
+export function migratedStore(prefix: string, poolSize = 2) {
+  let db: Awaited<ReturnType<typeof scratchDatabase>> | undefined;
+  let pool: import("../../server/db/pool.ts").Pool | undefined;
+  beforeAll(async () => {
+    const { migrate } = await import("../../server/db/migrate.ts");
+    const { createPool } = await import("../../server/db/pool.ts");
+    db = await scratchDatabase(prefix);
+    await migrate(db.url, () => {});
+    pool = createPool(db.url, poolSize);
+  });
+  afterAll(async () => {
+    await pool?.end();
+    await db?.drop();
+  });
+  const ready = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`${what} is made in beforeAll: use it inside a test`);
+    return value;
+  };
+  return { pool: () => ready(pool, "the pool"), url: () => ready(db, "the database").url };
+}

@@ -2,10 +2,8 @@
 // double up to each key's cap, so an account's owner is only ever slowed (never locked out)
 // while the guesser's own address waits longer; a success clears the account and the pair but
 // not the address; only a trusted proxy's entry of X-Forwarded-For names the client.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { scratchDatabase } from "../../scripts/test/infra.ts";
-import { migrate } from "../db/migrate.ts";
-import { createPool, type Pool } from "../db/pool.ts";
+import { describe, expect, it } from "vitest";
+import { migratedStore } from "../../scripts/test/infra.ts";
 import {
   claimSignInAttempt,
   clientAddress,
@@ -16,25 +14,15 @@ import {
   waitFor,
 } from "./sign-in-throttle.ts";
 
-let db: Awaited<ReturnType<typeof scratchDatabase>>;
-let pool: Pool;
-
-beforeAll(async () => {
-  db = await scratchDatabase("throttle");
-  await migrate(db.url, () => {});
-  pool = createPool(db.url, 8);
-});
-
-afterAll(async () => {
-  await pool?.end();
-  await db?.drop();
-});
+const store = migratedStore("throttle", 8);
 
 describe("the sign-in throttle", () => {
   it("counts guesses sent at once before any password is checked: only the free ones go ahead", async () => {
     const attempt = { email: "target@example.test", address: "203.0.113.7" };
     const now = Date.now();
-    const waits = await Promise.all(Array.from({ length: 12 }, () => claimSignInAttempt(pool, attempt, now)));
+    const waits = await Promise.all(
+      Array.from({ length: 12 }, () => claimSignInAttempt(store.pool(), attempt, now)),
+    );
     expect(waits.filter((w) => w === 0)).toHaveLength(THROTTLE_RULES.pair.free);
     expect(Math.min(...waits.filter((w) => w > 0))).toBe(THROTTLE_RULES.pair.baseMs);
   });
@@ -53,18 +41,18 @@ describe("the sign-in throttle", () => {
     const victim = "victim@example.test";
     let now = Date.now();
     for (let counted = 0; counted < 60; ) {
-      const wait = await claimSignInAttempt(pool, { email: victim, address: "198.51.100.9" }, now);
+      const wait = await claimSignInAttempt(store.pool(), { email: victim, address: "198.51.100.9" }, now);
       if (wait === 0) counted += 1;
       now += wait;
     }
     // The owner, elsewhere, right after a guess: waits the account's cap at most, then gets in.
     const owner = { email: victim, address: "192.0.2.44" };
-    const ownerWait = await claimSignInAttempt(pool, owner, now);
+    const ownerWait = await claimSignInAttempt(store.pool(), owner, now);
     expect(ownerWait).toBe(account.capMs);
-    expect(await claimSignInAttempt(pool, owner, now + ownerWait)).toBe(0);
+    expect(await claimSignInAttempt(store.pool(), owner, now + ownerWait)).toBe(0);
     // The guesser's own pair waits its long cap.
     expect(
-      await claimSignInAttempt(pool, { email: victim, address: "198.51.100.9" }, now + ownerWait),
+      await claimSignInAttempt(store.pool(), { email: victim, address: "198.51.100.9" }, now + ownerWait),
     ).toBeGreaterThan(account.capMs);
   });
 
@@ -72,14 +60,22 @@ describe("the sign-in throttle", () => {
     const address = "203.0.113.80";
     const now = Date.now();
     for (let i = 0; i < THROTTLE_RULES.address.free; i++)
-      expect(await claimSignInAttempt(pool, { email: `spray-${i}@example.test`, address }, now)).toBe(0);
-    expect(await claimSignInAttempt(pool, { email: "own@example.test", address }, now)).toBeGreaterThan(0);
-    await signInSucceeded(pool, { email: "spray-1@example.test", address });
-    expect(await claimSignInAttempt(pool, { email: "own@example.test", address }, now)).toBeGreaterThan(0);
-    await forgetOldAttempts(pool, now + FORGET_AFTER_MS + 1);
-    const { rows } = await pool.query(
-      "SELECT count(*)::int AS n FROM sign_in_throttle WHERE key LIKE '%spray-%' OR key LIKE '%203.0.113.80'",
-    );
+      expect(await claimSignInAttempt(store.pool(), { email: `spray-${i}@example.test`, address }, now)).toBe(
+        0,
+      );
+    expect(
+      await claimSignInAttempt(store.pool(), { email: "own@example.test", address }, now),
+    ).toBeGreaterThan(0);
+    await signInSucceeded(store.pool(), { email: "spray-1@example.test", address });
+    expect(
+      await claimSignInAttempt(store.pool(), { email: "own@example.test", address }, now),
+    ).toBeGreaterThan(0);
+    await forgetOldAttempts(store.pool(), now + FORGET_AFTER_MS + 1);
+    const { rows } = await store
+      .pool()
+      .query(
+        "SELECT count(*)::int AS n FROM sign_in_throttle WHERE key LIKE '%spray-%' OR key LIKE '%203.0.113.80'",
+      );
     expect(rows[0].n).toBe(0);
   });
 

@@ -2,27 +2,13 @@
 // their events' identities and the summaries of sagas that ended in them; the kept months, a
 // saga still running and the default partition stay; the dashboard's "data since" follows.
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { scratchDatabase } from "../../scripts/test/infra.ts";
-import { migrate } from "../db/migrate.ts";
-import { createPool, type Pool } from "../db/pool.ts";
+import { describe, expect, it } from "vitest";
+import { migratedStore } from "../../scripts/test/infra.ts";
 import { newTrace, sagaEvent } from "../events/index.ts";
 import { dropExpiredMonths } from "./event-retention.ts";
 import { storeBatch } from "./store-batch.ts";
 
-let db: Awaited<ReturnType<typeof scratchDatabase>>;
-let pool: Pool;
-
-beforeAll(async () => {
-  db = await scratchDatabase("retention");
-  await migrate(db.url, () => {});
-  pool = createPool(db.url, 2);
-});
-
-afterAll(async () => {
-  await pool?.end();
-  await db?.drop();
-});
+const store = migratedStore("retention", 2);
 
 /** A saga started (and, if `ended`, completed) at `at`. */
 async function sagaAt(sagaId: string, at: Date, ended: boolean) {
@@ -33,7 +19,7 @@ async function sagaAt(sagaId: string, at: Date, ended: boolean) {
     ...(ended ? [sagaEvent("io.sagascope.saga.completed", { ...base, durationMs: 5 }, o)] : []),
   ];
   await storeBatch(
-    pool,
+    store.pool(),
     events.map((event, i) => ({
       event,
       position: { topic: "t", partition: 0, offset: Date.now() * 10 + i },
@@ -49,14 +35,14 @@ const monthsAgo = (n: number) => {
 
 describe("retention", () => {
   it("drops months past the kept ones, with their identities and ended sagas; keeps the rest", async () => {
-    await pool.query("SELECT sagascope_ensure_event_partitions($1, 5)", [monthsAgo(5)]);
+    await store.pool().query("SELECT sagascope_ensure_event_partitions($1, 5)", [monthsAgo(5)]);
     await sagaAt("old-ended", monthsAgo(5), true);
     await sagaAt("old-running", monthsAgo(4), false);
     await sagaAt("recent", monthsAgo(1), true);
-    const count = async (sql: string) => (await pool.query<{ n: number }>(sql)).rows[0]?.n;
+    const count = async (sql: string) => (await store.pool().query<{ n: number }>(sql)).rows[0]?.n;
 
     // Three months kept: this one and the two before it.
-    const dropped = await dropExpiredMonths(pool, 3);
+    const dropped = await dropExpiredMonths(store.pool(), 3);
     const month = (n: number) => monthsAgo(n).toISOString().slice(0, 7).replace("-", "_");
     expect(dropped).toEqual([`saga_event_${month(5)}`, `saga_event_${month(4)}`, `saga_event_${month(3)}`]);
     expect(await count("SELECT count(*)::int AS n FROM saga_event WHERE saga_id LIKE 'old-%'")).toBe(0);
@@ -67,24 +53,26 @@ describe("retention", () => {
       ),
     ).toBe(0);
     // The ended old saga's summary goes; one still running stays (it is still somebody's problem).
-    const { rows } = await pool.query<{ saga_id: string }>("SELECT saga_id FROM saga_summary ORDER BY 1");
+    const { rows } = await store
+      .pool()
+      .query<{ saga_id: string }>("SELECT saga_id FROM saga_summary ORDER BY 1");
     expect(rows.map((r) => r.saga_id)).toEqual(["old-running", "recent"]);
-    const since = await pool.query<{ since: Date }>("SELECT sagascope_event_data_since() AS since");
+    const since = await store.pool().query<{ since: Date }>("SELECT sagascope_event_data_since() AS since");
     expect(since.rows[0]?.since.toISOString().slice(0, 7)).toBe(monthsAgo(2).toISOString().slice(0, 7));
     // Nothing more to drop; a nonsense setting is refused.
-    expect(await dropExpiredMonths(pool, 3)).toEqual([]);
-    await expect(dropExpiredMonths(pool, 0)).rejects.toThrow("keep_months must be 1 or more");
+    expect(await dropExpiredMonths(store.pool(), 3)).toEqual([]);
+    await expect(dropExpiredMonths(store.pool(), 0)).rejects.toThrow("keep_months must be 1 or more");
   });
 
   it("runs as the runtime role, which may not drop a partition itself", async () => {
     const login = `retention_rt_${Date.now().toString(36)}`;
-    await pool.query(`CREATE ROLE ${login} LOGIN IN ROLE sagascope_runtime`);
-    const url = new URL(db.url);
+    await store.pool().query(`CREATE ROLE ${login} LOGIN IN ROLE sagascope_runtime`);
+    const url = new URL(store.url());
     url.username = login;
     const runtime = new pg.Client({ connectionString: url.toString() });
     await runtime.connect();
     try {
-      await pool.query("SELECT sagascope_ensure_event_partitions($1, 1)", [monthsAgo(8)]);
+      await store.pool().query("SELECT sagascope_ensure_event_partitions($1, 1)", [monthsAgo(8)]);
       const own = await runtime.query("SELECT sagascope_drop_event_partitions(3) AS dropped");
       expect(own.rows[0].dropped).toEqual([
         `saga_event_${monthsAgo(8).toISOString().slice(0, 7).replace("-", "_")}`,
@@ -92,7 +80,7 @@ describe("retention", () => {
       await expect(runtime.query("DROP TABLE saga_event_default")).rejects.toMatchObject({ code: "42501" });
     } finally {
       await runtime.end();
-      await pool.query(`DROP ROLE ${login}`);
+      await store.pool().query(`DROP ROLE ${login}`);
     }
   });
 });
