@@ -1,5 +1,12 @@
 // One way to build a kafkajs client, with its logs routed into ours.
-import { Kafka, logLevel as KafkaLogLevel, type LogEntry, Partitioners, type Producer } from "kafkajs";
+import {
+  type Consumer,
+  Kafka,
+  logLevel as KafkaLogLevel,
+  type LogEntry,
+  Partitioners,
+  type Producer,
+} from "kafkajs";
 import type { Logger } from "../log.ts";
 import { ensureTopics } from "./topics.ts";
 
@@ -63,4 +70,45 @@ export async function connectWhenKafkaIs(
     }
   }
   return false;
+}
+
+/**
+ * Keeps a consumer running through crashes kafkajs gives up on. kafkajs restarts a consumer
+ * only after a retriable error; one that meets a just-started broker whose group coordinator
+ * is not ready yet (KafkaJSGroupCoordinatorNotFound) stays down for good. Here any crash it
+ * will not restart is followed by `restart` (connect, subscribe, run) after a pause that
+ * grows to 30 s, until it succeeds or `stopped()` says the owner stopped it on purpose.
+ */
+export function restartAfterCrash(
+  consumer: Consumer,
+  restart: () => Promise<void>,
+  log: Logger,
+  stopped: () => boolean,
+): void {
+  let pauseMs = 1000;
+  const again = () => {
+    if (stopped()) return;
+    setTimeout(() => {
+      if (stopped()) return;
+      restart().then(
+        () => {
+          pauseMs = 1000;
+          log.info("consumer running again after a crash");
+        },
+        (error: unknown) => {
+          log.warn("consumer restart failed; trying again", { error: String(error), inMs: pauseMs });
+          pauseMs = Math.min(30_000, pauseMs * 2);
+          again();
+        },
+      );
+    }, pauseMs);
+  };
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (payload.restart || stopped()) return;
+    log.warn("consumer crashed and kafkajs will not restart it; restarting it", {
+      error: payload.error.message,
+      groupId: payload.groupId,
+    });
+    again();
+  });
 }

@@ -13,6 +13,7 @@ import {
   type ProjectionEvent,
   type SagaEvent,
 } from "../events/index.ts";
+import { restartAfterCrash } from "../events/kafka-client.ts";
 import type { Logger } from "../log.ts";
 import type { Service } from "../process-edge.ts";
 import type { SagaTraceExporter } from "../telemetry/saga-trace-exporter.ts";
@@ -304,15 +305,20 @@ export function createIngester(deps: IngesterDeps): Ingester {
       } finally {
         await admin.disconnect();
       }
-      consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
-      await consumer.connect();
-      await consumer.subscribe({ topics: allTopics, fromBeginning: true });
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: 3,
-        eachBatch: handleBatch,
-      });
+      const c = kafka.consumer({ groupId, allowAutoTopicCreation: false });
+      consumer = c;
+      const begin = async () => {
+        await c.connect();
+        await c.subscribe({ topics: allTopics, fromBeginning: true });
+        await c.run({
+          autoCommit: false,
+          eachBatchAutoResolve: false,
+          partitionsConsumedConcurrently: 3,
+          eachBatch: handleBatch,
+        });
+      };
+      restartAfterCrash(c, begin, log, () => consumer !== c);
+      await begin();
       log.info("consuming", { topics: allTopics, groupId });
       if (deps.reportEveryMs) {
         let last = { ...counters };

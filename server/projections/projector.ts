@@ -6,6 +6,7 @@ import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
 import type { Pool, PoolClient } from "../db/pool.ts";
 import { withTransaction } from "../db/transaction.ts";
 import { ensureTopics } from "../events/index.ts";
+import { restartAfterCrash } from "../events/kafka-client.ts";
 import type { Logger } from "../log.ts";
 import { applyChange } from "./apply-change.ts";
 import { type Change, decodeChange } from "./change-events.ts";
@@ -151,20 +152,25 @@ export function createProjector(options: ProjectorOptions): Projector {
       const admin = options.kafka.admin();
       await admin.connect();
       await ensureTopics(admin, options.topics).finally(() => admin.disconnect());
-      consumer = options.kafka.consumer({
+      const c = options.kafka.consumer({
         groupId: options.groupId,
         allowAutoTopicCreation: false,
         sessionTimeout: 10_000,
         heartbeatInterval: 1000,
       });
-      await consumer.connect();
-      await consumer.subscribe({ topics: options.topics, fromBeginning: true });
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: 3,
-        eachBatch: handleBatch,
-      });
+      consumer = c;
+      const begin = async () => {
+        await c.connect();
+        await c.subscribe({ topics: options.topics, fromBeginning: true });
+        await c.run({
+          autoCommit: false,
+          eachBatchAutoResolve: false,
+          partitionsConsumedConcurrently: 3,
+          eachBatch: handleBatch,
+        });
+      };
+      restartAfterCrash(c, begin, log, () => consumer !== c);
+      await begin();
       log.info("projecting", { generation: options.generation, schema, groupId: options.groupId });
     },
     async stop() {

@@ -25,6 +25,7 @@ import {
   type TraceContext,
   topicOfSagaEvent,
 } from "../../events/index.ts";
+import { restartAfterCrash } from "../../events/kafka-client.ts";
 import type { Logger } from "../../log.ts";
 import { createOutboxRelay } from "../outbox/outbox-relay.ts";
 
@@ -508,6 +509,18 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
     });
     consumers.push(consumer);
     const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+    const begin = () => running(consumer, topic, fromBeginning, handle);
+    restartAfterCrash(consumer, begin, log, () => !consumers.includes(consumer));
+    await begin();
+    await joined;
+  }
+
+  async function running(
+    consumer: Consumer,
+    topic: string,
+    fromBeginning: boolean,
+    handle: (raw: RawMessage, message: KafkaMessage) => Promise<void>,
+  ) {
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning });
     await consumer.run({
@@ -521,7 +534,6 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
       partitionsConsumedConcurrently: options.partitionsConcurrently ?? 4,
       eachMessage: ({ topic, partition, message }) => handle(asRaw(topic, partition, message), message),
     });
-    await joined;
   }
 
   return {
