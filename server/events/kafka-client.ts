@@ -1,6 +1,8 @@
 // One way to build a kafkajs client, with its logs routed into ours.
 import {
   type Consumer,
+  type ConsumerRunConfig,
+  type ConsumerSubscribeTopics,
   Kafka,
   logLevel as KafkaLogLevel,
   type LogEntry,
@@ -73,24 +75,30 @@ export async function connectWhenKafkaIs(
 }
 
 /**
- * Keeps a consumer running through crashes kafkajs gives up on. kafkajs restarts a consumer
- * only after a retriable error; one that meets a just-started broker whose group coordinator
- * is not ready yet (KafkaJSGroupCoordinatorNotFound) stays down for good. Here any crash it
- * will not restart is followed by `restart` (connect, subscribe, run) after a pause that
- * grows to 30 s, until it succeeds or `stopped()` says the owner stopped it on purpose.
+ * Connects, subscribes and runs a consumer, and keeps it running through crashes kafkajs
+ * gives up on. kafkajs restarts a consumer only after a retriable error; one that meets a
+ * just-started broker whose group coordinator is not ready yet (KafkaJSGroupCoordinatorNotFound)
+ * stays down for good. Here any crash it will not restart is followed by the same start after
+ * a pause that grows to 30 s, until it succeeds or `stopped()` says the owner stopped it.
  */
-export function restartAfterCrash(
+export async function runConsumer(
   consumer: Consumer,
-  restart: () => Promise<void>,
+  subscription: ConsumerSubscribeTopics,
+  config: ConsumerRunConfig,
   log: Logger,
   stopped: () => boolean,
-): void {
+): Promise<void> {
+  const start = async () => {
+    await consumer.connect();
+    await consumer.subscribe(subscription);
+    await consumer.run(config);
+  };
   let pauseMs = 1000;
   const again = () => {
     if (stopped()) return;
     setTimeout(() => {
       if (stopped()) return;
-      restart().then(
+      start().then(
         () => {
           pauseMs = 1000;
           log.info("consumer running again after a crash");
@@ -111,4 +119,5 @@ export function restartAfterCrash(
     });
     again();
   });
+  await start();
 }

@@ -13,7 +13,7 @@ import {
   type ProjectionEvent,
   type SagaEvent,
 } from "../events/index.ts";
-import { restartAfterCrash } from "../events/kafka-client.ts";
+import { runConsumer } from "../events/kafka-client.ts";
 import type { Logger } from "../log.ts";
 import type { Service } from "../process-edge.ts";
 import type { SagaTraceExporter } from "../telemetry/saga-trace-exporter.ts";
@@ -307,18 +307,18 @@ export function createIngester(deps: IngesterDeps): Ingester {
       }
       const c = kafka.consumer({ groupId, allowAutoTopicCreation: false });
       consumer = c;
-      const begin = async () => {
-        await c.connect();
-        await c.subscribe({ topics: allTopics, fromBeginning: true });
-        await c.run({
+      await runConsumer(
+        c,
+        { topics: allTopics, fromBeginning: true },
+        {
           autoCommit: false,
           eachBatchAutoResolve: false,
           partitionsConsumedConcurrently: 3,
           eachBatch: handleBatch,
-        });
-      };
-      restartAfterCrash(c, begin, log, () => consumer !== c);
-      await begin();
+        },
+        log,
+        () => consumer !== c,
+      );
       log.info("consuming", { topics: allTopics, groupId });
       if (deps.reportEveryMs) {
         let last = { ...counters };

@@ -6,7 +6,7 @@ import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
 import type { Pool, PoolClient } from "../db/pool.ts";
 import { withTransaction } from "../db/transaction.ts";
 import { ensureTopics } from "../events/index.ts";
-import { restartAfterCrash } from "../events/kafka-client.ts";
+import { runConsumer } from "../events/kafka-client.ts";
 import type { Logger } from "../log.ts";
 import { applyChange } from "./apply-change.ts";
 import { type Change, decodeChange } from "./change-events.ts";
@@ -159,18 +159,18 @@ export function createProjector(options: ProjectorOptions): Projector {
         heartbeatInterval: 1000,
       });
       consumer = c;
-      const begin = async () => {
-        await c.connect();
-        await c.subscribe({ topics: options.topics, fromBeginning: true });
-        await c.run({
+      await runConsumer(
+        c,
+        { topics: options.topics, fromBeginning: true },
+        {
           autoCommit: false,
           eachBatchAutoResolve: false,
           partitionsConsumedConcurrently: 3,
           eachBatch: handleBatch,
-        });
-      };
-      restartAfterCrash(c, begin, log, () => consumer !== c);
-      await begin();
+        },
+        log,
+        () => consumer !== c,
+      );
       log.info("projecting", { generation: options.generation, schema, groupId: options.groupId });
     },
     async stop() {

@@ -25,7 +25,7 @@ import {
   type TraceContext,
   topicOfSagaEvent,
 } from "../../events/index.ts";
-import { restartAfterCrash } from "../../events/kafka-client.ts";
+import { runConsumer } from "../../events/kafka-client.ts";
 import type { Logger } from "../../log.ts";
 import { createOutboxRelay } from "../outbox/outbox-relay.ts";
 
@@ -509,31 +509,24 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
     });
     consumers.push(consumer);
     const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
-    const begin = () => running(consumer, topic, fromBeginning, handle);
-    restartAfterCrash(consumer, begin, log, () => !consumers.includes(consumer));
-    await begin();
+    await runConsumer(
+      consumer,
+      { topics: [topic], fromBeginning },
+      {
+        // A message's offset is resolved only when its handler returned, i.e. after its
+        // transaction committed; resolved offsets are committed every second or 100 messages.
+        // A crash in between re-reads a few messages, which the event ids make harmless.
+        autoCommit: true,
+        autoCommitInterval: 1000,
+        autoCommitThreshold: 100,
+        // Partitions are independent (a saga lives in one), so several are handled at once.
+        partitionsConsumedConcurrently: options.partitionsConcurrently ?? 4,
+        eachMessage: ({ topic, partition, message }) => handle(asRaw(topic, partition, message), message),
+      },
+      log,
+      () => !consumers.includes(consumer),
+    );
     await joined;
-  }
-
-  async function running(
-    consumer: Consumer,
-    topic: string,
-    fromBeginning: boolean,
-    handle: (raw: RawMessage, message: KafkaMessage) => Promise<void>,
-  ) {
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning });
-    await consumer.run({
-      // A message's offset is resolved only when its handler returned, i.e. after its
-      // transaction committed; resolved offsets are committed every second or 100 messages.
-      // A crash in between re-reads a few messages, which the event ids make harmless.
-      autoCommit: true,
-      autoCommitInterval: 1000,
-      autoCommitThreshold: 100,
-      // Partitions are independent (a saga lives in one), so several are handled at once.
-      partitionsConsumedConcurrently: options.partitionsConcurrently ?? 4,
-      eachMessage: ({ topic, partition, message }) => handle(asRaw(topic, partition, message), message),
-    });
   }
 
   return {

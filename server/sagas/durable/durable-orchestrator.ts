@@ -7,7 +7,7 @@ import type { Consumer, Kafka, KafkaMessage, Producer } from "kafkajs";
 import type { Pool } from "../../db/pool.ts";
 import { AppError } from "../../errors.ts";
 import { decodeSagaEvent, newTrace, type SagaEvent } from "../../events/index.ts";
-import { restartAfterCrash } from "../../events/kafka-client.ts";
+import { runConsumer } from "../../events/kafka-client.ts";
 import type { Logger } from "../../log.ts";
 import type { SagaDefinition } from "../definition.ts";
 import { outcomeOf, performMove, type SagaOutcome, type SagaRun } from "../orchestrator.ts";
@@ -187,29 +187,27 @@ export function createDurableOrchestrator<Input extends Record<string, unknown>>
     const consumer = kafka.consumer({ groupId: controlGroup, allowAutoTopicCreation: false });
     controlConsumer = consumer;
     const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
-    const begin = () => runControl(consumer);
-    restartAfterCrash(consumer, begin, log, () => controlConsumer !== consumer);
-    await begin();
-    await joined;
-  }
-
-  async function runControl(consumer: Consumer) {
-    await consumer.connect();
     // From the beginning when the group has no offset yet: a command sent while no
     // instance ran (all crashed) is obeyed when one comes back; command ids make a re-read harmless.
-    await consumer.subscribe({ topics: [options.topics.control], fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachMessage: async ({ topic, partition, message }) => {
-        const command = isOurs(message);
-        if (command) await obey(command);
-        // Committed only once the command's effect is saved: a crash re-reads it, and the
-        // command id makes the second reading a no-op.
-        const next = BigInt(message.offset) + 1n;
-        await consumer.commitOffsets([{ topic, partition, offset: String(next) }]);
-        handled.set(partition, next);
+    await runConsumer(
+      consumer,
+      { topics: [options.topics.control], fromBeginning: true },
+      {
+        autoCommit: false,
+        eachMessage: async ({ topic, partition, message }) => {
+          const command = isOurs(message);
+          if (command) await obey(command);
+          // Committed only once the command's effect is saved: a crash re-reads it, and the
+          // command id makes the second reading a no-op.
+          const next = BigInt(message.offset) + 1n;
+          await consumer.commitOffsets([{ topic, partition, offset: String(next) }]);
+          handled.set(partition, next);
+        },
       },
-    });
+      log,
+      () => controlConsumer !== consumer,
+    );
+    await joined;
   }
 
   /**
