@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scratchDatabase } from "../../scripts/test/infra.ts";
 import { createPool, type Pool } from "../db/pool.ts";
 import { withTransaction } from "../db/transaction.ts";
-import { applyChange } from "./apply-change.ts";
+import { applyChange, applyChanges } from "./apply-change.ts";
 import type { Change } from "./change-events.ts";
 import { createReadModel, schemaOf } from "./read-model.ts";
 
@@ -15,6 +15,8 @@ beforeAll(async () => {
   db = await scratchDatabase("apply_change");
   pool = createPool(db.url);
   await createReadModel(pool, 1);
+  await createReadModel(pool, 2);
+  await createReadModel(pool, 3);
 });
 afterAll(async () => {
   await pool?.end();
@@ -105,5 +107,88 @@ describe("applyChange", () => {
       await apply(change({ aggregateType: "account", aggregateId: "bank_a/A-1", version: 3, op: "deleted" })),
     ).toBe(true);
     expect(await account("bank_a/A-1")).toBeUndefined();
+  });
+});
+
+/** A small seeded generator, so a failure can be replayed. */
+function seeded(seed: number) {
+  let x = seed;
+  return () => {
+    x = (x * 1_103_515_245 + 12_345) % 2 ** 31;
+    return x / 2 ** 31;
+  };
+}
+
+/** Changes as a fleet hands them over: each aggregate's versions in order, sometimes twice, sometimes late. */
+function handedOver(random: () => number): Change[] {
+  const sources = ["order", "payment", "reservation", "shipment", "account"] as const;
+  const out: Change[] = [];
+  for (let n = 0; n < 400; n += 1) {
+    const aggregateType = sources[Math.floor(random() * sources.length)] as (typeof sources)[number];
+    const aggregateId =
+      aggregateType === "account" ? `bank_a/A-${Math.floor(random() * 8)}` : `o-${Math.floor(random() * 12)}`;
+    const held = out.filter((c) => c.aggregateType === aggregateType && c.aggregateId === aggregateId);
+    const top = Math.max(0, ...held.map((c) => c.version));
+    const roll = random();
+    if (held.length > 0 && roll < 0.2) {
+      out.push(held[Math.floor(random() * held.length)] as Change); // handed twice, or late
+      continue;
+    }
+    const version = top + 1;
+    const op = version > 1 && roll > 0.85 ? "deleted" : version === 1 ? "created" : "updated";
+    out.push({
+      aggregateType,
+      aggregateId,
+      version,
+      op,
+      occurredAt: new Date(Date.UTC(2026, 10, 25, 10, 0, out.length)).toISOString(),
+      state: {
+        status: `s${version}`,
+        sku: `SKU-${version}`,
+        quantity: version,
+        amount_cents: version * 100,
+        shipment_id: `SHP-${version}`,
+        bank: "bank_a",
+        account: aggregateId.split("/")[1],
+        balance: version * 10,
+        closed: version % 3 === 0,
+      },
+    });
+  }
+  return out;
+}
+
+const contents = async (generation: number) => {
+  const s = schemaOf(generation);
+  const orders = await pool.query(`SELECT * FROM ${s}.order_view ORDER BY order_id`);
+  const accounts = await pool.query(`SELECT * FROM ${s}.account_view ORDER BY account_id`);
+  const strip = (rows: Record<string, unknown>[]) => rows.map(({ updated_at: _, ...rest }) => rest);
+  return { orders: strip(orders.rows), accounts: strip(accounts.rows) };
+};
+
+describe("applyChanges", () => {
+  it("gives, batch by batch, exactly what applying the changes one at a time gives", async () => {
+    for (const seed of [7, 42, 1234]) {
+      const random = seeded(seed);
+      const changes = handedOver(random);
+      await pool.query(
+        `TRUNCATE ${schemaOf(2)}.order_view, ${schemaOf(2)}.account_view, ${schemaOf(3)}.order_view, ${schemaOf(3)}.account_view`,
+      );
+      const oneByOne: boolean[] = [];
+      for (const c of changes)
+        oneByOne.push(await withTransaction(pool, (tx) => applyChange(tx, schemaOf(2), c)));
+      const batched: boolean[] = [];
+      for (let i = 0; i < changes.length; ) {
+        const size = 1 + Math.floor(random() * 80);
+        const batch = changes.slice(i, i + size);
+        batched.push(...(await withTransaction(pool, (tx) => applyChanges(tx, schemaOf(3), batch))));
+        i += size;
+      }
+      expect(batched).toEqual(oneByOne);
+      const [single, batch] = await Promise.all([contents(2), contents(3)]);
+      expect(batch).toEqual(single);
+      expect(single.orders.length).toBeGreaterThan(5);
+      expect(oneByOne.filter((f) => !f).length).toBeGreaterThan(20);
+    }
   });
 });
