@@ -33,6 +33,7 @@ if (process.argv.includes("--rebuild")) {
     pool,
     topicPrefix: prefix,
     log,
+    keepGenerations: config.SAGASCOPE_PROJECTION_KEEP_GENERATIONS,
     onProgress: (lag) => {
       if (lag !== last) log.info("catching up", { behind: lag });
       last = lag;

@@ -311,7 +311,14 @@ describe("the fleet's projection", () => {
 
   it("a rebuild from offset zero yields the same read model, and the read side switches to it", async () => {
     const before = await activeGeneration(readPool);
-    const result = await rebuildReadModel({ kafka, pool: readPool, topicPrefix: prefix, log });
+    const result = await rebuildReadModel({
+      kafka,
+      pool: readPool,
+      topicPrefix: prefix,
+      log,
+      keepGenerations: 2,
+    });
+    expect(result.retired).toEqual({ dropped: [], stillRead: [] });
     expect(result.generation).toBe((before ?? 0) + 1);
     expect(await activeGeneration(readPool)).toBe(result.generation);
     await caughtUp(1);
@@ -322,5 +329,30 @@ describe("the fleet's projection", () => {
     console.log(
       `projection: rebuilt generation ${result.generation} from offset zero in ${result.ms} ms (${result.applied} changes applied), equal to generation 1`,
     );
+
+    // Once more, keeping one generation: the older ones go, schema and consumer group, once no projector reads them.
+    const again = await rebuildReadModel({
+      kafka,
+      pool: readPool,
+      topicPrefix: prefix,
+      log,
+      keepGenerations: 1,
+    });
+    expect(again.retired).toEqual({ dropped: [1, result.generation], stillRead: [] });
+    await expectEqual(again.generation);
+    const schemas = await readPool.query(
+      `SELECT nspname FROM pg_namespace WHERE nspname ~ '^projection_g[0-9]+$' ORDER BY 1`,
+    );
+    expect(schemas.rows.map((r) => r.nspname)).toEqual([schemaOf(again.generation)]);
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const groups = (await admin.listGroups()).groups.map((g) => g.groupId);
+      expect(groups).not.toContain(projectorGroup(prefix, 1));
+      expect(groups).not.toContain(projectorGroup(prefix, result.generation));
+      expect(groups).toContain(projectorGroup(prefix, again.generation));
+    } finally {
+      await admin.disconnect();
+    }
   }, 180_000);
 });

@@ -1,6 +1,7 @@
 // Rebuilds the read model without downtime: a new generation is filled from offset zero by
 // a projector of its own (a fresh consumer group) while the active generation keeps
-// serving; once the new one has caught up with every partition, it becomes the active one.
+// serving; once the new one has caught up with every partition, it becomes the active one,
+// and generations older than the newest `keepGenerations` are dropped.
 import type { Kafka } from "kafkajs";
 import type { Pool } from "../db/pool.ts";
 import type { Logger } from "../log.ts";
@@ -8,6 +9,7 @@ import { projectedTopics, projectorGroup } from "./fleet-topics.ts";
 import { measureLag, totalOffsetLag } from "./lag.ts";
 import { createProjector } from "./projector.ts";
 import { activate, activeGeneration, createReadModel } from "./read-model.ts";
+import { type RetiredGenerations, retireGenerations } from "./retire-generations.ts";
 
 export async function rebuildReadModel(deps: {
   kafka: Kafka;
@@ -17,7 +19,15 @@ export async function rebuildReadModel(deps: {
   /** Reports progress while catching up. */
   onProgress?: (lag: number) => void;
   timeoutMs?: number;
-}): Promise<{ generation: number; previous: number | undefined; ms: number; applied: number }> {
+  /** Generations kept after the switch, the new one included (at least 1). */
+  keepGenerations: number;
+}): Promise<{
+  generation: number;
+  previous: number | undefined;
+  ms: number;
+  applied: number;
+  retired: RetiredGenerations;
+}> {
   const began = Date.now();
   const previous = await activeGeneration(deps.pool);
   const generation = (previous ?? 0) + 1;
@@ -46,9 +56,19 @@ export async function rebuildReadModel(deps: {
       await new Promise((r) => setTimeout(r, 200));
     }
     await activate(deps.pool, generation);
+    const ms = Date.now() - began;
+    await projector.stop();
+    const retired = await retireGenerations({
+      pool: deps.pool,
+      admin,
+      topicPrefix: deps.topicPrefix,
+      active: generation,
+      keep: deps.keepGenerations,
+      log: deps.log,
+    });
+    return { generation, previous, ms, applied: projector.counters().applied, retired };
   } finally {
     await admin.disconnect();
     await projector.stop();
   }
-  return { generation, previous, ms: Date.now() - began, applied: projector.counters().applied };
 }
