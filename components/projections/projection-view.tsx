@@ -132,7 +132,12 @@ function BuiltInProjection({ name }: { name: string }) {
               </thead>
               <tbody>
                 {data.lag.map((l) => (
-                  <tr key={`${l.topic}/${l.partition}`}>
+                  <tr
+                    key={`${l.topic}/${l.partition}`}
+                    data-offset-lag={l.offsetLag}
+                    data-oldest-waiting-ms={l.oldestUnappliedAgeMs ?? ""}
+                    data-sampled-at={l.sampledAt.getTime()}
+                  >
                     <td className="mono small">{l.topic}</td>
                     <td>{l.partition}</td>
                     <td className={l.offsetLag > 0 ? "fail" : ""}>{l.offsetLag}</td>
