@@ -81,7 +81,15 @@ await runProcess(
       log.info(paused ? "paused by the pause switch" : "resumed by the pause switch");
     };
 
-    async function follow(generation: number) {
+    // One switch at a time: a projector's start can outlast the 2 s follow timer, and a second
+    // switch begun meanwhile would start another projector and leave one running unowned.
+    let following: Promise<void> = Promise.resolve();
+    const follow = (generation: number) => {
+      following = following.catch(() => {}).then(() => switchTo(generation));
+      return following;
+    };
+
+    async function switchTo(generation: number) {
       if (current?.generation === generation) return;
       await current?.projector.stop();
       const projector = createProjector({
