@@ -1,7 +1,8 @@
 // `npm run bench:projection [-- --backlog N]`: the projector's catch-up rate after a backlog of
 // change events (100 000 by default), against a consume-and-decode-only baseline measured in
 // the same run; then the steady-state time lag (change committed → applied in the read
-// model) at the demo's rate. Prints figures, asserts nothing.
+// model) at the demo's rate, and how the machine's CPU was spent in each phase (this process,
+// Postgres, the broker, idle). Prints figures, asserts nothing.
 import { randomBytes, randomUUID } from "node:crypto";
 import { Kafka, logLevel, Partitioners, type Producer } from "kafkajs";
 import { z } from "zod";
@@ -16,6 +17,7 @@ import { createProjector } from "../../server/projections/projector.ts";
 import { infraDown, infraUp, testPlan } from "../infra/infra.ts";
 import { recreateDatabase } from "../infra/postgres.ts";
 import { say, step } from "../infra/progress.ts";
+import { formatCpuSplit, withCpuSplit } from "./cpu-split.ts";
 
 const flag = process.argv.indexOf("--backlog");
 const { backlog } = z
@@ -130,24 +132,26 @@ async function main() {
     });
     const total = orders * 4;
 
-    const baselineMs = await step("baseline: consume and decode only", async () => {
-      const consumer = kafka.consumer({ groupId: `${prefix}baseline` });
-      await consumer.connect();
-      await consumer.subscribe({ topics, fromBeginning: true });
-      let seen = 0;
-      const began = Date.now();
-      await new Promise<void>((resolve) => {
-        void consumer.run({
-          eachBatch: async ({ batch }) => {
-            for (const m of batch.messages) if (decodeChange(m).ok) seen += 1;
-            if (seen >= total) resolve();
-          },
+    const { result: baselineMs, cpu: baselineCpu } = await withCpuSplit(() =>
+      step("baseline: consume and decode only", async () => {
+        const consumer = kafka.consumer({ groupId: `${prefix}baseline` });
+        await consumer.connect();
+        await consumer.subscribe({ topics, fromBeginning: true });
+        let seen = 0;
+        const began = Date.now();
+        await new Promise<void>((resolve) => {
+          void consumer.run({
+            eachBatch: async ({ batch }) => {
+              for (const m of batch.messages) if (decodeChange(m).ok) seen += 1;
+              if (seen >= total) resolve();
+            },
+          });
         });
-      });
-      const ms = Date.now() - began;
-      await consumer.disconnect();
-      return ms;
-    });
+        const ms = Date.now() - began;
+        await consumer.disconnect();
+        return ms;
+      }),
+    );
 
     const latencies: number[] = [];
     let measuring = false;
@@ -162,18 +166,20 @@ async function main() {
         if (measuring) latencies.push(at - Date.parse(change.occurredAt));
       },
     });
-    const catchUpMs = await step(`projector: catching up ${total} changes`, async () => {
-      const began = Date.now();
-      await projector.start();
-      for (;;) {
-        const lag = totalOffsetLag(
-          await measureLag(admin, pool, { groupId: projectorGroup(prefix, 1), topics, generation: 1 }),
-        );
-        if (lag === 0) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      return Date.now() - began;
-    });
+    const { result: catchUpMs, cpu: catchUpCpu } = await withCpuSplit(() =>
+      step(`projector: catching up ${total} changes`, async () => {
+        const began = Date.now();
+        await projector.start();
+        for (;;) {
+          const lag = totalOffsetLag(
+            await measureLag(admin, pool, { groupId: projectorGroup(prefix, 1), topics, generation: 1 }),
+          );
+          if (lag === 0) break;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        return Date.now() - began;
+      }),
+    );
 
     const rate = config.SAGASCOPE_DEMO_RATE;
     await step(`steady state: ${rate} orders/s (${rate * 4} changes/s) for 20 s`, async () => {
@@ -202,6 +208,8 @@ async function main() {
     console.log(
       `  projector catch-up                 ${perSecond(total, catchUpMs)} events/s  (${catchUpMs} ms, ratio to baseline ${(baselineMs / catchUpMs).toFixed(2)})`,
     );
+    console.log(`  CPU, baseline                      ${formatCpuSplit(baselineCpu, "bench (consumer)")}`);
+    console.log(`  CPU, catch-up                      ${formatCpuSplit(catchUpCpu, "bench (projector)")}`);
     console.log(
       `  steady-state time lag at ${rate} orders/s: p50 ${at(0.5)} ms, p99 ${at(0.99)} ms over ${latencies.length} changes`,
     );

@@ -1,0 +1,75 @@
+// Where a phase of a benchmark spent the machine's CPU: this process, and every other process
+// by command name (postgres, java for Kafka, …), from /proc, plus what stayed idle. The
+// answer to "where does the time go" that a ratio alone does not give.
+import { readdirSync, readFileSync } from "node:fs";
+import { cpus } from "node:os";
+
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+interface Snapshot {
+  at: number;
+  self: number;
+  byCommand: Map<string, number>;
+}
+
+function processTicks(pid: string): { command: string; ticks: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const close = stat.lastIndexOf(")");
+    const command = stat.slice(stat.indexOf("(") + 1, close);
+    const fields = stat.slice(close + 2).split(" ");
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the command.
+    return { command, ticks: Number(fields[11]) + Number(fields[12]) };
+  } catch {
+    return undefined; // gone meanwhile
+  }
+}
+
+function snapshot(): Snapshot {
+  const byCommand = new Map<string, number>();
+  let self = 0;
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    const p = processTicks(pid);
+    if (!p) continue;
+    // Kernel workers are named per CPU and job (kworker/u8:1-writeback): counted as one.
+    const command = p.command.startsWith("kworker/") ? "kernel workers" : p.command;
+    if (Number(pid) === process.pid) self = p.ticks;
+    else byCommand.set(command, (byCommand.get(command) ?? 0) + p.ticks);
+  }
+  return { at: Date.now(), self, byCommand };
+}
+
+export interface CpuSplit {
+  /** Share of the machine's CPU time over the phase, 0–1 each. */
+  self: number;
+  others: { command: string; share: number }[];
+  idle: number;
+}
+
+/** Runs `work` and says how the machine's CPU was spent meanwhile. */
+export async function withCpuSplit<T>(work: () => Promise<T>): Promise<{ result: T; cpu: CpuSplit }> {
+  const before = snapshot();
+  const result = await work();
+  const after = snapshot();
+  const capacity = ((after.at - before.at) / 1000) * TICKS_PER_SECOND * cpus().length;
+  const others = [...after.byCommand]
+    .map(([command, ticks]) => ({
+      command,
+      share: (ticks - (before.byCommand.get(command) ?? 0)) / capacity,
+    }))
+    .filter((o) => o.share >= 0.01)
+    .sort((a, b) => b.share - a.share);
+  const self = (after.self - before.self) / capacity;
+  const used = self + others.reduce((n, o) => n + o.share, 0);
+  return { result, cpu: { self, others, idle: Math.max(0, 1 - used) } };
+}
+
+const pct = (n: number) => `${Math.round(n * 100)}%`;
+
+export const formatCpuSplit = (cpu: CpuSplit, selfName: string) =>
+  [
+    `${selfName} ${pct(cpu.self)}`,
+    ...cpu.others.map((o) => `${o.command} ${pct(o.share)}`),
+    `idle ${pct(cpu.idle)}`,
+  ].join(", ");
