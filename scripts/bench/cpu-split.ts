@@ -47,22 +47,32 @@ export interface CpuSplit {
   idle: number;
 }
 
+/** Starts watching; `stop()` says how the machine's CPU was spent since. */
+export function startCpuSplit(): { stop(): CpuSplit } {
+  const before = snapshot();
+  return {
+    stop() {
+      const after = snapshot();
+      const capacity = ((after.at - before.at) / 1000) * TICKS_PER_SECOND * cpus().length;
+      const others = [...after.byCommand]
+        .map(([command, ticks]) => ({
+          command,
+          share: (ticks - (before.byCommand.get(command) ?? 0)) / capacity,
+        }))
+        .filter((o) => o.share >= 0.01)
+        .sort((a, b) => b.share - a.share);
+      const self = (after.self - before.self) / capacity;
+      const used = self + others.reduce((n, o) => n + o.share, 0);
+      return { self, others, idle: Math.max(0, 1 - used) };
+    },
+  };
+}
+
 /** Runs `work` and says how the machine's CPU was spent meanwhile. */
 export async function withCpuSplit<T>(work: () => Promise<T>): Promise<{ result: T; cpu: CpuSplit }> {
-  const before = snapshot();
+  const watch = startCpuSplit();
   const result = await work();
-  const after = snapshot();
-  const capacity = ((after.at - before.at) / 1000) * TICKS_PER_SECOND * cpus().length;
-  const others = [...after.byCommand]
-    .map(([command, ticks]) => ({
-      command,
-      share: (ticks - (before.byCommand.get(command) ?? 0)) / capacity,
-    }))
-    .filter((o) => o.share >= 0.01)
-    .sort((a, b) => b.share - a.share);
-  const self = (after.self - before.self) / capacity;
-  const used = self + others.reduce((n, o) => n + o.share, 0);
-  return { result, cpu: { self, others, idle: Math.max(0, 1 - used) } };
+  return { result, cpu: watch.stop() };
 }
 
 const pct = (n: number) => `${Math.round(n * 100)}%`;

@@ -1,6 +1,8 @@
 // `npm run bench:ingest [-- --events N]`: how fast the ingester stores saga events, against
 // a baseline measured in the same run on the same messages: a consumer that only decodes
-// and validates them (the ceiling Kafka and the contract allow on this machine).
+// and validates them (the ceiling Kafka and the contract allow on this machine), and a raw
+// Postgres COPY of the very rows the ingester stored into the same tables (the ceiling of the
+// store itself).
 // Uses the test profile's broker and a fresh database of its own; prints figures, asserts nothing.
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
@@ -28,6 +30,8 @@ import { createOtlpExporter, createSagaTraceExporter } from "../../server/teleme
 import { infraDown, infraUp, testPlan } from "../infra/infra.ts";
 import { recreateDatabase } from "../infra/postgres.ts";
 import { say, step } from "../infra/progress.ts";
+import { type CpuSplit, formatCpuSplit, startCpuSplit, withCpuSplit } from "./cpu-split.ts";
+import { copyRowsBack, takeRows } from "./raw-copy.ts";
 
 const flag = process.argv.indexOf("--events");
 const args = z
@@ -147,26 +151,28 @@ async function main() {
       await producer.disconnect();
     });
 
-    const baselineMs = await step("baseline: consume and validate only", async () => {
-      const consumer = kafka.consumer({ groupId: `bench-baseline-${randomUUID()}` });
-      await consumer.connect();
-      await consumer.subscribe({ topics: [topic], fromBeginning: true });
-      let seen = 0;
-      let began = 0;
-      await new Promise<void>((resolve) => {
-        void consumer.run({
-          partitionsConsumedConcurrently: 3,
-          eachBatch: async ({ batch }) => {
-            began ||= Date.now();
-            for (const m of batch.messages) if (decodeSagaEvent(m).ok) seen += 1;
-            if (seen >= total) resolve();
-          },
+    const { result: baselineMs, cpu: baselineCpu } = await withCpuSplit(() =>
+      step("baseline: consume and validate only", async () => {
+        const consumer = kafka.consumer({ groupId: `bench-baseline-${randomUUID()}` });
+        await consumer.connect();
+        await consumer.subscribe({ topics: [topic], fromBeginning: true });
+        let seen = 0;
+        let began = 0;
+        await new Promise<void>((resolve) => {
+          void consumer.run({
+            partitionsConsumedConcurrently: 3,
+            eachBatch: async ({ batch }) => {
+              began ||= Date.now();
+              for (const m of batch.messages) if (decodeSagaEvent(m).ok) seen += 1;
+              if (seen >= total) resolve();
+            },
+          });
         });
-      });
-      const ms = Date.now() - began;
-      await consumer.disconnect();
-      return ms;
-    });
+        const ms = Date.now() - began;
+        await consumer.disconnect();
+        return ms;
+      }),
+    );
 
     const pool = createPool(databaseUrl, 5);
     /** One ingester over the whole topic into an empty store; with a registry, metrics on and scraped every second. */
@@ -208,16 +214,21 @@ async function main() {
       await ingester.start();
       const scraper = registry ? setInterval(() => void registry.metrics(), 1000) : undefined;
       let began = 0;
+      let watch: ReturnType<typeof startCpuSplit> | undefined;
       while (ingester.counters().inserted < total) {
-        if (!began && ingester.counters().batches > 0) began = Date.now();
+        if (!began && ingester.counters().batches > 0) {
+          began = Date.now();
+          watch = startCpuSplit();
+        }
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       const ms = Date.now() - began;
+      const cpu = watch?.stop();
       clearInterval(scraper);
       await ingester.stop();
       await traces?.stop();
       if (traces) traced = traces.counters();
-      return ms;
+      return { ms, cpu };
     };
     const label: Record<Exporters, string> = {
       off: "ingester: consume, validate, store, fold summaries, commit",
@@ -228,13 +239,29 @@ async function main() {
     // Each setting twice, in mirrored order: a machine that speeds up or slows down during the runs favours none.
     const order: Exporters[] = ["off", "metrics", "traces", "both", "both", "traces", "metrics", "off"];
     const runs: { on: Exporters; ms: number }[] = [];
-    for (const on of order) runs.push({ on, ms: await step(label[on], () => ingestRun(on)) });
+    let ingestCpu: CpuSplit | undefined;
+    for (const on of order) {
+      const { ms, cpu } = await step(label[on], () => ingestRun(on));
+      if (on === "off") ingestCpu ??= cpu;
+      runs.push({ on, ms });
+    }
     const mean = (on: Exporters) =>
       Math.round(runs.filter((r) => r.on === on).reduce((n, r) => n + r.ms, 0) / 2);
     const ingestMs = mean("off");
     const check = await pool.query(
       "SELECT count(*)::int AS events, (SELECT count(*)::int FROM saga_summary) AS sagas FROM saga_event",
     );
+    const stored = await step("taking the stored rows for the raw COPY baseline", () =>
+      takeRows(pool, ["saga_event", "saga_event_identity", "saga_summary", "saga_vocabulary"]),
+    );
+    const copyRuns: number[] = [];
+    for (const n of [1, 2])
+      copyRuns.push(
+        await step(`raw COPY of the same rows into the same tables (${n} of 2)`, () =>
+          copyRowsBack(pool, stored),
+        ),
+      );
+    const copyMs = Math.round(copyRuns.reduce((a, b) => a + b, 0) / copyRuns.length);
     const dedupeEvents = Array.from({ length: Math.ceil(Math.min(total, 60_000) / 6) }, saga).flat();
     const dedupe = await step(
       `dedupe cost: ${dedupeEvents.length} events in batches of ${DEDUPE_BATCH}, with and without the identity claim`,
@@ -248,6 +275,12 @@ async function main() {
     console.log(`  baseline (validate)    ${rate(total, baselineMs)} events/s  (${baselineMs} ms)`);
     console.log(`  ingester (stored)      ${rate(total, ingestMs)} events/s  (${ingestMs} ms)`);
     console.log(`  ratio ingester/baseline ${(baselineMs / ingestMs).toFixed(2)}`);
+    console.log(
+      `  raw COPY (same rows)   ${rate(total, copyMs)} events/s  (${copyMs} ms: ${stored.map((c) => `${c.rows} ${c.table}`).join(", ")})`,
+    );
+    console.log(`  ratio ingester/COPY    ${(copyMs / ingestMs).toFixed(2)}`);
+    console.log(`  CPU, baseline          ${formatCpuSplit(baselineCpu, "bench (consumer)")}`);
+    if (ingestCpu) console.log(`  CPU, ingester (off)    ${formatCpuSplit(ingestCpu, "bench (ingester)")}`);
     for (const on of ["metrics", "traces", "both"] as const)
       console.log(
         `  ${`${on === "both" ? "metrics and traces" : on} on`.padEnd(22)} ${rate(total, mean(on))} events/s  (${mean(on)} ms), ratio on/off ${(ingestMs / mean(on)).toFixed(2)}`,
