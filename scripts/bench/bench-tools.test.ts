@@ -1,0 +1,57 @@
+// The benchmarks' own measuring tools: where the CPU went, and the raw COPY ceiling.
+import { describe, expect, it } from "vitest";
+import { withTransaction } from "../../server/db/transaction.ts";
+import { newTrace, sagaEvent } from "../../server/events/index.ts";
+import { insertSagaEvents } from "../../server/ingest/store-saga-events.ts";
+import { migratedStore } from "../test/infra.ts";
+import { formatCpuSplit, startCpuSplit } from "./cpu-split.ts";
+import { copyRowsBack, takeRows } from "./raw-copy.ts";
+
+const store = migratedStore("bench_tools");
+
+describe("startCpuSplit", () => {
+  it("counts this process's busy time as its own, and the shares add up to the machine", () => {
+    const watch = startCpuSplit();
+    const until = Date.now() + 400;
+    let n = 0;
+    while (Date.now() < until) n += Math.sqrt(n + 1);
+    const split = watch.stop();
+    expect(n).toBeGreaterThan(0);
+    // One busy thread of two cores is up to half the machine; a loaded machine may give it less.
+    expect(split.self).toBeGreaterThan(0.05);
+    const total = split.self + split.idle + split.others.reduce((s, o) => s + o.share, 0);
+    expect(total).toBeGreaterThan(0.9);
+    expect(formatCpuSplit(split, "me")).toMatch(/^me \d+%.*idle \d+%$/);
+  });
+});
+
+describe("raw COPY", () => {
+  it("writes back exactly the rows it took, into the same tables", async () => {
+    const pool = store.pool();
+    const events = Array.from({ length: 40 }, (_, i) =>
+      sagaEvent(
+        "io.sagascope.saga.started",
+        { sagaId: `copy-${i}`, sagaType: "copy", mode: "orchestrated", steps: [{ name: "a", service: "s" }] },
+        { source: "/bench-tools", trace: newTrace() },
+      ),
+    );
+    await withTransaction(pool, (client) =>
+      insertSagaEvents(
+        client,
+        events.map((event, offset) => ({ event, position: { topic: "t", partition: 0, offset } })),
+      ),
+    );
+    const snapshot = async () =>
+      (
+        await pool.query(
+          "SELECT e.*, i.body_md5 FROM saga_event e JOIN saga_event_identity i USING (source, id) ORDER BY e.id",
+        )
+      ).rows;
+    const before = await snapshot();
+    const taken = await takeRows(pool, ["saga_event", "saga_event_identity"]);
+    expect(taken.map((t) => t.rows)).toEqual([40, 40]);
+    const ms = await copyRowsBack(pool, taken);
+    expect(ms).toBeGreaterThan(0);
+    expect(await snapshot()).toEqual(before);
+  });
+});
