@@ -1,15 +1,19 @@
 // Single sign-on against a real OpenID provider run here (the oidc-provider package, its own
 // login and consent pages): in Chromium, a user whose group maps to a role signs in through
 // the provider and lands on the dashboard with that role; a user whose groups give no role is
-// refused with the reason, and the refusal is audited.
+// refused with the reason, and the refusal is audited; an account made here with a password
+// is not taken over by a provider account of the same email.
 import { createServer, type Server } from "node:http";
 import Provider from "oidc-provider";
 import { freePort } from "../scripts/processes.ts";
+import { authenticate, createUser } from "../server/auth/users.ts";
 import { expect, test } from "./fixtures/fleet.ts";
 
 const GROUPS: Record<string, string[]> = {
   alice: ["eng", "sre"],
   mallory: ["marketing"],
+  // Also a local admin here, with a password: the provider's "bob" must not become them.
+  bob: ["eng"],
 };
 
 let idp: Server | undefined;
@@ -78,6 +82,15 @@ test("sign in through the identity provider: a mapped group gives its role; no m
 
   const alice = await browser.newContext({ baseURL: web.url });
   const mallory = await browser.newContext({ baseURL: web.url });
+  const bob = await browser.newContext({ baseURL: web.url });
+  const bobsPassword = "bob's own password, made here";
+  await fleet.store.query("DELETE FROM app_user WHERE email = 'bob@idp.test'");
+  await createUser(fleet.store, {
+    email: "bob@idp.test",
+    name: "Bob here",
+    role: "admin",
+    password: bobsPassword,
+  });
   try {
     const page = await alice.newPage();
     await page.goto("/sign-in?next=/breakers");
@@ -111,8 +124,21 @@ test("sign in through the identity provider: a mapped group gives its role; no m
     );
     const me = await refused.request.get("/api/trpc/auth.me");
     expect(JSON.stringify(await me.json())).toContain('"actor":null');
+
+    const notBob = await bob.newPage();
+    await notBob.goto("/sign-in");
+    await notBob.getByRole("link", { name: "Sign in with the test provider" }).click();
+    await signInAtProvider(notBob, "bob");
+    await expect(notBob.getByRole("heading", { name: "Not signed in" })).toBeVisible();
+    await expect(notBob.locator("main")).toContainText(
+      "bob@idp.test is a user with a password here: sign in with it",
+    );
+    // The local account is as it was: still an admin, still "Bob here", its password still works.
+    const local = await authenticate(fleet.store, "bob@idp.test", bobsPassword);
+    expect(local?.actor).toMatchObject({ role: "admin", name: "Bob here" });
+
     const { rows } = await fleet.store.query(
-      "SELECT actor, target, message FROM audit_entry WHERE action = 'sign-in.sso' AND phase = 'denied' AND at >= $1",
+      "SELECT actor, target, message FROM audit_entry WHERE action = 'sign-in.sso' AND phase = 'denied' AND at >= $1 ORDER BY at",
       [since],
     );
     expect(rows).toEqual([
@@ -121,9 +147,16 @@ test("sign in through the identity provider: a mapped group gives its role; no m
         target: "mallory@idp.test",
         message: expect.stringContaining("none of their groups (marketing) gives a Sagascope role"),
       },
+      {
+        actor: "anonymous",
+        target: "bob@idp.test",
+        message: expect.stringContaining("bob@idp.test is a user with a password here"),
+      },
     ]);
   } finally {
     await alice.close();
     await mallory.close();
+    await bob.close();
+    await fleet.store.query("DELETE FROM app_user WHERE email = 'bob@idp.test'");
   }
 });

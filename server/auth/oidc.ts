@@ -178,6 +178,9 @@ export async function finishSignIn(
   const email = typeof claims.email === "string" ? claims.email.toLowerCase() : undefined;
   if (!email)
     throw new AppError("UNAUTHORIZED", "the identity provider did not say the user's email (scope email)");
+  // The email names the user here: one the provider itself has not verified names nobody.
+  if (claims.email_verified === false)
+    throw new AppError("UNAUTHORIZED", `the identity provider has not verified ${email}`);
   return {
     subject: idClaims.sub,
     email,

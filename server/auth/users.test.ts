@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { migratedStore } from "../../scripts/test/infra.ts";
 import type { AppError } from "../errors.ts";
-import { authenticate, changeUser, createUser, currentUser, revokeSessions } from "./users.ts";
+import { authenticate, changeUser, createUser, currentUser, revokeSessions, signInSsoUser } from "./users.ts";
 
 const store = migratedStore("users", 2);
 
@@ -98,5 +98,36 @@ describe("an admin's changes to a user", () => {
     await expect(changeUser(store.pool(), "nobody@example.test", { kind: "enable" })).rejects.toThrow(
       "no user nobody@example.test",
     );
+  });
+
+  it("single sign-on makes and re-roles its own users, never one with a password here", async () => {
+    const sso = (email: string, role: "viewer" | "operator" | "admin") =>
+      signInSsoUser(store.pool(), { email, name: "From the provider", role });
+    const first = await sso("Dana@Example.test", "viewer");
+    expect(first).toMatchObject({ ok: true, actor: { email: "dana@example.test", role: "viewer" } });
+    expect(await sso("dana@example.test", "operator")).toMatchObject({
+      ok: true,
+      actor: { role: "operator" },
+    });
+
+    await createUser(store.pool(), {
+      email: "local@example.test",
+      name: "Local",
+      role: "admin",
+      password: PASSWORD,
+    });
+    expect(await sso("LOCAL@example.test", "viewer")).toEqual({
+      ok: false,
+      why: "local@example.test is a user with a password here: sign in with it (single sign-on does not take over an account made here)",
+    });
+    // Untouched: still an admin with their own name, and their password still signs them in.
+    const local = await authenticate(store.pool(), "local@example.test", PASSWORD);
+    expect(local?.actor).toMatchObject({ role: "admin", name: "Local" });
+
+    await changeUser(store.pool(), "dana@example.test", { kind: "disable" });
+    expect(await sso("dana@example.test", "admin")).toEqual({
+      ok: false,
+      why: "dana@example.test is disabled here",
+    });
   });
 });

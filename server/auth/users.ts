@@ -82,23 +82,35 @@ export async function currentUser(db: Db, id: string, sessionVersion: number): P
 /** Marks a user made by single sign-on: no password signs them in. */
 const SSO_PASSWORD = "sso:no-password";
 
+export type SsoSignIn = { ok: true; actor: Actor; sessionVersion: number } | { ok: false; why: string };
+
 /**
  * A user signed in by the identity provider: made on their first sign-in, their name and role
- * as the provider's claims say at each one; undefined when an admin disabled them here.
+ * as the provider's claims say at each one. Refused when an admin disabled them here, and
+ * when the email belongs to a user with a password: the provider's word does not take over
+ * (or re-role) an account made here.
  */
 export async function signInSsoUser(
   db: Db,
   user: { email: string; name: string; role: Role },
-): Promise<{ actor: Actor; sessionVersion: number } | undefined> {
+): Promise<SsoSignIn> {
+  const email = user.email.toLowerCase();
   const { rows } = await db.query<UserView & { sessionVersion: number }>(
     `INSERT INTO app_user (email, name, role, password_hash) VALUES ($1, $2, $3, $4)
      ON CONFLICT (email) DO UPDATE SET name = excluded.name, role = excluded.role
+       WHERE app_user.password_hash = excluded.password_hash
      RETURNING ${COLUMNS}, session_version AS "sessionVersion"`,
-    [user.email.toLowerCase(), user.name.slice(0, 200), user.role, SSO_PASSWORD],
+    [email, user.name.slice(0, 200), user.role, SSO_PASSWORD],
   );
   const row = rows[0];
-  if (!row || row.disabled) return undefined;
+  if (!row)
+    return {
+      ok: false,
+      why: `${email} is a user with a password here: sign in with it (single sign-on does not take over an account made here)`,
+    };
+  if (row.disabled) return { ok: false, why: `${email} is disabled here` };
   return {
+    ok: true,
     actor: { id: row.id, email: row.email, name: row.name, role: row.role, via: "session" },
     sessionVersion: row.sessionVersion,
   };

@@ -67,7 +67,7 @@ export async function GET(req: Request): Promise<Response> {
       name: identity.name,
       role: identity.role,
     });
-    if (!signedIn) return await refuse(403, `${identity.email} is disabled here`, identity.email);
+    if (!signedIn.ok) return await refuse(403, signedIn.why, identity.email);
     headers.append(
       "set-cookie",
       await sessionCookie(
