@@ -117,6 +117,12 @@ test("lag grows while the projector is paused, the lookup says what waits, and b
   await expect(notYet).toContainText("Not seen", { timeout: 20_000 });
   await expect(notYet).toContainText("waiting");
 
+  // Paused, nothing is consumed while the fleet writes: the list says it is not clearing.
+  const clears = page.locator("[data-projection=fleet] [data-testid=time-to-clear]");
+  await expect(clears).toHaveAttribute("data-kind", "growing", { timeout: 45_000 });
+  await expect(clears).toHaveText("growing: not clearing at this rate");
+  await expect(clears).toHaveAttribute("title", /^consuming 0\.0\/s, arriving \d/);
+
   await fleet.setFaults("projector", { paused: false });
   const resumedAt = Date.now();
   await expect(page.locator("[data-testid=seen-answers] [data-seen=yes]")).toContainText("order view", {
@@ -137,4 +143,6 @@ test("lag grows while the projector is paused, the lookup says what waits, and b
       resumedAt,
     );
   await expect.poll(backlogLeft, { timeout: 30_000 }).toBe(0);
+  // Consuming again faster than the changes arrive: clearing, keeping up or caught up.
+  await expect(clears).toHaveAttribute("data-kind", /^(clearing|keeping-up|caught-up)$/, { timeout: 30_000 });
 });

@@ -4,6 +4,7 @@
 import Link from "next/link";
 import { formatAge, formatDuration, formatTime } from "@/components/ui/format.ts";
 import type { ProjectionSummary } from "@/server/dashboard/projections/projection-list.ts";
+import type { TimeToClear } from "@/server/dashboard/projections/time-to-clear.ts";
 import { UndeclareProjection } from "./declare-projection.tsx";
 
 const KIND: Record<ProjectionSummary["kind"], string> = {
@@ -29,6 +30,7 @@ export function ProjectionList({
           <th>Consumer group</th>
           <th>Changes behind</th>
           <th>Seconds behind</th>
+          <th>Clears</th>
           <th>Last checkpoint</th>
           <th />
         </tr>
@@ -50,11 +52,11 @@ export function ProjectionList({
             </td>
             <td className="mono small">{p.groupId ?? "—"}</td>
             {p.declaration?.lastError ? (
-              <td colSpan={3} className="fail" data-testid="projection-error">
+              <td colSpan={4} className="fail" data-testid="projection-error">
                 Not measured: {p.declaration.lastError}
               </td>
             ) : p.lastCheckpointAt === null ? (
-              <td colSpan={3} className="muted">
+              <td colSpan={4} className="muted">
                 No checkpoint yet{p.kind === "declared" ? " (the ingester samples it every few seconds)" : ""}
               </td>
             ) : (
@@ -63,6 +65,7 @@ export function ProjectionList({
                   {p.offsetLag}
                 </td>
                 <td>{p.timeLagMs === null ? "—" : formatDuration(p.timeLagMs)}</td>
+                <TimeToClearCell estimate={p.timeToClear} />
                 <td title={formatTime(p.lastCheckpointAt)}>{formatAge(p.lastCheckpointAt, now)}</td>
               </>
             )}
@@ -71,5 +74,41 @@ export function ProjectionList({
         ))}
       </tbody>
     </table>
+  );
+}
+
+const perSecond = (n: number) => `${n < 10 ? n.toFixed(1) : Math.round(n)}/s`;
+
+/** Roughly, as an operator says it: "~40 s", "~3 min", "~2 h". */
+function roughly(ms: number): string {
+  if (ms < 60_000) return `~${Math.max(1, Math.round(ms / 1000))} s`;
+  if (ms < 3_600_000) return `~${Math.round(ms / 60_000)} min`;
+  return `~${Math.round(ms / 3_600_000)} h`;
+}
+
+function TimeToClearCell({ estimate }: { estimate: TimeToClear }) {
+  const rates =
+    "consumePerSecond" in estimate
+      ? `consuming ${perSecond(estimate.consumePerSecond)}, arriving ${perSecond(estimate.producePerSecond)} (last 30 s)`
+      : undefined;
+  const [text, tone] =
+    estimate.kind === "caught-up"
+      ? ["caught up", ""]
+      : estimate.kind === "keeping-up"
+        ? ["keeping up", ""]
+        : estimate.kind === "clearing"
+          ? [`clearing in ${roughly(estimate.inMs)}`, "warn"]
+          : estimate.kind === "growing"
+            ? ["growing: not clearing at this rate", "fail"]
+            : ["—", "muted"];
+  return (
+    <td
+      className={tone}
+      data-testid="time-to-clear"
+      data-kind={estimate.kind}
+      title={estimate.kind === "unknown" ? estimate.why : rates}
+    >
+      {text}
+    </td>
   );
 }

@@ -4,6 +4,7 @@
 import type { Pool } from "../../db/pool.ts";
 import { type DeclaredProjection, listDeclared } from "../../projections/declared-projections.ts";
 import { PROJECTION } from "../../projections/read-model.ts";
+import { type TimeToClear, timesToClear } from "./time-to-clear.ts";
 
 /** A projection that has not checkpointed for this long is listed without figures. */
 const RECENT_HOURS = 24;
@@ -22,6 +23,8 @@ export interface ProjectionSummary {
   /** Seconds behind: the worst partition's time lag; null when not known. */
   timeLagMs: number | null;
   oldestWaitingMs: number | null;
+  /** When its lag will clear at the rates of its last 30 s of checkpoints. */
+  timeToClear: TimeToClear;
 }
 
 type Db = Pick<Pool, "query">;
@@ -37,7 +40,11 @@ interface Latest {
 }
 
 export async function listProjections(db: Db): Promise<ProjectionSummary[]> {
-  const [declared, latest] = await Promise.all([listDeclared(db), latestCheckpoints(db)]);
+  const [declared, latest, clearing] = await Promise.all([
+    listDeclared(db),
+    latestCheckpoints(db),
+    timesToClear(db),
+  ]);
   const byName = new Map(latest.map((l) => [l.projection, l]));
   const names = new Set([...latest.map((l) => l.projection), ...declared.map((d) => d.name)]);
   return [...names]
@@ -56,6 +63,7 @@ export async function listProjections(db: Db): Promise<ProjectionSummary[]> {
         offsetLag: l?.offset_lag ?? 0,
         timeLagMs: l?.time_lag_ms ?? null,
         oldestWaitingMs: l?.oldest_ms ?? null,
+        timeToClear: clearing.get(name) ?? { kind: "unknown", why: "no checkpoint in the last 30 s" },
       };
     });
 }
