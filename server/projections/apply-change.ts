@@ -41,6 +41,27 @@ const ORDER_COLUMN_TYPES: Record<string, string> = {
 };
 const isOrderSource = (t: string): t is OrderSource => t in ORDER_SOURCES;
 
+type Indexed = { change: Change; index: number };
+const byId = <T>([a]: [string, T], [b]: [string, T]) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The rows of `table` a batch touches, locked in id order: two batches never wait on each other in a cycle. */
+async function lockTouchedRows<Row extends object>(
+  client: PoolClient,
+  schema: string,
+  table: string,
+  key: string,
+  columns: string[],
+  changes: Indexed[],
+): Promise<Row[]> {
+  const ids = [...new Set(changes.map((c) => c.change.aggregateId))].sort();
+  const { rows } = await client.query<Row>(
+    `SELECT ${key}, ${columns.join(", ")} FROM ${schema}.${table}
+     WHERE ${key} = ANY($1::text[]) ORDER BY ${key} FOR UPDATE`,
+    [ids],
+  );
+  return rows;
+}
+
 /** What one batch leaves in one order row: per source, its newest fresh change (if any). */
 interface OrderRow {
   newest: Partial<Record<OrderSource, Change>>;
@@ -50,16 +71,18 @@ interface OrderRow {
 async function applyOrderChanges(
   client: PoolClient,
   schema: string,
-  changes: { change: Change; index: number }[],
+  changes: Indexed[],
   fresh: boolean[],
 ): Promise<void> {
-  const ids = [...new Set(changes.map((c) => c.change.aggregateId))].sort();
-  const held = await client.query<Record<string, number> & { order_id: string }>(
-    `SELECT order_id, ${SOURCE_NAMES.map((s) => `${s}_version`).join(", ")}
-     FROM ${schema}.order_view WHERE order_id = ANY($1::text[]) ORDER BY order_id FOR UPDATE`,
-    [ids],
+  const held = await lockTouchedRows<Record<string, number> & { order_id: string }>(
+    client,
+    schema,
+    "order_view",
+    "order_id",
+    SOURCE_NAMES.map((s) => `${s}_version`),
+    changes,
   );
-  const versions = new Map(held.rows.map((r) => [r.order_id, r]));
+  const versions = new Map(held.map((r) => [r.order_id, r]));
   const rows = new Map<string, OrderRow>();
   for (const { change, index } of changes) {
     const source = change.aggregateType as OrderSource;
@@ -75,7 +98,7 @@ async function applyOrderChanges(
   if (rows.size === 0) return;
 
   const columns = Object.keys(ORDER_COLUMN_TYPES);
-  const sorted = [...rows].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const sorted = [...rows].sort(byId);
   const columnValues = columns.map((column) =>
     sorted.map(([, row]) => {
       for (const source of SOURCE_NAMES) {
@@ -119,17 +142,19 @@ interface AccountRow {
 async function applyAccountChanges(
   client: PoolClient,
   schema: string,
-  changes: { change: Change; index: number }[],
+  changes: Indexed[],
   fresh: boolean[],
 ): Promise<void> {
-  const ids = [...new Set(changes.map((c) => c.change.aggregateId))].sort();
-  const held = await client.query<{ account_id: string; version: number }>(
-    `SELECT account_id, version FROM ${schema}.account_view
-     WHERE account_id = ANY($1::text[]) ORDER BY account_id FOR UPDATE`,
-    [ids],
+  const held = await lockTouchedRows<{ account_id: string; version: number }>(
+    client,
+    schema,
+    "account_view",
+    "account_id",
+    ["version"],
+    changes,
   );
   const rows = new Map<string, AccountRow>(
-    held.rows.map((r) => [
+    held.map((r) => [
       r.account_id,
       { deleted: false, exists: true, version: r.version, appliedSinceCreated: 0 },
     ]),
@@ -155,7 +180,7 @@ async function applyAccountChanges(
     await client.query(`DELETE FROM ${schema}.account_view WHERE account_id = ANY($1::text[])`, [deleted]);
   const written = [...rows]
     .filter((entry): entry is [string, AccountRow & { newest: Change }] => entry[1].newest !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    .sort(byId);
   if (written.length === 0) return;
   const state = (pick: (s: State) => unknown) => written.map(([, r]) => pick(r.newest.state));
   await client.query(
@@ -188,8 +213,8 @@ export async function applyChanges(
   changes: Change[],
 ): Promise<boolean[]> {
   const fresh = changes.map(() => false);
-  const orders: { change: Change; index: number }[] = [];
-  const accounts: { change: Change; index: number }[] = [];
+  const orders: Indexed[] = [];
+  const accounts: Indexed[] = [];
   changes.forEach((change, index) => {
     if (isOrderSource(change.aggregateType)) orders.push({ change, index });
     else if (change.aggregateType === "account") accounts.push({ change, index });

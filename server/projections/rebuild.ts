@@ -57,7 +57,6 @@ export async function rebuildReadModel(deps: {
     }
     await activate(deps.pool, generation);
     const ms = Date.now() - began;
-    await projector.stop();
     const retired = await retireGenerations({
       pool: deps.pool,
       admin,

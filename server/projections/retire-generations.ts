@@ -43,8 +43,12 @@ export async function retireGenerations(deps: {
   for (const generation of old) {
     const groupId = projectorGroup(deps.topicPrefix, generation);
     const deadline = Date.now() + (deps.waitMs ?? 30_000);
-    while ((await membersOf(admin, groupId)) > 0 && Date.now() < deadline) await sleep(500);
-    if ((await membersOf(admin, groupId)) > 0) {
+    let members = await membersOf(admin, groupId);
+    while (members > 0 && Date.now() < deadline) {
+      await sleep(500);
+      members = await membersOf(admin, groupId);
+    }
+    if (members > 0) {
       log.warn("old generation still read by a projector; left in place", { generation, groupId });
       result.stillRead.push(generation);
       continue;

@@ -40,13 +40,10 @@ interface Latest {
 }
 
 export async function listProjections(db: Db): Promise<ProjectionSummary[]> {
-  const [declared, latest, clearing] = await Promise.all([
-    listDeclared(db),
-    latestCheckpoints(db),
-    timesToClear(db),
-  ]);
+  const [declared, latest] = await Promise.all([listDeclared(db), latestCheckpoints(db)]);
   const byName = new Map(latest.map((l) => [l.projection, l]));
   const names = new Set([...latest.map((l) => l.projection), ...declared.map((d) => d.name)]);
+  const clearing = await timesToClear(db, [...names]);
   return [...names]
     .sort((a, b) => (a === PROJECTION ? -1 : b === PROJECTION ? 1 : a.localeCompare(b)))
     .map((name) => {
@@ -63,7 +60,7 @@ export async function listProjections(db: Db): Promise<ProjectionSummary[]> {
         offsetLag: l?.offset_lag ?? 0,
         timeLagMs: l?.time_lag_ms ?? null,
         oldestWaitingMs: l?.oldest_ms ?? null,
-        timeToClear: clearing.get(name) ?? { kind: "unknown", why: "no checkpoint in the last 30 s" },
+        timeToClear: clearing.get(name) as TimeToClear,
       };
     });
 }

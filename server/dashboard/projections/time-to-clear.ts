@@ -42,24 +42,32 @@ export function estimateTimeToClear(checkpoints: CheckpointTotals[]): TimeToClea
   return { kind: "growing", ...rates };
 }
 
-/** Each projection's estimate from its active checkpoints of the last 30 s (its newest group's only). */
-export async function timesToClear(db: Pick<Pool, "query">): Promise<Map<string, TimeToClear>> {
+/**
+ * Each named projection's estimate from its active checkpoints of the last 30 s (its newest
+ * group's only); a projection with none is unknown. By name, so the (projection, time) index
+ * bounds the read to those 30 s however many samples the table keeps.
+ */
+export async function timesToClear(
+  db: Pick<Pool, "query">,
+  projections: string[],
+): Promise<Map<string, TimeToClear>> {
   const { rows } = await db.query<CheckpointTotals & { projection: string; groupId: string | null }>(
     `SELECT projection, group_id AS "groupId", time, sum(committed_offset)::float8 AS committed,
             sum(log_end_offset)::float8 AS "logEnd", sum(offset_lag)::float8 AS lag
      FROM projection_lag_sample
-     WHERE active AND time > now() - make_interval(secs => $1)
+     WHERE projection = ANY($1::text[]) AND time > now() - make_interval(secs => $2) AND active
      GROUP BY projection, group_id, checkpoint_id, time ORDER BY projection, time`,
-    [CLEAR_WINDOW_MS / 1000],
+    [projections, CLEAR_WINDOW_MS / 1000],
   );
   const byProjection = new Map<string, typeof rows>();
   for (const row of rows)
     byProjection.set(row.projection, [...(byProjection.get(row.projection) ?? []), row]);
-  const estimates = new Map<string, TimeToClear>();
-  for (const [projection, checkpoints] of byProjection) {
-    // A rebuild's new group starts from zero: its offsets are not comparable with the old one's.
-    const group = checkpoints.at(-1)?.groupId ?? null;
-    estimates.set(projection, estimateTimeToClear(checkpoints.filter((c) => c.groupId === group)));
-  }
-  return estimates;
+  return new Map(
+    projections.map((projection) => {
+      const checkpoints = byProjection.get(projection) ?? [];
+      // A rebuild's new group starts from zero: its offsets are not comparable with the old one's.
+      const group = checkpoints.at(-1)?.groupId ?? null;
+      return [projection, estimateTimeToClear(checkpoints.filter((c) => c.groupId === group))];
+    }),
+  );
 }
