@@ -84,6 +84,8 @@ test("an admin declares a consumer group; its lag shows and follows the group", 
 
   consumer.resume([{ topic }]);
   await expect(row.getByTestId("projection-offset-lag")).toHaveText("0", { timeout: 30_000 });
+  // A team's own consumer group gets the same "when will it clear?" as Sagascope's projector.
+  await expect(row.getByTestId("time-to-clear")).toHaveText("caught up");
   expect(consumed).toBe(12);
 });
 
