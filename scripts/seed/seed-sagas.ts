@@ -34,7 +34,7 @@ export interface SeedOptions {
   /** Where the events came from (they are stamped with Kafka positions on this topic). */
   topic: string;
   partitions?: number;
-  /** Seeds the story templates (the sagas' ids and times are random every run). */
+  /** Seeds the story templates and which saga plays which, with its start (the sagas' ids are random every run). */
   seed?: number;
   say?: (line: string) => void;
 }
@@ -82,11 +82,12 @@ export async function seedSagas(options: SeedOptions): Promise<SeedReport> {
     await refuseUnlessEmpty(client);
     await ensurePartitions(client, from, until);
 
+    const seed = options.seed ?? 20_260_101;
     const templates = buildSagaTemplates({
       settled: SETTLED_TEMPLATES,
       inFlight: IN_FLIGHT_TEMPLATES,
       eventsPerSaga: options.eventsPerSaga,
-      seed: options.seed ?? 20_260_101,
+      seed,
     });
     await loadTemplates(client, templates);
     const stride = Math.max(...templates.map((t) => t.events.length));
@@ -112,6 +113,7 @@ export async function seedSagas(options: SeedOptions): Promise<SeedReport> {
           topic: options.topic,
           partitions: options.partitions ?? 6,
           stride,
+          seed,
         });
         await client.query("COMMIT");
       } catch (error) {
@@ -293,11 +295,15 @@ interface Chunk {
   topic: string;
   partitions: number;
   stride: number;
+  seed: number;
 }
 
 /** One chunk of sagas: their events, summaries and vocabulary. Returns the events stored. */
 async function loadChunk(client: pg.Client, c: Chunk): Promise<number> {
   const stepMs = (c.until.getTime() - c.from.getTime()) / c.total;
+  // Postgres's random() seeded per chunk: the same seed gives every saga the same story and
+  // start (a mix drawn afresh each run could land outside what the seed's templates promise).
+  await client.query("SELECT setseed($1)", [((c.seed + c.lo) % 1_000_003) / 1_000_003]);
   // Sagas started within the grace before `until` are in flight; older ones have ended or
   // gone quiet. A saga's ids come from one UUID, as the fleet makes them.
   await client.query(
