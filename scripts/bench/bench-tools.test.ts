@@ -1,9 +1,13 @@
-// The benchmarks' own measuring tools: where the CPU went, and the raw COPY ceiling.
+// The benchmarks' own measuring tools: where the CPU went (by process and by function), and the raw COPY ceiling.
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { withTransaction } from "../../server/db/transaction.ts";
 import { newTrace, sagaEvent } from "../../server/events/index.ts";
 import { insertSagaEvents } from "../../server/ingest/store-saga-events.ts";
 import { migratedStore } from "../test/infra.ts";
+import { formatProfile, withCpuProfile } from "./cpu-profile.ts";
 import { formatCpuSplit, startCpuSplit } from "./cpu-split.ts";
 import { copyRowsBack, takeRows } from "./raw-copy.ts";
 
@@ -22,6 +26,30 @@ describe("startCpuSplit", () => {
     const total = split.self + split.idle + split.others.reduce((s, o) => s + o.share, 0);
     expect(total).toBeGreaterThan(0.9);
     expect(formatCpuSplit(split, "me")).toMatch(/^me \d+%.*idle \d+%$/);
+  });
+});
+
+describe("withCpuProfile", () => {
+  it("profiles the work it runs, writes the profile, and names the function that spent the time", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "bench-profile-"));
+    try {
+      function spinForAWhile() {
+        const until = Date.now() + 300;
+        let n = 0;
+        while (Date.now() < until) n += Math.sqrt(n + 1);
+        return n;
+      }
+      const { result, profile, file } = await withCpuProfile(dir, "spin", async () => spinForAWhile());
+      expect(result).toBeGreaterThan(0);
+      expect(file && JSON.parse(await readFile(file, "utf8")).samples.length).toBeGreaterThan(0);
+      expect(profile?.totalMs).toBeGreaterThanOrEqual(250);
+      // On a loaded machine the thread may be descheduled, but the spin is still its largest self time.
+      expect(profile?.top.filter((t) => t.name !== "(idle)")[0]?.name).toMatch(/^spinForAWhile/);
+      expect(formatProfile(profile as NonNullable<typeof profile>)).toContain("spinForAWhile");
+      expect((await withCpuProfile(undefined, "none", async () => 1)).profile).toBeUndefined();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

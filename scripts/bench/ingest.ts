@@ -4,9 +4,13 @@
 // Postgres COPY of the very rows the ingester stored into the same tables (the ceiling of the
 // store itself).
 // Uses the test profile's broker and a fresh database of its own; prints figures, asserts nothing.
+import { fork } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Kafka, logLevel, Partitioners } from "kafkajs";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { z } from "zod";
@@ -30,13 +34,23 @@ import { createOtlpExporter, createSagaTraceExporter } from "../../server/teleme
 import { infraDown, infraUp, testPlan } from "../infra/infra.ts";
 import { recreateDatabase } from "../infra/postgres.ts";
 import { say, step } from "../infra/progress.ts";
+import { formatProfile, summarizeProfile, withCpuProfile } from "./cpu-profile.ts";
 import { type CpuSplit, formatCpuSplit, startCpuSplit, withCpuSplit } from "./cpu-split.ts";
 import { copyRowsBack, takeRows } from "./raw-copy.ts";
 
-const flag = process.argv.indexOf("--events");
+const option = (name: string) => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 ? process.argv[at + 1] : undefined;
+};
 const args = z
-  .object({ events: z.coerce.number().int().min(1000).max(5_000_000).default(60_000) })
-  .parse({ events: flag >= 0 ? process.argv[flag + 1] : undefined });
+  .object({
+    events: z.coerce.number().int().min(1000).max(5_000_000).default(60_000),
+    // "off" times the ingester alone (two runs), for a quicker look at the store path.
+    exporters: z.enum(["all", "off"]).default("all"),
+    // A directory: the first ingester run is CPU-profiled there (scripts/bench/cpu-profile.ts).
+    profile: z.string().min(1).optional(),
+  })
+  .parse({ events: option("events"), exporters: option("exporters"), profile: option("profile") });
 
 /** One transfer-like saga: started, two steps, completed: 6 events. */
 function saga(): SagaEvent[] {
@@ -118,6 +132,105 @@ async function dedupeCost(pool: Pool, events: SagaEvent[]): Promise<{ withoutMs:
 function withDefaultMetrics(registry: Registry): Registry {
   collectDefaultMetrics({ register: registry });
   return registry;
+}
+
+interface ProcessRun {
+  processes: number;
+  /** The events stored in the timed window (after every process had stored a batch). */
+  events: number;
+  ms: number;
+  /** Events each process stored in all. */
+  split: number[];
+  cpu?: CpuSplit;
+}
+
+/**
+ * The ingester in `processes` processes of its own (scripts/bench/ingester-process.ts), one
+ * consumer group, over the whole topic into an empty store, started together; timed from the
+ * first stored batch to the last event. With a profile directory, each process is profiled.
+ */
+async function ingestInProcesses(o: {
+  pool: Pool;
+  databaseUrl: string;
+  brokers: string[];
+  topic: string;
+  total: number;
+  processes: number;
+  profileDir: string | undefined;
+}): Promise<ProcessRun> {
+  await o.pool.query("TRUNCATE saga_event, saga_event_identity, saga_summary, saga_vocabulary");
+  const setup = JSON.stringify({
+    databaseUrl: o.databaseUrl,
+    brokers: o.brokers,
+    topic: o.topic,
+    groupId: `bench-processes-${randomUUID()}`,
+  });
+  const counters: { inserted: number; batches: number }[] = [];
+  const children = Array.from({ length: o.processes }, (_, i) => {
+    counters[i] = { inserted: 0, batches: 0 };
+    const child = fork(fileURLToPath(new URL("./ingester-process.ts", import.meta.url)), [setup], {
+      execArgv: [
+        "--import",
+        "tsx",
+        ...(o.profileDir
+          ? [
+              "--cpu-prof",
+              `--cpu-prof-dir=${o.profileDir}`,
+              `--cpu-prof-name=ingester-${i + 1}-of-${o.processes}.cpuprofile`,
+            ]
+          : []),
+      ],
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    const ready = new Promise<void>((resolve, reject) => {
+      child.on("message", (m: unknown) => {
+        if (m === "ready") resolve();
+        else if (m && typeof m === "object" && "counters" in m)
+          counters[i] = (m as { counters: { inserted: number; batches: number } }).counters;
+      });
+      child.on("exit", (code) => reject(new Error(`a bench ingester process exited with ${code}`)));
+    });
+    const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+    return { child, ready, exited };
+  });
+  try {
+    await Promise.all(children.map((c) => c.ready));
+    for (const c of children) c.child.send("go");
+    const sum = (key: "inserted" | "batches") => counters.reduce((n, c) => n + c[key], 0);
+    // Timed from the moment every process has stored a batch (the group has settled after
+    // its members joined), over the events stored from then on.
+    let began = 0;
+    let storedBefore = 0;
+    let watch: ReturnType<typeof startCpuSplit> | undefined;
+    const deadline = Date.now() + 10 * 60_000;
+    while (sum("inserted") < o.total) {
+      if (Date.now() > deadline)
+        throw new Error(`the ingester processes stored ${sum("inserted")} of ${o.total} in 10 min`);
+      if (!began && counters.every((c) => c.batches > 0)) {
+        began = Date.now();
+        storedBefore = sum("inserted");
+        watch = startCpuSplit();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    if (!began)
+      throw new Error("a bench ingester process stored nothing: the group never gave it a partition");
+    const ms = Date.now() - began;
+    const cpu = watch?.stop();
+    return {
+      processes: o.processes,
+      events: o.total - storedBefore,
+      ms,
+      split: counters.map((c) => c.inserted),
+      ...(cpu ? { cpu } : {}),
+    };
+  } finally {
+    for (const c of children) if (c.child.connected) c.child.send("stop");
+    await Promise.all(
+      children.map((c) => Promise.race([c.exited, new Promise((r) => setTimeout(r, 15_000))])),
+    );
+    for (const c of children) if (c.child.exitCode === null) c.child.kill("SIGKILL");
+  }
 }
 
 async function main() {
@@ -237,13 +350,42 @@ async function main() {
       both: "ingester with metrics and traces on",
     };
     // Each setting twice, in mirrored order: a machine that speeds up or slows down during the runs favours none.
-    const order: Exporters[] = ["off", "metrics", "traces", "both", "both", "traces", "metrics", "off"];
+    const order: Exporters[] =
+      args.exporters === "off"
+        ? ["off", "off"]
+        : ["off", "metrics", "traces", "both", "both", "traces", "metrics", "off"];
     const runs: { on: Exporters; ms: number }[] = [];
     let ingestCpu: CpuSplit | undefined;
+    let profiled: Awaited<ReturnType<typeof withCpuProfile>> | undefined;
     for (const on of order) {
-      const { ms, cpu } = await step(label[on], () => ingestRun(on));
+      const { result, ...profile } = await step(label[on], () =>
+        withCpuProfile(runs.length === 0 ? args.profile : undefined, "ingester", () => ingestRun(on)),
+      );
+      const { ms, cpu } = result;
+      if (profile.profile) profiled = { result: undefined, ...profile };
       if (on === "off") ingestCpu ??= cpu;
       runs.push({ on, ms });
+    }
+    const processRuns: ProcessRun[] = [];
+    // One ingester process against two (one consumer group), in mirrored order.
+    for (const processes of [1, 2, 2, 1]) {
+      const profileDir =
+        args.profile && processes === 2 && !processRuns.some((r) => r.processes === 2)
+          ? args.profile
+          : undefined;
+      processRuns.push(
+        await step(`${processes} ingester process${processes > 1 ? "es" : ""}, one consumer group`, () =>
+          ingestInProcesses({
+            pool,
+            databaseUrl,
+            brokers: plan.kafkaBrokers,
+            topic,
+            total,
+            processes,
+            profileDir,
+          }),
+        ),
+      );
     }
     const mean = (on: Exporters) =>
       Math.round(runs.filter((r) => r.on === on).reduce((n, r) => n + r.ms, 0) / 2);
@@ -279,12 +421,39 @@ async function main() {
       `  raw COPY (same rows)   ${rate(total, copyMs)} events/s  (${copyMs} ms: ${stored.map((c) => `${c.rows} ${c.table}`).join(", ")})`,
     );
     console.log(`  ratio ingester/COPY    ${(copyMs / ingestMs).toFixed(2)}`);
+    /** Events per second over the timed windows of the runs with n processes. */
+    const processRate = (n: number) => {
+      const these = processRuns.filter((r) => r.processes === n);
+      return (these.reduce((a, r) => a + r.events, 0) / these.reduce((a, r) => a + r.ms, 0)) * 1000;
+    };
+    const copyRate = (total / copyMs) * 1000;
+    for (const n of [1, 2])
+      console.log(
+        `  ${`${n} ingester process${n > 1 ? "es" : ""}`.padEnd(22)} ${Math.round(processRate(n))} events/s once every process stored a batch, ratio to COPY ${(processRate(n) / copyRate).toFixed(2)}`,
+      );
+    console.log(`  ratio two/one          ${(processRate(2) / processRate(1)).toFixed(2)}`);
+    const two = processRuns.find((r) => r.processes === 2);
+    if (two) {
+      console.log(`  2 processes stored     ${two.split.join(" + ")} events`);
+      if (two.cpu) console.log(`  CPU, 2 processes       ${formatCpuSplit(two.cpu, "bench")}`);
+    }
+    for (const i of args.profile ? [1, 2] : []) {
+      const file = join(args.profile as string, `ingester-${i}-of-2.cpuprofile`);
+      const profile = await readFile(file, "utf8").catch(() => undefined);
+      if (profile)
+        console.log(
+          `  profile, process ${i} of 2 ${file}\n${formatProfile(summarizeProfile(JSON.parse(profile)))}`,
+        );
+    }
     console.log(`  CPU, baseline          ${formatCpuSplit(baselineCpu, "bench (consumer)")}`);
     if (ingestCpu) console.log(`  CPU, ingester (off)    ${formatCpuSplit(ingestCpu, "bench (ingester)")}`);
+    if (profiled?.profile)
+      console.log(`  profile, ingester (off) ${profiled.file}\n${formatProfile(profiled.profile)}`);
     for (const on of ["metrics", "traces", "both"] as const)
-      console.log(
-        `  ${`${on === "both" ? "metrics and traces" : on} on`.padEnd(22)} ${rate(total, mean(on))} events/s  (${mean(on)} ms), ratio on/off ${(ingestMs / mean(on)).toFixed(2)}`,
-      );
+      if (runs.some((r) => r.on === on))
+        console.log(
+          `  ${`${on === "both" ? "metrics and traces" : on} on`.padEnd(22)} ${rate(total, mean(on))} events/s  (${mean(on)} ms), ratio on/off ${(ingestMs / mean(on)).toFixed(2)}`,
+        );
     console.log(
       `  traces exported        ${traced.exported} sagas a run (${traced.fromMemory} built from the events seen, ${traced.readBack} read back), ${Math.round(exportedBytes / 1024)} KiB of OTLP in all`,
     );

@@ -55,6 +55,9 @@ const refusal = (sql: string) =>
 
 describe("the runtime role", () => {
   it("does the processes' work: stores saga events, audits, signs users in, makes next month's partition", async () => {
+    // A hardened database takes temporary tables from everyone; the ingester's batches are
+    // staged in them (server/db/staging-table.ts), by the runtime role's own grant.
+    await owner.query(`REVOKE TEMPORARY ON DATABASE ${new URL(db.url).pathname.slice(1)} FROM PUBLIC`);
     const o = { source: "/privilege-test", trace: newTrace() };
     const sagaId = `saga-${randomUUID()}`;
     const base = { sagaId, sagaType: "transfer", mode: "orchestrated" as const };

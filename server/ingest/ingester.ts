@@ -23,6 +23,7 @@ import {
   type DeadLetter,
   deadLetterOf,
   type IncomingEvent,
+  type RawMessage,
   storeBatch,
 } from "./store-batch.ts";
 import { storeBreakerControls } from "./store-breaker-controls.ts";
@@ -92,6 +93,17 @@ export function reportedDeadLetter(message: KafkaMessage, own: DeadLetter["posit
   };
 }
 
+/** The message's bytes for a dead letter; its headers as text only when a letter needs them (rarely). */
+function keptForQuarantine(message: KafkaMessage): RawMessage {
+  return {
+    key: message.key,
+    value: message.value,
+    get headers() {
+      return headersAsText(message.headers);
+    },
+  };
+}
+
 export function splitBatch(
   batch: EachBatchPayload["batch"],
   special: {
@@ -127,7 +139,7 @@ export function splitBatch(
       events.push({
         event: decoded.event as SagaEvent,
         position,
-        raw: { key: message.key, value: message.value, headers: headersAsText(message.headers) },
+        raw: keptForQuarantine(message),
       });
     else if (decoded.ok) breakerEvents.push({ event: decoded.event as BreakerEvent, position });
     else deadLetters.push(deadLetterOf(message, position, decoded.reason));

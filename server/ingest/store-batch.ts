@@ -4,6 +4,7 @@
 
 import type { KafkaMessage } from "kafkajs";
 import type { Pool, PoolClient } from "../db/pool.ts";
+import { type StagingTable, stageRows } from "../db/staging-table.ts";
 import { withTransaction } from "../db/transaction.ts";
 import { type BreakerEvent, headersAsText, type ProjectionEvent, type SagaEvent } from "../events/index.ts";
 import { foldSagaSummary, type SagaSummaryState } from "./fold-saga-summary.ts";
@@ -188,6 +189,31 @@ interface SummaryRow {
   services: string[];
 }
 
+/** A batch's folded summaries, staged for the upsert (the enums are cast there). */
+const FOLDED: StagingTable<SummaryRow> = {
+  name: "staging_saga_summary",
+  columns: {
+    saga_id: "text",
+    saga_type: "text",
+    mode: "text",
+    status: "text",
+    trace_id: "text",
+    business_key: "text",
+    current_step: "text",
+    failed_step: "text",
+    failure_reason: "text",
+    started_at: "timestamptz",
+    last_progress_at: "timestamptz",
+    ended_at: "timestamptz",
+    event_count: "int",
+    progress_expected_by: "timestamptz",
+    progress_expectation: "text",
+    stuck: "boolean",
+    stuck_reason: "text",
+    services: "text[]",
+  },
+};
+
 async function foldSummaries(
   client: PoolClient,
   fresh: IncomingEvent[],
@@ -220,18 +246,15 @@ async function foldSummaries(
     if (summary) summaries.set(sagaId, summary);
   }
   const rows = ids.map((id) => toRow(summaries.get(id) as SagaSummaryState));
+  await stageRows(client, FOLDED, rows);
   await client.query(
     `INSERT INTO saga_summary (saga_id, saga_type, mode, status, trace_id, business_key, current_step, failed_step,
                                failure_reason, started_at, last_progress_at, ended_at, event_count,
                                progress_expected_by, progress_expectation, stuck, stuck_reason, services, updated_at)
-     SELECT saga_id, saga_type, mode, status, trace_id, business_key, current_step, failed_step,
-            failure_reason, started_at, last_progress_at, ended_at, event_count,
+     SELECT saga_id, saga_type, mode::saga_mode, status::saga_status, trace_id, business_key, current_step,
+            failed_step, failure_reason, started_at, last_progress_at, ended_at, event_count,
             progress_expected_by, progress_expectation, stuck, stuck_reason, services, now()
-     FROM json_to_recordset($1::json) AS r(saga_id text, saga_type text, mode saga_mode, status saga_status,
-          trace_id text, business_key text, current_step text, failed_step text, failure_reason text,
-          started_at timestamptz, last_progress_at timestamptz, ended_at timestamptz, event_count int,
-          progress_expected_by timestamptz, progress_expectation text, stuck boolean, stuck_reason text,
-          services text[])
+     FROM ${FOLDED.name}
      ON CONFLICT (saga_id) DO UPDATE SET
        saga_type = excluded.saga_type, mode = excluded.mode, status = excluded.status,
        trace_id = excluded.trace_id, business_key = excluded.business_key,
@@ -241,7 +264,6 @@ async function foldSummaries(
        event_count = excluded.event_count, progress_expected_by = excluded.progress_expected_by,
        progress_expectation = excluded.progress_expectation, stuck = excluded.stuck,
        stuck_reason = excluded.stuck_reason, services = excluded.services, updated_at = now()`,
-    [JSON.stringify(rows)],
   );
   const transitions: SagaTransition[] = [];
   for (const id of ids) {

@@ -4,6 +4,7 @@
 // same identity with another body is a producer's mistake, quarantined as a dead letter that
 // names the event it collides with.
 import type { PoolClient } from "../db/pool.ts";
+import { type StagingTable, stageRows } from "../db/staging-table.ts";
 import { encodeSagaEvent, type SagaEvent, stepOf } from "../events/index.ts";
 import type { DeadLetter, IncomingEvent, KafkaPosition, RawMessage } from "./store-batch.ts";
 
@@ -41,19 +42,45 @@ export function sagaEventRow(e: SagaEvent, p: KafkaPosition) {
   };
 }
 
+type SagaEventRow = ReturnType<typeof sagaEventRow> & { n: number };
+
+/** The batch as it arrives, before the identity claim decides which rows are new. */
+const INCOMING: StagingTable<SagaEventRow> = {
+  name: "staging_saga_event",
+  columns: {
+    n: "int",
+    id: "text",
+    time: "timestamptz",
+    source: "text",
+    type: "text",
+    saga_id: "text",
+    saga_type: "text",
+    trace_id: "text",
+    span_id: "text",
+    step: "text",
+    step_index: "int",
+    service: "text",
+    data: "jsonb",
+    extensions: "jsonb",
+    kafka_topic: "text",
+    kafka_partition: "int",
+    kafka_offset: "bigint",
+  },
+};
+
+/** Inside the caller's transaction (the staged rows live until it commits). */
 export async function insertSagaEvents(
   client: PoolClient,
   incoming: IncomingEvent[],
 ): Promise<StoredSagaEvents> {
   if (incoming.length === 0) return { fresh: [], reusedIds: [] };
-  const rows = incoming.map(({ event, position }, n) => ({ n, ...sagaEventRow(event, position) }));
+  await stageRows(
+    client,
+    INCOMING,
+    incoming.map(({ event, position }, n) => ({ n, ...sagaEventRow(event, position) })),
+  );
   const claimed = await client.query<{ n: number }>(
-    `WITH incoming AS (
-       SELECT * FROM json_to_recordset($1::json) AS r(n int, id text, time timestamptz, source text, type text,
-            saga_id text, saga_type text, trace_id text, span_id text, step text, step_index int, service text,
-            data jsonb, extensions jsonb, kafka_topic text, kafka_partition int, kafka_offset bigint)
-     ),
-     firsts AS (SELECT DISTINCT ON (source, id) * FROM incoming ORDER BY source, id, n),
+    `WITH firsts AS (SELECT DISTINCT ON (source, id) * FROM ${INCOMING.name} ORDER BY source, id, n),
      claimed AS (
        INSERT INTO saga_event_identity (source, id, body_md5, time)
        SELECT source, id, ${bodyMd5()}, time FROM firsts
@@ -69,18 +96,16 @@ export async function insertSagaEvents(
        ON CONFLICT DO NOTHING
      )
      SELECT f.n FROM firsts f JOIN claimed c ON c.source = f.source AND c.id = f.id`,
-    [JSON.stringify(rows)],
   );
   const freshAt = new Set(claimed.rows.map((r) => r.n));
   const fresh = incoming.filter((_, n) => freshAt.has(n));
   if (fresh.length === incoming.length) return { fresh, reusedIds: [] };
   // Only a batch with copies pays for this: are they the same event again, or another body?
-  const others = rows.filter((r) => !freshAt.has(r.n));
   const compared = await client.query<{ n: number; same: boolean }>(
     `SELECT r.n, i.body_md5 = ${bodyMd5("r.")} AS same
-     FROM json_to_recordset($1::json) AS r(n int, source text, id text, type text, data jsonb)
-     JOIN saga_event_identity i ON i.source = r.source AND i.id = r.id`,
-    [JSON.stringify(others.map(({ n, source, id, type, data }) => ({ n, source, id, type, data })))],
+     FROM ${INCOMING.name} r JOIN saga_event_identity i ON i.source = r.source AND i.id = r.id
+     WHERE NOT (r.n = ANY($1::int[]))`,
+    [[...freshAt]],
   );
   const reusedIds = compared.rows
     .filter((r) => !r.same)

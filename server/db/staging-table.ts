@@ -1,0 +1,77 @@
+// A batch's rows sent to Postgres by COPY into a temporary table of the connection, for the
+// statements that follow to read as a table. Sending a batch as one JSON parameter made the
+// driver write, and Postgres parse, a multi-megabyte string per batch; COPY's text format
+// is the cheapest way in for both. The table lives as long as the connection, emptied at
+// each commit, so a staging table is only ever used inside a transaction.
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { from as copyFrom } from "pg-copy-streams";
+import type { PoolClient } from "./pool.ts";
+
+export interface StagingTable<Row> {
+  name: string;
+  /** Column name → SQL type, in COPY order. */
+  columns: Readonly<Record<keyof Row & string, string>>;
+}
+
+/** A value's text in COPY's text format: \N for null, backslash escapes for the separators. */
+function copyText(value: unknown): string {
+  if (value === null || value === undefined) return "\\N";
+  let text: string;
+  if (typeof value === "string") text = value;
+  else if (typeof value === "boolean") return value ? "t" : "f";
+  else if (typeof value === "number" || typeof value === "bigint") return String(value);
+  else if (value instanceof Date) return value.toISOString();
+  else if (Array.isArray(value)) text = arrayLiteral(value);
+  else text = JSON.stringify(value);
+  return SEPARATOR.test(text) ? text.replace(SEPARATORS, escapeSeparator) : text;
+}
+
+const SEPARATOR = /[\\\n\r\t]/;
+const SEPARATORS = /[\\\n\r\t]/g;
+
+const escapeSeparator = (c: string) =>
+  c === "\\" ? "\\\\" : c === "\n" ? "\\n" : c === "\r" ? "\\r" : "\\t";
+
+/** A text[] literal: every element quoted, so commas, braces and spaces need no thought. */
+function arrayLiteral(values: unknown[]): string {
+  const quoted = values.map((v) =>
+    v === null || v === undefined ? "NULL" : `"${String(v).replace(/[\\"]/g, "\\$&")}"`,
+  );
+  return `{${quoted.join(",")}}`;
+}
+
+/** The rows as COPY text, in the table's column order. */
+export function copyLines<Row>(table: StagingTable<Row>, rows: readonly Row[]): string {
+  const names = Object.keys(table.columns) as (keyof Row & string)[];
+  let text = "";
+  for (const row of rows) {
+    for (let i = 0; i < names.length; i++) {
+      if (i > 0) text += "\t";
+      text += copyText(row[names[i] as keyof Row]);
+    }
+    text += "\n";
+  }
+  return text;
+}
+
+/**
+ * Puts the rows into the connection's staging table (made on first use), inside the caller's
+ * transaction. Strings holding NUL are refused by Postgres as a data error (SQLSTATE 22…),
+ * as any other value its column type does not take.
+ */
+export async function stageRows<Row>(
+  client: PoolClient,
+  table: StagingTable<Row>,
+  rows: readonly Row[],
+): Promise<void> {
+  const columns = Object.entries(table.columns).map(([name, type]) => `"${name}" ${type}`);
+  await client.query(
+    `CREATE TEMP TABLE IF NOT EXISTS ${table.name} (${columns.join(", ")}) ON COMMIT DELETE ROWS`,
+  );
+  const names = Object.keys(table.columns).map((name) => `"${name}"`);
+  await pipeline(
+    Readable.from([copyLines(table, rows)]),
+    client.query(copyFrom(`COPY ${table.name} (${names.join(", ")}) FROM STDIN`)),
+  );
+}
