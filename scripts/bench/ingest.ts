@@ -47,7 +47,7 @@ const args = z
     events: z.coerce.number().int().min(1000).max(5_000_000).default(60_000),
     // "off" times the ingester alone (two runs), for a quicker look at the store path.
     exporters: z.enum(["all", "off"]).default("all"),
-    // A directory: the first ingester run is CPU-profiled there (scripts/bench/cpu-profile.ts).
+    // A directory: an extra, untimed run of the ingester (and of two ingester processes) is CPU-profiled there.
     profile: z.string().min(1).optional(),
   })
   .parse({ events: option("events"), exporters: option("exporters"), profile: option("profile") });
@@ -356,23 +356,14 @@ async function main() {
         : ["off", "metrics", "traces", "both", "both", "traces", "metrics", "off"];
     const runs: { on: Exporters; ms: number }[] = [];
     let ingestCpu: CpuSplit | undefined;
-    let profiled: Awaited<ReturnType<typeof withCpuProfile>> | undefined;
     for (const on of order) {
-      const { result, ...profile } = await step(label[on], () =>
-        withCpuProfile(runs.length === 0 ? args.profile : undefined, "ingester", () => ingestRun(on)),
-      );
-      const { ms, cpu } = result;
-      if (profile.profile) profiled = { result: undefined, ...profile };
+      const { ms, cpu } = await step(label[on], () => ingestRun(on));
       if (on === "off") ingestCpu ??= cpu;
       runs.push({ on, ms });
     }
     const processRuns: ProcessRun[] = [];
     // One ingester process against two (one consumer group), in mirrored order.
-    for (const processes of [1, 2, 2, 1]) {
-      const profileDir =
-        args.profile && processes === 2 && !processRuns.some((r) => r.processes === 2)
-          ? args.profile
-          : undefined;
+    for (const processes of [1, 2, 2, 1])
       processRuns.push(
         await step(`${processes} ingester process${processes > 1 ? "es" : ""}, one consumer group`, () =>
           ingestInProcesses({
@@ -382,11 +373,28 @@ async function main() {
             topic,
             total,
             processes,
-            profileDir,
+            profileDir: undefined,
           }),
         ),
       );
-    }
+    if (args.profile)
+      await step("2 ingester processes under the CPU profiler (not timed)", () =>
+        ingestInProcesses({
+          pool,
+          databaseUrl,
+          brokers: plan.kafkaBrokers,
+          topic,
+          total,
+          processes: 2,
+          profileDir: args.profile,
+        }),
+      );
+    // One more run under the profiler, not among the timed ones (profiling slows it).
+    const profiled = args.profile
+      ? await step("ingester under the CPU profiler (not timed)", () =>
+          withCpuProfile(args.profile, "ingester", () => ingestRun("off")),
+        )
+      : undefined;
     const mean = (on: Exporters) =>
       Math.round(runs.filter((r) => r.on === on).reduce((n, r) => n + r.ms, 0) / 2);
     const ingestMs = mean("off");
@@ -448,7 +456,7 @@ async function main() {
     console.log(`  CPU, baseline          ${formatCpuSplit(baselineCpu, "bench (consumer)")}`);
     if (ingestCpu) console.log(`  CPU, ingester (off)    ${formatCpuSplit(ingestCpu, "bench (ingester)")}`);
     if (profiled?.profile)
-      console.log(`  profile, ingester (off) ${profiled.file}\n${formatProfile(profiled.profile)}`);
+      console.log(`  profile, ingester       ${profiled.file}\n${formatProfile(profiled.profile)}`);
     for (const on of ["metrics", "traces", "both"] as const)
       if (runs.some((r) => r.on === on))
         console.log(

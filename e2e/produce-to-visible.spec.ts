@@ -1,0 +1,185 @@
+// From a producer's send() to the event shown: a producer of its own publishes saga events at
+// a steady rate beside the running fleet; ten sagas a second are probes, whose last event's
+// send() time is kept. Measured: when the tRPC API first returns the probe's saga as completed
+// (asked each time the store announces a change, as the live views are told), and when the
+// saga list in Chromium, open on the probes' saga type and updating over its live feed, first
+// shows the row completed. Prints p50/p95/p99 (and writes test-results/produce-to-visible.json);
+// asserts only that every probe became visible. `npm run bench:latency` runs it at 5 000 events/s.
+import { randomUUID } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { Kafka, logLevel, Partitioners } from "kafkajs";
+import pg from "pg";
+import { encodeSagaEvent, newTrace, type SagaEvent, sagaEvent } from "../server/events/index.ts";
+import { SAGA_CHANGES_CHANNEL } from "../server/ingest/store-batch.ts";
+import { e2eRun } from "./fixtures/e2e-env.ts";
+import { expect, test } from "./fixtures/fleet.ts";
+import { signInAs } from "./fixtures/operators.ts";
+
+const RATE = Number(process.env.SAGASCOPE_BENCH_LATENCY_RATE ?? 600);
+const SECONDS = Number(process.env.SAGASCOPE_BENCH_LATENCY_SECONDS ?? 8);
+const PROBES_PER_SECOND = 10;
+const TICK_MS = 20;
+/** Long enough for any probe on a loaded machine; a probe not seen by then is a failure, not a figure. */
+const VISIBLE_WITHIN_MS = 30_000;
+
+const pct = (xs: number[], p: number) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+};
+const figures = (xs: number[]) => ({
+  n: xs.length,
+  p50: pct(xs, 50),
+  p95: pct(xs, 95),
+  p99: pct(xs, 99),
+  max: Math.max(...xs),
+});
+
+/** A saga of six events, started to completed, of `sagaType`. */
+function saga(sagaType: string): SagaEvent[] {
+  const sagaId = `${sagaType}-${randomUUID()}`;
+  const o = { source: "/latency-bench", trace: newTrace() };
+  const base = { sagaId, sagaType, mode: "orchestrated" as const };
+  const a = { ...base, step: "reserve", stepIndex: 0, service: "latency-stock" };
+  const b = { ...base, step: "charge", stepIndex: 1, service: "latency-billing" };
+  return [
+    sagaEvent(
+      "io.sagascope.saga.started",
+      {
+        ...base,
+        steps: [
+          { name: "reserve", service: "latency-stock" },
+          { name: "charge", service: "latency-billing" },
+        ],
+      },
+      o,
+    ),
+    sagaEvent("io.sagascope.saga.step.started", a, o),
+    sagaEvent("io.sagascope.saga.step.succeeded", { ...a, durationMs: 2 }, o),
+    sagaEvent("io.sagascope.saga.step.started", b, o),
+    sagaEvent("io.sagascope.saga.step.succeeded", { ...b, durationMs: 3 }, o),
+    sagaEvent("io.sagascope.saga.completed", { ...base, durationMs: 6 }, o),
+  ];
+}
+
+test("produce → visible: from send() to the tRPC API and to the saga list in Chromium", async ({ page }) => {
+  test.setTimeout(120_000 + SECONDS * 2_000);
+  const run = randomUUID().slice(0, 8);
+  const probeType = `latency-probe-${run}`;
+  const loadType = `latency-load-${run}`;
+  const { kafkaBrokers, sagaTopic, databaseUrl } = e2eRun();
+
+  await signInAs(page, "viewer");
+  await page.goto(`/sagas?type=${encodeURIComponent(probeType)}`);
+  await expect(page.getByTestId("live-indicator")).toHaveText(/live/);
+  // The page's own clock (the machine's, as this process's) notes when each probe first shows completed.
+  await page.evaluate(() => {
+    const seen: Record<string, number> = {};
+    (window as unknown as { probesSeen: Record<string, number> }).probesSeen = seen;
+    const look = () => {
+      for (const row of document.querySelectorAll<HTMLElement>('tr[data-saga-id][data-status="completed"]')) {
+        const id = row.dataset.sagaId as string;
+        seen[id] ??= Date.now();
+      }
+    };
+    new MutationObserver(look).observe(document.body, { subtree: true, childList: true, attributes: true });
+  });
+
+  // The API side: each change the store announces (after its commit) asks the list once for the probes.
+  const listener = new pg.Client({ connectionString: databaseUrl });
+  await listener.connect();
+  await listener.query(`LISTEN ${SAGA_CHANGES_CHANNEL}`);
+  const sentAt = new Map<string, number>();
+  let lastSend = Date.now();
+  const viaApi = new Map<string, number>();
+  let changed = false;
+  listener.on("notification", () => {
+    changed = true;
+  });
+  let watching = true;
+  const apiWatcher = (async () => {
+    while (watching || viaApi.size < sentAt.size) {
+      if (!changed) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        continue;
+      }
+      changed = false;
+      const input = encodeURIComponent(
+        JSON.stringify({ json: { limit: 100, filter: { sagaType: probeType, status: "completed" } } }),
+      );
+      const response = await page.request.get(`/api/trpc/sagas.list?input=${input}`);
+      const at = Date.now();
+      const body = (await response.json()) as {
+        result?: { data: { json: { items: { sagaId: string; status: string }[] } } };
+      };
+      for (const item of body.result?.data.json.items ?? [])
+        if (item.status === "completed" && sentAt.has(item.sagaId) && !viaApi.has(item.sagaId))
+          viaApi.set(item.sagaId, at);
+      if (!watching && Date.now() > lastSend + VISIBLE_WITHIN_MS) break;
+    }
+  })();
+
+  const producer = new Kafka({
+    clientId: "latency-bench",
+    brokers: kafkaBrokers,
+    logLevel: logLevel.NOTHING,
+  }).producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  await producer.connect();
+  let sent = 0;
+  const began = Date.now();
+  try {
+    const perTick = Math.max(6, Math.round((RATE * TICK_MS) / 1000));
+    let nextProbe = began;
+    for (let tick = 0; Date.now() - began < SECONDS * 1000; tick++) {
+      const due = began + tick * TICK_MS;
+      const wait = due - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      const sagas: SagaEvent[][] = [];
+      let probe: string | undefined;
+      if (Date.now() >= nextProbe) {
+        const events = saga(probeType);
+        probe = events[0]?.data.sagaId;
+        sagas.push(events);
+        nextProbe += 1000 / PROBES_PER_SECOND;
+      }
+      while (sagas.length * 6 < perTick) sagas.push(saga(loadType));
+      await producer.send({ topic: sagaTopic, messages: sagas.flat().map(encodeSagaEvent) });
+      lastSend = Date.now();
+      sent += sagas.length * 6;
+      if (probe) sentAt.set(probe, lastSend);
+    }
+  } finally {
+    await producer.disconnect();
+    watching = false;
+  }
+  const producedMs = lastSend - began;
+  await apiWatcher;
+  await listener.end();
+  await expect
+    .poll(
+      async () =>
+        page.evaluate(() => Object.keys((window as unknown as { probesSeen: object }).probesSeen).length),
+      { timeout: VISIBLE_WITHIN_MS, intervals: [200] },
+    )
+    .toBe(sentAt.size);
+  const inBrowser = await page.evaluate(
+    () => (window as unknown as { probesSeen: Record<string, number> }).probesSeen,
+  );
+
+  const missingViaApi = [...sentAt.keys()].filter((id) => !viaApi.has(id));
+  expect(missingViaApi, "probes the API never returned as completed").toEqual([]);
+  const apiMs = [...sentAt].map(([id, at]) => (viaApi.get(id) as number) - at);
+  const browserMs = [...sentAt].map(([id, at]) => (inBrowser[id] as number) - at);
+  const result = {
+    targetRate: RATE,
+    achievedRate: Math.round((sent / producedMs) * 1000),
+    seconds: SECONDS,
+    events: sent,
+    probes: sentAt.size,
+    api: figures(apiMs),
+    browser: figures(browserMs),
+  };
+  console.log(`produce → visible: ${JSON.stringify(result)}`);
+  writeFileSync("test-results/produce-to-visible.json", `${JSON.stringify(result, null, 2)}\n`);
+});
