@@ -3,12 +3,14 @@
 // send() time is kept. Measured: when the tRPC API first returns the probe's saga as completed
 // (asked each time the store announces a change, as the live views are told), and when the
 // saga list in Chromium, open on the probes' saga type and updating over its live feed, first
-// shows the row completed. Prints p50/p95/p99 (and writes test-results/produce-to-visible.json);
+// shows the row completed; beside them, when the store itself first held it (the ingester's
+// share). Prints p50/p95/p99 (and writes test-results/produce-to-visible.json);
 // asserts only that every probe became visible. `npm run bench:latency` runs it at 5 000 events/s.
 import { randomUUID } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { Kafka, logLevel, Partitioners } from "kafkajs";
 import pg from "pg";
+import { formatCpuSplit, startCpuSplit } from "../scripts/bench/cpu-split.ts";
 import { encodeSagaEvent, newTrace, type SagaEvent, sagaEvent } from "../server/events/index.ts";
 import { SAGA_CHANGES_CHANNEL } from "../server/ingest/store-batch.ts";
 import { e2eRun } from "./fixtures/e2e-env.ts";
@@ -91,6 +93,8 @@ test("produce → visible: from send() to the tRPC API and to the saga list in C
   const sentAt = new Map<string, number>();
   let lastSend = Date.now();
   const viaApi = new Map<string, number>();
+  /** When the store first held the probe completed (read directly, beside the API): the ingester's share. */
+  const inStore = new Map<string, number>();
   let changed = false;
   listener.on("notification", () => {
     changed = true;
@@ -103,6 +107,15 @@ test("produce → visible: from send() to the tRPC API and to the saga list in C
         continue;
       }
       changed = false;
+      const waiting = [...sentAt.keys()].filter((id) => !inStore.has(id));
+      if (waiting.length > 0) {
+        const { rows } = await listener.query<{ saga_id: string }>(
+          "SELECT saga_id FROM saga_summary WHERE saga_id = ANY($1) AND status = 'completed'",
+          [waiting],
+        );
+        const at = Date.now();
+        for (const r of rows) inStore.set(r.saga_id, at);
+      }
       const input = encodeURIComponent(
         JSON.stringify({ json: { limit: 100, filter: { sagaType: probeType, status: "completed" } } }),
       );
@@ -127,6 +140,7 @@ test("produce → visible: from send() to the tRPC API and to the saga list in C
   });
   await producer.connect();
   let sent = 0;
+  const cpu = startCpuSplit();
   const began = Date.now();
   try {
     const perTick = Math.max(6, Math.round((RATE * TICK_MS) / 1000));
@@ -154,6 +168,7 @@ test("produce → visible: from send() to the tRPC API and to the saga list in C
     watching = false;
   }
   const producedMs = lastSend - began;
+  const machine = formatCpuSplit(cpu.stop(), "this spec (producer)");
   await apiWatcher;
   await listener.end();
   await expect
@@ -171,14 +186,19 @@ test("produce → visible: from send() to the tRPC API and to the saga list in C
   expect(missingViaApi, "probes the API never returned as completed").toEqual([]);
   const apiMs = [...sentAt].map(([id, at]) => (viaApi.get(id) as number) - at);
   const browserMs = [...sentAt].map(([id, at]) => (inBrowser[id] as number) - at);
+  const storeMs = [...sentAt]
+    .filter(([id]) => inStore.has(id))
+    .map(([id, at]) => (inStore.get(id) as number) - at);
   const result = {
     targetRate: RATE,
     achievedRate: Math.round((sent / producedMs) * 1000),
     seconds: SECONDS,
     events: sent,
     probes: sentAt.size,
+    store: figures(storeMs),
     api: figures(apiMs),
     browser: figures(browserMs),
+    cpuWhileProducing: machine,
   };
   console.log(`produce → visible: ${JSON.stringify(result)}`);
   writeFileSync("test-results/produce-to-visible.json", `${JSON.stringify(result, null, 2)}\n`);
