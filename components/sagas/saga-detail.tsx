@@ -1,8 +1,9 @@
 "use client";
 // One saga: its summary, its timeline, and every event with its payload, live.
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import Link from "next/link";
+import { useState } from "react";
 import { SagaActions } from "@/components/sagas/saga-actions.tsx";
 import { SagaTimelineChart } from "@/components/sagas/saga-timeline.tsx";
 import { useTRPC } from "@/components/trpc.tsx";
@@ -47,11 +48,29 @@ export function SagaDetailView({ sagaId }: { sagaId: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const detail = useQuery(trpc.sagas.byId.queryOptions({ sagaId }));
+  // Further pages of the events table, read only once asked for.
+  const [moreWanted, setMoreWanted] = useState(false);
+  const more = useInfiniteQuery(
+    trpc.sagas.events.infiniteQueryOptions(
+      { sagaId },
+      {
+        enabled: moreWanted,
+        // The first page came with the saga; further pages are as long as it was.
+        initialCursor: detail.data?.events.length ?? 0,
+        getNextPageParam: (page) => page.nextOffset,
+      },
+    ),
+  );
+  const pageSize = detail.data?.events.length ?? 0;
+  const shownEvents = [...(detail.data?.events ?? []), ...(more.data?.pages.flatMap((p) => p.events) ?? [])];
   const live = useSubscription(
     trpc.sagas.onChange.subscriptionOptions(
       { sagaId },
       {
-        onData: () => void queryClient.invalidateQueries({ queryKey: trpc.sagas.byId.queryKey({ sagaId }) }),
+        onData: () => {
+          void queryClient.invalidateQueries({ queryKey: trpc.sagas.byId.queryKey({ sagaId }) });
+          void queryClient.invalidateQueries({ queryKey: trpc.sagas.events.pathKey() });
+        },
       },
     ),
   );
@@ -137,13 +156,7 @@ export function SagaDetailView({ sagaId }: { sagaId: string }) {
           <SagaActions
             sagaId={detail.data.summary.sagaId}
             actions={detail.data.actions}
-            steps={
-              (
-                (detail.data.events.find((e) => e.type === "io.sagascope.saga.started")?.data ?? {}) as {
-                  steps?: { name: string; service: string }[];
-                }
-              ).steps ?? []
-            }
+            steps={detail.data.steps}
           />
 
           <h2>Timeline</h2>
@@ -153,7 +166,7 @@ export function SagaDetailView({ sagaId }: { sagaId: string }) {
 
           <h2>Events ({detail.data.summary.eventCount})</h2>
           {detail.data.truncated && (
-            <p className="muted">Showing the newest {detail.data.events.length} events of this saga.</p>
+            <p className="muted">Showing the newest {detail.data.eventsRead} events of this saga.</p>
           )}
           <table className="grid" data-testid="saga-events">
             <thead>
@@ -166,7 +179,7 @@ export function SagaDetailView({ sagaId }: { sagaId: string }) {
               </tr>
             </thead>
             <tbody>
-              {detail.data.events.map((e) => (
+              {shownEvents.map((e) => (
                 <tr key={e.id} data-event-type={e.type}>
                   <td className="small">{formatTime(e.time)}</td>
                   <td className="mono small">{e.type.replace("io.sagascope.saga.", "")}</td>
@@ -195,6 +208,21 @@ export function SagaDetailView({ sagaId }: { sagaId: string }) {
               ))}
             </tbody>
           </table>
+          {shownEvents.length < detail.data.eventsRead && (
+            <p>
+              <button
+                type="button"
+                data-testid="more-events"
+                disabled={more.isFetching}
+                onClick={() => (moreWanted ? void more.fetchNextPage() : setMoreWanted(true))}
+              >
+                Show {Math.min(pageSize, detail.data.eventsRead - shownEvents.length)} more
+              </button>{" "}
+              <span className="muted small">
+                {shownEvents.length} of {detail.data.eventsRead} shown, in time order
+              </span>
+            </p>
+          )}
         </>
       )}
     </section>

@@ -203,6 +203,43 @@ describe("sagas router", () => {
     expect(detail.events.map((e) => e.type)).toEqual(["io.sagascope.saga.started"]);
   });
 
+  it("sends a long saga's first 200 events with it, and the rest page by page, in the saga's order", async () => {
+    const sagaId = `${sagaType}-long`;
+    const o = { source: "/test", trace: newTrace() };
+    const step = {
+      sagaId,
+      sagaType,
+      mode: "orchestrated" as const,
+      step: "poll",
+      stepIndex: 0,
+      service: "svc",
+    };
+    const t0 = Date.parse("2098-06-01T00:00:00Z");
+    const events: SagaEvent[] = [started(sagaId, new Date(t0))];
+    for (let attempt = 1; events.length < 450; attempt++)
+      events.push(
+        sagaEvent(
+          "io.sagascope.saga.step.started",
+          { ...step, attempt },
+          { ...o, time: new Date(t0 + events.length) },
+        ),
+      );
+    await store(events);
+    const detail = await caller.sagas.byId({ sagaId });
+    expect(detail.events).toHaveLength(200);
+    expect(detail.eventsRead).toBe(450);
+    expect(detail.steps).toEqual([{ name: "only", service: "svc" }]);
+    const second = await caller.sagas.events({ sagaId, cursor: 200 });
+    const third = await caller.sagas.events({ sagaId, cursor: second.nextOffset });
+    expect(second.nextOffset).toBe(400);
+    expect(third.nextOffset).toBeNull();
+    expect([...detail.events, ...second.events, ...third.events].map((e) => e.id)).toEqual(
+      events.map((e) => e.id),
+    );
+    await expect(caller.sagas.events({ sagaId, limit: 201 })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    await expect(caller.sagas.events({ sagaId: "never-seen" })).rejects.toMatchObject({ code: "NOT_FOUND" });
+  });
+
   it("answers NOT_FOUND for an unknown saga and BAD_REQUEST for a forged cursor or bad input", async () => {
     await expect(caller.sagas.byId({ sagaId: "never-seen" })).rejects.toMatchObject({ code: "NOT_FOUND" });
     await expect(caller.sagas.list({ limit: 5, cursor: "forged" })).rejects.toMatchObject({

@@ -1,7 +1,12 @@
 // Saga views: the list, one saga, and live change notifications (server-sent events).
 import { z } from "zod";
 import { listSagas, listSagaVocabulary } from "../../dashboard/sagas/list-sagas.ts";
-import { getSagaDetail } from "../../dashboard/sagas/saga-detail.ts";
+import {
+  EVENT_PAGE_SIZE,
+  getSagaDetail,
+  getSagaEventPage,
+  MAX_DETAIL_EVENTS,
+} from "../../dashboard/sagas/saga-detail.ts";
 import { SagaFilterSchema } from "../../dashboard/sagas/saga-filter.ts";
 import { publicProcedure, router } from "../init.ts";
 import { whileSignedIn } from "../live-session.ts";
@@ -25,6 +30,19 @@ export const sagasRouter = router({
   byId: publicProcedure
     .input(z.object({ sagaId: z.string().min(1).max(200) }))
     .query(({ ctx, input }) => getSagaDetail(ctx, input.sagaId)),
+
+  /** Further pages of a saga's events table (the first comes with byId); `cursor` is the offset. */
+  events: publicProcedure
+    .input(
+      z.object({
+        sagaId: z.string().min(1).max(200),
+        cursor: z.number().int().min(0).max(MAX_DETAIL_EVENTS).nullish(),
+        limit: z.number().int().min(1).max(EVENT_PAGE_SIZE).default(EVENT_PAGE_SIZE),
+      }),
+    )
+    .query(({ ctx, input }) =>
+      getSagaEventPage(ctx, input.sagaId, input.cursor ?? EVENT_PAGE_SIZE, input.limit),
+    ),
 
   /** Saga ids that changed; with `sagaId`, only changes of that saga. */
   onChange: publicProcedure
