@@ -3,13 +3,9 @@
 // (and writes them to test-results/action-round-trip.json); `npm run bench:actions` runs more.
 import { writeFileSync } from "node:fs";
 import { expect, test } from "./fixtures/fleet.ts";
+import { percentile } from "./fixtures/percentiles.ts";
 
 const ROUNDS = Number(process.env.SAGASCOPE_BENCH_ACTIONS ?? 5);
-
-const pct = (xs: number[], p: number) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-};
 
 test("saga actions: from the confirming click to the owner's answer shown", async ({ page, fleet }) => {
   test.setTimeout(60_000 + ROUNDS * 15_000);
@@ -65,15 +61,15 @@ test("saga actions: from the confirming click to the owner's answer shown", asyn
   const figures = {
     sagaActions: {
       n: sagaTimes.length,
-      p50: pct(sagaTimes, 50),
-      p99: pct(sagaTimes, 99),
+      p50: percentile(sagaTimes, 50),
+      p99: percentile(sagaTimes, 99),
       max: Math.max(...sagaTimes),
     },
     breakerResets: overrideTimes.length
       ? {
           n: overrideTimes.length,
-          p50: pct(overrideTimes, 50),
-          p99: pct(overrideTimes, 99),
+          p50: percentile(overrideTimes, 50),
+          p99: percentile(overrideTimes, 99),
           max: Math.max(...overrideTimes),
         }
       : null,

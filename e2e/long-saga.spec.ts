@@ -1,7 +1,7 @@
 // A saga of 5 000 events (a step retried 2 499 times, then done), published by a producer of
 // its own and stored by the ingester, opened in Chromium: the time from navigation to the
 // timeline and the first events drawn, and the API's time for the saga (the page's one query),
-// printed as p50/p95 (test-results/long-saga.json). The events table draws 200 rows and more on
+// printed as p50/p95/p99 (test-results/long-saga.json). The events table draws 200 rows and more on
 // request; a long run of one step's attempts is folded on the timeline. Asserts what the page
 // shows, never how fast.
 import { randomUUID } from "node:crypto";
@@ -11,15 +11,11 @@ import { encodeSagaEvent, newTrace, type SagaEvent, sagaEvent } from "../server/
 import { e2eRun } from "./fixtures/e2e-env.ts";
 import { expect, test } from "./fixtures/fleet.ts";
 import { signInAs } from "./fixtures/operators.ts";
+import { figuresOf } from "./fixtures/percentiles.ts";
 
 const EVENTS = 5000;
 const ATTEMPTS = (EVENTS - 2) / 2;
 const OPENINGS = 5;
-
-const pct = (xs: number[], p: number) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-};
 
 function longSaga(): SagaEvent[] {
   const sagaId = `long-saga-${randomUUID()}`;
@@ -139,8 +135,8 @@ test("a saga of 5 000 events opens with its timeline and its first events, more 
   const result = {
     events: EVENTS,
     attempts: ATTEMPTS,
-    pageOpenMs: { n: openMs.length, p50: pct(openMs, 50), p95: pct(openMs, 95), max: Math.max(...openMs) },
-    apiMs: { n: apiMs.length, p50: pct(apiMs, 50), p95: pct(apiMs, 95), max: Math.max(...apiMs) },
+    pageOpenMs: figuresOf(openMs),
+    apiMs: figuresOf(apiMs),
   };
   console.log(`long saga: ${JSON.stringify(result)}`);
   writeFileSync("test-results/long-saga.json", `${JSON.stringify(result, null, 2)}\n`);

@@ -16,6 +16,7 @@ import { SAGA_CHANGES_CHANNEL } from "../server/ingest/store-batch.ts";
 import { e2eRun } from "./fixtures/e2e-env.ts";
 import { expect, test } from "./fixtures/fleet.ts";
 import { signInAs } from "./fixtures/operators.ts";
+import { figuresOf } from "./fixtures/percentiles.ts";
 
 const RATE = Number(process.env.SAGASCOPE_BENCH_LATENCY_RATE ?? 600);
 const SECONDS = Number(process.env.SAGASCOPE_BENCH_LATENCY_SECONDS ?? 8);
@@ -23,18 +24,6 @@ const PROBES_PER_SECOND = 10;
 const TICK_MS = 20;
 /** Long enough for any probe on a loaded machine; a probe not seen by then is a failure, not a figure. */
 const VISIBLE_WITHIN_MS = 30_000;
-
-const pct = (xs: number[], p: number) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-};
-const figures = (xs: number[]) => ({
-  n: xs.length,
-  p50: pct(xs, 50),
-  p95: pct(xs, 95),
-  p99: pct(xs, 99),
-  max: Math.max(...xs),
-});
 
 /** A saga of six events, started to completed, of `sagaType`. */
 function saga(sagaType: string): SagaEvent[] {
@@ -196,9 +185,9 @@ test("produce → visible: from send() to the tRPC API and to the saga list in C
     seconds: SECONDS,
     events: sent,
     probes: sentAt.size,
-    store: figures(storeMs),
-    api: figures(apiMs),
-    browser: figures(browserMs),
+    store: figuresOf(storeMs),
+    api: figuresOf(apiMs),
+    browser: figuresOf(browserMs),
     cpuWhileProducing: machine,
   };
   console.log(`produce → visible: ${JSON.stringify(result)}`);
