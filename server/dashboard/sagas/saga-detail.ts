@@ -7,7 +7,6 @@ import {
   sagaActionsAllowed,
 } from "../../actions/saga-allowance.ts";
 import type { Pool } from "../../db/pool.ts";
-import type { PrismaClient } from "../../db/prisma.ts";
 import { AppError } from "../../errors.ts";
 import { type FoldedTimeline, foldTimeline } from "./fold-timeline.ts";
 import { SUMMARY_COLUMNS, type SummaryRecord, toListItem } from "./list-sagas.ts";
@@ -38,15 +37,36 @@ export interface SagaDetail {
   actions: { allowed: Record<SagaAction, Allowance>; plan: CompensationStep[] };
 }
 
-type Db = { prisma: PrismaClient; pool: Pick<Pool, "query"> };
+type Db = { pool: Pick<Pool, "query"> };
 
-/** The saga's newest events (at most MAX_DETAIL_EVENTS), in its own order. */
-async function readSagaEvents(prisma: PrismaClient, sagaId: string): Promise<SagaEventView[]> {
-  const rows = await prisma.sagaEvent.findMany({
-    where: { sagaId },
-    orderBy: [{ time: "desc" }, { kafkaOffset: "desc" }],
-    take: MAX_DETAIL_EVENTS,
-  });
+interface EventRecord {
+  id: string;
+  type: string;
+  time: Date;
+  source: string;
+  step: string | null;
+  step_index: number | null;
+  service: string | null;
+  trace_id: string;
+  span_id: string | null;
+  data: unknown;
+  extensions: Record<string, unknown> | null;
+  kafka_topic: string;
+  kafka_partition: number;
+  kafka_offset: number;
+}
+
+/**
+ * The saga's newest events (at most MAX_DETAIL_EVENTS), in its own order. Through the pool,
+ * not Prisma: a long saga's page reads thousands of rows, and the driver's rows cost a third less.
+ */
+async function readSagaEvents(pool: Pick<Pool, "query">, sagaId: string): Promise<SagaEventView[]> {
+  const { rows } = await pool.query<EventRecord>(
+    `SELECT id, type, time, source, step, step_index, service, trace_id, span_id, data, extensions,
+            kafka_topic, kafka_partition, kafka_offset
+     FROM saga_event WHERE saga_id = $1 ORDER BY time DESC, kafka_offset DESC LIMIT ${MAX_DETAIL_EVENTS}`,
+    [sagaId],
+  );
   return orderSagaEvents(
     rows.map((r) => ({
       id: r.id,
@@ -54,13 +74,13 @@ async function readSagaEvents(prisma: PrismaClient, sagaId: string): Promise<Sag
       time: r.time,
       source: r.source,
       step: r.step,
-      stepIndex: r.stepIndex,
+      stepIndex: r.step_index,
       service: r.service,
-      traceId: r.traceId,
-      spanId: r.spanId,
+      traceId: r.trace_id,
+      spanId: r.span_id,
       data: r.data,
-      extensions: (r.extensions as Record<string, unknown> | null) ?? null,
-      kafka: { topic: r.kafkaTopic, partition: r.kafkaPartition, offset: Number(r.kafkaOffset) },
+      extensions: r.extensions,
+      kafka: { topic: r.kafka_topic, partition: r.kafka_partition, offset: Number(r.kafka_offset) },
     })),
   );
 }
@@ -73,10 +93,10 @@ function declaredSteps(events: SagaEventView[]): { name: string; service: string
 }
 
 export async function getSagaDetail(db: Db, sagaId: string): Promise<SagaDetail> {
-  const { prisma, pool } = db;
+  const { pool } = db;
   const [summaryRows, events] = await Promise.all([
     pool.query<SummaryRecord>(`SELECT ${SUMMARY_COLUMNS} FROM saga_summary WHERE saga_id = $1`, [sagaId]),
-    readSagaEvents(prisma, sagaId),
+    readSagaEvents(pool, sagaId),
   ]);
   const summary = summaryRows.rows[0];
   if (!summary) throw new AppError("NOT_FOUND", `no saga ${sagaId} has been seen`);
@@ -100,7 +120,7 @@ export async function getSagaEventPage(
   offset: number,
   limit: number,
 ): Promise<{ events: SagaEventView[]; eventsRead: number; nextOffset: number | null }> {
-  const events = await readSagaEvents(db.prisma, sagaId);
+  const events = await readSagaEvents(db.pool, sagaId);
   if (events.length === 0) throw new AppError("NOT_FOUND", `no saga ${sagaId} has been seen`);
   const page = events.slice(offset, offset + limit);
   return {

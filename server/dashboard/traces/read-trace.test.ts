@@ -6,7 +6,6 @@ import { scratchDatabase } from "../../../scripts/test/infra.ts";
 import { BREAKER_OPEN_CODE } from "../../breakers/rejection-policy.ts";
 import { migrate } from "../../db/migrate.ts";
 import { createPool, type Pool } from "../../db/pool.ts";
-import { createPrisma, type PrismaClient } from "../../db/prisma.ts";
 import { childSpan, newTrace, type SagaEvent, sagaEvent } from "../../events/index.ts";
 import { storeBatch } from "../../ingest/store-batch.ts";
 import { getSagaDetail } from "../sagas/saga-detail.ts";
@@ -14,7 +13,6 @@ import { readTrace } from "./read-trace.ts";
 
 let db: Awaited<ReturnType<typeof scratchDatabase>>;
 let pool: Pool;
-let prisma: PrismaClient;
 let offset = 0;
 const trace = newTrace();
 const t0 = Date.parse("2030-05-01T10:00:00Z");
@@ -45,7 +43,6 @@ beforeAll(async () => {
   db = await scratchDatabase("trace");
   await migrate(db.url);
   pool = createPool(db.url);
-  prisma = createPrisma(db.url);
   await store([
     sagaEvent(
       "io.sagascope.saga.started",
@@ -105,7 +102,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await prisma.$disconnect();
   await pool.end();
   await db.drop();
 });
@@ -146,7 +142,7 @@ describe("trace view", () => {
   });
 
   it("shows on a saga's page the call its breaker refused and the transitions in front of its services", async () => {
-    const detail = await getSagaDetail({ prisma, pool }, "order-1");
+    const detail = await getSagaDetail({ pool }, "order-1");
     expect(detail.summary.services).toEqual(["order", "payment"]);
     expect(detail.breakers.rejections).toEqual([
       expect.objectContaining({
