@@ -1,0 +1,198 @@
+// `npm run bench:soak [-- --seconds 600] [--rate 4000] [--stall-seconds 20]`: one ingester
+// process under a steady load for a long run, its resident memory sampled every second. In
+// the middle of the run Postgres stops taking the ingester's writes for a while (a session
+// holds a lock on saga_summary): the ingester must wait, not buffer, so its memory stays flat
+// while its lag grows, and the lag must clear once the lock goes. Prints the memory at the
+// start, the peak and the end, the lag over time and the rates; asserts nothing.
+// Uses the test profile's broker and a fresh database of its own.
+import { fork } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Kafka, logLevel, Partitioners } from "kafkajs";
+import pg from "pg";
+import { z } from "zod";
+import { migrate } from "../../server/db/migrate.ts";
+import { env, siblingDatabase } from "../../server/env.ts";
+import {
+  encodeSagaEvent,
+  ensureTopics,
+  newTrace,
+  type SagaEvent,
+  sagaEvent,
+} from "../../server/events/index.ts";
+import { infraDown, infraUp, testPlan } from "../infra/infra.ts";
+import { recreateDatabase } from "../infra/postgres.ts";
+import { say, step } from "../infra/progress.ts";
+
+const option = (name: string) => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 ? process.argv[at + 1] : undefined;
+};
+const args = z
+  .object({
+    seconds: z.coerce.number().int().min(30).max(3600).default(600),
+    rate: z.coerce.number().int().min(60).max(20_000).default(4000),
+    "stall-seconds": z.coerce.number().int().min(0).max(600).default(20),
+  })
+  .parse({ seconds: option("seconds"), rate: option("rate"), "stall-seconds": option("stall-seconds") });
+
+const TICK_MS = 50;
+
+function saga(): SagaEvent[] {
+  const sagaId = `soak-${randomUUID()}`;
+  const o = { source: "/soak", trace: newTrace() };
+  const base = { sagaId, sagaType: "soak-transfer", mode: "orchestrated" as const };
+  const a = { ...base, step: "debit", stepIndex: 0, service: "soak-a" };
+  return [
+    sagaEvent("io.sagascope.saga.started", { ...base, steps: [{ name: "debit", service: "soak-a" }] }, o),
+    sagaEvent("io.sagascope.saga.step.started", a, o),
+    sagaEvent("io.sagascope.saga.step.succeeded", { ...a, durationMs: 2 }, o),
+    sagaEvent("io.sagascope.saga.completed", { ...base, durationMs: 3 }, o),
+  ];
+}
+
+/** Resident memory of a process, in MiB, from /proc. */
+function rssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kib = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
+  return Math.round((kib / 1024) * 10) / 10;
+}
+
+interface Sample {
+  second: number;
+  rss: number;
+  produced: number;
+  stored: number;
+  stalled: boolean;
+}
+
+async function main() {
+  const plan = testPlan(env());
+  const { startedBroker } = await infraUp(plan);
+  const databaseUrl = siblingDatabase(plan.databaseUrl, "_soak");
+  try {
+    await step("creating a fresh soak database", async () => {
+      await recreateDatabase(databaseUrl);
+      await migrate(databaseUrl);
+    });
+    const kafka = new Kafka({ clientId: "soak", brokers: plan.kafkaBrokers, logLevel: logLevel.NOTHING });
+    const topic = `soak-${Date.now().toString(36)}.sagascope.saga-events`;
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, [topic], 6);
+    await admin.disconnect();
+
+    let stored = 0;
+    const child = fork(
+      fileURLToPath(new URL("./ingester-process.ts", import.meta.url)),
+      [JSON.stringify({ databaseUrl, brokers: plan.kafkaBrokers, topic, groupId: `soak-${randomUUID()}` })],
+      { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] },
+    );
+    const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+    await new Promise<void>((resolve, reject) => {
+      child.on("message", (m: unknown) => {
+        if (m === "ready") resolve();
+        else if (m && typeof m === "object" && "counters" in m)
+          stored = (m as { counters: { inserted: number } }).counters.inserted;
+      });
+      child.on("exit", (code) => reject(new Error(`the ingester process exited with ${code}`)));
+    });
+    child.send("go");
+    const pid = child.pid as number;
+
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    const locker = new pg.Client({ connectionString: databaseUrl });
+    await locker.connect();
+    const stallFrom = Math.floor(args.seconds / 2);
+    const stallUntil = stallFrom + args["stall-seconds"];
+    let stalled = false;
+    let produced = 0;
+    const samples: Sample[] = [];
+    const began = Date.now();
+    const perTick = Math.max(4, Math.round((args.rate * TICK_MS) / 1000 / 4) * 4);
+    try {
+      say(
+        `producing ${args.rate} events/s for ${args.seconds} s; Postgres stalls from ${stallFrom} s for ${args["stall-seconds"]} s`,
+      );
+      for (let tick = 0; ; tick++) {
+        const now = Date.now();
+        const second = Math.floor((now - began) / 1000);
+        if (second >= args.seconds) break;
+        if (!stalled && args["stall-seconds"] > 0 && second >= stallFrom && second < stallUntil) {
+          // The lock waits behind nothing but holds every write to saga_summary until released.
+          await locker.query("BEGIN");
+          await locker.query("LOCK TABLE saga_summary IN ACCESS EXCLUSIVE MODE");
+          stalled = true;
+        } else if (stalled && second >= stallUntil) {
+          await locker.query("COMMIT");
+          stalled = false;
+        }
+        if (samples.length <= second) {
+          samples.push({ second, rss: rssMiB(pid), produced, stored, stalled });
+          if (second % 30 === 0)
+            say(`  ${second} s: ${produced} produced, ${stored} stored, ingester ${samples.at(-1)?.rss} MiB`);
+        }
+        const due = began + tick * TICK_MS;
+        if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
+        const messages = Array.from({ length: perTick / 4 }, saga)
+          .flat()
+          .map(encodeSagaEvent);
+        await producer.send({ topic, messages });
+        produced += messages.length;
+      }
+    } finally {
+      if (stalled) await locker.query("COMMIT");
+      await producer.disconnect();
+    }
+    const drainBegan = Date.now();
+    await step("waiting for the ingester to catch up", async () => {
+      while (stored < produced) {
+        if (Date.now() - drainBegan > 10 * 60_000)
+          throw new Error(`stored ${stored} of ${produced} after 10 min`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    });
+    const drainMs = Date.now() - drainBegan;
+    const endRss = rssMiB(pid);
+    child.send("stop");
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
+    if (child.exitCode === null) child.kill("SIGKILL");
+    await locker.end();
+
+    const lag = samples.map((s) => s.produced - s.stored);
+    const steady = samples.filter((s) => s.second >= 10);
+    const first = steady[0] ?? samples[0];
+    const peak = samples.reduce((a, s) => (s.rss > a.rss ? s : a));
+    const duringStall = samples.filter((s) => s.stalled);
+    console.log("\nbench:soak");
+    console.log(
+      `  load                   ${args.rate} events/s asked, ${Math.round(produced / args.seconds)} reached, ${args.seconds} s, ${produced} events`,
+    );
+    console.log(
+      `  ingester memory (RSS)  ${first?.rss} MiB at ${first?.second} s, peak ${peak.rss} MiB at ${peak.second} s, ${samples.at(-1)?.rss} MiB at the end of the load, ${endRss} MiB caught up`,
+    );
+    if (duringStall.length > 0)
+      console.log(
+        `  while Postgres stalled ${duringStall.length} s: lag ${lag[duringStall[0]?.second ?? 0]} → ${Math.max(...duringStall.map((s) => s.produced - s.stored))} events, RSS ${Math.min(...duringStall.map((s) => s.rss))}–${Math.max(...duringStall.map((s) => s.rss))} MiB`,
+      );
+    console.log(
+      `  lag (events behind)    max ${Math.max(...lag)}, at the end of the load ${lag.at(-1)}; caught up ${drainMs} ms after the load ended`,
+    );
+    const every = Math.max(1, Math.floor(samples.length / 20));
+    console.log(
+      `  over time (s: lag, MiB) ${samples
+        .filter((_, i) => i % every === 0)
+        .map((s) => `${s.second}: ${s.produced - s.stored}, ${s.rss}`)
+        .join(" · ")}`,
+    );
+  } finally {
+    if (startedBroker) await infraDown(plan);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(`bench:soak failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
