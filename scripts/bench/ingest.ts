@@ -36,12 +36,9 @@ import { recreateDatabase } from "../infra/postgres.ts";
 import { say, step } from "../infra/progress.ts";
 import { formatProfile, summarizeProfile, withCpuProfile } from "./cpu-profile.ts";
 import { type CpuSplit, formatCpuSplit, startCpuSplit, withCpuSplit } from "./cpu-split.ts";
+import { option } from "./option.ts";
 import { copyRowsBack, takeRows } from "./raw-copy.ts";
 
-const option = (name: string) => {
-  const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 ? process.argv[at + 1] : undefined;
-};
 const args = z
   .object({
     events: z.coerce.number().int().min(1000).max(5_000_000).default(60_000),
@@ -156,7 +153,7 @@ async function ingestInProcesses(o: {
   topic: string;
   total: number;
   processes: number;
-  profileDir: string | undefined;
+  profileDir?: string | undefined;
 }): Promise<ProcessRun> {
   await o.pool.query("TRUNCATE saga_event, saga_event_identity, saga_summary, saga_vocabulary");
   const setup = JSON.stringify({
@@ -363,31 +360,25 @@ async function main() {
     }
     const processRuns: ProcessRun[] = [];
     // One ingester process against two (one consumer group), in mirrored order.
+    const inProcesses = (processes: number, profileDir?: string) =>
+      ingestInProcesses({
+        pool,
+        databaseUrl,
+        brokers: plan.kafkaBrokers,
+        topic,
+        total,
+        processes,
+        profileDir,
+      });
     for (const processes of [1, 2, 2, 1])
       processRuns.push(
         await step(`${processes} ingester process${processes > 1 ? "es" : ""}, one consumer group`, () =>
-          ingestInProcesses({
-            pool,
-            databaseUrl,
-            brokers: plan.kafkaBrokers,
-            topic,
-            total,
-            processes,
-            profileDir: undefined,
-          }),
+          inProcesses(processes),
         ),
       );
     if (args.profile)
       await step("2 ingester processes under the CPU profiler (not timed)", () =>
-        ingestInProcesses({
-          pool,
-          databaseUrl,
-          brokers: plan.kafkaBrokers,
-          topic,
-          total,
-          processes: 2,
-          profileDir: args.profile,
-        }),
+        inProcesses(2, args.profile),
       );
     // One more run under the profiler, not among the timed ones (profiling slows it).
     const profiled = args.profile

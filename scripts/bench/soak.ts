@@ -24,11 +24,8 @@ import {
 import { infraDown, infraUp, testPlan } from "../infra/infra.ts";
 import { recreateDatabase } from "../infra/postgres.ts";
 import { say, step } from "../infra/progress.ts";
+import { option } from "./option.ts";
 
-const option = (name: string) => {
-  const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 ? process.argv[at + 1] : undefined;
-};
 const args = z
   .object({
     seconds: z.coerce.number().int().min(30).max(3600).default(600),

@@ -8,6 +8,7 @@ import {
 } from "../../actions/saga-allowance.ts";
 import type { Pool } from "../../db/pool.ts";
 import { AppError } from "../../errors.ts";
+import { EVENT_COLUMNS, type EventRow, toEventView } from "./event-row.ts";
 import { type FoldedTimeline, foldTimeline } from "./fold-timeline.ts";
 import { SUMMARY_COLUMNS, type SummaryRecord, toListItem } from "./list-sagas.ts";
 import { orderSagaEvents } from "./order-saga-events.ts";
@@ -39,50 +40,17 @@ export interface SagaDetail {
 
 type Db = { pool: Pick<Pool, "query"> };
 
-interface EventRecord {
-  id: string;
-  type: string;
-  time: Date;
-  source: string;
-  step: string | null;
-  step_index: number | null;
-  service: string | null;
-  trace_id: string;
-  span_id: string | null;
-  data: unknown;
-  extensions: Record<string, unknown> | null;
-  kafka_topic: string;
-  kafka_partition: number;
-  kafka_offset: number;
-}
-
 /**
  * The saga's newest events (at most MAX_DETAIL_EVENTS), in its own order. Through the pool,
  * not Prisma: a long saga's page reads thousands of rows, and the driver's rows cost a third less.
  */
 async function readSagaEvents(pool: Pick<Pool, "query">, sagaId: string): Promise<SagaEventView[]> {
-  const { rows } = await pool.query<EventRecord>(
-    `SELECT id, type, time, source, step, step_index, service, trace_id, span_id, data, extensions,
-            kafka_topic, kafka_partition, kafka_offset
-     FROM saga_event WHERE saga_id = $1 ORDER BY time DESC, kafka_offset DESC LIMIT ${MAX_DETAIL_EVENTS}`,
+  const { rows } = await pool.query<EventRow>(
+    `SELECT ${EVENT_COLUMNS} FROM saga_event
+     WHERE saga_id = $1 ORDER BY time DESC, kafka_offset DESC LIMIT ${MAX_DETAIL_EVENTS}`,
     [sagaId],
   );
-  return orderSagaEvents(
-    rows.map((r) => ({
-      id: r.id,
-      type: r.type,
-      time: r.time,
-      source: r.source,
-      step: r.step,
-      stepIndex: r.step_index,
-      service: r.service,
-      traceId: r.trace_id,
-      spanId: r.span_id,
-      data: r.data,
-      extensions: r.extensions,
-      kafka: { topic: r.kafka_topic, partition: r.kafka_partition, offset: Number(r.kafka_offset) },
-    })),
-  );
+  return orderSagaEvents(rows.map(toEventView));
 }
 
 function declaredSteps(events: SagaEventView[]): { name: string; service: string }[] {

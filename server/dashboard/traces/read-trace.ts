@@ -1,8 +1,10 @@
 // One trace: every stored event of every service that carried this trace id, in order,
 // whichever sagas they belong to. For a choreographed saga this is the only whole picture:
 // no orchestrator holds it, each participant published its own part.
+
 import type { Pool } from "../../db/pool.ts";
 import { AppError } from "../../errors.ts";
+import { EVENT_COLUMNS, type EventRow, toEventView } from "../sagas/event-row.ts";
 import { orderSagaEvents } from "../sagas/order-saga-events.ts";
 import type { SagaEventView } from "../sagas/saga-dto.ts";
 import { buildTimeline, type TimelineBar } from "../sagas/saga-timeline.ts";
@@ -52,25 +54,8 @@ export function laneOf(e: Pick<SagaEventView, "service" | "source">): string {
 export async function readTrace(db: Pick<Pool, "query">, traceIdText: string): Promise<TraceView> {
   const traceId = normalizeTraceId(traceIdText);
   const [events, sagas] = await Promise.all([
-    db.query<{
-      id: string;
-      type: string;
-      time: Date;
-      source: string;
-      step: string | null;
-      step_index: number | null;
-      service: string | null;
-      span_id: string | null;
-      saga_id: string;
-      data: unknown;
-      extensions: Record<string, unknown> | null;
-      kafka_topic: string;
-      kafka_partition: number;
-      kafka_offset: number;
-    }>(
-      `SELECT id, type, time, source, step, step_index, service, span_id, saga_id, data, extensions,
-              kafka_topic, kafka_partition, kafka_offset
-       FROM saga_event WHERE trace_id = $1::bpchar
+    db.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM saga_event WHERE trace_id = $1::bpchar
        ORDER BY time, kafka_topic, kafka_partition, kafka_offset LIMIT $2`,
       [traceId, MAX_TRACE_EVENTS + 1],
     ),
@@ -82,23 +67,9 @@ export async function readTrace(db: Pick<Pool, "query">, traceIdText: string): P
   ]);
   if (events.rows.length === 0)
     throw new AppError("NOT_FOUND", `no event of trace ${traceId} has been stored`);
-  const views = events.rows.slice(0, MAX_TRACE_EVENTS).map((r) => ({
-    sagaId: r.saga_id,
-    view: {
-      id: r.id,
-      type: r.type,
-      time: r.time,
-      source: r.source,
-      step: r.step,
-      stepIndex: r.step_index,
-      service: r.service,
-      traceId,
-      spanId: r.span_id?.trim() ?? null,
-      data: r.data,
-      extensions: r.extensions,
-      kafka: { topic: r.kafka_topic, partition: r.kafka_partition, offset: r.kafka_offset },
-    } satisfies SagaEventView,
-  }));
+  const views = events.rows
+    .slice(0, MAX_TRACE_EVENTS)
+    .map((r) => ({ sagaId: r.saga_id, view: toEventView(r) }));
   // Each saga's own order comes from its partition; across sagas, time decides.
   const bySaga = new Map<string, SagaEventView[]>();
   for (const { sagaId, view } of views) bySaga.set(sagaId, [...(bySaga.get(sagaId) ?? []), view]);
