@@ -54,6 +54,8 @@ const EnvSchema = z.object({
   SAGASCOPE_PROJECTIONS: z.string().max(20_000).default(""),
   /** How often the ingester samples each declared projection's lag. */
   SAGASCOPE_PROJECTION_SAMPLE_MS: z.coerce.number().int().min(500).max(600_000).default(5_000),
+  /** How often one ingester samples every consumer group's lag (the Kafka page's chart and estimate). */
+  SAGASCOPE_GROUP_SAMPLE_MS: z.coerce.number().int().min(500).max(600_000).default(10_000),
   /** Generations of the projector's read model kept after a rebuild switches (the active one included). */
   SAGASCOPE_PROJECTION_KEEP_GENERATIONS: z.coerce.number().int().min(1).max(50).default(2),
   /**

@@ -7,7 +7,10 @@ import { Fragment, useEffect, useState } from "react";
 import { useTRPC } from "@/components/trpc.tsx";
 import { ErrorPanel } from "@/components/ui/error-panel.tsx";
 import { formatAge, formatTime } from "@/components/ui/format.ts";
+import { TimeToClearCell } from "@/components/ui/time-to-clear-cell.tsx";
 import type { GroupRow, KafkaOverview, TopicRow } from "@/server/dashboard/kafka/read-kafka.ts";
+import type { TimeToClear } from "@/server/dashboard/projections/time-to-clear.ts";
+import { GroupLagChart } from "./group-lag-chart.tsx";
 import styles from "./kafka-view.module.css";
 
 const REFRESH_MS = 3000;
@@ -155,11 +158,20 @@ function GroupDetail({ group }: { group: GroupRow }) {
           </ul>
         )}
       </div>
+      <div className={styles.wide}>
+        <GroupLagChart groupId={group.groupId} />
+      </div>
     </div>
   );
 }
 
-function Groups({ groups }: { groups: GroupRow[] }) {
+/** A group without recent samples: just appeared, or another deployment's (shown with "every group"). */
+const NOT_SAMPLED: TimeToClear = {
+  kind: "unknown",
+  why: "no sample in the last minute: the ingester samples this deployment's groups every few seconds",
+};
+
+function Groups({ groups, timesToClear }: { groups: GroupRow[]; timesToClear: Record<string, TimeToClear> }) {
   // `?group=` (an alert's link) opens that group and marks its row.
   const focused = useSearchParams().get("group");
   const [open, toggle] = useToggles(focused ? [focused] : []);
@@ -174,6 +186,7 @@ function Groups({ groups }: { groups: GroupRow[] }) {
           <th className="num">Members</th>
           <th className="num">Partitions</th>
           <th className="num">Lag</th>
+          <th>Clears</th>
         </tr>
       </thead>
       <tbody>
@@ -218,10 +231,11 @@ function Groups({ groups }: { groups: GroupRow[] }) {
                 >
                   {count(g.totalLag)}
                 </td>
+                <TimeToClearCell estimate={timesToClear[g.groupId] ?? NOT_SAMPLED} />
               </tr>
               {expanded ? (
                 <tr className={styles.detailRow}>
-                  <td colSpan={7}>
+                  <td colSpan={8}>
                     <GroupDetail group={g} />
                   </td>
                 </tr>
@@ -347,6 +361,9 @@ export function KafkaView() {
       { refetchInterval: REFRESH_MS, retry: false, placeholderData: (previous) => previous },
     ),
   );
+  const timesToClear = useQuery(
+    trpc.kafka.timesToClear.queryOptions(undefined, { refetchInterval: REFRESH_MS }),
+  );
   const now = useNow();
   const data = overview.data;
   const totalLag = data?.groups.reduce((n, g) => n + g.totalLag, 0) ?? 0;
@@ -406,7 +423,7 @@ export function KafkaView() {
               </p>
             </div>
           ) : (
-            <Groups groups={data.groups} />
+            <Groups groups={data.groups} timesToClear={timesToClear.data?.groups ?? {}} />
           )}
           <h2>Topics</h2>
           {data.topics.length === 0 ? (

@@ -3,8 +3,8 @@
 // report themselves) with where each stood at its latest checkpoint; one is chosen by URL.
 import Link from "next/link";
 import { formatAge, formatDuration, formatTime } from "@/components/ui/format.ts";
+import { TimeToClearCell } from "@/components/ui/time-to-clear-cell.tsx";
 import type { ProjectionSummary } from "@/server/dashboard/projections/projection-list.ts";
-import type { TimeToClear } from "@/server/dashboard/projections/time-to-clear.ts";
 import { UndeclareProjection } from "./declare-projection.tsx";
 
 const KIND: Record<ProjectionSummary["kind"], string> = {
@@ -74,41 +74,5 @@ export function ProjectionList({
         ))}
       </tbody>
     </table>
-  );
-}
-
-const perSecond = (n: number) => `${n < 10 ? n.toFixed(1) : Math.round(n)}/s`;
-
-/** Roughly, as an operator says it: "~40 s", "~3 min", "~2 h". */
-function roughly(ms: number): string {
-  if (ms < 60_000) return `~${Math.max(1, Math.round(ms / 1000))} s`;
-  if (ms < 3_600_000) return `~${Math.round(ms / 60_000)} min`;
-  return `~${Math.round(ms / 3_600_000)} h`;
-}
-
-function TimeToClearCell({ estimate }: { estimate: TimeToClear }) {
-  const rates =
-    "consumePerSecond" in estimate
-      ? `consuming ${perSecond(estimate.consumePerSecond)}, arriving ${perSecond(estimate.producePerSecond)} (last 30 s)`
-      : undefined;
-  const [text, tone] =
-    estimate.kind === "caught-up"
-      ? ["caught up", ""]
-      : estimate.kind === "keeping-up"
-        ? ["keeping up", ""]
-        : estimate.kind === "clearing"
-          ? [`clearing in ${roughly(estimate.inMs)}`, "warn"]
-          : estimate.kind === "growing"
-            ? ["growing: not clearing at this rate", "fail"]
-            : ["—", "muted"];
-  return (
-    <td
-      className={tone}
-      data-testid="time-to-clear"
-      data-kind={estimate.kind}
-      title={estimate.kind === "unknown" ? estimate.why : rates}
-    >
-      {text}
-    </td>
   );
 }

@@ -272,6 +272,27 @@ describe("migrated database and generated client", () => {
     ).toEqual(row);
   });
 
+  it("round-trips a ConsumerGroupLagSample and its sampling claim with every field", async () => {
+    const sample = {
+      scope: "acme.|ingester",
+      groupId: "acme.sagascope.reader",
+      time: at,
+      committed: 40n,
+      logEnd: 100n,
+      lag: 60n,
+      partitions: 3,
+    };
+    await prisma.consumerGroupLagSample.create({ data: sample });
+    expect(
+      await prisma.consumerGroupLagSample.findUnique({
+        where: { scope_groupId_time: { scope: sample.scope, groupId: sample.groupId, time: at } },
+      }),
+    ).toEqual(sample);
+    const claim = { scope: sample.scope, sampledAt: at };
+    await prisma.consumerGroupSampling.create({ data: claim });
+    expect(await prisma.consumerGroupSampling.findUnique({ where: { scope: claim.scope } })).toEqual(claim);
+  });
+
   it.each([
     ["saga_event", Prisma.SagaEventScalarFieldEnum],
     ["saga_event_identity", Prisma.SagaEventIdentityScalarFieldEnum],
@@ -281,6 +302,8 @@ describe("migrated database and generated client", () => {
     ["breaker_stats", Prisma.BreakerStatsScalarFieldEnum],
     ["breaker_control", Prisma.BreakerControlScalarFieldEnum],
     ["projection_lag_sample", Prisma.ProjectionLagSampleScalarFieldEnum],
+    ["consumer_group_lag_sample", Prisma.ConsumerGroupLagSampleScalarFieldEnum],
+    ["consumer_group_sampling", Prisma.ConsumerGroupSamplingScalarFieldEnum],
     ["saga_vocabulary", Prisma.SagaVocabularyScalarFieldEnum],
     ["app_user", Prisma.AppUserScalarFieldEnum],
     ["audit_entry", Prisma.AuditEntryScalarFieldEnum],

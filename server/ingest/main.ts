@@ -22,6 +22,7 @@ import {
   otlpTracesUrl,
   samplerFrom,
 } from "../telemetry/saga-trace-exporter.ts";
+import { createConsumerGroupSampler } from "./consumer-group-sampler.ts";
 import { createDeclaredProjectionSampler } from "./declared-projection-sampler.ts";
 import { createEventRetention } from "./event-retention.ts";
 import { createIngestMetrics } from "./ingest-metrics.ts";
@@ -141,6 +142,16 @@ await runProcess(
       source: "/sagascope/ingester",
       log: log.child("projection-lag"),
     });
+    const groupSampler = createConsumerGroupSampler({
+      pool,
+      target: {
+        brokers: config.KAFKA_BROKERS,
+        prefix: config.SAGASCOPE_TOPIC_PREFIX,
+        ingestGroup: config.SAGASCOPE_INGEST_GROUP,
+      },
+      everyMs: config.SAGASCOPE_GROUP_SAMPLE_MS,
+      log: log.child("group-lag"),
+    });
     return {
       readiness: [
         postgresCheck(pool),
@@ -167,6 +178,7 @@ await runProcess(
         await ingester.start();
         sweeper.start();
         projectionSampler.start();
+        groupSampler.start();
         traces?.start();
         alerts.start();
         retention?.start();
@@ -175,6 +187,7 @@ await runProcess(
         await alerts.stop();
         await retention?.stop();
         await projectionSampler.stop();
+        await groupSampler.stop();
         sweeper.stop();
         await ingester.stop();
         await traces?.stop();

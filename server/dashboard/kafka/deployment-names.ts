@@ -36,6 +36,9 @@ const ORCHESTRATOR = /^([a-z_][a-z0-9_$]*)\.control$/;
 const CHANGES = /sagascope\.fleet\.([\w-]+)\.changes$/;
 const CHOREOGRAPHY = /sagascope\.fleet\.([\w-]+)$/;
 
+/** The deployment a consumer group's lag samples belong to: deployments sharing a database keep apart. */
+export const samplingScope = (names: DeploymentNames) => `${names.prefix}|${names.ingestGroup}`;
+
 /** The topics this deployment's processes create all start with this. */
 export const deploymentTopicStart = (names: Pick<DeploymentNames, "prefix">) => `${names.prefix}sagascope.`;
 

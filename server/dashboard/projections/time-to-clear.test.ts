@@ -21,7 +21,13 @@ describe("estimateTimeToClear", () => {
         [1000, 2200],
       ]),
     );
-    expect(steady).toEqual({ kind: "clearing", inMs: 15_000, consumePerSecond: 100, producePerSecond: 20 });
+    expect(steady).toEqual({
+      kind: "clearing",
+      inMs: 15_000,
+      consumePerSecond: 100,
+      producePerSecond: 20,
+      overSeconds: 10,
+    });
   });
 
   it("grows when it consumes no faster than the topics grow, paused included", () => {
@@ -37,6 +43,7 @@ describe("estimateTimeToClear", () => {
       kind: "growing",
       consumePerSecond: 0,
       producePerSecond: 20,
+      overSeconds: 10,
     });
   });
 

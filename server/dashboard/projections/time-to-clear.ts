@@ -20,14 +20,24 @@ export interface CheckpointTotals {
 export type TimeToClear =
   | { kind: "unknown"; why: string }
   | { kind: "caught-up" }
-  | { kind: "keeping-up"; consumePerSecond: number; producePerSecond: number }
-  | { kind: "clearing"; inMs: number; consumePerSecond: number; producePerSecond: number }
-  | { kind: "growing"; consumePerSecond: number; producePerSecond: number };
+  | ({ kind: "keeping-up" } & Rates)
+  | ({ kind: "clearing"; inMs: number } & Rates)
+  | ({ kind: "growing" } & Rates);
 
-/** The estimate from one consumer group's checkpoints, oldest first. */
-export function estimateTimeToClear(checkpoints: CheckpointTotals[]): TimeToClear {
+/** The rates an estimate was taken from, and the seconds between the checkpoints they span. */
+export interface Rates {
+  consumePerSecond: number;
+  producePerSecond: number;
+  overSeconds: number;
+}
+
+/** The estimate from one consumer group's checkpoints (or samples) of the last `windowMs`, oldest first. */
+export function estimateTimeToClear(
+  checkpoints: CheckpointTotals[],
+  windowMs = CLEAR_WINDOW_MS,
+): TimeToClear {
   const last = checkpoints.at(-1);
-  if (!last) return { kind: "unknown", why: "no checkpoint in the last 30 s" };
+  if (!last) return { kind: "unknown", why: `no checkpoint in the last ${windowMs / 1000} s` };
   if (last.lag <= 0) return { kind: "caught-up" };
   const first = checkpoints[0] as CheckpointTotals;
   const seconds = (last.time.getTime() - first.time.getTime()) / 1000;
@@ -35,7 +45,7 @@ export function estimateTimeToClear(checkpoints: CheckpointTotals[]): TimeToClea
     return { kind: "unknown", why: "one checkpoint so far: the rates need two" };
   const consumePerSecond = Math.max(0, (last.committed - first.committed) / seconds);
   const producePerSecond = Math.max(0, (last.logEnd - first.logEnd) / seconds);
-  const rates = { consumePerSecond, producePerSecond };
+  const rates = { consumePerSecond, producePerSecond, overSeconds: Math.round(seconds) };
   if (consumePerSecond > producePerSecond)
     return { kind: "clearing", inMs: (last.lag / (consumePerSecond - producePerSecond)) * 1000, ...rates };
   if (last.lag <= producePerSecond * KEEPING_UP_SECONDS) return { kind: "keeping-up", ...rates };

@@ -1,0 +1,121 @@
+// The consumer group sampler against the real test broker and a database of its own: a group
+// of the test's own with a known backlog is sampled, a second ingester finds the round taken,
+// another deployment on the same database samples its own; the group's commits move and the
+// estimate says the backlog is clearing; old samples are deleted; the chart's history is
+// bucketed by range.
+import { type Admin, Kafka, logLevel } from "kafkajs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { migratedStore, testInfra, uniqueName } from "../../scripts/test/infra.ts";
+import { samplingScope } from "../dashboard/kafka/deployment-names.ts";
+import { readGroupLagHistory, readGroupsTimeToClear } from "../dashboard/kafka/group-lag-history.ts";
+import type { KafkaTarget } from "../dashboard/kafka/read-kafka.ts";
+import { createLogger } from "../log.ts";
+import { createConsumerGroupSampler, GROUP_LAG_KEEP_HOURS } from "./consumer-group-sampler.ts";
+
+const store = migratedStore("group_lag");
+const prefix = `${uniqueName("grouplag")}.`;
+const topic = `${prefix}sagascope.work`;
+const worker = `${prefix}sagascope.worker`;
+const PER_PARTITION = 60;
+const log = createLogger("group-lag-test", "error");
+
+let admin: Admin;
+let target: KafkaTarget;
+
+const commitAt = (offset: number) =>
+  admin.setOffsets({
+    groupId: worker,
+    topic,
+    partitions: [
+      { partition: 0, offset: String(offset) },
+      { partition: 1, offset: String(offset) },
+    ],
+  });
+
+beforeAll(async () => {
+  const { kafkaBrokers } = testInfra();
+  target = { brokers: kafkaBrokers, prefix, ingestGroup: `${prefix}ingester` };
+  const kafka = new Kafka({ clientId: "group-lag-test", brokers: kafkaBrokers, logLevel: logLevel.NOTHING });
+  admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 2 }] });
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  for (const partition of [0, 1])
+    await producer.send({
+      topic,
+      messages: Array.from({ length: PER_PARTITION }, (_, i) => ({ partition, value: `m${i}` })),
+    });
+  await producer.disconnect();
+  await commitAt(0);
+});
+
+afterAll(async () => {
+  await admin?.deleteGroups([worker]).catch(() => undefined);
+  await admin?.deleteTopics({ topics: [topic] }).catch(() => undefined);
+  await admin?.disconnect();
+});
+
+describe("consumer group sampler", () => {
+  it("samples each group's totals once a round, however many ingesters run it", async () => {
+    const sampler = (t: KafkaTarget) =>
+      createConsumerGroupSampler({ pool: store.pool(), target: t, everyMs: 1000, log });
+    const first = await sampler(target).sampleDue();
+    expect(first?.find((s) => s.groupId === worker)).toEqual({
+      groupId: worker,
+      committed: 0,
+      logEnd: 2 * PER_PARTITION,
+      lag: 2 * PER_PARTITION,
+      partitions: 2,
+    });
+    // A second ingester of the same deployment finds the round taken.
+    expect(await sampler(target).sampleDue()).toBeNull();
+    // Another deployment sharing the database samples its own.
+    expect(await sampler({ ...target, ingestGroup: `${prefix}other-ingester` }).sampleDue()).not.toBeNull();
+
+    // The worker catches up by half while nothing arrives: the backlog is clearing.
+    await commitAt(PER_PARTITION / 2);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const second = await sampler(target).sampleDue();
+    expect(second?.find((s) => s.groupId === worker)?.lag).toBe(PER_PARTITION);
+    const { groups, windowSeconds } = await readGroupsTimeToClear(store.pool(), samplingScope(target));
+    expect(windowSeconds).toBe(60);
+    const estimate = groups[worker];
+    expect(estimate?.kind).toBe("clearing");
+    if (estimate?.kind !== "clearing") return;
+    expect(estimate.producePerSecond).toBe(0);
+    // Half the backlog consumed between the two samples: the other half in as long again.
+    const { rows } = await store
+      .pool()
+      .query<{ time: Date }>(
+        "SELECT time FROM consumer_group_lag_sample WHERE scope = $1 AND group_id = $2 ORDER BY time",
+        [samplingScope(target), worker],
+      );
+    const between = (rows[1]?.time.getTime() ?? 0) - (rows[0]?.time.getTime() ?? 0);
+    expect(rows).toHaveLength(2);
+    expect(estimate.consumePerSecond).toBeCloseTo(PER_PARTITION / (between / 1000), 6);
+    expect(estimate.inMs).toBeCloseTo(between, 6);
+  });
+
+  it("keeps a day of samples and charts them in buckets of the range", async () => {
+    const scope = samplingScope(target);
+    const pool = store.pool();
+    await pool.query(
+      `INSERT INTO consumer_group_lag_sample (scope, group_id, time, committed, log_end, lag, partitions)
+       VALUES ($1, $2, now() - make_interval(hours => $3 + 1), 0, 5, 5, 1),
+              ($1, $2, now() - make_interval(hours => $3 - 1), 0, 7, 7, 1),
+              ($1, $2, now() - interval '3 hours', 0, 9, 9, 1)`,
+      [scope, worker, GROUP_LAG_KEEP_HOURS],
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await createConsumerGroupSampler({ pool, target, everyMs: 1000, log }).sampleDue();
+    const lags = async (range: "15m" | "6h" | "24h") =>
+      (await readGroupLagHistory(pool, scope, worker, range)).points.map((p) => p.lag);
+    // The day-old sample is gone; the 15-minute chart shows only the recent samples.
+    expect(await lags("24h")).toEqual([7, 9, PER_PARTITION]);
+    expect(await lags("6h")).toEqual([9, PER_PARTITION]);
+    expect(await lags("15m")).toEqual([PER_PARTITION]);
+    const history = await readGroupLagHistory(pool, scope, worker, "24h");
+    expect(history.bucketSeconds).toBe(720);
+  });
+});
