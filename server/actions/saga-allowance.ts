@@ -2,7 +2,7 @@
 // action that no longer applies is refused with the reason; the owner checks again), and
 // what a compensation would revert. Pure: the saga page and the API use the same answers.
 import { orderSagaEvents } from "../dashboard/sagas/order-saga-events.ts";
-import type { SagaEventView, SagaListItem } from "../dashboard/sagas/saga-dto.ts";
+import type { SagaEventOutline, SagaListItem } from "../dashboard/sagas/saga-dto.ts";
 
 export const SAGA_ACTIONS = ["compensate", "retry-step", "retry-from", "mark-resolved"] as const;
 export type SagaAction = (typeof SAGA_ACTIONS)[number];
@@ -56,7 +56,7 @@ export interface CompensationStep {
  * The steps a compensation would revert, in the order it would revert them: the landed
  * steps not yet compensated, newest first, and before them a step still under way.
  */
-export function compensationPlan(events: SagaEventView[]): CompensationStep[] {
+export function compensationPlan(events: SagaEventOutline[]): CompensationStep[] {
   const landed = new Map<number, CompensationStep>();
   let underWay: CompensationStep | undefined;
   for (const e of orderSagaEvents(events)) {

@@ -3,7 +3,7 @@
 // span partitions (a topic repartitioned mid-saga) falls back to event time.
 import type { SagaEventView } from "./saga-dto.ts";
 
-export function orderSagaEvents(events: SagaEventView[]): SagaEventView[] {
+export function orderSagaEvents<E extends Pick<SagaEventView, "time" | "kafka">>(events: E[]): E[] {
   const first = events[0]?.kafka;
   const onePartition = events.every(
     (e) => e.kafka.topic === first?.topic && e.kafka.partition === first?.partition,

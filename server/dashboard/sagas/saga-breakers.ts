@@ -3,7 +3,7 @@
 // while it ran, so that "why did this compensate?" has its answer on the saga's page.
 import { BREAKER_OPEN_CODE } from "../../breakers/rejection-policy.ts";
 import type { Pool } from "../../db/pool.ts";
-import type { SagaEventView, SagaListItem } from "./saga-dto.ts";
+import type { SagaEventOutline, SagaListItem } from "./saga-dto.ts";
 
 export interface BreakerRejection {
   eventId: string;
@@ -30,7 +30,7 @@ export interface SagaBreakerDecisions {
 /** How far before a saga's start a transition still explains what the saga met. */
 const LEAD_MS = 60_000;
 
-export function breakerRejections(events: SagaEventView[]): BreakerRejection[] {
+export function breakerRejections(events: SagaEventOutline[]): BreakerRejection[] {
   return events.flatMap((e) => {
     const error = (e.data as { error?: { code?: unknown; message?: unknown } } | null)?.error;
     if (error?.code !== BREAKER_OPEN_CODE) return [];
@@ -43,10 +43,9 @@ export function breakerRejections(events: SagaEventView[]): BreakerRejection[] {
 export async function sagaBreakerDecisions(
   pool: Pick<Pool, "query">,
   summary: Pick<SagaListItem, "services" | "startedAt" | "endedAt" | "lastProgressAt">,
-  events: SagaEventView[],
+  rejections: BreakerRejection[],
   now = Date.now(),
 ): Promise<SagaBreakerDecisions> {
-  const rejections = breakerRejections(events);
   if (summary.services.length === 0) return { rejections, transitions: [] };
   const { rows } = await pool.query<BreakerTransitionSeen>(
     `SELECT time, pair, from_state AS "from", to_state AS "to", forced, reason

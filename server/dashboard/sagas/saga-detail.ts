@@ -1,4 +1,5 @@
-// One saga: its summary, every stored event in order, and the timeline built from them.
+// One saga: its summary, the first page of its events in order, and the timeline, compensation
+// plan and breaker decisions outlined from all of them.
 import {
   type Allowance,
   type CompensationStep,
@@ -12,8 +13,9 @@ import { EVENT_COLUMNS, type EventRow, toEventView } from "./event-row.ts";
 import { type FoldedTimeline, foldTimeline } from "./fold-timeline.ts";
 import { SUMMARY_COLUMNS, type SummaryRecord, toListItem } from "./list-sagas.ts";
 import { orderSagaEvents } from "./order-saga-events.ts";
-import { type SagaBreakerDecisions, sagaBreakerDecisions } from "./saga-breakers.ts";
-import type { SagaEventView, SagaListItem } from "./saga-dto.ts";
+import { createOutlineCache, type OutlineCache, type SagaOutlineDigest } from "./outline-cache.ts";
+import { breakerRejections, type SagaBreakerDecisions, sagaBreakerDecisions } from "./saga-breakers.ts";
+import type { SagaEventOutline, SagaEventView, SagaListItem } from "./saga-dto.ts";
 import { buildTimeline } from "./saga-timeline.ts";
 
 /** A saga page reads at most this many events: the newest. */
@@ -40,44 +42,125 @@ export interface SagaDetail {
 
 type Db = { pool: Pick<Pool, "query"> };
 
+/** Every column an outline needs; the payload only as far as the outline reads it. */
+const OUTLINE_COLUMNS = `id, type, time, step, step_index, service, kafka_topic, kafka_partition, kafka_offset,
+  CASE WHEN type = 'io.sagascope.saga.started' THEN jsonb_build_object('steps', data->'steps')
+       ELSE jsonb_build_object('attempt', data->'attempt', 'error', data->'error') END AS data`;
+
+type OutlineRow = Pick<
+  EventRow,
+  | "id"
+  | "type"
+  | "time"
+  | "step"
+  | "step_index"
+  | "service"
+  | "data"
+  | "kafka_topic"
+  | "kafka_partition"
+  | "kafka_offset"
+>;
+
 /**
- * The saga's newest events (at most MAX_DETAIL_EVENTS), in its own order. Through the pool,
- * not Prisma: a long saga's page reads thousands of rows, and the driver's rows cost a third less.
+ * The outline of the saga's newest events (at most MAX_DETAIL_EVENTS), in its own order. The
+ * payloads stay in the database: a long saga's page outlines thousands of events but shows
+ * one page of them whole (readWhole). Through the pool, not Prisma: the driver's rows cost less.
  */
-async function readSagaEvents(pool: Pick<Pool, "query">, sagaId: string): Promise<SagaEventView[]> {
-  const { rows } = await pool.query<EventRow>(
-    `SELECT ${EVENT_COLUMNS} FROM saga_event
+async function readOutline(pool: Pick<Pool, "query">, sagaId: string): Promise<SagaEventOutline[]> {
+  const { rows } = await pool.query<OutlineRow>(
+    `SELECT ${OUTLINE_COLUMNS} FROM saga_event
      WHERE saga_id = $1 ORDER BY time DESC, kafka_offset DESC LIMIT ${MAX_DETAIL_EVENTS}`,
     [sagaId],
   );
-  return orderSagaEvents(rows.map(toEventView));
+  return orderSagaEvents(
+    rows.map((r) => ({
+      id: r.id,
+      type: r.type,
+      time: r.time,
+      step: r.step,
+      stepIndex: r.step_index,
+      service: r.service,
+      data: r.data,
+      kafka: { topic: r.kafka_topic, partition: r.kafka_partition, offset: Number(r.kafka_offset) },
+    })),
+  );
 }
 
-function declaredSteps(events: SagaEventView[]): { name: string; service: string }[] {
+const kafkaKey = (k: SagaEventView["kafka"]) => `${k.topic}\u0000${k.partition}\u0000${k.offset}`;
+
+/** The events at these positions whole, in this order: a page of the events table. */
+async function readWhole(
+  pool: Pick<Pool, "query">,
+  sagaId: string,
+  positions: SagaEventView["kafka"][],
+): Promise<SagaEventView[]> {
+  if (positions.length === 0) return [];
+  const { rows } = await pool.query<EventRow>(
+    `SELECT ${EVENT_COLUMNS} FROM saga_event WHERE saga_id = $1 AND kafka_offset = ANY($2::bigint[])`,
+    [sagaId, positions.map((k) => k.offset)],
+  );
+  const byKey = new Map(rows.map(toEventView).map((e) => [kafkaKey(e.kafka), e]));
+  return positions.flatMap((k) => byKey.get(kafkaKey(k)) ?? []);
+}
+
+function declaredSteps(events: SagaEventOutline[]): { name: string; service: string }[] {
   const started = events.find((e) => e.type === "io.sagascope.saga.started")?.data as
-    | { steps?: { name: string; service: string }[] }
+    | { steps?: { name: string; service: string }[] | null }
     | undefined;
   return started?.steps ?? [];
 }
 
-export async function getSagaDetail(db: Db, sagaId: string): Promise<SagaDetail> {
-  const { pool } = db;
-  const [summaryRows, events] = await Promise.all([
-    pool.query<SummaryRecord>(`SELECT ${SUMMARY_COLUMNS} FROM saga_summary WHERE saga_id = $1`, [sagaId]),
-    readSagaEvents(pool, sagaId),
-  ]);
-  const summary = summaryRows.rows[0];
-  if (!summary) throw new AppError("NOT_FOUND", `no saga ${sagaId} has been seen`);
-  const item = toListItem(summary);
-  return {
-    summary: item,
-    events: events.slice(0, EVENT_PAGE_SIZE),
+/** Only long sagas are kept: a short one is outlined in a millisecond or two. */
+const CACHED_FROM_EVENTS = EVENT_PAGE_SIZE;
+/** One cache per pool (per database), so that two stores in one process never share entries. */
+const caches = new WeakMap<object, OutlineCache>();
+
+/** What the page derives from all the saga's events: kept while the saga does not change. */
+async function digestOf(pool: Pick<Pool, "query">, summary: SagaListItem): Promise<SagaOutlineDigest> {
+  let cache = caches.get(pool);
+  if (!cache) caches.set(pool, (cache = createOutlineCache()));
+  const cached = cache.get(summary.sagaId, summary);
+  if (cached) return cached;
+  const events = await readOutline(pool, summary.sagaId);
+  const digest: SagaOutlineDigest = {
     eventsRead: events.length,
-    truncated: summary.eventCount > events.length,
     steps: declaredSteps(events),
     timeline: foldTimeline(buildTimeline(events)),
-    breakers: await sagaBreakerDecisions(pool, item, events),
-    actions: { allowed: sagaActionsAllowed(item), plan: compensationPlan(events) },
+    rejections: breakerRejections(events),
+    plan: compensationPlan(events),
+    order: events.map((e) => e.kafka),
+  };
+  if (events.length >= CACHED_FROM_EVENTS) cache.set(summary.sagaId, summary, digest);
+  return digest;
+}
+
+async function readSummary(pool: Pick<Pool, "query">, sagaId: string): Promise<SagaListItem> {
+  const { rows } = await pool.query<SummaryRecord>(
+    `SELECT ${SUMMARY_COLUMNS} FROM saga_summary WHERE saga_id = $1`,
+    [sagaId],
+  );
+  const summary = rows[0];
+  if (!summary) throw new AppError("NOT_FOUND", `no saga ${sagaId} has been seen`);
+  return toListItem(summary);
+}
+
+export async function getSagaDetail(db: Db, sagaId: string): Promise<SagaDetail> {
+  const { pool } = db;
+  const summary = await readSummary(pool, sagaId);
+  const digest = await digestOf(pool, summary);
+  const [events, breakers] = await Promise.all([
+    readWhole(pool, sagaId, digest.order.slice(0, EVENT_PAGE_SIZE)),
+    sagaBreakerDecisions(pool, summary, digest.rejections),
+  ]);
+  return {
+    summary,
+    events,
+    eventsRead: digest.eventsRead,
+    truncated: summary.eventCount > digest.eventsRead,
+    steps: digest.steps,
+    timeline: digest.timeline,
+    breakers,
+    actions: { allowed: sagaActionsAllowed(summary), plan: digest.plan },
   };
 }
 
@@ -88,12 +171,10 @@ export async function getSagaEventPage(
   offset: number,
   limit: number,
 ): Promise<{ events: SagaEventView[]; eventsRead: number; nextOffset: number | null }> {
-  const events = await readSagaEvents(db.pool, sagaId);
-  if (events.length === 0) throw new AppError("NOT_FOUND", `no saga ${sagaId} has been seen`);
-  const page = events.slice(offset, offset + limit);
+  const digest = await digestOf(db.pool, await readSummary(db.pool, sagaId));
   return {
-    events: page,
-    eventsRead: events.length,
-    nextOffset: offset + limit < events.length ? offset + limit : null,
+    events: await readWhole(db.pool, sagaId, digest.order.slice(offset, offset + limit)),
+    eventsRead: digest.eventsRead,
+    nextOffset: offset + limit < digest.eventsRead ? offset + limit : null,
   };
 }

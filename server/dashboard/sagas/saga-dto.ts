@@ -23,3 +23,13 @@ export interface SagaEventView {
   extensions: Record<string, unknown> | null;
   kafka: { topic: string; partition: number; offset: number };
 }
+
+/**
+ * What the timeline, the compensation plan and the breaker rejections read of an event: no
+ * payload beyond the attempt and the error (and a start's declared steps), so that a saga of
+ * thousands of events is outlined without reading them whole.
+ */
+export type SagaEventOutline = Pick<
+  SagaEventView,
+  "id" | "type" | "time" | "step" | "stepIndex" | "service" | "data" | "kafka"
+>;

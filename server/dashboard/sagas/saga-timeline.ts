@@ -1,7 +1,7 @@
 // Turns a saga's events into timeline bars: one per step attempt and per compensation
 // attempt, in the order they happened, with their outcome. Pure, so it is tested alone.
 import { orderSagaEvents } from "./order-saga-events.ts";
-import type { SagaEventView } from "./saga-dto.ts";
+import type { SagaEventOutline } from "./saga-dto.ts";
 
 export type BarKind = "step" | "compensation";
 /** interrupted: the saga moved on (compensation began, or it ended) without this attempt's answer. */
@@ -27,7 +27,7 @@ export interface SagaTimeline {
 
 const PREFIX = "io.sagascope.saga.";
 
-export function buildTimeline(events: SagaEventView[]): SagaTimeline {
+export function buildTimeline(events: SagaEventOutline[]): SagaTimeline {
   const bars: TimelineBar[] = [];
   const open = new Map<string, TimelineBar>();
   const sorted = orderSagaEvents(events);

@@ -238,6 +238,20 @@ describe("sagas router", () => {
     );
     await expect(caller.sagas.events({ sagaId, limit: 201 })).rejects.toMatchObject({ code: "BAD_REQUEST" });
     await expect(caller.sagas.events({ sagaId: "never-seen" })).rejects.toMatchObject({ code: "NOT_FOUND" });
+
+    // The page's outline of a long saga is kept between reads, until the saga changes: the next
+    // event is on its timeline and in its last page at once.
+    const next = sagaEvent(
+      "io.sagascope.saga.step.succeeded",
+      { ...step, attempt: 449, durationMs: 5 },
+      { ...o, time: new Date(t0 + events.length) },
+    );
+    await store([next]);
+    const after = await caller.sagas.byId({ sagaId });
+    expect(after.eventsRead).toBe(451);
+    expect(after.timeline.rows.at(-1)).toMatchObject({ kind: "step", attempt: 449, outcome: "succeeded" });
+    const last = await caller.sagas.events({ sagaId, cursor: 400 });
+    expect(last.events.map((e) => e.id).at(-1)).toBe(next.id);
   });
 
   it("answers NOT_FOUND for an unknown saga and BAD_REQUEST for a forged cursor or bad input", async () => {
