@@ -117,8 +117,8 @@ const caches = new WeakMap<object, OutlineCache>();
 
 /** What the page derives from all the saga's events: kept while the saga does not change. */
 async function digestOf(pool: Pick<Pool, "query">, summary: SagaListItem): Promise<SagaOutlineDigest> {
-  let cache = caches.get(pool);
-  if (!cache) caches.set(pool, (cache = createOutlineCache()));
+  const cache = caches.get(pool) ?? createOutlineCache();
+  caches.set(pool, cache);
   const cached = cache.get(summary.sagaId, summary);
   if (cached) return cached;
   const events = await readOutline(pool, summary.sagaId);
