@@ -2,6 +2,7 @@
 // failed, refused, denied), appended, never changed (a trigger refuses updates and deletes).
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
+import { auditConditions } from "../db/audit-filter-sql.ts";
 import type { Pool } from "../db/pool.ts";
 
 export const PHASES = ["requested", "pending", "done", "failed", "refused", "denied"] as const;
@@ -87,18 +88,12 @@ export async function listAudit(
   filter: AuditFilter,
   page: { limit: number; beforeId?: number | undefined },
 ): Promise<AuditEntry[]> {
-  const where: string[] = [];
   const args: unknown[] = [];
   const arg = (v: unknown) => {
     args.push(v);
     return `$${args.length}`;
   };
-  if (filter.actor) where.push(`actor = ${arg(filter.actor)}`);
-  if (filter.action) where.push(`action = ${arg(filter.action)}`);
-  if (filter.target) where.push(`target = ${arg(filter.target)}`);
-  if (filter.phase) where.push(`phase = ${arg(filter.phase)}`);
-  if (filter.from) where.push(`at >= ${arg(filter.from)}`);
-  if (filter.to) where.push(`at < ${arg(filter.to)}`);
+  const where = auditConditions(filter, arg);
   if (page.beforeId) where.push(`id < ${arg(page.beforeId)}`);
   const { rows } = await db.query<AuditEntry>(
     `SELECT ${COLUMNS} FROM audit_entry ${where.length ? `WHERE ${where.join(" AND ")}` : ""}

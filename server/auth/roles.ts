@@ -23,6 +23,12 @@ export const PERMISSIONS = {
   /** The demo fleet's fault panel (demo mode only). */
   "fleet.faults": "operator",
   "users.manage": "admin",
+  /** Save, change or delete one's own views of the saga list and the audit log, and pick a landing view. */
+  "views.save": "viewer",
+  /** Share a view with the team (everyone signed in sees it). */
+  "views.share": "operator",
+  /** Delete a view another user shared. */
+  "views.manage": "admin",
 } as const satisfies Record<string, Role>;
 export type Permission = keyof typeof PERMISSIONS;
 

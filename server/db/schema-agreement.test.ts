@@ -293,6 +293,27 @@ describe("migrated database and generated client", () => {
     expect(await prisma.consumerGroupSampling.findUnique({ where: { scope: claim.scope } })).toEqual(claim);
   });
 
+  it("round-trips a SavedView and a LandingView with every field", async () => {
+    const view = {
+      id: "6f1c1d1e-7a53-4f0e-9a43-0c8d3c2b9a10",
+      page: "sagas",
+      name: "Failed transfers",
+      query: "status=failed&type=transfer",
+      owner: "42",
+      ownerEmail: "ada@example.test",
+      shared: true,
+      createdAt: at,
+      updatedAt: at,
+    };
+    await prisma.savedView.create({ data: view });
+    expect(await prisma.savedView.findUnique({ where: { id: view.id } })).toEqual(view);
+    await prisma.landingView.create({ data: { owner: "42", viewId: view.id } });
+    expect(await prisma.landingView.findUnique({ where: { owner: "42" } })).toEqual({
+      owner: "42",
+      viewId: view.id,
+    });
+  });
+
   it.each([
     ["saga_event", Prisma.SagaEventScalarFieldEnum],
     ["saga_event_identity", Prisma.SagaEventIdentityScalarFieldEnum],
@@ -304,6 +325,8 @@ describe("migrated database and generated client", () => {
     ["projection_lag_sample", Prisma.ProjectionLagSampleScalarFieldEnum],
     ["consumer_group_lag_sample", Prisma.ConsumerGroupLagSampleScalarFieldEnum],
     ["consumer_group_sampling", Prisma.ConsumerGroupSamplingScalarFieldEnum],
+    ["saved_view", Prisma.SavedViewScalarFieldEnum],
+    ["landing_view", Prisma.LandingViewScalarFieldEnum],
     ["saga_vocabulary", Prisma.SagaVocabularyScalarFieldEnum],
     ["app_user", Prisma.AppUserScalarFieldEnum],
     ["audit_entry", Prisma.AuditEntryScalarFieldEnum],

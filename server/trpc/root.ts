@@ -12,6 +12,7 @@ import { projectionsRouter } from "./routers/projections.ts";
 import { sagasRouter } from "./routers/sagas.ts";
 import { serviceMapRouter } from "./routers/service-map.ts";
 import { tracesRouter } from "./routers/traces.ts";
+import { viewsRouter } from "./routers/views.ts";
 
 export const appRouter = router({
   auth: authRouter,
@@ -26,6 +27,7 @@ export const appRouter = router({
   kafka: kafkaRouter,
   traces: tracesRouter,
   serviceMap: serviceMapRouter,
+  views: viewsRouter,
 });
 
 export type AppRouter = typeof appRouter;
