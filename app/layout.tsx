@@ -4,6 +4,7 @@ import type { ReactNode } from "react";
 import { RoleLinks } from "@/components/auth/role-links.tsx";
 import { Providers } from "@/components/trpc.tsx";
 import { THEME_SCRIPT, ViewControls } from "@/components/ui/view-controls.tsx";
+import { ViewsMenu } from "@/components/views/views-menu.tsx";
 import "./globals.css";
 
 export const metadata: Metadata = {
@@ -36,6 +37,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
               <Link href="/kafka">Kafka</Link>
               <Link href="/audit">Audit</Link>
               <RoleLinks />
+              <ViewsMenu />
             </nav>
             <ViewControls />
           </header>

@@ -1,5 +1,5 @@
-import { redirect } from "next/navigation";
+import { Landing } from "@/components/views/landing.tsx";
 
 export default function Home() {
-  redirect("/overview");
+  return <Landing />;
 }

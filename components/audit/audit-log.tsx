@@ -7,6 +7,7 @@ import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useTRPC } from "@/components/trpc.tsx";
 import { formatAge, formatTime } from "@/components/ui/format.ts";
 import { PagedList } from "@/components/ui/paged-list.tsx";
+import { SaveView } from "@/components/views/save-view.tsx";
 import {
   AUDIT_PHASES,
   type AuditActionView,
@@ -212,6 +213,7 @@ export function AuditLog() {
     <section>
       <div className="toolbar">
         <h1>Audit log</h1>
+        <SaveView page="audit" query={query} />
         <a href={`/api/audit/export${query ? `?${query}` : ""}`} download data-testid="export-csv">
           Export CSV
         </a>

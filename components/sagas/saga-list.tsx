@@ -11,6 +11,7 @@ import { formatAge, formatDuration, formatTime, shortId } from "@/components/ui/
 import { LiveIndicator } from "@/components/ui/live-indicator.tsx";
 import { PagedList } from "@/components/ui/paged-list.tsx";
 import { StatusBadge } from "@/components/ui/status-badge.tsx";
+import { SaveView } from "@/components/views/save-view.tsx";
 import {
   filterFromParams,
   SAGA_STATUSES,
@@ -245,6 +246,7 @@ export function SagaList() {
           stuck only
         </label>
         <BulkActions filter={filter} />
+        <SaveView page="sagas" query={query} />
         <a href={`/api/sagas/export${query ? `?${query}` : ""}`} download data-testid="export-csv">
           Export CSV
         </a>
