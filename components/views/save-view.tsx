@@ -20,6 +20,8 @@ export function SaveView({ page, query }: { page: "sagas" | "audit"; query: stri
   const { key, reset } = useIntentKey();
   const [name, setName] = useState("");
   const [shared, setShared] = useState(false);
+  // The form is drawn only while open: closed, the page holds nothing of it but its summary.
+  const [open, setOpen] = useState(false);
   if (!can("views.save")) return null;
 
   function submit(event: FormEvent) {
@@ -29,31 +31,33 @@ export function SaveView({ page, query }: { page: "sagas" | "audit"; query: stri
   }
 
   return (
-    <details className="save-view" data-testid="save-view">
+    <details className="save-view" data-testid="save-view" onToggle={(e) => setOpen(e.currentTarget.open)}>
       <summary>Save view</summary>
-      <form onSubmit={submit} className="save-view-form">
-        <label>
-          Name{" "}
-          <input
-            value={name}
-            onChange={(e) => setName(e.target.value)}
-            maxLength={80}
-            required
-            placeholder="Failed transfers today"
-          />
-        </label>
-        {can("views.share") && (
+      {open && (
+        <form onSubmit={submit} className="save-view-form">
           <label>
-            <input type="checkbox" checked={shared} onChange={(e) => setShared(e.target.checked)} /> share
-            with the team
+            Name{" "}
+            <input
+              value={name}
+              onChange={(e) => setName(e.target.value)}
+              maxLength={80}
+              required
+              placeholder="Failed transfers today"
+            />
           </label>
-        )}
-        <button type="submit" disabled={save.isPending || !name.trim()}>
-          Save
-        </button>
-        <span className="muted small">{query ? `?${query}` : "no filter: everything"}</span>
-        <ActionResult status={save.data} error={save.error?.message} />
-      </form>
+          {can("views.share") && (
+            <label>
+              <input type="checkbox" checked={shared} onChange={(e) => setShared(e.target.checked)} /> share
+              with the team
+            </label>
+          )}
+          <button type="submit" disabled={save.isPending || !name.trim()}>
+            Save
+          </button>
+          <span className="muted small">{query ? `?${query}` : "no filter: everything"}</span>
+          <ActionResult status={save.data} error={save.error?.message} />
+        </form>
+      )}
     </details>
   );
 }
