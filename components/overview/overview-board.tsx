@@ -3,6 +3,7 @@
 // the projection's lag and the ingest rate; every figure links to the list behind it.
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
+import { WAITING_HELP, WAITING_LABEL, waitingHref } from "@/components/sagas/waiting-on-label.ts";
 import { useTRPC } from "@/components/trpc.tsx";
 import { ErrorPanel } from "@/components/ui/error-panel.tsx";
 import { formatDuration } from "@/components/ui/format.ts";
@@ -107,6 +108,21 @@ export function OverviewBoard() {
               bad={o.deadLetters.open > 0}
             />
           </div>
+          {o.waiting.length > 0 && (
+            <ul
+              className="chips"
+              aria-label="Stuck sagas by what they wait on"
+              data-testid="overview-waiting"
+            >
+              {o.waiting.map((w) => (
+                <li key={w.kind} data-kind={w.kind}>
+                  <Link className="chip" href={waitingHref(w.kind)} title={WAITING_HELP[w.kind]}>
+                    {WAITING_LABEL[w.kind]} <strong>{w.count}</strong>
+                  </Link>
+                </li>
+              ))}
+            </ul>
+          )}
           {o.deadLetters.byReason.length > 0 && (
             <ul
               className="chips"

@@ -12,6 +12,7 @@ import { formatAge, formatDuration, formatTime } from "@/components/ui/format.ts
 import { LiveIndicator } from "@/components/ui/live-indicator.tsx";
 import { StatusBadge } from "@/components/ui/status-badge.tsx";
 import type { SagaBreakerDecisions } from "@/server/dashboard/sagas/saga-breakers.ts";
+import { WAITING_HELP, WAITING_LABEL } from "./waiting-on-label.ts";
 
 function BreakerDecisions({ decisions }: { decisions: SagaBreakerDecisions }) {
   const { rejections, transitions } = decisions;
@@ -134,8 +135,25 @@ export function SagaDetailView({ sagaId }: { sagaId: string }) {
             {detail.data.summary.stuck && (
               <>
                 <dt>Stuck</dt>
-                <dd className="fail" data-testid="stuck-reason">
+                <dd
+                  className="fail"
+                  data-testid="stuck-reason"
+                  data-waiting={detail.data.summary.waitingOn ?? ""}
+                >
+                  {detail.data.summary.waitingOn && (
+                    <strong title={WAITING_HELP[detail.data.summary.waitingOn]}>
+                      {WAITING_LABEL[detail.data.summary.waitingOn]}:{" "}
+                    </strong>
+                  )}
                   {detail.data.summary.stuckReason}
+                </dd>
+              </>
+            )}
+            {detail.data.summary.waitingOn === "operator" && (
+              <>
+                <dt>Needs</dt>
+                <dd className="fail" data-testid="needs-operator">
+                  an operator: {WAITING_HELP.operator}
                 </dd>
               </>
             )}

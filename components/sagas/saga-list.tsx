@@ -19,6 +19,7 @@ import {
   SagaListParamsSchema,
   SINCE_RANGES,
 } from "@/server/dashboard/sagas/saga-filter.ts";
+import { WAITING_CHOICES, WAITING_HELP, WAITING_LABEL } from "./waiting-on-label.ts";
 
 /** The list's filters, kept in the URL so that a filtered list can be shared and survives a reload. */
 function useFilters() {
@@ -245,6 +246,21 @@ export function SagaList() {
           />{" "}
           stuck only
         </label>
+        <label>
+          Waiting on{" "}
+          <select
+            aria-label="Waiting on"
+            value={url.waiting ?? ""}
+            onChange={(e) => set({ waiting: e.target.value || undefined })}
+          >
+            <option value="">anything</option>
+            {WAITING_CHOICES.map((kind) => (
+              <option key={kind} value={kind} title={WAITING_HELP[kind]}>
+                {WAITING_LABEL[kind]}
+              </option>
+            ))}
+          </select>
+        </label>
         <BulkActions filter={filter} />
         <SaveView page="sagas" query={query} />
         <a href={`/api/sagas/export${query ? `?${query}` : ""}`} download data-testid="export-csv">
@@ -313,8 +329,13 @@ export function SagaList() {
                 <td>
                   <StatusBadge status={s.status} />
                   {s.stuck && (
-                    <span className="badge badge-stuck" title={s.stuckReason ?? undefined}>
-                      stuck
+                    <span
+                      className="badge badge-stuck"
+                      title={s.stuckReason ?? undefined}
+                      data-testid="stuck-badge"
+                      data-waiting={s.waitingOn ?? "unclassified"}
+                    >
+                      stuck{s.waitingOn ? ` · ${WAITING_LABEL[s.waitingOn]}` : ""}
                     </span>
                   )}
                 </td>

@@ -95,6 +95,7 @@ describe("migrated database and generated client", () => {
       eventCount: 7,
       stuck: true,
       stuckReason: "no progress",
+      waitingOn: "participant",
       progressExpectedBy: at,
       progressExpectation: "step credit to finish",
       updatedAt: at,

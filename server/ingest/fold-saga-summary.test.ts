@@ -204,4 +204,66 @@ describe("foldSagaSummary", () => {
       "resolved",
     );
   });
+
+  it("says what an unfinished saga waits on, from its latest event", () => {
+    const failure = (attempt: number, code?: string) =>
+      ev("io.sagascope.saga.step.failed", {
+        ...credit,
+        attempt,
+        durationMs: 2,
+        willRetry: true,
+        error: { category: "transient", message: "no answer", ...(code ? { code } : {}) },
+      });
+    // One start, earlier than every event below (each event is made before its fold runs).
+    const start = started();
+    const waiting = (...events: SagaEvent[]) => fold([start, ...events]).waitingOn;
+    // Started with a timeout: the participant has it; without one, nothing is announced.
+    expect(waiting(ev("io.sagascope.saga.step.started", { ...credit, timeoutMs: 500 }))).toBe("participant");
+    expect(waiting(ev("io.sagascope.saga.step.started", credit))).toBe("silent");
+    expect(waiting(ev("io.sagascope.saga.step.succeeded", { ...debit, durationMs: 3 }))).toBe("silent");
+    expect(waiting(ev("io.sagascope.saga.timed_out", { ...credit, timeoutMs: 500 }))).toBe("participant");
+    // Retried: silent in the first backoffs, retrying repeatedly from the third attempt.
+    expect(waiting(failure(2))).toBe("silent");
+    expect(waiting(failure(3))).toBe("retrying");
+    expect(
+      waiting(
+        ev("io.sagascope.saga.compensation.failed", {
+          ...debit,
+          attempt: 4,
+          durationMs: 1,
+          error: { category: "transient", message: "down" },
+        }),
+      ),
+    ).toBe("retrying");
+    // Refused by an open breaker and queued for a retry: waiting behind the breaker.
+    expect(waiting(failure(1, "BREAKER_OPEN"))).toBe("breaker");
+    // A compensation given up needs an operator; other ends wait on nothing.
+    const gaveUp = fold([
+      started(),
+      ev("io.sagascope.saga.aborted", {
+        ...base,
+        durationMs: 9,
+        reason: "refund refused",
+        compensated: false,
+      }),
+    ]);
+    expect(gaveUp).toMatchObject({ status: "failed", waitingOn: "operator" });
+    expect(
+      fold([started(), ev("io.sagascope.saga.completed", { ...base, durationMs: 9 })]).waitingOn,
+    ).toBeNull();
+    const resolved = fold(
+      [
+        ev("io.sagascope.control.result", {
+          ...base,
+          commandId: "c-1",
+          action: "mark-resolved",
+          outcome: "done",
+          message: "resolved",
+          handledBy: "ops",
+        }),
+      ],
+      gaveUp,
+    );
+    expect(resolved).toMatchObject({ status: "resolved", waitingOn: null });
+  });
 });

@@ -1,6 +1,8 @@
 // Folds one saga event into the saga's summary row. Pure: the ingester feeds it the
 // events that were new in a batch, in the saga's own order.
+import { BREAKER_OPEN_CODE } from "../breakers/rejection-policy.ts";
 import type { SagaEvent, SagaMode } from "../events/index.ts";
+import { RETRYING_FROM_ATTEMPT, type WaitingOn } from "./waiting-on.ts";
 
 export type SagaStatus =
   | "running"
@@ -32,6 +34,8 @@ export interface SagaSummaryState {
   progressExpectation: string | null;
   stuck: boolean;
   stuckReason: string | null;
+  /** What it waits on (waiting-on.ts); null once it has ended, but for a compensation given up (operator). */
+  waitingOn: WaitingOn | null;
   /** Every service that took part, sorted. */
   services: string[];
 }
@@ -59,8 +63,27 @@ function initial(event: SagaEvent): SagaSummaryState {
     progressExpectation: null,
     stuck: false,
     stuckReason: null,
+    waitingOn: null,
     services: [],
   };
+}
+
+function waitingOnAfter(event: SagaEvent): WaitingOn {
+  const d = event.data as {
+    attempt?: number;
+    timeoutMs?: number;
+    willRetry?: boolean;
+    error?: { code?: string };
+  };
+  const failed =
+    event.type === "io.sagascope.saga.step.failed" || event.type === "io.sagascope.saga.compensation.failed";
+  // A compensation that failed is retried by the runtime until saga.aborted says otherwise.
+  const retried = failed && (event.type === "io.sagascope.saga.compensation.failed" || d.willRetry === true);
+  if (retried && d.error?.code === BREAKER_OPEN_CODE) return "breaker";
+  if (retried && (d.attempt ?? 1) >= RETRYING_FROM_ATTEMPT) return "retrying";
+  if (event.type === "io.sagascope.saga.timed_out") return "participant";
+  if (event.type.endsWith(".started") && d.timeoutMs !== undefined) return "participant";
+  return "silent";
 }
 
 export function foldSagaSummary(previous: SagaSummaryState | undefined, event: SagaEvent): SagaSummaryState {
@@ -78,6 +101,7 @@ export function foldSagaSummary(previous: SagaSummaryState | undefined, event: S
       s.stuckReason = null;
       s.progressExpectedBy = null;
       s.progressExpectation = null;
+      s.waitingOn = null;
     }
     return s;
   }
@@ -158,7 +182,9 @@ export function foldSagaSummary(previous: SagaSummaryState | undefined, event: S
   if (isTerminal(s.status)) {
     s.progressExpectedBy = null;
     s.progressExpectation = null;
+    s.waitingOn = s.status === "failed" ? "operator" : null;
   } else if (!previous || event.time >= previous.lastProgressAt) {
+    s.waitingOn = waitingOnAfter(event);
     const d = e.data as { step?: string; service?: string; attempt?: number; timeoutMs?: number };
     const started = event.type.endsWith(".started") && d.step !== undefined;
     const what = event.type.includes("compensation") ? "compensation of" : "step";

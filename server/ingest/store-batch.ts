@@ -13,6 +13,7 @@ import { settleOperatorActions } from "./settle-operator-actions.ts";
 import { type IncomingBreakerEvent, insertBreakerEvents } from "./store-breaker-events.ts";
 import { insertProjectionEvents } from "./store-projection-events.ts";
 import { insertSagaEvents } from "./store-saga-events.ts";
+import type { WaitingOn } from "./waiting-on.ts";
 
 export const SAGA_CHANGES_CHANNEL = "sagascope_saga_changes";
 
@@ -186,6 +187,7 @@ interface SummaryRow {
   progress_expectation: string | null;
   stuck: boolean;
   stuck_reason: string | null;
+  waiting_on: WaitingOn | null;
   services: string[];
 }
 
@@ -210,6 +212,7 @@ const FOLDED: StagingTable<SummaryRow> = {
     progress_expectation: "text",
     stuck: "boolean",
     stuck_reason: "text",
+    waiting_on: "text",
     services: "text[]",
   },
 };
@@ -250,10 +253,11 @@ async function foldSummaries(
   await client.query(
     `INSERT INTO saga_summary (saga_id, saga_type, mode, status, trace_id, business_key, current_step, failed_step,
                                failure_reason, started_at, last_progress_at, ended_at, event_count,
-                               progress_expected_by, progress_expectation, stuck, stuck_reason, services, updated_at)
+                               progress_expected_by, progress_expectation, stuck, stuck_reason, waiting_on, services,
+                               updated_at)
      SELECT saga_id, saga_type, mode::saga_mode, status::saga_status, trace_id, business_key, current_step,
             failed_step, failure_reason, started_at, last_progress_at, ended_at, event_count,
-            progress_expected_by, progress_expectation, stuck, stuck_reason, services, now()
+            progress_expected_by, progress_expectation, stuck, stuck_reason, waiting_on, services, now()
      FROM ${FOLDED.name}
      ON CONFLICT (saga_id) DO UPDATE SET
        saga_type = excluded.saga_type, mode = excluded.mode, status = excluded.status,
@@ -263,7 +267,8 @@ async function foldSummaries(
        last_progress_at = excluded.last_progress_at, ended_at = excluded.ended_at,
        event_count = excluded.event_count, progress_expected_by = excluded.progress_expected_by,
        progress_expectation = excluded.progress_expectation, stuck = excluded.stuck,
-       stuck_reason = excluded.stuck_reason, services = excluded.services, updated_at = now()`,
+       stuck_reason = excluded.stuck_reason, waiting_on = excluded.waiting_on, services = excluded.services,
+       updated_at = now()`,
   );
   const transitions: SagaTransition[] = [];
   for (const id of ids) {
@@ -303,6 +308,7 @@ function fromRow(r: SummaryRow): SagaSummaryState {
     progressExpectation: r.progress_expectation,
     stuck: r.stuck,
     stuckReason: r.stuck_reason,
+    waitingOn: r.waiting_on,
     services: r.services,
   };
 }
@@ -326,6 +332,7 @@ function toRow(s: SagaSummaryState): SummaryRow {
     progress_expectation: s.progressExpectation,
     stuck: s.stuck,
     stuck_reason: s.stuckReason,
+    waiting_on: s.waitingOn,
     services: s.services,
   };
 }

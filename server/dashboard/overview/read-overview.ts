@@ -4,6 +4,7 @@
 import { effectiveForced } from "../../breakers/breaker-machine.ts";
 import type { BreakerStore } from "../../breakers/index.ts";
 import type { Pool } from "../../db/pool.ts";
+import { WAITING_ON, type WaitingOn } from "../../ingest/waiting-on.ts";
 import { readReportedPairs } from "../breakers/reported-pairs.ts";
 import { countOpenByReason } from "../dead-letters/list-dead-letters.ts";
 
@@ -19,6 +20,12 @@ export interface Overview {
   perMinute: MinuteCounts[];
   inFlight: number;
   stuck: number;
+  /**
+   * Stuck sagas by what they wait on (waiting-on.ts), and under "operator" the sagas whose
+   * compensation was given up (ended, not stuck); "unclassified" for sagas last folded before
+   * the kinds existed. Only kinds with a count.
+   */
+  waiting: { kind: WaitingOn | "unclassified"; count: number }[];
   failedLastHour: number;
   durationMs: { p50: number | null; p95: number | null };
   breakers: { total: number; open: number };
@@ -39,40 +46,45 @@ export async function readOverview(
   now = new Date(),
 ): Promise<Overview> {
   const since = new Date(now.getTime() - MINUTES * 60_000);
-  const [started, ended, live, durations, lag, ingested, breakers, letters, oldest] = await Promise.all([
-    pool.query(
-      `SELECT date_trunc('minute', started_at) AS m, count(*)::int AS n FROM saga_summary
+  const [started, ended, live, waiting, durations, lag, ingested, breakers, letters, oldest] =
+    await Promise.all([
+      pool.query(
+        `SELECT date_trunc('minute', started_at) AS m, count(*)::int AS n FROM saga_summary
        WHERE started_at > $1 GROUP BY 1`,
-      [since],
-    ),
-    pool.query(
-      `SELECT date_trunc('minute', ended_at) AS m, status, count(*)::int AS n FROM saga_summary
+        [since],
+      ),
+      pool.query(
+        `SELECT date_trunc('minute', ended_at) AS m, status, count(*)::int AS n FROM saga_summary
        WHERE ended_at > $1 GROUP BY 1, 2`,
-      [since],
-    ),
-    pool.query(
-      `SELECT count(*)::int AS in_flight,
+        [since],
+      ),
+      pool.query(
+        `SELECT count(*)::int AS in_flight,
               (SELECT count(*)::int FROM saga_summary WHERE stuck) AS stuck
        FROM saga_summary WHERE status IN ('running', 'compensating', 'timed_out')`,
-    ),
-    pool.query(
-      `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM ended_at - started_at) * 1000) AS p50,
+      ),
+      pool.query<{ kind: WaitingOn | "unclassified"; n: number }>(
+        `SELECT coalesce(waiting_on, 'unclassified') AS kind, count(*)::int AS n FROM saga_summary
+       WHERE stuck OR waiting_on = 'operator' GROUP BY 1`,
+      ),
+      pool.query(
+        `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM ended_at - started_at) * 1000) AS p50,
               percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM ended_at - started_at) * 1000) AS p95
        FROM saga_summary WHERE ended_at > $1`,
-      [since],
-    ),
-    pool.query(
-      `SELECT time, sum(offset_lag)::bigint AS offset_lag, max(time_lag_ms) AS time_lag_ms FROM projection_lag_sample
+        [since],
+      ),
+      pool.query(
+        `SELECT time, sum(offset_lag)::bigint AS offset_lag, max(time_lag_ms) AS time_lag_ms FROM projection_lag_sample
        WHERE checkpoint_id = (SELECT checkpoint_id FROM projection_lag_sample WHERE active ORDER BY time DESC LIMIT 1)
        GROUP BY time`,
-    ),
-    pool.query(`SELECT count(*)::int AS n FROM saga_event WHERE ingested_at > $1`, [
-      new Date(now.getTime() - 60_000),
-    ]),
-    countBreakers(pool, breakerStore, now.getTime()).catch(() => ({ total: 0, open: 0 })),
-    countOpenByReason(pool),
-    pool.query<{ since: Date | null }>("SELECT sagascope_event_data_since() AS since"),
-  ]);
+      ),
+      pool.query(`SELECT count(*)::int AS n FROM saga_event WHERE ingested_at > $1`, [
+        new Date(now.getTime() - 60_000),
+      ]),
+      countBreakers(pool, breakerStore, now.getTime()).catch(() => ({ total: 0, open: 0 })),
+      countOpenByReason(pool),
+      pool.query<{ since: Date | null }>("SELECT sagascope_event_data_since() AS since"),
+    ]);
 
   const minutes = new Map<number, MinuteCounts>();
   const start = Math.floor(since.getTime() / 60_000) * 60_000;
@@ -97,6 +109,10 @@ export async function readOverview(
     perMinute: [...minutes.values()],
     inFlight: live.rows[0]?.in_flight ?? 0,
     stuck: live.rows[0]?.stuck ?? 0,
+    waiting: [...WAITING_ON, "unclassified" as const].flatMap((kind) => {
+      const count = waiting.rows.find((r) => r.kind === kind)?.n ?? 0;
+      return count > 0 ? [{ kind, count }] : [];
+    }),
     failedLastHour,
     durationMs: {
       p50: durations.rows[0]?.p50 === null ? null : Math.round(durations.rows[0]?.p50),

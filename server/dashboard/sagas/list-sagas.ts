@@ -24,7 +24,8 @@ export const SUMMARY_COLUMNS = `saga_id AS "sagaId", saga_type AS "sagaType", mo
   business_key AS "businessKey", current_step AS "currentStep", failed_step AS "failedStep",
   failure_reason AS "failureReason", started_at AS "startedAt", last_progress_at AS "lastProgressAt",
   ended_at AS "endedAt", event_count AS "eventCount", progress_expected_by AS "progressExpectedBy",
-  progress_expectation AS "progressExpectation", stuck, stuck_reason AS "stuckReason", services`;
+  progress_expectation AS "progressExpectation", stuck, stuck_reason AS "stuckReason",
+  waiting_on AS "waitingOn", services`;
 
 export type SummaryRecord = Omit<SagaListItem, "durationMs">;
 
@@ -38,6 +39,7 @@ export function filterClause(filter: SagaFilter, now = Date.now()): { sql: strin
   };
   if (filter.status) where.push(`status = ${arg(filter.status)}::saga_status`);
   if (filter.stuck !== undefined) where.push(`stuck = ${arg(filter.stuck)}`);
+  if (filter.waitingOn) where.push(`waiting_on = ${arg(filter.waitingOn)}`);
   if (filter.sagaType) where.push(`saga_type = ${arg(filter.sagaType)}`);
   if (filter.mode) where.push(`mode = ${arg(filter.mode)}::saga_mode`);
   if (filter.service) where.push(`services @> ARRAY[${arg(filter.service)}]::text[]`);

@@ -1,6 +1,7 @@
 // The saga list's filters: one schema for the API, one for the page's URL (short names, so
 // that a filtered list is a link to share), and how a time range becomes a window.
 import { z } from "zod";
+import { WAITING_ON } from "../../ingest/waiting-on.ts";
 
 export const SAGA_STATUSES = [
   "running",
@@ -24,6 +25,8 @@ export const SagaFilterSchema = z
   .object({
     status: z.enum(SAGA_STATUSES).optional(),
     stuck: z.boolean().optional(),
+    /** What a saga waits on (stuck ones say why; "operator": a compensation given up). */
+    waitingOn: z.enum(WAITING_ON).optional(),
     sagaType: word.optional(),
     mode: z.enum(["orchestrated", "choreographed"]).optional(),
     /** Sagas in which this service took part. */
@@ -52,6 +55,7 @@ export const SagaListParamsSchema = z.object({
   type: word.optional(),
   mode: z.enum(["orchestrated", "choreographed"]).optional(),
   stuck: z.literal("1").optional(),
+  waiting: z.enum(WAITING_ON).optional(),
   service: word.optional(),
   step: word.optional(),
   since: z.enum(SINCE_KEYS).optional(),
@@ -65,6 +69,7 @@ export function filterFromParams(p: SagaListParams): SagaFilter {
   return SagaFilterSchema.parse({
     status: p.status,
     stuck: p.stuck ? true : undefined,
+    waitingOn: p.waiting,
     sagaType: p.type,
     mode: p.mode,
     service: p.service,
