@@ -105,8 +105,9 @@ await runProcess(
       current = { generation, projector };
     }
 
-    async function checkpoint(generation = current?.generation) {
-      if (!generation) return;
+    async function checkpoint() {
+      if (!current) return;
+      const { generation } = current;
       const groupId = projectorGroup(prefix, generation);
       const lags = await measureLag(admin, pool, { groupId, topics: sources, generation, probe });
       await producer.send({
@@ -147,14 +148,13 @@ await runProcess(
           await activate(pool, 1);
           generation = 1;
         }
-        // A first checkpoint before it consumes anything: the backlog a (re)started projector
-        // faces is on the record, however fast it then catches up.
-        await checkpoint(generation).catch((error) => log.warn("checkpoint failed", { error }));
         await follow(generation);
         // The pause switch is a convenience: without Redis the projector runs unpaused.
         await Promise.all([redis.connect(), subscriber.connect()])
           .then(() => control.start())
           .catch((error) => log.warn("pause switch unavailable (Redis)", { error: String(error) }));
+        // A first checkpoint at once: the backlog a (re)started projector faces is on the record.
+        void checkpoint().catch((error) => log.warn("checkpoint failed", { error }));
         timers = [
           setInterval(() => {
             void activeGeneration(pool)
