@@ -5,11 +5,10 @@ import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTRPC } from "@/components/trpc.tsx";
 import { ErrorPanel } from "@/components/ui/error-panel.tsx";
+import { LagRangeSelect } from "@/components/ui/lag-range-select.tsx";
 import { TimeSeriesChart } from "@/components/ui/time-series-chart.tsx";
 import type { LagRange } from "@/server/dashboard/projections/lag-history.ts";
 import styles from "./kafka-view.module.css";
-
-const RANGES: LagRange[] = ["15m", "1h", "6h", "24h"];
 
 export function GroupLagChart({ groupId }: { groupId: string }) {
   const trpc = useTRPC();
@@ -21,20 +20,12 @@ export function GroupLagChart({ groupId }: { groupId: string }) {
     <div data-testid="group-lag-history">
       <div className="toolbar">
         <h3 className={styles.detailTitle}>Lag over time</h3>
-        <label className="small">
-          Range{" "}
-          <select
-            aria-label={`Lag chart range of ${groupId}`}
-            value={range}
-            onChange={(e) => setRange(e.target.value as LagRange)}
-          >
-            {RANGES.map((r) => (
-              <option key={r} value={r}>
-                last {r}
-              </option>
-            ))}
-          </select>
-        </label>
+        <LagRangeSelect
+          value={range}
+          onChange={setRange}
+          label={`Lag chart range of ${groupId}`}
+          className="small"
+        />
       </div>
       {history.isError ? (
         <ErrorPanel title="The lag history could not be loaded" message={history.error.message} />

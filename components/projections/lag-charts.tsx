@@ -5,10 +5,10 @@ import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTRPC } from "@/components/trpc.tsx";
 import { ErrorPanel } from "@/components/ui/error-panel.tsx";
+import { LagRangeSelect } from "@/components/ui/lag-range-select.tsx";
 import { TimeSeriesChart } from "@/components/ui/time-series-chart.tsx";
 import type { LagRange } from "@/server/dashboard/projections/lag-history.ts";
 
-const RANGES: LagRange[] = ["15m", "1h", "6h", "24h"];
 const PALETTE = ["var(--accent)", "var(--comp)", "var(--warn)", "var(--ok)", "var(--bad)", "var(--muted)"];
 /** "e2e-x.sagascope.fleet.payment.changes" → "payment". */
 const shortTopic = (topic: string) => topic.match(/\.fleet\.(.+)\.changes$/)?.[1] ?? topic;
@@ -23,20 +23,7 @@ export function LagCharts({ projection }: { projection: string }) {
     <>
       <div className="toolbar">
         <h2>Lag over time</h2>
-        <label>
-          Range{" "}
-          <select
-            aria-label="Lag chart range"
-            value={range}
-            onChange={(e) => setRange(e.target.value as LagRange)}
-          >
-            {RANGES.map((r) => (
-              <option key={r} value={r}>
-                last {r}
-              </option>
-            ))}
-          </select>
-        </label>
+        <LagRangeSelect value={range} onChange={setRange} label="Lag chart range" />
       </div>
       {history.isError ? (
         <ErrorPanel title="The lag history could not be loaded" message={history.error.message} />
