@@ -22,6 +22,7 @@ import {
   otlpTracesUrl,
   samplerFrom,
 } from "../telemetry/saga-trace-exporter.ts";
+import { createAnswerDeadline } from "./answer-deadline-sweep.ts";
 import { createConsumerGroupSampler } from "./consumer-group-sampler.ts";
 import { createDeclaredProjectionSampler } from "./declared-projection-sampler.ts";
 import { createEventRetention } from "./event-retention.ts";
@@ -152,6 +153,11 @@ await runProcess(
       everyMs: config.SAGASCOPE_GROUP_SAMPLE_MS,
       log: log.child("group-lag"),
     });
+    const answers = createAnswerDeadline({
+      pool,
+      answerWithinMs: config.SAGASCOPE_CHOREOGRAPHY_ANSWER_MS,
+      log: log.child("answers"),
+    });
     return {
       readiness: [
         postgresCheck(pool),
@@ -179,6 +185,7 @@ await runProcess(
         sweeper.start();
         projectionSampler.start();
         groupSampler.start();
+        answers.start();
         traces?.start();
         alerts.start();
         retention?.start();
@@ -188,6 +195,7 @@ await runProcess(
         await retention?.stop();
         await projectionSampler.stop();
         await groupSampler.stop();
+        await answers.stop();
         sweeper.stop();
         await ingester.stop();
         await traces?.stop();
