@@ -105,11 +105,17 @@ await runProcess(
       current = { generation, projector };
     }
 
-    async function checkpoint() {
+    /** `withProbe` false: offsets only, without the oldest waiting change's age (no consumer to join). */
+    async function checkpoint(withProbe = true) {
       if (!current) return;
       const { generation } = current;
       const groupId = projectorGroup(prefix, generation);
-      const lags = await measureLag(admin, pool, { groupId, topics: sources, generation, probe });
+      const lags = await measureLag(admin, pool, {
+        groupId,
+        topics: sources,
+        generation,
+        ...(withProbe ? { probe } : {}),
+      });
       await producer.send({
         topic: checkpointTopic,
         messages: [
@@ -154,7 +160,10 @@ await runProcess(
           .then(() => control.start())
           .catch((error) => log.warn("pause switch unavailable (Redis)", { error: String(error) }));
         // A first checkpoint at once: the backlog a (re)started projector faces is on the record.
-        void checkpoint().catch((error) => log.warn("checkpoint failed", { error }));
+        // Without the probe: after a crash its consumer group still counts the dead process's
+        // member until the session times out, and waiting for it would take this checkpoint
+        // past the catch-up it is meant to record.
+        void checkpoint(false).catch((error) => log.warn("checkpoint failed", { error }));
         timers = [
           setInterval(() => {
             void activeGeneration(pool)
