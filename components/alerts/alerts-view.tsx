@@ -2,10 +2,11 @@
 // Alerts: what fires now (each leading to the page behind it), what resolved in the last day,
 // the rules (silenced by operators, defined and deleted by admins), and the newest webhook
 // deliveries with their attempts. Refreshed every two seconds.
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { ActionResult } from "@/components/actions/action-result.tsx";
 import { useActionStatus, useIntentKey } from "@/components/actions/use-action.ts";
+import { useRefreshingMutation } from "@/components/actions/use-refreshing-mutation.ts";
 import { useCan } from "@/components/auth/use-me.ts";
 import { useTRPC } from "@/components/trpc.tsx";
 import { ErrorPanel } from "@/components/ui/error-panel.tsx";
@@ -20,12 +21,7 @@ function describeParams(params: Record<string, unknown>): string {
 function RuleButtons({ id, origin, silenced }: { id: string; origin: string; silenced: boolean }) {
   const trpc = useTRPC();
   const can = useCan();
-  const queryClient = useQueryClient();
-  const send = useMutation(
-    trpc.alerts.rule.mutationOptions({
-      onSettled: () => void queryClient.invalidateQueries({ queryKey: trpc.alerts.pathKey() }),
-    }),
-  );
+  const send = useRefreshingMutation(trpc.alerts.rule.mutationOptions(), trpc.alerts.pathKey());
   const status = useActionStatus(send.data);
   const { key, reset } = useIntentKey();
   const act = (input: Parameters<typeof send.mutate>[0]) => {

@@ -2,10 +2,10 @@
 // An admin defines an alert rule (or changes one defined here): what it watches, its
 // threshold, how long it must hold before it fires and be gone before it resolves, and its
 // severity. The server checks it (field by field) and audits it; others see no form.
-import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { ActionResult } from "@/components/actions/action-result.tsx";
 import { useActionStatus, useIntentKey } from "@/components/actions/use-action.ts";
+import { useRefreshingMutation } from "@/components/actions/use-refreshing-mutation.ts";
 import { useCan } from "@/components/auth/use-me.ts";
 import { useTRPC } from "@/components/trpc.tsx";
 
@@ -67,12 +67,7 @@ function paramsOf(
 export function DefineAlertRule() {
   const trpc = useTRPC();
   const can = useCan();
-  const queryClient = useQueryClient();
-  const send = useMutation(
-    trpc.alerts.rule.mutationOptions({
-      onSettled: () => void queryClient.invalidateQueries({ queryKey: trpc.alerts.pathKey() }),
-    }),
-  );
+  const send = useRefreshingMutation(trpc.alerts.rule.mutationOptions(), trpc.alerts.pathKey());
   const status = useActionStatus(send.data);
   const { key, reset } = useIntentKey();
   const [form, setForm] = useState({

@@ -3,11 +3,12 @@
 // the browser against the same limits the server applies (the message beside the field), and
 // before saving, a what-if preview: the pair's last hour of recorded outcomes replayed with the
 // proposed and with the current thresholds. Saving is confirmed with the list of changes.
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { ActionResult } from "@/components/actions/action-result.tsx";
 import { ConfirmDialog } from "@/components/actions/confirm-dialog.tsx";
 import { useActionStatus, useIntentKey } from "@/components/actions/use-action.ts";
+import { useRefreshingMutation } from "@/components/actions/use-refreshing-mutation.ts";
 import { useCan } from "@/components/auth/use-me.ts";
 import { useTRPC } from "@/components/trpc.tsx";
 import { ErrorPanel } from "@/components/ui/error-panel.tsx";
@@ -104,7 +105,6 @@ function useDebounced<T>(value: T, ms: number): T {
 export function ThresholdEditor({ pair, config }: { pair: string; config: Thresholds }) {
   const trpc = useTRPC();
   const can = useCan();
-  const queryClient = useQueryClient();
   const [form, setForm] = useState<Form>(() => formOf(config));
   const [confirming, setConfirming] = useState(false);
   const { key, reset } = useIntentKey();
@@ -118,10 +118,9 @@ export function ThresholdEditor({ pair, config }: { pair: string; config: Thresh
       { enabled: proposal !== null, placeholderData: keepPreviousData, refetchInterval: 10_000 },
     ),
   );
-  const save = useMutation(
-    trpc.actions.breakerConfig.mutationOptions({
-      onSettled: () => void queryClient.invalidateQueries({ queryKey: trpc.breakers.list.queryKey() }),
-    }),
+  const save = useRefreshingMutation(
+    trpc.actions.breakerConfig.mutationOptions(),
+    trpc.breakers.list.queryKey(),
   );
   const status = useActionStatus(save.data);
 

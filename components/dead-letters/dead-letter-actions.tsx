@@ -3,11 +3,12 @@
 // reason; or replay or discard every open letter matching the page's filter, after a preview
 // of how many (against the bulk cap) and which. Each is confirmed, sent once per intent,
 // audited on the server, and answered in its own words; a viewer sees none of it.
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { ActionResult } from "@/components/actions/action-result.tsx";
 import { ConfirmDialog } from "@/components/actions/confirm-dialog.tsx";
 import { useActionStatus, useIntentKey } from "@/components/actions/use-action.ts";
+import { useRefreshingMutation } from "@/components/actions/use-refreshing-mutation.ts";
 import { useCan } from "@/components/auth/use-me.ts";
 import { useTRPC } from "@/components/trpc.tsx";
 
@@ -21,12 +22,7 @@ const EXPLAIN: Record<Op, string> = {
 
 function useDeadLetterAction() {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
-  const send = useMutation(
-    trpc.actions.deadLetter.mutationOptions({
-      onSettled: () => void queryClient.invalidateQueries({ queryKey: trpc.deadLetters.pathKey() }),
-    }),
-  );
+  const send = useRefreshingMutation(trpc.actions.deadLetter.mutationOptions(), trpc.deadLetters.pathKey());
   return { send, status: useActionStatus(send.data) };
 }
 

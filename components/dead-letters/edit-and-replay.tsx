@@ -2,10 +2,10 @@
 // Edit then replay (admins): the message's key, value and headers in an editor, published
 // again to its topic once the server has checked the edit against the topic's contract. The
 // original stays on the letter; the edit is shown beside it afterwards.
-import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { ActionResult } from "@/components/actions/action-result.tsx";
 import { useActionStatus, useIntentKey } from "@/components/actions/use-action.ts";
+import { useRefreshingMutation } from "@/components/actions/use-refreshing-mutation.ts";
 import { useCan } from "@/components/auth/use-me.ts";
 import { useTRPC } from "@/components/trpc.tsx";
 import type { DeadLetterView } from "@/server/dashboard/dead-letters/list-dead-letters.ts";
@@ -35,11 +35,9 @@ function readHeaders(text: string): { headers?: Record<string, string>; error?: 
 export function EditAndReplay({ letter }: { letter: DeadLetterView }) {
   const trpc = useTRPC();
   const can = useCan();
-  const queryClient = useQueryClient();
-  const send = useMutation(
-    trpc.actions.deadLetterEdit.mutationOptions({
-      onSettled: () => void queryClient.invalidateQueries({ queryKey: trpc.deadLetters.pathKey() }),
-    }),
+  const send = useRefreshingMutation(
+    trpc.actions.deadLetterEdit.mutationOptions(),
+    trpc.deadLetters.pathKey(),
   );
   const status = useActionStatus(send.data);
   const { key: intent, reset } = useIntentKey();

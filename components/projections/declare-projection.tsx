@@ -2,21 +2,16 @@
 // An admin declares a consumer group to be a projection (its lag is then sampled by the
 // ingester), or forgets one declared here. Audited on the server; a viewer or operator sees
 // nothing of it.
-import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { ActionResult } from "@/components/actions/action-result.tsx";
 import { useActionStatus, useIntentKey } from "@/components/actions/use-action.ts";
+import { useRefreshingMutation } from "@/components/actions/use-refreshing-mutation.ts";
 import { useCan } from "@/components/auth/use-me.ts";
 import { useTRPC } from "@/components/trpc.tsx";
 
 function useProjectionAction() {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
-  const send = useMutation(
-    trpc.actions.projection.mutationOptions({
-      onSettled: () => void queryClient.invalidateQueries({ queryKey: trpc.projections.pathKey() }),
-    }),
-  );
+  const send = useRefreshingMutation(trpc.actions.projection.mutationOptions(), trpc.projections.pathKey());
   return { send, status: useActionStatus(send.data) };
 }
 

@@ -1,22 +1,17 @@
 "use client";
 // "Save view" on a filtered page: the page's current filter under a name, private or (an
 // operator's) shared with the team. The server checks the filter and the permission again.
-import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { ActionResult } from "@/components/actions/action-result.tsx";
 import { useIntentKey } from "@/components/actions/use-action.ts";
+import { useRefreshingMutation } from "@/components/actions/use-refreshing-mutation.ts";
 import { useCan } from "@/components/auth/use-me.ts";
 import { useTRPC } from "@/components/trpc.tsx";
 
 export function SaveView({ page, query }: { page: "sagas" | "audit"; query: string }) {
   const trpc = useTRPC();
   const can = useCan();
-  const queryClient = useQueryClient();
-  const save = useMutation(
-    trpc.views.act.mutationOptions({
-      onSettled: () => void queryClient.invalidateQueries({ queryKey: trpc.views.pathKey() }),
-    }),
-  );
+  const save = useRefreshingMutation(trpc.views.act.mutationOptions(), trpc.views.pathKey());
   const { key, reset } = useIntentKey();
   const [name, setName] = useState("");
   const [shared, setShared] = useState(false);

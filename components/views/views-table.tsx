@@ -1,12 +1,13 @@
 "use client";
 // The views page: every view the user sees, what each matches now, which is their landing page,
 // and (their own, or as an admin the team's) deleting one.
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState } from "react";
 import { ActionResult } from "@/components/actions/action-result.tsx";
 import { ConfirmDialog } from "@/components/actions/confirm-dialog.tsx";
 import { newIdempotencyKey } from "@/components/actions/use-action.ts";
+import { useRefreshingMutation } from "@/components/actions/use-refreshing-mutation.ts";
 import { useCan } from "@/components/auth/use-me.ts";
 import { useTRPC } from "@/components/trpc.tsx";
 import { ErrorPanel } from "@/components/ui/error-panel.tsx";
@@ -17,13 +18,8 @@ import { viewCount } from "./views-menu.tsx";
 export function ViewsTable() {
   const trpc = useTRPC();
   const can = useCan();
-  const queryClient = useQueryClient();
   const list = useQuery(trpc.views.list.queryOptions(undefined, { refetchInterval: 30_000 }));
-  const act = useMutation(
-    trpc.views.act.mutationOptions({
-      onSettled: () => void queryClient.invalidateQueries({ queryKey: trpc.views.pathKey() }),
-    }),
-  );
+  const act = useRefreshingMutation(trpc.views.act.mutationOptions(), trpc.views.pathKey());
   const [deleting, setDeleting] = useState<SavedViewItem | undefined>();
   if (list.isError) return <ErrorPanel title="The views could not be loaded" message={list.error.message} />;
   if (list.isPending) return <p className="muted">Loading…</p>;
