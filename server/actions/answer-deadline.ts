@@ -1,12 +1,12 @@
 // A command to a choreographed saga gets an answer within a bounded time. Its participants
 // answer only what they act on: a retry-step that finds no parked message anywhere, or a
 // compensation that never ends, would otherwise stay pending forever. Past the deadline, a
-// pending command is settled from the owner's answer if one arrived meanwhile, or else with
-// what the silence means. (An orchestrated saga's orchestrator answers every command, when it
+// pending command is settled with what the silence means. (An answer settles its command when
+// the ingester stores it, server/ingest/settle-operator-actions.ts; one arriving after the
+// deadline finds the action ended: one final phase per action.) (An orchestrated saga's orchestrator answers every command, when it
 // is back if it was down: its commands wait for it.)
 import type { Pool } from "../db/pool.ts";
 import { settleAction } from "./perform-action.ts";
-import { settleFromResult } from "./saga-actions.ts";
 
 /** Pending commands older than this are not looked at again (a bound on each sweep's read). */
 export const ANSWER_LOOKBACK_HOURS = 24;
@@ -19,8 +19,7 @@ export interface SettledByDeadline {
   actionId: string;
   action: string;
   sagaId: string;
-  /** answered: the owner's answer had arrived meanwhile and settled it. */
-  phase: "answered" | "refused" | "failed";
+  phase: "refused" | "failed";
 }
 
 /** What a choreographed saga's silence means, per command. */
@@ -55,10 +54,6 @@ export async function settleUnanswered(
   );
   const settled: SettledByDeadline[] = [];
   for (const r of rows) {
-    if (await settleFromResult(db, r.action_id, r.target)) {
-      settled.push({ actionId: r.action_id, action: r.action, sagaId: r.target, phase: "answered" });
-      continue;
-    }
     const { phase, message } = silence(r.action, Math.round(answerWithinMs / 1000));
     await settleAction(db, r.action_id, phase, message);
     settled.push({ actionId: r.action_id, action: r.action, sagaId: r.target, phase });

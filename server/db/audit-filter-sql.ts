@@ -2,7 +2,7 @@
 // the saved views' counts (server/dashboard): one place says what each filter field matches.
 import type { AuditFilter } from "../actions/audit-log.ts";
 
-/** Conditions on audit_entry; `arg` adds a parameter and answers its placeholder. */
+/** Conditions on audit_entry; `arg` adds a query parameter and returns its `$n`. */
 export function auditConditions(filter: AuditFilter, arg: (value: unknown) => string): string[] {
   const where: string[] = [];
   if (filter.actor) where.push(`actor = ${arg(filter.actor)}`);
