@@ -56,6 +56,16 @@ const EnvSchema = z.object({
   SAGASCOPE_PROJECTION_SAMPLE_MS: z.coerce.number().int().min(500).max(600_000).default(5_000),
   /** How often one ingester samples every consumer group's lag (the Kafka page's chart and estimate). */
   SAGASCOPE_GROUP_SAMPLE_MS: z.coerce.number().int().min(500).max(600_000).default(10_000),
+  /**
+   * The most bytes the projector fetches from one partition at a time: the size of its largest
+   * batch (a single larger change still comes alone). Six such batches are applied at once.
+   */
+  SAGASCOPE_PROJECTOR_BATCH_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1024 * 1024)
+    .default(1024 * 1024),
   /** Generations of the projector's read model kept after a rebuild switches (the active one included). */
   SAGASCOPE_PROJECTION_KEEP_GENERATIONS: z.coerce.number().int().min(1).max(50).default(2),
   /**

@@ -1,8 +1,9 @@
-// `npm run bench:projection [-- --backlog N]`: the projector's catch-up rate after a backlog of
+// `npm run bench:projection [-- --backlog N] [-- --profile DIR]`: the projector's catch-up rate after a backlog of
 // change events (100 000 by default), against a consume-and-decode-only baseline measured in
 // the same run; then the steady-state time lag (change committed → applied in the read
 // model) at the demo's rate, and how the machine's CPU was spent in each phase (this process,
-// Postgres, the broker, idle). Prints figures, asserts nothing.
+// Postgres, the broker, idle). With --profile, one more catch-up (another generation, not
+// timed) runs under V8's profiler and its busiest functions are printed. Prints figures, asserts nothing.
 import { randomBytes, randomUUID } from "node:crypto";
 import { Kafka, logLevel, Partitioners, type Producer } from "kafkajs";
 import { z } from "zod";
@@ -13,16 +14,22 @@ import { createLogger } from "../../server/log.ts";
 import { changeMessage, decodeChange } from "../../server/projections/change-events.ts";
 import { projectedTopics, projectorGroup } from "../../server/projections/fleet-topics.ts";
 import { measureLag, totalOffsetLag } from "../../server/projections/lag.ts";
-import { createProjector } from "../../server/projections/projector.ts";
+import { createProjector, PROJECTOR_POOL_SIZE } from "../../server/projections/projector.ts";
 import { infraDown, infraUp, testPlan } from "../infra/infra.ts";
 import { recreateDatabase } from "../infra/postgres.ts";
 import { say, step } from "../infra/progress.ts";
+import { formatProfile, withCpuProfile } from "./cpu-profile.ts";
 import { formatCpuSplit, withCpuSplit } from "./cpu-split.ts";
+import { option } from "./option.ts";
 
-const flag = process.argv.indexOf("--backlog");
-const { backlog } = z
-  .object({ backlog: z.coerce.number().int().min(1000).max(5_000_000).default(100_000) })
-  .parse({ backlog: flag >= 0 ? process.argv[flag + 1] : undefined });
+const args = z
+  .object({
+    backlog: z.coerce.number().int().min(1000).max(5_000_000).default(100_000),
+    // A directory: an extra, untimed catch-up is CPU-profiled there.
+    profile: z.string().min(1).optional(),
+  })
+  .parse({ backlog: option("backlog"), profile: option("profile") });
+const { backlog } = args;
 const config = env();
 const log = createLogger("bench", "error");
 const trace = () => ({
@@ -107,7 +114,7 @@ async function main() {
   const readUrl = siblingDatabase(plan.databaseUrl, "_bench_projection");
   try {
     await step("creating a fresh read model database", () => recreateDatabase(readUrl));
-    const pool = createPool(readUrl, 6);
+    const pool = createPool(readUrl, PROJECTOR_POOL_SIZE);
     const kafka = new Kafka({
       clientId: "bench-projection",
       brokers: plan.kafkaBrokers,
@@ -159,33 +166,45 @@ async function main() {
 
     const latencies: number[] = [];
     let measuring = false;
-    const projector = createProjector({
-      kafka,
-      pool,
-      generation: 1,
-      groupId: projectorGroup(prefix, 1),
-      topics,
-      log,
-      onApplied: (change, at) => {
-        if (measuring) latencies.push(at - Date.parse(change.occurredAt));
-      },
-    });
-    const { result: catchUpMs, cpu: catchUpCpu } = await withCpuSplit(() =>
-      step(`projector: catching up ${total} changes`, async () => {
-        const began = Date.now();
-        await projector.start();
-        for (;;) {
-          const lag = totalOffsetLag(
-            await measureLag(admin, pool, { groupId: projectorGroup(prefix, 1), topics, generation: 1 }),
-          );
-          if (lag === 0) break;
-          await new Promise((r) => setTimeout(r, 100));
-        }
-        return Date.now() - began;
-      }),
+    /** A projector of its own generation and group, from its start until its committed offsets reach the end. */
+    const catchUp = async (generation: number) => {
+      const projector = createProjector({
+        kafka,
+        pool,
+        generation,
+        groupId: projectorGroup(prefix, generation),
+        topics,
+        log,
+        onApplied: (change, at) => {
+          if (measuring) latencies.push(at - Date.parse(change.occurredAt));
+        },
+      });
+      const began = Date.now();
+      await projector.start();
+      for (;;) {
+        const lag = totalOffsetLag(
+          await measureLag(admin, pool, { groupId: projectorGroup(prefix, generation), topics, generation }),
+        );
+        if (lag === 0) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return { projector, ms: Date.now() - began };
+    };
+    const { result: timed, cpu: catchUpCpu } = await withCpuSplit(() =>
+      step(`projector: catching up ${total} changes`, () => catchUp(1)),
     );
+    const { projector, ms: catchUpMs } = timed;
 
     const second = await baseline(2);
+    // Under the profiler (which slows it), so not among the timed runs.
+    const profiled = args.profile
+      ? await step("projector under the CPU profiler (not timed)", () =>
+          withCpuProfile(args.profile, "projector", async () => {
+            const run = await catchUp(2);
+            await run.projector.stop();
+          }),
+        )
+      : undefined;
     const baselineMs = Math.round((first.result + second.result) / 2);
     const baselineCpu = first.cpu;
 
@@ -221,6 +240,10 @@ async function main() {
     console.log(
       `  steady-state time lag at ${rate} orders/s: p50 ${at(0.5)} ms, p99 ${at(0.99)} ms over ${latencies.length} changes`,
     );
+    if (profiled?.profile) {
+      console.log(`  CPU profile of a catch-up (${profiled.file}):`);
+      console.log(formatProfile(profiled.profile));
+    }
     say("done");
   } finally {
     if (startedBroker) await infraDown(plan);

@@ -16,7 +16,7 @@ import { observeFrom, runProcess } from "../process-edge.ts";
 import { projectedTopics, projectorGroup } from "./fleet-topics.ts";
 import { measureLag, totalOffsetLag } from "./lag.ts";
 import { createOldestUnappliedProbe } from "./oldest-unapplied.ts";
-import { createProjector, type Projector } from "./projector.ts";
+import { createProjector, PROJECTOR_POOL_SIZE, type Projector } from "./projector.ts";
 import { activate, activeGeneration, createReadModel, PROJECTION } from "./read-model.ts";
 import { rebuildReadModel } from "./rebuild.ts";
 
@@ -25,7 +25,7 @@ const log = createLogger("projector", config.SAGASCOPE_LOG_LEVEL);
 const prefix = config.SAGASCOPE_TOPIC_PREFIX;
 
 if (process.argv.includes("--rebuild")) {
-  const pool = createPool(config.DATABASE_URL);
+  const pool = createPool(config.DATABASE_URL, PROJECTOR_POOL_SIZE);
   const kafka = createKafka("sagascope-projector-rebuild", config.KAFKA_BROKERS, log);
   let last = -1;
   const result = await rebuildReadModel({
@@ -34,6 +34,7 @@ if (process.argv.includes("--rebuild")) {
     topicPrefix: prefix,
     log,
     keepGenerations: config.SAGASCOPE_PROJECTION_KEEP_GENERATIONS,
+    maxBatchBytes: config.SAGASCOPE_PROJECTOR_BATCH_BYTES,
     onProgress: (lag) => {
       if (lag !== last) log.info("catching up", { behind: lag });
       last = lag;
@@ -48,7 +49,7 @@ await runProcess(
   "projector",
   log,
   async () => {
-    const pool = createPool(config.DATABASE_URL);
+    const pool = createPool(config.DATABASE_URL, PROJECTOR_POOL_SIZE);
     const kafka = createKafka("sagascope-projector", config.KAFKA_BROKERS, log);
     const producer = createProducer(kafka);
     const admin = kafka.admin();
@@ -99,6 +100,7 @@ await runProcess(
         groupId: projectorGroup(prefix, generation),
         topics: sources,
         log,
+        maxBatchBytes: config.SAGASCOPE_PROJECTOR_BATCH_BYTES,
       });
       await projector.start();
       if (paused) projector.pause();

@@ -28,7 +28,7 @@ import { changeTopic } from "./change-events.ts";
 import { projectedTopics, projectorGroup } from "./fleet-topics.ts";
 import { measureLag, type PartitionLag, totalOffsetLag } from "./lag.ts";
 import { createOldestUnappliedProbe, type OldestUnappliedProbe } from "./oldest-unapplied.ts";
-import { createProjector, type Projector } from "./projector.ts";
+import { createProjector, PROJECTOR_POOL_SIZE, type Projector } from "./projector.ts";
 import { activate, activeGeneration, schemaOf } from "./read-model.ts";
 import { rebuildReadModel } from "./rebuild.ts";
 
@@ -58,7 +58,7 @@ beforeAll(async () => {
   fleetDb = await scratchDatabase("proj_fleet");
   readDb = await scratchDatabase("proj_read");
   fleetPool = createPool(fleetDb.url, 12);
-  readPool = createPool(readDb.url, 6);
+  readPool = createPool(readDb.url, PROJECTOR_POOL_SIZE);
   const admin = kafka.admin();
   await admin.connect();
   const contract = topics(prefix);
@@ -261,6 +261,9 @@ describe("the fleet's projection", () => {
       REDIS_URL: testInfra().redisUrl,
       SAGASCOPE_TOPIC_PREFIX: prefix,
       SAGASCOPE_LOG_LEVEL: "info",
+      // Batches of a few changes each: the catch-up takes hundreds of transactions, so it is
+      // still under way when this test looks (whole-partition batches finish between two looks).
+      SAGASCOPE_PROJECTOR_BATCH_BYTES: "4096",
     };
     const output = { file: `test-results/${prefix}log` };
     const victim = startTsx("projector", "server/projections/main.ts", env, output);

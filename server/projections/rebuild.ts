@@ -21,6 +21,8 @@ export async function rebuildReadModel(deps: {
   timeoutMs?: number;
   /** Generations kept after the switch, the new one included (at least 1). */
   keepGenerations: number;
+  /** The largest batch the rebuilding projector fetches per partition (see the projector). */
+  maxBatchBytes?: number;
 }): Promise<{
   generation: number;
   previous: number | undefined;
@@ -41,6 +43,7 @@ export async function rebuildReadModel(deps: {
     groupId,
     topics,
     log: deps.log,
+    ...(deps.maxBatchBytes ? { maxBatchBytes: deps.maxBatchBytes } : {}),
   });
   await projector.start();
   const admin = deps.kafka.admin();

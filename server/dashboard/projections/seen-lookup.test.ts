@@ -14,7 +14,7 @@ import { insertProjectionEvents } from "../../ingest/store-projection-events.ts"
 import { createLogger } from "../../log.ts";
 import { changeMessage, changeTopic } from "../../projections/change-events.ts";
 import { measureLag } from "../../projections/lag.ts";
-import { createProjector, type Projector } from "../../projections/projector.ts";
+import { createProjector, PROJECTOR_POOL_SIZE, type Projector } from "../../projections/projector.ts";
 import { activate, PROJECTION } from "../../projections/read-model.ts";
 import { readLagHistory } from "./lag-history.ts";
 import { lookupSeen, partitionOfKey } from "./seen-lookup.ts";
@@ -77,7 +77,7 @@ async function checkpoint() {
 beforeAll(async () => {
   db = await scratchDatabase("seen");
   await migrate(db.url);
-  pool = createPool(db.url);
+  pool = createPool(db.url, PROJECTOR_POOL_SIZE);
   const admin = kafka.admin();
   await admin.connect();
   await ensureTopics(admin, [topic], 3).finally(() => admin.disconnect());
