@@ -35,6 +35,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
               <Link href="/dead-letters">Dead letters</Link>
               <Link href="/alerts">Alerts</Link>
               <Link href="/kafka">Kafka</Link>
+              <Link href="/operations">Operations</Link>
               <Link href="/audit">Audit</Link>
               <RoleLinks />
               <ViewsMenu />

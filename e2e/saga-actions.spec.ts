@@ -133,8 +133,13 @@ test("a bulk action previews the sagas it would touch and those it skips, with t
 }) => {
   await page.goto("/sagas?type=interbank-transfer&status=completed");
   await expect(page.locator("[data-saga-id]").first()).toBeVisible({ timeout: 30_000 });
+  // One completed saga (found by its id): every matching saga judged, none would get the command.
+  const sagaId = await page.locator("tr[data-saga-id]").first().getAttribute("data-saga-id");
+  await page.goto(`/sagas?type=interbank-transfer&status=completed&q=${sagaId}`);
+  await expect(page.locator("tr[data-saga-id]")).toHaveCount(1);
   await page.getByLabel("Act on every saga of this list").selectOption("compensate");
   const preview = page.getByTestId("bulk-preview");
+  await expect(preview).toHaveAttribute("data-matching", "1");
   await expect(preview).toHaveAttribute("data-eligible", "0");
   await expect(preview).toContainText("skipped: the saga completed; a completed saga is not compensated");
   await expect(page.getByRole("button", { name: "Nothing to do" })).toBeDisabled();

@@ -3,6 +3,9 @@ import { z } from "zod";
 
 /** The most sagas (or dead letters) one bulk action may touch, unless SAGASCOPE_BULK_CAP says otherwise. */
 export const DEFAULT_BULK_CAP = 200;
+/** The most sagas one bulk operation works through, and sagas a second it sends commands to, unless configured. */
+export const DEFAULT_OPERATION_CAP = 100_000;
+export const DEFAULT_OPERATION_RATE = 100;
 
 const hostPort = z.string().regex(/^[^\s:,]+:\d{1,5}$/, "expected host:port");
 
@@ -185,8 +188,12 @@ const EnvSchema = z.object({
    * dashboard query must not hold a connection for good); 0 for no limit.
    */
   SAGASCOPE_WEB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(15_000),
-  /** The most sagas one bulk action may touch. */
+  /** The most dead letters one bulk replay or discard may touch. */
   SAGASCOPE_BULK_CAP: z.coerce.number().int().min(1).max(10_000).default(DEFAULT_BULK_CAP),
+  /** The most sagas one bulk operation works through (in the background, throttled). */
+  SAGASCOPE_BULK_OPERATION_CAP: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_OPERATION_CAP),
+  /** Sagas a second a bulk operation sends commands to, at most (fixed when it starts). */
+  SAGASCOPE_BULK_RATE: z.coerce.number().int().min(1).max(10_000).default(DEFAULT_OPERATION_RATE),
   CI: z.string().optional(),
 });
 

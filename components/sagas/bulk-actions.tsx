@@ -1,15 +1,16 @@
 "use client";
 // One action for every saga of the filtered list (e.g. compensate all stuck checkouts): a
-// preview says how many and which sagas would be touched and which are skipped and why,
-// capped; the action is refused if the set changed since the preview.
+// preview says how many sagas match and, of the first ones, which would get the command and
+// which are skipped and why; confirming starts a background operation (its progress, suspend,
+// resume and cancel are on the operations page). Refused if the count changed since the preview.
 import { useMutation, useQuery } from "@tanstack/react-query";
+import Link from "next/link";
 import { useState } from "react";
 import { ActionResult } from "@/components/actions/action-result.tsx";
 import { ConfirmDialog } from "@/components/actions/confirm-dialog.tsx";
 import { useIntentKey } from "@/components/actions/use-action.ts";
 import { useCan } from "@/components/auth/use-me.ts";
 import { useTRPC } from "@/components/trpc.tsx";
-import type { SagaFilter } from "@/server/dashboard/sagas/saga-filter.ts";
 
 type BulkAction = "compensate" | "retry-step" | "mark-resolved";
 const LABELS: Record<BulkAction, string> = {
@@ -18,21 +19,23 @@ const LABELS: Record<BulkAction, string> = {
   "mark-resolved": "Mark resolved",
 };
 
-function Preview({ filter, action }: { filter: SagaFilter; action: BulkAction }) {
+function Preview({ query, action }: { query: string; action: BulkAction }) {
   const trpc = useTRPC();
-  const preview = useQuery(trpc.actions.bulkPreview.queryOptions({ filter, action }));
+  const preview = useQuery(trpc.operations.preview.queryOptions({ query, action }));
   if (preview.isPending) return <p className="muted">Counting…</p>;
   if (preview.isError) return <p className="inline-error">{preview.error.message}</p>;
   const p = preview.data;
   return (
-    <div data-testid="bulk-preview" data-eligible={p.eligible}>
+    <div data-testid="bulk-preview" data-matching={p.matching} data-eligible={p.eligible}>
       {p.overCap ? (
         <p className="inline-error">
-          More than {p.cap} sagas match: narrow the filter (one bulk action touches {p.cap} at most).
+          More than {p.cap} sagas match: narrow the filter (one operation works through {p.cap} at most).
         </p>
       ) : (
         <p>
-          <strong>{p.eligible}</strong> of {p.matching} matching sagas will get the command.
+          <strong>{p.matching}</strong> matching sagas, worked through in the background at {p.rate} a second
+          at most. Of the first {p.judged}, <strong>{p.eligible}</strong> would get the command now; each is
+          judged again when its turn comes.
         </p>
       )}
       {p.skipped.length > 0 && (
@@ -60,22 +63,25 @@ function Preview({ filter, action }: { filter: SagaFilter; action: BulkAction })
   );
 }
 
-export function BulkActions({ filter }: { filter: SagaFilter }) {
+export function BulkActions({ query }: { query: string }) {
   const trpc = useTRPC();
   const can = useCan();
   const [action, setAction] = useState<BulkAction | null>(null);
   const { key, reset } = useIntentKey();
   const preview = useQuery({
-    ...trpc.actions.bulkPreview.queryOptions({ filter, action: action ?? "compensate" }),
+    ...trpc.operations.preview.queryOptions({ query, action: action ?? "compensate" }),
     enabled: action !== null,
   });
-  const send = useMutation(trpc.actions.bulk.mutationOptions());
+  const start = useMutation(trpc.operations.start.mutationOptions());
   if (!can("saga.act")) return null;
   const close = () => {
     setAction(null);
     reset();
   };
-  const eligible = preview.data && !preview.data.overCap ? preview.data.eligible : 0;
+  const p = preview.data;
+  // Every matching saga judged and none would get the command: nothing to start.
+  const matching = p && !p.overCap && !(p.judged === p.matching && p.eligible === 0) ? p.matching : 0;
+  const started = start.data?.phase === "done" ? start.data.target.replace(/^operation /, "") : undefined;
   return (
     <>
       <label>
@@ -92,27 +98,32 @@ export function BulkActions({ filter }: { filter: SagaFilter }) {
           ))}
         </select>
       </label>
-      {send.data || send.error ? <ActionResult status={send.data} error={send.error?.message} /> : null}
+      {start.data || start.error ? <ActionResult status={start.data} error={start.error?.message} /> : null}
+      {started && (
+        <Link href={`/operations?id=${started}`} data-testid="operation-link">
+          Follow the operation
+        </Link>
+      )}
       {action && (
         <ConfirmDialog
           title={`${LABELS[action]}: every saga of this list`}
-          confirmLabel={eligible ? `${LABELS[action]} ${eligible} sagas` : "Nothing to do"}
+          confirmLabel={matching ? `${LABELS[action]} ${matching} sagas` : "Nothing to do"}
           reason={action === "mark-resolved" ? "required" : "optional"}
-          busy={send.isPending}
-          disabled={!eligible}
+          busy={start.isPending}
+          disabled={!matching}
           onCancel={close}
           onConfirm={(reason) => {
-            send.mutate({
-              filter,
+            start.mutate({
+              query,
               action,
-              expectedCount: eligible,
+              expectedCount: matching,
               ...(reason ? { reason } : {}),
               idempotencyKey: key,
             });
             close();
           }}
         >
-          <Preview filter={filter} action={action} />
+          <Preview query={query} action={action} />
         </ConfirmDialog>
       )}
     </>

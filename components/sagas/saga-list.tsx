@@ -261,7 +261,7 @@ export function SagaList() {
             ))}
           </select>
         </label>
-        <BulkActions filter={filter} />
+        <BulkActions query={query} />
         <SaveView page="sagas" query={query} />
         <a href={`/api/sagas/export${query ? `?${query}` : ""}`} download data-testid="export-csv">
           Export CSV

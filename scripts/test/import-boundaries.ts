@@ -80,7 +80,6 @@ export const KNOWN_BREACHES: Record<string, string[]> = {
     "server/dashboard/sagas/saga-detail.ts → server/actions/saga-allowance.ts",
   ],
   "writes-do-not-import-pages-reads": [
-    "server/actions/bulk-actions.ts → server/dashboard/sagas/list-sagas.ts",
     "server/actions/fault-state.ts → server/dashboard/breakers/source-failure.ts",
     "server/actions/saga-allowance.ts → server/dashboard/sagas/order-saga-events.ts",
   ],

@@ -89,7 +89,15 @@ beforeAll(async () => {
     sagaChanges,
     breakerStore,
     breakerChanges,
-    actions: { producer: async () => producer, topicPrefix: prefix, mode: "demo", bulkCap: 4, redis },
+    actions: {
+      producer: async () => producer,
+      topicPrefix: prefix,
+      mode: "demo",
+      bulkCap: 4,
+      operationCap: 4,
+      operationRate: 10,
+      redis,
+    },
   };
 }, 60_000);
 
@@ -337,48 +345,6 @@ describe("operator actions", () => {
     await expect(
       as("operator").actions.saga({ sagaId: running, action: "mark-resolved", idempotencyKey: key() }),
     ).rejects.toMatchObject({ code: "BAD_REQUEST", message: expect.stringContaining("needs a reason") });
-  });
-
-  it("previews a bulk action, refuses it past the cap or when the set changed, and sends one command per saga", async () => {
-    const type = uniqueName("bulk-type");
-    const ids = Array.from({ length: 3 }, () => `bulk-${randomUUID()}`);
-    for (const id of ids) {
-      const ref = { sagaId: id, sagaType: type, mode: "orchestrated" as const };
-      await storeBatch(
-        pool,
-        [
-          {
-            event: sagaEvent(
-              "io.sagascope.saga.started",
-              { ...ref, steps: [{ name: "debit", service: "bank-a" }] },
-              { source: "/test", trace: newTrace() },
-            ),
-            position: { topic: "t", partition: 0, offset: offset++ },
-          },
-        ],
-        [],
-      );
-    }
-    const filter = { sagaType: type };
-    const preview = await as("viewer").actions.bulkPreview({ filter, action: "compensate" });
-    expect(preview).toMatchObject({ matching: 3, overCap: false, eligible: 3 });
-    const stale = await as("operator").actions.bulk({
-      filter,
-      action: "compensate",
-      expectedCount: 2,
-      idempotencyKey: key(),
-    });
-    expect(stale).toMatchObject({ phase: "refused", message: expect.stringContaining("the set changed") });
-    const done = await as("operator").actions.bulk({
-      filter,
-      action: "compensate",
-      expectedCount: 3,
-      idempotencyKey: key(),
-    });
-    expect(done).toMatchObject({ phase: "done", message: "sent 3 commands" });
-    for (const id of ids) expect((await auditOf(id)).map((a) => a.phase)).toEqual(["requested", "pending"]);
-    const wide = await as("viewer").actions.bulkPreview({ filter: {}, action: "compensate" });
-    expect(wide.overCap).toBe(true);
   });
 
   it("replays recorded outcomes against proposed thresholds as the Redis breaker does with the same calls", async () => {

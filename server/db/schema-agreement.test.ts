@@ -315,6 +315,50 @@ describe("migrated database and generated client", () => {
     });
   });
 
+  it("round-trips a BulkOperation and a BulkOperationTarget with every field", async () => {
+    const operation = {
+      id: "0b6a1f7e-1c2d-4e5f-8a9b-0c1d2e3f4a5b",
+      action: "compensate",
+      filter: { sagaType: "transfer", stuck: true },
+      filterQuery: "type=transfer&stuck=1",
+      reason: "bank-b is back",
+      startedById: "42",
+      startedBy: "ada@example.test",
+      startedByVia: "session",
+      startActionId: "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+      state: "suspended",
+      stateMessage: "suspended by ada@example.test",
+      stateChangedBy: "ada@example.test",
+      total: 3,
+      sent: 1,
+      skipped: 1,
+      failed: 0,
+      ratePerSecond: 50,
+      createdAt: at,
+      stateChangedAt: at,
+      endedAt: at,
+      leaseOwner: "ingester-1",
+      leaseUntil: at,
+    };
+    await prisma.bulkOperation.create({ data: operation });
+    expect(await prisma.bulkOperation.findUnique({ where: { id: operation.id } })).toEqual(operation);
+    const target = {
+      operationId: operation.id,
+      position: 1,
+      sagaId: "saga-1",
+      state: "sent",
+      message: "sent to the saga's orchestrator",
+      actionId: "2d3e4f5a-6b7c-4d8e-9f0a-1b2c3d4e5f6a",
+      handledAt: at,
+    };
+    await prisma.bulkOperationTarget.create({ data: target });
+    expect(
+      await prisma.bulkOperationTarget.findUnique({
+        where: { operationId_position: { operationId: operation.id, position: 1 } },
+      }),
+    ).toEqual(target);
+  });
+
   it.each([
     ["saga_event", Prisma.SagaEventScalarFieldEnum],
     ["saga_event_identity", Prisma.SagaEventIdentityScalarFieldEnum],
@@ -328,6 +372,8 @@ describe("migrated database and generated client", () => {
     ["consumer_group_sampling", Prisma.ConsumerGroupSamplingScalarFieldEnum],
     ["saved_view", Prisma.SavedViewScalarFieldEnum],
     ["landing_view", Prisma.LandingViewScalarFieldEnum],
+    ["bulk_operation", Prisma.BulkOperationScalarFieldEnum],
+    ["bulk_operation_target", Prisma.BulkOperationTargetScalarFieldEnum],
     ["saga_vocabulary", Prisma.SagaVocabularyScalarFieldEnum],
     ["app_user", Prisma.AppUserScalarFieldEnum],
     ["audit_entry", Prisma.AuditEntryScalarFieldEnum],

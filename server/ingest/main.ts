@@ -23,6 +23,7 @@ import {
   samplerFrom,
 } from "../telemetry/saga-trace-exporter.ts";
 import { createAnswerDeadline } from "./answer-deadline-sweep.ts";
+import { createBulkOperationSweep } from "./bulk-operations-sweep.ts";
 import { createConsumerGroupSampler } from "./consumer-group-sampler.ts";
 import { createDeclaredProjectionSampler } from "./declared-projection-sampler.ts";
 import { createEventRetention } from "./event-retention.ts";
@@ -158,6 +159,12 @@ await runProcess(
       answerWithinMs: config.SAGASCOPE_CHOREOGRAPHY_ANSWER_MS,
       log: log.child("answers"),
     });
+    const operations = createBulkOperationSweep({
+      pool,
+      kafka,
+      topicPrefix: config.SAGASCOPE_TOPIC_PREFIX,
+      log: log.child("operations"),
+    });
     return {
       readiness: [
         postgresCheck(pool),
@@ -186,6 +193,7 @@ await runProcess(
         projectionSampler.start();
         groupSampler.start();
         answers.start();
+        operations.start();
         traces?.start();
         alerts.start();
         retention?.start();
@@ -196,6 +204,7 @@ await runProcess(
         await projectionSampler.stop();
         await groupSampler.stop();
         await answers.stop();
+        await operations.stop();
         sweeper.stop();
         await ingester.stop();
         await traces?.stop();

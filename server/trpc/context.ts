@@ -58,6 +58,8 @@ export function createContext(): Shared {
         topicPrefix: config.SAGASCOPE_TOPIC_PREFIX,
         mode: config.SAGASCOPE_MODE,
         bulkCap: config.SAGASCOPE_BULK_CAP,
+        operationCap: config.SAGASCOPE_BULK_OPERATION_CAP,
+        operationRate: config.SAGASCOPE_BULK_RATE,
         redis,
       },
     };

@@ -35,6 +35,9 @@ export interface ActionDeps {
   topicPrefix: string;
   mode: "demo" | "production";
   bulkCap: number;
+  /** The most sagas one bulk operation works through, and how many a second it sends commands to. */
+  operationCap: number;
+  operationRate: number;
   redis: import("ioredis").Redis;
 }
 

@@ -7,6 +7,7 @@ import { authRouter } from "./routers/auth.ts";
 import { breakersRouter } from "./routers/breakers.ts";
 import { deadLettersRouter } from "./routers/dead-letters.ts";
 import { kafkaRouter } from "./routers/kafka.ts";
+import { operationsRouter } from "./routers/operations.ts";
 import { overviewRouter } from "./routers/overview.ts";
 import { projectionsRouter } from "./routers/projections.ts";
 import { sagasRouter } from "./routers/sagas.ts";
@@ -27,6 +28,7 @@ export const appRouter = router({
   kafka: kafkaRouter,
   traces: tracesRouter,
   serviceMap: serviceMapRouter,
+  operations: operationsRouter,
   views: viewsRouter,
 });
 

@@ -3,7 +3,7 @@
 // Free of server-only imports: the pages run it in the browser too.
 import { z } from "zod";
 import { AuditParamsSchema, rangeProblem } from "../dashboard/audit/audit-view.ts";
-import { filterFromParams, SagaListParamsSchema } from "../dashboard/sagas/saga-filter.ts";
+import { filterFromParams, type SagaFilter, SagaListParamsSchema } from "../dashboard/sagas/saga-filter.ts";
 
 export const VIEW_PAGES = ["sagas", "audit"] as const;
 export type ViewPage = (typeof VIEW_PAGES)[number];
@@ -59,6 +59,11 @@ function sagaRangeProblem(params: z.infer<typeof SagaListParamsSchema>): string 
   } catch (error) {
     return error instanceof z.ZodError ? (error.issues[0]?.message ?? "not a valid filter") : String(error);
   }
+}
+
+/** The saga list's filter a query stands for (after checkViewQuery said it is one). */
+export function sagaFilterOfQuery(checkedQuery: string): SagaFilter {
+  return filterFromParams(SagaListParamsSchema.parse(Object.fromEntries(new URLSearchParams(checkedQuery))));
 }
 
 /** Where a view opens. */

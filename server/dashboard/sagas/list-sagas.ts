@@ -2,10 +2,11 @@
 // so that a page costs the same at the millionth row as at the first. Plain SQL, so that
 // each filter meets the index planned for it (docs/dashboard-performance.md).
 import type { Pool } from "../../db/pool.ts";
+import { cannotMatch, filterClause } from "../../db/saga-filter-sql.ts";
 import { isDerivedTrace } from "../../events/envelope.ts";
 import { decodeCursor, encodeCursor } from "./saga-cursor.ts";
 import type { SagaListItem } from "./saga-dto.ts";
-import { type SagaFilter, timeWindow } from "./saga-filter.ts";
+import type { SagaFilter } from "./saga-filter.ts";
 
 export interface ListSagasInput extends SagaFilter {
   limit: number;
@@ -29,44 +30,8 @@ export const SUMMARY_COLUMNS = `saga_id AS "sagaId", saga_type AS "sagaType", mo
 
 export type SummaryRecord = Omit<SagaListItem, "durationMs">;
 
-/** The WHERE clause of a filter and its parameters (shared by the list and its count). */
-export function filterClause(filter: SagaFilter, now = Date.now()): { sql: string; args: unknown[] } {
-  const where: string[] = [];
-  const args: unknown[] = [];
-  const arg = (value: unknown) => {
-    args.push(value);
-    return `$${args.length}`;
-  };
-  if (filter.status) where.push(`status = ${arg(filter.status)}::saga_status`);
-  if (filter.stuck !== undefined) where.push(`stuck = ${arg(filter.stuck)}`);
-  if (filter.waitingOn) where.push(`waiting_on = ${arg(filter.waitingOn)}`);
-  if (filter.sagaType) where.push(`saga_type = ${arg(filter.sagaType)}`);
-  if (filter.mode) where.push(`mode = ${arg(filter.mode)}::saga_mode`);
-  if (filter.service) where.push(`services @> ARRAY[${arg(filter.service)}]::text[]`);
-  if (filter.step) where.push(`coalesce(current_step, failed_step) = ${arg(filter.step)}`);
-  const window = timeWindow(filter, now);
-  if (window.from) where.push(`started_at >= ${arg(window.from)}`);
-  if (window.to) where.push(`started_at < ${arg(window.to)}`);
-  const search = filter.search?.trim();
-  if (search) {
-    // trace_id is char(32): compared as such, or its index is not used.
-    const trace = /^[0-9a-fA-F]{32}$/.test(search)
-      ? ` OR trace_id = ${arg(search.toLowerCase())}::bpchar`
-      : "";
-    const text = arg(search);
-    where.push(`(saga_id = ${text} OR business_key = ${text}${trace})`);
-  }
-  return { sql: where.length ? where.join(" AND ") : "true", args };
-}
-
 export async function listSagas(db: Db, input: ListSagasInput): Promise<SagaPage> {
-  // A type and a service that never met: nothing can match, and proving it would read every saga.
-  if (input.sagaType && input.service) {
-    const met = await db.query("SELECT 1 FROM saga_vocabulary WHERE kind = 'type_service' AND value = $1", [
-      `${input.sagaType}/${input.service}`,
-    ]);
-    if (met.rows.length === 0) return { items: [], nextCursor: null };
-  }
+  if (await cannotMatch(db, input)) return { items: [], nextCursor: null };
   const { sql, args } = filterClause(input);
   let keyset = "";
   if (input.cursor) {

@@ -3,9 +3,9 @@
 import type { Actor } from "../../auth/roles.ts";
 import { auditConditions } from "../../db/audit-filter-sql.ts";
 import type { Pool } from "../../db/pool.ts";
+import { filterClause } from "../../db/saga-filter-sql.ts";
 import { checkViewQuery, type ViewPage, viewHref } from "../../views/view-query.ts";
 import { auditFilter, auditParams } from "../audit/audit-view.ts";
-import { filterClause } from "../sagas/list-sagas.ts";
 import { filterFromParams, type SagaListParams } from "../sagas/saga-filter.ts";
 
 /** Counts stop here: a view shows "1000+" beyond, so that counting never scans a million rows. */

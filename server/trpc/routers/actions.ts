@@ -1,4 +1,4 @@
-// Operator actions: saga commands (one saga or a filtered set), breaker overrides and
+// Operator actions: saga commands (one saga; a filtered set is a bulk operation, see the operations router), breaker overrides and
 // thresholds, the demo fleet's faults; their status (pending until the owner answers); the
 // previews shown before acting. Every mutation goes through performAction (permission,
 // idempotency, audit).
@@ -13,7 +13,6 @@ import {
   overrideBreaker,
   ThresholdsSchema,
 } from "../../actions/breaker-actions.ts";
-import { bulkPreview, runBulk } from "../../actions/bulk-actions.ts";
 import {
   DeadLetterActionSchema,
   discardDeadLetters,
@@ -25,11 +24,9 @@ import { readFaultState } from "../../actions/fault-state.ts";
 import { performAction, statusOf } from "../../actions/perform-action.ts";
 import { recordedWindows } from "../../actions/recorded-windows.ts";
 import { SagaActionInputSchema, sendControlCommand, settleFromResult } from "../../actions/saga-actions.ts";
-import { SAGA_ACTIONS, sagaActionsAllowed } from "../../actions/saga-allowance.ts";
+import { sagaActionsAllowed } from "../../actions/saga-allowance.ts";
 import { MAX_WHAT_IF_CALLS, newestWithin, replay, spreadCalls } from "../../actions/what-if.ts";
 import { getSagaDetail } from "../../dashboard/sagas/saga-detail.ts";
-import { SagaFilterSchema } from "../../dashboard/sagas/saga-filter.ts";
-import { DEFAULT_BULK_CAP } from "../../env.ts";
 import { AppError } from "../../errors.ts";
 import {
   DeclarationSchema,
@@ -162,25 +159,6 @@ export const actionsRouter = router({
     }
     return status;
   }),
-
-  bulkPreview: publicProcedure
-    .input(z.object({ filter: SagaFilterSchema, action: z.enum(SAGA_ACTIONS) }))
-    .query(({ ctx, input }) =>
-      bulkPreview(ctx.pool, input.filter, input.action, ctx.actions?.bulkCap ?? DEFAULT_BULK_CAP),
-    ),
-
-  bulk: actionProcedure
-    .input(
-      z.object({
-        filter: SagaFilterSchema,
-        action: z.enum(["compensate", "retry-step", "mark-resolved"]),
-        reason: z.string().trim().max(2000).optional(),
-        /** The count the operator saw in the preview: a different count now refuses the action. */
-        expectedCount: z.number().int().min(1),
-        idempotencyKey: z.string().min(8).max(200),
-      }),
-    )
-    .mutation(({ ctx, input }) => runBulk(ctx, ctx.actor, input)),
 
   breaker: actionProcedure.input(BreakerOverrideSchema).mutation(({ ctx, input }) =>
     performAction(

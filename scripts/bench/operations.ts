@@ -1,0 +1,236 @@
+// `npm run bench:operations [-- --sagas N] [-- --rate R]`: a bulk operation over N sagas
+// (100 000 by default) in a store of its own, seeded as the ingester would have stored them,
+// run by the real runner against the test broker at R sagas a second (1 000 by default).
+// Measured, same run: the unthrottled ceiling (one saga's audited command after another, no
+// pacing) as the baseline; starting the operation (count + snapshot of its sagas); the rate
+// it reaches against its limit and the ceiling; the saga list's latency while it runs
+// against idle; the time from a suspend to the last command sent. Prints figures, asserts nothing.
+import { randomUUID } from "node:crypto";
+import { Kafka, logLevel, Partitioners } from "kafkajs";
+import { z } from "zod";
+import { runOperationRound } from "../../server/actions/bulk-operation-runner.ts";
+import { changeOperation, previewOperation, startOperation } from "../../server/actions/bulk-operations.ts";
+import type { Actor } from "../../server/auth/roles.ts";
+import { listSagas } from "../../server/dashboard/sagas/list-sagas.ts";
+import { migrate } from "../../server/db/migrate.ts";
+import { createPool, type Pool } from "../../server/db/pool.ts";
+import { env, siblingDatabase } from "../../server/env.ts";
+import { ensureTopics, topics } from "../../server/events/index.ts";
+import { createLogger } from "../../server/log.ts";
+import { infraDown, infraUp, testPlan } from "../infra/infra.ts";
+import { recreateDatabase } from "../infra/postgres.ts";
+import { say, step } from "../infra/progress.ts";
+import { seedSagas } from "../seed/seed-sagas.ts";
+import { option } from "./option.ts";
+
+const args = z
+  .object({
+    sagas: z.coerce.number().int().min(1000).max(1_000_000).default(100_000),
+    rate: z.coerce.number().int().min(1).max(10_000).default(1000),
+  })
+  .parse({ sagas: option("sagas"), rate: option("rate") });
+const config = env();
+const log = createLogger("bench", "error");
+const actor: Actor = { id: "demo", email: "bench-operator", name: "Bench", role: "operator", via: "demo" };
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
+};
+
+/** The saga list's first page, asked every 100 ms for `ms`: its latencies. */
+async function listLatencies(pool: Pool, ms: number): Promise<number[]> {
+  const out: number[] = [];
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const began = performance.now();
+    await listSagas(pool, { limit: 50, status: "running" });
+    out.push(performance.now() - began);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return out;
+}
+
+async function operationState(pool: Pool, id: string) {
+  const { rows } = await pool.query<{
+    state: string;
+    sent: number;
+    skipped: number;
+    failed: number;
+    total: number;
+  }>("SELECT state, sent, skipped, failed, total FROM bulk_operation WHERE id = $1", [id]);
+  return rows[0] as { state: string; sent: number; skipped: number; failed: number; total: number };
+}
+
+async function main() {
+  const plan = testPlan(config);
+  const { startedBroker } = await infraUp(plan);
+  const url = siblingDatabase(plan.databaseUrl, "_bench_operations");
+  try {
+    await step("creating a fresh store", () => recreateDatabase(url));
+    await step("migrating it", () => migrate(url, () => {}));
+    await step(`seeding ${args.sagas} sagas`, () =>
+      seedSagas({
+        databaseUrl: url,
+        sagas: args.sagas,
+        eventsPerSaga: 6,
+        stuckGraceMs: 30_000,
+        topic: "bench-operations",
+        seed: 7,
+      }),
+    );
+    const pool = createPool(url, 6);
+    const kafka = new Kafka({
+      clientId: "bench-operations",
+      brokers: plan.kafkaBrokers,
+      logLevel: logLevel.NOTHING,
+    });
+    const prefix = `bench-operations-${Date.now().toString(36)}.`;
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, [topics(prefix).control]);
+    await admin.disconnect();
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    const deps = { pool, producer: async () => producer, topicPrefix: prefix, log, owner: "bench" };
+    // mark-resolved applies to every saga not already ended well: most of a realistic store's
+    // failed, stuck and running ones; each sent one costs what any saga command costs.
+    const action = "mark-resolved" as const;
+    const reason = "bench";
+
+    // Baseline: the same runner with no pacing (rate = the ceiling it could reach) on a slice.
+    const ceiling = await step(
+      "ceiling: one audited command after another, unpaced (2 000 sagas)",
+      async () => {
+        const preview = await previewOperation(pool, "", action, { cap: args.sagas, rate: 10_000 });
+        const started = await startOperation(
+          pool,
+          actor,
+          { query: "", action, reason, expectedCount: preview.matching, idempotencyKey: randomUUID() },
+          { cap: args.sagas, rate: 10_000 },
+        );
+        const id = started.target.replace(/^operation /, "");
+        const began = Date.now();
+        let handled = 0;
+        while (handled < 2000) handled += (await runOperationRound({ ...deps, sleep: async () => {} })) ?? 0;
+        const ms = Date.now() - began;
+        const s = await operationState(pool, id);
+        await changeOperation(pool, actor, {
+          operationId: id,
+          change: "cancel",
+          idempotencyKey: randomUUID(),
+        });
+        return { perSecond: (handled / ms) * 1000, sent: s.sent, skipped: s.skipped };
+      },
+    );
+
+    const idle = await step("the saga list's latency, idle (10 s)", () => listLatencies(pool, 10_000));
+
+    const startMs = Date.now();
+    const preview = await previewOperation(pool, "", action, { cap: args.sagas, rate: args.rate });
+    const previewMs = Date.now() - startMs;
+    const startBegan = Date.now();
+    const started = await startOperation(
+      pool,
+      actor,
+      { query: "", action, reason, expectedCount: preview.matching, idempotencyKey: randomUUID() },
+      { cap: args.sagas, rate: args.rate },
+    );
+    const startedMs = Date.now() - startBegan;
+    const id = started.target.replace(/^operation /, "");
+    say(`${started.phase}: ${started.message}`);
+
+    // Run it, with the list measured beside it, until half is handled; then suspend mid-round.
+    let running = true;
+    const loop = (async () => {
+      let rounds = 0;
+      while (running) {
+        const n = await runOperationRound(deps);
+        if (n === undefined) await new Promise((r) => setTimeout(r, 50));
+        rounds += 1;
+      }
+      return rounds;
+    })();
+    const began = Date.now();
+    const busy = listLatencies(pool, 10_000);
+    await step(`running at ${args.rate}/s until half the sagas are handled`, async () => {
+      for (;;) {
+        const s = await operationState(pool, id);
+        if (s.sent + s.skipped + s.failed >= s.total / 2) return;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    });
+    const half = await operationState(pool, id);
+    const halfMs = Date.now() - began;
+    const suspendAt = Date.now();
+    await changeOperation(pool, actor, { operationId: id, change: "suspend", idempotencyKey: randomUUID() });
+    const suspendCommitted = Date.now();
+    await new Promise((r) => setTimeout(r, 2000));
+    const { rows: lastRows } = await pool.query<{ last: Date; suspended: Date }>(
+      `SELECT max(t.handled_at) AS last, o.state_changed_at AS suspended FROM bulk_operation_target t
+       JOIN bulk_operation o ON o.id = t.operation_id WHERE t.operation_id = $1 GROUP BY o.state_changed_at`,
+      [id],
+    );
+    const afterSuspend = Math.max(
+      0,
+      (lastRows[0]?.last.getTime() ?? 0) - (lastRows[0]?.suspended.getTime() ?? 0),
+    );
+    const held = await operationState(pool, id);
+    await new Promise((r) => setTimeout(r, 2000));
+    const stillHeld = await operationState(pool, id);
+    await changeOperation(pool, actor, { operationId: id, change: "resume", idempotencyKey: randomUUID() });
+    const resumedAt = Date.now();
+    await step("resumed: running to the end", async () => {
+      for (;;) {
+        const s = await operationState(pool, id);
+        if (s.state === "done") return;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    });
+    const endMs = Date.now() - resumedAt;
+    running = false;
+    await loop;
+    const busyLatencies = await busy;
+    const done = await operationState(pool, id);
+    await producer.disconnect();
+    await pool.end();
+
+    const handledRate = (n: number, ms: number) => ((n / ms) * 1000).toFixed(0);
+    const secondHalf = done.total - (held.sent + held.skipped + held.failed);
+    console.log(`\nbench:operations (${args.sagas} sagas, ${action}, limit ${args.rate}/s)`);
+    console.log(
+      `  ceiling (unpaced, 2 000 sagas)    ${ceiling.perSecond.toFixed(0)} sagas/s (${ceiling.sent} sent, ${ceiling.skipped} skipped)`,
+    );
+    console.log(`  preview of ${preview.matching}             ${previewMs} ms`);
+    console.log(`  start (count + snapshot)          ${startedMs} ms for ${done.total} sagas`);
+    console.log(
+      `  first half                        ${half.sent + half.skipped + half.failed} in ${(halfMs / 1000).toFixed(1)} s: ${handledRate(half.sent + half.skipped + half.failed, halfMs)} sagas/s (ratio to its limit ${((half.sent + half.skipped + half.failed) / halfMs / (args.rate / 1000)).toFixed(2)}, to the ceiling ${((half.sent + half.skipped + half.failed) / halfMs / (ceiling.perSecond / 1000)).toFixed(2)})`,
+    );
+    console.log(
+      `  suspend                           committed in ${suspendCommitted - suspendAt} ms; last saga handled ${afterSuspend} ms after it; held still for 2 s: ${held.sent + held.skipped === stillHeld.sent + stillHeld.skipped ? "yes" : "no"}`,
+    );
+    console.log(
+      `  second half                       ${secondHalf} in ${(endMs / 1000).toFixed(1)} s: ${handledRate(secondHalf, endMs)} sagas/s`,
+    );
+    console.log(
+      `  end                               ${done.state}: ${done.sent} sent, ${done.skipped} skipped, ${done.failed} failed of ${done.total}`,
+    );
+    console.log(
+      `  saga list (running, 50), idle     p50 ${percentile(idle, 0.5).toFixed(1)} ms, p95 ${percentile(idle, 0.95).toFixed(1)} ms`,
+    );
+    console.log(
+      `  saga list while it runs           p50 ${percentile(busyLatencies, 0.5).toFixed(1)} ms, p95 ${percentile(busyLatencies, 0.95).toFixed(1)} ms (ratio of p95s ${(percentile(busyLatencies, 0.95) / percentile(idle, 0.95)).toFixed(2)})`,
+    );
+    say("done");
+  } finally {
+    if (startedBroker) await infraDown(plan);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(`bench:operations failed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,177 @@
+// Works through bulk operations in the background (run by the ingester). A round claims the
+// running operation worked on least recently that no other runner holds (a lease, so several
+// ingesters never send one saga's command twice and a dead one's operation is taken over),
+// and handles up to one second's worth of its sagas, paced at its rate. Each saga is judged
+// as it stands now: skipped with the reason, or sent its command through performAction as a
+// single saga's would be (audited; its idempotency key makes a re-run after a crash send
+// nothing twice). A suspend or cancel is seen after the saga in hand.
+import type { Producer } from "kafkajs";
+import { type Actor, can, type Role } from "../auth/roles.ts";
+import type { Pool } from "../db/pool.ts";
+import type { Logger } from "../log.ts";
+import { type OperationAction, TARGET_COLUMNS, type TargetFacts } from "./bulk-operations.ts";
+import { performAction } from "./perform-action.ts";
+import { sendControlCommand } from "./saga-actions.ts";
+import { sagaActionsAllowed } from "./saga-allowance.ts";
+
+export interface RunnerDeps {
+  pool: Pool;
+  producer: () => Promise<Producer>;
+  topicPrefix: string;
+  log: Logger;
+  /** Who holds a lease: this process, by name. */
+  owner: string;
+  /** How long a claimed operation is this runner's alone (renewed each round). */
+  leaseMs?: number;
+  /** Waits between two sagas (pacing); replaceable in tests. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+interface Claimed {
+  id: string;
+  action: OperationAction;
+  reason: string;
+  startedById: string;
+  startedBy: string;
+  startedByVia: "session" | "demo";
+  rate: number;
+}
+
+type TargetOutcome = { state: "sent" | "skipped" | "failed"; message: string; actionId?: string };
+
+const LEASE_MS = 30_000;
+
+async function claim(deps: RunnerDeps): Promise<Claimed | undefined> {
+  const { rows } = await deps.pool.query<Claimed>(
+    `UPDATE bulk_operation SET lease_owner = $1, lease_until = now() + $2 * interval '1 millisecond'
+     WHERE id = (SELECT id FROM bulk_operation
+                 WHERE state = 'running' AND (lease_until IS NULL OR lease_until < now() OR lease_owner = $1)
+                 ORDER BY lease_until NULLS FIRST, created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+     RETURNING id, action, reason, started_by_id AS "startedById", started_by AS "startedBy",
+       started_by_via AS "startedByVia", rate_per_second AS rate`,
+    [deps.owner, deps.leaseMs ?? LEASE_MS],
+  );
+  return rows[0];
+}
+
+/** The starter as they are now: a role change or a disabled account applies to their operation too. */
+async function starterNow(db: Pool, op: Claimed): Promise<Actor | { stopped: string }> {
+  if (op.startedByVia === "demo")
+    return { id: op.startedById, email: op.startedBy, name: op.startedBy, role: "operator", via: "demo" };
+  const { rows } = await db.query<{ name: string; role: Role; disabled: boolean }>(
+    "SELECT name, role, disabled FROM app_user WHERE id = $1::bigint",
+    [op.startedById],
+  );
+  const user = rows[0];
+  if (!user || user.disabled) return { stopped: `its starter ${op.startedBy} is no longer an active user` };
+  if (!can(user.role, "saga.act"))
+    return { stopped: `its starter ${op.startedBy} may no longer act on sagas (now ${user.role})` };
+  return { id: op.startedById, email: op.startedBy, name: user.name, role: user.role, via: "session" };
+}
+
+async function endOperation(db: Pool, id: string, state: "done" | "failed", message: string) {
+  await db.query(
+    `UPDATE bulk_operation SET state = $2, state_message = $3, state_changed_at = now(), ended_at = now(),
+       lease_until = now() WHERE id = $1 AND state = 'running'`,
+    [id, state, message],
+  );
+}
+
+/** Records one saga's outcome; answers the operation's state now (a suspend or cancel stops the round). */
+async function record(db: Pool, op: string, position: number, outcome: TargetOutcome): Promise<string> {
+  const { rows } = await db.query<{ state: string }>(
+    `WITH handled AS (
+       UPDATE bulk_operation_target SET state = $3, message = $4, action_id = $5, handled_at = now()
+       WHERE operation_id = $1 AND position = $2 AND state = 'pending' RETURNING 1)
+     UPDATE bulk_operation SET
+       sent = sent + CASE WHEN $3 = 'sent' THEN (SELECT count(*) FROM handled) ELSE 0 END,
+       skipped = skipped + CASE WHEN $3 = 'skipped' THEN (SELECT count(*) FROM handled) ELSE 0 END,
+       failed = failed + CASE WHEN $3 = 'failed' THEN (SELECT count(*) FROM handled) ELSE 0 END
+     WHERE id = $1 RETURNING state`,
+    [op, position, outcome.state, outcome.message, outcome.actionId ?? null],
+  );
+  return rows[0]?.state ?? "gone";
+}
+
+async function handleSaga(
+  deps: RunnerDeps,
+  op: Claimed,
+  actor: Actor,
+  saga: TargetFacts | undefined,
+): Promise<TargetOutcome> {
+  if (!saga) return { state: "skipped", message: "the saga is no longer stored" };
+  const allowance = sagaActionsAllowed(saga)[op.action];
+  if (!allowance.allowed) return { state: "skipped", message: allowance.reason };
+  try {
+    const producer = await deps.producer();
+    const status = await performAction(
+      deps.pool,
+      actor,
+      {
+        action: `saga.${op.action}`,
+        permission: "saga.act",
+        target: saga.sagaId,
+        params: { reason: op.reason, bulk: op.id },
+        idempotencyKey: `${op.id}:${saga.sagaId}`,
+      },
+      (actionId) =>
+        sendControlCommand(
+          producer,
+          deps.topicPrefix,
+          saga,
+          { actionId, action: op.action, reason: op.reason || undefined },
+          actor.email,
+        ),
+    );
+    const sent = status.phase === "pending" || status.phase === "done";
+    return { state: sent ? "sent" : "failed", message: status.message, actionId: status.actionId };
+  } catch (error) {
+    return { state: "failed", message: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** One round: the number of sagas handled, or undefined when no operation was waiting. */
+export async function runOperationRound(deps: RunnerDeps): Promise<number | undefined> {
+  const op = await claim(deps);
+  if (!op) return undefined;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
+  let handled = 0;
+  try {
+    const actor = await starterNow(deps.pool, op);
+    if ("stopped" in actor) {
+      await endOperation(deps.pool, op.id, "failed", `stopped: ${actor.stopped}`);
+      deps.log.warn("bulk operation stopped", { operation: op.id, why: actor.stopped });
+      return 0;
+    }
+    const { rows: targets } = await deps.pool.query<{ position: number; sagaId: string }>(
+      `SELECT position, saga_id AS "sagaId" FROM bulk_operation_target
+       WHERE operation_id = $1 AND state = 'pending' ORDER BY position LIMIT $2`,
+      [op.id, op.rate],
+    );
+    if (targets.length === 0) {
+      await endOperation(deps.pool, op.id, "done", "every saga handled");
+      return 0;
+    }
+    const { rows: facts } = await deps.pool.query<TargetFacts>(
+      `SELECT ${TARGET_COLUMNS} FROM saga_summary WHERE saga_id = ANY($1::text[])`,
+      [targets.map((t) => t.sagaId)],
+    );
+    const bySaga = new Map(facts.map((f) => [f.sagaId, f]));
+    const began = Date.now();
+    const gapMs = 1000 / op.rate;
+    for (const [i, target] of targets.entries()) {
+      const due = began + i * gapMs;
+      if (due > Date.now()) await sleep(due - Date.now());
+      const outcome = await handleSaga(deps, op, actor, bySaga.get(target.sagaId));
+      handled += 1;
+      if ((await record(deps.pool, op.id, target.position, outcome)) !== "running") break;
+    }
+    return handled;
+  } finally {
+    // Released, and last in line for the next round: several running operations take turns.
+    await deps.pool.query(
+      "UPDATE bulk_operation SET lease_until = now() WHERE id = $1 AND lease_owner = $2",
+      [op.id, deps.owner],
+    );
+  }
+}
