@@ -3,8 +3,10 @@
 // run by the real runner against the test broker at R sagas a second (1 000 by default).
 // Measured, same run: the unthrottled ceiling (one saga's audited command after another, no
 // pacing) as the baseline; starting the operation (count + snapshot of its sagas); the rate
-// it reaches against its limit and the ceiling; the saga list's latency while it runs
-// against idle; the time from a suspend to the last command sent. Prints figures, asserts nothing.
+// it reaches against its limit and the ceiling; while it runs against idle, the saga list's
+// latency and a fleet's own sends to the same broker; the time from a suspend to the last
+// command sent. The seeded sagas are set running, so that every one gets a command. Prints
+// figures, asserts nothing.
 import { randomUUID } from "node:crypto";
 import { Kafka, logLevel, Partitioners } from "kafkajs";
 import { z } from "zod";
@@ -80,6 +82,8 @@ async function main() {
       }),
     );
     const pool = createPool(url, 6);
+    // Every saga still moving: each gets its command (a realistic store's are mostly ended and skipped).
+    await pool.query("UPDATE saga_summary SET status = 'running', ended_at = NULL");
     const kafka = new Kafka({
       clientId: "bench-operations",
       brokers: plan.kafkaBrokers,
@@ -93,38 +97,32 @@ async function main() {
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     const deps = { pool, producer: async () => producer, topicPrefix: prefix, log, owner: "bench" };
-    // mark-resolved applies to every saga not already ended well: most of a realistic store's
-    // failed, stuck and running ones; each sent one costs what any saga command costs.
     const action = "mark-resolved" as const;
     const reason = "bench";
 
-    // Baseline: the same runner with no pacing (rate = the ceiling it could reach) on a slice.
-    const ceiling = await step(
-      "ceiling: one audited command after another, unpaced (2 000 sagas)",
-      async () => {
-        const preview = await previewOperation(pool, "", action, { cap: args.sagas, rate: 10_000 });
-        const started = await startOperation(
-          pool,
-          actor,
-          { query: "", action, reason, expectedCount: preview.matching, idempotencyKey: randomUUID() },
-          { cap: args.sagas, rate: 10_000 },
-        );
-        const id = started.target.replace(/^operation /, "");
-        const began = Date.now();
-        let handled = 0;
-        while (handled < 2000) handled += (await runOperationRound({ ...deps, sleep: async () => {} })) ?? 0;
-        const ms = Date.now() - began;
-        const s = await operationState(pool, id);
-        await changeOperation(pool, actor, {
-          operationId: id,
-          change: "cancel",
-          idempotencyKey: randomUUID(),
-        });
-        return { perSecond: (handled / ms) * 1000, sent: s.sent, skipped: s.skipped };
-      },
-    );
+    // A fleet's own traffic on the same broker: one event sent every 50 ms, its send() timed.
+    const fleetTopic = `${prefix}fleet`;
+    const fleetAdmin = kafka.admin();
+    await fleetAdmin.connect();
+    await ensureTopics(fleetAdmin, [fleetTopic]);
+    await fleetAdmin.disconnect();
+    const fleet = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await fleet.connect();
+    const fleetSends = async (ms: number) => {
+      const out: number[] = [];
+      const end = Date.now() + ms;
+      while (Date.now() < end) {
+        const began = performance.now();
+        await fleet.send({ topic: fleetTopic, messages: [{ key: randomUUID(), value: "x".repeat(500) }] });
+        out.push(performance.now() - began);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return out;
+    };
 
-    const idle = await step("the saga list's latency, idle (10 s)", () => listLatencies(pool, 10_000));
+    const [idle, fleetIdle] = await step("the saga list's latency and a fleet's sends, idle (10 s)", () =>
+      Promise.all([listLatencies(pool, 10_000), fleetSends(10_000)]),
+    );
 
     const startMs = Date.now();
     const preview = await previewOperation(pool, "", action, { cap: args.sagas, rate: args.rate });
@@ -152,7 +150,7 @@ async function main() {
       return rounds;
     })();
     const began = Date.now();
-    const busy = listLatencies(pool, 10_000);
+    const busy = Promise.all([listLatencies(pool, 10_000), fleetSends(10_000)]);
     await step(`running at ${args.rate}/s until half the sagas are handled`, async () => {
       for (;;) {
         const s = await operationState(pool, id);
@@ -190,7 +188,35 @@ async function main() {
     const endMs = Date.now() - resumedAt;
     running = false;
     await loop;
-    const busyLatencies = await busy;
+    const [busyLatencies, fleetBusy] = await busy;
+    await fleet.disconnect();
+    // Baseline, measured after the operation (warm, as it was): the same runner with no pacing,
+    // one round of 2 000 of the same sagas: the ceiling.
+    const ceiling = await step(
+      "ceiling: one audited command after another, unpaced (2 000 sagas)",
+      async () => {
+        const limits = { cap: args.sagas, rate: 2000 };
+        const preview = await previewOperation(pool, "", action, limits);
+        const started = await startOperation(
+          pool,
+          actor,
+          { query: "", action, reason, expectedCount: preview.matching, idempotencyKey: randomUUID() },
+          limits,
+        );
+        const id = started.target.replace(/^operation /, "");
+        const began = Date.now();
+        const handled = (await runOperationRound({ ...deps, sleep: async () => {} })) ?? 0;
+        const ms = Date.now() - began;
+        const s = await operationState(pool, id);
+        await changeOperation(pool, actor, {
+          operationId: id,
+          change: "cancel",
+          idempotencyKey: randomUUID(),
+        });
+        return { perSecond: (handled / ms) * 1000, sent: s.sent, skipped: s.skipped };
+      },
+    );
+
     const done = await operationState(pool, id);
     await producer.disconnect();
     await pool.end();
@@ -201,7 +227,7 @@ async function main() {
     console.log(
       `  ceiling (unpaced, 2 000 sagas)    ${ceiling.perSecond.toFixed(0)} sagas/s (${ceiling.sent} sent, ${ceiling.skipped} skipped)`,
     );
-    console.log(`  preview of ${preview.matching}             ${previewMs} ms`);
+    console.log(`  preview of ${preview.matching}              ${previewMs} ms`);
     console.log(`  start (count + snapshot)          ${startedMs} ms for ${done.total} sagas`);
     console.log(
       `  first half                        ${half.sent + half.skipped + half.failed} in ${(halfMs / 1000).toFixed(1)} s: ${handledRate(half.sent + half.skipped + half.failed, halfMs)} sagas/s (ratio to its limit ${((half.sent + half.skipped + half.failed) / halfMs / (args.rate / 1000)).toFixed(2)}, to the ceiling ${((half.sent + half.skipped + half.failed) / halfMs / (ceiling.perSecond / 1000)).toFixed(2)})`,
@@ -220,6 +246,12 @@ async function main() {
     );
     console.log(
       `  saga list while it runs           p50 ${percentile(busyLatencies, 0.5).toFixed(1)} ms, p95 ${percentile(busyLatencies, 0.95).toFixed(1)} ms (ratio of p95s ${(percentile(busyLatencies, 0.95) / percentile(idle, 0.95)).toFixed(2)})`,
+    );
+    console.log(
+      `  a fleet's send(), idle            p50 ${percentile(fleetIdle, 0.5).toFixed(1)} ms, p95 ${percentile(fleetIdle, 0.95).toFixed(1)} ms`,
+    );
+    console.log(
+      `  a fleet's send() while it runs    p50 ${percentile(fleetBusy, 0.5).toFixed(1)} ms, p95 ${percentile(fleetBusy, 0.95).toFixed(1)} ms (ratio of p95s ${(percentile(fleetBusy, 0.95) / percentile(fleetIdle, 0.95)).toFixed(2)})`,
     );
     say("done");
   } finally {
