@@ -46,6 +46,8 @@ CREATE TABLE bulk_operation_target (
   PRIMARY KEY (operation_id, position)
 );
 CREATE INDEX bulk_operation_target_pending ON bulk_operation_target (operation_id, position) WHERE state = 'pending';
+-- The page's "rate over the last ten seconds" and "handled last", without reading every target.
+CREATE INDEX bulk_operation_target_handled ON bulk_operation_target (operation_id, handled_at) WHERE state <> 'pending';
 
 -- Down Migration
 DROP TABLE bulk_operation_target;
