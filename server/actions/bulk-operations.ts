@@ -153,6 +153,8 @@ export async function startOperation(
     },
     (actionId) =>
       withTransaction(pool, async (client) => {
+        // One snapshot for the count and the sagas fixed: the total is exactly what is stored.
+        await client.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
         const matching = await countMatching(client, filter, limits.cap + 1);
         if (matching > limits.cap)
           return {
