@@ -55,6 +55,8 @@ test("every view renders real data, in both themes and on a wall screen", async 
     await shoot(page, "audit", "h1");
     await page.goto("/alerts");
     await shoot(page, "alerts", "h1");
+    await page.goto("/operations");
+    await shoot(page, "operations", "h1");
     await page.goto("/faults");
     await shoot(page, "faults", "h1");
 
