@@ -4,9 +4,9 @@
 // its page shows the progress, suspend stops it (the counts hold still), resume finishes it;
 // every saga's command is on the audit log. Any operation left running is cancelled after,
 // on failure too.
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { expect, test } from "./fixtures/fleet.ts";
-import { publishByHand } from "./fixtures/publish-by-hand.ts";
+import { startSagasByHand } from "./fixtures/publish-by-hand.ts";
 
 const sagaType = `bulk-e2e-${randomUUID().slice(0, 8)}`;
 const SAGAS = 30;
@@ -18,19 +18,7 @@ test("a bulk compensation runs in the background, is suspended and resumed from 
   test.setTimeout(120_000);
   let operationId: string | undefined;
   try {
-    await publishByHand(
-      randomBytes(16).toString("hex"),
-      Array.from({ length: SAGAS }, (_, i) => {
-        const sagaId = `${sagaType}-${i}`;
-        const started = {
-          sagaId,
-          sagaType,
-          mode: "orchestrated",
-          steps: [{ name: "post", service: "ledger" }],
-        };
-        return { type: "saga.started", key: sagaId, value: JSON.stringify(started) };
-      }),
-    );
+    await startSagasByHand(sagaType, SAGAS);
     await expect
       .poll(
         async () =>

@@ -3,10 +3,10 @@
 // when opening the dashboard; a viewer sees the team's view, saves a private one (no sharing
 // offered) and cannot delete the team's. The views and the landing choice are removed after,
 // on failure too, so that no other spec lands anywhere but the overview.
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { expect, test } from "./fixtures/fleet.ts";
 import { signInAs } from "./fixtures/operators.ts";
-import { publishByHand } from "./fixtures/publish-by-hand.ts";
+import { startSagasByHand } from "./fixtures/publish-by-hand.ts";
 
 const sagaType = `views-e2e-${randomUUID().slice(0, 8)}`;
 const SAGAS = 3;
@@ -21,19 +21,7 @@ test("a view saved and shared from the saga list is in the menu with its count, 
   test.setTimeout(90_000);
   const viewerPage = await browser.newPage();
   try {
-    await publishByHand(
-      randomBytes(16).toString("hex"),
-      Array.from({ length: SAGAS }, (_, i) => {
-        const sagaId = `${sagaType}-${i}`;
-        const started = {
-          sagaId,
-          sagaType,
-          mode: "orchestrated",
-          steps: [{ name: "post", service: "ledger" }],
-        };
-        return { type: "saga.started", key: sagaId, value: JSON.stringify(started) };
-      }),
-    );
+    await startSagasByHand(sagaType, SAGAS);
     await page.goto(`/sagas?type=${sagaType}`);
     await expect(page.locator("tr[data-saga-id]")).toHaveCount(SAGAS, { timeout: 20_000 });
 

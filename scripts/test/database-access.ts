@@ -3,15 +3,14 @@
 // (one model, a filter, an order, a limit; or a raw read); everything else (writes, set-based
 // SQL built at run time, COPY, anything on the ingester's or projector's hot path) goes
 // through `pg` (server/db/pool.ts). A call found elsewhere fails the suite with where it is.
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
+import { sourceFiles } from "./import-boundaries.ts";
 
 const READS = new Set(["findMany", "findFirst", "findUnique", "count", "aggregate", "groupBy", "$queryRaw"]);
 const WHERE_PRISMA_READS = /^server\/dashboard\//;
 /** The client's own life (connect, disconnect, query events), not data access: allowed anywhere. */
 const LIFECYCLE = new Set(["$connect", "$disconnect", "$on"]);
-const SOURCE = /\.(ts|tsx)$/;
-const SKIP = /(^|\/)(node_modules|\.next|dist|generated|\.sagascope)(\/|$)/;
 
 export interface PrismaCall {
   file: string;
@@ -30,17 +29,6 @@ export function prismaCalls(text: string): { line: number; call: string; method:
       call: (m[1] as string).replace(/\s/g, ""),
       method,
     });
-  }
-  return out;
-}
-
-function sourceFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir)) {
-    const file = path.posix.join(dir, name);
-    if (SKIP.test(file)) continue;
-    if (statSync(file).isDirectory()) out.push(...sourceFiles(file));
-    else if (SOURCE.test(name) && !/\.test\.tsx?$/.test(name)) out.push(file);
   }
   return out;
 }

@@ -88,7 +88,8 @@ export const KNOWN_BREACHES: Record<string, string[]> = {
 const SOURCE = /\.(ts|tsx)$/;
 const SKIP = /(^|\/)(node_modules|\.next|dist|generated|\.sagascope)(\/|$)/;
 
-function sourceFiles(dir: string): string[] {
+/** Product source files under `dir` (tests, builds and generated code left out). */
+export function sourceFiles(dir: string): string[] {
   const out: string[] = [];
   for (const name of readdirSync(dir)) {
     const file = path.posix.join(dir, name);

@@ -49,6 +49,29 @@ export function createProducer(kafka: Kafka): Producer {
 }
 
 /**
+ * A producer connected on first use, not at start (a process that may never send needs no
+ * Kafka); a failed connection is tried again on the next use.
+ */
+export function lazyProducer(kafka: () => Kafka): {
+  connected: () => Promise<Producer>;
+  connectedIfAny: () => Promise<Producer | undefined>;
+} {
+  let producer: Promise<Producer> | undefined;
+  const connected = () => {
+    producer ??= (async () => {
+      const p = createProducer(kafka());
+      await p.connect();
+      return p;
+    })().catch((error) => {
+      producer = undefined;
+      throw error;
+    });
+    return producer;
+  };
+  return { connected, connectedIfAny: async () => producer?.catch(() => undefined) };
+}
+
+/**
  * Makes sure `topics` exist and connects `producer`, retrying with growing pauses until it
  * works or `stopped()` says to give up: a service serves while Kafka is not there yet.
  */

@@ -2,10 +2,10 @@
 // as soon as the last one ended while one is waiting, otherwise one a second. Several
 // ingesters share the work by lease; an operation survives any process's restart.
 import { hostname } from "node:os";
-import type { Kafka, Producer } from "kafkajs";
+import type { Kafka } from "kafkajs";
 import { runOperationRound } from "../actions/bulk-operation-runner.ts";
 import type { Pool } from "../db/pool.ts";
-import { createProducer } from "../events/kafka-client.ts";
+import { lazyProducer } from "../events/kafka-client.ts";
 import type { Logger } from "../log.ts";
 import { createPeriodic, type Periodic } from "../periodic.ts";
 
@@ -15,18 +15,7 @@ export function createBulkOperationSweep(deps: {
   topicPrefix: string;
   log: Logger;
 }): Periodic & { stop(): Promise<void> } {
-  let producer: Promise<Producer> | undefined;
-  const connected = () => {
-    producer ??= (async () => {
-      const p = createProducer(deps.kafka);
-      await p.connect();
-      return p;
-    })().catch((error) => {
-      producer = undefined;
-      throw error;
-    });
-    return producer;
-  };
+  const producer = lazyProducer(() => deps.kafka);
   const owner = `${hostname()}:${process.pid}`;
   let idle = true;
   const periodic = createPeriodic(
@@ -36,7 +25,7 @@ export function createBulkOperationSweep(deps: {
       if (idle) await new Promise((r) => setTimeout(r, 950));
       const handled = await runOperationRound({
         pool: deps.pool,
-        producer: connected,
+        producer: producer.connected,
         topicPrefix: deps.topicPrefix,
         log: deps.log,
         owner,
@@ -49,7 +38,7 @@ export function createBulkOperationSweep(deps: {
     start: () => periodic.start(),
     async stop() {
       await periodic.stop();
-      await (await producer?.catch(() => undefined))?.disconnect();
+      await (await producer.connectedIfAny())?.disconnect();
     },
   };
 }

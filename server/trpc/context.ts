@@ -2,7 +2,6 @@
 // and kept across hot reloads in development.
 import { TRPCError } from "@trpc/server";
 import { Redis } from "ioredis";
-import type { Producer } from "kafkajs";
 import { resolveRequestAuth } from "../auth/request-auth.ts";
 import { ensureFirstAdmin } from "../auth/users.ts";
 import { createBreakerStore } from "../breakers/index.ts";
@@ -10,7 +9,7 @@ import { DATABASE_UNREACHABLE_MESSAGE, databaseUnreachableReason } from "../db/d
 import { createPool } from "../db/pool.ts";
 import { createPrisma } from "../db/prisma.ts";
 import { env } from "../env.ts";
-import { createKafka, createProducer } from "../events/kafka-client.ts";
+import { createKafka, lazyProducer } from "../events/kafka-client.ts";
 import { createBreakerChangeFeed } from "../live/breaker-change-feed.ts";
 import { createSagaChangeFeed } from "../live/saga-change-feed.ts";
 import { createLogger } from "../log.ts";
@@ -32,18 +31,9 @@ export function createContext(): Shared {
     const database = { statementTimeoutMs: config.SAGASCOPE_WEB_STATEMENT_TIMEOUT_MS };
     const pool = createPool(config.DATABASE_URL, config.SAGASCOPE_WEB_DB_POOL, database);
     // Connected on the first action, not at start: reading the dashboard needs no Kafka.
-    let producer: Promise<Producer> | undefined;
-    const connectProducer = () => {
-      producer ??= (async () => {
-        const p = createProducer(createKafka("sagascope-web", config.KAFKA_BROKERS, log));
-        await p.connect();
-        return p;
-      })().catch((error) => {
-        producer = undefined;
-        throw error;
-      });
-      return producer;
-    };
+    const connectProducer = lazyProducer(() =>
+      createKafka("sagascope-web", config.KAFKA_BROKERS, log),
+    ).connected;
     holder.sagascopeContext = {
       prisma: createPrisma(config.DATABASE_URL, {
         max: Math.max(2, Math.ceil(config.SAGASCOPE_WEB_DB_POOL / 2)),
