@@ -61,7 +61,7 @@ const EnvSchema = z.object({
   SAGASCOPE_GROUP_SAMPLE_MS: z.coerce.number().int().min(500).max(600_000).default(10_000),
   /**
    * The most bytes the projector fetches from one partition at a time: the size of its largest
-   * batch (a single larger change still comes alone). Six such batches are applied at once.
+   * batch (a single larger change still comes alone). Three such batches are applied at once.
    */
   SAGASCOPE_PROJECTOR_BATCH_BYTES: z.coerce
     .number()

@@ -1,10 +1,10 @@
 // A command to a choreographed saga gets an answer within a bounded time. Its participants
 // answer only what they act on: a retry-step that finds no parked message anywhere, or a
 // compensation that never ends, would otherwise stay pending forever. Past the deadline, a
-// pending command is settled with what the silence means. (An answer settles its command when
-// the ingester stores it, server/ingest/settle-operator-actions.ts; one arriving after the
-// deadline finds the action ended: one final phase per action.) (An orchestrated saga's orchestrator answers every command, when it
-// is back if it was down: its commands wait for it.)
+// pending command is settled with what the silence means. An answer settles its command when
+// the ingester stores it (server/ingest/settle-operator-actions.ts); one arriving after the
+// deadline finds the action ended (one final phase per action). An orchestrated saga's
+// orchestrator answers every command, when it is back if it was down: its commands wait for it.
 import type { Pool } from "../db/pool.ts";
 import { settleAction } from "./perform-action.ts";
 

@@ -18,8 +18,7 @@ import { sagaActionsAllowed } from "./saga-allowance.ts";
 
 export const OPERATION_ACTIONS = ["compensate", "retry-step", "mark-resolved"] as const;
 export type OperationAction = (typeof OPERATION_ACTIONS)[number];
-export const OPERATION_STATES = ["running", "suspended", "cancelled", "done", "failed"] as const;
-export type OperationState = (typeof OPERATION_STATES)[number];
+export type OperationState = "running" | "suspended" | "cancelled" | "done" | "failed";
 
 /** Sagas a preview judges (each is judged again when its turn comes). */
 export const PREVIEW_JUDGED = 500;
@@ -129,8 +128,6 @@ export type StartOperationInput = z.infer<typeof StartOperationSchema>;
 
 /** The operation an audited start or change of state is about ("operation <id>"). */
 export const operationTarget = (id: string) => `operation ${id}`;
-export const operationOfTarget = (target: string) =>
-  target.startsWith("operation ") ? target.slice("operation ".length) : undefined;
 
 /** Starts a background operation on every saga the filter matches now (the set is fixed at the start). */
 export async function startOperation(

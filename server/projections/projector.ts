@@ -93,62 +93,64 @@ export function createProjector(options: ProjectorOptions): Projector {
   let consumer: Consumer | undefined;
   let lastPrune = 0;
 
+  /** One batch in the caller's transaction: rejected changes kept, the rest applied and recorded, the offset noted. */
+  async function applyBatch(client: PoolClient, batch: EachBatchPayload["batch"]) {
+    let applied = 0;
+    let oldNews = 0;
+    let rejected = 0;
+    let newest: string | undefined;
+    const appliedChanges: { occurredAt: string }[] = [];
+    const decoded: { id: string; change: Change; offset: number }[] = [];
+    for (const message of batch.messages) {
+      const result = decodeChange(message);
+      if (!result.ok) {
+        // Kept with the reason, never dropped, and the partition goes on.
+        rejected += 1;
+        await client.query(
+          `INSERT INTO ${schema}.rejected_change (topic, partition, kafka_offset, key, value, reason)
+           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+          [batch.topic, batch.partition, message.offset, message.key, message.value, result.reason],
+        );
+        continue;
+      }
+      decoded.push({ id: result.event.id, change: result.event.data, offset: Number(message.offset) });
+    }
+    const fresh = await applyChanges(
+      client,
+      schema,
+      decoded.map((d) => d.change),
+    );
+    const seen: SeenChange[] = decoded.map((d, i) => ({ ...d, fresh: fresh[i] === true }));
+    for (const { change, fresh } of seen) {
+      if (fresh) {
+        applied += 1;
+        appliedChanges.push(change);
+      } else oldNews += 1;
+      if (!newest || change.occurredAt > newest) newest = change.occurredAt;
+    }
+    await recordSeen(client, schema, batch.topic, batch.partition, seen);
+    if (Date.now() - lastPrune > PRUNE_EVERY_MS) {
+      lastPrune = Date.now();
+      await client.query(
+        `DELETE FROM ${schema}.applied_change WHERE applied_at < now() - interval '24 hours'`,
+      );
+    }
+    await client.query(
+      `INSERT INTO ${schema}.applied_offset (topic, partition, last_offset, newest_occurred_at, applied_at)
+       VALUES ($1, $2, $3, $4, now())
+       ON CONFLICT (topic, partition) DO UPDATE SET last_offset = EXCLUDED.last_offset,
+         newest_occurred_at = GREATEST(applied_offset.newest_occurred_at, EXCLUDED.newest_occurred_at), applied_at = now()`,
+      [batch.topic, batch.partition, batch.lastOffset(), newest ?? null],
+    );
+    return { applied, oldNews, rejected, appliedChanges };
+  }
+
   async function handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) {
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
     // Batches of different topics lock rows of the same orders: two can deadlock (rarely), and
     // Postgres then aborts one whole, which runs again.
     const outcome = await retryOnDeadlock(
-      () =>
-        withTransaction(pool, async (client) => {
-          let applied = 0;
-          let oldNews = 0;
-          let rejected = 0;
-          let newest: string | undefined;
-          const appliedChanges: { occurredAt: string }[] = [];
-          const decoded: { id: string; change: Change; offset: number }[] = [];
-          for (const message of batch.messages) {
-            const result = decodeChange(message);
-            if (!result.ok) {
-              // Kept with the reason, never dropped, and the partition goes on.
-              rejected += 1;
-              await client.query(
-                `INSERT INTO ${schema}.rejected_change (topic, partition, kafka_offset, key, value, reason)
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
-                [batch.topic, batch.partition, message.offset, message.key, message.value, result.reason],
-              );
-              continue;
-            }
-            decoded.push({ id: result.event.id, change: result.event.data, offset: Number(message.offset) });
-          }
-          const fresh = await applyChanges(
-            client,
-            schema,
-            decoded.map((d) => d.change),
-          );
-          const seen: SeenChange[] = decoded.map((d, i) => ({ ...d, fresh: fresh[i] === true }));
-          for (const { change, fresh } of seen) {
-            if (fresh) {
-              applied += 1;
-              appliedChanges.push(change);
-            } else oldNews += 1;
-            if (!newest || change.occurredAt > newest) newest = change.occurredAt;
-          }
-          await recordSeen(client, schema, batch.topic, batch.partition, seen);
-          if (Date.now() - lastPrune > PRUNE_EVERY_MS) {
-            lastPrune = Date.now();
-            await client.query(
-              `DELETE FROM ${schema}.applied_change WHERE applied_at < now() - interval '24 hours'`,
-            );
-          }
-          await client.query(
-            `INSERT INTO ${schema}.applied_offset (topic, partition, last_offset, newest_occurred_at, applied_at)
-         VALUES ($1, $2, $3, $4, now())
-         ON CONFLICT (topic, partition) DO UPDATE SET last_offset = EXCLUDED.last_offset,
-           newest_occurred_at = GREATEST(applied_offset.newest_occurred_at, EXCLUDED.newest_occurred_at), applied_at = now()`,
-            [batch.topic, batch.partition, batch.lastOffset(), newest ?? null],
-          );
-          return { applied, oldNews, rejected, appliedChanges };
-        }),
+      () => withTransaction(pool, (client) => applyBatch(client, batch)),
       (attempt) =>
         log.warn("batch deadlocked with another and runs again", {
           topic: batch.topic,
