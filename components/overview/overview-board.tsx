@@ -111,7 +111,7 @@ export function OverviewBoard() {
           {o.waiting.length > 0 && (
             <ul
               className="chips"
-              aria-label="Stuck sagas by what they wait on"
+              aria-label="Sagas waiting: stuck by kind, compensations given up, paused"
               data-testid="overview-waiting"
             >
               {o.waiting.map((w) => (

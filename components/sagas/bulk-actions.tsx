@@ -12,11 +12,13 @@ import { useIntentKey } from "@/components/actions/use-action.ts";
 import { useCan } from "@/components/auth/use-me.ts";
 import { useTRPC } from "@/components/trpc.tsx";
 
-type BulkAction = "compensate" | "retry-step" | "mark-resolved";
+type BulkAction = "compensate" | "retry-step" | "mark-resolved" | "pause" | "resume";
 const LABELS: Record<BulkAction, string> = {
   compensate: "Compensate",
   "retry-step": "Retry the failed step",
   "mark-resolved": "Mark resolved",
+  pause: "Pause",
+  resume: "Resume",
 };
 
 function Preview({ query, action }: { query: string; action: BulkAction }) {

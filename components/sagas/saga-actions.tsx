@@ -1,7 +1,7 @@
 "use client";
 // What an operator can do with one saga, from its page: compensate now (after seeing which
 // steps will be reverted, in which order, by which services), retry the failed step, retry
-// from a step, mark resolved (with a reason). Each is confirmed, sent once (one idempotency
+// from a step, mark resolved (with a reason), pause and resume. Each is confirmed, sent once (one idempotency
 // key per intent), and followed from pending to the owner's answer.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
@@ -18,7 +18,22 @@ const LABELS: Record<SagaAction, string> = {
   "retry-step": "Retry the failed step",
   "retry-from": "Retry from step…",
   "mark-resolved": "Mark resolved",
+  pause: "Pause",
+  resume: "Resume",
 };
+
+const CONFIRM: Record<SagaAction, string> = {
+  compensate: "Compensate",
+  "retry-step": "Retry",
+  "retry-from": "Retry",
+  "mark-resolved": "Mark resolved",
+  pause: "Pause",
+  resume: "Resume",
+};
+
+/** Pause or Resume, whichever applies: a saga is one or the other. */
+const shown = (allowed: SagaDetail["actions"]["allowed"]) => (action: SagaAction) =>
+  action === "resume" ? allowed.resume.allowed : action === "pause" ? !allowed.resume.allowed : true;
 
 export function SagaActions({
   sagaId,
@@ -53,7 +68,7 @@ export function SagaActions({
   return (
     <section aria-label="Actions" data-testid="saga-actions">
       <div className="action-bar">
-        {(Object.keys(LABELS) as SagaAction[]).map((action) => (
+        {(Object.keys(LABELS) as SagaAction[]).filter(shown(allowed)).map((action) => (
           <button
             key={action}
             type="button"
@@ -69,9 +84,7 @@ export function SagaActions({
       {open && (
         <ConfirmDialog
           title={LABELS[open].replace("…", "")}
-          confirmLabel={
-            open === "compensate" ? "Compensate" : open === "mark-resolved" ? "Mark resolved" : "Retry"
-          }
+          confirmLabel={CONFIRM[open]}
           reason={open === "mark-resolved" ? "required" : "optional"}
           busy={send.isPending}
           onCancel={close}
@@ -123,6 +136,13 @@ export function SagaActions({
           {open === "mark-resolved" && (
             <p>The runtime stops driving this saga: say what was done about it.</p>
           )}
+          {open === "pause" && (
+            <p>
+              No new step or compensation of this saga starts until it is resumed; what is under way finishes.
+              A paused saga is not reported stuck.
+            </p>
+          )}
+          {open === "resume" && <p>The saga goes on where it stopped.</p>}
           <p className="muted small">
             The saga's owner checks again when the command arrives and answers here.
           </p>

@@ -96,6 +96,7 @@ export function SagaDetailView({ sagaId }: { sagaId: string }) {
             <h1>
               {detail.data.summary.sagaType} <StatusBadge status={detail.data.summary.status} />
               {detail.data.summary.stuck && <span className="badge badge-stuck">stuck</span>}
+              {detail.data.summary.pausedAt && <span className="badge badge-paused">paused</span>}
             </h1>
             <LiveIndicator status={live.status} />
           </div>
@@ -146,6 +147,17 @@ export function SagaDetailView({ sagaId }: { sagaId: string }) {
                     </strong>
                   )}
                   {detail.data.summary.stuckReason}
+                </dd>
+              </>
+            )}
+            {detail.data.summary.pausedAt && (
+              <>
+                <dt>Paused</dt>
+                <dd data-testid="paused-by" title={WAITING_HELP.paused}>
+                  by {detail.data.summary.pausedBy ?? "an operator"} since{" "}
+                  {formatTime(detail.data.summary.pausedAt)}{" "}
+                  <span className="muted">({formatAge(detail.data.summary.pausedAt)})</span>: no step or
+                  compensation starts until it is resumed
                 </dd>
               </>
             )}

@@ -338,6 +338,15 @@ export function SagaList() {
                       stuck{s.waitingOn ? ` · ${WAITING_LABEL[s.waitingOn]}` : ""}
                     </span>
                   )}
+                  {s.pausedAt && (
+                    <span
+                      className="badge badge-paused"
+                      title={`paused by ${s.pausedBy ?? "an operator"} since ${s.pausedAt.toISOString()}`}
+                      data-testid="paused-badge"
+                    >
+                      paused
+                    </span>
+                  )}
                 </td>
                 <td title={s.failureReason ?? undefined}>
                   {s.failedStep ? <span className="fail">✗ {s.failedStep}</span> : (s.currentStep ?? "—")}

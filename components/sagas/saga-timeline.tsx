@@ -1,8 +1,10 @@
 // A Gantt view of a saga: one bar per step attempt and per compensation attempt; a long run of
-// one step's attempts shows its first and last ones and a row counting those between.
+// one step's attempts shows its first and last ones and a row counting those between; an
+// operator's pauses are rows of their own, above the attempts.
 
 import { formatDuration } from "@/components/ui/format.ts";
 import type { FoldedAttempts, FoldedTimeline } from "@/server/dashboard/sagas/fold-timeline.ts";
+import type { PauseSpan } from "@/server/dashboard/sagas/saga-timeline.ts";
 
 /** Attempts folded out of a long run: how many, and how they ended. */
 function FoldedRow({ row, left, width }: { row: FoldedAttempts; left: number; width: number }) {
@@ -36,13 +38,39 @@ function FoldedRow({ row, left, width }: { row: FoldedAttempts; left: number; wi
   );
 }
 
+/** An operator's pause: from the owner's answer to the pause until the answer to the resume. */
+function PauseRow({ pause, left, width }: { pause: PauseSpan; left: number; width: number }) {
+  return (
+    <li className="timeline-row timeline-pause" data-kind="pause" data-open={pause.end === null}>
+      <div className="timeline-label">
+        <strong>⏸ paused</strong>
+        <span className="muted small"> by {pause.by}</span>
+      </div>
+      <div className="timeline-track">
+        <div className="timeline-bar bar-paused" style={{ left: `${left}%`, width: `${width}%` }} />
+      </div>
+      <div className="timeline-meta small">
+        {pause.end
+          ? `resumed after ${formatDuration(pause.end.getTime() - pause.start.getTime())}`
+          : `since ${pause.start.toISOString()}`}
+      </div>
+    </li>
+  );
+}
+
 export function SagaTimelineChart({ timeline }: { timeline: FoldedTimeline }) {
-  const { start, end, rows: bars } = timeline;
-  if (!start || !end || bars.length === 0) return <p className="muted">No steps yet.</p>;
+  const { start, end, rows: bars, pauses } = timeline;
+  if (!start || !end || (bars.length === 0 && pauses.length === 0))
+    return <p className="muted">No steps yet.</p>;
   const span = Math.max(1, end.getTime() - start.getTime());
   const pct = (d: Date) => ((d.getTime() - start.getTime()) / span) * 100;
   return (
     <ol className="timeline" data-testid="saga-timeline">
+      {pauses.map((pause) => {
+        const left = pct(pause.start);
+        const width = Math.max(0.8, (pause.end ? pct(pause.end) : 100) - left);
+        return <PauseRow key={`pause-${pause.start.getTime()}`} pause={pause} left={left} width={width} />;
+      })}
       {bars.map((bar) => {
         const left = pct(bar.start);
         const width = Math.max(0.8, (bar.end ? pct(bar.end) : 100) - left);

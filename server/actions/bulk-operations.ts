@@ -16,7 +16,7 @@ import { checkViewQuery, sagaFilterOfQuery } from "../views/view-query.ts";
 import { type ActionStatus, performAction } from "./perform-action.ts";
 import { sagaActionsAllowed } from "./saga-allowance.ts";
 
-export const OPERATION_ACTIONS = ["compensate", "retry-step", "mark-resolved"] as const;
+export const OPERATION_ACTIONS = ["compensate", "retry-step", "mark-resolved", "pause", "resume"] as const;
 export type OperationAction = (typeof OPERATION_ACTIONS)[number];
 export type OperationState = "running" | "suspended" | "cancelled" | "done" | "failed";
 
@@ -28,7 +28,7 @@ type Db = Pick<Pool, "query">;
 
 /** What a saga's command and its allowance need, from saga_summary. */
 export const TARGET_COLUMNS = `saga_id AS "sagaId", saga_type AS "sagaType", mode, status, stuck,
-  failed_step AS "failedStep", current_step AS "currentStep"`;
+  failed_step AS "failedStep", current_step AS "currentStep", paused_by AS "pausedBy", paused_at AS "pausedAt"`;
 export interface TargetFacts {
   sagaId: string;
   sagaType: string;
@@ -37,6 +37,8 @@ export interface TargetFacts {
   stuck: boolean;
   failedStep: string | null;
   currentStep: string | null;
+  pausedBy: string | null;
+  pausedAt: Date | null;
 }
 
 /** The saga list's URL query, checked as the list reads it; refused with the reason otherwise. */

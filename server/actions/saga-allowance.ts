@@ -4,7 +4,14 @@
 import { orderSagaEvents } from "../dashboard/sagas/order-saga-events.ts";
 import type { SagaEventOutline, SagaListItem } from "../dashboard/sagas/saga-dto.ts";
 
-export const SAGA_ACTIONS = ["compensate", "retry-step", "retry-from", "mark-resolved"] as const;
+export const SAGA_ACTIONS = [
+  "compensate",
+  "retry-step",
+  "retry-from",
+  "mark-resolved",
+  "pause",
+  "resume",
+] as const;
 export type SagaAction = (typeof SAGA_ACTIONS)[number];
 
 export interface Allowance {
@@ -13,7 +20,10 @@ export interface Allowance {
   reason: string;
 }
 
-type SummaryFacts = Pick<SagaListItem, "status" | "mode" | "stuck" | "failedStep" | "currentStep">;
+type SummaryFacts = Pick<
+  SagaListItem,
+  "status" | "mode" | "stuck" | "failedStep" | "currentStep" | "pausedBy" | "pausedAt"
+>;
 
 /** What the saga's state allows now (its owner checks again when the command arrives). */
 export function sagaActionsAllowed(s: SummaryFacts): Record<SagaAction, Allowance> {
@@ -21,6 +31,10 @@ export function sagaActionsAllowed(s: SummaryFacts): Record<SagaAction, Allowanc
   const no = (reason: string): Allowance => ({ allowed: false, reason });
   const ended = `the saga has already ended (${s.status})`;
   const moving = s.status === "running" || s.status === "timed_out";
+  const unfinished = moving || s.status === "compensating";
+  const paused = s.pausedAt
+    ? `the saga is paused (by ${s.pausedBy ?? "an operator"} since ${s.pausedAt.toISOString()})`
+    : "";
   return {
     compensate:
       s.status === "compensating"
@@ -32,15 +46,22 @@ export function sagaActionsAllowed(s: SummaryFacts): Record<SagaAction, Allowanc
             : moving
               ? yes
               : no(ended),
-    "retry-step":
-      moving || s.status === "compensating" || s.status === "failed" ? yes : no(`nothing to retry: ${ended}`),
+    "retry-step": paused
+      ? no(`${paused}: resume it first`)
+      : unfinished || s.status === "failed"
+        ? yes
+        : no(`nothing to retry: ${ended}`),
     "retry-from":
       s.mode !== "orchestrated"
         ? no("retry-from needs an orchestrator; in a choreographed saga no one holds the whole sequence")
-        : moving
-          ? yes
-          : no(`retry-from applies to a saga still moving forward; it is ${s.status}`),
+        : paused
+          ? no(`${paused}: resume it first`)
+          : moving
+            ? yes
+            : no(`retry-from applies to a saga still moving forward; it is ${s.status}`),
     "mark-resolved": ["completed", "compensated", "resolved"].includes(s.status) ? no(ended) : yes,
+    pause: paused ? no(`${paused} already`) : unfinished ? yes : no(`nothing to pause: ${ended}`),
+    resume: paused ? yes : no("the saga is not paused"),
   };
 }
 

@@ -100,6 +100,8 @@ describe("migrated database and generated client", () => {
       progressExpectation: "step credit to finish",
       updatedAt: at,
       services: ["bank-a", "bank-b"],
+      pausedBy: "alice@example.test",
+      pausedAt: at,
     };
     await prisma.sagaSummary.create({ data: row });
     expect(await prisma.sagaSummary.findUnique({ where: { sagaId: "saga-1" } })).toEqual(row);

@@ -4,9 +4,9 @@ import { z } from "zod";
 import { name, SagaRef } from "./saga-ref.ts";
 
 export const ControlActionSchema = z
-  .enum(["compensate", "retry-step", "retry-from", "mark-resolved"])
+  .enum(["compensate", "retry-step", "retry-from", "mark-resolved", "pause", "resume"])
   .describe(
-    "compensate: revert the landed steps now; retry-step: try the failed or waiting step (or failed compensations) again now; retry-from: re-run from step `fromStep`; mark-resolved: stop driving the saga, an operator has handled it",
+    "compensate: revert the landed steps now; retry-step: try the failed or waiting step (or failed compensations) again now; retry-from: re-run from step `fromStep`; mark-resolved: stop driving the saga, an operator has handled it; pause: start no new step or compensation of the saga (what is in flight finishes) until resume; resume: go on where the saga stopped",
   );
 export type ControlAction = z.infer<typeof ControlActionSchema>;
 
@@ -45,5 +45,8 @@ export const controlEventSchemas = {
       .describe("refused: the saga's state does not allow it (see message)"),
     message: z.string().max(4000).describe("What was done, or why it was refused"),
     handledBy: name.describe("The service that obeyed or refused"),
+    requestedBy: name
+      .optional()
+      .describe("Who asked, copied from the command (the dashboard shows who paused a saga)"),
   }),
 };

@@ -266,4 +266,58 @@ describe("foldSagaSummary", () => {
     );
     expect(resolved).toMatchObject({ status: "resolved", waitingOn: null });
   });
+
+  it("a paused saga waits on its operator, is never due, and is due again from the resume", () => {
+    const result = (action: "pause" | "resume", outcome: "done" | "refused", requestedBy?: string) =>
+      ev("io.sagascope.control.result", {
+        ...base,
+        commandId: `c-${action}-${outcome}`,
+        action,
+        outcome,
+        message: "m",
+        handledBy: "orchestrator-1",
+        ...(requestedBy ? { requestedBy } : {}),
+      });
+    const overdue = {
+      ...fold([started(), ev("io.sagascope.saga.step.started", { ...debit, timeoutMs: 100 })]),
+    };
+    overdue.stuck = true;
+    overdue.stuckReason = "step debit overdue";
+    expect(fold([result("pause", "refused", "alice")], overdue)).toMatchObject({
+      pausedAt: null,
+      stuck: true,
+    });
+
+    const paused = fold([result("pause", "done", "alice")], overdue);
+    expect(paused).toMatchObject({
+      status: "running",
+      pausedBy: "alice",
+      waitingOn: "paused",
+      stuck: false,
+      stuckReason: null,
+      progressExpectedBy: null,
+    });
+    expect(paused.pausedAt).toEqual(new Date(clock));
+    // The step in flight when it was paused finishes: still paused, still nothing due.
+    const finished = fold([ev("io.sagascope.saga.step.succeeded", { ...debit, durationMs: 5 })], paused);
+    expect(finished).toMatchObject({ pausedBy: "alice", waitingOn: "paused", progressExpectedBy: null });
+
+    const resumed = fold([result("resume", "done", "bob")], finished);
+    expect(resumed).toMatchObject({
+      pausedBy: null,
+      pausedAt: null,
+      waitingOn: "silent",
+      progressExpectation: "the next move after the resume",
+    });
+    expect(resumed.progressExpectedBy).toEqual(new Date(clock));
+
+    // Without who asked (another runtime may not say), the answering service stands in.
+    expect(fold([result("pause", "done")], resumed).pausedBy).toBe("orchestrator-1");
+    // An ended saga is not paused any more.
+    const ended = fold(
+      [result("pause", "done", "carol"), ev("io.sagascope.saga.completed", { ...base, durationMs: 9 })],
+      resumed,
+    );
+    expect(ended).toMatchObject({ status: "completed", pausedBy: null, pausedAt: null, waitingOn: null });
+  });
 });

@@ -38,6 +38,9 @@ export interface SagaSummaryState {
   waitingOn: WaitingOn | null;
   /** Every service that took part, sorted. */
   services: string[];
+  /** Who paused the saga and when (its owner's answer to a pause command); null when not paused. */
+  pausedBy: string | null;
+  pausedAt: Date | null;
 }
 
 export function isTerminal(status: SagaStatus): boolean {
@@ -65,6 +68,8 @@ function initial(event: SagaEvent): SagaSummaryState {
     stuckReason: null,
     waitingOn: null,
     services: [],
+    pausedBy: null,
+    pausedAt: null,
   };
 }
 
@@ -86,6 +91,15 @@ function waitingOnAfter(event: SagaEvent): WaitingOn {
   return "silent";
 }
 
+/** A paused saga waits on its operator: nothing is due, so it is never reported stuck. */
+function holdStill(s: SagaSummaryState) {
+  s.waitingOn = "paused";
+  s.stuck = false;
+  s.stuckReason = null;
+  s.progressExpectedBy = null;
+  s.progressExpectation = null;
+}
+
 export function foldSagaSummary(previous: SagaSummaryState | undefined, event: SagaEvent): SagaSummaryState {
   const s: SagaSummaryState = { ...(previous ?? initial(event)) };
   s.eventCount += 1;
@@ -102,6 +116,23 @@ export function foldSagaSummary(previous: SagaSummaryState | undefined, event: S
       s.progressExpectedBy = null;
       s.progressExpectation = null;
       s.waitingOn = null;
+      s.pausedBy = null;
+      s.pausedAt = null;
+    }
+    if (d.action === "pause" && d.outcome === "done" && !isTerminal(s.status)) {
+      s.pausedBy = d.requestedBy ?? d.handledBy;
+      s.pausedAt = event.time;
+      holdStill(s);
+    }
+    if (d.action === "resume" && d.outcome === "done" && s.pausedAt) {
+      s.pausedBy = null;
+      s.pausedAt = null;
+      if (!isTerminal(s.status)) {
+        // The next move starts now: it is due from the resume on.
+        s.waitingOn = "silent";
+        s.progressExpectedBy = event.time;
+        s.progressExpectation = "the next move after the resume";
+      }
     }
     return s;
   }
@@ -183,6 +214,11 @@ export function foldSagaSummary(previous: SagaSummaryState | undefined, event: S
     s.progressExpectedBy = null;
     s.progressExpectation = null;
     s.waitingOn = s.status === "failed" ? "operator" : null;
+    s.pausedBy = null;
+    s.pausedAt = null;
+  } else if (s.pausedAt) {
+    // A move that was in flight when the saga was paused has finished; nothing else is due.
+    holdStill(s);
   } else if (!previous || event.time >= previous.lastProgressAt) {
     s.waitingOn = waitingOnAfter(event);
     const d = e.data as { step?: string; service?: string; attempt?: number; timeoutMs?: number };

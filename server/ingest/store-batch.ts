@@ -189,6 +189,8 @@ interface SummaryRow {
   stuck_reason: string | null;
   waiting_on: WaitingOn | null;
   services: string[];
+  paused_by: string | null;
+  paused_at: Date | null;
 }
 
 /** A batch's folded summaries, staged for the upsert (the enums are cast there). */
@@ -214,6 +216,8 @@ const FOLDED: StagingTable<SummaryRow> = {
     stuck_reason: "text",
     waiting_on: "text",
     services: "text[]",
+    paused_by: "text",
+    paused_at: "timestamptz",
   },
 };
 
@@ -254,10 +258,11 @@ async function foldSummaries(
     `INSERT INTO saga_summary (saga_id, saga_type, mode, status, trace_id, business_key, current_step, failed_step,
                                failure_reason, started_at, last_progress_at, ended_at, event_count,
                                progress_expected_by, progress_expectation, stuck, stuck_reason, waiting_on, services,
-                               updated_at)
+                               paused_by, paused_at, updated_at)
      SELECT saga_id, saga_type, mode::saga_mode, status::saga_status, trace_id, business_key, current_step,
             failed_step, failure_reason, started_at, last_progress_at, ended_at, event_count,
-            progress_expected_by, progress_expectation, stuck, stuck_reason, waiting_on, services, now()
+            progress_expected_by, progress_expectation, stuck, stuck_reason, waiting_on, services,
+            paused_by, paused_at, now()
      FROM ${FOLDED.name}
      ON CONFLICT (saga_id) DO UPDATE SET
        saga_type = excluded.saga_type, mode = excluded.mode, status = excluded.status,
@@ -268,7 +273,7 @@ async function foldSummaries(
        event_count = excluded.event_count, progress_expected_by = excluded.progress_expected_by,
        progress_expectation = excluded.progress_expectation, stuck = excluded.stuck,
        stuck_reason = excluded.stuck_reason, waiting_on = excluded.waiting_on, services = excluded.services,
-       updated_at = now()`,
+       paused_by = excluded.paused_by, paused_at = excluded.paused_at, updated_at = now()`,
   );
   const transitions: SagaTransition[] = [];
   for (const id of ids) {
@@ -310,6 +315,8 @@ function fromRow(r: SummaryRow): SagaSummaryState {
     stuckReason: r.stuck_reason,
     waitingOn: r.waiting_on,
     services: r.services,
+    pausedBy: r.paused_by,
+    pausedAt: r.paused_at,
   };
 }
 
@@ -334,5 +341,7 @@ function toRow(s: SagaSummaryState): SummaryRow {
     stuck_reason: s.stuckReason,
     waiting_on: s.waitingOn,
     services: s.services,
+    paused_by: s.pausedBy,
+    paused_at: s.pausedAt,
   };
 }

@@ -77,4 +77,58 @@ describe("stuck sweeper", () => {
     // A fresh event sets a fresh deadline: nothing is overdue now.
     expect(await sweeper.sweep()).not.toContain(stuckId);
   });
+
+  it("never marks a paused saga, however long it waits; its resume sets a fresh deadline", async () => {
+    const sweeper = createStuckSweeper({
+      pool,
+      graceMs: 200,
+      intervalMs: 1000,
+      log: createLogger("t", "error"),
+    });
+    const o = { source: "/test", trace: newTrace() };
+    const sagaId = uniqueName("paused");
+    const ref = { sagaId, sagaType: "stuck-test", mode: "orchestrated" as const };
+    const longAgo = (ms: number) => ({ ...o, time: new Date(Date.now() - ms) });
+    const result = (action: "pause" | "resume", ago: number) =>
+      sagaEvent(
+        "io.sagascope.control.result",
+        {
+          ...ref,
+          commandId: uniqueName(action),
+          action,
+          outcome: "done",
+          message: "m",
+          handledBy: "o",
+          requestedBy: "alice",
+        },
+        longAgo(ago),
+      );
+    await store([
+      sagaEvent(
+        "io.sagascope.saga.started",
+        { ...ref, steps: [{ name: "debit", service: "bank-a" }] },
+        longAgo(9_000),
+      ),
+      sagaEvent(
+        "io.sagascope.saga.step.started",
+        { ...ref, step: "debit", stepIndex: 0, service: "bank-a", timeoutMs: 100 },
+        longAgo(9_000),
+      ),
+      result("pause", 8_000),
+    ]);
+    expect(await sweeper.sweep()).not.toContain(sagaId);
+    const paused = await pool.query(
+      "SELECT stuck, waiting_on, paused_by FROM saga_summary WHERE saga_id = $1",
+      [sagaId],
+    );
+    expect(paused.rows[0]).toEqual({ stuck: false, waiting_on: "paused", paused_by: "alice" });
+
+    // Resumed 5 s ago and nothing since: overdue from the resume on.
+    await store([result("resume", 5_000)]);
+    expect(await sweeper.sweep()).toContain(sagaId);
+    expect(await summary(sagaId)).toMatchObject({
+      stuck: true,
+      stuck_reason: expect.stringMatching(/expected the next move after the resume/),
+    });
+  });
 });

@@ -1,6 +1,7 @@
 // Marks sagas as stuck: unfinished, and their next event overdue by more than a grace
 // period (a participant that is down, a poison message, a dead orchestrator). The reason
-// says what was expected and since when. The next event of the saga clears the mark.
+// says what was expected and since when. The next event of the saga clears the mark. A
+// paused saga is never stuck: nothing is due until an operator resumes it.
 import type { Pool } from "../db/pool.ts";
 import { withTransaction } from "../db/transaction.ts";
 import type { Logger } from "../log.ts";
@@ -30,7 +31,7 @@ export function createStuckSweeper(deps: {
              round(extract(epoch FROM now() - last_progress_at))::int,
              coalesce(progress_expectation, 'the next event'),
              to_char(progress_expected_by AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))
-         WHERE NOT stuck AND status IN ('running', 'compensating', 'timed_out')
+         WHERE NOT stuck AND status IN ('running', 'compensating', 'timed_out') AND paused_at IS NULL
            AND progress_expected_by < now() - make_interval(secs => $1::double precision / 1000)
          RETURNING saga_id`,
         [deps.graceMs],

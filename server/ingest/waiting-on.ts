@@ -6,7 +6,8 @@
 //   silent:      nothing announced when the next event is due (an attempt started without a
 //                timeout, a retry in its first backoffs, the next step after a success)
 //   operator:    a compensation was given up: the saga ended failed and needs an operator
-export const WAITING_ON = ["retrying", "breaker", "participant", "silent", "operator"] as const;
+//   paused:      an operator paused it (its owner answered a pause command); never stuck
+export const WAITING_ON = ["retrying", "breaker", "participant", "silent", "operator", "paused"] as const;
 export type WaitingOn = (typeof WAITING_ON)[number];
 
 /** From this attempt on, a saga still failing and retrying is "retrying repeatedly". */

@@ -77,6 +77,24 @@ describe("applyControl", () => {
       ask("mark-resolved", { reason: "fixed by hand" }),
       { phase: "resolved" },
     ],
+    [
+      "pause a saga moving forward",
+      at({ cursor: 1, attempt: 2 }),
+      ask("pause"),
+      { paused: { by: "alice", since: 5_000 }, cursor: 1, attempt: 2 },
+    ],
+    [
+      "pause a compensating saga",
+      at({ phase: "compensating", toCompensate: [0] }),
+      ask("pause"),
+      { phase: "compensating", paused: { by: "alice" } },
+    ],
+    [
+      "compensate a paused saga: it stays paused",
+      at({ cursor: 2, paused: { by: "bob", since: 1 } }),
+      ask("compensate"),
+      { phase: "compensating", toCompensate: [1, 0], paused: { by: "bob" } },
+    ],
   ] as const)("%s", (_what, state, request, expected) => {
     const decision = applyControl(saga, state, request, ctx);
     expect(decision.outcome).toBe("done");
@@ -116,6 +134,26 @@ describe("applyControl", () => {
       ask("mark-resolved", { reason: "x" }),
       /ended/,
     ],
+    [
+      "pause a paused saga",
+      at({ paused: { by: "bob", since: 1 } }),
+      ask("pause"),
+      /paused \(by bob since .*\) already/,
+    ],
+    ["pause a completed saga", at({ phase: "completed" }), ask("pause"), /nothing to pause: .*completed/],
+    ["resume a saga that is not paused", at({}), ask("resume"), /not paused/],
+    [
+      "retry-step while paused",
+      at({ paused: { by: "bob", since: 1 } }),
+      ask("retry-step"),
+      /resume it first/,
+    ],
+    [
+      "retry-from while paused",
+      at({ cursor: 1, paused: { by: "bob", since: 1 } }),
+      ask("retry-from", { fromStep: 0 }),
+      /resume it first/,
+    ],
   ] as const)("refuses: %s", (_what, state, request, message) => {
     const decision = applyControl(saga, state, request, ctx);
     expect(decision).toMatchObject({ outcome: "refused", message: expect.stringMatching(message) });
@@ -134,6 +172,43 @@ describe("applyControl", () => {
       reason: "compensation requested by alice: customer left",
     });
     expect(nextMove(decision.state)).toBeUndefined();
+  });
+
+  it("a paused saga has no next move; resumed, it goes on from where it stopped", () => {
+    const paused = applyControl(saga, at({ cursor: 1, attempt: 2 }), ask("pause"), ctx);
+    if (paused.outcome !== "done") throw new Error("expected done");
+    expect(paused.message).toMatch(/^paused by alice; step b will not start until resumed/);
+    expect(nextMove(paused.state)).toBeUndefined();
+    const resumed = applyControl(saga, paused.state, { ...ask("resume"), requestedBy: "carol" }, ctx);
+    if (resumed.outcome !== "done") throw new Error("expected done");
+    expect(resumed.message).toMatch(/^resumed by carol; step b starts now/);
+    expect(resumed.state.paused).toBeUndefined();
+    expect(nextMove(resumed.state)).toEqual({ kind: "step", stepIndex: 1, attempt: 2 });
+  });
+
+  it("mark-resolved a paused saga ends the pause too", () => {
+    const decision = applyControl(
+      saga,
+      at({ paused: { by: "bob", since: 1 } }),
+      ask("mark-resolved", { reason: "done by hand" }),
+      ctx,
+    );
+    if (decision.outcome !== "done") throw new Error("expected done");
+    expect(decision.state.phase).toBe("resolved");
+    expect(decision.state).not.toHaveProperty("paused");
+  });
+
+  it("copies who asked into the result, so the dashboard can say who paused", () => {
+    const event = controlResultEvent(
+      base,
+      ask("pause"),
+      { outcome: "done", message: "paused" },
+      {
+        ...ctx,
+        handledBy: "orch-1",
+      },
+    );
+    expect(event.data).toMatchObject({ action: "pause", requestedBy: "alice" });
   });
 
   it("reports its outcome as a control.result in the saga's trace", () => {

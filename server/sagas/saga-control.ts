@@ -32,8 +32,40 @@ export function applyControl<Input>(
   const by = request.requestedBy ? ` by ${request.requestedBy}` : "";
   const why = request.reason ? `: ${request.reason}` : "";
   const ended = `the saga has already ended (${state.phase})`;
+  const moving = state.phase === "forward" || state.phase === "compensating";
+  const pausedSince = state.paused
+    ? `the saga is paused (by ${state.paused.by} since ${new Date(state.paused.since).toISOString()})`
+    : "";
+  // A paused saga starts nothing until resumed: commands that would start a move now wait for that.
+  if (state.paused && (request.action === "retry-step" || request.action === "retry-from"))
+    return refuse(`${pausedSince}: resume it first`);
 
   switch (request.action) {
+    case "pause": {
+      if (state.paused) return refuse(`${pausedSince} already`);
+      if (!moving) return refuse(`nothing to pause: ${ended}`);
+      const what = nextMoveName(definition, state);
+      return {
+        outcome: "done",
+        state: { ...state, paused: { by: request.requestedBy ?? "an operator", since: ctx.now } },
+        events: [],
+        message: `paused${by}${why}; ${what} will not start until resumed`,
+      };
+    }
+
+    case "resume": {
+      if (!state.paused) return refuse("the saga is not paused");
+      const { paused: _lifted, ...going } = state;
+      return {
+        outcome: "done",
+        state: going,
+        events: [],
+        message: moving
+          ? `resumed${by}; ${nextMoveName(definition, going)} starts now`
+          : `resumed${by}; nothing left to do (${state.phase})`,
+      };
+    }
+
     case "compensate": {
       if (state.phase === "compensating") return refuse("the saga is already compensating");
       if (state.phase === "completed")
@@ -55,14 +87,16 @@ export function applyControl<Input>(
         reason,
       };
       if (toCompensate.length > 0) {
+        const held = state.paused ? `; ${pausedSince}: the compensation starts when it is resumed` : "";
         return {
           outcome: "done",
           state: next,
           events: [],
-          message: `compensating ${toCompensate.map(stepName).join(", ")} (in that order)`,
+          message: `compensating ${toCompensate.map(stepName).join(", ")} (in that order)${held}`,
         };
       }
-      const settled: SagaState = { ...next, phase: "compensated" };
+      const { paused: _none, ...unpaused } = next;
+      const settled: SagaState = { ...unpaused, phase: "compensated" };
       return {
         outcome: "done",
         state: settled,
@@ -134,14 +168,23 @@ export function applyControl<Input>(
       if (!request.reason?.trim()) return refuse("mark-resolved needs a reason");
       if (state.phase === "completed" || state.phase === "compensated" || state.phase === "resolved")
         return refuse(ended);
+      const { paused: _ended, ...unpaused } = state;
       return {
         outcome: "done",
-        state: { ...state, phase: "resolved", reason: `marked resolved${by}: ${request.reason}` },
+        state: { ...unpaused, phase: "resolved", reason: `marked resolved${by}: ${request.reason}` },
         events: [],
         message: `marked resolved; the runtime no longer drives it (was ${state.phase})`,
       };
     }
   }
+}
+
+/** What the saga would do next, in words: "step charge" or "the compensation of reserve". */
+function nextMoveName<Input>(definition: SagaDefinition<Input>, state: SagaState): string {
+  const name = (i: number | undefined) => (i === undefined ? "?" : (definition.steps[i]?.name ?? `#${i}`));
+  return state.phase === "compensating"
+    ? `the compensation of ${name(state.toCompensate[state.cursor])}`
+    : `step ${name(state.cursor)}`;
 }
 
 /** The result event of a command, for the saga's history and the operator who sent it. */
@@ -157,5 +200,6 @@ export function controlResultEvent(
     outcome: decision.outcome,
     message: decision.message,
     handledBy: ctx.handledBy,
+    ...(request.requestedBy ? { requestedBy: request.requestedBy } : {}),
   });
 }

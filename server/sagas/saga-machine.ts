@@ -43,6 +43,8 @@ export interface SagaState {
    */
   mayHaveLanded?: boolean;
   startedAt: number;
+  /** An operator paused the saga: no move starts until resumed. */
+  paused?: { by: string; since: number };
   /** The span and start time of the move in progress, so its outcome events share its span. */
   move?: { spanId: string; startedAt: number };
 }
@@ -120,6 +122,7 @@ export function startSaga<Input extends Record<string, unknown>>(
 }
 
 export function nextMove(state: SagaState): Move | undefined {
+  if (state.paused) return undefined;
   if (state.phase === "forward") return { kind: "step", stepIndex: state.cursor, attempt: state.attempt };
   if (state.phase === "compensating") {
     const stepIndex = state.toCompensate[state.cursor];

@@ -22,7 +22,8 @@ export interface Overview {
   stuck: number;
   /**
    * Stuck sagas by what they wait on (waiting-on.ts), and under "operator" the sagas whose
-   * compensation was given up (ended, not stuck); "unclassified" for sagas last folded before
+   * compensation was given up (ended, not stuck), under "paused" the sagas an operator paused
+   * (never stuck); "unclassified" for sagas last folded before
    * the kinds existed. Only kinds with a count.
    */
   waiting: { kind: WaitingOn | "unclassified"; count: number }[];
@@ -65,7 +66,7 @@ export async function readOverview(
       ),
       pool.query<{ kind: WaitingOn | "unclassified"; n: number }>(
         `SELECT coalesce(waiting_on, 'unclassified') AS kind, count(*)::int AS n FROM saga_summary
-       WHERE stuck OR waiting_on = 'operator' GROUP BY 1`,
+       WHERE stuck OR waiting_on IN ('operator', 'paused') GROUP BY 1`,
       ),
       pool.query(
         `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM ended_at - started_at) * 1000) AS p50,

@@ -26,7 +26,7 @@ export const SUMMARY_COLUMNS = `saga_id AS "sagaId", saga_type AS "sagaType", mo
   failure_reason AS "failureReason", started_at AS "startedAt", last_progress_at AS "lastProgressAt",
   ended_at AS "endedAt", event_count AS "eventCount", progress_expected_by AS "progressExpectedBy",
   progress_expectation AS "progressExpectation", stuck, stuck_reason AS "stuckReason",
-  waiting_on AS "waitingOn", services`;
+  waiting_on AS "waitingOn", services, paused_by AS "pausedBy", paused_at AS "pausedAt"`;
 
 export type SummaryRecord = Omit<SagaListItem, "durationMs">;
 

@@ -4,7 +4,7 @@ import { createOutlineCache, type SagaOutlineDigest } from "./outline-cache.ts";
 const digest = (eventsRead: number): SagaOutlineDigest => ({
   eventsRead,
   steps: [],
-  timeline: { start: null, end: null, rows: [] },
+  timeline: { start: null, end: null, rows: [], pauses: [] },
   rejections: [],
   plan: [],
   order: [],

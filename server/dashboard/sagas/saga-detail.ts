@@ -45,6 +45,8 @@ type Db = { pool: Pick<Pool, "query"> };
 /** Every column an outline needs; the payload only as far as the outline reads it. */
 const OUTLINE_COLUMNS = `id, type, time, step, step_index, service, kafka_topic, kafka_partition, kafka_offset,
   CASE WHEN type = 'io.sagascope.saga.started' THEN jsonb_build_object('steps', data->'steps')
+       WHEN type = 'io.sagascope.control.result' THEN jsonb_build_object('action', data->'action',
+         'outcome', data->'outcome', 'requestedBy', data->'requestedBy', 'handledBy', data->'handledBy')
        ELSE jsonb_build_object('attempt', data->'attempt', 'error', data->'error') END AS data`;
 
 type OutlineRow = Pick<

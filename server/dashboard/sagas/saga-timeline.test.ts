@@ -64,7 +64,7 @@ describe("buildTimeline", () => {
   it("leaves a bar open while its attempt runs, and copes with no events", () => {
     const running = buildTimeline([ev("step.started", 0, "debit")]);
     expect(running.bars).toMatchObject([{ outcome: "running", end: null, attempt: 1 }]);
-    expect(buildTimeline([])).toEqual({ start: null, end: null, bars: [] });
+    expect(buildTimeline([])).toEqual({ start: null, end: null, bars: [], pauses: [] });
   });
 
   it("ends an attempt that never got its answer where the saga moved on (compensated after a crash)", () => {
@@ -81,5 +81,25 @@ describe("buildTimeline", () => {
       "compensation:debit:succeeded",
     ]);
     expect(t.bars[1]?.end).toEqual(at(900));
+  });
+
+  it("draws an operator's pauses from the owner's answers, ignoring refusals", () => {
+    const result = (ms: number, action: string, outcome: string, requestedBy?: string) => ({
+      ...ev("x", ms, null, { action, outcome, ...(requestedBy ? { requestedBy } : {}), handledBy: "orch-1" }),
+      type: "io.sagascope.control.result",
+    });
+    const t = buildTimeline([
+      ev("step.started", 0, "debit", { attempt: 1 }),
+      result(10, "pause", "done", "alice"),
+      result(20, "pause", "refused", "bob"),
+      result(50, "resume", "done", "carol"),
+      ev("step.succeeded", 60, "debit", { attempt: 1 }),
+      result(70, "pause", "done"),
+    ]);
+    expect(t.pauses).toEqual([
+      { by: "alice", start: at(10), end: at(50) },
+      { by: "orch-1", start: at(70), end: null },
+    ]);
+    expect(t.bars).toHaveLength(1);
   });
 });

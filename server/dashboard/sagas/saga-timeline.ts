@@ -19,19 +19,35 @@ export interface TimelineBar {
   error: string | null;
 }
 
+/** An operator's pause, from its owner's answer to the pause until the answer to the resume. */
+export interface PauseSpan {
+  by: string;
+  start: Date;
+  /** null while the saga is still paused. */
+  end: Date | null;
+}
+
 export interface SagaTimeline {
   start: Date | null;
   end: Date | null;
   bars: TimelineBar[];
+  pauses: PauseSpan[];
 }
+
+const CONTROL_RESULT = "io.sagascope.control.result";
 
 const PREFIX = "io.sagascope.saga.";
 
 export function buildTimeline(events: SagaEventOutline[]): SagaTimeline {
   const bars: TimelineBar[] = [];
   const open = new Map<string, TimelineBar>();
+  const pauses: PauseSpan[] = [];
   const sorted = orderSagaEvents(events);
   for (const e of sorted) {
+    if (e.type === CONTROL_RESULT) {
+      notePause(pauses, e);
+      continue;
+    }
     const kind = e.type.slice(PREFIX.length);
     const d = (e.data ?? {}) as { attempt?: number; error?: { message?: string } };
     if (e.step === null || e.stepIndex === null) continue;
@@ -87,6 +103,16 @@ export function buildTimeline(events: SagaEventOutline[]): SagaTimeline {
   }
   const times = sorted.map((e) => e.time.getTime());
   return times.length === 0
-    ? { start: null, end: null, bars }
-    : { start: new Date(Math.min(...times)), end: new Date(Math.max(...times)), bars };
+    ? { start: null, end: null, bars, pauses }
+    : { start: new Date(Math.min(...times)), end: new Date(Math.max(...times)), bars, pauses };
+}
+
+/** A pause opens a span, a resume closes the open one; a refused command changes nothing. */
+function notePause(pauses: PauseSpan[], e: SagaEventOutline) {
+  const d = (e.data ?? {}) as { action?: string; outcome?: string; requestedBy?: string; handledBy?: string };
+  if (d.outcome !== "done") return;
+  const open = pauses.at(-1)?.end === null ? pauses.at(-1) : undefined;
+  if (d.action === "pause" && !open)
+    pauses.push({ by: d.requestedBy ?? d.handledBy ?? "an operator", start: e.time, end: null });
+  if (d.action === "resume" && open) open.end = e.time;
 }

@@ -1,6 +1,7 @@
 // A choreography participant's own bookkeeping, in its own schema beside its business
-// tables: the event ids it has handled (dedupe), messages it parked, what operators asked
-// of each saga, commands waiting for their saga to end, and its outbox.
+// tables: the event ids it has handled (dedupe), messages it parked (or held while the saga
+// was paused), what operators asked of each saga, commands waiting for their saga to end,
+// and its outbox.
 import type { Pool, PoolClient } from "../../db/pool.ts";
 import { serializedDdl } from "../../db/serialized-ddl.ts";
 import { outboxTable } from "../outbox/outbox-table.ts";
@@ -9,6 +10,8 @@ export interface SagaMark {
   cancelRequested: boolean;
   resolved: boolean;
   ended: "completed" | "compensated" | "failed" | null;
+  /** An operator paused the saga: its messages are held until resumed. */
+  paused: { by: string; since: Date } | null;
 }
 
 export interface ParkedMessage {
@@ -21,6 +24,8 @@ export interface ParkedMessage {
   value: Buffer | null;
   headers: Record<string, string>;
   reason: string;
+  /** Held while the saga was paused (handled on resume), rather than parked as failing. */
+  held?: boolean;
 }
 
 export function createParticipantStore(pool: Pool, schema: string) {
@@ -45,6 +50,10 @@ export function createParticipantStore(pool: Pool, schema: string) {
         `CREATE INDEX IF NOT EXISTS parked_message_saga ON ${t("parked_message")} (saga_id) WHERE redriven_at IS NULL`,
         `CREATE TABLE IF NOT EXISTS ${t("saga_mark")} (
           saga_id text PRIMARY KEY, cancel_requested_at timestamptz, resolved_at timestamptz, ended text)`,
+        // Added with pause and resume; schemas made before get them here.
+        `ALTER TABLE ${t("saga_mark")} ADD COLUMN IF NOT EXISTS paused_at timestamptz,
+          ADD COLUMN IF NOT EXISTS paused_by text`,
+        `ALTER TABLE ${t("parked_message")} ADD COLUMN IF NOT EXISTS held boolean NOT NULL DEFAULT false`,
         `CREATE TABLE IF NOT EXISTS ${t("pending_command")} (
           command_id text PRIMARY KEY, saga_id text NOT NULL, action text NOT NULL,
           received_at timestamptz NOT NULL DEFAULT now())`,
@@ -66,7 +75,8 @@ export function createParticipantStore(pool: Pool, schema: string) {
 
     async mark(client: PoolClient | Pool, sagaId: string): Promise<SagaMark> {
       const r = await client.query(
-        `SELECT cancel_requested_at IS NOT NULL AS cancel, resolved_at IS NOT NULL AS resolved, ended
+        `SELECT cancel_requested_at IS NOT NULL AS cancel, resolved_at IS NOT NULL AS resolved, ended,
+           paused_at, paused_by
          FROM ${t("saga_mark")} WHERE saga_id = $1`,
         [sagaId],
       );
@@ -75,7 +85,17 @@ export function createParticipantStore(pool: Pool, schema: string) {
         cancelRequested: row?.cancel ?? false,
         resolved: row?.resolved ?? false,
         ended: row?.ended ?? null,
+        paused: row?.paused_at ? { by: row.paused_by, since: row.paused_at } : null,
       };
+    },
+
+    /** Pauses the saga (by whom) or, with null, resumes it. */
+    async setPaused(client: PoolClient, sagaId: string, by: string | null) {
+      await client.query(
+        `INSERT INTO ${t("saga_mark")} (saga_id, paused_at, paused_by) VALUES ($1, CASE WHEN $2::text IS NULL THEN NULL ELSE now() END, $2)
+         ON CONFLICT (saga_id) DO UPDATE SET paused_at = EXCLUDED.paused_at, paused_by = EXCLUDED.paused_by`,
+        [sagaId, by],
+      );
     },
 
     /** Records an operator's request (cancel, resolve) or the saga's end; the first record of each stays. */
@@ -90,8 +110,8 @@ export function createParticipantStore(pool: Pool, schema: string) {
 
     async park(client: PoolClient, message: Omit<ParkedMessage, "id">) {
       await client.query(
-        `INSERT INTO ${t("parked_message")} (saga_id, topic, kafka_partition, kafka_offset, key, value, headers, reason)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        `INSERT INTO ${t("parked_message")} (saga_id, topic, kafka_partition, kafka_offset, key, value, headers, reason, held)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
         [
           message.sagaId,
           message.topic,
@@ -101,16 +121,17 @@ export function createParticipantStore(pool: Pool, schema: string) {
           message.value,
           message.headers,
           message.reason,
+          message.held ?? false,
         ],
       );
     },
 
-    /** The saga's parked messages not yet re-driven, oldest first. */
-    async listParked(sagaId: string): Promise<ParkedMessage[]> {
+    /** The saga's parked (or, with `held`, held while paused) messages not yet re-driven, oldest first. */
+    async listParked(sagaId: string, which: { held: boolean } = { held: false }): Promise<ParkedMessage[]> {
       const r = await pool.query(
-        `SELECT id, saga_id, topic, kafka_partition, kafka_offset, key, value, headers, reason
-         FROM ${t("parked_message")} WHERE saga_id = $1 AND redriven_at IS NULL ORDER BY id`,
-        [sagaId],
+        `SELECT id, saga_id, topic, kafka_partition, kafka_offset, key, value, headers, reason, held
+         FROM ${t("parked_message")} WHERE saga_id = $1 AND redriven_at IS NULL AND held = $2 ORDER BY id`,
+        [sagaId, which.held],
       );
       return r.rows.map((row) => ({
         id: Number(row.id),
@@ -122,6 +143,7 @@ export function createParticipantStore(pool: Pool, schema: string) {
         value: row.value,
         headers: row.headers,
         reason: row.reason,
+        held: row.held,
       }));
     },
 

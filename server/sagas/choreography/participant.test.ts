@@ -196,7 +196,7 @@ function race(sagaId: string, n = 1) {
 async function command(
   sagaId: string,
   action: ControlAction,
-  extra: { reason?: string; fromStep?: number } = {},
+  extra: { reason?: string; fromStep?: number; requestedBy?: string } = {},
 ) {
   const commandId = uniqueName("cmd");
   const event = () =>
@@ -333,6 +333,62 @@ describe("choreography participant", () => {
       outcome: "refused",
       message: expect.stringMatching(/ended \(completed\)/),
     });
+  });
+
+  it("pause: every participant holds the saga's next messages, without reporting them; resume handles them", async () => {
+    const pause = await command("r-pause", "pause", { requestedBy: "alice" });
+    const [paused] = await until("the owner's answer", () =>
+      resultsOf(pause).length ? resultsOf(pause) : undefined,
+    );
+    expect(paused?.data).toMatchObject({ outcome: "done", handledBy: "owner", requestedBy: "alice" });
+    expect(paused?.data.message).toMatch(/^paused by alice; each participant holds/);
+    await until("the worker to know", async () =>
+      (
+        await pool.query(
+          "SELECT 1 FROM race_worker.saga_mark WHERE saga_id = 'r-pause' AND paused_at IS NOT NULL",
+        )
+      ).rowCount === 1
+        ? true
+        : undefined,
+    );
+    const lettersBefore = seen.letters.length;
+    await race("r-pause");
+    const held = await until("the worker to hold race.started", async () => {
+      const r = await pool.query(
+        "SELECT reason, held FROM race_worker.parked_message WHERE saga_id = 'r-pause'",
+      );
+      return r.rows[0];
+    });
+    expect(held).toEqual({
+      held: true,
+      reason: expect.stringMatching(/^held: the saga is paused \(by alice since /),
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await status("r-pause")).toBe("running");
+    // The owner's first step only: the worker's step neither started nor failed.
+    expect(sagaTypes("r-pause").filter((t) => t.startsWith("io.sagascope.saga."))).toEqual([
+      "io.sagascope.saga.started",
+      "io.sagascope.saga.step.started",
+      "io.sagascope.saga.step.succeeded",
+    ]);
+    expect(seen.letters.length).toBe(lettersBefore);
+    const retry = await command("r-pause", "retry-step");
+    await until("refused", () => resultsOf(retry).length > 0);
+    expect(resultsOf(retry)[0]?.data.message).toMatch(/resume it first/);
+
+    const resume = await command("r-pause", "resume", { requestedBy: "bob" });
+    await until("r-pause done", async () => (await status("r-pause")) === "done");
+    expect(resultsOf(resume)[0]?.data).toMatchObject({
+      outcome: "done",
+      message: expect.stringMatching(/^resumed by bob/),
+    });
+    const workDone = await pool.query(
+      "SELECT count(*)::int AS n FROM race_worker.work WHERE saga_id = 'r-pause'",
+    );
+    expect(workDone.rows[0].n).toBe(1);
+    const again = await command("r-pause", "resume");
+    await until("refused", () => resultsOf(again).length > 0);
+    expect(resultsOf(again)[0]?.data.message).toMatch(/not paused|ended/);
   });
 
   it("mark-resolved: the owner confirms, and the participants leave the saga alone", async () => {

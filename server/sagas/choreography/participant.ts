@@ -131,6 +131,8 @@ interface RawMessage {
 const escapeNul = (text: string) => text.replaceAll("\u0000", "\\u0000");
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export const PARKED_CODE = "PARKED";
+const pausedSince = (paused: { by: string; since: Date }) =>
+  `the saga is paused (by ${paused.by} since ${paused.since.toISOString()})`;
 
 export function createParticipant<S extends DomainSchemas>(options: ParticipantOptions<S>): Participant<S> {
   const { service, choreography, schemas, reactions, pool, log, topics } = options;
@@ -184,7 +186,11 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
 
   const controlResult = (
     ref: { sagaId: string; trace: TraceContext },
-    command: { commandId: string; action: SagaEvent<"io.sagascope.control.result">["data"]["action"] },
+    command: {
+      commandId: string;
+      action: SagaEvent<"io.sagascope.control.result">["data"]["action"];
+      requestedBy?: string | undefined;
+    },
     outcome: "done" | "refused",
     message: string,
   ) =>
@@ -199,6 +205,7 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
         outcome,
         message,
         handledBy: service,
+        ...(command.requestedBy ? { requestedBy: command.requestedBy } : {}),
       },
       { source: options.source, trace: ref.trace },
     ) as SagaEvent;
@@ -300,6 +307,21 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
     log.warn("parked a message", { offset: raw.offset, partition: raw.partition, reason });
   }
 
+  /** Keeps a message of a paused saga, without reporting it as failing, to be handled on resume. */
+  async function hold(raw: RawMessage, event: DomainEvent<S>, paused: { by: string; since: Date }) {
+    await withTransaction(pool, async (tx) => {
+      if (!(await store.claimEvent(tx, event.id, event.key, event.type))) return;
+      const since = paused.since.toISOString();
+      await store.park(tx, {
+        ...raw,
+        sagaId: event.key,
+        reason: `held: the saga is paused (by ${paused.by} since ${since})`,
+        held: true,
+      });
+    });
+    log.info("held a message of a paused saga", { sagaId: event.key, type: event.type });
+  }
+
   /** A step that failed for good: the reaction publishes the failure; a compensation goes to an operator. */
   async function fail(
     raw: RawMessage,
@@ -341,6 +363,8 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
       await withTransaction(pool, (tx) => store.claimEvent(tx, event.id, event.key, event.type));
       return;
     }
+    // Paused: no new step or compensation starts; the message waits for the resume.
+    if (mark.paused) return hold(raw, event, mark.paused);
     if (mark.cancelRequested && reaction.kind !== "compensation" && reaction.step) {
       const cancelled: Failure = {
         category: "business",
@@ -414,7 +438,7 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
     const d = command.data;
     const ref = { sagaId: d.sagaId, trace: command.trace };
     const answer: SagaEvent[] = [];
-    let redrive = false;
+    let redrive: "parked" | "held" | undefined;
     const fresh = await withTransaction(pool, async (tx) => {
       if (!(await store.claimEvent(tx, `control:${d.commandId}`, d.sagaId, command.type))) return false;
       const mark = await store.mark(tx, d.sagaId);
@@ -432,7 +456,7 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
           else {
             await store.setMark(tx, d.sagaId, "cancel");
             if (options.owner) await store.addPending(tx, d.commandId, d.sagaId, d.action);
-            redrive = true;
+            redrive = "parked";
           }
           break;
         case "mark-resolved":
@@ -446,7 +470,40 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
           break;
         case "retry-step":
           if (ended) refuse(`nothing to retry: ${ended}`);
-          else redrive = true;
+          else if (mark.paused) refuse(`${pausedSince(mark.paused)}: resume it first`);
+          else redrive = "parked";
+          break;
+        case "pause":
+          if (ended) refuse(`nothing to pause: ${ended}`);
+          else if (mark.paused) refuse(`${pausedSince(mark.paused)} already`);
+          else {
+            await store.setPaused(tx, d.sagaId, d.requestedBy ?? "an operator");
+            if (options.owner)
+              answer.push(
+                controlResult(
+                  ref,
+                  d,
+                  "done",
+                  `paused${d.requestedBy ? ` by ${d.requestedBy}` : ""}; each participant holds the saga's next messages until it is resumed`,
+                ),
+              );
+          }
+          break;
+        case "resume":
+          if (!mark.paused) refuse("the saga is not paused");
+          else {
+            await store.setPaused(tx, d.sagaId, null);
+            redrive = "held";
+            if (options.owner)
+              answer.push(
+                controlResult(
+                  ref,
+                  d,
+                  "done",
+                  `resumed${d.requestedBy ? ` by ${d.requestedBy}` : ""}; each participant handles the messages it held now`,
+                ),
+              );
+          }
           break;
         case "retry-from":
           refuse(
@@ -459,8 +516,9 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
     });
     if (!fresh || !redrive) return;
     // Parked messages of the saga are handled again: after a cancel they fail their step (so
-    // the compensations run); after retry-step they get a fresh set of tries.
-    const parked = await store.listParked(d.sagaId);
+    // the compensations run); after retry-step they get a fresh set of tries. After a resume,
+    // the messages held while paused are handled as if they had just arrived.
+    const parked = await store.listParked(d.sagaId, { held: redrive === "held" });
     for (const message of parked) {
       const eventId = message.headers.ce_id;
       if (eventId) await withTransaction(pool, (tx) => store.forgetEvent(tx, eventId));

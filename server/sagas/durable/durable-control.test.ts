@@ -216,6 +216,33 @@ describe("control commands to the durable orchestrator", () => {
     expect(calledTimes("s-stuck-refund:release")).toBe(3);
   });
 
+  it("pause: no move starts until resume, which goes on from the step it stopped at", async () => {
+    await startWaiting("s-pause");
+    const paused = await command("s-pause", "pause", { reason: "payments incident" });
+    expect(paused.data).toMatchObject({ outcome: "done", requestedBy: "test" });
+    expect(paused.data.message).toMatch(/^paused by test: payments incident; step charge will not start/);
+    // The pause made the saga due now (and unowned): only the pause keeps it from running.
+    chargeFails.delete("s-pause");
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await phaseOf("s-pause")).toBe("paused");
+    expect(calledTimes("s-pause:charge")).toBe(1);
+    const retry = await command("s-pause", "retry-step");
+    expect(retry.data).toMatchObject({
+      outcome: "refused",
+      message: expect.stringMatching(/resume it first/),
+    });
+    const again = await command("s-pause", "pause");
+    expect(again.data).toMatchObject({ outcome: "refused", message: expect.stringMatching(/already/) });
+
+    const resumed = await command("s-pause", "resume");
+    expect(resumed.data.message).toMatch(/^resumed by test; step charge starts now/);
+    await until("completed", async () => (await phaseOf("s-pause")) === "completed");
+    expect(calledTimes("s-pause:charge")).toBe(2);
+    expect(calledTimes("s-pause:reserve")).toBe(1);
+    const notPaused = await command("s-pause", "resume");
+    expect(notPaused.data).toMatchObject({ outcome: "refused", message: "the saga is not paused" });
+  });
+
   it("refuses what the saga's state no longer allows, and says why", async () => {
     const result = await command("s-retry", "compensate");
     expect(result.data).toMatchObject({ outcome: "refused", message: expect.stringMatching(/completed/) });

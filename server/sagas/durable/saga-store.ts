@@ -29,7 +29,7 @@ export interface SagaStore
   extends Pick<OutboxTable, "unpublished" | "markPublished" | "markRefused" | "prune"> {
   init(): Promise<void>;
   create(state: SagaState, events: SagaEvent[], owner: string, leaseMs: number): Promise<void>;
-  /** Takes up to `limit` sagas that are due and unowned, owned by `owner`, or whose lease expired. */
+  /** Takes up to `limit` sagas that are due (not paused) and unowned, owned by `owner`, or whose lease expired. */
   claim(owner: string, limit: number, leaseMs: number, running: string[]): Promise<ClaimedSaga[]>;
   /** Extends the lease of a saga whose move is still running; false when it was lost. */
   renew(owner: string, sagaId: string, leaseMs: number): Promise<boolean>;
@@ -56,6 +56,9 @@ export interface SagaStore
     decide: (state: SagaState | undefined) => ControlWrite,
   ): Promise<ControlApplied>;
 }
+
+/** The row's phase: a paused saga is "paused" there, so no instance claims it until resumed. */
+const rowPhase = (state: SagaState) => (state.paused ? "paused" : state.phase);
 
 export function createSagaStore(
   pool: Pool,
@@ -118,14 +121,15 @@ export function createSagaStore(
 
     async save(owner, state, events, { leaseMs, delayMs }) {
       return withTransaction(pool, async (client) => {
-        const finished = state.phase !== "forward" && state.phase !== "compensating";
+        const phase = rowPhase(state);
+        const finished = phase !== "forward" && phase !== "compensating";
         const updated = await client.query(
           `UPDATE ${t("saga_instance")} SET state = $3, phase = $4, updated_at = now(),
              next_run_at = now() + make_interval(secs => $5::double precision / 1000),
              owner = CASE WHEN $6 THEN NULL ELSE owner END,
              lease_until = CASE WHEN $6 THEN NULL ELSE now() + make_interval(secs => $7::double precision / 1000) END
            WHERE saga_id = $1 AND owner = $2 AND lease_until >= now()`,
-          [state.sagaId, owner, JSON.stringify(state), state.phase, delayMs, finished, leaseMs],
+          [state.sagaId, owner, JSON.stringify(state), phase, delayMs, finished, leaseMs],
         );
         if (updated.rowCount === 0) return false;
         await outbox.insert(client, toOutbox(events));
@@ -171,7 +175,7 @@ export function createSagaStore(
           await client.query(
             `UPDATE ${t("saga_instance")} SET state = $2, phase = $3, owner = NULL, lease_until = NULL,
                next_run_at = now(), updated_at = now() WHERE saga_id = $1`,
-            [sagaId, JSON.stringify(write.state), write.state.phase],
+            [sagaId, JSON.stringify(write.state), rowPhase(write.state)],
           );
         }
         // The primary key settles a race between two instances handed the same command.
