@@ -1,6 +1,7 @@
 // What an operator's control command does to an orchestrated saga, as a pure function of
 // its state: the new state and its events, or a refusal that says why. The caller makes
-// sure no move is in flight (its outcome would overwrite the command's effect).
+// sure no move is in flight (its outcome would overwrite the command's effect), but for a
+// pause or resume, which only decide whether the next move starts.
 import type { ControlAction, SagaEvent } from "../events/index.ts";
 import type { SagaDefinition } from "./definition.ts";
 import { emitter, type MachineContext, type SagaState } from "./saga-machine.ts";
@@ -24,8 +25,10 @@ export function applyControl<Input>(
   current: SagaState,
   request: ControlRequest,
   ctx: MachineContext,
+  opts: { moveInFlight?: boolean } = {},
 ): ControlDecision {
-  // A move still recorded as begun was interrupted by a crash: its attempt may have landed.
+  // A move still recorded as begun was interrupted by a crash (or, for a pause, is in
+  // flight): its attempt may have landed.
   const { move: interrupted, ...rest } = current;
   const state: SagaState = interrupted ? { ...rest, mayHaveLanded: true } : rest;
   const stepName = (i: number) => definition.steps[i]?.name ?? `#${i}`;
@@ -49,7 +52,9 @@ export function applyControl<Input>(
         outcome: "done",
         state: { ...state, paused: { by: request.requestedBy ?? "an operator", since: ctx.now } },
         events: [],
-        message: `paused${by}${why}; ${what} will not start until resumed`,
+        message: opts.moveInFlight
+          ? `paused${by}${why}; ${what}, under way, finishes, and nothing after it starts until resumed`
+          : `paused${by}${why}; ${what} will not start until resumed`,
       };
     }
 
@@ -60,9 +65,11 @@ export function applyControl<Input>(
         outcome: "done",
         state: going,
         events: [],
-        message: moving
-          ? `resumed${by}; ${nextMoveName(definition, going)} starts now`
-          : `resumed${by}; nothing left to do (${state.phase})`,
+        message: opts.moveInFlight
+          ? `resumed${by}; ${nextMoveName(definition, going)}, under way, goes on as if never paused`
+          : moving
+            ? `resumed${by}; ${nextMoveName(definition, going)} starts now`
+            : `resumed${by}; nothing left to do (${state.phase})`,
       };
     }
 

@@ -29,6 +29,8 @@ const calledTimes = (key: string) => calls.get(key) ?? 0;
 const chargeFails = new Set<string>();
 const chargeRefused = new Set<string>();
 const releaseFails = new Set<string>();
+/** Sagas whose reserve waits for the test to let it finish. */
+const reserveGates = new Map<string, Promise<void>>();
 
 const saga = defineSaga<Input>({
   type: "control-drill",
@@ -40,6 +42,7 @@ const saga = defineSaga<Input>({
       retry: { attempts: 3, backoffMs: 20 },
       action: async ({ sagaId }) => {
         count(`${sagaId}:reserve`);
+        await reserveGates.get(sagaId);
         return undefined;
       },
       compensate: async ({ sagaId }) => {
@@ -241,6 +244,27 @@ describe("control commands to the durable orchestrator", () => {
     expect(calledTimes("s-pause:reserve")).toBe(1);
     const notPaused = await command("s-pause", "resume");
     expect(notPaused.data).toMatchObject({ outcome: "refused", message: "the saga is not paused" });
+  });
+
+  it("pause while a step is in flight: the step finishes, the next one waits for resume", async () => {
+    let open = () => {};
+    reserveGates.set("s-pause-flight", new Promise<void>((resolve) => (open = resolve)));
+    await orchestrator.startSaga({ sagaId: "s-pause-flight", input: { n: 1 } });
+    await until("reserve under way", () => calledTimes("s-pause-flight:reserve") === 1);
+    // Answered at once, not after the step: a pause only decides whether the next move starts.
+    const paused = await command("s-pause-flight", "pause");
+    expect(paused.data.message).toMatch(
+      /^paused by test; step reserve, under way, finishes, and nothing after it/,
+    );
+    open();
+    await until("the saga to stop as paused", async () => (await phaseOf("s-pause-flight")) === "paused");
+    await new Promise((r) => setTimeout(r, 300));
+    expect(calledTimes("s-pause-flight:charge")).toBe(0);
+    await command("s-pause-flight", "resume");
+    await until("completed", async () => (await phaseOf("s-pause-flight")) === "completed");
+    expect(calledTimes("s-pause-flight:reserve")).toBe(1);
+    expect(calledTimes("s-pause-flight:charge")).toBe(1);
+    expect(orchestrator.stats().lostOwnership).toBe(0);
   });
 
   it("refuses what the saga's state no longer allows, and says why", async () => {

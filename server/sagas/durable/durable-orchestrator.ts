@@ -78,9 +78,14 @@ export function createDurableOrchestrator<Input extends Record<string, unknown>>
     let state = initial;
     const save = (next: SagaState, events: Parameters<typeof store.save>[2], delayMs: number) =>
       store.save(owner, next, events, { leaseMs, delayMs });
+    // Paused while its owner was gone mid-move: mark it so, so that no instance claims it again.
+    if (state.paused) {
+      await save(state, [], 0);
+      return;
+    }
     for (let move = nextMove(state); move && running; move = nextMove(state)) {
       const begun = beginMove(definition, state, move, ctx());
-      if (!(await save(begun.state, begun.events, 0))) break;
+      if ((await save(begun.state, begun.events, 0)) !== "saved") break;
       // The lease is renewed while the move runs, so a slow call is not taken over mid-flight.
       const renewal = setInterval(() => {
         void store.renew(owner, state.sagaId, leaseMs).catch(() => {});
@@ -89,11 +94,14 @@ export function createDurableOrchestrator<Input extends Record<string, unknown>>
         clearInterval(renewal),
       );
       const done = completeMove(definition, begun.state, move, outcome, ctx());
-      if (!(await save(done.state, done.events, done.delayMs))) {
+      const saved = await save(done.state, done.events, done.delayMs);
+      if (saved === "lost") {
         counters.lostOwnership += 1;
         log.warn("lost a saga to another instance", { sagaId: state.sagaId });
         return;
       }
+      // Paused while the move ran: it finished, and nothing after it starts until resumed.
+      if (saved === "paused") return;
       state = done.state;
       // A retry waits in the database, not here: whoever owns the saga then runs it.
       if (done.delayMs > 0) return;
@@ -130,7 +138,7 @@ export function createDurableOrchestrator<Input extends Record<string, unknown>>
     }
   }
 
-  /** Applies one command, waiting (up to two leases) for a move in flight to end first. */
+  /** Applies one command, waiting (up to two leases) for a move in flight to end first (but a pause or resume). */
   async function obey(command: SagaEvent<"io.sagascope.control.command">): Promise<void> {
     const d = command.data;
     const request: ControlRequest = {
@@ -143,7 +151,7 @@ export function createDurableOrchestrator<Input extends Record<string, unknown>>
     const deadline = Date.now() + 2 * leaseMs;
     for (;;) {
       const busyTooLong = Date.now() > deadline;
-      const applied = await store.control(d.sagaId, d.commandId, d.action, (state) => {
+      const applied = await store.control(d.sagaId, d.commandId, d.action, (state, moveInFlight) => {
         const now = { ...ctx(), handledBy: owner };
         const decision = !state
           ? { outcome: "refused" as const, message: `no saga ${d.sagaId} in ${options.schema}` }
@@ -152,7 +160,7 @@ export function createDurableOrchestrator<Input extends Record<string, unknown>>
                 outcome: "refused" as const,
                 message: `a move has been in flight for over ${2 * leaseMs} ms; try again`,
               }
-            : applyControl(definition, state, request, now);
+            : applyControl(definition, state, request, now, { moveInFlight });
         const ref = state ?? { sagaId: d.sagaId, sagaType: d.sagaType, trace: command.trace };
         const result = controlResultEvent(ref, request, decision, now);
         return decision.outcome === "done"

@@ -20,6 +20,12 @@ export interface ControlWrite {
 
 export type ControlApplied = "duplicate" | "busy" | { outcome: "done" | "refused"; message: string };
 
+/** What became of a move's save: lost to another instance, saved, or saved and the saga is paused. */
+export type SaveResult = "lost" | "saved" | "paused";
+
+/** Pause and resume apply while a move is in flight: they change only whether the next one starts. */
+const APPLIES_IN_FLIGHT: ReadonlySet<string> = new Set(["pause", "resume"]);
+
 export interface ClaimedSaga {
   sagaId: string;
   state: SagaState;
@@ -33,13 +39,16 @@ export interface SagaStore
   claim(owner: string, limit: number, leaseMs: number, running: string[]): Promise<ClaimedSaga[]>;
   /** Extends the lease of a saga whose move is still running; false when it was lost. */
   renew(owner: string, sagaId: string, leaseMs: number): Promise<boolean>;
-  /** Saves a move's result; false when `owner` no longer owns the saga (nothing is written). */
+  /**
+   * Saves a move's result; "lost" when `owner` no longer owns the saga (nothing is written),
+   * "paused" when an operator paused it meanwhile (the pause is kept and the saga handed back).
+   */
   save(
     owner: string,
     state: SagaState,
     events: SagaEvent[],
     opts: { leaseMs: number; delayMs: number },
-  ): Promise<boolean>;
+  ): Promise<SaveResult>;
   /** Hands back every saga `owner` holds, for another instance to take at once. */
   releaseAll(owner: string): Promise<void>;
   counts(): Promise<Record<string, number>>;
@@ -47,13 +56,14 @@ export interface SagaStore
    * Applies a control command once per command id: "duplicate" when it was seen before,
    * "busy" while a move of the saga is in flight under a live lease (its outcome would
    * overwrite the command's). A changed saga is handed back (no owner, due now), which
-   * also fences the instance that held it.
+   * also fences the instance that held it. Pause and resume are not held back by a move in
+   * flight: they change only the saga's pause, which that move's save keeps and obeys.
    */
   control(
     sagaId: string,
     commandId: string,
     action: string,
-    decide: (state: SagaState | undefined) => ControlWrite,
+    decide: (state: SagaState | undefined, moveInFlight: boolean) => ControlWrite,
   ): Promise<ControlApplied>;
 }
 
@@ -123,17 +133,26 @@ export function createSagaStore(
       return withTransaction(pool, async (client) => {
         const phase = rowPhase(state);
         const finished = phase !== "forward" && phase !== "compensating";
-        const updated = await client.query(
-          `UPDATE ${t("saga_instance")} SET state = $3, phase = $4, updated_at = now(),
+        // A pause that arrived while the move ran is kept (unless the saga has now ended), and
+        // hands the saga back: the row says "paused" and no instance claims it.
+        const updated = await client.query<{ paused: boolean }>(
+          `UPDATE ${t("saga_instance")} AS s SET
+             state = CASE WHEN s.state ? 'paused' AND NOT $6 THEN $3::jsonb || jsonb_build_object('paused', s.state->'paused')
+                          ELSE $3::jsonb END,
+             phase = CASE WHEN s.state ? 'paused' AND NOT $6 THEN 'paused' ELSE $4 END,
+             updated_at = now(),
              next_run_at = now() + make_interval(secs => $5::double precision / 1000),
-             owner = CASE WHEN $6 THEN NULL ELSE owner END,
-             lease_until = CASE WHEN $6 THEN NULL ELSE now() + make_interval(secs => $7::double precision / 1000) END
-           WHERE saga_id = $1 AND owner = $2 AND lease_until >= now()`,
+             owner = CASE WHEN $6 OR s.state ? 'paused' THEN NULL ELSE owner END,
+             lease_until = CASE WHEN $6 OR s.state ? 'paused' THEN NULL
+                                ELSE now() + make_interval(secs => $7::double precision / 1000) END
+           WHERE saga_id = $1 AND owner = $2 AND lease_until >= now()
+           RETURNING s.phase = 'paused' AS paused`,
           [state.sagaId, owner, JSON.stringify(state), phase, delayMs, finished, leaseMs],
         );
-        if (updated.rowCount === 0) return false;
+        const row = updated.rows[0];
+        if (!row) return "lost";
         await outbox.insert(client, toOutbox(events));
-        return true;
+        return row.paused ? "paused" : "saved";
       });
     },
 
@@ -169,9 +188,18 @@ export function createSagaStore(
           [sagaId],
         );
         const current = row.rows[0] as { state: SagaState; leased: boolean } | undefined;
-        if (current?.state.move && current.leased) return "busy" as const;
-        const write = decide(current?.state);
-        if (write.state) {
+        const inFlight = Boolean(current?.state.move && current.leased);
+        if (inFlight && !APPLIES_IN_FLIGHT.has(action)) return "busy" as const;
+        const write = decide(current?.state, inFlight);
+        if (write.state && inFlight) {
+          // The move keeps its owner and finishes; its save keeps the pause and stops there.
+          await client.query(
+            `UPDATE ${t("saga_instance")} SET updated_at = now(),
+               state = CASE WHEN $2::jsonb IS NULL THEN state - 'paused' ELSE jsonb_set(state, '{paused}', $2::jsonb) END
+             WHERE saga_id = $1`,
+            [sagaId, write.state.paused ? JSON.stringify(write.state.paused) : null],
+          );
+        } else if (write.state) {
           await client.query(
             `UPDATE ${t("saga_instance")} SET state = $2, phase = $3, owner = NULL, lease_until = NULL,
                next_run_at = now(), updated_at = now() WHERE saga_id = $1`,
