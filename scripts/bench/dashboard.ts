@@ -234,6 +234,11 @@ async function makeCases(pool: Pool, caller: Caller, sagas: number) {
     listCase("type=marketplace-checkout", { sagaType: "marketplace-checkout" }),
     listCase("mode=orchestrated", { mode: "orchestrated" }),
     listCase("service=shipping", { service: "shipping" }),
+    // scripts/seed/large.ts moves a handful of transfers to bank-c: a service the planner's
+    // statistics do not track (docs/dashboard-performance.md, "A rare service").
+    listCase("service=bank-c (a handful of sagas)", { service: "bank-c" }),
+    listCase("service=bank-c + mode=orchestrated", { service: "bank-c", mode: "orchestrated" }),
+    listCase("service=bank-z (in no saga)", { service: "bank-z" }),
     listCase("step=credit", { step: "credit" }),
     listCase("since=1h", { since: "1h" }),
     listCase("from/to, one day", oneDay),
@@ -254,6 +259,10 @@ async function makeCases(pool: Pool, caller: Caller, sagas: number) {
     listCase("weak: service=shipping + status=failed (none)", { service: "shipping", status: "failed" }),
     listCase("weak: type=interbank-transfer + service=payment (none)", {
       sagaType: "interbank-transfer",
+      service: "payment",
+    }),
+    listCase("weak: mode=orchestrated + service=payment (none)", {
+      mode: "orchestrated",
       service: "payment",
     }),
     {
