@@ -35,6 +35,21 @@ export function filterClause(filter: SagaFilter, now = Date.now()): { sql: strin
   return { sql: where.length ? where.join(" AND ") : "true", args };
 }
 
+/**
+ * The sagas a statement reads instead of saga_summary when its service is rare (see
+ * rare-service.ts): that service's sagas alone, found through the GIN index, for the statement
+ * to filter, order and page as it would the table. MATERIALIZED, or the planner folds it back
+ * into a walk of the list's order. Pushes its parameter after those already in `args`.
+ */
+export function rareServiceSagas(service: string, args: unknown[]): { with: string; from: string } {
+  args.push(service);
+  return {
+    with: `WITH rare_service_saga AS MATERIALIZED (
+      SELECT * FROM saga_summary WHERE services @> ARRAY[$${args.length}]::text[]) `,
+    from: "rare_service_saga",
+  };
+}
+
 /** A type and a service that never met: nothing can match, and proving it by query would read every saga. */
 export async function cannotMatch(db: Db, filter: SagaFilter): Promise<boolean> {
   if (!filter.sagaType || !filter.service) return false;

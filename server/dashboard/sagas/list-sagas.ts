@@ -2,7 +2,8 @@
 // so that a page costs the same at the millionth row as at the first. Plain SQL, so that
 // each filter meets the index planned for it (docs/dashboard-performance.md).
 import type { Pool } from "../../db/pool.ts";
-import { cannotMatch, filterClause } from "../../db/saga-filter-sql.ts";
+import { isRareService } from "../../db/rare-service.ts";
+import { cannotMatch, filterClause, rareServiceSagas } from "../../db/saga-filter-sql.ts";
 import { isDerivedTrace } from "../../events/envelope.ts";
 import { decodeCursor, encodeCursor } from "./saga-cursor.ts";
 import type { SagaListItem } from "./saga-dto.ts";
@@ -32,7 +33,20 @@ export type SummaryRecord = Omit<SagaListItem, "durationMs">;
 
 export async function listSagas(db: Db, input: ListSagasInput): Promise<SagaPage> {
   if (await cannotMatch(db, input)) return { items: [], nextCursor: null };
+  return readSagaPage(db, input, { rareServiceFirst: await isRareService(db, input.service) });
+}
+
+/** One page, read from saga_summary or from a rare service's sagas first: the same rows either way. */
+export async function readSagaPage(
+  db: Db,
+  input: ListSagasInput,
+  plan: { rareServiceFirst: boolean },
+): Promise<SagaPage> {
   const { sql, args } = filterClause(input);
+  const source =
+    plan.rareServiceFirst && input.service
+      ? rareServiceSagas(input.service, args)
+      : { with: "", from: "saga_summary" };
   let keyset = "";
   if (input.cursor) {
     const cursor = decodeCursor(input.cursor);
@@ -41,7 +55,7 @@ export async function listSagas(db: Db, input: ListSagasInput): Promise<SagaPage
   }
   args.push(input.limit + 1);
   const { rows } = await db.query<SummaryRecord>(
-    `SELECT ${SUMMARY_COLUMNS} FROM saga_summary WHERE ${sql}${keyset}
+    `${source.with}SELECT ${SUMMARY_COLUMNS} FROM ${source.from} WHERE ${sql}${keyset}
      ORDER BY started_at DESC, saga_id DESC LIMIT $${args.length}`,
     args,
   );
