@@ -90,7 +90,15 @@ describe("breaker events", () => {
         await new Promise((r) => setTimeout(r, 100));
       }
       expect(transitions.filter((t) => t.to_state === "open")).toHaveLength(1);
-      expect(transitions[0]?.reason).toMatch(/failure rate 100.0% >= 50.0% over 5 calls/);
+      // It opens on the minimum of 5 calls, or a few more: outcomes reach Redis in batches, so
+      // on a busy machine a call or two more may be counted in the window that opens it.
+      const opened = /failure rate 100.0% >= 50.0% over (\d+) calls \((\d+) failed\)/.exec(
+        transitions[0]?.reason ?? "",
+      );
+      expect(opened, transitions[0]?.reason).not.toBeNull();
+      expect(Number(opened?.[1])).toBeGreaterThanOrEqual(5);
+      expect(Number(opened?.[1])).toBeLessThanOrEqual(12);
+      expect(opened?.[2]).toBe(opened?.[1]);
       const total = stats.reduce(
         (sum, s) => ({
           calls: sum.calls + s.calls,

@@ -27,23 +27,39 @@ afterAll(async () => {
   await database?.drop();
 });
 
-/** Two transactions that each lock one row, wait for the other to lock its own, then take the other's row. */
+/**
+ * Two transactions that each lock one row, wait for the other to lock its own, then take the
+ * other's row. A side's second try starts once the other side has committed: otherwise, on a
+ * busy machine, the retry can lock its first row before the survivor takes it and deadlock
+ * once more (which retryOnDeadlock would also survive, but then the count of retries varies).
+ */
 function crossedPair(onAttempt: () => void) {
   let locked = 0;
   let bothLocked: () => void = () => {};
   const barrier = new Promise<void>((resolve) => {
     bothLocked = resolve;
   });
-  const run = (first: string, second: string) =>
-    withTransaction(pool, async (client) => {
-      onAttempt();
-      await client.query("UPDATE counter SET n = n + 1 WHERE id = $1", [first]);
-      locked += 1;
-      if (locked === 2) bothLocked();
-      await barrier;
-      await client.query("UPDATE counter SET n = n + 1 WHERE id = $1", [second]);
-    });
-  return { left: () => run("a", "b"), right: () => run("b", "a") };
+  const committed: Record<string, () => void> = {};
+  const done = Object.fromEntries(
+    ["a", "b"].map((id) => [id, new Promise<void>((resolve) => (committed[id] = resolve))]),
+  );
+  const side = (first: string, second: string) => {
+    let tries = 0;
+    return async () => {
+      tries += 1;
+      if (tries > 1) await done[second];
+      await withTransaction(pool, async (client) => {
+        onAttempt();
+        await client.query("UPDATE counter SET n = n + 1 WHERE id = $1", [first]);
+        locked += 1;
+        if (locked === 2) bothLocked();
+        await barrier;
+        await client.query("UPDATE counter SET n = n + 1 WHERE id = $1", [second]);
+      });
+      committed[first]?.();
+    };
+  };
+  return { left: side("a", "b"), right: side("b", "a") };
 }
 
 describe("retryOnDeadlock", () => {
