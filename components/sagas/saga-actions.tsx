@@ -20,6 +20,7 @@ const LABELS: Record<SagaAction, string> = {
   "mark-resolved": "Mark resolved",
   pause: "Pause",
   resume: "Resume",
+  "retry-edited": "Edit input and retry…",
 };
 
 const CONFIRM: Record<SagaAction, string> = {
@@ -29,27 +30,44 @@ const CONFIRM: Record<SagaAction, string> = {
   "mark-resolved": "Mark resolved",
   pause: "Pause",
   resume: "Resume",
+  "retry-edited": "Retry with this input",
 };
 
 /** Pause or Resume, whichever applies: a saga is one or the other. */
 const shown = (allowed: SagaDetail["actions"]["allowed"]) => (action: SagaAction) =>
   action === "resume" ? allowed.resume.allowed : action === "pause" ? !allowed.resume.allowed : true;
 
+/** The edited input as the dialog holds it: a JSON object, or why not. */
+function parseInput(text: string): { input: Record<string, unknown> } | { problem: string } {
+  try {
+    const value: unknown = JSON.parse(text);
+    if (value === null || typeof value !== "object" || Array.isArray(value))
+      return { problem: "the input is a JSON object ({ … })" };
+    return { input: value as Record<string, unknown> };
+  } catch (error) {
+    return { problem: `not JSON: ${(error as Error).message}` };
+  }
+}
+
 export function SagaActions({
   sagaId,
   steps,
   actions,
+  input,
 }: {
   sagaId: string;
   steps: { name: string; service: string }[];
   /** From the saga's detail, which the page keeps live. */
   actions: SagaDetail["actions"];
+  /** The input the saga goes on with: the edit starts from it. */
+  input: Record<string, unknown> | null;
 }) {
   const trpc = useTRPC();
   const can = useCan();
   const queryClient = useQueryClient();
   const [open, setOpen] = useState<SagaAction | null>(null);
   const [fromStep, setFromStep] = useState(0);
+  const [inputText, setInputText] = useState("");
   const { key, reset } = useIntentKey();
   const send = useMutation(trpc.actions.saga.mutationOptions());
   const status = useActionStatus(send.data);
@@ -60,6 +78,7 @@ export function SagaActions({
   }, [status, queryClient, trpc, sagaId]);
 
   if (!can("saga.act")) return null;
+  const edited = open === "retry-edited" ? parseInput(inputText) : undefined;
   const { allowed, plan } = actions;
   const close = () => {
     setOpen(null);
@@ -68,17 +87,23 @@ export function SagaActions({
   return (
     <section aria-label="Actions" data-testid="saga-actions">
       <div className="action-bar">
-        {(Object.keys(LABELS) as SagaAction[]).filter(shown(allowed)).map((action) => (
-          <button
-            key={action}
-            type="button"
-            disabled={!allowed[action].allowed || send.isPending}
-            title={allowed[action].allowed ? undefined : allowed[action].reason}
-            onClick={() => setOpen(action)}
-          >
-            {LABELS[action]}
-          </button>
-        ))}
+        {(Object.keys(LABELS) as SagaAction[])
+          .filter(shown(allowed))
+          .filter((action) => action !== "retry-edited" || can("saga.edit"))
+          .map((action) => (
+            <button
+              key={action}
+              type="button"
+              disabled={!allowed[action].allowed || send.isPending}
+              title={allowed[action].allowed ? undefined : allowed[action].reason}
+              onClick={() => {
+                if (action === "retry-edited") setInputText(JSON.stringify(input ?? {}, null, 2));
+                setOpen(action);
+              }}
+            >
+              {LABELS[action]}
+            </button>
+          ))}
       </div>
       <ActionResult status={status} error={send.error?.message} />
       {open && (
@@ -87,6 +112,7 @@ export function SagaActions({
           confirmLabel={CONFIRM[open]}
           reason={open === "mark-resolved" ? "required" : "optional"}
           busy={send.isPending}
+          disabled={edited !== undefined && "problem" in edited}
           onCancel={close}
           onConfirm={(reason) => {
             send.mutate({
@@ -94,6 +120,7 @@ export function SagaActions({
               action: open,
               ...(reason ? { reason } : {}),
               ...(open === "retry-from" ? { fromStep } : {}),
+              ...(edited && "input" in edited ? { input: edited.input } : {}),
               idempotencyKey: key,
             });
             close();
@@ -135,6 +162,30 @@ export function SagaActions({
           )}
           {open === "mark-resolved" && (
             <p>The runtime stops driving this saga: say what was done about it.</p>
+          )}
+          {open === "retry-edited" && (
+            <>
+              <p>
+                The failed or waiting step is tried again now, with a fresh retry budget, and every later step
+                (and compensation) uses this input. The saga's owner checks it against the saga's input schema
+                when it has one; the original stays on the saga's page and on the audit log.
+              </p>
+              <label className="reason">
+                Input (JSON)
+                <textarea
+                  className="mono"
+                  value={inputText}
+                  onChange={(e) => setInputText(e.target.value)}
+                  rows={8}
+                  spellCheck={false}
+                />
+              </label>
+              {edited && "problem" in edited && (
+                <p className="inline-error" data-testid="input-problem">
+                  {edited.problem}
+                </p>
+              )}
+            </>
           )}
           {open === "pause" && (
             <p>

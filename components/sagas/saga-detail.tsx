@@ -187,7 +187,26 @@ export function SagaDetailView({ sagaId }: { sagaId: string }) {
             sagaId={detail.data.summary.sagaId}
             actions={detail.data.actions}
             steps={detail.data.steps}
+            input={detail.data.input.current}
           />
+          {detail.data.timeline.edits.length > 0 && (
+            <details className="input-edits" data-testid="input-edits">
+              <summary>
+                Input edited {detail.data.timeline.edits.length} time
+                {detail.data.timeline.edits.length === 1 ? "" : "s"}: the original and each edit
+              </summary>
+              <h3>Original</h3>
+              <pre className="mono small">{JSON.stringify(detail.data.input.original, null, 2)}</pre>
+              {detail.data.timeline.edits.map((edit) => (
+                <div key={edit.at.getTime()}>
+                  <h3>
+                    Edited by {edit.by} at {formatTime(edit.at)}
+                  </h3>
+                  <pre className="mono small">{JSON.stringify(edit.input, null, 2)}</pre>
+                </div>
+              ))}
+            </details>
+          )}
 
           <h2>Timeline</h2>
           <SagaTimelineChart timeline={detail.data.timeline} />

@@ -1,10 +1,10 @@
 // A Gantt view of a saga: one bar per step attempt and per compensation attempt; a long run of
 // one step's attempts shows its first and last ones and a row counting those between; an
-// operator's pauses are rows of their own, above the attempts.
+// operator's pauses and edits of the input are rows of their own, above the attempts.
 
 import { formatDuration } from "@/components/ui/format.ts";
 import type { FoldedAttempts, FoldedTimeline } from "@/server/dashboard/sagas/fold-timeline.ts";
-import type { PauseSpan } from "@/server/dashboard/sagas/saga-timeline.ts";
+import type { InputEdit, PauseSpan } from "@/server/dashboard/sagas/saga-timeline.ts";
 
 /** Attempts folded out of a long run: how many, and how they ended. */
 function FoldedRow({ row, left, width }: { row: FoldedAttempts; left: number; width: number }) {
@@ -58,8 +58,26 @@ function PauseRow({ pause, left, width }: { pause: PauseSpan; left: number; widt
   );
 }
 
+/** An operator's edit of the saga's input: a mark where the owner took it. */
+function EditRow({ edit, left }: { edit: InputEdit; left: number }) {
+  return (
+    <li className="timeline-row timeline-edit" data-kind="input-edit">
+      <div className="timeline-label">
+        <strong>✎ input edited</strong>
+        <span className="muted small"> by {edit.by}</span>
+      </div>
+      <div className="timeline-track">
+        <div className="timeline-bar bar-edit" style={{ left: `${left}%`, width: "0.8%" }} />
+      </div>
+      <div className="timeline-meta small mono" title={JSON.stringify(edit.input)}>
+        {JSON.stringify(edit.input).slice(0, 80)}
+      </div>
+    </li>
+  );
+}
+
 export function SagaTimelineChart({ timeline }: { timeline: FoldedTimeline }) {
-  const { start, end, rows: bars, pauses } = timeline;
+  const { start, end, rows: bars, pauses, edits } = timeline;
   if (!start || !end || (bars.length === 0 && pauses.length === 0))
     return <p className="muted">No steps yet.</p>;
   const span = Math.max(1, end.getTime() - start.getTime());
@@ -71,6 +89,9 @@ export function SagaTimelineChart({ timeline }: { timeline: FoldedTimeline }) {
         const width = Math.max(0.8, (pause.end ? pct(pause.end) : 100) - left);
         return <PauseRow key={`pause-${pause.start.getTime()}`} pause={pause} left={left} width={width} />;
       })}
+      {edits.map((edit) => (
+        <EditRow key={`edit-${edit.at.getTime()}`} edit={edit} left={Math.min(99.2, pct(edit.at))} />
+      ))}
       {bars.map((bar) => {
         const left = pct(bar.start);
         const width = Math.max(0.8, (bar.end ? pct(bar.end) : 100) - left);

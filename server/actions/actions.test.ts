@@ -18,8 +18,10 @@ import { createPrisma, type PrismaClient } from "../db/prisma.ts";
 import {
   breakerEventDataSchemas,
   decodeBreakerEvent,
+  decodeSagaEvent,
   ensureTopics,
   newTrace,
+  type SagaEvent,
   sagaEvent,
   topics,
 } from "../events/index.ts";
@@ -345,6 +347,59 @@ describe("operator actions", () => {
     await expect(
       as("operator").actions.saga({ sagaId: running, action: "mark-resolved", idempotencyKey: key() }),
     ).rejects.toMatchObject({ code: "BAD_REQUEST", message: expect.stringContaining("needs a reason") });
+  });
+
+  it("edit then retry: operators are denied and audited; an admin's edit is sent as retry-step with the input, the replaced input kept beside it", async () => {
+    const sagaId = `saga-${randomUUID()}`;
+    await storeSaga(sagaId, false);
+    const edit = (role: Role) =>
+      as(role).actions.saga({ sagaId, action: "retry-edited", input: { amount: 5 }, idempotencyKey: key() });
+    await expect(edit("operator")).rejects.toMatchObject({ code: "FORBIDDEN" });
+    expect(await auditOf(sagaId)).toEqual([
+      expect.objectContaining({ action: "saga.retry-edited", phase: "denied" }),
+    ]);
+    await expect(
+      as("admin").actions.saga({ sagaId, action: "retry-step", input: { amount: 5 }, idempotencyKey: key() }),
+    ).rejects.toMatchObject({ code: "BAD_REQUEST", message: expect.stringContaining("only there") });
+    await expect(
+      as("admin").actions.saga({
+        sagaId,
+        action: "retry-edited",
+        input: { blob: "x".repeat(20_000) },
+        idempotencyKey: key(),
+      }),
+    ).rejects.toMatchObject({ code: "BAD_REQUEST", message: expect.stringContaining("16384 bytes") });
+
+    const commands: SagaEvent[] = [];
+    const consumer = kafka.consumer({ groupId: uniqueName("edit-commands") });
+    await consumer.connect();
+    await consumer.subscribe({ topic: topics(prefix).control, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const decoded = decodeSagaEvent(message);
+        if (decoded.ok) commands.push(decoded.event);
+      },
+    });
+    try {
+      const sent = await edit("admin");
+      expect(sent.phase).toBe("pending");
+      const command = await until("the command", () =>
+        commands.find((c) => c.type === "io.sagascope.control.command" && c.data.sagaId === sagaId),
+      );
+      expect(command.data).toMatchObject({
+        action: "retry-step",
+        input: { amount: 5 },
+        commandId: sent.actionId,
+      });
+      const requested = await pool.query(
+        "SELECT params FROM audit_entry WHERE action_id = $1 AND phase = 'requested'",
+        [sent.actionId],
+      );
+      // The stored saga started with no input: what the edit replaces is recorded as none.
+      expect(requested.rows[0].params).toMatchObject({ input: { amount: 5 }, replacedInput: null });
+    } finally {
+      await consumer.disconnect();
+    }
   });
 
   it("replays recorded outcomes against proposed thresholds as the Redis breaker does with the same calls", async () => {

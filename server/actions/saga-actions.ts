@@ -4,7 +4,8 @@
 import type { Producer } from "kafkajs";
 import { z } from "zod";
 import type { Pool } from "../db/pool.ts";
-import { encodeSagaEvent, newTrace, sagaEvent, topics } from "../events/index.ts";
+import { EDITED_INPUT_MAX_BYTES } from "../events/control-events.ts";
+import { type ControlAction, encodeSagaEvent, newTrace, sagaEvent, topics } from "../events/index.ts";
 import { type Outcome, settleAction } from "./perform-action.ts";
 import { SAGA_ACTIONS, type SagaAction } from "./saga-allowance.ts";
 
@@ -15,6 +16,17 @@ export const SagaActionInputSchema = z
     fromStep: z.number().int().min(0).max(10_000).optional(),
     reason: z.string().trim().max(2000).optional(),
     idempotencyKey: z.string().min(8, "an idempotency key of 8 characters at least").max(200),
+    /** retry-edited only: the saga's input to retry with. */
+    input: z
+      .record(z.string(), z.unknown())
+      .refine((i) => Buffer.byteLength(JSON.stringify(i)) <= EDITED_INPUT_MAX_BYTES, {
+        message: `an edited input is ${EDITED_INPUT_MAX_BYTES} bytes of JSON at most`,
+      })
+      .optional(),
+  })
+  .refine((a) => (a.action === "retry-edited") === (a.input !== undefined), {
+    message: "an edited input goes with retry-edited, and only there",
+    path: ["input"],
   })
   .refine((a) => a.action !== "mark-resolved" || Boolean(a.reason), {
     message: "marking a saga resolved needs a reason",
@@ -42,16 +54,20 @@ export async function sendControlCommand(
     action: SagaAction;
     fromStep?: number | undefined;
     reason?: string | undefined;
+    input?: Record<string, unknown> | undefined;
   },
   requestedBy: string,
 ): Promise<Outcome> {
+  // An edited retry is the contract's retry-step carrying the input.
+  const action: ControlAction = command.action === "retry-edited" ? "retry-step" : command.action;
   const event = sagaEvent(
     "io.sagascope.control.command",
     {
       ...target,
       commandId: command.actionId,
-      action: command.action,
+      action,
       ...(command.fromStep !== undefined ? { fromStep: command.fromStep } : {}),
+      ...(command.input ? { input: command.input } : {}),
       ...(command.reason ? { reason: command.reason } : {}),
       requestedBy,
     },

@@ -11,6 +11,7 @@ export const SAGA_ACTIONS = [
   "mark-resolved",
   "pause",
   "resume",
+  "retry-edited",
 ] as const;
 export type SagaAction = (typeof SAGA_ACTIONS)[number];
 
@@ -60,6 +61,16 @@ export function sagaActionsAllowed(s: SummaryFacts): Record<SagaAction, Allowanc
             ? yes
             : no(`retry-from applies to a saga still moving forward; it is ${s.status}`),
     "mark-resolved": ["completed", "compensated", "resolved"].includes(s.status) ? no(ended) : yes,
+    "retry-edited":
+      s.mode !== "orchestrated"
+        ? no(
+            "a choreographed saga's input travels in its messages: edit its parked message on the dead-letters page and replay it",
+          )
+        : paused
+          ? no(`${paused}: resume it first`)
+          : unfinished || s.status === "failed"
+            ? yes
+            : no(`nothing to retry: ${ended}`),
     pause: paused ? no(`${paused} already`) : unfinished ? yes : no(`nothing to pause: ${ended}`),
     resume: paused ? yes : no("the saga is not paused"),
   };

@@ -6,6 +6,8 @@ export type Role = (typeof ROLES)[number];
 export const PERMISSIONS = {
   /** Compensate, retry, mark resolved (one saga or in bulk). */
   "saga.act": "operator",
+  /** Retry a saga's step with an edited input (the original and the edit both kept). */
+  "saga.edit": "admin",
   /** Force open/closed, clear an override, reset counters. */
   "breaker.override": "operator",
   /** Change a pair's thresholds. */

@@ -12,6 +12,17 @@ export type ControlAction = z.infer<typeof ControlActionSchema>;
 
 const commandId = name.describe("Idempotency key: a command published twice with one id acts once");
 
+/** The largest edited input a command carries, as JSON. */
+export const EDITED_INPUT_MAX_BYTES = 16_384;
+const editedInput = z.record(z.string(), z.unknown()).check((ctx) => {
+  if (Buffer.byteLength(JSON.stringify(ctx.value)) > EDITED_INPUT_MAX_BYTES)
+    ctx.issues.push({
+      code: "custom",
+      message: `an edited input is ${EDITED_INPUT_MAX_BYTES} bytes of JSON at most`,
+      input: ctx.value,
+    });
+});
+
 export const controlEventSchemas = {
   "io.sagascope.control.command": SagaRef.extend({
     commandId,
@@ -25,8 +36,20 @@ export const controlEventSchemas = {
       .describe("retry-from only: the index of the first step to run again"),
     reason: z.string().max(2000).optional().describe("Why; required for mark-resolved"),
     requestedBy: name.optional().describe("Who asked, as the operator's identity"),
+    input: editedInput
+      .optional()
+      .describe(
+        "retry-step only: the saga's input to use from now on (an operator's edit), checked by the owner against the saga's input schema where it has one",
+      ),
   }).check((ctx) => {
-    const d = ctx.value as { action: ControlAction; fromStep?: number; reason?: string };
+    const d = ctx.value as { action: ControlAction; fromStep?: number; reason?: string; input?: unknown };
+    if (d.input !== undefined && d.action !== "retry-step")
+      ctx.issues.push({
+        code: "custom",
+        message: "only retry-step takes an input",
+        input: d,
+        path: ["input"],
+      });
     if (d.action === "retry-from" && d.fromStep === undefined)
       ctx.issues.push({ code: "custom", message: "retry-from needs fromStep", input: d, path: ["fromStep"] });
     if (d.action === "mark-resolved" && !d.reason?.trim())
@@ -48,5 +71,8 @@ export const controlEventSchemas = {
     requestedBy: name
       .optional()
       .describe("Who asked, copied from the command (the dashboard shows who paused a saga)"),
+    input: editedInput
+      .optional()
+      .describe("The saga's input from now on, when the command changed it (retry-step with an edit)"),
   }),
 };

@@ -1,5 +1,6 @@
 // What a saga type is: ordered steps, each owned by a service, each with an action, a
-// compensation, a timeout and a retry policy.
+// compensation, a timeout and a retry policy; and the schema of its input, when known.
+import type { z } from "zod";
 export interface StepContext<Input> {
   sagaId: string;
   input: Input;
@@ -32,6 +33,8 @@ export interface StepDefinition<Input> {
 export interface SagaDefinition<Input> {
   type: string;
   steps: StepDefinition<Input>[];
+  /** The input's schema, when known: an operator's edited input is checked against it. */
+  input?: z.ZodType<Input>;
   /** Retry policy of compensations, which must eventually succeed. */
   compensationRetry: RetryPolicy;
 }

@@ -1,5 +1,6 @@
 // Each control command against each saga phase: what it does, or why it is refused.
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 import { newTrace } from "../events/index.ts";
 import { defineSaga } from "./definition.ts";
 import { applyControl, type ControlRequest, controlResultEvent } from "./saga-control.ts";
@@ -16,6 +17,7 @@ const saga = defineSaga<{ n: number }>({
     compensate: async () => {},
   })),
   compensationRetry: { attempts: 2, backoffMs: 10 },
+  input: z.object({ n: z.number().int().positive() }).strict(),
 });
 const ctx = { source: "/t", now: 5_000 };
 const base = startSaga(
@@ -196,6 +198,32 @@ describe("applyControl", () => {
     if (decision.outcome !== "done") throw new Error("expected done");
     expect(decision.state.phase).toBe("resolved");
     expect(decision.state).not.toHaveProperty("paused");
+  });
+
+  it("retry-step with an edited input: checked against the input schema, then the saga goes on with it", () => {
+    const waiting = at({ cursor: 1, attempt: 3 });
+    const edited = applyControl(saga, waiting, ask("retry-step", { input: { n: 7 } }), ctx);
+    if (edited.outcome !== "done") throw new Error("expected done");
+    expect(edited.state).toMatchObject({ input: { n: 7 }, attempt: 1, cursor: 1 });
+    expect(edited.message).toBe("retrying step b now with the edited input, with a fresh retry budget");
+    const result = controlResultEvent(waiting, ask("retry-step", { input: { n: 7 } }), edited, {
+      ...ctx,
+      handledBy: "orch-1",
+    });
+    expect(result.data).toMatchObject({ action: "retry-step", input: { n: 7 } });
+
+    const wrong = applyControl(saga, waiting, ask("retry-step", { input: { n: -1, extra: true } }), ctx);
+    expect(wrong).toMatchObject({
+      outcome: "refused",
+      message: expect.stringMatching(
+        /^the edited input does not fit control-test's input schema: n: .*; input: /,
+      ),
+    });
+    // A refusal carries no input: nothing changed.
+    expect(
+      controlResultEvent(waiting, ask("retry-step", { input: { n: -1 } }), wrong, { ...ctx, handledBy: "o" })
+        .data,
+    ).not.toHaveProperty("input");
   });
 
   it("copies who asked into the result, so the dashboard can say who paused", () => {

@@ -12,6 +12,8 @@ export interface ControlRequest {
   fromStep?: number;
   reason?: string;
   requestedBy?: string;
+  /** retry-step only: the saga's input from now on (an operator's edit). */
+  input?: Record<string, unknown>;
 }
 
 export type ControlDecision =
@@ -119,6 +121,10 @@ export function applyControl<Input>(
     }
 
     case "retry-step": {
+      const edit = request.input ? editedInput(definition, state, request.input) : undefined;
+      if (edit && "refusal" in edit) return refuse(edit.refusal);
+      const withEdit = (next: SagaState): SagaState => (edit ? { ...next, input: edit.input } : next);
+      const editNote = edit ? " with the edited input" : "";
       if (state.phase === "forward" || state.phase === "compensating") {
         const what =
           state.phase === "forward"
@@ -126,16 +132,16 @@ export function applyControl<Input>(
             : `compensation of ${stepName(state.toCompensate[state.cursor] ?? -1)}`;
         return {
           outcome: "done",
-          state: { ...state, attempt: 1 },
+          state: withEdit({ ...state, attempt: 1 }),
           events: [],
-          message: `retrying ${what} now, with a fresh retry budget`,
+          message: `retrying ${what} now${editNote}, with a fresh retry budget`,
         };
       }
       if (state.phase === "failed" && (state.failedCompensations?.length ?? 0) > 0) {
         const again = state.failedCompensations ?? [];
         return {
           outcome: "done",
-          state: {
+          state: withEdit({
             ...state,
             phase: "compensating",
             cursor: 0,
@@ -143,9 +149,9 @@ export function applyControl<Input>(
             toCompensate: again,
             failedCompensations: [],
             compensationFailed: false,
-          },
+          }),
           events: [],
-          message: `retrying the failed compensation of ${again.map(stepName).join(", ")}`,
+          message: `retrying the failed compensation of ${again.map(stepName).join(", ")}${editNote}`,
         };
       }
       return refuse(`nothing to retry: ${ended}`);
@@ -186,6 +192,22 @@ export function applyControl<Input>(
   }
 }
 
+/** An operator's edited input, checked against the saga's input schema when it has one. */
+function editedInput<Input>(
+  definition: SagaDefinition<Input>,
+  state: SagaState,
+  input: Record<string, unknown>,
+): { input: Record<string, unknown> } | { refusal: string } {
+  if (!definition.input) return { input };
+  const checked = definition.input.safeParse(input);
+  if (checked.success) return { input: checked.data as Record<string, unknown> };
+  const problems = checked.error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.join(".") || "input"}: ${i.message}`)
+    .join("; ");
+  return { refusal: `the edited input does not fit ${state.sagaType}'s input schema: ${problems}` };
+}
+
 /** What the saga would do next, in words: "step charge" or "the compensation of reserve". */
 function nextMoveName<Input>(definition: SagaDefinition<Input>, state: SagaState): string {
   const name = (i: number | undefined) => (i === undefined ? "?" : (definition.steps[i]?.name ?? `#${i}`));
@@ -198,7 +220,7 @@ function nextMoveName<Input>(definition: SagaDefinition<Input>, state: SagaState
 export function controlResultEvent(
   state: Pick<SagaState, "sagaId" | "sagaType" | "trace">,
   request: ControlRequest,
-  decision: Pick<ControlDecision, "outcome" | "message">,
+  decision: Pick<ControlDecision, "outcome" | "message"> & { state?: SagaState },
   ctx: MachineContext & { handledBy: string },
 ): SagaEvent {
   return emitter(state as SagaState, ctx)("io.sagascope.control.result", {
@@ -208,5 +230,8 @@ export function controlResultEvent(
     message: decision.message,
     handledBy: ctx.handledBy,
     ...(request.requestedBy ? { requestedBy: request.requestedBy } : {}),
+    ...(decision.outcome === "done" && request.input && decision.state
+      ? { input: decision.state.input }
+      : {}),
   });
 }

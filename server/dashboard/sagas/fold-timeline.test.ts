@@ -17,7 +17,7 @@ const bar = (step: string, attempt: number, outcome: TimelineBar["outcome"] = "f
 describe("foldTimeline", () => {
   it("keeps a short saga's bars as they are", () => {
     const bars = [bar("a", 1), bar("a", 2, "succeeded"), bar("b", 1, "succeeded")];
-    expect(foldTimeline({ start: null, end: null, bars, pauses: [] }, 2).rows).toEqual(bars);
+    expect(foldTimeline({ start: null, end: null, bars, pauses: [], edits: [] }, 2).rows).toEqual(bars);
   });
 
   it("folds the middle of a long run of one step's attempts, counting them by outcome", () => {
@@ -25,7 +25,7 @@ describe("foldTimeline", () => {
       bar("poll", i + 1, i === 29 ? "succeeded" : "failed"),
     );
     const bars = [bar("reserve", 1, "succeeded"), ...retries, bar("ship", 1, "succeeded")];
-    const { rows } = foldTimeline({ start: null, end: null, bars, pauses: [] }, 3);
+    const { rows } = foldTimeline({ start: null, end: null, bars, pauses: [], edits: [] }, 3);
     expect(
       rows.map((r) =>
         r.kind === "folded" ? `folded ${r.firstAttempt}-${r.lastAttempt}` : `${r.step} ${r.attempt}`,
@@ -54,6 +54,6 @@ describe("foldTimeline", () => {
 
   it("does not fold a run that folding would not shorten", () => {
     const bars = Array.from({ length: 7 }, (_, i) => bar("poll", i + 1));
-    expect(foldTimeline({ start: null, end: null, bars, pauses: [] }, 3).rows).toHaveLength(7);
+    expect(foldTimeline({ start: null, end: null, bars, pauses: [], edits: [] }, 3).rows).toHaveLength(7);
   });
 });

@@ -1,7 +1,7 @@
 // A saga that retried a step thousands of times would draw thousands of timeline rows: a run
 // of more than 2 × KEEP attempts of one step (or compensation) in a row keeps its first and
 // last KEEP bars and folds the ones between into one row that counts them by outcome. Pure.
-import type { BarOutcome, PauseSpan, SagaTimeline, TimelineBar } from "./saga-timeline.ts";
+import type { BarOutcome, InputEdit, PauseSpan, SagaTimeline, TimelineBar } from "./saga-timeline.ts";
 
 export const KEEP_ATTEMPTS = 10;
 
@@ -26,6 +26,7 @@ export interface FoldedTimeline {
   end: Date | null;
   rows: TimelineRow[];
   pauses: PauseSpan[];
+  edits: InputEdit[];
 }
 
 function fold(bars: TimelineBar[]): FoldedAttempts {
@@ -62,5 +63,5 @@ export function foldTimeline(timeline: SagaTimeline, keep = KEEP_ATTEMPTS): Fold
     run.push(bar);
   }
   flush();
-  return { start: timeline.start, end: timeline.end, rows, pauses: timeline.pauses };
+  return { start: timeline.start, end: timeline.end, rows, pauses: timeline.pauses, edits: timeline.edits };
 }

@@ -4,7 +4,8 @@ import { createOutlineCache, type SagaOutlineDigest } from "./outline-cache.ts";
 const digest = (eventsRead: number): SagaOutlineDigest => ({
   eventsRead,
   steps: [],
-  timeline: { start: null, end: null, rows: [], pauses: [] },
+  originalInput: null,
+  timeline: { start: null, end: null, rows: [], pauses: [], edits: [] },
   rejections: [],
   plan: [],
   order: [],

@@ -16,6 +16,8 @@ export const OUTLINE_CACHE_TTL_MS = 60_000;
 export interface SagaOutlineDigest {
   eventsRead: number;
   steps: { name: string; service: string }[];
+  /** The input its start declared; null when it declared none (or its start was not read). */
+  originalInput: Record<string, unknown> | null;
   timeline: FoldedTimeline;
   rejections: BreakerRejection[];
   plan: CompensationStep[];

@@ -33,6 +33,8 @@ export interface SagaDetail {
   truncated: boolean;
   /** The steps its start declared (name and service), for the actions' step choices. */
   steps: { name: string; service: string }[];
+  /** The input it started with, and the one it goes on with (the newest operator's edit, if any). */
+  input: { original: Record<string, unknown> | null; current: Record<string, unknown> | null };
   /** One row per attempt; long runs of one step's attempts folded (fold-timeline.ts). */
   timeline: FoldedTimeline;
   breakers: SagaBreakerDecisions;
@@ -44,9 +46,10 @@ type Db = { pool: Pick<Pool, "query"> };
 
 /** Every column an outline needs; the payload only as far as the outline reads it. */
 const OUTLINE_COLUMNS = `id, type, time, step, step_index, service, kafka_topic, kafka_partition, kafka_offset,
-  CASE WHEN type = 'io.sagascope.saga.started' THEN jsonb_build_object('steps', data->'steps')
+  CASE WHEN type = 'io.sagascope.saga.started' THEN jsonb_build_object('steps', data->'steps', 'input', data->'input')
        WHEN type = 'io.sagascope.control.result' THEN jsonb_build_object('action', data->'action',
-         'outcome', data->'outcome', 'requestedBy', data->'requestedBy', 'handledBy', data->'handledBy')
+         'outcome', data->'outcome', 'requestedBy', data->'requestedBy', 'handledBy', data->'handledBy',
+         'input', data->'input')
        ELSE jsonb_build_object('attempt', data->'attempt', 'error', data->'error') END AS data`;
 
 type OutlineRow = Pick<
@@ -105,12 +108,12 @@ async function readWhole(
   return positions.flatMap((k) => byKey.get(kafkaKey(k)) ?? []);
 }
 
-function declaredSteps(events: SagaEventOutline[]): { name: string; service: string }[] {
-  const started = events.find((e) => e.type === "io.sagascope.saga.started")?.data as
-    | { steps?: { name: string; service: string }[] | null }
-    | undefined;
-  return started?.steps ?? [];
-}
+type StartOutline = {
+  steps?: { name: string; service: string }[] | null;
+  input?: Record<string, unknown> | null;
+};
+const startOf = (events: SagaEventOutline[]) =>
+  events.find((e) => e.type === "io.sagascope.saga.started")?.data as StartOutline | undefined;
 
 /** Only long sagas are kept: a short one is outlined in a millisecond or two. */
 const CACHED_FROM_EVENTS = EVENT_PAGE_SIZE;
@@ -126,7 +129,8 @@ async function digestOf(pool: Pick<Pool, "query">, summary: SagaListItem): Promi
   const events = await readOutline(pool, summary.sagaId);
   const digest: SagaOutlineDigest = {
     eventsRead: events.length,
-    steps: declaredSteps(events),
+    steps: startOf(events)?.steps ?? [],
+    originalInput: startOf(events)?.input ?? null,
     timeline: foldTimeline(buildTimeline(events)),
     rejections: breakerRejections(events),
     plan: compensationPlan(events),
@@ -160,6 +164,10 @@ export async function getSagaDetail(db: Db, sagaId: string): Promise<SagaDetail>
     eventsRead: digest.eventsRead,
     truncated: summary.eventCount > digest.eventsRead,
     steps: digest.steps,
+    input: {
+      original: digest.originalInput,
+      current: digest.timeline.edits.at(-1)?.input ?? digest.originalInput,
+    },
     timeline: digest.timeline,
     breakers,
     actions: { allowed: sagaActionsAllowed(summary), plan: digest.plan },

@@ -64,7 +64,7 @@ describe("buildTimeline", () => {
   it("leaves a bar open while its attempt runs, and copes with no events", () => {
     const running = buildTimeline([ev("step.started", 0, "debit")]);
     expect(running.bars).toMatchObject([{ outcome: "running", end: null, attempt: 1 }]);
-    expect(buildTimeline([])).toEqual({ start: null, end: null, bars: [], pauses: [] });
+    expect(buildTimeline([])).toEqual({ start: null, end: null, bars: [], pauses: [], edits: [] });
   });
 
   it("ends an attempt that never got its answer where the saga moved on (compensated after a crash)", () => {

@@ -27,11 +27,19 @@ export interface PauseSpan {
   end: Date | null;
 }
 
+/** An operator's edit of the saga's input, from its owner's answer to a retry with it. */
+export interface InputEdit {
+  by: string;
+  at: Date;
+  input: Record<string, unknown>;
+}
+
 export interface SagaTimeline {
   start: Date | null;
   end: Date | null;
   bars: TimelineBar[];
   pauses: PauseSpan[];
+  edits: InputEdit[];
 }
 
 const CONTROL_RESULT = "io.sagascope.control.result";
@@ -42,10 +50,11 @@ export function buildTimeline(events: SagaEventOutline[]): SagaTimeline {
   const bars: TimelineBar[] = [];
   const open = new Map<string, TimelineBar>();
   const pauses: PauseSpan[] = [];
+  const edits: InputEdit[] = [];
   const sorted = orderSagaEvents(events);
   for (const e of sorted) {
     if (e.type === CONTROL_RESULT) {
-      notePause(pauses, e);
+      noteControl(pauses, edits, e);
       continue;
     }
     const kind = e.type.slice(PREFIX.length);
@@ -103,16 +112,26 @@ export function buildTimeline(events: SagaEventOutline[]): SagaTimeline {
   }
   const times = sorted.map((e) => e.time.getTime());
   return times.length === 0
-    ? { start: null, end: null, bars, pauses }
-    : { start: new Date(Math.min(...times)), end: new Date(Math.max(...times)), bars, pauses };
+    ? { start: null, end: null, bars, pauses, edits }
+    : { start: new Date(Math.min(...times)), end: new Date(Math.max(...times)), bars, pauses, edits };
 }
 
-/** A pause opens a span, a resume closes the open one; a refused command changes nothing. */
-function notePause(pauses: PauseSpan[], e: SagaEventOutline) {
-  const d = (e.data ?? {}) as { action?: string; outcome?: string; requestedBy?: string; handledBy?: string };
+/**
+ * An owner's answer: a pause opens a span, a resume closes the open one, a retry that carried
+ * an edited input records the edit; a refused command changes nothing.
+ */
+function noteControl(pauses: PauseSpan[], edits: InputEdit[], e: SagaEventOutline) {
+  const d = (e.data ?? {}) as {
+    action?: string;
+    outcome?: string;
+    requestedBy?: string;
+    handledBy?: string;
+    input?: Record<string, unknown> | null;
+  };
   if (d.outcome !== "done") return;
+  const by = d.requestedBy ?? d.handledBy ?? "an operator";
   const open = pauses.at(-1)?.end === null ? pauses.at(-1) : undefined;
-  if (d.action === "pause" && !open)
-    pauses.push({ by: d.requestedBy ?? d.handledBy ?? "an operator", start: e.time, end: null });
+  if (d.action === "pause" && !open) pauses.push({ by, start: e.time, end: null });
   if (d.action === "resume" && open) open.end = e.time;
+  if (d.action === "retry-step" && d.input) edits.push({ by, at: e.time, input: d.input });
 }

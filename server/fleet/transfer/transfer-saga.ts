@@ -1,6 +1,16 @@
 // The inter-bank transfer, orchestrated: debit at bank A, then credit at bank B. A failed
 // credit re-credits A. Invariant: once every saga has ended, the banks' total is unchanged.
+import { z } from "zod";
 import { defineSaga } from "../../sagas/index.ts";
+
+/** A transfer's input; an operator's edit of it is checked against this. */
+export const TransferInputSchema = z
+  .object({
+    from: z.string().regex(/^A-\d{3}$/, "an account of bank A, like A-001"),
+    to: z.string().regex(/^B-\d{3}$/, "an account of bank B, like B-001"),
+    amount: z.number().int().positive().max(1_000_000),
+  })
+  .strict();
 
 export interface TransferInput extends Record<string, unknown> {
   from: string;
@@ -28,6 +38,7 @@ export function transferSaga(bankA: BankParticipant, bankB: BankParticipant, ste
   const retry = { attempts: 3, backoffMs: 50 };
   return defineSaga<TransferInput>({
     type: TRANSFER_SAGA_TYPE,
+    input: TransferInputSchema,
     steps: [
       {
         name: "debit",

@@ -469,7 +469,11 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
           }
           break;
         case "retry-step":
-          if (ended) refuse(`nothing to retry: ${ended}`);
+          if (d.input)
+            refuse(
+              "a choreographed saga's input travels in its messages: edit its parked message on the dead-letters page and replay it",
+            );
+          else if (ended) refuse(`nothing to retry: ${ended}`);
           else if (mark.paused) refuse(`${pausedSince(mark.paused)}: resume it first`);
           else redrive = "parked";
           break;

@@ -4,6 +4,7 @@
 import { randomUUID } from "node:crypto";
 import { type Consumer, Kafka, logLevel, type Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { scratchDatabase, testInfra, uniqueName, until } from "../../../scripts/test/infra.ts";
 import { createPool, type Pool } from "../../db/pool.ts";
 import {
@@ -29,6 +30,8 @@ const calledTimes = (key: string) => calls.get(key) ?? 0;
 const chargeFails = new Set<string>();
 const chargeRefused = new Set<string>();
 const releaseFails = new Set<string>();
+/** The input each charge ran with, by saga. */
+const chargedWith = new Map<string, Input>();
 /** Sagas whose reserve waits for the test to let it finish. */
 const reserveGates = new Map<string, Promise<void>>();
 
@@ -56,8 +59,9 @@ const saga = defineSaga<Input>({
       timeoutMs: 1000,
       // A long backoff: a failing charge leaves the saga waiting, as a stuck one does.
       retry: { attempts: 3, backoffMs: 60_000 },
-      action: async ({ sagaId }) => {
+      action: async ({ sagaId, input }) => {
         count(`${sagaId}:charge`);
+        chargedWith.set(sagaId, input);
         if (chargeRefused.has(sagaId)) throw new StepFailure("business", "card declined");
         if (chargeFails.has(sagaId)) throw new StepFailure("transient", "payments unavailable");
         return undefined;
@@ -68,6 +72,7 @@ const saga = defineSaga<Input>({
     },
   ],
   compensationRetry: { attempts: 2, backoffMs: 20 },
+  input: z.object({ n: z.number().int().positive() }).strict(),
 });
 
 const log = createLogger("control-test", "error");
@@ -147,7 +152,7 @@ async function startWaiting(sagaId: string) {
 async function command(
   sagaId: string,
   action: ControlAction,
-  extra: { fromStep?: number; reason?: string } = {},
+  extra: { fromStep?: number; reason?: string; input?: Record<string, unknown> } = {},
 ) {
   const commandId = randomUUID();
   const event = () =>
@@ -265,6 +270,26 @@ describe("control commands to the durable orchestrator", () => {
     expect(calledTimes("s-pause-flight:reserve")).toBe(1);
     expect(calledTimes("s-pause-flight:charge")).toBe(1);
     expect(orchestrator.stats().lostOwnership).toBe(0);
+  });
+
+  it("retry with an edited input: refused when it does not fit the schema, else the step runs with it", async () => {
+    await startWaiting("s-edit");
+    const wrong = await command("s-edit", "retry-step", { input: { n: "seven" } });
+    expect(wrong.data).toMatchObject({
+      outcome: "refused",
+      message: expect.stringMatching(/input schema: n: /),
+    });
+    expect(calledTimes("s-edit:charge")).toBe(1);
+    chargeFails.delete("s-edit");
+    const edited = await command("s-edit", "retry-step", { input: { n: 7 } });
+    expect(edited.data).toMatchObject({ outcome: "done", input: { n: 7 } });
+    await until("completed", async () => (await phaseOf("s-edit")) === "completed");
+    expect(chargedWith.get("s-edit")).toEqual({ n: 7 });
+    const stored = await pool.query(
+      "SELECT state->'input' AS input FROM control_drill.saga_instance WHERE saga_id = $1",
+      ["s-edit"],
+    );
+    expect(stored.rows[0].input).toEqual({ n: 7 });
   });
 
   it("refuses what the saga's state no longer allows, and says why", async () => {

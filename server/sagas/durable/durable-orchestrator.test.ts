@@ -7,7 +7,7 @@ import { createLogger } from "../../log.ts";
 import { defineSaga } from "../definition.ts";
 import { createDurableOrchestrator } from "./durable-orchestrator.ts";
 
-const saga = defineSaga({
+const saga = defineSaga<Record<string, unknown>>({
   type: "lease-test",
   steps: [
     {

@@ -147,6 +147,7 @@ export function createDurableOrchestrator<Input extends Record<string, unknown>>
       ...(d.fromStep !== undefined ? { fromStep: d.fromStep } : {}),
       ...(d.reason ? { reason: d.reason } : {}),
       ...(d.requestedBy ? { requestedBy: d.requestedBy } : {}),
+      ...(d.input ? { input: d.input } : {}),
     };
     const deadline = Date.now() + 2 * leaseMs;
     for (;;) {

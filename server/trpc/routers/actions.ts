@@ -121,16 +121,19 @@ export const actionsRouter = router({
     ),
   ),
 
-  saga: actionProcedure.input(SagaActionInputSchema).mutation(({ ctx, input }) =>
-    performAction(
+  saga: actionProcedure.input(SagaActionInputSchema).mutation(async ({ ctx, input }) => {
+    // An edit keeps the input it replaces beside it on the audit log (the saga page shows both).
+    const replaced = input.input ? (await getSagaDetail(ctx, input.sagaId)).input.current : undefined;
+    return performAction(
       ctx.pool,
       ctx.actor,
       {
         action: `saga.${input.action}`,
-        permission: "saga.act",
+        permission: input.action === "retry-edited" ? "saga.edit" : "saga.act",
         target: input.sagaId,
         params: {
           ...(input.fromStep !== undefined ? { fromStep: input.fromStep } : {}),
+          ...(input.input ? { input: input.input, replacedInput: replaced ?? null } : {}),
           reason: input.reason ?? "",
         },
         idempotencyKey: input.idempotencyKey,
@@ -143,12 +146,18 @@ export const actionsRouter = router({
           await ctx.actions.producer(),
           ctx.actions.topicPrefix,
           detail.summary,
-          { actionId, action: input.action, fromStep: input.fromStep, reason: input.reason },
+          {
+            actionId,
+            action: input.action,
+            fromStep: input.fromStep,
+            reason: input.reason,
+            input: input.input,
+          },
           ctx.actor.email,
         );
       },
-    ),
-  ),
+    );
+  }),
 
   /** An action's status; a pending saga action is settled here once its owner has answered. */
   status: publicProcedure.input(z.object({ actionId: z.uuid() })).query(async ({ ctx, input }) => {
