@@ -196,7 +196,7 @@ function race(sagaId: string, n = 1) {
 async function command(
   sagaId: string,
   action: ControlAction,
-  extra: { reason?: string; fromStep?: number; requestedBy?: string } = {},
+  extra: { reason?: string; fromStep?: number; requestedBy?: string; input?: Record<string, unknown> } = {},
 ) {
   const commandId = uniqueName("cmd");
   const event = () =>
@@ -389,6 +389,15 @@ describe("choreography participant", () => {
     const again = await command("r-pause", "resume");
     await until("refused", () => resultsOf(again).length > 0);
     expect(resultsOf(again)[0]?.data.message).toMatch(/not paused|ended/);
+  });
+
+  it("refuses a retry with an edited input: a choreographed saga's input travels in its messages", async () => {
+    const edit = await command("r-1", "retry-step", { input: { n: 2 } });
+    await until("the answer", () => resultsOf(edit).length > 0);
+    expect(resultsOf(edit)[0]?.data).toMatchObject({
+      outcome: "refused",
+      message: expect.stringMatching(/edit its parked message on the dead-letters page/),
+    });
   });
 
   it("mark-resolved: the owner confirms, and the participants leave the saga alone", async () => {
