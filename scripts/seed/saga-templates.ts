@@ -546,9 +546,10 @@ export function buildSagaTemplates(options: TemplateOptions): SagaTemplate[] {
 /** What the vocabulary table gets from a template's events (as the ingester records it). */
 export function templateVocabulary(
   template: SagaTemplate,
-): Array<["saga_type" | "service" | "step" | "type_service", string]> {
-  const words: Array<["saga_type" | "service" | "step" | "type_service", string]> = [
+): Array<["saga_type" | "service" | "step" | "type_service" | "type_mode", string]> {
+  const words: Array<["saga_type" | "service" | "step" | "type_service" | "type_mode", string]> = [
     ["saga_type", template.sagaType],
+    ["type_mode", `${template.sagaType}/${template.mode}`],
   ];
   for (const e of template.events) {
     if (e.service) words.push(["service", e.service], ["type_service", `${template.sagaType}/${e.service}`]);

@@ -154,7 +154,7 @@ describe("seed:large's generator", () => {
     expect(rows[0].events).toBeGreaterThan(0);
   });
 
-  it("fills the filters' vocabulary with every saga type, service and step stored", async () => {
+  it("fills the filters' vocabulary with every saga type, service, step and type's mode stored", async () => {
     const { rows } = await client.query(
       `SELECT (SELECT array_agg(w ORDER BY w) FROM (SELECT kind || ':' || value AS w FROM saga_vocabulary) AS v) AS vocabulary,
               (SELECT array_agg(w ORDER BY w) FROM (
@@ -162,7 +162,8 @@ describe("seed:large's generator", () => {
                  UNION SELECT DISTINCT 'service:' || service FROM saga_event WHERE service IS NOT NULL
                  UNION SELECT DISTINCT 'step:' || step FROM saga_event WHERE step IS NOT NULL
                  UNION SELECT DISTINCT 'type_service:' || saga_type || '/' || service
-                       FROM saga_event WHERE service IS NOT NULL) AS x) AS stored`,
+                       FROM saga_event WHERE service IS NOT NULL
+                 UNION SELECT DISTINCT 'type_mode:' || saga_type || '/' || mode FROM saga_summary) AS x) AS stored`,
     );
     expect(rows[0].vocabulary).toEqual(rows[0].stored);
     expect(rows[0].vocabulary).toEqual(

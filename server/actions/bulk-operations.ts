@@ -9,7 +9,8 @@ import type { Actor } from "../auth/roles.ts";
 import type { SagaListItem } from "../dashboard/sagas/saga-dto.ts";
 import type { SagaFilter } from "../dashboard/sagas/saga-filter.ts";
 import type { Pool } from "../db/pool.ts";
-import { cannotMatch, filterClause } from "../db/saga-filter-sql.ts";
+import { isRareService } from "../db/rare-service.ts";
+import { cannotMatch, filterClause, rareServiceSagas } from "../db/saga-filter-sql.ts";
 import { withTransaction } from "../db/transaction.ts";
 import { AppError } from "../errors.ts";
 import { checkViewQuery, sagaFilterOfQuery } from "../views/view-query.ts";
@@ -82,13 +83,18 @@ export async function previewOperation(
   const { filter } = filterOfQuery(query);
   const matching = await countMatching(db, filter, limits.cap + 1);
   const { sql, args } = filterClause(filter);
+  // A rare service's few sagas are found through its index first, as the list finds them.
+  const source =
+    filter.service && (await isRareService(db, filter.service))
+      ? rareServiceSagas(filter.service, args)
+      : { with: "", from: "saga_summary" };
   args.push(Math.min(PREVIEW_JUDGED, matching));
   const rows =
     matching === 0
       ? []
       : (
           await db.query<TargetFacts>(
-            `SELECT ${TARGET_COLUMNS} FROM saga_summary WHERE ${sql}
+            `${source.with}SELECT ${TARGET_COLUMNS} FROM ${source.from} WHERE ${sql}
              ORDER BY started_at DESC, saga_id DESC LIMIT $${args.length}`,
             args,
           )

@@ -49,9 +49,12 @@ async function seed() {
        WHERE (n % 2 = 0) = (k.saga_type = 'interbank-transfer')) AS kind`,
     [new Date(NOW)],
   );
+  // The vocabulary as the ingester keeps it: each type, its services and its mode.
   await pool.query(
     `INSERT INTO saga_vocabulary (kind, value)
      SELECT DISTINCT 'type_service', saga_type || '/' || service FROM saga_summary, unnest(services) AS service
+     UNION SELECT DISTINCT 'saga_type', saga_type FROM saga_summary
+     UNION SELECT DISTINCT 'type_mode', saga_type || '/' || mode FROM saga_summary
      ON CONFLICT DO NOTHING`,
   );
   await pool.query("ANALYZE saga_summary");
@@ -161,10 +164,15 @@ describe("which services are rare", () => {
   });
 });
 
-describe("a type and a service that never met", () => {
+describe("filters that never meet", () => {
   it("answers empty only when no saga can match", async () => {
     const pool = store.pool();
     expect(await cannotMatch(pool, { sagaType: "interbank-transfer", service: "payment" })).toBe(true);
+    expect(await cannotMatch(pool, { mode: "orchestrated", service: "payment" })).toBe(true);
+    expect(await cannotMatch(pool, { mode: "choreographed", service: "payment" })).toBe(false);
+    expect(await cannotMatch(pool, { sagaType: "interbank-transfer", mode: "choreographed" })).toBe(true);
+    expect(await cannotMatch(pool, { sagaType: "never-seen", service: "bank-a" })).toBe(true);
+    expect(await cannotMatch(pool, { mode: "orchestrated" })).toBe(false);
     expect(await cannotMatch(pool, { sagaType: "interbank-transfer", service: "bank-c" })).toBe(false);
     expect(await cannotMatch(pool, { sagaType: "marketplace-checkout", service: "payment" })).toBe(false);
     expect(await cannotMatch(pool, { service: "payment" })).toBe(false);
@@ -172,14 +180,19 @@ describe("a type and a service that never met", () => {
     expect(met.items).toHaveLength(12);
   });
 
-  it("agrees with the sagas stored for every type and service", async () => {
+  it("agrees with the sagas stored for every type, mode and service", async () => {
     const pool = store.pool();
-    for (const sagaType of ["interbank-transfer", "marketplace-checkout"]) {
-      for (const service of ["bank-a", "bank-b", "bank-c", "order", "payment", "shipping"]) {
-        const stored = await readSagaPage(pool, { sagaType, service, limit: 1 }, { rareServiceFirst: false });
-        expect(await cannotMatch(pool, { sagaType, service }), `${sagaType}/${service}`).toBe(
-          stored.items.length === 0,
-        );
+    for (const sagaType of ["interbank-transfer", "marketplace-checkout", undefined]) {
+      for (const mode of ["orchestrated", "choreographed", undefined] as const) {
+        for (const service of ["bank-a", "bank-b", "bank-c", "order", "payment", "shipping", undefined]) {
+          const filter = {
+            ...(sagaType ? { sagaType } : {}),
+            ...(mode ? { mode } : {}),
+            ...(service ? { service } : {}),
+          };
+          const stored = await readSagaPage(pool, { ...filter, limit: 1 }, { rareServiceFirst: false });
+          expect(await cannotMatch(pool, filter), JSON.stringify(filter)).toBe(stored.items.length === 0);
+        }
       }
     }
   });

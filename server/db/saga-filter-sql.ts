@@ -50,11 +50,25 @@ export function rareServiceSagas(service: string, args: unknown[]): { with: stri
   };
 }
 
-/** A type and a service that never met: nothing can match, and proving it by query would read every saga. */
+/**
+ * Filters that never meet (a type and a service it never involved, a type and the other mode,
+ * a mode and a service only the other mode's types involve): nothing can match, and proving
+ * it by query would read every saga. Decided from the vocabulary the ingester keeps.
+ */
 export async function cannotMatch(db: Db, filter: SagaFilter): Promise<boolean> {
-  if (!filter.sagaType || !filter.service) return false;
-  const met = await db.query("SELECT 1 FROM saga_vocabulary WHERE kind = 'type_service' AND value = $1", [
-    `${filter.sagaType}/${filter.service}`,
-  ]);
-  return met.rows.length === 0;
+  const { sagaType, mode, service } = filter;
+  if (!service && !(sagaType && mode)) return false;
+  if (!sagaType && !mode) return false;
+  // The types the filter allows that have the service and the mode it asks for: none, no match.
+  const { rows } = await db.query(
+    `SELECT 1 FROM saga_vocabulary t
+     WHERE t.kind = 'saga_type' AND ($1::text IS NULL OR t.value = $1)
+       AND ($2::text IS NULL OR EXISTS (
+         SELECT 1 FROM saga_vocabulary m WHERE m.kind = 'type_mode' AND m.value = t.value || '/' || $2))
+       AND ($3::text IS NULL OR EXISTS (
+         SELECT 1 FROM saga_vocabulary s WHERE s.kind = 'type_service' AND s.value = t.value || '/' || $3))
+     LIMIT 1`,
+    [sagaType ?? null, mode ?? null, service ?? null],
+  );
+  return rows.length === 0;
 }

@@ -147,12 +147,16 @@ async function insertDeadLetters(client: PoolClient, letters: DeadLetter[]): Pro
   return stored;
 }
 
-/** The saga types, services and steps seen, for the saga list's filter choices. */
+/**
+ * The saga types, services and steps seen, for the saga list's filter choices; and which
+ * services and which mode each type has, so that filters that never meet answer at once.
+ */
 async function recordVocabulary(client: PoolClient, fresh: IncomingEvent[]): Promise<void> {
   const words = new Set<string>();
   for (const { event } of fresh) {
     const d = event.data as Record<string, unknown>;
     words.add(JSON.stringify(["saga_type", event.data.sagaType]));
+    words.add(JSON.stringify(["type_mode", `${event.data.sagaType}/${event.data.mode}`]));
     if (typeof d.service === "string") {
       words.add(JSON.stringify(["service", d.service]));
       words.add(JSON.stringify(["type_service", `${event.data.sagaType}/${d.service}`]));

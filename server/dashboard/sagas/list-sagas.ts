@@ -86,7 +86,7 @@ export interface SagaVocabulary {
 /** The saga types, services and steps seen so far: the list's filter choices. */
 export async function listSagaVocabulary(db: Db): Promise<SagaVocabulary> {
   const { rows } = await db.query<{ kind: string; value: string }>(
-    "SELECT kind, value FROM saga_vocabulary WHERE kind <> 'type_service' ORDER BY kind, value LIMIT 3000",
+    "SELECT kind, value FROM saga_vocabulary WHERE kind IN ('saga_type', 'service', 'step') ORDER BY kind, value LIMIT 3000",
   );
   const of = (kind: string) => rows.filter((r) => r.kind === kind).map((r) => r.value);
   return { sagaTypes: of("saga_type"), services: of("service"), steps: of("step") };

@@ -3,7 +3,7 @@
 import type { Actor } from "../../auth/roles.ts";
 import { auditConditions } from "../../db/audit-filter-sql.ts";
 import type { Pool } from "../../db/pool.ts";
-import { filterClause } from "../../db/saga-filter-sql.ts";
+import { cannotMatch, filterClause } from "../../db/saga-filter-sql.ts";
 import { checkViewQuery, type ViewPage, viewHref } from "../../views/view-query.ts";
 import { auditFilter, auditParams } from "../audit/audit-view.ts";
 import { filterFromParams, type SagaListParams } from "../sagas/saga-filter.ts";
@@ -50,7 +50,10 @@ async function countMatches(db: Db, page: ViewPage, query: string, now: number):
   const args: unknown[] = [];
   let where: string;
   if (page === "sagas") {
-    const clause = filterClause(filterFromParams(Object.fromEntries(search) as SagaListParams), now);
+    const filter = filterFromParams(Object.fromEntries(search) as SagaListParams);
+    // Filters that never meet count 0 at once, instead of proving it over every saga.
+    if (await cannotMatch(db, filter)) return 0;
+    const clause = filterClause(filter, now);
     where = clause.sql;
     args.push(...clause.args);
   } else {
