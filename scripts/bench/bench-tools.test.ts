@@ -1,14 +1,19 @@
-// The benchmarks' own measuring tools: where the CPU went (by process and by function), and the raw COPY ceiling.
+// The benchmarks' own measuring tools: where the CPU went (by process and by function), the raw
+// COPY ceiling, and the ingest load kept running beside a bench.
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { withTransaction } from "../../server/db/transaction.ts";
+import { env, siblingDatabase } from "../../server/env.ts";
 import { newTrace, sagaEvent } from "../../server/events/index.ts";
 import { insertSagaEvents } from "../../server/ingest/store-saga-events.ts";
+import { testPlan } from "../infra/infra.ts";
 import { migratedStore } from "../test/infra.ts";
 import { formatProfile, withCpuProfile } from "./cpu-profile.ts";
 import { formatCpuSplit, startCpuSplit } from "./cpu-split.ts";
+import { startIngestLoad } from "./ingest-load.ts";
 import { copyRowsBack, takeRows } from "./raw-copy.ts";
 
 const store = migratedStore("bench_tools");
@@ -82,4 +87,24 @@ describe("raw COPY", () => {
     expect(ms).toBeGreaterThan(0);
     expect(await snapshot()).toEqual(before);
   });
+});
+
+describe("startIngestLoad", () => {
+  it("keeps an ingester storing what a producer publishes at the rate asked, and leaves no database behind", async () => {
+    const load = await startIngestLoad(400);
+    const first = load.counts();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const end = await load.stop();
+    expect(end.produced - first.produced).toBeGreaterThan(100);
+    expect(end.stored).toBeGreaterThan(first.stored);
+    expect(end.stored).toBeLessThanOrEqual(end.produced);
+    // About the rate asked: 400 a second, give or take a tick and the machine's load.
+    expect(end.produced / end.seconds).toBeLessThan(600);
+    const name = new URL(siblingDatabase(testPlan(env()).databaseUrl, "_beside")).pathname.slice(1);
+    const admin = new pg.Client({ connectionString: testPlan(env()).databaseUrl });
+    await admin.connect();
+    const left = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
+    await admin.end();
+    expect(left.rowCount).toBe(0);
+  }, 60_000);
 });

@@ -1,10 +1,12 @@
-// `npm run bench:dashboard [-- --runs N] [--database-url URL] [--explain]`: server time of the
+// `npm run bench:dashboard [-- --runs N] [--database-url URL] [--explain] [--beside-ingest RATE]`: server time of the
 // dashboard's reads over the large data set (`npm run seed:large`: 1 million sagas, 10 million
 // events), called through the tRPC caller as the web process calls them, without HTTP.
 // Baseline in the same run, through the same pool: a primary-key lookup of one saga_summary
 // row. Every case runs once per round, round after round, so that a busy neighbour on the
 // machine slows all cases alike. Prints figures and a verdict against the goals; asserts
-// nothing. With --explain, prints the plan of every statement each case sends instead.
+// nothing. With --explain, prints the plan of every statement each case sends instead. With
+// --beside-ingest RATE, measures every case twice in the run: quiet, then while an ingester
+// stores RATE events a second (ingest-load.ts), and prints how much each figure moves.
 import { cpus } from "node:os";
 import { parseArgs } from "node:util";
 import { Redis } from "ioredis";
@@ -20,6 +22,7 @@ import type { SagaChangeFeed } from "../../server/live/saga-change-feed.ts";
 import { createLogger } from "../../server/log.ts";
 import { createCaller } from "../../server/trpc/root.ts";
 import { explain, recordingPool, recordingPrisma, type Statement } from "./explain-plans.ts";
+import { startIngestLoad } from "./ingest-load.ts";
 
 const ArgsSchema = z.object({
   runs: z.coerce.number().int().min(5).max(10_000).default(60),
@@ -29,6 +32,7 @@ const ArgsSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, "expected a postgres:// or postgresql:// URL")
     .optional(),
   explain: z.boolean().default(false),
+  "beside-ingest": z.coerce.number().int().min(0).max(20_000).default(0),
 });
 
 /** The issue's goals: server time at p95. */
@@ -67,6 +71,7 @@ async function main() {
       warmup: { type: "string" },
       "database-url": { type: "string" },
       explain: { type: "boolean" },
+      "beside-ingest": { type: "string" },
     },
   });
   const args = ArgsSchema.parse(values);
@@ -155,7 +160,27 @@ async function main() {
     if (!redisUp)
       console.log("  note: Redis is not reachable: the overview's breaker count is left out of its time");
     console.log(`  ${args.warmup} warm-up rounds, then ${args.runs} measured rounds of every case\n`);
-    printTable(await measure(caller, [baseline, ...cases.list], args), baseline);
+    const quiet = await measure(caller, [baseline, ...cases.list], args);
+    printTable(quiet, baseline);
+    if (args["beside-ingest"] > 0) {
+      console.log(
+        `\n  the same again while an ingester stores ${args["beside-ingest"]} events/s beside it\n`,
+      );
+      const load = await startIngestLoad(args["beside-ingest"]);
+      const before = load.counts();
+      const began = Date.now();
+      const loaded = await measure(caller, [baseline, ...cases.list], args).finally(async () => {
+        const at = load.counts();
+        const seconds = (Date.now() - began) / 1000;
+        console.log(
+          `  ingest while measuring: ${Math.round((at.produced - before.produced) / seconds)} events/s produced, ` +
+            `${Math.round((at.stored - before.stored) / seconds)} stored, over ${seconds.toFixed(0)} s`,
+        );
+        await load.stop();
+      });
+      printTable(loaded, baseline);
+      printMoves(quiet, loaded);
+    }
   }
 
   redis.disconnect();
@@ -304,6 +329,23 @@ async function measure(caller: Caller, cases: Case[], args: { runs: number; warm
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+}
+
+/** How much each case's p50 and p95 moved under the ingest load (loaded / quiet). */
+function printMoves(quiet: Measured[], loaded: Measured[]) {
+  const sorted = (m: Measured) => [...m.ms].sort((a, b) => a - b);
+  console.log("\n| case | quiet p50 / p95 ms | beside ingest p50 / p95 ms | p95 × |");
+  console.log("|---|---:|---:|---:|");
+  for (const [i, q] of quiet.entries()) {
+    const l = loaded[i];
+    if (!l) continue;
+    const [qs, ls] = [sorted(q), sorted(l)];
+    const ratio = percentile(ls, 95) / Math.max(0.01, percentile(qs, 95));
+    console.log(
+      `| ${q.c.name} | ${percentile(qs, 50).toFixed(1)} / ${percentile(qs, 95).toFixed(1)} | ` +
+        `${percentile(ls, 50).toFixed(1)} / ${percentile(ls, 95).toFixed(1)} | ${ratio.toFixed(2)} |`,
+    );
+  }
 }
 
 function printTable(measured: Measured[], baseline: Case) {

@@ -14,16 +14,11 @@ import pg from "pg";
 import { z } from "zod";
 import { migrate } from "../../server/db/migrate.ts";
 import { env, siblingDatabase } from "../../server/env.ts";
-import {
-  encodeSagaEvent,
-  ensureTopics,
-  newTrace,
-  type SagaEvent,
-  sagaEvent,
-} from "../../server/events/index.ts";
+import { encodeSagaEvent, ensureTopics } from "../../server/events/index.ts";
 import { infraDown, infraUp, testPlan } from "../infra/infra.ts";
 import { recreateDatabase } from "../infra/postgres.ts";
 import { say, step } from "../infra/progress.ts";
+import { EVENTS_PER_SAGA, syntheticSaga } from "./ingest-load.ts";
 import { option } from "./option.ts";
 
 const args = z
@@ -35,19 +30,6 @@ const args = z
   .parse({ seconds: option("seconds"), rate: option("rate"), "stall-seconds": option("stall-seconds") });
 
 const TICK_MS = 50;
-
-function saga(): SagaEvent[] {
-  const sagaId = `soak-${randomUUID()}`;
-  const o = { source: "/soak", trace: newTrace() };
-  const base = { sagaId, sagaType: "soak-transfer", mode: "orchestrated" as const };
-  const a = { ...base, step: "debit", stepIndex: 0, service: "soak-a" };
-  return [
-    sagaEvent("io.sagascope.saga.started", { ...base, steps: [{ name: "debit", service: "soak-a" }] }, o),
-    sagaEvent("io.sagascope.saga.step.started", a, o),
-    sagaEvent("io.sagascope.saga.step.succeeded", { ...a, durationMs: 2 }, o),
-    sagaEvent("io.sagascope.saga.completed", { ...base, durationMs: 3 }, o),
-  ];
-}
 
 /** Resident memory of a process, in MiB, from /proc. */
 function rssMiB(pid: number): number {
@@ -108,7 +90,10 @@ async function main() {
     let produced = 0;
     const samples: Sample[] = [];
     const began = Date.now();
-    const perTick = Math.max(4, Math.round((args.rate * TICK_MS) / 1000 / 4) * 4);
+    const perTick = Math.max(
+      EVENTS_PER_SAGA,
+      Math.round((args.rate * TICK_MS) / 1000 / EVENTS_PER_SAGA) * EVENTS_PER_SAGA,
+    );
     try {
       say(
         `producing ${args.rate} events/s for ${args.seconds} s; Postgres stalls from ${stallFrom} s for ${args["stall-seconds"]} s`,
@@ -133,7 +118,9 @@ async function main() {
         }
         const due = began + tick * TICK_MS;
         if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
-        const messages = Array.from({ length: perTick / 4 }, saga)
+        const messages = Array.from({ length: perTick / EVENTS_PER_SAGA }, () =>
+          syntheticSaga("soak-transfer"),
+        )
           .flat()
           .map(encodeSagaEvent);
         await producer.send({ topic, messages });

@@ -88,12 +88,24 @@ export async function ensurePostgres(url: string, given: boolean): Promise<void>
 export async function recreateDatabase(url: string): Promise<void> {
   // Only the server must be up; the database itself is about to be dropped and made anew.
   await ensurePostgres(withDatabase(url, "postgres"), false);
+  await onServer(url, async (admin, name) => {
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE "${name}"`);
+  });
+}
+
+/** Drops the URL's database, if it exists (a bench's scratch database, when it is done). */
+export async function dropDatabase(url: string): Promise<void> {
+  await onServer(url, (admin, name) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+}
+
+/** Runs `work` on the server's maintenance database, with the URL's database name. */
+async function onServer(url: string, work: (admin: pg.Client, name: string) => Promise<unknown>) {
   const name = decodeURIComponent(new URL(url).pathname.slice(1));
   const admin = new pg.Client({ connectionString: withDatabase(url, "postgres") });
   await admin.connect();
   try {
-    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE "${name}"`);
+    await work(admin, name);
   } finally {
     await admin.end();
   }
