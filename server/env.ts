@@ -51,6 +51,11 @@ const EnvSchema = z.object({
   /** A saga whose next event is this late (past its attempt's timeout) is reported stuck. */
   SAGASCOPE_STUCK_GRACE_MS: z.coerce.number().int().min(0).max(86_400_000).default(30_000),
   /**
+   * How late past a deadline its producer announced (a participant's timeout) a saga is
+   * reported stuck: the pipeline's own delay; never more than SAGASCOPE_STUCK_GRACE_MS.
+   */
+  SAGASCOPE_STUCK_DEADLINE_GRACE_MS: z.coerce.number().int().min(0).max(86_400_000).default(2_000),
+  /**
    * Consumer groups to watch as projections: `name=group` or `name=group@topic,topic`,
    * separated by `;` (server/projections/declared-projections.ts). Read by the ingester.
    */

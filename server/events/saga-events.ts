@@ -41,7 +41,20 @@ export const sagaEventDataSchemas = {
     input: payload.optional(),
   }),
   "io.sagascope.saga.step.started": StepRef.extend({ timeoutMs: timeoutMs.optional() }),
-  "io.sagascope.saga.step.succeeded": StepRef.extend({ durationMs, output: payload.optional() }),
+  "io.sagascope.saga.step.succeeded": StepRef.extend({
+    durationMs,
+    output: payload.optional(),
+    next: z
+      .object({
+        step: name,
+        service: name,
+        timeoutMs: timeoutMs.describe("How long the next step's owner may take to answer, from this event"),
+      })
+      .optional()
+      .describe(
+        "The step that follows and its deadline, announced by a choreography participant as it hands the saga on: a silence past it is reported at the deadline",
+      ),
+  }),
   "io.sagascope.saga.step.failed": StepRef.extend({
     durationMs,
     error: FailureSchema,

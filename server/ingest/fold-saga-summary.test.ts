@@ -320,4 +320,24 @@ describe("foldSagaSummary", () => {
     );
     expect(ended).toMatchObject({ status: "completed", pausedBy: null, pausedAt: null, waitingOn: null });
   });
+
+  it("a participant that hands the saga on announces the next step's deadline: waiting on that participant", () => {
+    const handedOn = fold([
+      started(),
+      ev("io.sagascope.saga.step.succeeded", {
+        ...debit,
+        durationMs: 3,
+        next: { step: "credit", service: "bank-b", timeoutMs: 5000 },
+      }),
+    ]);
+    expect(handedOn).toMatchObject({
+      waitingOn: "participant",
+      progressExpectation: "step credit (bank-b) to answer within 5000 ms of debit's success",
+    });
+    expect(handedOn.progressExpectedBy).toEqual(new Date(clock + 5000));
+    // Without the announcement, the next move is due at once and nothing says who owes it.
+    const silent = fold([started(), ev("io.sagascope.saga.step.succeeded", { ...debit, durationMs: 3 })]);
+    expect(silent).toMatchObject({ waitingOn: "silent" });
+    expect(silent.progressExpectedBy).toEqual(new Date(clock));
+  });
 });

@@ -88,7 +88,15 @@ function waitingOnAfter(event: SagaEvent): WaitingOn {
   if (retried && (d.attempt ?? 1) >= RETRYING_FROM_ATTEMPT) return "retrying";
   if (event.type === "io.sagascope.saga.timed_out") return "participant";
   if (event.type.endsWith(".started") && d.timeoutMs !== undefined) return "participant";
+  if (announcedNext(event)) return "participant";
   return "silent";
+}
+
+/** The step a choreography participant handed the saga on to, with its deadline, if it said. */
+function announcedNext(event: SagaEvent): { step: string; service: string; timeoutMs: number } | undefined {
+  return event.type === "io.sagascope.saga.step.succeeded"
+    ? (event as SagaEvent<"io.sagascope.saga.step.succeeded">).data.next
+    : undefined;
 }
 
 /** A paused saga waits on its operator: nothing is due, so it is never reported stuck. */
@@ -223,11 +231,15 @@ export function foldSagaSummary(previous: SagaSummaryState | undefined, event: S
     s.waitingOn = waitingOnAfter(event);
     const d = e.data as { step?: string; service?: string; attempt?: number; timeoutMs?: number };
     const started = event.type.endsWith(".started") && d.step !== undefined;
+    const next = announcedNext(event);
     const what = event.type.includes("compensation") ? "compensation of" : "step";
-    s.progressExpectedBy = new Date(event.time.getTime() + (started ? (d.timeoutMs ?? 0) : 0));
+    const dueIn = started ? (d.timeoutMs ?? 0) : (next?.timeoutMs ?? 0);
+    s.progressExpectedBy = new Date(event.time.getTime() + dueIn);
     s.progressExpectation = started
       ? `${what} ${d.step} (${d.service}, attempt ${d.attempt ?? 1}) to finish${d.timeoutMs ? ` within ${d.timeoutMs} ms` : ""}`
-      : `the next move after ${event.type.replace("io.sagascope.saga.", "")}${d.step ? ` of ${d.step}` : ""}`;
+      : next
+        ? `step ${next.step} (${next.service}) to answer within ${next.timeoutMs} ms of ${d.step}'s success`
+        : `the next move after ${event.type.replace("io.sagascope.saga.", "")}${d.step ? ` of ${d.step}` : ""}`;
   }
   return s;
 }

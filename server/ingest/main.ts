@@ -124,6 +124,7 @@ await runProcess(
     const sweeper = createStuckSweeper({
       pool,
       graceMs: config.SAGASCOPE_STUCK_GRACE_MS,
+      deadlineGraceMs: config.SAGASCOPE_STUCK_DEADLINE_GRACE_MS,
       intervalMs: config.SAGASCOPE_STUCK_SWEEP_MS,
       log,
     });

@@ -131,4 +131,37 @@ describe("stuck sweeper", () => {
       stuck_reason: expect.stringMatching(/expected the next move after the resume/),
     });
   });
+
+  it("trusts an announced deadline: late past it by the short grace; a silent saga only by the long one", async () => {
+    const sweeper = createStuckSweeper({
+      pool,
+      graceMs: 60_000,
+      deadlineGraceMs: 200,
+      intervalMs: 1000,
+      log: createLogger("t", "error"),
+    });
+    const o = { source: "/test", trace: newTrace() };
+    const ref = (sagaId: string) => ({ sagaId, sagaType: "stuck-test", mode: "choreographed" as const });
+    const step = { step: "pay", stepIndex: 0, service: "payment", durationMs: 3 };
+    const announced = uniqueName("announced");
+    const silent = uniqueName("silent");
+    const threeSecondsAgo = { ...o, time: new Date(Date.now() - 3000) };
+    await store([
+      sagaEvent(
+        "io.sagascope.saga.step.succeeded",
+        { ...ref(announced), ...step, next: { step: "ship", service: "shipping", timeoutMs: 1000 } },
+        threeSecondsAgo,
+      ),
+      sagaEvent("io.sagascope.saga.step.succeeded", { ...ref(silent), ...step }, threeSecondsAgo),
+    ]);
+    const marked = await sweeper.sweep();
+    expect(marked).toContain(announced);
+    expect(marked).not.toContain(silent);
+    expect(await summary(announced)).toMatchObject({
+      stuck: true,
+      stuck_reason: expect.stringMatching(
+        /expected step ship \(shipping\) to answer within 1000 ms of pay's success/,
+      ),
+    });
+  });
 });

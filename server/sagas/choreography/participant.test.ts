@@ -52,7 +52,7 @@ let owner: Participant<S>;
 let worker: Participant<S>;
 const seen: {
   saga: SagaEvent[];
-  letters: { reason: string; origin: string }[];
+  letters: { reason: string; origin: string; sagaId: string }[];
   domain: { id: string; raw: never }[];
 } = {
   saga: [],
@@ -94,6 +94,8 @@ beforeAll(async () => {
         seen.letters.push({
           reason: headers["sagascope-reason"] ?? "",
           origin: headers["sagascope-origin"] ?? "",
+          // A letter carries the parked message's key in base64.
+          sagaId: Buffer.from(message.key?.toString() ?? "", "base64").toString(),
         });
       else if (topic === topicNames.domain) {
         if (headers.ce_type === "race.started")
@@ -232,6 +234,15 @@ describe("choreography participant", () => {
     ]);
     const traces = new Set(seen.saga.filter((e) => e.data.sagaId === "r-1").map((e) => e.trace.traceId));
     expect(traces.size).toBe(1);
+    // Handing the saga on, the owner announces the next step and its deadline; the last step announces none.
+    const succeeded = seen.saga.filter(
+      (e): e is SagaEvent<"io.sagascope.saga.step.succeeded"> =>
+        e.data.sagaId === "r-1" && e.type === "io.sagascope.saga.step.succeeded",
+    );
+    expect(succeeded.map((e) => e.data.next)).toEqual([
+      { step: "work", service: "worker", timeoutMs: 1000 },
+      undefined,
+    ]);
   });
 
   it("handles a message delivered twice once (dedupe by event id)", async () => {
@@ -267,6 +278,7 @@ describe("choreography participant", () => {
     await until("the dead-letter report", () => seen.letters.length > 0);
     expect(seen.letters[0]?.reason).toMatch(/^parked by worker: handling failed 3 times/);
     expect(seen.letters[0]?.origin).toMatch(new RegExp(`^${topicNames.domain}/0/\\d+$`));
+    expect(seen.letters[0]?.sagaId).toBe("r-poison");
     const failed = await until("the saga's failed step", () =>
       seen.saga.find((e) => e.data.sagaId === "r-poison" && e.type === "io.sagascope.saga.step.failed"),
     );
@@ -351,7 +363,6 @@ describe("choreography participant", () => {
         ? true
         : undefined,
     );
-    const lettersBefore = seen.letters.length;
     await race("r-pause");
     const held = await until("the worker to hold race.started", async () => {
       const r = await pool.query(
@@ -363,15 +374,17 @@ describe("choreography participant", () => {
       held: true,
       reason: expect.stringMatching(/^held: the saga is paused \(by alice since /),
     });
+    const sagaOnly = () => sagaTypes("r-pause").filter((t) => t.startsWith("io.sagascope.saga."));
+    await until("the owner's first step", () => sagaOnly().length >= 3);
     await new Promise((r) => setTimeout(r, 300));
     expect(await status("r-pause")).toBe("running");
     // The owner's first step only: the worker's step neither started nor failed.
-    expect(sagaTypes("r-pause").filter((t) => t.startsWith("io.sagascope.saga."))).toEqual([
+    expect(sagaOnly()).toEqual([
       "io.sagascope.saga.started",
       "io.sagascope.saga.step.started",
       "io.sagascope.saga.step.succeeded",
     ]);
-    expect(seen.letters.length).toBe(lettersBefore);
+    expect(seen.letters.filter((l) => l.sagaId === "r-pause")).toEqual([]);
     const retry = await command("r-pause", "retry-step");
     await until("refused", () => resultsOf(retry).length > 0);
     expect(resultsOf(retry)[0]?.data.message).toMatch(/resume it first/);

@@ -71,12 +71,16 @@ export function createSagaRecorder(
       }),
     stepStarted: (step, attempt) =>
       emit("io.sagascope.saga.step.started", { ...stepRef(step, attempt), timeoutMs: timeoutOf(step) }),
-    stepSucceeded: (step, attempt, durationMs, output) =>
+    stepSucceeded: (step, attempt, durationMs, output) => {
+      // Handing the saga on: the next step's owner must answer within its timeout.
+      const next = choreography.steps[stepIndex(choreography, step) + 1];
       emit("io.sagascope.saga.step.succeeded", {
         ...stepRef(step, attempt),
         durationMs,
         ...(output ? { output } : {}),
-      }),
+        ...(next ? { next: { step: next.name, service: next.service, timeoutMs: next.timeoutMs } } : {}),
+      });
+    },
     stepFailed: (step, attempt, durationMs, error, willRetry) =>
       emit("io.sagascope.saga.step.failed", { ...stepRef(step, attempt), durationMs, error, willRetry }),
     compensationStarted: (step, attempt) =>
