@@ -355,6 +355,15 @@ describe("operator actions", () => {
     const edit = (role: Role) =>
       as(role).actions.saga({ sagaId, action: "retry-edited", input: { amount: 5 }, idempotencyKey: key() });
     await expect(edit("operator")).rejects.toMatchObject({ code: "FORBIDDEN" });
+    // Refused as sent, before anything is read: an unknown saga is no different.
+    await expect(
+      as("operator").actions.saga({
+        sagaId: `nobody-${randomUUID()}`,
+        action: "retry-edited",
+        input: { amount: 5 },
+        idempotencyKey: key(),
+      }),
+    ).rejects.toMatchObject({ code: "FORBIDDEN" });
     expect(await auditOf(sagaId)).toEqual([
       expect.objectContaining({ action: "saga.retry-edited", phase: "denied" }),
     ]);

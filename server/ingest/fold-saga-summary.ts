@@ -136,9 +136,10 @@ export function foldSagaSummary(previous: SagaSummaryState | undefined, event: S
       s.pausedBy = null;
       s.pausedAt = null;
       if (!isTerminal(s.status)) {
-        // The next move starts now: it is due from the resume on.
+        // The next move starts now: it is due from the resume on, or from the latest progress
+        // if that was folded first (the control topic can lag the saga's events).
         s.waitingOn = "silent";
-        s.progressExpectedBy = event.time;
+        s.progressExpectedBy = new Date(Math.max(event.time.getTime(), s.lastProgressAt.getTime()));
         s.progressExpectation = "the next move after the resume";
       }
     }

@@ -122,6 +122,12 @@ describe("stuck sweeper", () => {
       [sagaId],
     );
     expect(paused.rows[0]).toEqual({ stuck: false, waiting_on: "paused", paused_by: "alice" });
+    // Even with a deadline long past (a summary folded before it was paused, say), not stuck.
+    await pool.query(
+      "UPDATE saga_summary SET progress_expected_by = now() - interval '1 hour' WHERE saga_id = $1",
+      [sagaId],
+    );
+    expect(await sweeper.sweep()).not.toContain(sagaId);
 
     // Resumed 5 s ago and nothing since: overdue from the resume on.
     await store([result("resume", 5_000)]);

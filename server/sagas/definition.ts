@@ -35,6 +35,12 @@ export interface SagaDefinition<Input> {
   steps: StepDefinition<Input>[];
   /** The input's schema, when known: an operator's edited input is checked against it. */
   input?: z.ZodType<Input>;
+  /**
+   * Input fields an operator may still change once a step has landed (or may have): the steps
+   * that ran used the input, so changing what they used would leave the saga inconsistent
+   * (a transfer debited 100 and credited 50). None unless named.
+   */
+  editableOnceLanded?: (keyof Input & string)[];
   /** Retry policy of compensations, which must eventually succeed. */
   compensationRetry: RetryPolicy;
 }

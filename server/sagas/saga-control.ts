@@ -67,11 +67,10 @@ export function applyControl<Input>(
         outcome: "done",
         state: going,
         events: [],
+        // A paused saga is always unfinished: every way it ends also ends its pause.
         message: opts.moveInFlight
           ? `resumed${by}; ${nextMoveName(definition, going)}, under way, goes on as if never paused`
-          : moving
-            ? `resumed${by}; ${nextMoveName(definition, going)} starts now`
-            : `resumed${by}; nothing left to do (${state.phase})`,
+          : `resumed${by}; ${nextMoveName(definition, going)} starts now`,
       };
     }
 
@@ -192,12 +191,29 @@ export function applyControl<Input>(
   }
 }
 
-/** An operator's edited input, checked against the saga's input schema when it has one. */
+/**
+ * An operator's edited input: once a step has landed (or may have), only the fields the
+ * definition names as editable may change; and the input must fit the saga's schema, if known.
+ */
 function editedInput<Input>(
   definition: SagaDefinition<Input>,
   state: SagaState,
   input: Record<string, unknown>,
 ): { input: Record<string, unknown> } | { refusal: string } {
+  const landed =
+    state.phase !== "forward" || state.cursor > 0 || state.attempt > 1 || Boolean(state.mayHaveLanded);
+  if (landed) {
+    const editable = new Set<string>(definition.editableOnceLanded ?? []);
+    const keys = new Set([...Object.keys(state.input), ...Object.keys(input)]);
+    const changed = [...keys].filter((k) => JSON.stringify(state.input[k]) !== JSON.stringify(input[k]));
+    const fixed = changed.filter((k) => !editable.has(k));
+    if (fixed.length > 0)
+      return {
+        refusal: `steps have already run with the input, so ${fixed.join(", ")} may not change now${
+          editable.size > 0 ? ` (only ${[...editable].join(", ")} may)` : ""
+        }`,
+      };
+  }
   if (!definition.input) return { input };
   const checked = definition.input.safeParse(input);
   if (checked.success) return { input: checked.data as Record<string, unknown> };

@@ -100,6 +100,14 @@ describe("buildTimeline", () => {
       { by: "alice", start: at(10), end: at(50) },
       { by: "orch-1", start: at(70), end: null },
     ]);
+    // A saga that ends (its last move finished while paused, or it was marked resolved) is paused no more.
+    const ended = buildTimeline([result(10, "pause", "done", "alice"), ev("completed", 40, null)]);
+    expect(ended.pauses).toEqual([{ by: "alice", start: at(10), end: at(40) }]);
+    const resolved = buildTimeline([
+      result(10, "pause", "done", "alice"),
+      result(30, "mark-resolved", "done"),
+    ]);
+    expect(resolved.pauses).toEqual([{ by: "alice", start: at(10), end: at(30) }]);
     expect(t.bars).toHaveLength(1);
   });
 });

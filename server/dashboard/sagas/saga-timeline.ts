@@ -57,6 +57,8 @@ export function buildTimeline(events: SagaEventOutline[]): SagaTimeline {
       noteControl(pauses, edits, e);
       continue;
     }
+    // A saga that ended is paused no more (its last move ended it while paused, say).
+    if (e.type === `${PREFIX}completed` || e.type === `${PREFIX}aborted`) closePause(pauses, e.time);
     const kind = e.type.slice(PREFIX.length);
     const d = (e.data ?? {}) as { attempt?: number; error?: { message?: string } };
     if (e.step === null || e.stepIndex === null) continue;
@@ -130,8 +132,13 @@ function noteControl(pauses: PauseSpan[], edits: InputEdit[], e: SagaEventOutlin
   };
   if (d.outcome !== "done") return;
   const by = d.requestedBy ?? d.handledBy ?? "an operator";
-  const open = pauses.at(-1)?.end === null ? pauses.at(-1) : undefined;
+  const open = pauses.at(-1)?.end === null;
   if (d.action === "pause" && !open) pauses.push({ by, start: e.time, end: null });
-  if (d.action === "resume" && open) open.end = e.time;
+  if (d.action === "resume" || d.action === "mark-resolved") closePause(pauses, e.time);
   if (d.action === "retry-step" && d.input) edits.push({ by, at: e.time, input: d.input });
+}
+
+function closePause(pauses: PauseSpan[], at: Date) {
+  const open = pauses.at(-1);
+  if (open && open.end === null) open.end = at;
 }

@@ -39,6 +39,9 @@ export function transferSaga(bankA: BankParticipant, bankB: BankParticipant, ste
   return defineSaga<TransferInput>({
     type: TRANSFER_SAGA_TYPE,
     input: TransferInputSchema,
+    // Once the debit may have landed, only where the money goes may change (the amount and
+    // the debited account were used).
+    editableOnceLanded: ["to"],
     steps: [
       {
         name: "debit",

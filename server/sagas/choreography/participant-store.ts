@@ -73,11 +73,12 @@ export function createParticipantStore(pool: Pool, schema: string) {
       await client.query(`DELETE FROM ${t("processed_event")} WHERE event_id = $1`, [eventId]);
     },
 
-    async mark(client: PoolClient | Pool, sagaId: string): Promise<SagaMark> {
+    /** What operators asked of the saga; `lock` holds it against a change until the transaction ends. */
+    async mark(client: PoolClient | Pool, sagaId: string, lock = false): Promise<SagaMark> {
       const r = await client.query(
         `SELECT cancel_requested_at IS NOT NULL AS cancel, resolved_at IS NOT NULL AS resolved, ended,
            paused_at, paused_by
-         FROM ${t("saga_mark")} WHERE saga_id = $1`,
+         FROM ${t("saga_mark")} WHERE saga_id = $1${lock ? " FOR SHARE" : ""}`,
         [sagaId],
       );
       const row = r.rows[0];
@@ -145,6 +146,16 @@ export function createParticipantStore(pool: Pool, schema: string) {
         reason: row.reason,
         held: row.held,
       }));
+    },
+
+    /** Sagas with messages held while paused that are paused no longer (a resume cut short by a crash). */
+    async sagasHeldUnpaused(): Promise<string[]> {
+      const r = await pool.query(
+        `SELECT DISTINCT p.saga_id FROM ${t("parked_message")} p
+         LEFT JOIN ${t("saga_mark")} m USING (saga_id)
+         WHERE p.held AND p.redriven_at IS NULL AND m.paused_at IS NULL`,
+      );
+      return r.rows.map((row) => row.saga_id as string);
     },
 
     async markRedriven(id: number) {

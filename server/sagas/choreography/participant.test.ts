@@ -391,6 +391,7 @@ describe("choreography participant", () => {
 
     const resume = await command("r-pause", "resume", { requestedBy: "bob" });
     await until("r-pause done", async () => (await status("r-pause")) === "done");
+    await until("the owner's answer", () => resultsOf(resume).length > 0);
     expect(resultsOf(resume)[0]?.data).toMatchObject({
       outcome: "done",
       message: expect.stringMatching(/^resumed by bob/),
@@ -402,6 +403,37 @@ describe("choreography participant", () => {
     const again = await command("r-pause", "resume");
     await until("refused", () => resultsOf(again).length > 0);
     expect(resultsOf(again)[0]?.data.message).toMatch(/not paused|ended/);
+  });
+
+  it("a resume cut short by a crash is finished when the participant starts again", async () => {
+    const pause = await command("r-cut", "pause", { requestedBy: "alice" });
+    await until("the owner's answer", () => resultsOf(pause).length > 0);
+    await until("the worker to know", async () =>
+      (
+        await pool.query(
+          "SELECT 1 FROM race_worker.saga_mark WHERE saga_id = 'r-cut' AND paused_at IS NOT NULL",
+        )
+      ).rowCount === 1
+        ? true
+        : undefined,
+    );
+    await race("r-cut");
+    await until("held", async () =>
+      (await pool.query("SELECT 1 FROM race_worker.parked_message WHERE saga_id = 'r-cut' AND held"))
+        .rowCount === 1
+        ? true
+        : undefined,
+    );
+    // As a resume leaves it when the worker dies after committing it, before handling what it
+    // held (the owner handled the resume in full).
+    await worker.stop();
+    const resume = await command("r-cut", "resume");
+    await until("the owner's answer", () => resultsOf(resume).length > 0);
+    await pool.query(
+      "UPDATE race_worker.saga_mark SET paused_at = NULL, paused_by = NULL WHERE saga_id = 'r-cut'",
+    );
+    await worker.start();
+    await until("r-cut done", async () => (await status("r-cut")) === "done");
   });
 
   it("refuses a retry with an edited input: a choreographed saga's input travels in its messages", async () => {

@@ -307,19 +307,26 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
     log.warn("parked a message", { offset: raw.offset, partition: raw.partition, reason });
   }
 
-  /** Keeps a message of a paused saga, without reporting it as failing, to be handled on resume. */
-  async function hold(raw: RawMessage, event: DomainEvent<S>, paused: { by: string; since: Date }) {
-    await withTransaction(pool, async (tx) => {
-      if (!(await store.claimEvent(tx, event.id, event.key, event.type))) return;
-      const since = paused.since.toISOString();
+  /**
+   * Keeps a message of a paused saga, without reporting it as failing, to be handled on resume.
+   * False when the saga is no longer paused: the pause is read again under a lock, so a resume
+   * either comes first (and the message is handled now) or finds the message held.
+   */
+  async function hold(raw: RawMessage, event: DomainEvent<S>): Promise<boolean> {
+    const held = await withTransaction(pool, async (tx) => {
+      const { paused } = await store.mark(tx, event.key, true);
+      if (!paused) return false;
+      if (!(await store.claimEvent(tx, event.id, event.key, event.type))) return true;
       await store.park(tx, {
         ...raw,
         sagaId: event.key,
-        reason: `held: the saga is paused (by ${paused.by} since ${since})`,
+        reason: `held: the saga is paused (by ${paused.by} since ${paused.since.toISOString()})`,
         held: true,
       });
+      return true;
     });
-    log.info("held a message of a paused saga", { sagaId: event.key, type: event.type });
+    if (held) log.info("held a message of a paused saga", { sagaId: event.key, type: event.type });
+    return held;
   }
 
   /** A step that failed for good: the reaction publishes the failure; a compensation goes to an operator. */
@@ -364,7 +371,7 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
       return;
     }
     // Paused: no new step or compensation starts; the message waits for the resume.
-    if (mark.paused) return hold(raw, event, mark.paused);
+    if (mark.paused && (await hold(raw, event))) return;
     if (mark.cancelRequested && reaction.kind !== "compensation" && reaction.step) {
       const cancelled: Failure = {
         category: "business",
@@ -522,14 +529,7 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
     // Parked messages of the saga are handled again: after a cancel they fail their step (so
     // the compensations run); after retry-step they get a fresh set of tries. After a resume,
     // the messages held while paused are handled as if they had just arrived.
-    const parked = await store.listParked(d.sagaId, { held: redrive === "held" });
-    for (const message of parked) {
-      const eventId = message.headers.ce_id;
-      if (eventId) await withTransaction(pool, (tx) => store.forgetEvent(tx, eventId));
-      await react(message);
-      await store.markRedriven(message.id);
-      stats.redriven += 1;
-    }
+    const parked = await redriveParked(d.sagaId, { held: redrive === "held" });
     if (d.action === "retry-step" && parked.length > 0) {
       await withTransaction(pool, (tx) =>
         store.outbox.insert(
@@ -540,6 +540,19 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
         ),
       );
     }
+  }
+
+  /** Handles a saga's parked (or held) messages again, oldest first; returns them. */
+  async function redriveParked(sagaId: string, which: { held: boolean }) {
+    const parked = await store.listParked(sagaId, which);
+    for (const message of parked) {
+      const eventId = message.headers.ce_id;
+      if (eventId) await withTransaction(pool, (tx) => store.forgetEvent(tx, eventId));
+      await react(message);
+      await store.markRedriven(message.id);
+      stats.redriven += 1;
+    }
+    return parked;
   }
 
   const asRaw = (topic: string, partition: number, message: KafkaMessage): RawMessage => ({
@@ -597,6 +610,8 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
     async start() {
       await store.init();
       relay.start();
+      // A resume cut short (a crash while it handled the held messages) is finished first.
+      for (const sagaId of await store.sagasHeldUnpaused()) await redriveParked(sagaId, { held: true });
       await consume(options.groupId, topics.domain, true, (raw) => react(raw));
       await consume(`${options.groupId}.control`, topics.control, false, async (_raw, message) => {
         const decoded = decodeSagaEvent(message);

@@ -19,6 +19,7 @@ import {
 } from "../../events/index.ts";
 import { createLogger } from "../../log.ts";
 import { defineSaga } from "../definition.ts";
+import { startSaga } from "../saga-machine.ts";
 import { StepFailure } from "../step-failure.ts";
 import { createDurableOrchestrator, type DurableOrchestrator } from "./durable-orchestrator.ts";
 
@@ -73,6 +74,8 @@ const saga = defineSaga<Input>({
   ],
   compensationRetry: { attempts: 2, backoffMs: 20 },
   input: z.object({ n: z.number().int().positive() }).strict(),
+  // The charge refuses before it takes anything, so its figure may change after a failed try.
+  editableOnceLanded: ["n"],
 });
 
 const log = createLogger("control-test", "error");
@@ -290,6 +293,38 @@ describe("control commands to the durable orchestrator", () => {
       ["s-edit"],
     );
     expect(stored.rows[0].input).toEqual({ n: 7 });
+  });
+
+  it("a saga paused while its owner died mid-move is claimed by no one until resumed, then goes on", async () => {
+    // As a dead instance leaves it: a move begun, its lease run out, the pause recorded in its state.
+    const { state } = startSaga(
+      saga,
+      { sagaId: "s-orphan", input: { n: 1 }, trace: newTrace() },
+      {
+        source: "/test",
+        now: Date.now(),
+      },
+    );
+    const left = {
+      ...state,
+      move: { spanId: "0000000000000001", startedAt: Date.now() },
+      paused: { by: "ops", since: 1 },
+    };
+    await pool.query(
+      `INSERT INTO control_drill.saga_instance (saga_id, saga_type, phase, state, owner, lease_until)
+       VALUES ($1, $2, 'forward', $3, 'dead-instance', now() - interval '1 second')`,
+      ["s-orphan", saga.type, JSON.stringify(left)],
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    expect(calledTimes("s-orphan:reserve")).toBe(0);
+    const resumed = await command("s-orphan", "resume");
+    expect(resumed.data).toMatchObject({
+      outcome: "done",
+      message: expect.stringMatching(/^resumed by test; step reserve starts now/),
+    });
+    await until("completed", async () => (await phaseOf("s-orphan")) === "completed");
+    // The interrupted reserve ran again (it may have landed: its service is idempotent).
+    expect(calledTimes("s-orphan:reserve")).toBe(1);
   });
 
   it("refuses what the saga's state no longer allows, and says why", async () => {

@@ -76,16 +76,15 @@ export function createDurableOrchestrator<Input extends Record<string, unknown>>
 
   async function drive(initial: SagaState): Promise<void> {
     let state = initial;
-    const save = (next: SagaState, events: Parameters<typeof store.save>[2], delayMs: number) =>
-      store.save(owner, next, events, { leaseMs, delayMs });
-    // Paused while its owner was gone mid-move: mark it so, so that no instance claims it again.
-    if (state.paused) {
-      await save(state, [], 0);
-      return;
-    }
+    const save = (
+      next: SagaState,
+      events: Parameters<typeof store.save>[2],
+      delayMs: number,
+      beginning = false,
+    ) => store.save(owner, next, events, { leaseMs, delayMs, beginning });
     for (let move = nextMove(state); move && running; move = nextMove(state)) {
       const begun = beginMove(definition, state, move, ctx());
-      if ((await save(begun.state, begun.events, 0)) !== "saved") break;
+      if ((await save(begun.state, begun.events, 0, true)) !== "saved") break;
       // The lease is renewed while the move runs, so a slow call is not taken over mid-flight.
       const renewal = setInterval(() => {
         void store.renew(owner, state.sagaId, leaseMs).catch(() => {});
@@ -138,7 +137,10 @@ export function createDurableOrchestrator<Input extends Record<string, unknown>>
     }
   }
 
-  /** Applies one command, waiting (up to two leases) for a move in flight to end first (but a pause or resume). */
+  /**
+   * Applies one command, waiting (up to two leases) for a move in flight to end first; a pause
+   * or resume does not wait (it only decides whether the next move starts).
+   */
   async function obey(command: SagaEvent<"io.sagascope.control.command">): Promise<void> {
     const d = command.data;
     const request: ControlRequest = {

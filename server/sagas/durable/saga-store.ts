@@ -35,7 +35,11 @@ export interface SagaStore
   extends Pick<OutboxTable, "unpublished" | "markPublished" | "markRefused" | "prune"> {
   init(): Promise<void>;
   create(state: SagaState, events: SagaEvent[], owner: string, leaseMs: number): Promise<void>;
-  /** Takes up to `limit` sagas that are due (not paused) and unowned, owned by `owner`, or whose lease expired. */
+  /**
+   * Takes up to `limit` sagas that are due and unowned, owned by `owner`, or whose lease
+   * expired; never a paused one (even one paused while the instance that held it died mid-move:
+   * its row still says the phase it had, and a resume makes it due again).
+   */
   claim(owner: string, limit: number, leaseMs: number, running: string[]): Promise<ClaimedSaga[]>;
   /** Extends the lease of a saga whose move is still running; false when it was lost. */
   renew(owner: string, sagaId: string, leaseMs: number): Promise<boolean>;
@@ -47,7 +51,7 @@ export interface SagaStore
     owner: string,
     state: SagaState,
     events: SagaEvent[],
-    opts: { leaseMs: number; delayMs: number },
+    opts: { leaseMs: number; delayMs: number; beginning?: boolean },
   ): Promise<SaveResult>;
   /** Hands back every saga `owner` holds, for another instance to take at once. */
   releaseAll(owner: string): Promise<void>;
@@ -119,7 +123,7 @@ export function createSagaStore(
          SET owner = $1, lease_until = now() + make_interval(secs => $3::double precision / 1000), updated_at = now()
          WHERE s.saga_id IN (
            SELECT saga_id FROM ${t("saga_instance")}
-           WHERE phase IN ('forward', 'compensating') AND next_run_at <= now()
+           WHERE phase IN ('forward', 'compensating') AND next_run_at <= now() AND NOT (state ? 'paused')
              AND (owner IS NULL OR owner = $1 OR lease_until < now())
              AND saga_id <> ALL($4::text[])
            ORDER BY next_run_at LIMIT $2 FOR UPDATE SKIP LOCKED)
@@ -129,30 +133,41 @@ export function createSagaStore(
       return result.rows.map((r) => ({ sagaId: r.saga_id, state: r.state as SagaState }));
     },
 
-    async save(owner, state, events, { leaseMs, delayMs }) {
+    async save(owner, state, events, { leaseMs, delayMs, beginning }) {
       return withTransaction(pool, async (client) => {
-        const phase = rowPhase(state);
-        const finished = phase !== "forward" && phase !== "compensating";
-        // A pause that arrived while the move ran is kept (unless the saga has now ended), and
-        // hands the saga back: the row says "paused" and no instance claims it.
-        const updated = await client.query<{ paused: boolean }>(
-          `UPDATE ${t("saga_instance")} AS s SET
-             state = CASE WHEN s.state ? 'paused' AND NOT $6 THEN $3::jsonb || jsonb_build_object('paused', s.state->'paused')
-                          ELSE $3::jsonb END,
-             phase = CASE WHEN s.state ? 'paused' AND NOT $6 THEN 'paused' ELSE $4 END,
-             updated_at = now(),
-             next_run_at = now() + make_interval(secs => $5::double precision / 1000),
-             owner = CASE WHEN $6 OR s.state ? 'paused' THEN NULL ELSE owner END,
-             lease_until = CASE WHEN $6 OR s.state ? 'paused' THEN NULL
-                                ELSE now() + make_interval(secs => $7::double precision / 1000) END
-           WHERE saga_id = $1 AND owner = $2 AND lease_until >= now()
-           RETURNING s.phase = 'paused' AS paused`,
-          [state.sagaId, owner, JSON.stringify(state), phase, delayMs, finished, leaseMs],
+        const current = await client.query<{ owned: boolean; paused: SagaState["paused"] | null }>(
+          `SELECT owner = $2 AND lease_until >= now() AS owned, state->'paused' AS paused
+           FROM ${t("saga_instance")} WHERE saga_id = $1 FOR UPDATE`,
+          [state.sagaId, owner],
         );
-        const row = updated.rows[0];
-        if (!row) return "lost";
+        const row = current.rows[0];
+        if (!row?.owned) return "lost";
+        const finished = state.phase !== "forward" && state.phase !== "compensating";
+        // An operator paused the saga while this instance held it. Before a move begins,
+        // nothing of the move is written; after one, its outcome is kept with the pause (the
+        // state in hand predates it). Either way the saga is handed back as paused, and no
+        // instance claims it until it is resumed. A move that ended the saga ends the pause.
+        if (row.paused && beginning) {
+          await client.query(
+            `UPDATE ${t("saga_instance")} SET phase = 'paused', owner = NULL, lease_until = NULL,
+               updated_at = now() WHERE saga_id = $1`,
+            [state.sagaId],
+          );
+          return "paused";
+        }
+        const pausedNow = row.paused && !finished;
+        const next = pausedNow ? { ...state, paused: row.paused ?? undefined } : state;
+        const handBack = finished || pausedNow;
+        await client.query(
+          `UPDATE ${t("saga_instance")} SET state = $2, phase = $3, updated_at = now(),
+             next_run_at = now() + make_interval(secs => $4::double precision / 1000),
+             owner = CASE WHEN $5 THEN NULL ELSE owner END,
+             lease_until = CASE WHEN $5 THEN NULL ELSE now() + make_interval(secs => $6::double precision / 1000) END
+           WHERE saga_id = $1`,
+          [state.sagaId, JSON.stringify(next), rowPhase(next), delayMs, handBack, leaseMs],
+        );
         await outbox.insert(client, toOutbox(events));
-        return row.paused ? "paused" : "saved";
+        return pausedNow ? "paused" : "saved";
       });
     },
 

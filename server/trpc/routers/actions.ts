@@ -26,6 +26,7 @@ import { recordedWindows } from "../../actions/recorded-windows.ts";
 import { SagaActionInputSchema, sendControlCommand, settleFromResult } from "../../actions/saga-actions.ts";
 import { sagaActionsAllowed } from "../../actions/saga-allowance.ts";
 import { MAX_WHAT_IF_CALLS, newestWithin, replay, spreadCalls } from "../../actions/what-if.ts";
+import { can } from "../../auth/roles.ts";
 import { getSagaDetail } from "../../dashboard/sagas/saga-detail.ts";
 import { AppError } from "../../errors.ts";
 import {
@@ -122,8 +123,15 @@ export const actionsRouter = router({
   ),
 
   saga: actionProcedure.input(SagaActionInputSchema).mutation(async ({ ctx, input }) => {
-    // An edit keeps the input it replaces beside it on the audit log (the saga page shows both).
-    const replaced = input.input ? (await getSagaDetail(ctx, input.sagaId)).input.current : undefined;
+    // An edit keeps the input it replaces beside it on the audit log (the saga page shows both),
+    // read only for an actor allowed to edit: anyone else is refused (and audited) as sent.
+    const replaced =
+      input.input && ctx.actor && can(ctx.actor.role, "saga.edit")
+        ? await getSagaDetail(ctx, input.sagaId).then(
+            (detail) => detail.input.current,
+            () => null,
+          )
+        : undefined;
     return performAction(
       ctx.pool,
       ctx.actor,
