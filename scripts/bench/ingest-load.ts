@@ -56,22 +56,8 @@ export async function startIngestLoad(ratePerSecond: number): Promise<IngestLoad
     brokers: plan.kafkaBrokers,
     logLevel: logLevel.NOTHING,
   });
-  const topic = `beside-${Date.now().toString(36)}.sagascope.saga-events`;
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, [topic], 6);
-  await admin.disconnect();
-
-  let stored = 0;
-  const child = fork(
-    fileURLToPath(new URL("./ingester-process.ts", import.meta.url)),
-    [JSON.stringify({ databaseUrl, brokers: plan.kafkaBrokers, topic, groupId: `beside-${randomUUID()}` })],
-    { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] },
-  );
-  await readyChild(child, (counters) => {
-    stored = counters.inserted;
-  });
-  child.send("go");
+  const topic = await freshSagaTopic(kafka, "beside");
+  const ingester = await forkIngester({ databaseUrl, brokers: plan.kafkaBrokers, topic, name: "beside" });
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
 
@@ -88,20 +74,17 @@ export async function startIngestLoad(ratePerSecond: number): Promise<IngestLoad
       produced += n;
     },
   );
-  while (stored === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+  while (ingester.stored() === 0) await new Promise((resolve) => setTimeout(resolve, 50));
 
   return {
-    counts: () => ({ produced, stored }),
+    counts: () => ({ produced, stored: ingester.stored() }),
     async stop() {
       running = false;
       await producing;
       const seconds = (Date.now() - began) / 1000;
-      const at = { produced, stored, seconds };
+      const at = { produced, stored: ingester.stored(), seconds };
       await producer.disconnect();
-      const exited = new Promise((resolve) => child.on("exit", resolve));
-      child.send("stop");
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
-      if (child.exitCode === null) child.kill("SIGKILL");
+      await ingester.stop();
       await dropDatabase(databaseUrl);
       if (startedBroker) await infraDown(plan);
       return at;
@@ -109,15 +92,63 @@ export async function startIngestLoad(ratePerSecond: number): Promise<IngestLoad
   };
 }
 
-function readyChild(child: ChildProcess, onCounters: (c: { inserted: number }) => void): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
+/** A saga events topic of its own (6 partitions), named `<name>-<time>`. */
+export async function freshSagaTopic(kafka: Kafka, name: string): Promise<string> {
+  const topic = `${name}-${Date.now().toString(36)}.sagascope.saga-events`;
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, [topic], 6);
+  await admin.disconnect();
+  return topic;
+}
+
+export interface IngesterProcess {
+  child: ChildProcess;
+  /** Events it has stored so far (it reports every 50 ms). */
+  stored(): number;
+  /** Stops it (SIGKILL after 15 s). */
+  stop(): Promise<void>;
+}
+
+/** One ingester in a process of its own (ingester-process.ts), started and ingesting `topic`. */
+export async function forkIngester(o: {
+  databaseUrl: string;
+  brokers: string[];
+  topic: string;
+  name: string;
+}): Promise<IngesterProcess> {
+  let stored = 0;
+  const child = fork(
+    fileURLToPath(new URL("./ingester-process.ts", import.meta.url)),
+    [
+      JSON.stringify({
+        databaseUrl: o.databaseUrl,
+        brokers: o.brokers,
+        topic: o.topic,
+        groupId: `${o.name}-${randomUUID()}`,
+      }),
+    ],
+    { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] },
+  );
+  const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+  await new Promise<void>((resolve, reject) => {
     child.on("message", (m: unknown) => {
       if (m === "ready") resolve();
       else if (m && typeof m === "object" && "counters" in m)
-        onCounters((m as { counters: { inserted: number } }).counters);
+        stored = (m as { counters: { inserted: number } }).counters.inserted;
     });
     child.on("exit", (code) => reject(new Error(`the ingester process exited with ${code}`)));
   });
+  child.send("go");
+  return {
+    child,
+    stored: () => stored,
+    async stop() {
+      child.send("stop");
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
+      if (child.exitCode === null) child.kill("SIGKILL");
+    },
+  };
 }
 
 /** Publishes `sagasPerTick` sagas every tick, on schedule, until told to stop. */

@@ -1,24 +1,14 @@
-// `npm run bench:soak [-- --seconds 600] [--rate 4000] [--stall-seconds 20]`: one ingester
-// process under a steady load for a long run, its resident memory sampled every second. In
-// the middle of the run Postgres stops taking the ingester's writes for a while (a session
-// holds a lock on saga_summary): the ingester must wait, not buffer, so its memory stays flat
-// while its lag grows, and the lag must clear once the lock goes. Prints the memory at the
-// start, the peak and the end, the lag over time and the rates; asserts nothing.
-// Uses the test profile's broker and a fresh database of its own.
-import { fork } from "node:child_process";
-import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { Kafka, logLevel, Partitioners } from "kafkajs";
 import pg from "pg";
 import { z } from "zod";
 import { migrate } from "../../server/db/migrate.ts";
 import { env, siblingDatabase } from "../../server/env.ts";
-import { encodeSagaEvent, ensureTopics } from "../../server/events/index.ts";
+import { encodeSagaEvent } from "../../server/events/index.ts";
 import { infraDown, infraUp, testPlan } from "../infra/infra.ts";
 import { recreateDatabase } from "../infra/postgres.ts";
 import { say, step } from "../infra/progress.ts";
-import { EVENTS_PER_SAGA, syntheticSaga } from "./ingest-load.ts";
+import { EVENTS_PER_SAGA, forkIngester, freshSagaTopic, syntheticSaga } from "./ingest-load.ts";
 import { option } from "./option.ts";
 
 const args = z
@@ -56,29 +46,9 @@ async function main() {
       await migrate(databaseUrl);
     });
     const kafka = new Kafka({ clientId: "soak", brokers: plan.kafkaBrokers, logLevel: logLevel.NOTHING });
-    const topic = `soak-${Date.now().toString(36)}.sagascope.saga-events`;
-    const admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, [topic], 6);
-    await admin.disconnect();
-
-    let stored = 0;
-    const child = fork(
-      fileURLToPath(new URL("./ingester-process.ts", import.meta.url)),
-      [JSON.stringify({ databaseUrl, brokers: plan.kafkaBrokers, topic, groupId: `soak-${randomUUID()}` })],
-      { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] },
-    );
-    const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
-    await new Promise<void>((resolve, reject) => {
-      child.on("message", (m: unknown) => {
-        if (m === "ready") resolve();
-        else if (m && typeof m === "object" && "counters" in m)
-          stored = (m as { counters: { inserted: number } }).counters.inserted;
-      });
-      child.on("exit", (code) => reject(new Error(`the ingester process exited with ${code}`)));
-    });
-    child.send("go");
-    const pid = child.pid as number;
+    const topic = await freshSagaTopic(kafka, "soak");
+    const ingester = await forkIngester({ databaseUrl, brokers: plan.kafkaBrokers, topic, name: "soak" });
+    const pid = ingester.child.pid as number;
 
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
@@ -112,9 +82,11 @@ async function main() {
           stalled = false;
         }
         if (samples.length <= second) {
-          samples.push({ second, rss: rssMiB(pid), produced, stored, stalled });
+          samples.push({ second, rss: rssMiB(pid), produced, stored: ingester.stored(), stalled });
           if (second % 30 === 0)
-            say(`  ${second} s: ${produced} produced, ${stored} stored, ingester ${samples.at(-1)?.rss} MiB`);
+            say(
+              `  ${second} s: ${produced} produced, ${ingester.stored()} stored, ingester ${samples.at(-1)?.rss} MiB`,
+            );
         }
         const due = began + tick * TICK_MS;
         if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
@@ -132,17 +104,15 @@ async function main() {
     }
     const drainBegan = Date.now();
     await step("waiting for the ingester to catch up", async () => {
-      while (stored < produced) {
+      while (ingester.stored() < produced) {
         if (Date.now() - drainBegan > 10 * 60_000)
-          throw new Error(`stored ${stored} of ${produced} after 10 min`);
+          throw new Error(`stored ${ingester.stored()} of ${produced} after 10 min`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     });
     const drainMs = Date.now() - drainBegan;
     const endRss = rssMiB(pid);
-    child.send("stop");
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
-    if (child.exitCode === null) child.kill("SIGKILL");
+    await ingester.stop();
     await locker.end();
 
     const lag = samples.map((s) => s.produced - s.stored);
