@@ -21,14 +21,13 @@ const summary = async (sagaId: string) =>
   (await pool.query("SELECT stuck, stuck_reason, status FROM saga_summary WHERE saga_id = $1", [sagaId]))
     .rows[0];
 
+/** A sweeper with the given graces, swept by hand (its timer is never started). */
+const sweeperWith = (graces: { graceMs: number; deadlineGraceMs?: number }) =>
+  createStuckSweeper({ pool, ...graces, intervalMs: 1000, log: createLogger("t", "error") });
+
 describe("stuck sweeper", () => {
   it("marks an overdue saga with what it waits for, and the next event clears the mark", async () => {
-    const sweeper = createStuckSweeper({
-      pool,
-      graceMs: 200,
-      intervalMs: 1000,
-      log: createLogger("t", "error"),
-    });
+    const sweeper = sweeperWith({ graceMs: 200 });
     const o = { source: "/test", trace: newTrace() };
     const base = { sagaType: "stuck-test", mode: "orchestrated" as const };
     const stuckId = uniqueName("stuck");
@@ -79,12 +78,7 @@ describe("stuck sweeper", () => {
   });
 
   it("never marks a paused saga, however long it waits; its resume sets a fresh deadline", async () => {
-    const sweeper = createStuckSweeper({
-      pool,
-      graceMs: 200,
-      intervalMs: 1000,
-      log: createLogger("t", "error"),
-    });
+    const sweeper = sweeperWith({ graceMs: 200 });
     const o = { source: "/test", trace: newTrace() };
     const sagaId = uniqueName("paused");
     const ref = { sagaId, sagaType: "stuck-test", mode: "orchestrated" as const };
@@ -139,13 +133,7 @@ describe("stuck sweeper", () => {
   });
 
   it("trusts an announced deadline: late past it by the short grace; a silent saga only by the long one", async () => {
-    const sweeper = createStuckSweeper({
-      pool,
-      graceMs: 60_000,
-      deadlineGraceMs: 200,
-      intervalMs: 1000,
-      log: createLogger("t", "error"),
-    });
+    const sweeper = sweeperWith({ graceMs: 60_000, deadlineGraceMs: 200 });
     const o = { source: "/test", trace: newTrace() };
     const ref = (sagaId: string) => ({ sagaId, sagaType: "stuck-test", mode: "choreographed" as const });
     const step = { step: "pay", stepIndex: 0, service: "payment", durationMs: 3 };
