@@ -1,8 +1,10 @@
 // What a saga's state allows an operator to do now (checked before a command is sent, so an
 // action that no longer applies is refused with the reason; the owner checks again), and
 // what a compensation would revert. Pure: the saga page and the API use the same answers.
+
 import { orderSagaEvents } from "../dashboard/sagas/order-saga-events.ts";
 import type { SagaEventOutline, SagaListItem } from "../dashboard/sagas/saga-dto.ts";
+import { describePause } from "../events/index.ts";
 
 export const SAGA_ACTIONS = [
   "compensate",
@@ -33,9 +35,7 @@ export function sagaActionsAllowed(s: SummaryFacts): Record<SagaAction, Allowanc
   const ended = `the saga has already ended (${s.status})`;
   const moving = s.status === "running" || s.status === "timed_out";
   const unfinished = moving || s.status === "compensating";
-  const paused = s.pausedAt
-    ? `the saga is paused (by ${s.pausedBy ?? "an operator"} since ${s.pausedAt.toISOString()})`
-    : "";
+  const paused = s.pausedAt ? describePause({ by: s.pausedBy ?? "an operator", since: s.pausedAt }) : "";
   return {
     compensate:
       s.status === "compensating"

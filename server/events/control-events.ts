@@ -10,6 +10,10 @@ export const ControlActionSchema = z
   );
 export type ControlAction = z.infer<typeof ControlActionSchema>;
 
+/** How an answer or a refusal names a saga's pause, in every runtime and on the dashboard. */
+export const describePause = (pause: { by: string; since: Date }) =>
+  `the saga is paused (by ${pause.by} since ${pause.since.toISOString()})`;
+
 const commandId = name.describe("Idempotency key: a command published twice with one id acts once");
 
 /** The largest edited input a command carries, as JSON. */

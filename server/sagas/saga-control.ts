@@ -2,7 +2,7 @@
 // its state: the new state and its events, or a refusal that says why. The caller makes
 // sure no move is in flight (its outcome would overwrite the command's effect), but for a
 // pause or resume, which only decide whether the next move starts.
-import type { ControlAction, SagaEvent } from "../events/index.ts";
+import { type ControlAction, describePause, type SagaEvent } from "../events/index.ts";
 import type { SagaDefinition } from "./definition.ts";
 import { emitter, type MachineContext, type SagaState } from "./saga-machine.ts";
 
@@ -39,7 +39,7 @@ export function applyControl<Input>(
   const ended = `the saga has already ended (${state.phase})`;
   const moving = state.phase === "forward" || state.phase === "compensating";
   const pausedSince = state.paused
-    ? `the saga is paused (by ${state.paused.by} since ${new Date(state.paused.since).toISOString()})`
+    ? describePause({ by: state.paused.by, since: new Date(state.paused.since) })
     : "";
   // A paused saga starts nothing until resumed: commands that would start a move now wait for that.
   if (state.paused && (request.action === "retry-step" || request.action === "retry-from"))

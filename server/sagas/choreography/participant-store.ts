@@ -130,7 +130,7 @@ export function createParticipantStore(pool: Pool, schema: string) {
     /** The saga's parked (or, with `held`, held while paused) messages not yet re-driven, oldest first. */
     async listParked(sagaId: string, which: { held: boolean } = { held: false }): Promise<ParkedMessage[]> {
       const r = await pool.query(
-        `SELECT id, saga_id, topic, kafka_partition, kafka_offset, key, value, headers, reason, held
+        `SELECT id, saga_id, topic, kafka_partition, kafka_offset, key, value, headers, reason
          FROM ${t("parked_message")} WHERE saga_id = $1 AND redriven_at IS NULL AND held = $2 ORDER BY id`,
         [sagaId, which.held],
       );
@@ -144,7 +144,6 @@ export function createParticipantStore(pool: Pool, schema: string) {
         value: row.value,
         headers: row.headers,
         reason: row.reason,
-        held: row.held,
       }));
     },
 

@@ -14,6 +14,7 @@ import {
   type DomainSchemas,
   decodeDomainEvent,
   decodeSagaEvent,
+  describePause,
   domainEvent,
   encodeDomainEvent,
   encodeSagaEvent,
@@ -131,8 +132,6 @@ interface RawMessage {
 const escapeNul = (text: string) => text.replaceAll("\u0000", "\\u0000");
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export const PARKED_CODE = "PARKED";
-const pausedSince = (paused: { by: string; since: Date }) =>
-  `the saga is paused (by ${paused.by} since ${paused.since.toISOString()})`;
 
 export function createParticipant<S extends DomainSchemas>(options: ParticipantOptions<S>): Participant<S> {
   const { service, choreography, schemas, reactions, pool, log, topics } = options;
@@ -320,7 +319,7 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
       await store.park(tx, {
         ...raw,
         sagaId: event.key,
-        reason: `held: the saga is paused (by ${paused.by} since ${paused.since.toISOString()})`,
+        reason: `held: ${describePause(paused)}`,
         held: true,
       });
       return true;
@@ -481,12 +480,12 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
               "a choreographed saga's input travels in its messages: edit its parked message on the dead-letters page and replay it",
             );
           else if (ended) refuse(`nothing to retry: ${ended}`);
-          else if (mark.paused) refuse(`${pausedSince(mark.paused)}: resume it first`);
+          else if (mark.paused) refuse(`${describePause(mark.paused)}: resume it first`);
           else redrive = "parked";
           break;
         case "pause":
           if (ended) refuse(`nothing to pause: ${ended}`);
-          else if (mark.paused) refuse(`${pausedSince(mark.paused)} already`);
+          else if (mark.paused) refuse(`${describePause(mark.paused)} already`);
           else {
             await store.setPaused(tx, d.sagaId, d.requestedBy ?? "an operator");
             if (options.owner)
