@@ -127,10 +127,11 @@ async function digestOf(pool: Pick<Pool, "query">, summary: SagaListItem): Promi
   const cached = cache.get(summary.sagaId, summary);
   if (cached) return cached;
   const events = await readOutline(pool, summary.sagaId);
+  const start = startOf(events);
   const digest: SagaOutlineDigest = {
     eventsRead: events.length,
-    steps: startOf(events)?.steps ?? [],
-    originalInput: startOf(events)?.input ?? null,
+    steps: start?.steps ?? [],
+    originalInput: start?.input ?? null,
     timeline: foldTimeline(buildTimeline(events)),
     rejections: breakerRejections(events),
     plan: compensationPlan(events),

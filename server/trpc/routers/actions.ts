@@ -125,13 +125,11 @@ export const actionsRouter = router({
   saga: actionProcedure.input(SagaActionInputSchema).mutation(async ({ ctx, input }) => {
     // An edit keeps the input it replaces beside it on the audit log (the saga page shows both),
     // read only for an actor allowed to edit: anyone else is refused (and audited) as sent.
-    const replaced =
+    const before =
       input.input && ctx.actor && can(ctx.actor.role, "saga.edit")
-        ? await getSagaDetail(ctx, input.sagaId).then(
-            (detail) => detail.input.current,
-            () => null,
-          )
+        ? await getSagaDetail(ctx, input.sagaId).catch(() => undefined)
         : undefined;
+    const replaced = before?.input.current;
     return performAction(
       ctx.pool,
       ctx.actor,
@@ -147,7 +145,8 @@ export const actionsRouter = router({
         idempotencyKey: input.idempotencyKey,
       },
       async (actionId) => {
-        const detail = await getSagaDetail(ctx, input.sagaId);
+        // Read once: an edit's detail was read just before, for the input it replaces.
+        const detail = before ?? (await getSagaDetail(ctx, input.sagaId));
         const allowance = sagaActionsAllowed(detail.summary)[input.action];
         if (!allowance.allowed) return { phase: "refused", message: allowance.reason };
         return sendControlCommand(
