@@ -1,6 +1,6 @@
 // Commands to a choreographed saga that nobody answers are settled at their deadline, on a
 // database of the test's own: a retry-step with nothing parked is refused, a compensation that
-// never ends has failed, an answer that arrived meanwhile settles its command, an orchestrated
+// never ends has failed, a retry-from nobody re-drove has failed, an answer that arrived meanwhile settles its command, an orchestrated
 // saga's command keeps waiting for its orchestrator, and an action ends once.
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
@@ -34,7 +34,7 @@ async function saga(sagaId: string, mode: "choreographed" | "orchestrated", more
 }
 
 /** An action sent and now pending, as the router leaves it. */
-async function pending(action: "retry-step" | "compensate", sagaId: string) {
+async function pending(action: "retry-step" | "compensate" | "retry-from", sagaId: string) {
   const status = await performAction(
     store.pool(),
     operator,
@@ -54,15 +54,21 @@ const last = async (actionId: string) => (await actionHistory(store.pool(), acti
 
 describe("the answer deadline of a choreographed saga's commands", () => {
   it("settles what nobody answered, with what the silence means; an answer settles its own command", async () => {
-    const [quiet, endless, answered, orchestrated] = ["quiet", "endless", "answered", "orch"].map(
-      (n) => `${n}-${randomUUID().slice(0, 8)}`,
-    ) as [string, string, string, string];
+    const [quiet, endless, answered, orchestrated, unperformed] = [
+      "quiet",
+      "endless",
+      "answered",
+      "orch",
+      "unperformed",
+    ].map((n) => `${n}-${randomUUID().slice(0, 8)}`) as [string, string, string, string, string];
     await saga(quiet, "choreographed");
     await saga(endless, "choreographed");
+    await saga(unperformed, "choreographed");
     await saga(answered, "choreographed");
     await saga(orchestrated, "orchestrated");
     const retry = await pending("retry-step", quiet);
     const compensate = await pending("compensate", endless);
+    const rerun = await pending("retry-from", unperformed);
     const withAnswer = await pending("retry-step", answered);
     const waitsForOrchestrator = await pending("retry-step", orchestrated);
     // One participant did answer this one (it found something parked): storing the answer settles it.
@@ -97,8 +103,13 @@ describe("the answer deadline of a choreographed saga's commands", () => {
       [
         [quiet, "refused"],
         [endless, "failed"],
+        [unperformed, "failed"],
       ].sort(),
     );
+    expect(await last(rerun)).toMatchObject({
+      phase: "failed",
+      message: expect.stringContaining("no participant handled the step's trigger again within 60 s"),
+    });
     expect(await last(retry)).toMatchObject({
       phase: "refused",
       message: expect.stringContaining("nothing to retry: no participant had a parked message"),

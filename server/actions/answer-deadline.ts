@@ -34,6 +34,11 @@ function silence(action: string, seconds: number): { phase: "refused" | "failed"
       phase: "failed",
       message: `the saga's participants did not finish compensating it within ${seconds} s: one may be down or still retrying; the saga's page shows how far it got`,
     };
+  if (action === "saga.retry-from")
+    return {
+      phase: "failed",
+      message: `no participant handled the step's trigger again within ${seconds} s: the service that performs the step may be down (it acts when back), or keeps no triggers (a runtime other than Sagascope's)`,
+    };
   return { phase: "failed", message: `no participant answered within ${seconds} s` };
 }
 

@@ -44,12 +44,19 @@ export function inventoryReactions(
         guard.run(async () => {
           const { tx, sagaId, publish } = ctx;
           const wanted = await tx.query(
-            `SELECT sku, quantity FROM ${t("reservation")} WHERE order_id = $1 FOR UPDATE`,
+            `SELECT sku, quantity, status FROM ${t("reservation")} WHERE order_id = $1 FOR UPDATE`,
             [sagaId],
           );
           const order = wanted.rows[0];
           if (!order)
             throw new Error(`payment captured for order ${sagaId}, which inventory never saw placed`);
+          // Handled again (an operator's retry-from): reserved stock is not taken twice.
+          if (order.status === "reserved") {
+            publish("shop.stock-reserved", { orderId: sagaId, sku: order.sku, quantity: order.quantity });
+            return;
+          }
+          if (order.status !== "expected")
+            throw StepFailure.business(`the reservation was ${order.status} already`, "SETTLED");
           const stock = await tx.query(`SELECT available FROM ${t("stock")} WHERE sku = $1 FOR UPDATE`, [
             order.sku,
           ]);

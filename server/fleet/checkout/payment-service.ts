@@ -71,6 +71,18 @@ export function paymentReactions(
         guard.run(async () => {
           const { tx, sagaId, event, publish } = ctx;
           const { customerId, amountCents } = event.data;
+          // Handled again (an operator's retry-from): a captured payment is not charged twice.
+          const earlier = await tx.query(
+            `SELECT amount_cents, status FROM ${t("payment")} WHERE order_id = $1`,
+            [sagaId],
+          );
+          if (earlier.rows[0]) {
+            const { status, amount_cents } = earlier.rows[0];
+            if (status !== "captured")
+              throw StepFailure.business(`the payment was ${status} already`, "SETTLED");
+            publish("shop.payment-captured", { orderId: sagaId, amountCents: Number(amount_cents) });
+            return;
+          }
           const wallet = await tx.query(
             `SELECT balance_cents FROM ${t("wallet")} WHERE customer_id = $1 FOR UPDATE`,
             [customerId],

@@ -44,11 +44,12 @@ export function shippingReactions(
           if (customer === WORLD.remoteCustomer)
             throw StepFailure.business(`no carrier delivers to ${customer}'s address`, "UNSERVICEABLE");
           const shipmentId = `SHP-${sagaId}`;
+          // Handled again (an operator's retry-from): the shipment scheduled before stands.
           const created = await tx.query(
-            `INSERT INTO ${t("shipment")} (order_id, shipment_id) VALUES ($1, $2) RETURNING *`,
+            `INSERT INTO ${t("shipment")} (order_id, shipment_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING *`,
             [sagaId, shipmentId],
           );
-          changes(ctx, "shipment", "created", asChangeRow(created.rows[0], "order_id"));
+          if (created.rows[0]) changes(ctx, "shipment", "created", asChangeRow(created.rows[0], "order_id"));
           publish("shop.shipment-scheduled", { orderId: sagaId, shipmentId });
         }),
       onFailure: async ({ sagaId, publish }, failure) =>

@@ -1,7 +1,8 @@
 // A choreography participant's own bookkeeping, in its own schema beside its business
 // tables: the event ids it has handled (dedupe), messages it parked (or held while the saga
-// was paused), what operators asked of each saga, commands waiting for their saga to end,
-// and its outbox.
+// was paused), the message that triggered each step it performed (so an operator's
+// retry-from can handle it again), what operators asked of each saga, commands waiting for
+// their saga to end, and its outbox.
 import type { Pool, PoolClient } from "../../db/pool.ts";
 import { serializedDdl } from "../../db/serialized-ddl.ts";
 import { outboxTable } from "../outbox/outbox-table.ts";
@@ -14,15 +15,19 @@ export interface SagaMark {
   paused: { by: string; since: Date } | null;
 }
 
-export interface ParkedMessage {
-  id: number;
-  sagaId: string | null;
+/** A message as read from Kafka, kept byte for byte. */
+export interface StoredMessage {
   topic: string;
   partition: number;
   offset: string;
   key: Buffer | null;
   value: Buffer | null;
   headers: Record<string, string>;
+}
+
+export interface ParkedMessage extends StoredMessage {
+  id: number;
+  sagaId: string | null;
   reason: string;
   /** Held while the saga was paused (handled on resume), rather than parked as failing. */
   held?: boolean;
@@ -54,6 +59,10 @@ export function createParticipantStore(pool: Pool, schema: string) {
         `ALTER TABLE ${t("saga_mark")} ADD COLUMN IF NOT EXISTS paused_at timestamptz,
           ADD COLUMN IF NOT EXISTS paused_by text`,
         `ALTER TABLE ${t("parked_message")} ADD COLUMN IF NOT EXISTS held boolean NOT NULL DEFAULT false`,
+        `CREATE TABLE IF NOT EXISTS ${t("step_trigger")} (
+          saga_id text NOT NULL, step text NOT NULL, topic text NOT NULL, kafka_partition int NOT NULL,
+          kafka_offset bigint NOT NULL, key bytea, value bytea, headers jsonb NOT NULL,
+          handled_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (saga_id, step))`,
         `CREATE TABLE IF NOT EXISTS ${t("pending_command")} (
           command_id text PRIMARY KEY, saga_id text NOT NULL, action text NOT NULL,
           received_at timestamptz NOT NULL DEFAULT now())`,
@@ -67,6 +76,11 @@ export function createParticipantStore(pool: Pool, schema: string) {
         [eventId, sagaId, type],
       );
       return r.rowCount === 1;
+    },
+
+    async processed(eventId: string): Promise<boolean> {
+      const r = await pool.query(`SELECT 1 FROM ${t("processed_event")} WHERE event_id = $1`, [eventId]);
+      return (r.rowCount ?? 0) > 0;
     },
 
     async forgetEvent(client: PoolClient, eventId: string) {
@@ -155,6 +169,47 @@ export function createParticipantStore(pool: Pool, schema: string) {
          WHERE p.held AND p.redriven_at IS NULL AND m.paused_at IS NULL`,
       );
       return r.rows.map((row) => row.saga_id as string);
+    },
+
+    /** Keeps the message that triggered a step the participant performed (the latest, if handled again). */
+    async keepTrigger(client: PoolClient, sagaId: string, step: string, message: StoredMessage) {
+      await client.query(
+        `INSERT INTO ${t("step_trigger")} (saga_id, step, topic, kafka_partition, kafka_offset, key, value, headers)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (saga_id, step) DO UPDATE SET topic = EXCLUDED.topic, kafka_partition = EXCLUDED.kafka_partition,
+           kafka_offset = EXCLUDED.kafka_offset, key = EXCLUDED.key, value = EXCLUDED.value,
+           headers = EXCLUDED.headers, handled_at = now()`,
+        [
+          sagaId,
+          step,
+          message.topic,
+          message.partition,
+          message.offset,
+          message.key,
+          message.value,
+          message.headers,
+        ],
+      );
+    },
+
+    /** The message that triggered `step` of the saga here, if the participant performed it. */
+    async trigger(sagaId: string, step: string): Promise<StoredMessage | undefined> {
+      const r = await pool.query(
+        `SELECT topic, kafka_partition, kafka_offset, key, value, headers FROM ${t("step_trigger")}
+         WHERE saga_id = $1 AND step = $2`,
+        [sagaId, step],
+      );
+      const row = r.rows[0];
+      return row
+        ? {
+            topic: row.topic,
+            partition: row.kafka_partition,
+            offset: String(row.kafka_offset),
+            key: row.key,
+            value: row.value,
+            headers: row.headers,
+          }
+        : undefined;
     },
 
     async markRedriven(id: number) {

@@ -65,6 +65,8 @@ const rawStarted = new Map<
 >();
 /** Sagas whose work throws an unexpected error (a bug, as a poison message would cause). */
 const crashing = new Set<string>();
+/** Sagas whose owner never acts on the worker's answer (as if the message had been lost). */
+const lost = new Set<string>();
 
 beforeAll(async () => {
   db = await scratchDatabase("choreo");
@@ -128,6 +130,7 @@ beforeAll(async () => {
     reactions: {
       "race.worked": {
         handle: async ({ tx, sagaId, saga }) => {
+          if (lost.has(sagaId)) return;
           await tx.query("UPDATE race_owner.race SET status = 'done' WHERE saga_id = $1", [sagaId]);
           saga.completed(1);
         },
@@ -159,7 +162,10 @@ beforeAll(async () => {
         handle: async ({ tx, sagaId, event, publish }) => {
           if (crashing.has(sagaId)) throw new TypeError("cannot read properties of undefined");
           if (event.data.n < 0) throw StepFailure.business("negative work is refused");
-          await tx.query("INSERT INTO race_worker.work (saga_id) VALUES ($1)", [sagaId]);
+          // Idempotent per saga, as retry-from needs: work done before is not done twice.
+          await tx.query("INSERT INTO race_worker.work (saga_id) VALUES ($1) ON CONFLICT DO NOTHING", [
+            sagaId,
+          ]);
           publish("race.worked", { n: event.data.n });
         },
         onFailure: async ({ publish }, failure) => publish("race.work-failed", { reason: failure.message }),
@@ -333,17 +339,89 @@ describe("choreography participant", () => {
     expect(sagaTypes("r-cancel").filter((t) => t === "io.sagascope.saga.aborted")).toHaveLength(1);
   });
 
-  it("refuses what a choreographed saga cannot do, or what its state no longer allows", async () => {
-    const from = await command("r-1", "retry-from", { fromStep: 0 });
+  it("refuses what a choreographed saga's state no longer allows", async () => {
+    const from = await command("r-1", "retry-from", { fromStep: 1 });
     const late = await command("r-1", "compensate");
     await until("both answers", () => resultsOf(from).length > 0 && resultsOf(late).length > 0);
     expect(resultsOf(from)[0]?.data).toMatchObject({
       outcome: "refused",
-      message: expect.stringMatching(/no coordinator/),
+      handledBy: "owner",
+      message: "retry-from applies to a saga still moving forward: the saga has already ended (completed)",
     });
     expect(resultsOf(late)[0]?.data).toMatchObject({
       outcome: "refused",
       message: expect.stringMatching(/ended \(completed\)/),
+    });
+  });
+
+  it("retry-from: the participant that performed the step handles its trigger again, once, and the saga goes on", async () => {
+    lost.add("r-lost");
+    await race("r-lost", 7);
+    await until("the worker's answer", () =>
+      seen.saga.some((e) => e.data.sagaId === "r-lost" && e.type === "io.sagascope.saga.step.succeeded"),
+    );
+    await until("r-lost worked", async () =>
+      (await pool.query("SELECT 1 FROM race_worker.work WHERE saga_id = 'r-lost'")).rowCount === 1
+        ? true
+        : undefined,
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await status("r-lost")).toBe("running");
+
+    const first = await command("r-lost", "retry-from", { fromStep: 0 });
+    const beyond = await command("r-lost", "retry-from", { fromStep: 7 });
+    await until("the refusals", () => resultsOf(first).length > 0 && resultsOf(beyond).length > 0);
+    expect(resultsOf(first)[0]?.data).toMatchObject({
+      outcome: "refused",
+      handledBy: "owner",
+      message:
+        "step 0 (start) is started by the application, not by a message: there is no trigger to handle again",
+    });
+    expect(resultsOf(beyond)[0]?.data.message).toBe("step 7 does not exist (the saga has 2 steps)");
+
+    lost.delete("r-lost");
+    const redriven = worker.stats().redriven;
+    const again = await command("r-lost", "retry-from", { fromStep: 1 });
+    await until("r-lost done", async () => (await status("r-lost")) === "done");
+    const [answer] = await until("the worker's answer", () =>
+      resultsOf(again).length ? resultsOf(again) : undefined,
+    );
+    expect(answer?.data).toMatchObject({
+      outcome: "done",
+      handledBy: "worker",
+      message: "worker handled the trigger of step 1 (work) again; the saga goes on from there",
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(resultsOf(again)).toHaveLength(1);
+    expect(worker.stats().redriven).toBe(redriven + 1);
+    // The step ran twice with the same trigger; its work stands once.
+    const worked = seen.saga.filter(
+      (e) =>
+        e.data.sagaId === "r-lost" && e.type === "io.sagascope.saga.step.succeeded" && e.data.step === "work",
+    );
+    expect(worked).toHaveLength(2);
+    expect((await pool.query("SELECT 1 FROM race_worker.work WHERE saga_id = 'r-lost'")).rowCount).toBe(1);
+    expect(sagaTypes("r-lost").filter((t) => t === "io.sagascope.saga.completed")).toHaveLength(1);
+  });
+
+  it("retry-from a step its participant never performed is refused, saying so", async () => {
+    crashing.add("r-unreached");
+    await race("r-unreached");
+    await until("r-unreached parked", async () =>
+      (await pool.query("SELECT 1 FROM race_worker.parked_message WHERE saga_id = 'r-unreached'"))
+        .rowCount === 1
+        ? true
+        : undefined,
+    );
+    const from = await command("r-unreached", "retry-from", { fromStep: 1 });
+    const [answer] = await until("the worker's answer", () =>
+      resultsOf(from).length ? resultsOf(from) : undefined,
+    );
+    expect(answer?.data).toMatchObject({
+      outcome: "refused",
+      handledBy: "worker",
+      message:
+        "worker has not performed step 1 (work) of this saga: it was not reached (a message of the saga is parked here: retry the step instead)",
     });
   });
 

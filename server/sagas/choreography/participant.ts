@@ -37,7 +37,7 @@ interface OutboxMessage {
 
 import { StepFailure } from "../step-failure.ts";
 import type { Choreography } from "./choreography.ts";
-import { createParticipantStore, type ParticipantStore } from "./participant-store.ts";
+import { createParticipantStore, type ParticipantStore, type StoredMessage } from "./participant-store.ts";
 import { createSagaRecorder, type SagaRecorder } from "./saga-recorder.ts";
 
 export interface ReactionContext<S extends DomainSchemas, T extends keyof S & string = keyof S & string> {
@@ -119,19 +119,13 @@ export interface Participant<S extends DomainSchemas> {
   store: ParticipantStore;
 }
 
-interface RawMessage {
-  topic: string;
-  partition: number;
-  offset: string;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: Record<string, string>;
-}
+type RawMessage = StoredMessage;
 
 /** Text columns cannot hold NUL; the raw bytes keep the original. */
 const escapeNul = (text: string) => text.replaceAll("\u0000", "\\u0000");
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export const PARKED_CODE = "PARKED";
+const CONTROL_COMMAND = "io.sagascope.control.command";
 
 export function createParticipant<S extends DomainSchemas>(options: ParticipantOptions<S>): Participant<S> {
   const { service, choreography, schemas, reactions, pool, log, topics } = options;
@@ -158,6 +152,11 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
   const consumers: Consumer[] = [];
   const reactionFor = (type: string) =>
     (Object.hasOwn(reactions, type) ? reactions[type] : undefined) as Reaction<S> | undefined;
+  /** Whether this participant performs the step (rather than compensating it, or not at all). */
+  const performs = (step: string) =>
+    Object.values(reactions).some(
+      (r) => (r as Reaction<S> | undefined)?.step === step && r?.kind !== "compensation",
+    );
 
   function context(tx: PoolClient, event: DomainEvent<S>, attempt: number) {
     const saga = createSagaRecorder(choreography, {
@@ -354,6 +353,8 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
   }
 
   async function react(raw: RawMessage): Promise<void> {
+    // The owner relays an accepted retry-from on the saga's own partition, behind its messages.
+    if (raw.headers.ce_type === CONTROL_COMMAND) return retryFromHere(raw);
     const decoded = decodeDomainEvent(schemas, raw);
     if (!decoded.ok) {
       // Unreadable, or meant for this participant but malformed: it will never succeed.
@@ -393,7 +394,11 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
             const took = Date.now() - began;
             if (reaction.kind === "compensation")
               ctx.saga.compensationSucceeded(reaction.step, attempt, took);
-            else ctx.saga.stepSucceeded(reaction.step, attempt, took);
+            else {
+              ctx.saga.stepSucceeded(reaction.step, attempt, took);
+              // An operator's retry-from may ask for the step again: its trigger is kept.
+              await store.keepTrigger(tx, event.key, reaction.step, raw);
+            }
           }
           await finish(tx, ctx, published);
           return true;
@@ -444,6 +449,7 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
     const d = command.data;
     const ref = { sagaId: d.sagaId, trace: command.trace };
     const answer: SagaEvent[] = [];
+    const relay: OutboxMessage[] = [];
     let redrive: "parked" | "held" | undefined;
     const fresh = await withTransaction(pool, async (tx) => {
       if (!(await store.claimEvent(tx, `control:${d.commandId}`, d.sagaId, command.type))) return false;
@@ -515,13 +521,25 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
               );
           }
           break;
-        case "retry-from":
-          refuse(
-            "a choreographed saga has no coordinator to re-run earlier steps: use compensate or retry-step",
-          );
+        case "retry-from": {
+          const from = d.fromStep ?? -1;
+          const step = choreography.steps[from];
+          if (ended) refuse(`retry-from applies to a saga still moving forward: ${ended}`);
+          else if (mark.paused) refuse(`${describePause(mark.paused)}: resume it first`);
+          else if (mark.cancelRequested)
+            refuse("retry-from applies to a saga still moving forward: it is being compensated");
+          else if (!step)
+            refuse(`step ${from} does not exist (the saga has ${choreography.steps.length} steps)`);
+          else if (from === 0)
+            refuse(
+              `step 0 (${step.name}) is started by the application, not by a message: there is no trigger to handle again`,
+            );
+          // The participant that performs the step handles its trigger again and answers.
+          else if (options.owner) relay.push({ topic: topics.domain, message: encodeSagaEvent(command) });
           break;
+        }
       }
-      await store.outbox.insert(tx, sagaMessages(answer));
+      await store.outbox.insert(tx, [...sagaMessages(answer), ...relay]);
       return true;
     });
     if (!fresh || !redrive) return;
@@ -539,6 +557,52 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
         ),
       );
     }
+  }
+
+  /**
+   * A retry-from the owner accepted, read from the saga's partition: the participant that
+   * performs the step handles the message that triggered it again (every later step follows
+   * from what it publishes), and answers. At least once: a crash before the answer handles
+   * the trigger again, so a reaction must be idempotent per saga.
+   */
+  async function retryFromHere(raw: RawMessage): Promise<void> {
+    const decoded = decodeSagaEvent(raw);
+    if (!decoded.ok || decoded.event.type !== CONTROL_COMMAND) return;
+    const command = decoded.event as SagaEvent<"io.sagascope.control.command">;
+    const d = command.data;
+    const from = d.fromStep ?? -1;
+    const step = choreography.steps[from];
+    if (d.action !== "retry-from" || d.sagaType !== choreography.type || !step || !performs(step.name))
+      return;
+    const answerId = `retry-from:${d.commandId}`;
+    if (await store.processed(answerId)) return;
+    const mark = await store.mark(pool, d.sagaId);
+    const named = `step ${from} (${step.name})`;
+    let outcome: "done" | "refused" = "refused";
+    let message: string;
+    if (mark.paused) message = `${describePause(mark.paused)}: resume it first`;
+    else if (mark.resolved) message = "the saga was marked resolved";
+    else {
+      const trigger = await store.trigger(d.sagaId, step.name);
+      if (!trigger) {
+        const parked = (await store.listParked(d.sagaId)).length > 0;
+        message = `${service} has not performed ${named} of this saga: it was not reached${parked ? " (a message of the saga is parked here: retry the step instead)" : ""}`;
+      } else {
+        const eventId = trigger.headers.ce_id;
+        if (eventId) await withTransaction(pool, (tx) => store.forgetEvent(tx, eventId));
+        await react(trigger);
+        stats.redriven += 1;
+        outcome = "done";
+        message = `${service} handled the trigger of ${named} again; the saga goes on from there`;
+      }
+    }
+    await withTransaction(pool, async (tx) => {
+      if (!(await store.claimEvent(tx, answerId, d.sagaId, command.type))) return;
+      await store.outbox.insert(
+        tx,
+        sagaMessages([controlResult({ sagaId: d.sagaId, trace: command.trace }, d, outcome, message)]),
+      );
+    });
   }
 
   /** Handles a saga's parked (or held) messages again, oldest first; returns them. */
