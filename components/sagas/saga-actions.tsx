@@ -52,11 +52,14 @@ function parseInput(text: string): { input: Record<string, unknown> } | { proble
 export function SagaActions({
   sagaId,
   steps,
+  mode,
   actions,
   input,
 }: {
   sagaId: string;
   steps: { name: string; service: string }[];
+  /** A choreographed saga's first step is started by the application, not by a message: it cannot be re-driven. */
+  mode: "orchestrated" | "choreographed";
   /** From the saga's detail, which the page keeps live. */
   actions: SagaDetail["actions"];
   /** The input the saga goes on with: the edit starts from it. */
@@ -66,7 +69,8 @@ export function SagaActions({
   const can = useCan();
   const queryClient = useQueryClient();
   const [open, setOpen] = useState<SagaAction | null>(null);
-  const [fromStep, setFromStep] = useState(0);
+  const firstRerunnable = mode === "choreographed" ? 1 : 0;
+  const [fromStep, setFromStep] = useState(firstRerunnable);
   const [inputText, setInputText] = useState("");
   const { key, reset } = useIntentKey();
   const send = useMutation(trpc.actions.saga.mutationOptions());
@@ -153,12 +157,19 @@ export function SagaActions({
                 aria-label="First step to run again"
               >
                 {steps.map((s, i) => (
-                  <option key={s.name} value={i}>
+                  <option key={s.name} value={i} disabled={i < firstRerunnable}>
                     {i}. {s.name} ({s.service})
                   </option>
                 ))}
               </select>
             </label>
+          )}
+          {open === "retry-from" && mode === "choreographed" && (
+            <p>
+              The service that performed the step handles the message that triggered it again; every later
+              step follows from what it publishes. The first step was started by the application, not by a
+              message.
+            </p>
           )}
           {open === "mark-resolved" && (
             <p>The runtime stops driving this saga: say what was done about it.</p>

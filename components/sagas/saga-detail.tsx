@@ -187,6 +187,7 @@ export function SagaDetailView({ sagaId }: { sagaId: string }) {
             sagaId={detail.data.summary.sagaId}
             actions={detail.data.actions}
             steps={detail.data.steps}
+            mode={detail.data.summary.mode}
             input={detail.data.input.current}
           />
           {detail.data.timeline.edits.length > 0 && (

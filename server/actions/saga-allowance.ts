@@ -52,14 +52,11 @@ export function sagaActionsAllowed(s: SummaryFacts): Record<SagaAction, Allowanc
       : unfinished || s.status === "failed"
         ? yes
         : no(`nothing to retry: ${ended}`),
-    "retry-from":
-      s.mode !== "orchestrated"
-        ? no("retry-from needs an orchestrator; in a choreographed saga no one holds the whole sequence")
-        : paused
-          ? no(`${paused}: resume it first`)
-          : moving
-            ? yes
-            : no(`retry-from applies to a saga still moving forward; it is ${s.status}`),
+    "retry-from": paused
+      ? no(`${paused}: resume it first`)
+      : moving
+        ? yes
+        : no(`retry-from applies to a saga still moving forward; it is ${s.status}`),
     "mark-resolved": ["completed", "compensated", "resolved"].includes(s.status) ? no(ended) : yes,
     "retry-edited":
       s.mode !== "orchestrated"
