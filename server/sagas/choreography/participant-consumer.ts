@@ -1,0 +1,71 @@
+// A participant's consumer of one topic: a group with a short session (a killed member's
+// partitions move on within seconds), several partitions at once (each in order), and an
+// offset resolved only once its message's handler returned.
+import type { Consumer, IHeaders, Kafka, KafkaMessage } from "kafkajs";
+import { headersAsText } from "../../events/index.ts";
+import { runConsumer } from "../../events/kafka-client.ts";
+import type { Logger } from "../../log.ts";
+import type { RawMessage } from "./participant-types.ts";
+
+/** Text columns cannot hold NUL; the raw bytes keep the original. */
+const escapeNul = (text: string) => text.replaceAll("\u0000", "\\u0000");
+
+const asRaw = (topic: string, partition: number, message: KafkaMessage): RawMessage => ({
+  topic,
+  partition,
+  offset: message.offset,
+  key: message.key,
+  value: message.value,
+  headers: Object.fromEntries(
+    Object.entries(headersAsText(message.headers as IHeaders)).map(([k, v]) => [escapeNul(k), escapeNul(v)]),
+  ),
+});
+
+export interface TopicConsumer {
+  kafka: Kafka;
+  groupId: string;
+  topic: string;
+  fromBeginning: boolean;
+  /** How long the group waits for a silent member before its partitions are handed on. */
+  sessionTimeoutMs?: number | undefined;
+  partitionsConcurrently?: number | undefined;
+  log: Logger;
+}
+
+/**
+ * Joins the group and handles its messages until `consumers` no longer holds the consumer
+ * (the participant's stop takes it out and disconnects it); resolves once it has joined.
+ */
+export async function consumeTopic(
+  spec: TopicConsumer,
+  consumers: Consumer[],
+  handle: (raw: RawMessage, message: KafkaMessage) => Promise<void>,
+): Promise<void> {
+  // A short session: a killed participant's partitions go to its replacement within seconds.
+  const consumer = spec.kafka.consumer({
+    groupId: spec.groupId,
+    allowAutoTopicCreation: false,
+    sessionTimeout: spec.sessionTimeoutMs ?? 10_000,
+    heartbeatInterval: 1000,
+  });
+  consumers.push(consumer);
+  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+  await runConsumer(
+    consumer,
+    { topics: [spec.topic], fromBeginning: spec.fromBeginning },
+    {
+      // A message's offset is resolved only when its handler returned, i.e. after its
+      // transaction committed; resolved offsets are committed every second or 100 messages.
+      // A crash in between re-reads a few messages, which the event ids make harmless.
+      autoCommit: true,
+      autoCommitInterval: 1000,
+      autoCommitThreshold: 100,
+      // Partitions are independent (a saga lives in one), so several are handled at once.
+      partitionsConsumedConcurrently: spec.partitionsConcurrently ?? 4,
+      eachMessage: ({ topic, partition, message }) => handle(asRaw(topic, partition, message), message),
+    },
+    spec.log,
+    () => !consumers.includes(consumer),
+  );
+  await joined;
+}
