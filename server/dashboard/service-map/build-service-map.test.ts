@@ -2,9 +2,10 @@
 // counted), gRPC edges coloured by what their breaker does, Kafka edges from the stored events,
 // the projector's checkpoint and the code's wiring (dashed and said to be so).
 import { describe, expect, it } from "vitest";
-import { type BreakerReading, buildServiceMap, type MapReadings } from "./build-service-map.ts";
+import { buildServiceMap } from "./build-service-map.ts";
 import { knownWiring } from "./known-wiring.ts";
 import type { MapGraph } from "./map-model.ts";
+import type { BreakerReading, MapReadings } from "./map-readings.ts";
 
 const NOW = Date.parse("2030-03-01T12:00:00Z");
 const PREFIX = "demo.";

@@ -9,17 +9,17 @@ import type { Pool } from "../../db/pool.ts";
 import type { AppError } from "../../errors.ts";
 import { PROJECTION } from "../../projections/read-model.ts";
 import { postgresFailure, redisFailure } from "../breakers/source-failure.ts";
-import {
-  type BreakerReading,
-  buildServiceMap,
-  type Figures,
-  type IngestReading,
-  type ProjectorReading,
-  type SagaTraffic,
-} from "./build-service-map.ts";
+import { buildServiceMap } from "./build-service-map.ts";
 import { knownWiring } from "./known-wiring.ts";
 import { layoutServiceMap } from "./layout-service-map.ts";
 import type { ServiceMap } from "./map-model.ts";
+import type {
+  BreakerReading,
+  Figures,
+  IngestReading,
+  ProjectorReading,
+  SagaTraffic,
+} from "./map-readings.ts";
 
 export const SERVICE_MAP_WINDOWS = {
   /** Saga events stored this recently make the Kafka part and the services' error rates. */
