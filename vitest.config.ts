@@ -8,6 +8,7 @@ export default defineConfig({
       "docs/**/*.test.ts",
       "bridges/**/*.test.ts",
       "components/**/*.test.ts",
+      "browser-safe/**/*.test.ts",
     ],
     globalSetup: ["scripts/test/global-setup.ts"],
     testTimeout: 60_000,

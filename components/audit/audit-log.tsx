@@ -4,10 +4,6 @@
 import { useInfiniteQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
-import { useTRPC } from "@/components/trpc.tsx";
-import { formatAge, formatTime } from "@/components/ui/format.ts";
-import { PagedList } from "@/components/ui/paged-list.tsx";
-import { SaveView } from "@/components/views/save-view.tsx";
 import {
   AUDIT_PHASES,
   type AuditActionView,
@@ -19,7 +15,11 @@ import {
   groupActions,
   rangeProblem,
   targetHref,
-} from "@/server/dashboard/audit/audit-view.ts";
+} from "@/browser-safe/audit-view.ts";
+import { useTRPC } from "@/components/trpc.tsx";
+import { formatAge, formatTime } from "@/components/ui/format.ts";
+import { PagedList } from "@/components/ui/paged-list.tsx";
+import { SaveView } from "@/components/views/save-view.tsx";
 import styles from "./audit-log.module.css";
 
 const REFRESH_MS = 3_000;

@@ -5,6 +5,8 @@
 // proposed and with the current thresholds. Saving is confirmed with the list of changes.
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
+import { DEFAULT_BREAKER_CONFIG } from "@/browser-safe/breaker-config.ts";
+import { type Thresholds, ThresholdsSchema } from "@/browser-safe/breaker-thresholds.ts";
 import { ActionResult } from "@/components/actions/action-result.tsx";
 import { ConfirmDialog } from "@/components/actions/confirm-dialog.tsx";
 import { useActionStatus, useIntentKey } from "@/components/actions/use-action.ts";
@@ -12,8 +14,6 @@ import { useRefreshingMutation } from "@/components/actions/use-refreshing-mutat
 import { useCan } from "@/components/auth/use-me.ts";
 import { useTRPC } from "@/components/trpc.tsx";
 import { ErrorPanel } from "@/components/ui/error-panel.tsx";
-import { type Thresholds, ThresholdsSchema } from "@/server/actions/breaker-thresholds.ts";
-import { DEFAULT_BREAKER_CONFIG } from "@/server/breakers/breaker-config.ts";
 import styles from "./breaker-actions.module.css";
 import { WhatIfPreview } from "./what-if-preview.tsx";
 

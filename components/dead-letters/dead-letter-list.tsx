@@ -4,14 +4,11 @@
 // replayed or discarded one by one or all matching.
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
+import { DEAD_LETTER_STATES, type DeadLetterState } from "@/browser-safe/dead-letter-states.ts";
 import { useTRPC } from "@/components/trpc.tsx";
 import { formatAge, formatTime } from "@/components/ui/format.ts";
 import { PagedList } from "@/components/ui/paged-list.tsx";
-import {
-  DEAD_LETTER_STATES,
-  type DeadLetterState,
-  type DeadLetterView,
-} from "@/server/dashboard/dead-letters/list-dead-letters.ts";
+import type { DeadLetterView } from "@/server/dashboard/dead-letters/list-dead-letters.ts";
 import { BulkLetterActions, LetterActions } from "./dead-letter-actions.tsx";
 import { EditAndReplay, EditedBeside } from "./edit-and-replay.tsx";
 

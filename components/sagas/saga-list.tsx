@@ -5,6 +5,13 @@ import { useSubscription } from "@trpc/tanstack-react-query";
 import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useEffect, useState } from "react";
+import {
+  filterFromParams,
+  SAGA_STATUSES,
+  type SagaListParams,
+  SagaListParamsSchema,
+  SINCE_RANGES,
+} from "@/browser-safe/saga-filter.ts";
 import { BulkActions } from "@/components/sagas/bulk-actions.tsx";
 import { useTRPC } from "@/components/trpc.tsx";
 import { formatAge, formatDuration, formatTime, shortId } from "@/components/ui/format.ts";
@@ -12,13 +19,6 @@ import { LiveIndicator } from "@/components/ui/live-indicator.tsx";
 import { PagedList } from "@/components/ui/paged-list.tsx";
 import { StatusBadge } from "@/components/ui/status-badge.tsx";
 import { SaveView } from "@/components/views/save-view.tsx";
-import {
-  filterFromParams,
-  SAGA_STATUSES,
-  type SagaListParams,
-  SagaListParamsSchema,
-  SINCE_RANGES,
-} from "@/server/dashboard/sagas/saga-filter.ts";
 import { WAITING_CHOICES, WAITING_HELP, WAITING_LABEL } from "./waiting-on-label.ts";
 
 /** The list's filters, kept in the URL so that a filtered list can be shared and survives a reload. */

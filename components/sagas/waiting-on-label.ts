@@ -1,6 +1,6 @@
 // What a saga waits on, in an operator's words: the stuck badge, the saga page, the overview's
 // counts and the list's filter.
-import type { WaitingOn } from "@/server/ingest/waiting-on.ts";
+import type { WaitingOn } from "@/browser-safe/waiting-on.ts";
 
 export type WaitingKind = WaitingOn | "unclassified";
 

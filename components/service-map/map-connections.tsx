@@ -1,8 +1,8 @@
 // Every connection of the map as a table: the same facts for reading row by row, by keyboard
 // or with a screen reader, and for a map too dense to take in at once.
 import Link from "next/link";
+import { pct } from "@/browser-safe/map-tones.ts";
 import type { ServiceMap } from "@/server/dashboard/service-map/map-model.ts";
-import { pct } from "@/server/dashboard/service-map/map-tones.ts";
 import styles from "./service-map.module.css";
 
 const KIND_WORDS = { grpc: "gRPC call", publishes: "publishes to", consumes: "is read by" } as const;

@@ -5,8 +5,8 @@
 // Pointing at or focusing a node or an edge brings it and its neighbours forward.
 import { useRouter } from "next/navigation";
 import { type MouseEvent, type ReactNode, useId, useState } from "react";
+import type { Tone } from "@/browser-safe/map-tones.ts";
 import type { PlacedEdge, PlacedNode, ServiceMap } from "@/server/dashboard/service-map/map-model.ts";
-import type { Tone } from "@/server/dashboard/service-map/map-tones.ts";
 import styles from "./service-map.module.css";
 
 const TONES: Tone[] = ["ok", "warn", "bad", "idle"];

@@ -1,11 +1,5 @@
 // What the map's colours, lines and shapes mean, with the thresholds the reader colours by.
-import {
-  ERROR_RATE_BAD,
-  ERROR_RATE_WARN,
-  LAG_BAD_MS,
-  LAG_WARN_MS,
-  pct,
-} from "@/server/dashboard/service-map/map-tones.ts";
+import { ERROR_RATE_BAD, ERROR_RATE_WARN, LAG_BAD_MS, LAG_WARN_MS, pct } from "@/browser-safe/map-tones.ts";
 import styles from "./service-map.module.css";
 
 const seconds = (ms: number) => `${ms / 1000} s`;

@@ -5,14 +5,14 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { type ReactNode, useState } from "react";
+import { NewUserSchema } from "@/browser-safe/new-user.ts";
+import { ROLES } from "@/browser-safe/roles.ts";
 import { ActionResult } from "@/components/actions/action-result.tsx";
 import { useIntentKey } from "@/components/actions/use-action.ts";
 import { useMe } from "@/components/auth/use-me.ts";
 import { useTRPC } from "@/components/trpc.tsx";
 import { ErrorPanel } from "@/components/ui/error-panel.tsx";
 import { formatAge, formatTime } from "@/components/ui/format.ts";
-import { NewUserSchema } from "@/server/auth/new-user.ts";
-import { ROLES } from "@/server/auth/roles.ts";
 import styles from "./user-admin.module.css";
 import { UserRowActions } from "./user-row-actions.tsx";
 

@@ -3,11 +3,11 @@
 // an audited action; disabling and a new password sign the user out everywhere at once.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
+import { NewUserSchema, type UserChange } from "@/browser-safe/new-user.ts";
+import { ROLES, type Role } from "@/browser-safe/roles.ts";
 import { ActionResult } from "@/components/actions/action-result.tsx";
 import { useIntentKey } from "@/components/actions/use-action.ts";
 import { useTRPC } from "@/components/trpc.tsx";
-import { NewUserSchema, type UserChange } from "@/server/auth/new-user.ts";
-import { ROLES, type Role } from "@/server/auth/roles.ts";
 import styles from "./user-admin.module.css";
 
 export function UserRowActions({ user }: { user: { email: string; role: Role; disabled: boolean } }) {

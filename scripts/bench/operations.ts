@@ -10,9 +10,9 @@
 import { randomUUID } from "node:crypto";
 import { Kafka, logLevel, Partitioners } from "kafkajs";
 import { z } from "zod";
+import type { Actor } from "../../browser-safe/roles.ts";
 import { runOperationRound } from "../../server/actions/bulk-operation-runner.ts";
 import { changeOperation, previewOperation, startOperation } from "../../server/actions/bulk-operations.ts";
-import type { Actor } from "../../server/auth/roles.ts";
 import { listSagas } from "../../server/dashboard/sagas/list-sagas.ts";
 import { migrate } from "../../server/db/migrate.ts";
 import { createPool, type Pool } from "../../server/db/pool.ts";

@@ -4,8 +4,8 @@
 // saga's command keeps waiting for its orchestrator, and an action ends once.
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import type { Actor } from "../../browser-safe/roles.ts";
 import { migratedStore } from "../../scripts/test/infra.ts";
-import type { Actor } from "../auth/roles.ts";
 import { newTrace, type SagaEvent, sagaEvent } from "../events/index.ts";
 import { storeBatch } from "../ingest/store-batch.ts";
 import { settleUnanswered } from "./answer-deadline.ts";

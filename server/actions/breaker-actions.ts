@@ -6,13 +6,13 @@
 // breakers of other libraries obey through their bridges.
 import type { Producer } from "kafkajs";
 import { z } from "zod";
-import { type BreakerConfig, BreakerConfigSchema, parsePairId } from "../breakers/breaker-config.ts";
+import { type BreakerConfig, BreakerConfigSchema, parsePairId } from "../../browser-safe/breaker-config.ts";
+import { type Thresholds, ThresholdsSchema } from "../../browser-safe/breaker-thresholds.ts";
 import { type BreakerSnapshot, effectiveForced } from "../breakers/breaker-machine.ts";
 import type { BreakerStore } from "../breakers/index.ts";
 import type { Pool } from "../db/pool.ts";
 import { AppError } from "../errors.ts";
 import { breakerEvent, encodeBreakerControl, encodeBreakerEvent, topics } from "../events/index.ts";
-import { type Thresholds, ThresholdsSchema } from "./breaker-thresholds.ts";
 import type { Outcome } from "./perform-action.ts";
 
 const pair = z
@@ -37,7 +37,7 @@ export const BreakerOverrideSchema = z.object({
 export type BreakerOverride = z.infer<typeof BreakerOverrideSchema>;
 
 /** The thresholds an admin may change, each with its limits (the breaker's own schema). */
-export { type Thresholds, ThresholdsSchema } from "./breaker-thresholds.ts";
+export { type Thresholds, ThresholdsSchema } from "../../browser-safe/breaker-thresholds.ts";
 
 export const BreakerConfigInputSchema = z.object({
   pair,

@@ -6,7 +6,7 @@
 // single saga's would be (audited; its idempotency key makes a re-run after a crash send
 // nothing twice). A suspend or cancel is seen after the saga in hand.
 import type { Producer } from "kafkajs";
-import { type Actor, can, type Role } from "../auth/roles.ts";
+import { type Actor, can, type Role } from "../../browser-safe/roles.ts";
 import type { Pool } from "../db/pool.ts";
 import type { Logger } from "../log.ts";
 import { type OperationAction, TARGET_COLUMNS, type TargetFacts } from "./bulk-operations.ts";

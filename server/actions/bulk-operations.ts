@@ -5,9 +5,9 @@
 // or cancels it; every change of state is an audited action too.
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import type { Actor } from "../auth/roles.ts";
+import type { Actor } from "../../browser-safe/roles.ts";
+import type { SagaFilter } from "../../browser-safe/saga-filter.ts";
 import type { SagaListItem } from "../dashboard/sagas/saga-dto.ts";
-import type { SagaFilter } from "../dashboard/sagas/saga-filter.ts";
 import type { Pool } from "../db/pool.ts";
 import { isRareService } from "../db/rare-service.ts";
 import { cannotMatch, filterClause, rareServiceSagas } from "../db/saga-filter-sql.ts";

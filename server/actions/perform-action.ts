@@ -1,7 +1,7 @@
 // Every operator action goes through here: the permission is checked (a refusal is audited
 // and answered FORBIDDEN), the idempotency key makes a retry or a double click act once,
 // the request and its outcome are audited, and the caller learns the action's status.
-import { type Actor, can, type Permission } from "../auth/roles.ts";
+import { type Actor, can, type Permission } from "../../browser-safe/roles.ts";
 import type { Pool } from "../db/pool.ts";
 import { AppError } from "../errors.ts";
 import {

@@ -2,7 +2,7 @@
 // the saga list and the audit log. Each goes through performAction (permission, idempotency,
 // audit) in the router; this module says what the change is and carries it out.
 import { z } from "zod";
-import type { Actor, Permission } from "../auth/roles.ts";
+import type { Actor, Permission } from "../../browser-safe/roles.ts";
 import type { Pool } from "../db/pool.ts";
 import { withTransaction } from "../db/transaction.ts";
 import {

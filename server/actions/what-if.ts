@@ -2,7 +2,7 @@
 // stats windows of the last hour) replayed through the breaker's own rules with the
 // proposed settings, showing when it would have opened and closed and how many calls it
 // would have refused. Pure; the windows are spread into single calls the same way every time.
-import type { BreakerConfig } from "../breakers/breaker-config.ts";
+import type { BreakerConfig } from "../../browser-safe/breaker-config.ts";
 import {
   acquireTrial,
   type BreakerSnapshot,

@@ -3,9 +3,9 @@
 // deployment's mapping. Who has no mapped value gets no role and is refused.
 import * as client from "openid-client";
 import { z } from "zod";
+import { ROLES, type Role } from "../../browser-safe/roles.ts";
 import type { Env } from "../env.ts";
 import { AppError } from "../errors.ts";
-import { ROLES, type Role } from "./roles.ts";
 
 export interface OidcSettings {
   issuer: URL;

@@ -1,10 +1,11 @@
 // Who is behind one HTTP request: the signed-in user from the session cookie, or in demo
 // mode the demo operator (given a session of its own, so it has a CSRF token too). Also
 // whether a state-changing request is safe: same origin, and the session's CSRF token.
+
+import { type Actor, DEMO_OPERATOR } from "../../browser-safe/roles.ts";
 import type { Pool } from "../db/pool.ts";
 import type { Env } from "../env.ts";
 import type { AppError } from "../errors.ts";
-import { type Actor, DEMO_OPERATOR } from "./roles.ts";
 import {
   CSRF_HEADER,
   csrfMatches,

@@ -1,12 +1,13 @@
 // The dashboard's users: created by an admin (or the first admin, from the environment),
 // signed in by email and password.
+
+import { type NewUser, NewUserSchema, type UserChange } from "../../browser-safe/new-user.ts";
+import type { Actor, Role } from "../../browser-safe/roles.ts";
 import type { Pool } from "../db/pool.ts";
 import { withTransaction } from "../db/transaction.ts";
 import { AppError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { type NewUser, NewUserSchema, type UserChange } from "./new-user.ts";
 import { hashPassword, verifyPassword } from "./passwords.ts";
-import type { Actor, Role } from "./roles.ts";
 
 export { type NewUser, NewUserSchema, type UserChange };
 

@@ -2,8 +2,12 @@
 // Lua scripts on the shared state in real Redis. Both must reach the same states.
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
+import {
+  type BreakerConfig,
+  BreakerConfigSchema,
+  type ForcedState,
+} from "../../browser-safe/breaker-config.ts";
 import { testInfra, uniqueName } from "../../scripts/test/infra.ts";
-import { type BreakerConfig, BreakerConfigSchema, type ForcedState } from "./breaker-config.ts";
 import {
   acquireTrial,
   type BreakerSnapshot,

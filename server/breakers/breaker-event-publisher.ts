@@ -2,9 +2,9 @@
 // windows) as contract events on the breaker events topic, keyed by pair. A publish that
 // fails is logged, never thrown at the caller: the breaker's job is to protect calls.
 import type { Producer } from "kafkajs";
+import { type BreakerConfig, parsePairId } from "../../browser-safe/breaker-config.ts";
 import { breakerEvent, encodeBreakerEvent } from "../events/index.ts";
 import type { Logger } from "../log.ts";
-import { type BreakerConfig, parsePairId } from "./breaker-config.ts";
 import { type BreakerSnapshot, effectiveForced, type Transition } from "./breaker-machine.ts";
 import type { PairStats, TransitionNotice } from "./circuit-breaker.ts";
 

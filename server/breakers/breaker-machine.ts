@@ -4,7 +4,7 @@
 // close it and whose first failure opens it again for longer. A forced state overrides all
 // of it until cleared or expired. The Lua scripts (breaker-lua.ts) implement the same rules
 // on the shared state in Redis; one table of scenarios tests both (breaker-engines.test.ts).
-import type { BreakerConfig, ForcedState } from "./breaker-config.ts";
+import type { BreakerConfig, ForcedState } from "../../browser-safe/breaker-config.ts";
 
 export type BreakerStateName = "closed" | "open" | "half_open";
 

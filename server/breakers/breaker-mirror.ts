@@ -2,8 +2,8 @@
 // config, which the call path decides from without waiting on Redis, and the outcomes and
 // figures it gathers until they are sent. Only a half-open trial asks the shared state.
 import { performance } from "node:perf_hooks";
+import { type BreakerConfig, DEFAULT_BREAKER_CONFIG } from "../../browser-safe/breaker-config.ts";
 import { type CallStats, countCall, emptyCallStats } from "./breaker-call-stats.ts";
-import { type BreakerConfig, DEFAULT_BREAKER_CONFIG } from "./breaker-config.ts";
 import { BreakerOpenError, BreakerTimeoutError, within } from "./breaker-errors.ts";
 import {
   type BreakerSnapshot,

@@ -1,8 +1,9 @@
 // The public face of a caller's breakers: the registry's options, a breaker as a caller
 // uses it, and the transitions a registry reports.
+
+import type { BreakerConfig, BreakerPair } from "../../browser-safe/breaker-config.ts";
 import type { Logger } from "../log.ts";
 import type { PairStats } from "./breaker-call-stats.ts";
-import type { BreakerConfig, BreakerPair } from "./breaker-config.ts";
 import type { BreakerSnapshot, Transition } from "./breaker-machine.ts";
 import type { Classifier } from "./classify.ts";
 

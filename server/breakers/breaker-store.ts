@@ -2,13 +2,13 @@
 // hash and a window hash under one hash tag, transitions by Lua (breaker-lua.ts), changes
 // announced on one channel. Any process (callers, the dashboard, an operator's tool) uses this.
 import type { Redis } from "ioredis";
-import type { Logger } from "../log.ts";
 import {
   type BreakerConfig,
   BreakerConfigSchema,
   DEFAULT_BREAKER_CONFIG,
   type ForcedState,
-} from "./breaker-config.ts";
+} from "../../browser-safe/breaker-config.ts";
+import type { Logger } from "../log.ts";
 import { ACQUIRE_TRIAL_LUA, FORCE_LUA, RECORD_LUA, REPORT_TRIAL_LUA, RESET_LUA } from "./breaker-lua.ts";
 import { type BreakerSnapshot, initialSnapshot, type Transition } from "./breaker-machine.ts";
 

@@ -7,8 +7,9 @@
 // trial permits are taken from Redis synchronously, so the quota holds across instances.
 // Without Redis, each instance goes on alone with the same rules on its own outcomes, and
 // defers to Redis again when it returns. Each period, every pair's figures are reported.
+
+import { pairId } from "../../browser-safe/breaker-config.ts";
 import { emptyCallStats, pairStats } from "./breaker-call-stats.ts";
-import { pairId } from "./breaker-config.ts";
 import { createMirror } from "./breaker-mirror.ts";
 import type { BreakerRegistry, BreakerRegistryOptions } from "./breaker-registry-types.ts";
 import { createBreakerSync } from "./breaker-sync.ts";

@@ -8,7 +8,7 @@ export {
   type ForcedState,
   pairId,
   parsePairId,
-} from "./breaker-config.ts";
+} from "../../browser-safe/breaker-config.ts";
 export { createBreakerEventPublisher } from "./breaker-event-publisher.ts";
 export type { BreakerSnapshot, BreakerStateName } from "./breaker-machine.ts";
 export { type BreakerStore, createBreakerStore } from "./breaker-store.ts";

@@ -3,6 +3,7 @@
 // choice follows the planner's statistics (and a service grown since them is not trusted to
 // be rare), and a type and a service that never met answer empty only when nothing matches.
 import { beforeAll, describe, expect, it } from "vitest";
+import type { SagaFilter } from "../../browser-safe/saga-filter.ts";
 import { migratedStore } from "../../scripts/test/infra.ts";
 import {
   type ListSagasInput,
@@ -10,7 +11,6 @@ import {
   readSagaPage,
   type SagaPage,
 } from "../dashboard/sagas/list-sagas.ts";
-import type { SagaFilter } from "../dashboard/sagas/saga-filter.ts";
 import { isRareService } from "./rare-service.ts";
 import { cannotMatch } from "./saga-filter-sql.ts";
 

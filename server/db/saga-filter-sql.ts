@@ -1,6 +1,6 @@
 // The saga list's filter as SQL over saga_summary, in one place for everything that selects
 // sagas by it: the list and its count, saved views' counts, bulk operations' targets.
-import { type SagaFilter, timeWindow } from "../dashboard/sagas/saga-filter.ts";
+import { type SagaFilter, timeWindow } from "../../browser-safe/saga-filter.ts";
 import type { Pool } from "./pool.ts";
 
 type Db = Pick<Pool, "query">;

@@ -1,8 +1,9 @@
 // Folds one saga event into the saga's summary row. Pure: the ingester feeds it the
 // events that were new in a batch, in the saga's own order.
+
+import { RETRYING_FROM_ATTEMPT, type WaitingOn } from "../../browser-safe/waiting-on.ts";
 import { BREAKER_OPEN_CODE } from "../breakers/rejection-policy.ts";
 import type { SagaEvent, SagaMode } from "../events/index.ts";
-import { RETRYING_FROM_ATTEMPT, type WaitingOn } from "./waiting-on.ts";
 
 export type SagaStatus =
   | "running"

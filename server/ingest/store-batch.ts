@@ -3,6 +3,7 @@
 // replayed batch inserts nothing twice and folds nothing twice.
 
 import type { KafkaMessage } from "kafkajs";
+import type { WaitingOn } from "../../browser-safe/waiting-on.ts";
 import type { Pool, PoolClient } from "../db/pool.ts";
 import { type StagingTable, stageRows } from "../db/staging-table.ts";
 import { withTransaction } from "../db/transaction.ts";
@@ -13,7 +14,6 @@ import { settleOperatorActions } from "./settle-operator-actions.ts";
 import { type IncomingBreakerEvent, insertBreakerEvents } from "./store-breaker-events.ts";
 import { insertProjectionEvents } from "./store-projection-events.ts";
 import { insertSagaEvents } from "./store-saga-events.ts";
-import type { WaitingOn } from "./waiting-on.ts";
 
 export const SAGA_CHANGES_CHANNEL = "sagascope_saga_changes";
 

@@ -1,10 +1,10 @@
 // tRPC's one initialisation: context, transformer, and the AppError → tRPC error map.
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
+import { can, type Permission } from "../../browser-safe/roles.ts";
 import { appendAudit, newActionId } from "../actions/audit-log.ts";
 import { auditRefusal } from "../actions/audit-refusal.ts";
 import type { RequestAuth } from "../auth/request-auth.ts";
-import { can, type Permission } from "../auth/roles.ts";
 import type { BreakerStore } from "../breakers/index.ts";
 import { DATABASE_UNREACHABLE_MESSAGE, databaseUnreachableReason } from "../db/database-unreachable.ts";
 import type { Pool } from "../db/pool.ts";

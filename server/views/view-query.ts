@@ -2,8 +2,8 @@
 // by the page's own parameter schema so that a view always opens as the page would read it.
 // Free of server-only imports: the pages run it in the browser too.
 import { z } from "zod";
-import { AuditParamsSchema, rangeProblem } from "../dashboard/audit/audit-view.ts";
-import { filterFromParams, type SagaFilter, SagaListParamsSchema } from "../dashboard/sagas/saga-filter.ts";
+import { AuditParamsSchema, rangeProblem } from "../../browser-safe/audit-view.ts";
+import { filterFromParams, type SagaFilter, SagaListParamsSchema } from "../../browser-safe/saga-filter.ts";
 
 export const VIEW_PAGES = ["sagas", "audit"] as const;
 export type ViewPage = (typeof VIEW_PAGES)[number];

@@ -1,6 +1,7 @@
 // Quarantined messages, newest first, with a readable preview of their raw bytes. Only the
 // first PREVIEW_BYTES of each value leave the database (a page of large messages must not
 // load them whole); the whole value is read only to replay it.
+import type { DeadLetterState } from "../../../browser-safe/dead-letter-states.ts";
 import type { Pool } from "../../db/pool.ts";
 import type { PrismaClient } from "../../db/prisma.ts";
 
@@ -34,9 +35,6 @@ export interface DeadLetterView {
 const RESOLUTIONS = ["replayed", "replayed-edited", "discarded"] as const;
 type Resolution = (typeof RESOLUTIONS)[number];
 const isResolution = (r: string | null): r is Resolution => RESOLUTIONS.includes(r as Resolution);
-
-export const DEAD_LETTER_STATES = ["open", "resolved", "all"] as const;
-export type DeadLetterState = (typeof DEAD_LETTER_STATES)[number];
 
 export interface DeadLetterPage {
   items: DeadLetterView[];

@@ -1,10 +1,10 @@
 // The overview: what is happening across every saga, breaker and projection right now,
 // each figure a door to the filtered list behind it.
 
+import { WAITING_ON, type WaitingOn } from "../../../browser-safe/waiting-on.ts";
 import { effectiveForced } from "../../breakers/breaker-machine.ts";
 import type { BreakerStore } from "../../breakers/index.ts";
 import type { Pool } from "../../db/pool.ts";
-import { WAITING_ON, type WaitingOn } from "../../ingest/waiting-on.ts";
 import { readReportedPairs } from "../breakers/reported-pairs.ts";
 import { countOpenByReason } from "../dead-letters/list-dead-letters.ts";
 

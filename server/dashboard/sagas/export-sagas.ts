@@ -1,9 +1,15 @@
 // The filtered saga list as CSV, page by page through the same keyset cursor as the list,
 // so an export of many sagas never holds them all in memory. Capped, and says so.
+
+import {
+  filterFromParams,
+  type SagaListParams,
+  SagaListParamsSchema,
+  SINCE_RANGES,
+} from "../../../browser-safe/saga-filter.ts";
 import type { Pool } from "../../db/pool.ts";
 import { csvLine } from "../csv/csv.ts";
 import { listSagas } from "./list-sagas.ts";
-import { filterFromParams, type SagaListParams, SagaListParamsSchema, SINCE_RANGES } from "./saga-filter.ts";
 
 export const EXPORT_CAP = 100_000;
 

@@ -1,13 +1,14 @@
 // The saga list: newest first, filtered (see saga-filter.ts), paginated by keyset cursor
 // so that a page costs the same at the millionth row as at the first. Plain SQL, so that
 // each filter meets the index planned for it (docs/dashboard-performance.md).
+
+import type { SagaFilter } from "../../../browser-safe/saga-filter.ts";
 import type { Pool } from "../../db/pool.ts";
 import { isRareService } from "../../db/rare-service.ts";
 import { cannotMatch, filterClause, rareServiceSagas } from "../../db/saga-filter-sql.ts";
 import { isDerivedTrace } from "../../events/envelope.ts";
 import { decodeCursor, encodeCursor } from "./saga-cursor.ts";
 import type { SagaListItem } from "./saga-dto.ts";
-import type { SagaFilter } from "./saga-filter.ts";
 
 export interface ListSagasInput extends SagaFilter {
   limit: number;

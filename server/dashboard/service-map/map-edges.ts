@@ -1,8 +1,16 @@
 // The service map's edges: a gRPC call pair through its breaker, and a Kafka edge (publishes
 // to or consumes from a topic), each with its figures, its tone and its words.
+
+import {
+  breakerTone,
+  errorRate,
+  lagTone,
+  pct,
+  shownBreakerState,
+  type Tone,
+} from "../../../browser-safe/map-tones.ts";
 import type { MapEdge } from "./map-model.ts";
 import type { BreakerReading, KafkaEdgeDraft, MapReadings } from "./map-readings.ts";
-import { breakerTone, errorRate, lagTone, pct, shownBreakerState, type Tone } from "./map-tones.ts";
 import { count, duration, plural, stateWords } from "./map-words.ts";
 
 export function grpcEdge(b: BreakerReading, statsMs: number): MapEdge {

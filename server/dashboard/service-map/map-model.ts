@@ -1,7 +1,8 @@
 // The service map's shape: what the reader builds (nodes and edges with their figures and
 // colour), and what the layout adds (where each is drawn).
+
+import type { ShownBreakerState, Tone } from "../../../browser-safe/map-tones.ts";
 import type { ForcedState } from "../../breakers/index.ts";
-import type { ShownBreakerState, Tone } from "./map-tones.ts";
 
 export type NodeKind = "service" | "topic" | "sagascope";
 export type EdgeKind = "grpc" | "publishes" | "consumes";

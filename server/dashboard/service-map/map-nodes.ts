@@ -1,10 +1,11 @@
 // The service map's nodes: a service (its steps, calls and events), a topic, the ingester
 // and the projector, each with its figures, its tone and its words.
+
+import { errorRate, lagTone, pct, rateTone } from "../../../browser-safe/map-tones.ts";
 import { topicRole } from "../kafka/deployment-names.ts";
 import { INGESTER_ID, PROJECTOR_ID, shortTopic } from "./known-wiring.ts";
 import type { MapNode } from "./map-model.ts";
 import type { KafkaEdgeDraft, MapReadings, ProjectorReading, ServiceDraft } from "./map-readings.ts";
-import { errorRate, lagTone, pct, rateTone } from "./map-tones.ts";
 import { count, duration, plural } from "./map-words.ts";
 
 export function serviceNode(s: ServiceDraft, windows: MapReadings["windows"]): MapNode {

@@ -1,5 +1,5 @@
 // The service map's words: counts, plurals, durations and a breaker's state as read aloud.
-import type { ShownBreakerState } from "./map-tones.ts";
+import type { ShownBreakerState } from "../../../browser-safe/map-tones.ts";
 
 export const count = (n: number) => n.toLocaleString("en-US");
 export const plural = (n: number, one: string, many = `${one}s`) => `${count(n)} ${n === 1 ? one : many}`;

@@ -1,12 +1,13 @@
 // The saved views a user sees (their own, and those the team shared), each with how many sagas
 // or audit entries it matches now, and the view the user lands on.
-import type { Actor } from "../../auth/roles.ts";
+
+import { auditFilter, auditParams } from "../../../browser-safe/audit-view.ts";
+import type { Actor } from "../../../browser-safe/roles.ts";
+import { filterFromParams, type SagaListParams } from "../../../browser-safe/saga-filter.ts";
 import { auditConditions } from "../../db/audit-filter-sql.ts";
 import type { Pool } from "../../db/pool.ts";
 import { cannotMatch, filterClause } from "../../db/saga-filter-sql.ts";
 import { checkViewQuery, type ViewPage, viewHref } from "../../views/view-query.ts";
-import { auditFilter, auditParams } from "../audit/audit-view.ts";
-import { filterFromParams, type SagaListParams } from "../sagas/saga-filter.ts";
 
 /** Counts stop here: a view shows "1000+" beyond, so that counting never scans a million rows. */
 export const VIEW_COUNT_CAP = 1000;

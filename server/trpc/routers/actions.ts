@@ -3,6 +3,7 @@
 // previews shown before acting. Every mutation goes through performAction (permission,
 // idempotency, audit).
 import { z } from "zod";
+import { can } from "../../../browser-safe/roles.ts";
 import { auditRefusal } from "../../actions/audit-refusal.ts";
 import {
   BreakerConfigInputSchema,
@@ -26,7 +27,6 @@ import { recordedWindows } from "../../actions/recorded-windows.ts";
 import { SagaActionInputSchema, sendControlCommand, settleFromResult } from "../../actions/saga-actions.ts";
 import { sagaActionsAllowed } from "../../actions/saga-allowance.ts";
 import { MAX_WHAT_IF_CALLS, newestWithin, replay, spreadCalls } from "../../actions/what-if.ts";
-import { can } from "../../auth/roles.ts";
 import { getSagaDetail } from "../../dashboard/sagas/saga-detail.ts";
 import { AppError } from "../../errors.ts";
 import {

@@ -1,9 +1,9 @@
 // Who am I (and the CSRF token my page sends back with every action), and the users an
 // admin manages.
 import { z } from "zod";
+import { UserChangeSchema } from "../../../browser-safe/new-user.ts";
+import { can, PERMISSIONS, type Permission } from "../../../browser-safe/roles.ts";
 import { performAction } from "../../actions/perform-action.ts";
-import { UserChangeSchema } from "../../auth/new-user.ts";
-import { can, PERMISSIONS, type Permission } from "../../auth/roles.ts";
 import { changeUser, createUser, listUsers, NewUserSchema } from "../../auth/users.ts";
 import { env } from "../../env.ts";
 import { AppError } from "../../errors.ts";

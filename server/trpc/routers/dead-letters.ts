@@ -1,12 +1,9 @@
 // Quarantined messages: what the ingester refused, and why; counts per kind of reason; the
 // preview of a bulk replay or discard (the actions themselves are in the actions router).
 import { z } from "zod";
+import { DEAD_LETTER_STATES } from "../../../browser-safe/dead-letter-states.ts";
 import { DeadLetterFilterSchema, previewDeadLetters } from "../../actions/dead-letter-actions.ts";
-import {
-  countOpenByReason,
-  DEAD_LETTER_STATES,
-  listDeadLetters,
-} from "../../dashboard/dead-letters/list-dead-letters.ts";
+import { countOpenByReason, listDeadLetters } from "../../dashboard/dead-letters/list-dead-letters.ts";
 import { DEFAULT_BULK_CAP } from "../../env.ts";
 import { publicProcedure, router } from "../init.ts";
 

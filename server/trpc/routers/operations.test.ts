@@ -7,10 +7,10 @@
 import { randomUUID } from "node:crypto";
 import { Kafka, logLevel, Partitioners, type Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Role } from "../../../browser-safe/roles.ts";
 import { migratedStore, testInfra, uniqueName, until } from "../../../scripts/test/infra.ts";
 import { type RunnerDeps, runOperationRound } from "../../actions/bulk-operation-runner.ts";
 import type { RequestAuth } from "../../auth/request-auth.ts";
-import type { Role } from "../../auth/roles.ts";
 import { decodeSagaEvent, ensureTopics, newTrace, sagaEvent, topics } from "../../events/index.ts";
 import { storeBatch } from "../../ingest/store-batch.ts";
 import { createLogger } from "../../log.ts";

@@ -1,5 +1,6 @@
 // Saga views: the list, one saga, and live change notifications (server-sent events).
 import { z } from "zod";
+import { SagaFilterSchema } from "../../../browser-safe/saga-filter.ts";
 import { listSagas, listSagaVocabulary } from "../../dashboard/sagas/list-sagas.ts";
 import {
   EVENT_PAGE_SIZE,
@@ -7,7 +8,6 @@ import {
   getSagaEventPage,
   MAX_DETAIL_EVENTS,
 } from "../../dashboard/sagas/saga-detail.ts";
-import { SagaFilterSchema } from "../../dashboard/sagas/saga-filter.ts";
 import { publicProcedure, router } from "../init.ts";
 import { whileSignedIn } from "../live-session.ts";
 

@@ -3,9 +3,9 @@
 // filters refused with the reason, the per-user limit, deleting, and the landing view.
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import type { Role } from "../../../browser-safe/roles.ts";
 import { migratedStore } from "../../../scripts/test/infra.ts";
 import type { RequestAuth } from "../../auth/request-auth.ts";
-import type { Role } from "../../auth/roles.ts";
 import { newTrace, sagaEvent } from "../../events/index.ts";
 import { storeBatch } from "../../ingest/store-batch.ts";
 import { VIEWS_PER_USER } from "../../views/view-query.ts";

@@ -1,7 +1,7 @@
 // The saga list's filters: one schema for the API, one for the page's URL (short names, so
 // that a filtered list is a link to share), and how a time range becomes a window.
 import { z } from "zod";
-import { WAITING_ON } from "../../ingest/waiting-on.ts";
+import { WAITING_ON } from "./waiting-on.ts";
 
 export const SAGA_STATUSES = [
   "running",
