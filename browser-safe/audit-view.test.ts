@@ -1,7 +1,7 @@
 // The audit page's pure pieces: URL parameters ⇄ filter, phases grouped per action across
 // pages, target links and compact parameters.
 import { describe, expect, it } from "vitest";
-import { type AuditEntry, PHASES } from "../server/actions/audit-log.ts";
+import { type AuditEntry, PHASES } from "../server/audit/audit-log.ts";
 import {
   AUDIT_PHASES,
   auditFilter,

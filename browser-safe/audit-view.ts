@@ -2,7 +2,7 @@
 // per action with its phases in order, where a target leads, and parameters on one line.
 // Free of server-only imports: the page runs it in the browser.
 import { z } from "zod";
-import type { AuditEntry, AuditFilter, Phase } from "../server/actions/audit-log.ts";
+import type { AuditEntry, AuditFilter, Phase } from "../server/audit/audit-log.ts";
 
 /** The log's phases, in the order an action goes through them (audit-log.ts keeps the same list). */
 export const AUDIT_PHASES = [

@@ -10,8 +10,8 @@ import { ConfirmDialog } from "@/components/actions/confirm-dialog.tsx";
 import { useActionStatus, useIntentKey } from "@/components/actions/use-action.ts";
 import { useCan } from "@/components/auth/use-me.ts";
 import { useTRPC } from "@/components/trpc.tsx";
-import type { SagaAction } from "@/server/actions/saga-allowance.ts";
 import type { SagaDetail } from "@/server/dashboard/sagas/saga-detail.ts";
+import type { SagaAction } from "@/server/saga-rules/saga-allowance.ts";
 
 const LABELS: Record<SagaAction, string> = {
   compensate: "Compensate now",

@@ -6,10 +6,10 @@ import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { Actor } from "../../browser-safe/roles.ts";
 import { migratedStore } from "../../scripts/test/infra.ts";
+import { actionHistory } from "../audit/audit-log.ts";
 import { newTrace, type SagaEvent, sagaEvent } from "../events/index.ts";
 import { storeBatch } from "../ingest/store-batch.ts";
 import { settleUnanswered } from "./answer-deadline.ts";
-import { actionHistory } from "./audit-log.ts";
 import { performAction, settleAction } from "./perform-action.ts";
 
 const store = migratedStore("answers", 4);

@@ -2,8 +2,9 @@
 // that does not validate, the fault panel outside demo mode) go on the audit log as denied,
 // so that probing is on record. Bounded per process: at most REFUSALS_ITEMIZED_PER_MINUTE are
 // itemized a minute; the rest are counted, and the next itemized entry says how many.
+
+import { appendAudit, newActionId } from "../audit/audit-log.ts";
 import type { Pool } from "../db/pool.ts";
-import { appendAudit, newActionId } from "./audit-log.ts";
 
 export const REFUSALS_ITEMIZED_PER_MINUTE = 120;
 

@@ -9,10 +9,10 @@ import type { Producer } from "kafkajs";
 import { type Actor, can, type Role } from "../../browser-safe/roles.ts";
 import type { Pool } from "../db/pool.ts";
 import type { Logger } from "../log.ts";
+import { sagaActionsAllowed } from "../saga-rules/saga-allowance.ts";
 import { type OperationAction, TARGET_COLUMNS, type TargetFacts } from "./bulk-operations.ts";
 import { performAction } from "./perform-action.ts";
 import { sendControlCommand } from "./saga-actions.ts";
-import { sagaActionsAllowed } from "./saga-allowance.ts";
 
 export interface RunnerDeps {
   pool: Pool;

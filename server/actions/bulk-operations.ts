@@ -13,9 +13,9 @@ import { isRareService } from "../db/rare-service.ts";
 import { cannotMatch, filterClause, rareServiceSagas } from "../db/saga-filter-sql.ts";
 import { withTransaction } from "../db/transaction.ts";
 import { AppError } from "../errors.ts";
+import { sagaActionsAllowed } from "../saga-rules/saga-allowance.ts";
 import { checkViewQuery, sagaFilterOfQuery } from "../views/view-query.ts";
 import { type ActionStatus, performAction } from "./perform-action.ts";
-import { sagaActionsAllowed } from "./saga-allowance.ts";
 
 export const OPERATION_ACTIONS = ["compensate", "retry-step", "mark-resolved", "pause", "resume"] as const;
 export type OperationAction = (typeof OPERATION_ACTIONS)[number];

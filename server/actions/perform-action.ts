@@ -2,8 +2,6 @@
 // and answered FORBIDDEN), the idempotency key makes a retry or a double click act once,
 // the request and its outcome are audited, and the caller learns the action's status.
 import { type Actor, can, type Permission } from "../../browser-safe/roles.ts";
-import type { Pool } from "../db/pool.ts";
-import { AppError } from "../errors.ts";
 import {
   type AuditEntry,
   type AuditRecord,
@@ -13,7 +11,9 @@ import {
   FINAL,
   newActionId,
   type Phase,
-} from "./audit-log.ts";
+} from "../audit/audit-log.ts";
+import type { Pool } from "../db/pool.ts";
+import { AppError } from "../errors.ts";
 
 export interface ActionRequest {
   action: string;

@@ -6,8 +6,8 @@ import { z } from "zod";
 import type { Pool } from "../db/pool.ts";
 import { EDITED_INPUT_MAX_BYTES } from "../events/control-events.ts";
 import { type ControlAction, encodeSagaEvent, newTrace, sagaEvent, topics } from "../events/index.ts";
+import { SAGA_ACTIONS, type SagaAction } from "../saga-rules/saga-allowance.ts";
 import { type Outcome, settleAction } from "./perform-action.ts";
-import { SAGA_ACTIONS, type SagaAction } from "./saga-allowance.ts";
 
 export const SagaActionInputSchema = z
   .object({

@@ -1,6 +1,6 @@
 // The WHERE conditions of an audit log filter, shared by the log's reader (server/actions) and
 // the saved views' counts (server/dashboard): one place says what each filter field matches.
-import type { AuditFilter } from "../actions/audit-log.ts";
+import type { AuditFilter } from "../audit/audit-log.ts";
 
 /** Conditions on audit_entry; `arg` adds a query parameter and returns its `$n`. */
 export function auditConditions(filter: AuditFilter, arg: (value: unknown) => string): string[] {

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scratchDatabase, testInfra, uniqueName } from "../../scripts/test/infra.ts";
-import { appendAudit, newActionId } from "../actions/audit-log.ts";
+import { appendAudit, newActionId } from "../audit/audit-log.ts";
 import { createUser } from "../auth/users.ts";
 import { newTrace, sagaEvent } from "../events/index.ts";
 import { storeBatch } from "../ingest/store-batch.ts";

@@ -13,7 +13,7 @@ import { collectDefaultMetrics, Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, scratchDatabase, testInfra, uniqueName, until } from "../../scripts/test/infra.ts";
 import { prometheusTools, type RunningPrometheus, startPrometheus } from "../../scripts/test/prometheus.ts";
-import { appendAudit, newActionId } from "../actions/audit-log.ts";
+import { appendAudit, newActionId } from "../audit/audit-log.ts";
 import { createBreakerStore } from "../breakers/index.ts";
 import { migrate } from "../db/migrate.ts";
 import { createPool, type Pool } from "../db/pool.ts";

@@ -6,7 +6,7 @@
 import { timingSafeEqual } from "node:crypto";
 import { Redis } from "ioredis";
 import type { Registry } from "prom-client";
-import { appendAudit, newActionId } from "../actions/audit-log.ts";
+import { appendAudit, newActionId } from "../audit/audit-log.ts";
 import { env } from "../env.ts";
 import { createKafka } from "../events/kafka-client.ts";
 import { createLogger } from "../log.ts";

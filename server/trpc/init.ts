@@ -2,8 +2,8 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { can, type Permission } from "../../browser-safe/roles.ts";
-import { appendAudit, newActionId } from "../actions/audit-log.ts";
 import { auditRefusal } from "../actions/audit-refusal.ts";
+import { appendAudit, newActionId } from "../audit/audit-log.ts";
 import type { RequestAuth } from "../auth/request-auth.ts";
 import type { BreakerStore } from "../breakers/index.ts";
 import { DATABASE_UNREACHABLE_MESSAGE, databaseUnreachableReason } from "../db/database-unreachable.ts";

@@ -1,6 +1,6 @@
 // The filtered audit log as CSV, newest first, page by page by id (the page's keyset), so an
 // export never holds the log in memory. Capped at EXPORT_CAP entries.
-import { type AuditFilter, listAudit } from "../../actions/audit-log.ts";
+import { type AuditFilter, listAudit } from "../../audit/audit-log.ts";
 import type { Pool } from "../../db/pool.ts";
 import { csvLine } from "../csv/csv.ts";
 

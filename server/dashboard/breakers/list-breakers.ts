@@ -7,8 +7,8 @@ import type { BreakerStore } from "../../breakers/index.ts";
 import { parsePairId } from "../../breakers/index.ts";
 import type { Pool } from "../../db/pool.ts";
 import type { PrismaClient } from "../../db/prisma.ts";
+import { postgresFailure, redisFailure } from "../../source-failure.ts";
 import { readReportedPairs } from "./reported-pairs.ts";
-import { postgresFailure, redisFailure } from "./source-failure.ts";
 
 export interface BreakerTransitionDto {
   time: Date;

@@ -3,7 +3,7 @@
 // outcomes, rejections, failure rate and latency summed over instances (breaker_stats).
 import type { BreakerStateName, ForcedState } from "../../breakers/index.ts";
 import type { Pool } from "../../db/pool.ts";
-import { postgresFailure } from "./source-failure.ts";
+import { postgresFailure } from "../../source-failure.ts";
 
 /** The ranges the page offers, each cut into at most 121 buckets. */
 export const HISTORY_RANGES = {

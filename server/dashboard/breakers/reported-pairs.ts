@@ -4,8 +4,8 @@
 // reported (a state change or a stats window, whichever is newer); their window, the last
 // stats window; their thresholds, those the last state change carried.
 import type { Pool } from "../../db/pool.ts";
+import { postgresFailure } from "../../source-failure.ts";
 import type { BreakerDto } from "./list-breakers.ts";
-import { postgresFailure } from "./source-failure.ts";
 
 /** A pair that reported nothing for this long is no longer listed (its history stays readable). */
 export const REPORTED_PAIR_TTL_MS = 24 * 3600_000;

@@ -3,7 +3,7 @@
 // saga while the saga does not change. An open page asks again every few seconds; a saga of
 // thousands of events is then outlined once, not on every refresh. A saga changes with every
 // stored event (its event count and last progress move), and its entry with it.
-import type { CompensationStep } from "../../actions/saga-allowance.ts";
+import type { CompensationStep } from "../../saga-rules/saga-allowance.ts";
 import type { FoldedTimeline } from "./fold-timeline.ts";
 import type { BreakerRejection } from "./saga-breakers.ts";
 import type { SagaEventView } from "./saga-dto.ts";

@@ -1,18 +1,19 @@
 // One saga: its summary, the first page of its events in order, and the timeline, compensation
 // plan and breaker decisions outlined from all of them.
+
+import type { Pool } from "../../db/pool.ts";
+import { AppError } from "../../errors.ts";
+import { orderSagaEvents } from "../../saga-rules/order-saga-events.ts";
 import {
   type Allowance,
   type CompensationStep,
   compensationPlan,
   type SagaAction,
   sagaActionsAllowed,
-} from "../../actions/saga-allowance.ts";
-import type { Pool } from "../../db/pool.ts";
-import { AppError } from "../../errors.ts";
+} from "../../saga-rules/saga-allowance.ts";
 import { EVENT_COLUMNS, type EventRow, toEventView } from "./event-row.ts";
 import { type FoldedTimeline, foldTimeline } from "./fold-timeline.ts";
 import { SUMMARY_COLUMNS, type SummaryRecord, toListItem } from "./list-sagas.ts";
-import { orderSagaEvents } from "./order-saga-events.ts";
 import { createOutlineCache, type OutlineCache, type SagaOutlineDigest } from "./outline-cache.ts";
 import { breakerRejections, type SagaBreakerDecisions, sagaBreakerDecisions } from "./saga-breakers.ts";
 import type { SagaEventOutline, SagaEventView, SagaListItem } from "./saga-dto.ts";

@@ -1,6 +1,6 @@
 // Turns a saga's events into timeline bars: one per step attempt and per compensation
 // attempt, in the order they happened, with their outcome. Pure, so it is tested alone.
-import { orderSagaEvents } from "./order-saga-events.ts";
+import { orderSagaEvents } from "../../saga-rules/order-saga-events.ts";
 import type { SagaEventOutline } from "./saga-dto.ts";
 
 export type BarKind = "step" | "compensation";

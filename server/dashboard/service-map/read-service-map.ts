@@ -8,7 +8,7 @@ import { type BreakerStore, parsePairId } from "../../breakers/index.ts";
 import type { Pool } from "../../db/pool.ts";
 import type { AppError } from "../../errors.ts";
 import { PROJECTION } from "../../projections/read-model.ts";
-import { postgresFailure, redisFailure } from "../breakers/source-failure.ts";
+import { postgresFailure, redisFailure } from "../../source-failure.ts";
 import { buildServiceMap } from "./build-service-map.ts";
 import { knownWiring } from "./known-wiring.ts";
 import { layoutServiceMap } from "./layout-service-map.ts";

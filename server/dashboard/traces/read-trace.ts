@@ -4,8 +4,8 @@
 
 import type { Pool } from "../../db/pool.ts";
 import { AppError } from "../../errors.ts";
+import { orderSagaEvents } from "../../saga-rules/order-saga-events.ts";
 import { EVENT_COLUMNS, type EventRow, toEventView } from "../sagas/event-row.ts";
-import { orderSagaEvents } from "../sagas/order-saga-events.ts";
 import type { SagaEventView } from "../sagas/saga-dto.ts";
 import { buildTimeline, type TimelineBar } from "../sagas/saga-timeline.ts";
 

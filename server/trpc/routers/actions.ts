@@ -25,7 +25,6 @@ import { readFaultState } from "../../actions/fault-state.ts";
 import { performAction, statusOf } from "../../actions/perform-action.ts";
 import { recordedWindows } from "../../actions/recorded-windows.ts";
 import { SagaActionInputSchema, sendControlCommand, settleFromResult } from "../../actions/saga-actions.ts";
-import { sagaActionsAllowed } from "../../actions/saga-allowance.ts";
 import { MAX_WHAT_IF_CALLS, newestWithin, replay, spreadCalls } from "../../actions/what-if.ts";
 import { getSagaDetail } from "../../dashboard/sagas/saga-detail.ts";
 import { AppError } from "../../errors.ts";
@@ -35,6 +34,7 @@ import {
   ProjectionNameSchema,
   undeclareProjection,
 } from "../../projections/declared-projections.ts";
+import { sagaActionsAllowed } from "../../saga-rules/saga-allowance.ts";
 import { actionProcedure, publicProcedure, router } from "../init.ts";
 
 const WHAT_IF_MS = 3600_000;

@@ -1,6 +1,6 @@
 // The audit log: every operator action and refusal, newest first, filterable.
 import { z } from "zod";
-import { AuditFilterSchema, listAudit } from "../../actions/audit-log.ts";
+import { AuditFilterSchema, listAudit } from "../../audit/audit-log.ts";
 import { publicProcedure, router } from "../init.ts";
 
 export const auditRouter = router({

@@ -1,5 +1,5 @@
 // The audit log as CSV, with the page's filters; for anyone signed in. Streamed.
-import { AuditFilterSchema } from "@/server/actions/audit-log.ts";
+import { AuditFilterSchema } from "@/server/audit/audit-log.ts";
 import { exportAuditCsv } from "@/server/dashboard/audit/export-audit.ts";
 import { csvResponse } from "@/server/dashboard/csv/csv.ts";
 import { createRequestContext } from "@/server/trpc/context.ts";

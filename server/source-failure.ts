@@ -1,6 +1,6 @@
 // Says plainly which store a breakers view could not read, and whether it is unreachable,
 // instead of handing the page a driver's message alone.
-import { AppError } from "../../errors.ts";
+import { AppError } from "./errors.ts";
 
 const CONNECTION_CODES = new Set([
   "ECONNREFUSED",

@@ -2,9 +2,9 @@
 // action that no longer applies is refused with the reason; the owner checks again), and
 // what a compensation would revert. Pure: the saga page and the API use the same answers.
 
-import { orderSagaEvents } from "../dashboard/sagas/order-saga-events.ts";
 import type { SagaEventOutline, SagaListItem } from "../dashboard/sagas/saga-dto.ts";
 import { describePause } from "../events/index.ts";
+import { orderSagaEvents } from "./order-saga-events.ts";
 
 export const SAGA_ACTIONS = [
   "compensate",
