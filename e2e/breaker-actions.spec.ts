@@ -10,7 +10,7 @@ import { Redis } from "ioredis";
 import pg from "pg";
 import { bucketMs, windowTotals } from "../server/breakers/breaker-machine.ts";
 import { type BreakerStore, createBreakerStore, DEFAULT_BREAKER_CONFIG } from "../server/breakers/index.ts";
-import { setFaults } from "../server/fleet/fault-control.ts";
+import { setFaults } from "../server/fault-switches/fault-control.ts";
 import { e2eRun } from "./fixtures/e2e-env.ts";
 import { mutate, signInAs } from "./fixtures/operators.ts";
 

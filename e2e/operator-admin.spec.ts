@@ -3,7 +3,7 @@
 // with the same filters); a viewer gets no controls and a direct call is refused and audited
 // as denied; an admin adds a user, and a short password is stopped before it is sent.
 import { randomUUID } from "node:crypto";
-import { faultsKey } from "../server/fleet/fault-control.ts";
+import { faultsKey } from "../server/fault-switches/fault-control.ts";
 import { E2E_ADMIN, e2eRun } from "./fixtures/e2e-env.ts";
 import { expect, test } from "./fixtures/fleet.ts";
 import { mutate, signInAs } from "./fixtures/operators.ts";

@@ -4,7 +4,7 @@
 import { Redis } from "ioredis";
 import { z } from "zod";
 import { env } from "../server/env.ts";
-import { setFaults } from "../server/fleet/fault-control.ts";
+import { setFaults } from "../server/fault-switches/fault-control.ts";
 
 const USAGE =
   "usage: npm run fleet:faults -- <bank-a|bank-b|screening|order|payment|inventory|shipping> [--error-rate 0..1] [--latency-ms N] [--slow-rate 0..1] [--slow-ms N] [--crash] [--clear]\n       npm run fleet:faults -- projector --pause|--resume";

@@ -13,6 +13,7 @@ import { z } from "zod";
 import { createPool, type Pool } from "../../server/db/pool.ts";
 import { env, siblingDatabase } from "../../server/env.ts";
 import { ensureTopics, topics } from "../../server/events/index.ts";
+import { noFaults } from "../../server/fault-switches/faults.ts";
 import { createBankGrpcClient } from "../../server/fleet/bank/bank-grpc-client.ts";
 import { createBankGrpcServer } from "../../server/fleet/bank/bank-grpc-server.ts";
 import { createBankStore } from "../../server/fleet/bank/bank-store.ts";
@@ -20,7 +21,6 @@ import { createCheckoutParticipant } from "../../server/fleet/checkout/checkout-
 import { CHECKOUT_SERVICES, checkoutTopic, randomOrder } from "../../server/fleet/checkout/checkout-saga.ts";
 import { createGuard } from "../../server/fleet/checkout/guard.ts";
 import { placeOrder } from "../../server/fleet/checkout/order-service.ts";
-import { noFaults } from "../../server/fleet/faults.ts";
 import { createTransferWorld, openingAccounts } from "../../server/fleet/transfer/transfer-world.ts";
 import { createLogger } from "../../server/log.ts";
 import { startMetricsServer } from "../../server/metrics/metrics-server.ts";

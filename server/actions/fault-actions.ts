@@ -2,7 +2,7 @@
 // projector's pause switch; written to Redis where each service follows it within a second.
 import type { Redis } from "ioredis";
 import { z } from "zod";
-import { setFaults } from "../fleet/fault-control.ts";
+import { setFaults } from "../fault-switches/fault-control.ts";
 import type { Outcome } from "./perform-action.ts";
 
 export const FAULT_SERVICES = [

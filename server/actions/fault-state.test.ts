@@ -3,7 +3,7 @@
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { testInfra, uniqueName } from "../../scripts/test/infra.ts";
-import { faultsKey } from "../fleet/fault-control.ts";
+import { faultsKey } from "../fault-switches/fault-control.ts";
 import type { Context } from "../trpc/init.ts";
 import { createCaller } from "../trpc/root.ts";
 import { injectFaults } from "./fault-actions.ts";

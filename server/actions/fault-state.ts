@@ -1,7 +1,7 @@
 // The demo fleet's fault settings as the services themselves read them (one Redis hash per
 // service), for the fault panel to show what is in force before anyone changes it.
 import type { Redis } from "ioredis";
-import { FaultsSchema, faultsKey } from "../fleet/fault-control.ts";
+import { FaultsSchema, faultsKey } from "../fault-switches/fault-control.ts";
 import { redisFailure } from "../source-failure.ts";
 import { FAULT_SERVICES } from "./fault-actions.ts";
 

@@ -9,7 +9,7 @@ import { createPool } from "../db/pool.ts";
 import { env } from "../env.ts";
 import { encodeProjectionCheckpoint, ensureTopics, topics } from "../events/index.ts";
 import { createKafka, createProducer } from "../events/kafka-client.ts";
-import { createFaultControl } from "../fleet/fault-control.ts";
+import { createFaultControl } from "../fault-switches/fault-control.ts";
 import { createLogger } from "../log.ts";
 import { kafkaCheck, postgresCheck, redisCheck } from "../metrics/readiness.ts";
 import { observeFrom, runProcess } from "../process-edge.ts";

@@ -11,6 +11,7 @@ import { type Child, startTsx, stopChild } from "../../scripts/processes.ts";
 import { scratchDatabase, testInfra, uniqueName, until as waitUntil } from "../../scripts/test/infra.ts";
 import { createPool, type Pool } from "../db/pool.ts";
 import { ensureTopics, topics } from "../events/index.ts";
+import { noFaults } from "../fault-switches/faults.ts";
 import { type BankStore, createBankStore } from "../fleet/bank/bank-store.ts";
 import {
   type CheckoutParticipant,
@@ -19,7 +20,6 @@ import {
 import { CHECKOUT_SERVICES, checkoutTopic, randomOrder } from "../fleet/checkout/checkout-saga.ts";
 import { createGuard } from "../fleet/checkout/guard.ts";
 import { placeOrder } from "../fleet/checkout/order-service.ts";
-import { noFaults } from "../fleet/faults.ts";
 import { openingAccounts } from "../fleet/transfer/transfer-world.ts";
 import { createIngester } from "../ingest/ingester.ts";
 import { createLogger } from "../log.ts";

@@ -3,12 +3,12 @@
 import * as grpc from "@grpc/grpc-js";
 import { z } from "zod";
 import { parseTraceparent } from "../../events/index.ts";
+import { type Faults, withFaults } from "../../fault-switches/faults.ts";
 import type { ProtoGrpcType } from "../../grpc/generated/bank.ts";
 import type { BankHandlers } from "../../grpc/generated/sagascope/fleet/bank/v1/Bank.ts";
 import { loadProto, toServiceError, traceparentOf } from "../../grpc/index.ts";
 import type { Logger } from "../../log.ts";
 import { StepFailure } from "../../sagas/index.ts";
-import { type Faults, withFaults } from "../faults.ts";
 import type { BankStore } from "./bank-store.ts";
 
 const MoveMoney = z.object({

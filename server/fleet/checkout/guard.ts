@@ -1,5 +1,5 @@
 // A service's local step under its injected faults (error rate, latency), changed at run time.
-import { type Faults, withFaults } from "../faults.ts";
+import { type Faults, withFaults } from "../../fault-switches/faults.ts";
 
 export interface Guard {
   run<T>(work: () => Promise<T>): Promise<T>;

@@ -2,10 +2,10 @@
 // with faults settable at run time (`npm run fleet:faults -- screening --latency-ms 3000`).
 import { Redis } from "ioredis";
 import { env } from "../../env.ts";
+import { createFaultControl } from "../../fault-switches/fault-control.ts";
 import { createLogger } from "../../log.ts";
 import { redisCheck } from "../../metrics/readiness.ts";
 import { observeFrom, runProcess } from "../../process-edge.ts";
-import { createFaultControl } from "../fault-control.ts";
 import { createScreeningServer } from "./screening-grpc.ts";
 
 const config = env();

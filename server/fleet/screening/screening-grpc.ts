@@ -1,12 +1,12 @@
 // Sanctions screening as a gRPC service (the server, with injected faults) and its client.
 import * as grpc from "@grpc/grpc-js";
 import { z } from "zod";
+import { type Faults, withFaults } from "../../fault-switches/faults.ts";
 import type { ScreenReply__Output } from "../../grpc/generated/sagascope/fleet/screening/v1/ScreenReply.ts";
 import type { ScreenRequest } from "../../grpc/generated/sagascope/fleet/screening/v1/ScreenRequest.ts";
 import type { ProtoGrpcType } from "../../grpc/generated/screening.ts";
 import { callUnary, loadProto, toServiceError } from "../../grpc/index.ts";
 import { StepFailure } from "../../sagas/index.ts";
-import { type Faults, withFaults } from "../faults.ts";
 
 const PROTO = "sagascope/fleet/screening/v1/screening.proto";
 const Screen = z.object({

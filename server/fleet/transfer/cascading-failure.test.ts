@@ -10,7 +10,7 @@ import { type Child, startTsx, stopChild } from "../../../scripts/processes.ts";
 import { freePort, scratchDatabase, testInfra, uniqueName } from "../../../scripts/test/infra.ts";
 import { createBreakerStore } from "../../breakers/index.ts";
 import { createPool, type Pool } from "../../db/pool.ts";
-import { setFaults } from "../fault-control.ts";
+import { setFaults } from "../../fault-switches/fault-control.ts";
 
 const children: Child[] = [];
 let fleetDb: Awaited<ReturnType<typeof scratchDatabase>>;

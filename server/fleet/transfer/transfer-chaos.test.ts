@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type Child, startTsx, stopChild } from "../../../scripts/processes.ts";
 import { freePort, scratchDatabase, testInfra, uniqueName } from "../../../scripts/test/infra.ts";
 import { createPool, type Pool } from "../../db/pool.ts";
-import { setFaults } from "../fault-control.ts";
+import { setFaults } from "../../fault-switches/fault-control.ts";
 import { ACCOUNTS_PER_BANK, OPENING_BALANCE } from "./transfer-world.ts";
 
 const TRANSFERS = 120;

@@ -6,13 +6,13 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { scratchDatabase, testInfra, uniqueName } from "../../../scripts/test/infra.ts";
 import { createPool, type Pool } from "../../db/pool.ts";
 import { ensureTopics } from "../../events/index.ts";
+import { noFaults } from "../../fault-switches/faults.ts";
 import { createIngester } from "../../ingest/ingester.ts";
 import { createLogger } from "../../log.ts";
 import { createKafkaEventSink, runSaga } from "../../sagas/index.ts";
 import { createBankGrpcClient } from "../bank/bank-grpc-client.ts";
 import { createBankGrpcServer } from "../bank/bank-grpc-server.ts";
 import { createBankStore } from "../bank/bank-store.ts";
-import { noFaults } from "../faults.ts";
 import {
   ACCOUNTS_PER_BANK,
   createTransferWorld,

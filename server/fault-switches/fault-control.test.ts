@@ -5,11 +5,11 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { scratchDatabase, testInfra, uniqueName } from "../../scripts/test/infra.ts";
 import { createPool, type Pool } from "../db/pool.ts";
+import { type BankClient, createBankGrpcClient } from "../fleet/bank/bank-grpc-client.ts";
+import { type BankGrpcServer, createBankGrpcServer } from "../fleet/bank/bank-grpc-server.ts";
+import { createBankStore } from "../fleet/bank/bank-store.ts";
 import { createLogger } from "../log.ts";
 import { StepFailure } from "../sagas/index.ts";
-import { type BankClient, createBankGrpcClient } from "./bank/bank-grpc-client.ts";
-import { type BankGrpcServer, createBankGrpcServer } from "./bank/bank-grpc-server.ts";
-import { createBankStore } from "./bank/bank-store.ts";
 import { createFaultControl, type FaultControl, faultsKey, setFaults } from "./fault-control.ts";
 
 const namespace = `${uniqueName("faults")}.`;

@@ -1,7 +1,8 @@
-// Fault injection for the demo fleet, changed at run time through Redis: each service
-// keeps a local mirror of its faults (error rate, latency, slow calls), re-read on a
-// pub/sub announcement and every few seconds as a safety net. A "crash" order makes the
-// service exit at once, as a crash would (the demo restarts it).
+// Fault switches for drills, changed at run time through Redis (the dashboard's fault panel
+// sets them): any service that obeys them keeps a local mirror of its faults (error rate,
+// latency, slow calls, a consumer's pause), re-read on a pub/sub announcement and every few
+// seconds as a safety net. A "crash" order makes the service exit at once, as a crash would
+// (its supervisor restarts it). The demo fleet is one user of this library.
 import type { Redis } from "ioredis";
 import { z } from "zod";
 import type { Logger } from "../log.ts";

@@ -1,5 +1,5 @@
-// Fault injection for a demo service: a share of calls fail as transient errors, and
-// every call can be slowed down. Changed at run time by the fleet's control.
+// What a service's fault switches say: a share of calls fail as transient errors, every call
+// can be slowed down, a consumer can be paused. Changed at run time (fault-control.ts).
 import { StepFailure } from "../sagas/index.ts";
 
 export interface Faults {
