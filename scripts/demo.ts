@@ -1,7 +1,9 @@
 // `npm run demo`: infrastructure up, migrations applied, demo fleet, ingester and
 // dashboard running; Ctrl-C stops what it started.
+
 import { migrate } from "../server/db/migrate.ts";
 import { env } from "../server/env.ts";
+import { DEMO_FLEET_MANIFEST_PATH } from "../server/fleet/demo-manifest.ts";
 import { buildDashboard, buildProcesses } from "./build/build-steps.ts";
 import { demoPlan, type InfraUp, infraDown, infraUp, planEnv } from "./infra/infra.ts";
 import { ensurePostgres } from "./infra/postgres.ts";
@@ -150,6 +152,8 @@ try {
       PORT: String(config.PORT),
       HOSTNAME: "127.0.0.1",
       SAGASCOPE_MODE: process.env.SAGASCOPE_MODE || "demo",
+      // The demo fleet describes itself (its shared topics, its fault switches) as any fleet may.
+      SAGASCOPE_FLEET_MANIFEST: process.env.SAGASCOPE_FLEET_MANIFEST || DEMO_FLEET_MANIFEST_PATH,
     }),
   );
   const url = `http://127.0.0.1:${config.PORT}`;

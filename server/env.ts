@@ -158,6 +158,12 @@ const EnvSchema = z.object({
    */
   SAGASCOPE_MODE: z.enum(["demo", "production"]).default("production"),
   /**
+   * A JSON file in which the fleet describes itself: the topics its services share and the
+   * services that obey fault switches (docs/fleet-manifest.md). None: the dashboard draws only
+   * what the data shows.
+   */
+  SAGASCOPE_FLEET_MANIFEST: z.string().min(1).max(4096).optional(),
+  /**
    * Proxies in front of the web app that append the client's address to X-Forwarded-For; the
    * sign-in throttle counts per address only when this is 1 or more (server/auth/sign-in-throttle.ts).
    */

@@ -3,9 +3,11 @@
 // `sagascope <role>`), same run, each started 3 times, alternating. Start-up is until the
 // process answers /healthz; memory is the resident set of its whole process group 5 s after.
 // Uses the test profile's servers and a database of its own; prints figures, asserts nothing.
+
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { env, siblingDatabase } from "../../server/env.ts";
+import { DEMO_FLEET_MANIFEST_PATH } from "../../server/fleet/demo-manifest.ts";
 import { infraDown, infraUp, testPlan } from "../infra/infra.ts";
 import { recreateDatabase } from "../infra/postgres.ts";
 import { step } from "../infra/progress.ts";
@@ -78,6 +80,7 @@ try {
     SAGASCOPE_TOPIC_PREFIX: prefix,
     SAGASCOPE_INGEST_GROUP: `${prefix}ingester`,
     SAGASCOPE_MODE: "demo",
+    SAGASCOPE_FLEET_MANIFEST: DEMO_FLEET_MANIFEST_PATH,
     SAGASCOPE_LOG_LEVEL: "warn",
     NODE_ENV: "production",
   };

@@ -25,6 +25,7 @@ import {
   sagaEvent,
   topics,
 } from "../events/index.ts";
+import { parseFleetManifest } from "../fleet-manifest/fleet-manifest.ts";
 import { storeBatch } from "../ingest/store-batch.ts";
 import { createBreakerChangeFeed } from "../live/breaker-change-feed.ts";
 import { createSagaChangeFeed } from "../live/saga-change-feed.ts";
@@ -165,6 +166,37 @@ describe("operator actions", () => {
         idempotencyKey: key(),
       }),
     ).rejects.toMatchObject({ code: "FORBIDDEN", message: expect.stringContaining("operator role may not") });
+  });
+
+  it("offers fault switches for what the fleet's manifest declares: a fleet of its own, and a service it does not declare refused and audited", async () => {
+    const fleet = parseFleetManifest(
+      JSON.stringify({ version: 1, faultSwitches: ["billing", "mailer"] }),
+      "test",
+    );
+    const operator = createCaller({ ...base, fleet, auth: auth("operator") });
+    const state = await operator.actions.faultsState();
+    expect(state.services.map((s) => s.service)).toEqual(["billing", "mailer", "projector"]);
+
+    const done = await operator.actions.faults({ service: "mailer", latencyMs: 250, idempotencyKey: key() });
+    expect(done).toMatchObject({ phase: "done" });
+    const after = await operator.actions.faultsState();
+    expect(after.services.find((s) => s.service === "mailer")?.latencyMs).toBe(250);
+
+    await expect(
+      operator.actions.faults({ service: "bank-a", errorRate: 1, idempotencyKey: key() }),
+    ).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+      message: "bank-a has no fault switches: the fleet's manifest declares billing, mailer, projector",
+    });
+    expect(await auditOf("bank-a")).toEqual([
+      expect.objectContaining({
+        actor: "operator@example.test",
+        action: "fleet.faults",
+        phase: "denied",
+        message: "bank-a has no fault switches: the fleet's manifest declares billing, mailer, projector",
+      }),
+    ]);
+    await operator.actions.faults({ service: "mailer", clear: true, idempotencyKey: key() });
   });
 
   it("forces a breaker open once per idempotency key, announces it as an event, and audits it", async () => {

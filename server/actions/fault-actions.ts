@@ -1,23 +1,23 @@
-// The demo fleet's fault panel: error rate, latency and crash per service, and the
-// projector's pause switch; written to Redis where each service follows it within a second.
+// The fault panel: error rate, latency and crash per service that obeys fault switches (as
+// the fleet's manifest declares), and the projector's pause switch; written to Redis where
+// each service follows it within a second.
 import type { Redis } from "ioredis";
 import { z } from "zod";
 import { setFaults } from "../fault-switches/fault-control.ts";
+import type { FleetManifest } from "../fleet-manifest/fleet-manifest.ts";
 import type { Outcome } from "./perform-action.ts";
 
-export const FAULT_SERVICES = [
-  "bank-a",
-  "bank-b",
-  "screening",
-  "order",
-  "payment",
-  "inventory",
-  "shipping",
-  "projector",
-] as const;
+/** The projector's pause switch: Sagascope's own, offered whatever the fleet declares. */
+export const PROJECTOR_SWITCH = "projector";
+
+/** What the fault panel offers: the services the fleet's manifest declares, and the projector. */
+export const faultServices = (fleet: FleetManifest): string[] => [
+  ...fleet.faultSwitches.filter((s) => s !== PROJECTOR_SWITCH),
+  PROJECTOR_SWITCH,
+];
 
 export const FaultsInputSchema = z.object({
-  service: z.enum(FAULT_SERVICES),
+  service: z.string().min(1).max(100),
   errorRate: z
     .number()
     .min(0, "an error rate of 0% at least")

@@ -4,20 +4,25 @@ import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { testInfra, uniqueName } from "../../scripts/test/infra.ts";
 import { faultsKey } from "../fault-switches/fault-control.ts";
+import { DEMO_FLEET_MANIFEST_PATH } from "../fleet/demo-manifest.ts";
+import { readFleetManifest } from "../fleet-manifest/fleet-manifest.ts";
 import type { Context } from "../trpc/init.ts";
 import { createCaller } from "../trpc/root.ts";
-import { injectFaults } from "./fault-actions.ts";
+import { faultServices, injectFaults } from "./fault-actions.ts";
 import { readFaultState } from "./fault-state.ts";
 
 const redis = new Redis(testInfra().redisUrl);
 afterAll(() => redis.disconnect());
 
 const key = () => uniqueName("key");
+/** The demo fleet, as its manifest declares it, and what the fault panel offers for it. */
+const DEMO_FLEET = readFleetManifest(DEMO_FLEET_MANIFEST_PATH);
+const DEMO_SERVICES = faultServices(DEMO_FLEET);
 
 describe("fault state", () => {
   it("shows nothing injected at first, then what the panel wrote, then nothing again once cleared", async () => {
     const ns = `${uniqueName("faults")}.`;
-    const before = await readFaultState(redis, ns);
+    const before = await readFaultState(redis, ns, DEMO_SERVICES);
     expect(before.map((s) => s.service)).toEqual([
       "bank-a",
       "bank-b",
@@ -41,7 +46,7 @@ describe("fault state", () => {
     await injectFaults(redis, ns, { service: "projector", paused: true, idempotencyKey: key() });
     const sent = Date.now();
     await injectFaults(redis, ns, { service: "shipping", crash: true, idempotencyKey: key() });
-    const after = await readFaultState(redis, ns);
+    const after = await readFaultState(redis, ns, DEMO_SERVICES);
     const of = (service: string) => after.find((s) => s.service === service);
     expect(of("bank-a")).toMatchObject({
       errorRate: 0.25,
@@ -54,13 +59,16 @@ describe("fault state", () => {
     expect(of("bank-b")).toMatchObject({ errorRate: null, latencyMs: null });
 
     await injectFaults(redis, ns, { service: "bank-a", clear: true, idempotencyKey: key() });
-    expect((await readFaultState(redis, ns))[0]).toMatchObject({ errorRate: null, latencyMs: null });
+    expect((await readFaultState(redis, ns, DEMO_SERVICES))[0]).toMatchObject({
+      errorRate: null,
+      latencyMs: null,
+    });
   });
 
   it("says when a hash holds a value the service ignores", async () => {
     const ns = `${uniqueName("faults")}.`;
     await redis.hset(faultsKey(ns, "order"), "errorRate", "lots");
-    const order = (await readFaultState(redis, ns)).find((s) => s.service === "order");
+    const order = (await readFaultState(redis, ns, DEMO_SERVICES)).find((s) => s.service === "order");
     expect(order).toMatchObject({ errorRate: null, problem: expect.stringContaining("errorRate") });
   });
 
@@ -74,7 +82,7 @@ describe("fault state", () => {
     });
     away.on("error", () => {});
     try {
-      await expect(readFaultState(away, "x.")).rejects.toMatchObject({
+      await expect(readFaultState(away, "x.", DEMO_SERVICES)).rejects.toMatchObject({
         code: "UNAVAILABLE",
         message: expect.stringContaining("Redis is unreachable, so the fault settings cannot be read"),
       });
@@ -88,6 +96,7 @@ describe("fault state", () => {
     await injectFaults(redis, ns, { service: "bank-b", errorRate: 0.5, idempotencyKey: key() });
     const caller = (mode: "demo" | "production") =>
       createCaller({
+        fleet: DEMO_FLEET,
         actions: { producer: async () => undefined as never, topicPrefix: ns, mode, bulkCap: 1, redis },
       } as unknown as Context);
     const demo = await caller("demo").actions.faultsState();

@@ -1,12 +1,11 @@
-// The demo fleet's fault settings as the services themselves read them (one Redis hash per
+// The fault settings as the services themselves read them (one Redis hash per
 // service), for the fault panel to show what is in force before anyone changes it.
 import type { Redis } from "ioredis";
 import { FaultsSchema, faultsKey } from "../fault-switches/fault-control.ts";
 import { redisFailure } from "../source-failure.ts";
-import { FAULT_SERVICES } from "./fault-actions.ts";
 
 export interface ServiceFaultState {
-  service: (typeof FAULT_SERVICES)[number];
+  service: string;
   /** null: nothing injected, so the service runs with its own configuration. */
   errorRate: number | null;
   latencyMs: number | null;
@@ -20,16 +19,21 @@ export interface ServiceFaultState {
   problem: string | null;
 }
 
-export async function readFaultState(redis: Redis, namespace: string): Promise<ServiceFaultState[]> {
+/** The settings in force for each of `services` (as the fault panel offers them). */
+export async function readFaultState(
+  redis: Redis,
+  namespace: string,
+  services: readonly string[],
+): Promise<ServiceFaultState[]> {
   let replies: [Error | null, unknown][] | null;
   try {
     const pipeline = redis.pipeline();
-    for (const service of FAULT_SERVICES) pipeline.hgetall(faultsKey(namespace, service));
+    for (const service of services) pipeline.hgetall(faultsKey(namespace, service));
     replies = await pipeline.exec();
   } catch (error) {
     throw redisFailure("the fault settings", error);
   }
-  return FAULT_SERVICES.map((service, i) => {
+  return services.map((service, i) => {
     const [error, hash] = replies?.[i] ?? [new Error("Redis gave no answer"), null];
     if (error) throw redisFailure("the fault settings", error);
     const parsed = FaultsSchema.safeParse(hash);

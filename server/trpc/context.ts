@@ -10,6 +10,7 @@ import { createPool } from "../db/pool.ts";
 import { createPrisma } from "../db/prisma.ts";
 import { env } from "../env.ts";
 import { createKafka, lazyProducer } from "../events/kafka-client.ts";
+import { readFleetManifest } from "../fleet-manifest/fleet-manifest.ts";
 import { createBreakerChangeFeed } from "../live/breaker-change-feed.ts";
 import { createSagaChangeFeed } from "../live/saga-change-feed.ts";
 import { createLogger } from "../log.ts";
@@ -43,6 +44,7 @@ export function createContext(): Shared {
       sagaChanges: createSagaChangeFeed(config.DATABASE_URL, log),
       breakerStore,
       breakerChanges: createBreakerChangeFeed(config.REDIS_URL, breakerStore.channel, log),
+      fleet: readFleetManifest(config.SAGASCOPE_FLEET_MANIFEST),
       actions: {
         producer: connectProducer,
         topicPrefix: config.SAGASCOPE_TOPIC_PREFIX,

@@ -1,4 +1,5 @@
 // tRPC's one initialisation: context, transformer, and the AppError → tRPC error map.
+
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { can, type Permission } from "../../browser-safe/roles.ts";
@@ -10,6 +11,7 @@ import { DATABASE_UNREACHABLE_MESSAGE, databaseUnreachableReason } from "../db/d
 import type { Pool } from "../db/pool.ts";
 import type { PrismaClient } from "../db/prisma.ts";
 import { AppError, type AppErrorCode } from "../errors.ts";
+import type { FleetManifest } from "../fleet-manifest/fleet-manifest.ts";
 import type { BreakerChangeFeed } from "../live/breaker-change-feed.ts";
 import type { SagaChangeFeed } from "../live/saga-change-feed.ts";
 
@@ -25,6 +27,8 @@ export interface Context {
    * inside the server process (tests, benchmarks), which are trusted to read.
    */
   auth?: RequestAuth;
+  /** What the fleet says of itself (SAGASCOPE_FLEET_MANIFEST), read once; absent: it says nothing. */
+  fleet?: FleetManifest;
   /** What operator actions need: Kafka, the deployment's names and limits (HTTP handler only). */
   actions?: ActionDeps;
 }

@@ -1,11 +1,17 @@
 // The map's graph from readings: a service's error rate from its steps (business refusals not
 // counted), gRPC edges coloured by what their breaker does, Kafka edges from the stored events,
 // the projector's checkpoint and the code's wiring (dashed and said to be so).
+
 import { describe, expect, it } from "vitest";
+import { DEMO_FLEET_MANIFEST_PATH } from "../../fleet/demo-manifest.ts";
+import { NO_MANIFEST, parseFleetManifest, readFleetManifest } from "../../fleet-manifest/fleet-manifest.ts";
 import { buildServiceMap } from "./build-service-map.ts";
 import { knownWiring } from "./known-wiring.ts";
 import type { MapGraph } from "./map-model.ts";
 import type { BreakerReading, MapReadings } from "./map-readings.ts";
+
+/** The demo fleet, as its manifest describes it. */
+const DEMO_FLEET = readFleetManifest(DEMO_FLEET_MANIFEST_PATH);
 
 const NOW = Date.parse("2030-03-01T12:00:00Z");
 const PREFIX = "demo.";
@@ -32,7 +38,7 @@ function readings(change: Partial<MapReadings> = {}): MapReadings {
   return {
     now: NOW,
     prefix: PREFIX,
-    wiring: knownWiring(PREFIX),
+    wiring: knownWiring(PREFIX, DEMO_FLEET),
     windows: { trafficMs: 15 * 60_000, breakerStatsMs: 5 * 60_000, ingestDelayMs: 60_000 },
     traffic: [
       {
@@ -230,6 +236,40 @@ describe("Kafka edges", () => {
     ).toMatchObject({
       observed: false,
     });
+  });
+
+  it("draws a fleet of its own from its manifest, and no fleet wiring without one", () => {
+    // Two made-up services, nothing of the demo's: billing publishes invoices that mailer reads.
+    const fleet = parseFleetManifest(
+      JSON.stringify({
+        version: 1,
+        topics: [{ name: "acme.invoices", publishers: ["billing"], consumers: ["mailer"] }],
+      }),
+      "a test manifest",
+    );
+    const traffic = ["billing", "mailer"].map((service) => ({
+      source: `https://acme.example/${service}`,
+      service,
+      topic: SAGAS,
+      events: 4,
+      attempts: 2,
+      failed: 0,
+      business: 0,
+    }));
+    const own = buildServiceMap(readings({ wiring: knownWiring(PREFIX, fleet), traffic, breakers: [] }));
+    const invoices = `topic:${PREFIX}acme.invoices`;
+    expect(edge(own, `publishes:service:billing>${invoices}`)).toMatchObject({ observed: false });
+    expect(edge(own, `consumes:${invoices}>service:mailer`).description).toContain(
+      "known from the code's wiring",
+    );
+    expect(own.edges.some((e) => e.id === `consumes:${invoices}>service:billing`)).toBe(false);
+    expect(own.edges.some((e) => e.id.includes("sagascope.fleet.checkout"))).toBe(false);
+
+    const none = buildServiceMap(
+      readings({ wiring: knownWiring(PREFIX, NO_MANIFEST), traffic, breakers: [] }),
+    );
+    expect(none.edges.some((e) => e.id.includes("acme.invoices"))).toBe(false);
+    expect(none.nodes.some((n) => n.id === "service:billing")).toBe(true);
   });
 
   it("draws the projector's reads from its checkpoint, coloured by the oldest waiting change", () => {

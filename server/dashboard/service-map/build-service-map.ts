@@ -137,10 +137,9 @@ export function buildServiceMap(r: MapReadings): MapGraph {
 
   // The code's wiring, drawn dotted: what services seen here publish and read that the data cannot show.
   for (const name of [...services.keys()]) {
-    if (wiring.checkout.services.has(name)) {
-      const topicId = topic(wiring.checkout.topic);
-      kafkaEdge("publishes", `service:${name}`, topicId, false);
-      kafkaEdge("consumes", topicId, `service:${name}`, false);
+    for (const shared of wiring.fleetTopics) {
+      if (shared.publishers.has(name)) kafkaEdge("publishes", `service:${name}`, topic(shared.topic), false);
+      if (shared.consumers.has(name)) kafkaEdge("consumes", topic(shared.topic), `service:${name}`, false);
     }
     const changes = [...wiring.changeTopics].find(([, owner]) => owner === name)?.[0];
     if (changes && projector) {

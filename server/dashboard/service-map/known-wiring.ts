@@ -1,9 +1,9 @@
-// What the code's names and wiring tell the service map that the stored events cannot: who
-// reads which topic (a Kafka message names its producer, never its consumers), and which
-// service a CloudEvents source stands for. What a topic carries is read from its name the way
-// the Kafka page reads it (deployment-names.ts).
+// What the code's names and wiring, and the fleet's manifest, tell the service map that the
+// stored events cannot: who reads which topic (a Kafka message names its producer, never its
+// consumers), and which service a CloudEvents source stands for. What a topic carries is read
+// from its name the way the Kafka page reads it (deployment-names.ts).
 import { topics } from "../../events/topics.ts";
-import { CHECKOUT_SERVICES, checkoutTopic } from "../../fleet/checkout/checkout-saga.ts";
+import type { FleetManifest } from "../../fleet-manifest/fleet-manifest.ts";
 import { changeTopic } from "../../projections/change-events.ts";
 import { PROJECTED_SERVICES } from "../../projections/fleet-topics.ts";
 
@@ -16,17 +16,21 @@ export interface KnownWiring {
   ingesterReads: ReadonlySet<string>;
   /** The projector reads one change topic per service that owns projected data: topic → service. */
   changeTopics: ReadonlyMap<string, string>;
-  /** The checkout's participants publish to and read from one topic (server/fleet/checkout). */
-  checkout: { topic: string; services: ReadonlySet<string> };
+  /** The topics the fleet's services share, as its manifest says (prefixed). */
+  fleetTopics: { topic: string; publishers: ReadonlySet<string>; consumers: ReadonlySet<string> }[];
 }
 
-export function knownWiring(prefix: string): KnownWiring {
+export function knownWiring(prefix: string, fleet: FleetManifest): KnownWiring {
   const contract = topics(prefix);
   return {
     contract,
     ingesterReads: new Set(Object.values(contract)),
     changeTopics: new Map(PROJECTED_SERVICES.map((service) => [changeTopic(prefix, service), service])),
-    checkout: { topic: checkoutTopic(prefix), services: new Set(CHECKOUT_SERVICES) },
+    fleetTopics: fleet.topics.map((t) => ({
+      topic: `${prefix}${t.name}`,
+      publishers: new Set(t.publishers),
+      consumers: new Set(t.consumers),
+    })),
   };
 }
 

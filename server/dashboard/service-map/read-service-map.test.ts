@@ -1,6 +1,7 @@
 // The service map read from a real Postgres of its own, filled through the ingester's own store
 // (saga events, breaker stats, a projector checkpoint), and a Redis namespace of its own holding
 // breaker pairs; then with Redis, Postgres or both unreachable.
+
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, scratchDatabase, testInfra, uniqueName } from "../../../scripts/test/infra.ts";
@@ -8,6 +9,8 @@ import { type BreakerStore, createBreakerStore } from "../../breakers/index.ts";
 import { migrate } from "../../db/migrate.ts";
 import { createPool, type Pool } from "../../db/pool.ts";
 import { breakerEvent, newTrace, type SagaEvent, sagaEvent } from "../../events/index.ts";
+import { DEMO_FLEET_MANIFEST_PATH } from "../../fleet/demo-manifest.ts";
+import { NO_MANIFEST, readFleetManifest } from "../../fleet-manifest/fleet-manifest.ts";
 import { storeBatch } from "../../ingest/store-batch.ts";
 import type { PlacedNode } from "./map-model.ts";
 import { readServiceMap } from "./read-service-map.ts";
@@ -224,7 +227,8 @@ const overlap = (a: PlacedNode, b: PlacedNode) =>
 
 describe("readServiceMap", () => {
   it("draws the services, their gRPC calls with breaker state and figures, and the Kafka part", async () => {
-    const map = await readServiceMap({ pool, breakerStore: store, prefix: PREFIX });
+    const fleet = readFleetManifest(DEMO_FLEET_MANIFEST_PATH);
+    const map = await readServiceMap({ pool, breakerStore: store, prefix: PREFIX, fleet });
     expect(map.problems).toEqual([]);
     const ids = map.nodes.map((n) => n.id);
     expect(ids).toEqual(
@@ -294,6 +298,7 @@ describe("readServiceMap", () => {
         pool,
         breakerStore: createBreakerStore(away, "x:"),
         prefix: PREFIX,
+        fleet: NO_MANIFEST,
       });
       expect(map.problems).toEqual([
         expect.stringMatching(/^Redis is unreachable, so the breakers' live state/),
@@ -309,11 +314,21 @@ describe("readServiceMap", () => {
     const down = createPool(`postgresql://postgres@127.0.0.1:${await freePort()}/nothing`);
     const away = await unreachableRedis();
     try {
-      const map = await readServiceMap({ pool: down, breakerStore: store, prefix: PREFIX });
+      const map = await readServiceMap({
+        pool: down,
+        breakerStore: store,
+        prefix: PREFIX,
+        fleet: NO_MANIFEST,
+      });
       expect(map.problems).toEqual([expect.stringMatching(/^Postgres is unreachable, so the recent events/)]);
       expect(map.edges.find((e) => e.id === "grpc:transfers→bank-b")).toMatchObject({ shownState: "open" });
       await expect(
-        readServiceMap({ pool: down, breakerStore: createBreakerStore(away, "x:"), prefix: PREFIX }),
+        readServiceMap({
+          pool: down,
+          breakerStore: createBreakerStore(away, "x:"),
+          prefix: PREFIX,
+          fleet: NO_MANIFEST,
+        }),
       ).rejects.toMatchObject({
         code: "UNAVAILABLE",
         message: expect.stringMatching(/^Redis is unreachable/),

@@ -7,6 +7,7 @@ import { effectiveForced, windowTotals } from "../../breakers/breaker-machine.ts
 import { type BreakerStore, parsePairId } from "../../breakers/index.ts";
 import type { Pool } from "../../db/pool.ts";
 import type { AppError } from "../../errors.ts";
+import type { FleetManifest } from "../../fleet-manifest/fleet-manifest.ts";
 import { PROJECTION } from "../../projections/read-model.ts";
 import { postgresFailure, redisFailure } from "../../source-failure.ts";
 import { buildServiceMap } from "./build-service-map.ts";
@@ -44,6 +45,8 @@ export interface ServiceMapDeps {
   breakerStore: BreakerStore;
   /** SAGASCOPE_TOPIC_PREFIX: names the topics of the code's wiring and is left off the labels. */
   prefix: string;
+  /** What the fleet says of itself (its shared topics); NO_MANIFEST when it says nothing. */
+  fleet: FleetManifest;
 }
 
 type LiveBreaker = Omit<BreakerReading, "recent">;
@@ -67,7 +70,7 @@ export async function readServiceMap(deps: ServiceMapDeps, now = Date.now()): Pr
   const graph = buildServiceMap({
     now,
     prefix: deps.prefix,
-    wiring: knownWiring(deps.prefix),
+    wiring: knownWiring(deps.prefix, deps.fleet),
     windows: SERVICE_MAP_WINDOWS,
     traffic: stored?.traffic ?? [],
     breakers: (breakers ?? []).map((b) => ({

@@ -2,6 +2,7 @@
 // thresholds, the demo fleet's faults; their status (pending until the owner answers); the
 // previews shown before acting. Every mutation goes through performAction (permission,
 // idempotency, audit).
+
 import { z } from "zod";
 import { can } from "../../../browser-safe/roles.ts";
 import { auditRefusal } from "../../actions/audit-refusal.ts";
@@ -20,7 +21,7 @@ import {
   replayDeadLetters,
 } from "../../actions/dead-letter-actions.ts";
 import { DeadLetterEditSchema, editAndReplay } from "../../actions/dead-letter-edit.ts";
-import { FaultsInputSchema, injectFaults } from "../../actions/fault-actions.ts";
+import { FaultsInputSchema, faultServices, injectFaults } from "../../actions/fault-actions.ts";
 import { readFaultState } from "../../actions/fault-state.ts";
 import { performAction, statusOf } from "../../actions/perform-action.ts";
 import { recordedWindows } from "../../actions/recorded-windows.ts";
@@ -28,6 +29,7 @@ import { SagaActionInputSchema, sendControlCommand, settleFromResult } from "../
 import { MAX_WHAT_IF_CALLS, newestWithin, replay, spreadCalls } from "../../actions/what-if.ts";
 import { getSagaDetail } from "../../dashboard/sagas/saga-detail.ts";
 import { AppError } from "../../errors.ts";
+import { NO_MANIFEST } from "../../fleet-manifest/fleet-manifest.ts";
 import {
   DeclarationSchema,
   declareProjection,
@@ -263,6 +265,18 @@ export const actionsRouter = router({
       });
       throw new AppError("FORBIDDEN", "the fault panel exists in demo mode only");
     }
+    const offered = faultServices(ctx.fleet ?? NO_MANIFEST);
+    if (!offered.includes(input.service)) {
+      const why = `${input.service} has no fault switches: the fleet's manifest declares ${offered.join(", ")}`;
+      await auditRefusal(ctx.pool, {
+        actor: ctx.actor.email,
+        actorRole: ctx.actor.role,
+        action: "fleet.faults",
+        target: input.service,
+        why,
+      });
+      throw new AppError("BAD_REQUEST", why);
+    }
     return performAction(
       ctx.pool,
       ctx.actor,
@@ -280,7 +294,14 @@ export const actionsRouter = router({
   /** The fault settings in force per demo service (none outside demo mode). */
   faultsState: publicProcedure.query(async ({ ctx }) =>
     ctx.actions?.mode === "demo"
-      ? { mode: "demo" as const, services: await readFaultState(ctx.actions.redis, ctx.actions.topicPrefix) }
+      ? {
+          mode: "demo" as const,
+          services: await readFaultState(
+            ctx.actions.redis,
+            ctx.actions.topicPrefix,
+            faultServices(ctx.fleet ?? NO_MANIFEST),
+          ),
+        }
       : { mode: "production" as const, services: [] },
   ),
 });
