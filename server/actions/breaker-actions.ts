@@ -13,7 +13,8 @@ import type { BreakerStore } from "../breakers/index.ts";
 import type { Pool } from "../db/pool.ts";
 import { AppError } from "../errors.ts";
 import { breakerEvent, encodeBreakerControl, encodeBreakerEvent, topics } from "../events/index.ts";
-import type { Outcome } from "./perform-action.ts";
+import type { Acting } from "./acting.ts";
+import { type ActionStatus, type Outcome, performAction } from "./perform-action.ts";
 
 const pair = z
   .string()
@@ -267,4 +268,55 @@ export async function configureBreaker(
   if (changed.length)
     await publishControl(store, producer, topicPrefix, input.pair, actor, `${message} by ${actor}`, now);
   return { phase: "done", message };
+}
+
+/** Forces a pair's breaker open, closed or disabled for a while, or clears that. */
+export function overrideBreakerAction(a: Acting, input: BreakerOverride): Promise<ActionStatus> {
+  return performAction(
+    a.pool,
+    a.actor,
+    {
+      action: `breaker.${input.op}`,
+      permission: "breaker.override",
+      target: input.pair,
+      params: { forMinutes: input.forMinutes ?? null, reason: input.reason ?? "" },
+      idempotencyKey: input.idempotencyKey,
+    },
+    async () =>
+      overrideBreaker(
+        a.breakerStore,
+        await a.producer(),
+        a.topicPrefix,
+        input,
+        a.actor.email,
+        await isReportedOnly(a.breakerStore, a.pool, input.pair),
+      ),
+  );
+}
+
+/** Changes a pair's thresholds (admins), the settings before kept on the audit log. */
+export async function configureBreakerAction(
+  a: Acting,
+  input: z.infer<typeof BreakerConfigInputSchema>,
+): Promise<ActionStatus> {
+  const before = await a.breakerStore.readConfig(input.pair);
+  return performAction(
+    a.pool,
+    a.actor,
+    {
+      action: "breaker.configure",
+      permission: "breaker.configure",
+      target: input.pair,
+      params: { before, proposed: input.thresholds },
+      idempotencyKey: input.idempotencyKey,
+    },
+    async () => {
+      if (await isReportedOnly(a.breakerStore, a.pool, input.pair))
+        throw new AppError(
+          "BAD_REQUEST",
+          `${input.pair} keeps its thresholds in its own library; change them where its breaker is built`,
+        );
+      return configureBreaker(a.breakerStore, await a.producer(), a.topicPrefix, input, a.actor.email);
+    },
+  );
 }

@@ -8,7 +8,8 @@ import type { Producer } from "kafkajs";
 import { z } from "zod";
 import type { Pool } from "../db/pool.ts";
 import { AppError } from "../errors.ts";
-import type { Outcome } from "./perform-action.ts";
+import type { Acting } from "./acting.ts";
+import { type ActionStatus, type Outcome, performAction } from "./perform-action.ts";
 
 /** Which open letters a bulk action means: a reason (substring) and/or a topic. */
 export const DeadLetterFilterSchema = z
@@ -209,4 +210,24 @@ export async function replayDeadLetters(
     );
   }
   return { phase: "done", message: `${claimed.length} dead letter(s) replayed to their topics by ${actor}` };
+}
+
+/** Replay or discard quarantined messages: one, or every open one matching a filter. */
+export function actOnDeadLetters(a: Acting, input: DeadLetterAction): Promise<ActionStatus> {
+  return performAction(
+    a.pool,
+    a.actor,
+    {
+      action: `dead-letter.${input.op}`,
+      permission: "dead-letter.act",
+      target:
+        input.id !== undefined ? `dead-letter:${input.id}` : `dead-letters:${JSON.stringify(input.filter)}`,
+      params: { note: input.note ?? "", expectedCount: input.expectedCount ?? null },
+      idempotencyKey: input.idempotencyKey,
+    },
+    async () =>
+      input.op === "discard"
+        ? discardDeadLetters(a.pool, input, a.actor.email, a.bulkCap)
+        : replayDeadLetters(a.pool, await a.producer(), input, a.actor.email, a.bulkCap),
+  );
 }

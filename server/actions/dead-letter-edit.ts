@@ -16,7 +16,8 @@ import {
   outsideValueProblem,
   topics,
 } from "../events/index.ts";
-import type { Outcome } from "./perform-action.ts";
+import type { Acting } from "./acting.ts";
+import { type ActionStatus, type Outcome, performAction } from "./perform-action.ts";
 
 export const DeadLetterEditSchema = z.object({
   id: z.string().regex(/^\d{1,19}$/, "a dead letter id is a number"),
@@ -121,4 +122,20 @@ export async function editAndReplay(
     );
     throw new AppError("UNAVAILABLE", `not replayed, the letter stays open: ${(error as Error).message}`);
   }
+}
+
+/** Replays one quarantined message with an edit (admins); the original is kept. */
+export function editAndReplayAction(a: Acting, input: DeadLetterEdit): Promise<ActionStatus> {
+  return performAction(
+    a.pool,
+    a.actor,
+    {
+      action: "dead-letter.edit-replay",
+      permission: "dead-letter.edit",
+      target: `dead-letter:${input.id}`,
+      params: { note: input.note, key: input.key, value: input.value, headers: input.headers },
+      idempotencyKey: input.idempotencyKey,
+    },
+    async () => editAndReplay(a.pool, await a.producer(), a.topicPrefix, input, a.actor.email),
+  );
 }

@@ -3,9 +3,13 @@
 // each service follows it within a second.
 import type { Redis } from "ioredis";
 import { z } from "zod";
+import { AppError } from "../errors.ts";
 import { setFaults } from "../fault-switches/fault-control.ts";
 import type { FleetManifest } from "../fleet-manifest/fleet-manifest.ts";
-import type { Outcome } from "./perform-action.ts";
+import type { Acting } from "./acting.ts";
+import { auditRefusal } from "./audit-refusal.ts";
+import { readFaultState } from "./fault-state.ts";
+import { type ActionStatus, type Outcome, performAction } from "./perform-action.ts";
 
 /** The projector's pause switch: Sagascope's own, offered whatever the fleet declares. */
 export const PROJECTOR_SWITCH = "projector";
@@ -47,4 +51,47 @@ export async function injectFaults(redis: Redis, topicPrefix: string, input: Fau
     input.paused !== undefined && (input.paused ? "paused" : "resumed"),
   ].filter(Boolean);
   return { phase: "done", message: `${input.service}: ${what.join(", ") || "unchanged"}` };
+}
+
+/** Changes a service's fault switches (demo mode, a service the fleet's manifest declares). */
+export async function changeFaults(a: Acting, input: FaultsInput): Promise<ActionStatus> {
+  const refuse = async (code: "FORBIDDEN" | "BAD_REQUEST", why: string): Promise<never> => {
+    await auditRefusal(a.pool, {
+      actor: a.actor.email,
+      actorRole: a.actor.role,
+      action: "fleet.faults",
+      target: input.service,
+      why,
+    });
+    throw new AppError(code, why);
+  };
+  if (a.mode !== "demo") await refuse("FORBIDDEN", "the fault panel exists in demo mode only");
+  const offered = faultServices(a.fleet);
+  if (!offered.includes(input.service))
+    await refuse(
+      "BAD_REQUEST",
+      `${input.service} has no fault switches: the fleet's manifest declares ${offered.join(", ")}`,
+    );
+  return performAction(
+    a.pool,
+    a.actor,
+    {
+      action: "fleet.faults",
+      permission: "fleet.faults",
+      target: input.service,
+      params: { ...input, idempotencyKey: undefined },
+      idempotencyKey: input.idempotencyKey,
+    },
+    () => injectFaults(a.redis, a.topicPrefix, input),
+  );
+}
+
+/** The fault settings in force for each service the panel offers (none outside demo mode). */
+export async function faultsInForce(a: Pick<Acting, "mode" | "redis" | "topicPrefix" | "fleet">) {
+  return a.mode === "demo"
+    ? {
+        mode: "demo" as const,
+        services: await readFaultState(a.redis, a.topicPrefix, faultServices(a.fleet)),
+      }
+    : { mode: "production" as const, services: [] };
 }

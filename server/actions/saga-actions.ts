@@ -3,11 +3,14 @@
 // state allows and what a compensation reverts are in saga-allowance.ts.
 import type { Producer } from "kafkajs";
 import { z } from "zod";
+import { can } from "../../browser-safe/roles.ts";
+import type { SagaDetail } from "../dashboard/sagas/saga-detail.ts";
 import type { Pool } from "../db/pool.ts";
 import { EDITED_INPUT_MAX_BYTES } from "../events/control-events.ts";
 import { type ControlAction, encodeSagaEvent, newTrace, sagaEvent, topics } from "../events/index.ts";
-import { SAGA_ACTIONS, type SagaAction } from "../saga-rules/saga-allowance.ts";
-import { type Outcome, settleAction } from "./perform-action.ts";
+import { SAGA_ACTIONS, type SagaAction, sagaActionsAllowed } from "../saga-rules/saga-allowance.ts";
+import type { Acting } from "./acting.ts";
+import { type ActionStatus, type Outcome, performAction, settleAction } from "./perform-action.ts";
 
 export const SagaActionInputSchema = z
   .object({
@@ -97,4 +100,56 @@ export async function settleFromResult(
   if (!result) return false;
   await settleAction(db, actionId, result.outcome, `${result.message} (${result.handledBy})`);
   return true;
+}
+
+/** A saga's detail as the dashboard reads it: what an action checks the saga's state against. */
+export type ReadSaga = (sagaId: string) => Promise<Pick<SagaDetail, "summary" | "input">>;
+
+/** An operator's command for one saga, checked against its state, sent to its owner. */
+export async function actOnSaga(
+  a: Acting,
+  input: SagaActionInput,
+  readSaga: ReadSaga,
+): Promise<ActionStatus> {
+  // An edit keeps the input it replaces beside it on the audit log (the saga page shows both),
+  // read only for an actor allowed to edit: anyone else is refused (and audited) as sent.
+  const before =
+    input.input && can(a.actor.role, "saga.edit")
+      ? await readSaga(input.sagaId).catch(() => undefined)
+      : undefined;
+  const replaced = before?.input.current;
+  return performAction(
+    a.pool,
+    a.actor,
+    {
+      action: `saga.${input.action}`,
+      permission: input.action === "retry-edited" ? "saga.edit" : "saga.act",
+      target: input.sagaId,
+      params: {
+        ...(input.fromStep !== undefined ? { fromStep: input.fromStep } : {}),
+        ...(input.input ? { input: input.input, replacedInput: replaced ?? null } : {}),
+        reason: input.reason ?? "",
+      },
+      idempotencyKey: input.idempotencyKey,
+    },
+    async (actionId) => {
+      // Read once: an edit's detail was read just before, for the input it replaces.
+      const detail = before ?? (await readSaga(input.sagaId));
+      const allowance = sagaActionsAllowed(detail.summary)[input.action];
+      if (!allowance.allowed) return { phase: "refused", message: allowance.reason };
+      return sendControlCommand(
+        await a.producer(),
+        a.topicPrefix,
+        detail.summary,
+        {
+          actionId,
+          action: input.action,
+          fromStep: input.fromStep,
+          reason: input.reason,
+          input: input.input,
+        },
+        a.actor.email,
+      );
+    },
+  );
 }

@@ -2,6 +2,7 @@
 
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
+import type { Actor } from "../../browser-safe/roles.ts";
 import { can, type Permission } from "../../browser-safe/roles.ts";
 import { auditRefusal } from "../actions/audit-refusal.ts";
 import { appendAudit, newActionId } from "../audit/audit-log.ts";
@@ -97,6 +98,9 @@ const signedIn = t.middleware(({ ctx, next }) => {
     });
   return next();
 });
+
+/** What an action's handler is given: the context, with who acts and the actions' dependencies. */
+export type ActionContext = Context & { auth: RequestAuth; actor: Actor; actions: ActionDeps };
 
 /** An action: a signed-in request from this site carrying its session's CSRF token. */
 const safeAction = t.middleware(async ({ ctx, path, next }) => {
