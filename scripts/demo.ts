@@ -2,8 +2,8 @@
 // dashboard running; Ctrl-C stops what it started.
 
 import { migrate } from "../server/db/migrate.ts";
-import { env } from "../server/env.ts";
 import { DEMO_FLEET_MANIFEST_PATH } from "../server/fleet/demo-manifest.ts";
+import { fleetEnv } from "../server/fleet/fleet-env.ts";
 import { buildDashboard, buildProcesses } from "./build/build-steps.ts";
 import { demoPlan, type InfraUp, infraDown, infraUp, planEnv } from "./infra/infra.ts";
 import { ensurePostgres } from "./infra/postgres.ts";
@@ -26,7 +26,7 @@ const DEMO_METRICS_PORTS = {
 } as const;
 
 const started = Date.now();
-const config = env();
+const config = fleetEnv();
 const plan = demoPlan(config);
 const children: Child[] = [];
 /** Awaited on shutdown too, so that a Ctrl-C during start-up still stops the broker. */

@@ -1,4 +1,6 @@
-// Configuration: the one module that reads process.env, parsed and checked with zod.
+// Configuration of Sagascope's own processes (web, ingester, projector, tools): the one module
+// that reads their process.env, parsed and checked with zod. The demo fleet's settings are
+// its own (server/fleet/fleet-env.ts): a product process never reads or checks them.
 import { z } from "zod";
 
 /** The most sagas (or dead letters) one bulk action may touch, unless SAGASCOPE_BULK_CAP says otherwise. */
@@ -20,11 +22,6 @@ const EnvSchema = z.object({
    * login in the sagascope_runtime role, which may not change the schema (docs/deployment.md).
    */
   SAGASCOPE_MIGRATION_DATABASE_URL: z
-    .string()
-    .regex(/^postgres(ql)?:\/\//, "expected a postgres:// or postgresql:// URL")
-    .optional(),
-  /** The demo fleet's own database (each bank in its own schema); defaults to DATABASE_URL's server. */
-  FLEET_DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, "expected a postgres:// or postgresql:// URL")
     .optional(),
@@ -91,44 +88,6 @@ const EnvSchema = z.object({
   // directory a literal path points to (Kafka's data, thousands of files). See scripts/infra.
   SAGASCOPE_HOME: z.string().min(1).optional(),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
-  SAGASCOPE_DEMO_RATE: z.coerce.number().positive().max(1000).default(2),
-  SAGASCOPE_DEMO_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0.15),
-  /** Which demo bank this process is (server/fleet/bank/main.ts). */
-  FLEET_BANK: z.enum(["bank-a", "bank-b"]).optional(),
-  FLEET_BANK_A_ADDRESS: hostPort.default("127.0.0.1:30061"),
-  FLEET_BANK_B_ADDRESS: hostPort.default("127.0.0.1:30062"),
-  /** Share of a bank's calls that fail with an injected transient error. */
-  FLEET_BANK_ERROR_RATE: z.coerce.number().min(0).max(1).default(0),
-  /** This orchestrator instance's name; instances of one fleet share their sagas. */
-  FLEET_ORCHESTRATOR_ID: z
-    .string()
-    .regex(/^[\w.:@-]{1,100}$/)
-    .optional(),
-  /** How long a saga stays with an orchestrator that stopped answering before another takes it. */
-  FLEET_ORCHESTRATOR_LEASE_MS: z.coerce.number().int().min(500).max(600_000).default(10_000),
-  /** Stop starting transfers after this many (0: never stop). */
-  FLEET_TRANSFER_LIMIT: z.coerce.number().int().min(0).default(0),
-  /** Extra latency of every call to a bank, in ms. */
-  FLEET_BANK_LATENCY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
-  FLEET_STEP_TIMEOUT_MS: z.coerce.number().int().min(10).max(600_000).default(2000),
-  FLEET_SCREENING_ADDRESS: hostPort.default("127.0.0.1:30063"),
-  /** Bank B screens every credit with the screening service when this is on. */
-  FLEET_BANK_B_SCREENING: z
-    .enum(["on", "off"])
-    .default("off")
-    .transform((v) => v === "on"),
-  /** How long bank B waits for a screening answer. */
-  FLEET_SCREENING_DEADLINE_MS: z.coerce.number().int().min(10).max(600_000).default(2000),
-  /** Through its breaker, bank B gives a screening this long before it books the credit unscreened. */
-  FLEET_SCREENING_BUDGET_MS: z.coerce.number().int().min(10).max(600_000).default(300),
-  /** Which checkout service this process is (server/fleet/checkout/main.ts). */
-  FLEET_CHECKOUT_SERVICE: z.enum(["order", "payment", "inventory", "shipping"]).optional(),
-  /** Share of a checkout service's local steps that fail with an injected transient error. */
-  FLEET_CHECKOUT_ERROR_RATE: z.coerce.number().min(0).max(1).default(0),
-  /** The order service stops placing orders after this many (0: never stop). */
-  FLEET_CHECKOUT_LIMIT: z.coerce.number().int().min(0).default(0),
-  /** Orders placed per second by the order service (0: none; it still reacts). */
-  FLEET_CHECKOUT_RATE: z.coerce.number().min(0).max(1000).optional(),
   /** This process's /metrics, /healthz and /readyz port (none when unset; 0: any free port). */
   SAGASCOPE_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   SAGASCOPE_METRICS_HOST: z.string().min(1).default("127.0.0.1"),
@@ -208,8 +167,7 @@ const EnvSchema = z.object({
   CI: z.string().optional(),
 });
 
-export type Env = Omit<z.infer<typeof EnvSchema>, "FLEET_DATABASE_URL" | "SAGASCOPE_COOKIE_SECURE"> & {
-  FLEET_DATABASE_URL: string;
+export type Env = Omit<z.infer<typeof EnvSchema>, "SAGASCOPE_COOKIE_SECURE"> & {
   SAGASCOPE_COOKIE_SECURE: boolean;
   /** Which of the servers the user pointed us at; those are never started or stopped by us. */
   given: { database: boolean; redis: boolean; kafka: boolean };
@@ -228,7 +186,6 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   }
   return {
     ...result.data,
-    FLEET_DATABASE_URL: result.data.FLEET_DATABASE_URL ?? siblingDatabase(result.data.DATABASE_URL, "_fleet"),
     SAGASCOPE_COOKIE_SECURE:
       (result.data.SAGASCOPE_COOKIE_SECURE ??
         (result.data.SAGASCOPE_MODE === "production" ? "on" : "off")) === "on",

@@ -8,8 +8,9 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { Kafka, logLevel, Partitioners, type Producer } from "kafkajs";
 import { z } from "zod";
 import { createPool } from "../../server/db/pool.ts";
-import { env, siblingDatabase } from "../../server/env.ts";
+import { siblingDatabase } from "../../server/env.ts";
 import { ensureTopics } from "../../server/events/index.ts";
+import { fleetEnv } from "../../server/fleet/fleet-env.ts";
 import { createLogger } from "../../server/log.ts";
 import { changeMessage, decodeChange } from "../../server/projections/change-events.ts";
 import { projectedTopics, projectorGroup } from "../../server/projections/fleet-topics.ts";
@@ -30,7 +31,7 @@ const args = z
   })
   .parse({ backlog: option("backlog"), profile: option("profile") });
 const { backlog } = args;
-const config = env();
+const config = fleetEnv();
 const log = createLogger("bench", "error");
 const trace = () => ({
   traceId: randomBytes(16).toString("hex"),

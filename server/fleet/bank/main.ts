@@ -4,7 +4,6 @@
 import { Redis } from "ioredis";
 import { callWithPolicy } from "../../breakers/index.ts";
 import { createPool } from "../../db/pool.ts";
-import { env } from "../../env.ts";
 import { connectWhenKafkaIs, createKafka, createProducer } from "../../events/kafka-client.ts";
 import { createFaultControl } from "../../fault-switches/fault-control.ts";
 import { noFaults } from "../../fault-switches/faults.ts";
@@ -15,12 +14,13 @@ import { changeTopic } from "../../projections/change-events.ts";
 import { StepFailure } from "../../sagas/index.ts";
 import { createOutboxRelay } from "../../sagas/outbox/outbox-relay.ts";
 import { createFleetBreakers } from "../fleet-breakers.ts";
+import { fleetEnv } from "../fleet-env.ts";
 import { createScreeningClient } from "../screening/screening-grpc.ts";
 import { openingAccounts } from "../transfer/transfer-world.ts";
 import { type CreditCheck, createBankGrpcServer } from "./bank-grpc-server.ts";
 import { createBankStore } from "./bank-store.ts";
 
-const config = env();
+const config = fleetEnv();
 const bank = config.FLEET_BANK;
 const log = createLogger(bank ?? "bank", config.SAGASCOPE_LOG_LEVEL);
 

@@ -3,7 +3,6 @@
 // order service also places orders at FLEET_CHECKOUT_RATE (default: the demo rate).
 import { Redis } from "ioredis";
 import { createPool } from "../../db/pool.ts";
-import { env } from "../../env.ts";
 import { ensureTopics, topics } from "../../events/index.ts";
 import { createKafka, createProducer } from "../../events/kafka-client.ts";
 import { createFaultControl } from "../../fault-switches/fault-control.ts";
@@ -12,13 +11,14 @@ import { createLogger } from "../../log.ts";
 import { kafkaCheck, postgresCheck, redisCheck } from "../../metrics/readiness.ts";
 import { observeFrom, runProcess } from "../../process-edge.ts";
 import { changeTopic } from "../../projections/change-events.ts";
+import { fleetEnv } from "../fleet-env.ts";
 import { createLoadGenerator } from "../load-generator.ts";
 import { createCheckoutParticipant } from "./checkout-participant.ts";
 import { checkoutTopic, randomOrder } from "./checkout-saga.ts";
 import { createGuard } from "./guard.ts";
 import { placeOrder } from "./order-service.ts";
 
-const config = env();
+const config = fleetEnv();
 const service = config.FLEET_CHECKOUT_SERVICE;
 const log = createLogger(service ?? "checkout", config.SAGASCOPE_LOG_LEVEL);
 

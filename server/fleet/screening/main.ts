@@ -1,14 +1,14 @@
 // `npm run fleet:screening`: the sanctions screening service as its own process (gRPC),
 // with faults settable at run time (`npm run fleet:faults -- screening --latency-ms 3000`).
 import { Redis } from "ioredis";
-import { env } from "../../env.ts";
 import { createFaultControl } from "../../fault-switches/fault-control.ts";
 import { createLogger } from "../../log.ts";
 import { redisCheck } from "../../metrics/readiness.ts";
 import { observeFrom, runProcess } from "../../process-edge.ts";
+import { fleetEnv } from "../fleet-env.ts";
 import { createScreeningServer } from "./screening-grpc.ts";
 
-const config = env();
+const config = fleetEnv();
 const log = createLogger("screening", config.SAGASCOPE_LOG_LEVEL);
 
 await runProcess(

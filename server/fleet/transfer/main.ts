@@ -4,7 +4,6 @@
 // orchestrator's own tables in the fleet database.
 import { hostname } from "node:os";
 import { createPool } from "../../db/pool.ts";
-import { env } from "../../env.ts";
 import { ensureTopics, topics } from "../../events/index.ts";
 import { createKafka, createProducer } from "../../events/kafka-client.ts";
 import { createLogger } from "../../log.ts";
@@ -13,11 +12,12 @@ import { observeFrom, runProcess } from "../../process-edge.ts";
 import { createDurableOrchestrator } from "../../sagas/durable/durable-orchestrator.ts";
 import { createBankGrpcClient } from "../bank/bank-grpc-client.ts";
 import { createFleetBreakers } from "../fleet-breakers.ts";
+import { fleetEnv } from "../fleet-env.ts";
 import { createLoadGenerator } from "../load-generator.ts";
 import { guardedBank } from "./guarded-bank.ts";
 import { createTransferWorld } from "./transfer-world.ts";
 
-const config = env();
+const config = fleetEnv();
 const owner = config.FLEET_ORCHESTRATOR_ID ?? `transfers@${hostname()}:${process.pid}`;
 const log = createLogger(owner, config.SAGASCOPE_LOG_LEVEL);
 
