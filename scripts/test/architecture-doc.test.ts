@@ -16,7 +16,8 @@ const section = (title: string) => {
 const firstColumn = (text: string) =>
   [...text.matchAll(/^\| `([^`]+)`/gm)].map((m) => m[1] as string).filter((name) => name !== "folder");
 
-const NOT_SOURCE = new Set(["node_modules", "test-results", ".git", ".next", ".sagascope", ".ci", ".github"]);
+// Made by installs, builds and test runs (.gitignore), not written.
+const NOT_SOURCE = new Set(["node_modules", "test-results", "playwright-report", "dist"]);
 const folders = (dir: string) =>
   readdirSync(dir)
     .filter((name) => !NOT_SOURCE.has(name) && !name.startsWith("."))
