@@ -3,30 +3,31 @@
 import { type BreakerSnapshot, effectiveForced } from "./breaker-machine.ts";
 import type { Outcome } from "./classify.ts";
 
-export interface PairStats {
+/** What a pair's calls came to over a period, as every report of it and every chart counts them. */
+export interface CallCounts {
+  calls: number;
+  successes: number;
+  /** Business refusals: calls that reached the callee and were answered, not failures. */
+  business: number;
+  failures: number;
+  /** Calls refused by the breaker, never sent. */
+  rejections: number;
+  /** Half-open trial calls. */
+  trials: number;
+}
+
+export interface PairStats extends CallCounts {
   pair: string;
   instance: string;
   from: Date;
   to: Date;
   state: BreakerSnapshot["state"];
   forced: BreakerSnapshot["forced"];
-  calls: number;
-  successes: number;
-  business: number;
-  failures: number;
-  rejections: number;
-  trials: number;
   latencyMs: { p50: number; p95: number; p99: number; max: number };
 }
 
-export interface CallStats {
+export interface CallStats extends CallCounts {
   from: number;
-  calls: number;
-  successes: number;
-  business: number;
-  failures: number;
-  rejections: number;
-  trials: number;
   latencies: number[];
 }
 

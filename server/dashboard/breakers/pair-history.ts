@@ -1,6 +1,7 @@
 // One breaker pair's history for the dashboard, from what the ingester stored: its state over a
 // range as a band of segments (breaker_transition), and per time bucket the callers' calls,
 // outcomes, rejections, failure rate and latency summed over instances (breaker_stats).
+import type { CallCounts } from "../../breakers/breaker-call-stats.ts";
 import type { BreakerStateName, ForcedState } from "../../breakers/index.ts";
 import type { Pool } from "../../db/pool.ts";
 import { postgresFailure } from "../../source-failure.ts";
@@ -19,15 +20,9 @@ export const HISTORY_RANGE_KEYS = Object.keys(HISTORY_RANGES) as [HistoryRange, 
 export const MAX_EXACT_TRANSITIONS = 500;
 const LAST_TRANSITIONS = 20;
 
-export interface HistoryPoint {
+export interface HistoryPoint extends CallCounts {
   /** The bucket's start; stats windows belong to the bucket their end falls in. */
   at: Date;
-  calls: number;
-  successes: number;
-  business: number;
-  failures: number;
-  rejections: number;
-  trials: number;
   /** failures / calls, as the breaker counts it (business refusals are calls, not failures); null without calls. */
   failureRate: number | null;
   /** Per percentile, the slowest instance's figure in the bucket (percentiles cannot be summed); null without calls. */
@@ -111,21 +106,17 @@ export async function readPairHistory(
 }
 
 async function readPoints(pool: Pool, pair: string, from: number, end: number, bucketMs: number) {
-  const { rows } = await pool.query<{
-    bucket: Date;
-    calls: number;
-    successes: number;
-    business: number;
-    failures: number;
-    rejections: number;
-    trials: number;
-    p50: number | null;
-    p95: number | null;
-    p99: number | null;
-    max: number | null;
-    instances: number;
-    forced: ForcedState | null;
-  }>(
+  const { rows } = await pool.query<
+    CallCounts & {
+      bucket: Date;
+      p50: number | null;
+      p95: number | null;
+      p99: number | null;
+      max: number | null;
+      instances: number;
+      forced: ForcedState | null;
+    }
+  >(
     // Rows without calls (only rejections) carry no latency, so they do not pull a percentile to 0.
     `SELECT date_bin(make_interval(secs => $4::double precision / 1000), window_end, 'epoch'::timestamptz) AS bucket,
             sum(calls) AS calls, sum(successes) AS successes, sum(business) AS business,

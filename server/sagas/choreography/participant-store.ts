@@ -33,6 +33,18 @@ export interface ParkedMessage extends StoredMessage {
   held?: boolean;
 }
 
+/** A kept message as its row holds it (topic, kafka_partition, kafka_offset, key, value, headers). */
+function storedMessage(row: Record<string, unknown>): StoredMessage {
+  return {
+    topic: row.topic as string,
+    partition: row.kafka_partition as number,
+    offset: String(row.kafka_offset),
+    key: row.key as Buffer | null,
+    value: row.value as Buffer | null,
+    headers: row.headers as Record<string, string>,
+  };
+}
+
 export function createParticipantStore(pool: Pool, schema: string) {
   if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new RangeError(`invalid schema name ${schema}`);
   const t = (table: string) => `"${schema}".${table}`;
@@ -149,14 +161,9 @@ export function createParticipantStore(pool: Pool, schema: string) {
         [sagaId, which.held],
       );
       return r.rows.map((row) => ({
+        ...storedMessage(row),
         id: Number(row.id),
         sagaId: row.saga_id,
-        topic: row.topic,
-        partition: row.kafka_partition,
-        offset: String(row.kafka_offset),
-        key: row.key,
-        value: row.value,
-        headers: row.headers,
         reason: row.reason,
       }));
     },
@@ -199,17 +206,7 @@ export function createParticipantStore(pool: Pool, schema: string) {
          WHERE saga_id = $1 AND step = $2`,
         [sagaId, step],
       );
-      const row = r.rows[0];
-      return row
-        ? {
-            topic: row.topic,
-            partition: row.kafka_partition,
-            offset: String(row.kafka_offset),
-            key: row.key,
-            value: row.value,
-            headers: row.headers,
-          }
-        : undefined;
+      return r.rows[0] ? storedMessage(r.rows[0]) : undefined;
     },
 
     async markRedriven(id: number) {
