@@ -16,6 +16,16 @@ export interface CallCounts {
   trials: number;
 }
 
+/** Just the counts of `c` (a report carries them as they are). */
+export const callCounts = (c: CallCounts): CallCounts => ({
+  calls: c.calls,
+  successes: c.successes,
+  business: c.business,
+  failures: c.failures,
+  rejections: c.rejections,
+  trials: c.trials,
+});
+
 export interface PairStats extends CallCounts {
   pair: string;
   instance: string;
@@ -74,12 +84,7 @@ export function pairStats(
     to: new Date(now),
     state: snapshot.state,
     forced: effectiveForced(snapshot, now),
-    calls: s.calls,
-    successes: s.successes,
-    business: s.business,
-    failures: s.failures,
-    rejections: s.rejections,
-    trials: s.trials,
+    ...callCounts(s),
     latencyMs: {
       p50: round(percentile(sorted, 50)),
       p95: round(percentile(sorted, 95)),

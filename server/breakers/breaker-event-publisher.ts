@@ -5,6 +5,7 @@ import type { Producer } from "kafkajs";
 import { type BreakerConfig, parsePairId } from "../../browser-safe/breaker-config.ts";
 import { breakerEvent, encodeBreakerEvent } from "../events/index.ts";
 import type { Logger } from "../log.ts";
+import { callCounts } from "./breaker-call-stats.ts";
 import { type BreakerSnapshot, effectiveForced, type Transition } from "./breaker-machine.ts";
 import type { PairStats, TransitionNotice } from "./circuit-breaker.ts";
 
@@ -74,12 +75,7 @@ export function createBreakerEventPublisher(deps: {
             windowEnd: s.to.toISOString(),
             state: s.state,
             forced: s.forced,
-            calls: s.calls,
-            successes: s.successes,
-            business: s.business,
-            failures: s.failures,
-            rejections: s.rejections,
-            trials: s.trials,
+            ...callCounts(s),
             latencyMs: s.latencyMs,
           },
           { source: deps.source, time: s.to },

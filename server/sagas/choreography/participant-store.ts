@@ -45,6 +45,9 @@ function storedMessage(row: Record<string, unknown>): StoredMessage {
   };
 }
 
+/** A kept message's columns, in the order the tables list them. */
+const messageColumns = (m: StoredMessage) => [m.topic, m.partition, m.offset, m.key, m.value, m.headers];
+
 export function createParticipantStore(pool: Pool, schema: string) {
   if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new RangeError(`invalid schema name ${schema}`);
   const t = (table: string) => `"${schema}".${table}`;
@@ -139,17 +142,7 @@ export function createParticipantStore(pool: Pool, schema: string) {
       await client.query(
         `INSERT INTO ${t("parked_message")} (saga_id, topic, kafka_partition, kafka_offset, key, value, headers, reason, held)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [
-          message.sagaId,
-          message.topic,
-          message.partition,
-          message.offset,
-          message.key,
-          message.value,
-          message.headers,
-          message.reason,
-          message.held ?? false,
-        ],
+        [message.sagaId, ...messageColumns(message), message.reason, message.held ?? false],
       );
     },
 
@@ -186,16 +179,7 @@ export function createParticipantStore(pool: Pool, schema: string) {
          ON CONFLICT (saga_id, step) DO UPDATE SET topic = EXCLUDED.topic, kafka_partition = EXCLUDED.kafka_partition,
            kafka_offset = EXCLUDED.kafka_offset, key = EXCLUDED.key, value = EXCLUDED.value,
            headers = EXCLUDED.headers, handled_at = now()`,
-        [
-          sagaId,
-          step,
-          message.topic,
-          message.partition,
-          message.offset,
-          message.key,
-          message.value,
-          message.headers,
-        ],
+        [sagaId, step, ...messageColumns(message)],
       );
     },
 
