@@ -73,7 +73,7 @@ export function paymentReactions(
           const { customerId, amountCents } = event.data;
           // Handled again (an operator's retry-from): a captured payment is not charged twice.
           const earlier = await tx.query(
-            `SELECT amount_cents, status FROM ${t("payment")} WHERE order_id = $1`,
+            `SELECT amount_cents, status FROM ${t("payment")} WHERE order_id = $1 FOR UPDATE`,
             [sagaId],
           );
           if (earlier.rows[0]) {

@@ -10,7 +10,7 @@ import {
   encodeSagaEvent,
   type SagaEvent,
 } from "../../events/index.ts";
-import type { ParticipantReactions } from "./participant-reactions.ts";
+import type { Handling, ParticipantReactions } from "./participant-reactions.ts";
 import type { ParticipantReports } from "./participant-reports.ts";
 import type { ParticipantStore } from "./participant-store.ts";
 import type {
@@ -22,6 +22,27 @@ import type {
 } from "./participant-types.ts";
 
 export const CONTROL_COMMAND = "io.sagascope.control.command";
+/** A relayed retry-from older than this is refused: the dashboard settled it by its silence (2 min by default). */
+export const DEFAULT_RETRY_FROM_WITHIN_MS = 120_000;
+
+/** The answer to a retry-from, from what became of the step's trigger handled again. */
+function retryAnswer(handling: Handling, did: string): ["done" | "refused", string] {
+  switch (handling) {
+    case "handled":
+    case "duplicate":
+      return ["done", `${did}; the saga goes on from there`];
+    case "held":
+      return ["done", `${did}: the saga is paused, so it waits for the resume`];
+    case "failed":
+      return ["done", `${did}: the step failed for good, so the saga compensates`];
+    case "parked":
+      return ["refused", `${did}, but could not: the message is parked (see the dead letters)`];
+    case "resolved":
+      return ["refused", "the saga was marked resolved"];
+    case "ignored":
+      return ["refused", "the kept trigger is no message this participant reacts to"];
+  }
+}
 
 export function createParticipantCommands<S extends DomainSchemas>(deps: {
   options: ParticipantOptions<S>;
@@ -34,6 +55,7 @@ export function createParticipantCommands<S extends DomainSchemas>(deps: {
   const { service, choreography, reactions, pool, topics } = options;
   const { controlResult, sagaMessages } = deps.reports;
   const { react } = deps.reactions;
+  const retryFromWithinMs = options.retryFromWithinMs ?? DEFAULT_RETRY_FROM_WITHIN_MS;
   /** Whether this participant performs the step (rather than compensating it, or not at all). */
   const performs = (step: string) =>
     Object.values(reactions).some(
@@ -158,8 +180,9 @@ export function createParticipantCommands<S extends DomainSchemas>(deps: {
   /**
    * A retry-from the owner accepted, read from the saga's partition: the participant that
    * performs the step handles the message that triggered it again (every later step follows
-   * from what it publishes), and answers. At least once: a crash before the answer handles
-   * the trigger again, so a reaction must be idempotent per saga.
+   * from what it publishes), and answers with what became of it. At least once: a crash before
+   * the answer handles the trigger again, so a reaction must be idempotent per saga. A relay
+   * older than `retryFromWithinMs` (a participant that was down) is refused, not acted on late.
    */
   async function retryFromHere(raw: RawMessage): Promise<void> {
     const decoded = decodeSagaEvent(raw);
@@ -174,10 +197,14 @@ export function createParticipantCommands<S extends DomainSchemas>(deps: {
     if (await store.processed(answerId)) return;
     const mark = await store.mark(pool, d.sagaId);
     const named = `step ${from} (${step.name})`;
+    const age = Date.now() - command.time.getTime();
     let outcome: "done" | "refused" = "refused";
     let message: string;
-    if (mark.paused) message = `${describePause(mark.paused)}: resume it first`;
+    if (age > retryFromWithinMs)
+      message = `the command reached ${service} ${Math.round(age / 1000)} s after it was sent, past its ${Math.round(retryFromWithinMs / 1000)} s: not acted on late`;
     else if (mark.resolved) message = "the saga was marked resolved";
+    else if (mark.cancelRequested || mark.failed)
+      message = `retry-from applies to a saga still moving forward: it is being compensated`;
     else {
       const trigger = await store.trigger(d.sagaId, step.name);
       if (!trigger) {
@@ -186,10 +213,9 @@ export function createParticipantCommands<S extends DomainSchemas>(deps: {
       } else {
         const eventId = trigger.headers.ce_id;
         if (eventId) await withTransaction(pool, (tx) => store.forgetEvent(tx, eventId));
-        await react(trigger);
+        const handling = await react(trigger);
         stats.redriven += 1;
-        outcome = "done";
-        message = `${service} handled the trigger of ${named} again; the saga goes on from there`;
+        [outcome, message] = retryAnswer(handling, `${service} handled the trigger of ${named} again`);
       }
     }
     await withTransaction(pool, async (tx) => {

@@ -27,6 +27,9 @@ import type {
 } from "./participant-types.ts";
 
 export const PARKED_CODE = "PARKED";
+
+/** What became of a message handed to a participant. */
+export type Handling = "handled" | "duplicate" | "failed" | "parked" | "held" | "resolved" | "ignored";
 const MAX_PAUSE_MS = 2000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -161,11 +164,12 @@ export function createParticipantReactions<S extends DomainSchemas>(deps: {
     failure: Failure,
     attempt: number,
     began: number,
-  ) {
+  ): Promise<Handling> {
     if (reaction.kind === "compensation" || !reaction.onFailure) {
       const what =
         reaction.kind === "compensation" ? `compensation ${reaction.step} failed` : "no failure handler";
-      return park(raw, `${what}: ${failure.message}`, event, reaction);
+      await park(raw, `${what}: ${failure.message}`, event, reaction);
+      return "parked";
     }
     const onFailure = reaction.onFailure;
     await withTransaction(pool, async (tx) => {
@@ -173,36 +177,45 @@ export function createParticipantReactions<S extends DomainSchemas>(deps: {
       const { ctx, published } = context(tx, event, attempt);
       recordFailure(ctx.saga, reaction, attempt, began, failure, false);
       await onFailure(ctx, failure);
+      // The saga is compensating from here: a step message that comes again (an operator's
+      // retry-from upstream) fails the same way instead of doing the step.
+      await store.setMark(tx, event.key, "fail");
       await finish(tx, ctx, published);
     });
     stats.failed += 1;
+    return "failed";
   }
 
-  async function react(raw: RawMessage): Promise<void> {
+  async function react(raw: RawMessage): Promise<Handling> {
     const decoded = decodeDomainEvent(schemas, raw);
     if (!decoded.ok) {
       // Unreadable, or meant for this participant but malformed: it will never succeed.
-      if (decoded.type === undefined || reactionFor(decoded.type)) await park(raw, decoded.reason);
-      return;
+      if (decoded.type === undefined || reactionFor(decoded.type)) {
+        await park(raw, decoded.reason);
+        return "parked";
+      }
+      return "ignored";
     }
     const event = decoded.event;
     const reaction = reactionFor(event.type);
-    if (!reaction) return;
+    if (!reaction) return "ignored";
     const mark = await store.mark(pool, event.key);
     if (mark.resolved) {
       // An operator took this saga over: nothing more is done for it.
       await withTransaction(pool, (tx) => store.claimEvent(tx, event.id, event.key, event.type));
-      return;
+      return "resolved";
     }
     // Paused: no new step or compensation starts; the message waits for the resume.
-    if (mark.paused && (await hold(raw, event))) return;
-    if (mark.cancelRequested && reaction.kind !== "compensation" && reaction.step) {
-      const cancelled: Failure = {
-        category: "business",
-        message: "an operator asked to compensate the saga",
-        code: "CANCELLED",
-      };
-      return fail(raw, event, reaction, cancelled, 1, Date.now());
+    if (mark.paused && (await hold(raw, event))) return "held";
+    if ((mark.cancelRequested || mark.failed) && reaction.kind !== "compensation" && reaction.step) {
+      const stopped: Failure = mark.cancelRequested
+        ? { category: "business", message: "an operator asked to compensate the saga", code: "CANCELLED" }
+        : {
+            category: "business",
+            message: `the saga already failed at ${service} and is compensating`,
+            code: "ALREADY_FAILED",
+          };
+      return fail(raw, event, reaction, stopped, 1, Date.now());
     }
     // A step may fail for good and travel back as a failure; anything else must get through.
     const retry = reaction.step && reaction.kind !== "compensation" ? stepRetry : mustSucceedRetry;
@@ -229,7 +242,7 @@ export function createParticipantReactions<S extends DomainSchemas>(deps: {
         });
         if (fresh) stats.handled += 1;
         else stats.duplicates += 1;
-        return;
+        return fresh ? "handled" : "duplicate";
       } catch (error) {
         const pause = Math.min(retry.backoffMs * 2 ** (attempt - 1), MAX_PAUSE_MS);
         if (error instanceof StepFailure) {
@@ -251,8 +264,10 @@ export function createParticipantReactions<S extends DomainSchemas>(deps: {
           continue;
         }
         const message = error instanceof Error ? error.message : String(error);
-        if (attempt >= poisonAttempts)
-          return park(raw, `handling failed ${attempt} times: ${message}`, event, reaction);
+        if (attempt >= poisonAttempts) {
+          await park(raw, `handling failed ${attempt} times: ${message}`, event, reaction);
+          return "parked";
+        }
         log.warn("handling failed; retrying", {
           type: event.type,
           sagaId: event.key,

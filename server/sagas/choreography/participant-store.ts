@@ -11,6 +11,8 @@ export interface SagaMark {
   cancelRequested: boolean;
   resolved: boolean;
   ended: "completed" | "compensated" | "failed" | null;
+  /** A step of the saga failed for good at this participant: the saga is compensating. */
+  failed: boolean;
   /** An operator paused the saga: its messages are held until resumed. */
   paused: { by: string; since: Date } | null;
 }
@@ -74,6 +76,8 @@ export function createParticipantStore(pool: Pool, schema: string) {
         `ALTER TABLE ${t("saga_mark")} ADD COLUMN IF NOT EXISTS paused_at timestamptz,
           ADD COLUMN IF NOT EXISTS paused_by text`,
         `ALTER TABLE ${t("parked_message")} ADD COLUMN IF NOT EXISTS held boolean NOT NULL DEFAULT false`,
+        // Added with retry-from: a step of the saga failed for good here.
+        `ALTER TABLE ${t("saga_mark")} ADD COLUMN IF NOT EXISTS failed_at timestamptz`,
         `CREATE TABLE IF NOT EXISTS ${t("step_trigger")} (
           saga_id text NOT NULL, step text NOT NULL, topic text NOT NULL, kafka_partition int NOT NULL,
           kafka_offset bigint NOT NULL, key bytea, value bytea, headers jsonb NOT NULL,
@@ -106,7 +110,7 @@ export function createParticipantStore(pool: Pool, schema: string) {
     async mark(client: PoolClient | Pool, sagaId: string, lock = false): Promise<SagaMark> {
       const r = await client.query(
         `SELECT cancel_requested_at IS NOT NULL AS cancel, resolved_at IS NOT NULL AS resolved, ended,
-           paused_at, paused_by
+           failed_at IS NOT NULL AS failed, paused_at, paused_by
          FROM ${t("saga_mark")} WHERE saga_id = $1${lock ? " FOR SHARE" : ""}`,
         [sagaId],
       );
@@ -115,6 +119,7 @@ export function createParticipantStore(pool: Pool, schema: string) {
         cancelRequested: row?.cancel ?? false,
         resolved: row?.resolved ?? false,
         ended: row?.ended ?? null,
+        failed: row?.failed ?? false,
         paused: row?.paused_at ? { by: row.paused_by, since: row.paused_at } : null,
       };
     },
@@ -128,9 +133,19 @@ export function createParticipantStore(pool: Pool, schema: string) {
       );
     },
 
-    /** Records an operator's request (cancel, resolve) or the saga's end; the first record of each stays. */
-    async setMark(client: PoolClient, sagaId: string, what: "cancel" | "resolve" | "end", ended?: string) {
-      const column = { cancel: "cancel_requested_at", resolve: "resolved_at", end: "ended" }[what];
+    /** Records an operator's request (cancel, resolve), a step's failure here, or the saga's end; the first record of each stays. */
+    async setMark(
+      client: PoolClient,
+      sagaId: string,
+      what: "cancel" | "resolve" | "fail" | "end",
+      ended?: string,
+    ) {
+      const column = {
+        cancel: "cancel_requested_at",
+        resolve: "resolved_at",
+        fail: "failed_at",
+        end: "ended",
+      }[what];
       await client.query(
         `INSERT INTO ${t("saga_mark")} (saga_id, ${column}) VALUES ($1, ${what === "end" ? "$2" : "now()"})
          ON CONFLICT (saga_id) DO UPDATE SET ${column} = COALESCE(${t("saga_mark")}.${column}, EXCLUDED.${column})`,

@@ -65,6 +65,8 @@ export interface ParticipantOptions<S extends DomainSchemas> {
   partitionsConcurrently?: number;
   /** How long the group waits for a silent member before its partitions are handed on. */
   sessionTimeoutMs?: number;
+  /** A relayed retry-from older than this is refused rather than acted on late (default 2 min). */
+  retryFromWithinMs?: number;
   /** Tries of a message whose handling throws something unexpected, before it is parked. */
   poisonAttempts?: number;
   log: Logger;

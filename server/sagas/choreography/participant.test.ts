@@ -65,7 +65,7 @@ const rawStarted = new Map<
 >();
 /** Sagas whose work throws an unexpected error (a bug, as a poison message would cause). */
 const crashing = new Set<string>();
-/** Sagas whose owner never acts on the worker's answer (as if the message had been lost). */
+/** Sagas whose owner never acts on the worker's answers (as if the messages had been lost). */
 const lost = new Set<string>();
 
 beforeAll(async () => {
@@ -139,6 +139,7 @@ beforeAll(async () => {
         step: "start",
         kind: "compensation",
         handle: async ({ tx, sagaId, saga, event }) => {
+          if (lost.has(sagaId)) return;
           await tx.query("UPDATE race_owner.race SET status = 'cancelled' WHERE saga_id = $1", [sagaId]);
           saga.aborted({
             durationMs: 1,
@@ -205,13 +206,14 @@ async function command(
   sagaId: string,
   action: ControlAction,
   extra: { reason?: string; fromStep?: number; requestedBy?: string; input?: Record<string, unknown> } = {},
+  time = new Date(),
 ) {
   const commandId = uniqueName("cmd");
   const event = () =>
     sagaEvent(
       "io.sagascope.control.command",
       { sagaId, sagaType: relay.type, mode: "choreographed", commandId, action, ...extra },
-      { source: "/test/operator", trace: newTrace() },
+      { source: "/test/operator", trace: newTrace(), time },
     );
   await producer.send({
     topic: topicNames.control,
@@ -402,6 +404,49 @@ describe("choreography participant", () => {
     expect(worked).toHaveLength(2);
     expect((await pool.query("SELECT 1 FROM race_worker.work WHERE saga_id = 'r-lost'")).rowCount).toBe(1);
     expect(sagaTypes("r-lost").filter((t) => t === "io.sagascope.saga.completed")).toHaveLength(1);
+  });
+
+  it("retry-from is refused by the participant where the saga already failed, and when it comes too late", async () => {
+    // The worker refuses the step for good; the owner never hears of it, so it still relays.
+    lost.add("r-failed");
+    await race("r-failed", -1);
+    await until("the worker's failure", async () =>
+      (
+        await pool.query(
+          "SELECT 1 FROM race_worker.saga_mark WHERE saga_id = 'r-failed' AND failed_at IS NOT NULL",
+        )
+      ).rowCount === 1
+        ? true
+        : undefined,
+    );
+    const failed = await command("r-failed", "retry-from", { fromStep: 1 });
+    const [refused] = await until("the worker's answer", () =>
+      resultsOf(failed).length ? resultsOf(failed) : undefined,
+    );
+    expect(refused?.data).toMatchObject({
+      outcome: "refused",
+      handledBy: "worker",
+      message: "retry-from applies to a saga still moving forward: it is being compensated",
+    });
+
+    // A saga still waiting, asked ten minutes ago (the worker was down, say): not acted on late.
+    lost.add("r-late");
+    await race("r-late");
+    await until("r-late worked", async () =>
+      (await pool.query("SELECT 1 FROM race_worker.work WHERE saga_id = 'r-late'")).rowCount === 1
+        ? true
+        : undefined,
+    );
+    const redriven = worker.stats().redriven;
+    const late = await command("r-late", "retry-from", { fromStep: 1 }, new Date(Date.now() - 600_000));
+    const [answer] = await until("the worker's answer", () =>
+      resultsOf(late).length ? resultsOf(late) : undefined,
+    );
+    expect(answer?.data).toMatchObject({ outcome: "refused", handledBy: "worker" });
+    expect(answer?.data.message).toMatch(
+      /^the command reached worker \d+ s after it was sent, past its 120 s: not acted on late$/,
+    );
+    expect(worker.stats().redriven).toBe(redriven);
   });
 
   it("retry-from a step its participant never performed is refused, saying so", async () => {

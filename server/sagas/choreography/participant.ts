@@ -76,10 +76,11 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
       // A resume cut short (a crash while it handled the held messages) is finished first.
       for (const sagaId of await store.sagasHeldUnpaused())
         await commands.redriveParked(sagaId, { held: true });
-      await consumeTopic(consumer(options.groupId, topics.domain, true), consumers, (raw) =>
+      await consumeTopic(consumer(options.groupId, topics.domain, true), consumers, async (raw) => {
         // The owner relays an accepted retry-from on the saga's own partition, behind its messages.
-        raw.headers.ce_type === CONTROL_COMMAND ? commands.retryFromHere(raw) : reactions.react(raw),
-      );
+        if (raw.headers.ce_type === CONTROL_COMMAND) await commands.retryFromHere(raw);
+        else await reactions.react(raw);
+      });
       await consumeTopic(
         consumer(`${options.groupId}.control`, topics.control, false),
         consumers,
