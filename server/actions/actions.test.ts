@@ -131,11 +131,9 @@ async function storeSaga(sagaId: string, finished: boolean) {
     sagaEvent("io.sagascope.saga.step.succeeded", { ...step, durationMs: 3 }, opts),
     ...(finished ? [sagaEvent("io.sagascope.saga.completed", { ...ref, durationMs: 5 }, opts)] : []),
   ];
-  await storeBatch(
-    pool,
-    events.map((event) => ({ event, position: { topic: "t", partition: 0, offset: offset++ } })),
-    [],
-  );
+  await storeBatch(pool, {
+    events: events.map((event) => ({ event, position: { topic: "t", partition: 0, offset: offset++ } })),
+  });
 }
 
 describe("operator actions", () => {
@@ -345,7 +343,9 @@ describe("operator actions", () => {
       },
       { source: "/test", trace: newTrace() },
     );
-    await storeBatch(pool, [{ event: result, position: { topic: "t", partition: 0, offset: offset++ } }], []);
+    await storeBatch(pool, {
+      events: [{ event: result, position: { topic: "t", partition: 0, offset: offset++ } }],
+    });
     // Settled where the answer is stored, before any web process reads the action's status.
     const audit = await pool.query<{ phase: string; message: string }>(
       "SELECT phase, message FROM audit_entry WHERE action_id = $1 ORDER BY id",
@@ -354,9 +354,8 @@ describe("operator actions", () => {
     expect(audit.rows.map((r) => r.phase)).toEqual(["requested", "pending", "done"]);
     expect(audit.rows[2]?.message).toBe("compensating debit (in that order) (orchestrator-1)");
     // A second answer to the same command changes nothing.
-    await storeBatch(
-      pool,
-      [
+    await storeBatch(pool, {
+      events: [
         {
           event: sagaEvent(
             "io.sagascope.control.result",
@@ -369,8 +368,7 @@ describe("operator actions", () => {
           position: { topic: "t", partition: 0, offset: offset++ },
         },
       ],
-      [],
-    );
+    });
     const settled = await as("viewer").actions.status({ actionId: sent.actionId });
     expect(settled).toMatchObject({
       phase: "done",

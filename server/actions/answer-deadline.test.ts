@@ -23,14 +23,12 @@ async function saga(sagaId: string, mode: "choreographed" | "orchestrated", more
     { sagaId, sagaType: "checkout", mode, steps: [{ name: "reserve", service: "stock" }] },
     { source: "/test", trace: newTrace() },
   );
-  await storeBatch(
-    store.pool(),
-    [started, ...more].map((event) => ({
+  await storeBatch(store.pool(), {
+    events: [started, ...more].map((event) => ({
       event,
       position: { topic: "answers", partition: 0, offset: offset++ },
     })),
-    [],
-  );
+  });
 }
 
 /** An action sent and now pending, as the router leaves it. */
@@ -72,9 +70,8 @@ describe("the answer deadline of a choreographed saga's commands", () => {
     const withAnswer = await pending("retry-step", answered);
     const waitsForOrchestrator = await pending("retry-step", orchestrated);
     // One participant did answer this one (it found something parked): storing the answer settles it.
-    await storeBatch(
-      store.pool(),
-      [
+    await storeBatch(store.pool(), {
+      events: [
         {
           event: sagaEvent(
             "io.sagascope.control.result",
@@ -93,8 +90,7 @@ describe("the answer deadline of a choreographed saga's commands", () => {
           position: { topic: "answers", partition: 0, offset: offset++ },
         },
       ],
-      [],
-    );
+    });
 
     expect(await settleUnanswered(store.pool(), DEADLINE_MS)).toEqual([]);
     const later = new Date(Date.now() + DEADLINE_MS + 1000);

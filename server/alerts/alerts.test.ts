@@ -211,16 +211,14 @@ describe("alerts to webhooks", () => {
     const o = { source: "/test", trace: newTrace() };
     const ref = { sagaId, sagaType, mode: "orchestrated" as const };
     const position = (offset: number) => ({ topic: "t", partition: 0, offset });
-    await storeBatch(
-      pool,
-      [
+    await storeBatch(pool, {
+      events: [
         {
           event: sagaEvent("io.sagascope.saga.started", { ...ref, steps: [{ name: "a", service: "s" }] }, o),
           position: position(1),
         },
       ],
-      [],
-    );
+    });
     await pool.query("UPDATE saga_summary SET stuck = true, stuck_reason = 'test' WHERE saga_id = $1", [
       sagaId,
     ]);
@@ -230,16 +228,14 @@ describe("alerts to webhooks", () => {
     await first.stop();
     // The first one stopped: the second takes the lock, and carries the same alert on.
     expect(await second.tick(new Date(t0 + 400))).toEqual({ leader: true });
-    await storeBatch(
-      pool,
-      [
+    await storeBatch(pool, {
+      events: [
         {
           event: sagaEvent("io.sagascope.saga.completed", { ...ref, durationMs: 5 }, o),
           position: position(2),
         },
       ],
-      [],
-    );
+    });
     await second.tick(new Date(t0 + 600));
     await second.tick(new Date(t0 + 2000));
     const toGeneric = got

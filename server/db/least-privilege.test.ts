@@ -66,11 +66,9 @@ describe("the runtime role", () => {
       { ...base, steps: [{ name: "debit", service: "a" }] },
       o,
     );
-    const outcome = await storeBatch(
-      runtime,
-      [{ event: started, position: { topic: "t", partition: 0, offset: 1 } }],
-      [],
-    );
+    const outcome = await storeBatch(runtime, {
+      events: [{ event: started, position: { topic: "t", partition: 0, offset: 1 } }],
+    });
     expect(outcome.inserted).toBe(1);
     expect(
       await appendAudit(

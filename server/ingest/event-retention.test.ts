@@ -18,14 +18,12 @@ async function sagaAt(sagaId: string, at: Date, ended: boolean) {
     sagaEvent("io.sagascope.saga.started", { ...base, steps: [{ name: "debit", service: "a" }] }, o),
     ...(ended ? [sagaEvent("io.sagascope.saga.completed", { ...base, durationMs: 5 }, o)] : []),
   ];
-  await storeBatch(
-    store.pool(),
-    events.map((event, i) => ({
+  await storeBatch(store.pool(), {
+    events: events.map((event, i) => ({
       event,
       position: { topic: "t", partition: 0, offset: Date.now() * 10 + i },
     })),
-    [],
-  );
+  });
 }
 
 const monthsAgo = (n: number) => {

@@ -4,14 +4,12 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
 import type { Pool } from "../db/pool.ts";
 import {
-  type BreakerEvent,
   decodeBreakerEvent,
   decodeProjectionEvent,
   decodeSagaEvent,
   ensureTopics,
   headersAsText,
   type ProjectionEvent,
-  type SagaEvent,
 } from "../events/index.ts";
 import { runConsumer } from "../events/kafka-client.ts";
 import type { Logger } from "../log.ts";
@@ -22,6 +20,7 @@ import {
   type BatchOutcome,
   type DeadLetter,
   deadLetterOf,
+  type IncomingBatch,
   type IncomingEvent,
   type RawMessage,
   storeBatch,
@@ -111,12 +110,7 @@ export function splitBatch(
     breakerTopic?: string | undefined;
     projectionTopic?: string | undefined;
   } = {},
-): {
-  events: IncomingEvent[];
-  deadLetters: DeadLetter[];
-  breakerEvents: IncomingBreakerEvent[];
-  projectionEvents: ProjectionEvent[];
-} {
+): IncomingBatch {
   const projectionEvents: ProjectionEvent[] = [];
   const events: IncomingEvent[] = [];
   const deadLetters: DeadLetter[] = [];
@@ -125,24 +119,19 @@ export function splitBatch(
     const position = { topic: batch.topic, partition: batch.partition, offset: Number(message.offset) };
     if (batch.topic === special.deadLetterTopic) {
       deadLetters.push(reportedDeadLetter(message, position));
-      continue;
-    }
-    if (batch.topic === special.projectionTopic) {
+    } else if (batch.topic === special.projectionTopic) {
       const checkpoint = decodeProjectionEvent(message);
       if (checkpoint.ok) projectionEvents.push(checkpoint.event);
       else deadLetters.push(deadLetterOf(message, position, checkpoint.reason));
-      continue;
+    } else if (batch.topic === special.breakerTopic) {
+      const decoded = decodeBreakerEvent(message);
+      if (decoded.ok) breakerEvents.push({ event: decoded.event, position });
+      else deadLetters.push(deadLetterOf(message, position, decoded.reason));
+    } else {
+      const decoded = decodeSagaEvent(message);
+      if (decoded.ok) events.push({ event: decoded.event, position, raw: keptForQuarantine(message) });
+      else deadLetters.push(deadLetterOf(message, position, decoded.reason));
     }
-    const decoded: { ok: true; event: SagaEvent | BreakerEvent } | { ok: false; reason: string } =
-      batch.topic === special.breakerTopic ? decodeBreakerEvent(message) : decodeSagaEvent(message);
-    if (decoded.ok && "trace" in decoded.event)
-      events.push({
-        event: decoded.event as SagaEvent,
-        position,
-        raw: keptForQuarantine(message),
-      });
-    else if (decoded.ok) breakerEvents.push({ event: decoded.event as BreakerEvent, position });
-    else deadLetters.push(deadLetterOf(message, position, decoded.reason));
   }
   return { events, deadLetters, breakerEvents, projectionEvents };
 }
@@ -204,18 +193,12 @@ export function createIngester(deps: IngesterDeps): Ingester {
    * store the batch message by message and quarantine the ones it refuses, so that a
    * single bad message never stalls its partition.
    */
-  async function storeOneByOne(
-    events: IncomingEvent[],
-    letters: DeadLetter[],
-    breakerEvents: IncomingBreakerEvent[],
-    projectionEvents: ProjectionEvent[],
-    topic: string,
-    tally: Tally,
-  ) {
-    count(await storeBatch(pool, [], letters, breakerEvents, projectionEvents), topic, tally);
+  async function storeOneByOne(incoming: IncomingBatch, topic: string, tally: Tally) {
+    const { events, ...others } = incoming;
+    count(await storeBatch(pool, others), topic, tally);
     for (const item of events) {
       try {
-        count(await storeBatch(pool, [item], []), topic, tally);
+        count(await storeBatch(pool, { events: [item] }), topic, tally);
       } catch (error) {
         if (!isDataError(error)) throw error;
         const letter: DeadLetter = {
@@ -226,7 +209,7 @@ export function createIngester(deps: IngesterDeps): Ingester {
           reason: `the database refused it: ${(error as Error).message}`,
         };
         log.warn("quarantined a message", { offset: item.position.offset, reason: letter.reason });
-        count(await storeBatch(pool, [], [letter]), topic, tally);
+        count(await storeBatch(pool, { deadLetters: [letter] }), topic, tally);
       }
     }
   }
@@ -243,19 +226,15 @@ export function createIngester(deps: IngesterDeps): Ingester {
       deps.metrics?.messages(kind, "dead_lettered", deadLettered);
       return commit(batch, resolveOffset, heartbeat, startedAt);
     }
-    const { events, deadLetters, breakerEvents, projectionEvents } = splitBatch(batch, deps);
+    const incoming = splitBatch(batch, deps);
     const tally: Tally = { inserted: 0, lettered: 0 };
     try {
       try {
-        count(
-          await storeBatch(pool, events, deadLetters, breakerEvents, projectionEvents),
-          batch.topic,
-          tally,
-        );
+        count(await storeBatch(pool, incoming), batch.topic, tally);
       } catch (error) {
         if (!isDataError(error)) throw error;
         log.warn("the database refused a batch; storing it message by message", { error });
-        await storeOneByOne(events, deadLetters, breakerEvents, projectionEvents, batch.topic, tally);
+        await storeOneByOne(incoming, batch.topic, tally);
       }
       counters.batches += 1;
       const m = deps.metrics;

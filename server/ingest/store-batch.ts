@@ -74,13 +74,19 @@ export interface BatchOutcome {
   deadLetterReasons: string[];
 }
 
-export function storeBatch(
-  pool: Pool,
-  events: IncomingEvent[],
-  deadLetters: DeadLetter[],
-  breakerEvents: IncomingBreakerEvent[] = [],
-  projectionEvents: ProjectionEvent[] = [],
-): Promise<BatchOutcome> {
+/** What one Kafka batch brings, sorted by kind: each kind is stored its own way. */
+export interface IncomingBatch {
+  /** Saga and control events (a saga's history). */
+  events: IncomingEvent[];
+  /** Messages to quarantine: unreadable, refused by the contract, or reported by a participant. */
+  deadLetters: DeadLetter[];
+  breakerEvents: IncomingBreakerEvent[];
+  projectionEvents: ProjectionEvent[];
+}
+
+/** Stores a batch in one transaction; a kind it does not bring is left out. */
+export function storeBatch(pool: Pool, batch: Partial<IncomingBatch>): Promise<BatchOutcome> {
+  const { events = [], deadLetters = [], breakerEvents = [], projectionEvents = [] } = batch;
   return withTransaction(pool, async (client) => {
     const lettered = await insertDeadLetters(client, deadLetters);
     const { newWindows } = await insertBreakerEvents(client, breakerEvents);

@@ -23,7 +23,7 @@ export async function storeBreakerControls(
     if (decoded.ok) controls.push(decoded.control);
     else letters.push(deadLetterOf(message, position, decoded.reason));
   }
-  const deadLettered = letters.length ? (await storeBatch(pool, [], letters)).deadLettered : 0;
+  const deadLettered = letters.length ? (await storeBatch(pool, { deadLetters: letters })).deadLettered : 0;
   if (controls.length === 0) return { stored: 0, deadLettered };
   const rows = controls.map((c) => ({
     pair: c.pair,

@@ -12,11 +12,12 @@ const pool = createPool(testInfra().databaseUrl);
 afterAll(() => pool.end());
 let offset = 0;
 const store = (events: SagaEvent[]) =>
-  storeBatch(
-    pool,
-    events.map((event) => ({ event, position: { topic: "stuck-test", partition: 0, offset: offset++ } })),
-    [],
-  );
+  storeBatch(pool, {
+    events: events.map((event) => ({
+      event,
+      position: { topic: "stuck-test", partition: 0, offset: offset++ },
+    })),
+  });
 const summary = async (sagaId: string) =>
   (await pool.query("SELECT stuck, stuck_reason, status FROM saga_summary WHERE saga_id = $1", [sagaId]))
     .rows[0];

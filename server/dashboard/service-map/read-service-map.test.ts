@@ -138,17 +138,15 @@ beforeAll(async () => {
     ),
   ];
   const pair = "transfers→bank-b";
-  await storeBatch(
-    pool,
-    events.map((event) => ({ event, position: at(SAGAS) })),
-    [],
-    [
+  await storeBatch(pool, {
+    events: events.map((event) => ({ event, position: at(SAGAS) })),
+    breakerEvents: [
       stats(pair, "transfers-1", ago(20_000), 10, 6, 0),
       stats(pair, "transfers-2", ago(15_000), 0, 0, 5),
       // Ended before the stats window: not counted.
       stats(pair, "transfers-1", ago(10 * 60_000), 100, 0, 0),
     ].map((event) => ({ event, position: at(`${PREFIX}sagascope.breaker-events`) })),
-    [
+    projectionEvents: [
       {
         id: "checkpoint-1",
         source: "/projector/test",
@@ -184,7 +182,7 @@ beforeAll(async () => {
         },
       },
     ],
-  );
+  });
   await pool.query(`UPDATE saga_event SET ingested_at = now() - interval '1 hour' WHERE id = $1`, [
     oldEventId,
   ]);

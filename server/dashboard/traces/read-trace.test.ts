@@ -18,11 +18,12 @@ const trace = newTrace();
 const t0 = Date.parse("2030-05-01T10:00:00Z");
 
 async function store(events: SagaEvent[], partition = 0) {
-  await storeBatch(
-    pool,
-    events.map((event) => ({ event, position: { topic: "trace-test", partition, offset: offset++ } })),
-    [],
-  );
+  await storeBatch(pool, {
+    events: events.map((event) => ({
+      event,
+      position: { topic: "trace-test", partition, offset: offset++ },
+    })),
+  });
 }
 
 const ref = (sagaId: string) => ({

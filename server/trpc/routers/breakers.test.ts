@@ -67,7 +67,7 @@ describe("breakers router", () => {
       },
       { source: "/test" },
     );
-    await storeBatch(pool, [], [], [{ event, position: { topic: "t", partition: 0, offset: 1 } }]);
+    await storeBatch(pool, { breakerEvents: [{ event, position: { topic: "t", partition: 0, offset: 1 } }] });
 
     const rows = await createCaller(context).breakers.list();
     const row = rows.find((r) => r.pair === pair);

@@ -111,11 +111,12 @@ async function seed(running: number, completed: number): Promise<{ type: string;
         sagaEvent("io.sagascope.saga.completed", { ...ref, durationMs: 3 }, { source: "/test", trace }),
       );
   }
-  await storeBatch(
-    store.pool(),
-    events.map((event) => ({ event, position: { topic: "ops-test", partition: 0, offset: offset++ } })),
-    [],
-  );
+  await storeBatch(store.pool(), {
+    events: events.map((event) => ({
+      event,
+      position: { topic: "ops-test", partition: 0, offset: offset++ },
+    })),
+  });
   return { type, runningIds };
 }
 

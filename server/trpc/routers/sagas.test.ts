@@ -31,11 +31,12 @@ const sagaType = uniqueName("router-saga");
 let offset = 0;
 
 async function store(events: SagaEvent[]) {
-  await storeBatch(
-    pool,
-    events.map((event) => ({ event, position: { topic: "router-test", partition: 0, offset: offset++ } })),
-    [],
-  );
+  await storeBatch(pool, {
+    events: events.map((event) => ({
+      event,
+      position: { topic: "router-test", partition: 0, offset: offset++ },
+    })),
+  });
 }
 
 function started(sagaId: string, at: Date): SagaEvent {

@@ -48,11 +48,12 @@ async function seedSagas(statusOf: (i: number) => "failed" | "running", n: numbe
       ),
     ];
   }).flat();
-  await storeBatch(
-    store.pool(),
-    events.map((event, offset) => ({ event, position: { topic: "views-test", partition: 0, offset } })),
-    [],
-  );
+  await storeBatch(store.pool(), {
+    events: events.map((event, offset) => ({
+      event,
+      position: { topic: "views-test", partition: 0, offset },
+    })),
+  });
 }
 
 describe("saved views", () => {
