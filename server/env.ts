@@ -9,7 +9,7 @@ export const DEFAULT_BULK_CAP = 200;
 export const DEFAULT_OPERATION_CAP = 100_000;
 export const DEFAULT_OPERATION_RATE = 100;
 
-const hostPort = z.string().regex(/^[^\s:,]+:\d{1,5}$/, "expected host:port");
+export const hostPort = z.string().regex(/^[^\s:,]+:\d{1,5}$/, "expected host:port");
 
 const EnvSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -177,18 +177,29 @@ export class EnvError extends Error {
   override name = "EnvError";
 }
 
-export function parseEnv(source: Record<string, string | undefined>): Env {
-  const blankless = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
-  const result = EnvSchema.safeParse(blankless);
+/** `source` checked against `schema`, blank values left out; what is wrong, all of it, in one error. */
+export function parseSettings<T extends z.ZodType>(
+  schema: T,
+  source: Record<string, string | undefined>,
+  what: string,
+): { data: z.infer<T>; blankless: Record<string, string> } {
+  const blankless = Object.fromEntries(
+    Object.entries(source).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ""),
+  );
+  const result = schema.safeParse(blankless);
   if (!result.success) {
     const problems = result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-    throw new EnvError(`invalid configuration: ${problems}`);
+    throw new EnvError(`invalid ${what}: ${problems}`);
   }
+  return { data: result.data, blankless };
+}
+
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  const { data, blankless } = parseSettings(EnvSchema, source, "configuration");
   return {
-    ...result.data,
+    ...data,
     SAGASCOPE_COOKIE_SECURE:
-      (result.data.SAGASCOPE_COOKIE_SECURE ??
-        (result.data.SAGASCOPE_MODE === "production" ? "on" : "off")) === "on",
+      (data.SAGASCOPE_COOKIE_SECURE ?? (data.SAGASCOPE_MODE === "production" ? "on" : "off")) === "on",
     given: {
       database: Boolean(blankless.DATABASE_URL),
       redis: Boolean(blankless.REDIS_URL),

@@ -86,9 +86,9 @@ export async function changeFaults(a: Acting, input: FaultsInput): Promise<Actio
   );
 }
 
-/** The fault settings in force for each service the panel offers (none outside demo mode). */
-export async function faultsInForce(a: Pick<Acting, "mode" | "redis" | "topicPrefix" | "fleet">) {
-  return a.mode === "demo"
+/** The fault settings in force for each service the panel offers (none outside demo mode, or without actions). */
+export async function faultsInForce(a: Pick<Acting, "mode" | "redis" | "topicPrefix" | "fleet"> | undefined) {
+  return a?.mode === "demo"
     ? {
         mode: "demo" as const,
         services: await readFaultState(a.redis, a.topicPrefix, faultServices(a.fleet)),

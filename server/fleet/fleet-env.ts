@@ -3,9 +3,7 @@
 // brokers, Redis, the topic prefix, observability) and these, and a product process never
 // reads these.
 import { z } from "zod";
-import { type Env, EnvError, env, siblingDatabase } from "../env.ts";
-
-const hostPort = z.string().regex(/^[^\s:,]+:\d{1,5}$/, "expected host:port");
+import { type Env, env, hostPort, parseSettings, siblingDatabase } from "../env.ts";
 
 const FleetEnvSchema = z.object({
   /** The demo fleet's own database (each bank in its own schema); defaults to DATABASE_URL's server. */
@@ -58,16 +56,11 @@ export type FleetEnv = Env &
   Omit<z.infer<typeof FleetEnvSchema>, "FLEET_DATABASE_URL"> & { FLEET_DATABASE_URL: string };
 
 export function parseFleetEnv(source: Record<string, string | undefined>, product: Env): FleetEnv {
-  const blankless = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
-  const result = FleetEnvSchema.safeParse(blankless);
-  if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-    throw new EnvError(`invalid fleet configuration: ${problems}`);
-  }
+  const { data } = parseSettings(FleetEnvSchema, source, "fleet configuration");
   return {
     ...product,
-    ...result.data,
-    FLEET_DATABASE_URL: result.data.FLEET_DATABASE_URL ?? siblingDatabase(product.DATABASE_URL, "_fleet"),
+    ...data,
+    FLEET_DATABASE_URL: data.FLEET_DATABASE_URL ?? siblingDatabase(product.DATABASE_URL, "_fleet"),
   };
 }
 

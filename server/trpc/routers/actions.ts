@@ -81,8 +81,6 @@ export const actionsRouter = router({
 
   /** The fault settings in force per service that obeys fault switches (none outside demo mode). */
   faultsState: publicProcedure.query(({ ctx }) =>
-    ctx.actions
-      ? faultsInForce({ ...ctx.actions, fleet: ctx.fleet ?? NO_MANIFEST })
-      : { mode: "production" as const, services: [] },
+    faultsInForce(ctx.actions && { ...ctx.actions, fleet: ctx.fleet ?? NO_MANIFEST }),
   ),
 });
