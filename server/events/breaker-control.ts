@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import type { KafkaMessage, Message } from "kafkajs";
 import { z } from "zod";
-import { issues, readCloudEvent } from "./envelope.ts";
+import { issues, readCloudEvent } from "./cloudevent-read.ts";
 import { formatTraceparent, newTrace } from "./trace-context.ts";
 
 export const BREAKER_CONTROL_TYPE = "io.sagascope.breaker.control";

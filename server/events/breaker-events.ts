@@ -4,8 +4,9 @@
 import { randomUUID } from "node:crypto";
 import type { KafkaMessage, Message } from "kafkajs";
 import { z } from "zod";
-import { issues, readCloudEvent } from "./envelope.ts";
-import { formatTraceparent, newTrace } from "./trace-context.ts";
+import { issues, readCloudEvent } from "./cloudevent-read.ts";
+import { encodeCloudEvent } from "./cloudevent-write.ts";
+import { newTrace } from "./trace-context.ts";
 
 const name = z.string().min(1).max(200);
 /** A count in one event: bounded, so that a forged event cannot ask the store (or a replay) for billions. */
@@ -85,21 +86,8 @@ export function breakerEvent<T extends BreakerEventType>(
 }
 
 export function encodeBreakerEvent(event: BreakerEvent): Message {
-  return {
-    key: event.data.pair,
-    value: JSON.stringify(event.data),
-    headers: {
-      ce_specversion: "1.0",
-      ce_id: event.id,
-      ce_source: event.source,
-      ce_type: event.type,
-      ce_time: event.time.toISOString(),
-      ce_subject: event.data.pair,
-      "content-type": "application/json",
-      // Breaker events belong to no saga: each starts a trace of its own.
-      traceparent: formatTraceparent(newTrace()),
-    },
-  };
+  // Breaker events belong to no saga: each starts a trace of its own.
+  return encodeCloudEvent({ ...event, key: event.data.pair, trace: newTrace() });
 }
 
 export function decodeBreakerEvent(

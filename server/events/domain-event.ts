@@ -4,8 +4,10 @@
 import { randomUUID } from "node:crypto";
 import type { KafkaMessage, Message } from "kafkajs";
 import type { z } from "zod";
-import { derivedTrace, issues, readCloudEvent } from "./envelope.ts";
-import { formatTraceparent, type TraceContext } from "./trace-context.ts";
+import { issues, readCloudEvent } from "./cloudevent-read.ts";
+import { encodeCloudEvent } from "./cloudevent-write.ts";
+import { derivedTrace } from "./derived-trace.ts";
+import type { TraceContext } from "./trace-context.ts";
 
 export type DomainSchemas = Record<string, z.ZodType<Record<string, unknown>>>;
 
@@ -49,20 +51,7 @@ export function domainEvent<S extends DomainSchemas, T extends keyof S & string>
 }
 
 export function encodeDomainEvent(event: DomainEvent): Message {
-  return {
-    key: event.key,
-    value: JSON.stringify(event.data),
-    headers: {
-      ce_specversion: "1.0",
-      ce_id: event.id,
-      ce_source: event.source,
-      ce_type: event.type,
-      ce_time: event.time.toISOString(),
-      ce_subject: event.key,
-      "content-type": "application/json",
-      traceparent: formatTraceparent(event.trace),
-    },
-  };
+  return encodeCloudEvent(event);
 }
 
 export function decodeDomainEvent<S extends DomainSchemas>(

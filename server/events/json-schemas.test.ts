@@ -2,8 +2,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { encodeSagaEvent, sagaEvent } from "./envelope.ts";
 import { eventJsonSchemas, schemaFileName } from "./json-schemas.ts";
+import { encodeSagaEvent, sagaEvent } from "./saga-event-codec.ts";
 import { newTrace } from "./trace-context.ts";
 
 const dir = path.resolve("docs/events/schemas");

@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import type { KafkaMessage, Message } from "kafkajs";
 import { z } from "zod";
-import { issues, readCloudEvent } from "./envelope.ts";
+import { issues, readCloudEvent } from "./cloudevent-read.ts";
 import { formatTraceparent, newTrace } from "./trace-context.ts";
 
 export const projectionEventDataSchemas = {

@@ -1,6 +1,6 @@
 // The step an event is about, lifted out of its data: what the store keeps in columns and
 // what a trace's spans are named by (null for saga-level events).
-import type { SagaEvent } from "./envelope.ts";
+import type { SagaEvent } from "./saga-event-codec.ts";
 
 export function stepOf(event: Pick<SagaEvent, "data">): {
   step: string | null;

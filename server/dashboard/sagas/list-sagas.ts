@@ -6,7 +6,7 @@ import type { SagaFilter } from "../../../browser-safe/saga-filter.ts";
 import type { Pool } from "../../db/pool.ts";
 import { isRareService } from "../../db/rare-service.ts";
 import { cannotMatch, filterClause, rareServiceSagas } from "../../db/saga-filter-sql.ts";
-import { isDerivedTrace } from "../../events/envelope.ts";
+import { isDerivedTrace } from "../../events/derived-trace.ts";
 import { decodeCursor, encodeCursor } from "./saga-cursor.ts";
 import type { SagaListItem } from "./saga-dto.ts";
 

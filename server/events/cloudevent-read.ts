@@ -1,52 +1,12 @@
-// CloudEvents 1.0 over Kafka, in either mode of the Kafka protocol binding: binary (the
+// Reads CloudEvents 1.0 from Kafka, in either mode of the Kafka protocol binding: binary (the
 // attributes as `ce_*` headers, the JSON `data` as the value) or structured (the whole event
 // as one JSON object, content-type application/cloudevents+json). The trace comes from W3C
-// `traceparent` or the CloudEvents `ce_traceparent`, or is derived from the saga id.
-import { createHash, randomUUID } from "node:crypto";
-import type { IHeaders, KafkaMessage, Message } from "kafkajs";
+// `traceparent` or the CloudEvents `ce_traceparent`; each event kind's codec applies its own
+// schema to what this returns.
+import type { IHeaders, KafkaMessage } from "kafkajs";
 import { z } from "zod";
-import {
-  isSagaEventType,
-  type SagaEventData,
-  type SagaEventDataInput,
-  type SagaEventType,
-  sagaEventDataSchemas,
-} from "./saga-events.ts";
-import { sagaEventKey } from "./topics.ts";
-import { formatTraceparent, parseTraceparent, type TraceContext } from "./trace-context.ts";
-
-/** Messages above this size are quarantined, not parsed: a saga event is small. */
-export const MAX_EVENT_BYTES = 256 * 1024;
-/** Limits outside the value: a message beyond any of them is quarantined with the limit named. */
-export const MESSAGE_LIMITS = {
-  /** The key is the saga id. */
-  keyBytes: 1024,
-  headers: 64,
-  headerNameBytes: 256,
-  headerValueBytes: 8 * 1024,
-  /** Every header's name and value together. */
-  headerBytes: 32 * 1024,
-} as const;
-/** Events stamped further ahead than this are refused: they would land outside every partition. */
-export const MAX_CLOCK_SKEW_MS = 24 * 3600_000;
-
-const NUL = "\u0000";
-/** Postgres text and jsonb cannot hold NUL, raw or as the JSON escape \u0000. */
-const hasNul = (text: string) => text.includes(NUL) || /\\u0000/i.test(text);
-
-export interface SagaEvent<T extends SagaEventType = SagaEventType> {
-  id: string;
-  source: string;
-  type: T;
-  time: Date;
-  trace: TraceContext;
-  data: SagaEventData<T>;
-  /**
-   * The CloudEvent's other attributes, kept as sent: extensions (tracestate, a producer's
-   * own), and subject when it is not the saga id. Absent when there are none.
-   */
-  extensions?: Record<string, unknown>;
-}
+import { hasNul, MAX_CLOCK_SKEW_MS, MAX_EVENT_BYTES, outsideValueProblem } from "./cloudevent-limits.ts";
+import { parseTraceparent, type TraceContext } from "./trace-context.ts";
 
 /** Binary mode: the attributes as `ce_*` headers. */
 const HeaderAttributesSchema = z.object({
@@ -91,8 +51,6 @@ const StructuredEventSchema = z
 const STRUCTURED = /^application\/cloudevents\+json\s*(;|$)/i;
 const BATCHED = /^application\/cloudevents-batch\+json\s*(;|$)/i;
 
-export type DecodeResult = { ok: true; event: SagaEvent } | { ok: false; reason: string };
-
 function headerText(value: IHeaders[string]): string | undefined {
   const first = Array.isArray(value) ? value[0] : value;
   return first === undefined ? undefined : first.toString();
@@ -117,7 +75,7 @@ export interface CloudEventEnvelope {
   /** The parsed JSON data, not yet checked against the type's schema. */
   json: unknown;
   key: string | undefined;
-  /** Attributes beyond those the contract reads (see SagaEvent.extensions), subject included. */
+  /** Attributes beyond those the contract reads (kept as a saga event's extensions), subject included. */
   attributes: Record<string, unknown>;
 }
 
@@ -149,29 +107,6 @@ function binaryAttributes(headers: Record<string, string>): Record<string, unkno
 /** Structured mode's other attributes: every member of the event the contract does not read. */
 function structuredAttributes(event: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(event).filter(([name]) => !READ_ATTRIBUTES.has(name)));
-}
-
-/** Says which limit outside the value a message breaks, if any. */
-export function outsideValueProblem(
-  key: Buffer | string | null | undefined,
-  headers: Record<string, string>,
-): string | undefined {
-  const L = MESSAGE_LIMITS;
-  const keyBytes = key ? Buffer.byteLength(key) : 0;
-  if (keyBytes > L.keyBytes) return `key too large: ${keyBytes} bytes > ${L.keyBytes}`;
-  const entries = Object.entries(headers);
-  if (entries.length > L.headers) return `too many headers: ${entries.length} > ${L.headers}`;
-  let total = 0;
-  for (const [name, value] of entries) {
-    const nameBytes = Buffer.byteLength(name);
-    const valueBytes = Buffer.byteLength(value);
-    if (nameBytes > L.headerNameBytes)
-      return `header name too long: ${nameBytes} bytes > ${L.headerNameBytes} (${name.slice(0, 40)}…)`;
-    if (valueBytes > L.headerValueBytes)
-      return `header ${name} too large: ${valueBytes} bytes > ${L.headerValueBytes}`;
-    total += nameBytes + valueBytes;
-  }
-  return total > L.headerBytes ? `headers too large: ${total} bytes in all > ${L.headerBytes}` : undefined;
 }
 
 type Read = { ok: true; envelope: CloudEventEnvelope } | { ok: false; reason: string };
@@ -322,87 +257,6 @@ export function readCloudEvent(
   return STRUCTURED.test(contentType) ? readStructured(message, now) : readBinary(message, headers, now);
 }
 
-/**
- * The trace of an event whose producer sent no trace context: the trace id from the saga id
- * (every event of one saga shares it, whoever sent it), the span id from the event's
- * identity; not sampled. isDerivedTrace tells it apart.
- */
-export function derivedTrace(sagaId: string, source: string, id: string): TraceContext {
-  const hash = (text: string) => createHash("sha256").update(text).digest("hex");
-  return {
-    traceId: hash(`sagascope-derived-trace\n${sagaId}`).slice(0, 32),
-    spanId: hash(`sagascope-derived-span\n${source}\n${id}`).slice(0, 16),
-    sampled: false,
-  };
-}
-
-/** True when `traceId` is the one derived from `sagaId`: its producer sent no trace context. */
-export function isDerivedTrace(sagaId: string, traceId: string): boolean {
-  return derivedTrace(sagaId, "", "").traceId === traceId;
-}
-
-/** Decodes and validates one Kafka message; never throws, says why when it rejects. */
-export function decodeSagaEvent(
-  message: Pick<KafkaMessage, "key" | "value" | "headers">,
-  now: number = Date.now(),
-): DecodeResult {
-  const read = readCloudEvent(message, now);
-  if (!read.ok) return read;
-  const { type, key, json } = read.envelope;
-  if (!isSagaEventType(type)) return { ok: false, reason: `unknown event type "${type}"` };
-  const data = sagaEventDataSchemas[type].safeParse(json);
-  if (!data.success) return { ok: false, reason: `data does not match ${type}: ${issues(data.error)}` };
-  if (key !== sagaEventKey(data.data.sagaId)) {
-    return { ok: false, reason: `message key "${key ?? ""}" must be the saga id "${data.data.sagaId}"` };
-  }
-  const { id, source, time } = read.envelope;
-  const trace = read.envelope.trace ?? derivedTrace(data.data.sagaId, source, id);
-  const { subject, ...others } = read.envelope.attributes;
-  const extensions = subject === undefined || subject === data.data.sagaId ? others : { subject, ...others };
-  const event: SagaEvent = { id, source, type, time, trace, data: data.data };
-  if (Object.keys(extensions).length > 0) event.extensions = extensions;
-  return { ok: true, event };
-}
-
 export function issues(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
-}
-
-/** Builds a valid event (validating `data`, so a producer bug fails at the producer). */
-export function sagaEvent<T extends SagaEventType>(
-  type: T,
-  data: SagaEventDataInput<T>,
-  options: { source: string; trace: TraceContext; id?: string; time?: Date },
-): SagaEvent<T> {
-  return {
-    id: options.id ?? randomUUID(),
-    source: options.source,
-    type,
-    time: options.time ?? new Date(),
-    trace: options.trace,
-    data: sagaEventDataSchemas[type].parse(data) as SagaEventData<T>,
-  };
-}
-
-export function encodeSagaEvent(event: SagaEvent): Message {
-  return {
-    key: sagaEventKey(event.data.sagaId),
-    value: JSON.stringify(event.data),
-    headers: {
-      ce_specversion: "1.0",
-      ce_id: event.id,
-      ce_source: event.source,
-      ce_type: event.type,
-      ce_time: event.time.toISOString(),
-      ce_subject: event.data.sagaId,
-      "content-type": "application/json",
-      traceparent: formatTraceparent(event.trace),
-      ...Object.fromEntries(
-        Object.entries(event.extensions ?? {}).map(([name, value]) => [
-          `ce_${name}`,
-          typeof value === "string" ? value : JSON.stringify(value),
-        ]),
-      ),
-    },
-  };
 }

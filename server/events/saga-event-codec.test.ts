@@ -6,7 +6,7 @@ import {
   isDerivedTrace,
   MAX_EVENT_BYTES,
   sagaEvent,
-} from "./envelope.ts";
+} from "./index.ts";
 import { formatTraceparent, newTrace, parseTraceparent } from "./trace-context.ts";
 
 const trace = newTrace();

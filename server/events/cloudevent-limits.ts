@@ -1,0 +1,44 @@
+// The limits every message on our topics is held to before its value is parsed: a message
+// beyond any of them is quarantined with the limit named, never dropped.
+
+/** Messages above this size are quarantined, not parsed: a saga event is small. */
+export const MAX_EVENT_BYTES = 256 * 1024;
+/** Limits outside the value: a message beyond any of them is quarantined with the limit named. */
+export const MESSAGE_LIMITS = {
+  /** The key is the saga id. */
+  keyBytes: 1024,
+  headers: 64,
+  headerNameBytes: 256,
+  headerValueBytes: 8 * 1024,
+  /** Every header's name and value together. */
+  headerBytes: 32 * 1024,
+} as const;
+/** Events stamped further ahead than this are refused: they would land outside every partition. */
+export const MAX_CLOCK_SKEW_MS = 24 * 3600_000;
+
+const NUL = "\u0000";
+/** Postgres text and jsonb cannot hold NUL, raw or as the JSON escape \u0000. */
+export const hasNul = (text: string) => text.includes(NUL) || /\\u0000/i.test(text);
+
+/** Says which limit outside the value a message breaks, if any. */
+export function outsideValueProblem(
+  key: Buffer | string | null | undefined,
+  headers: Record<string, string>,
+): string | undefined {
+  const L = MESSAGE_LIMITS;
+  const keyBytes = key ? Buffer.byteLength(key) : 0;
+  if (keyBytes > L.keyBytes) return `key too large: ${keyBytes} bytes > ${L.keyBytes}`;
+  const entries = Object.entries(headers);
+  if (entries.length > L.headers) return `too many headers: ${entries.length} > ${L.headers}`;
+  let total = 0;
+  for (const [name, value] of entries) {
+    const nameBytes = Buffer.byteLength(name);
+    const valueBytes = Buffer.byteLength(value);
+    if (nameBytes > L.headerNameBytes)
+      return `header name too long: ${nameBytes} bytes > ${L.headerNameBytes} (${name.slice(0, 40)}…)`;
+    if (valueBytes > L.headerValueBytes)
+      return `header ${name} too large: ${valueBytes} bytes > ${L.headerValueBytes}`;
+    total += nameBytes + valueBytes;
+  }
+  return total > L.headerBytes ? `headers too large: ${total} bytes in all > ${L.headerBytes}` : undefined;
+}
