@@ -1,50 +1,35 @@
 // The filtered audit log as CSV, newest first, page by page by id (the page's keyset), so an
-// export never holds the log in memory. Capped at EXPORT_CAP entries.
-import { type AuditFilter, listAudit } from "../../audit/audit-log.ts";
+// export never holds the log in memory. Capped at AUDIT_EXPORT_CAP entries.
+import { type AuditEntry, type AuditFilter, listAudit } from "../../audit/audit-log.ts";
 import type { Pool } from "../../db/pool.ts";
-import { csvLine } from "../csv/csv.ts";
+import { type CsvColumns, csvTable } from "../csv/csv.ts";
 
 export const AUDIT_EXPORT_CAP = 100_000;
 const PAGE = 1000;
 
-const COLUMNS = [
-  "id",
-  "at",
-  "actor",
-  "actor_role",
-  "action",
-  "target",
-  "phase",
-  "message",
-  "params",
-  "action_id",
+const COLUMNS: CsvColumns<AuditEntry> = [
+  ["id", (e) => e.id],
+  ["at", (e) => e.at],
+  ["actor", (e) => e.actor],
+  ["actor_role", (e) => e.actorRole],
+  ["action", (e) => e.action],
+  ["target", (e) => e.target],
+  ["phase", (e) => e.phase],
+  ["message", (e) => e.message],
+  ["params", (e) => JSON.stringify(e.params)],
+  ["action_id", (e) => e.actionId],
 ];
 
-export async function* exportAuditCsv(db: Pick<Pool, "query">, filter: AuditFilter): AsyncGenerator<string> {
-  yield `${COLUMNS.join(",")}\r\n`;
+async function* auditPages(db: Pick<Pool, "query">, filter: AuditFilter): AsyncGenerator<AuditEntry[]> {
   let beforeId: number | undefined;
-  let written = 0;
-  while (written < AUDIT_EXPORT_CAP) {
-    const page = await listAudit(db, filter, { limit: Math.min(PAGE, AUDIT_EXPORT_CAP - written), beforeId });
-    if (page.length > 0)
-      yield `${page
-        .map((e) =>
-          csvLine([
-            e.id,
-            e.at,
-            e.actor,
-            e.actorRole,
-            e.action,
-            e.target,
-            e.phase,
-            e.message,
-            JSON.stringify(e.params),
-            e.actionId,
-          ]),
-        )
-        .join("\r\n")}\r\n`;
-    written += page.length;
-    if (page.length < PAGE) break;
+  for (;;) {
+    const page = await listAudit(db, filter, { limit: PAGE, beforeId });
+    yield page;
+    if (page.length < PAGE) return;
     beforeId = page.at(-1)?.id;
   }
+}
+
+export function exportAuditCsv(db: Pick<Pool, "query">, filter: AuditFilter): AsyncGenerator<string> {
+  return csvTable(COLUMNS, auditPages(db, filter), AUDIT_EXPORT_CAP);
 }

@@ -14,6 +14,29 @@ export function csvCell(value: unknown): string {
 
 export const csvLine = (cells: unknown[]) => cells.map(csvCell).join(",");
 
+/** An export's columns, in order: each header with the cell it reads from a row. */
+export type CsvColumns<Row> = ReadonlyArray<readonly [header: string, cell: (row: Row) => unknown]>;
+
+/**
+ * The header line, then each page's rows as they are read, up to `cap` rows: a capped export
+ * stops reading pages (the page source is closed) as soon as the cap is reached.
+ */
+export async function* csvTable<Row>(
+  columns: CsvColumns<Row>,
+  pages: AsyncIterable<readonly Row[]>,
+  cap: number,
+): AsyncGenerator<string> {
+  yield `${columns.map(([header]) => header).join(",")}\r\n`;
+  let written = 0;
+  for await (const page of pages) {
+    const rows = page.slice(0, cap - written);
+    if (rows.length > 0)
+      yield `${rows.map((row) => csvLine(columns.map(([, cell]) => cell(row)))).join("\r\n")}\r\n`;
+    written += rows.length;
+    if (written >= cap) return;
+  }
+}
+
 /** Chunks of CSV text (as an export yields them) sent as a download named `<name>-<time>.csv`. */
 export function csvResponse(chunks: AsyncGenerator<string>, name: string): Response {
   const encoder = new TextEncoder();

@@ -3,39 +3,51 @@
 
 import {
   filterFromParams,
+  type SagaFilter,
   type SagaListParams,
   SagaListParamsSchema,
   SINCE_RANGES,
 } from "../../../browser-safe/saga-filter.ts";
 import type { Pool } from "../../db/pool.ts";
-import { csvLine } from "../csv/csv.ts";
+import { type CsvColumns, csvTable } from "../csv/csv.ts";
 import { listSagas } from "./list-sagas.ts";
+import type { SagaListItem } from "./saga-dto.ts";
 
 export const EXPORT_CAP = 100_000;
+const PAGE = 500;
 
 const sinceMs = (since: keyof typeof SINCE_RANGES) => SINCE_RANGES[since] * 60_000;
 
 /** The list's URL parameters (the same names the saga list page keeps in its URL). */
 export const ExportQuerySchema = SagaListParamsSchema;
 
-const COLUMNS = [
-  "saga_id",
-  "saga_type",
-  "mode",
-  "status",
-  "business_key",
-  "trace_id",
-  "current_step",
-  "failed_step",
-  "failure_reason",
-  "started_at",
-  "ended_at",
-  "duration_ms",
-  "stuck",
-  "event_count",
-] as const;
+const COLUMNS: CsvColumns<SagaListItem> = [
+  ["saga_id", (s) => s.sagaId],
+  ["saga_type", (s) => s.sagaType],
+  ["mode", (s) => s.mode],
+  ["status", (s) => s.status],
+  ["business_key", (s) => s.businessKey],
+  ["trace_id", (s) => s.traceId],
+  ["current_step", (s) => s.currentStep],
+  ["failed_step", (s) => s.failedStep],
+  ["failure_reason", (s) => s.failureReason],
+  ["started_at", (s) => s.startedAt],
+  ["ended_at", (s) => s.endedAt],
+  ["duration_ms", (s) => s.durationMs],
+  ["stuck", (s) => s.stuck],
+  ["event_count", (s) => s.eventCount],
+];
 
-export async function* exportSagasCsv(
+async function* sagaPages(pool: Pick<Pool, "query">, filter: SagaFilter): AsyncGenerator<SagaListItem[]> {
+  let cursor: string | undefined;
+  do {
+    const page = await listSagas(pool, { ...filter, limit: PAGE, cursor });
+    yield page.items;
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+}
+
+export function exportSagasCsv(
   pool: Pick<Pool, "query">,
   query: SagaListParams,
   now = Date.now(),
@@ -43,33 +55,5 @@ export async function* exportSagasCsv(
   // A relative range is fixed once, so that every page of one export sees the same window.
   const filter = filterFromParams(query);
   const window = filter.since ? { since: undefined, from: new Date(now - sinceMs(filter.since)) } : {};
-  yield `${COLUMNS.join(",")}\r\n`;
-  let cursor: string | undefined;
-  let written = 0;
-  do {
-    const page = await listSagas(pool, { ...filter, ...window, limit: 500, cursor });
-    const lines = page.items
-      .slice(0, EXPORT_CAP - written)
-      .map((s) =>
-        csvLine([
-          s.sagaId,
-          s.sagaType,
-          s.mode,
-          s.status,
-          s.businessKey,
-          s.traceId,
-          s.currentStep,
-          s.failedStep,
-          s.failureReason,
-          s.startedAt,
-          s.endedAt,
-          s.durationMs,
-          s.stuck,
-          s.eventCount,
-        ]),
-      );
-    written += lines.length;
-    if (lines.length > 0) yield `${lines.join("\r\n")}\r\n`;
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor && written < EXPORT_CAP);
+  return csvTable(COLUMNS, sagaPages(pool, { ...filter, ...window }), EXPORT_CAP);
 }
