@@ -2,17 +2,16 @@
 // running operation worked on least recently that no other runner holds (a lease, so several
 // ingesters never send one saga's command twice and a dead one's operation is taken over),
 // and handles up to one second's worth of its sagas, paced at its rate. Each saga is judged
-// as it stands now: skipped with the reason, or sent its command through performAction as a
-// single saga's would be (audited; its idempotency key makes a re-run after a crash send
-// nothing twice). A suspend or cancel is seen after the saga in hand.
+// as it stands now: skipped with the reason, or acted on by actOnSaga as a single saga is
+// (audited; its idempotency key makes a re-run after a crash send nothing twice). A suspend
+// or cancel is seen after the saga in hand.
 import type { Producer } from "kafkajs";
 import { type Actor, can, type Role } from "../../browser-safe/roles.ts";
 import type { Pool } from "../db/pool.ts";
 import type { Logger } from "../log.ts";
 import { sagaActionsAllowed } from "../saga-rules/saga-allowance.ts";
 import { type OperationAction, TARGET_COLUMNS, type TargetFacts } from "./bulk-operations.ts";
-import { performAction } from "./perform-action.ts";
-import { sendControlCommand } from "./saga-actions.ts";
+import { actOnSaga } from "./saga-actions.ts";
 
 export interface RunnerDeps {
   pool: Pool;
@@ -109,25 +108,16 @@ async function handleSaga(
   const allowance = sagaActionsAllowed(saga)[op.action];
   if (!allowance.allowed) return { state: "skipped", message: allowance.reason };
   try {
-    const producer = await deps.producer();
-    const status = await performAction(
-      deps.pool,
-      actor,
+    const status = await actOnSaga(
+      { pool: deps.pool, actor, producer: deps.producer, topicPrefix: deps.topicPrefix },
       {
-        action: `saga.${op.action}`,
-        permission: "saga.act",
-        target: saga.sagaId,
-        params: { reason: op.reason, bulk: op.id },
+        sagaId: saga.sagaId,
+        action: op.action,
+        reason: op.reason || undefined,
         idempotencyKey: `${op.id}:${saga.sagaId}`,
       },
-      (actionId) =>
-        sendControlCommand(
-          producer,
-          deps.topicPrefix,
-          saga,
-          { actionId, action: op.action, reason: op.reason || undefined },
-          actor.email,
-        ),
+      async () => ({ summary: saga }),
+      op.id,
     );
     const sent = status.phase === "pending" || status.phase === "done";
     return { state: sent ? "sent" : "failed", message: status.message, actionId: status.actionId };

@@ -8,7 +8,12 @@ import type { SagaDetail } from "../dashboard/sagas/saga-detail.ts";
 import type { Pool } from "../db/pool.ts";
 import { EDITED_INPUT_MAX_BYTES } from "../events/control-events.ts";
 import { type ControlAction, encodeSagaEvent, newTrace, sagaEvent, topics } from "../events/index.ts";
-import { SAGA_ACTIONS, type SagaAction, sagaActionsAllowed } from "../saga-rules/saga-allowance.ts";
+import {
+  SAGA_ACTIONS,
+  type SagaAction,
+  type SummaryFacts,
+  sagaActionsAllowed,
+} from "../saga-rules/saga-allowance.ts";
 import type { Acting } from "./acting.ts";
 import { type ActionStatus, type Outcome, performAction, settleAction } from "./perform-action.ts";
 
@@ -102,14 +107,29 @@ export async function settleFromResult(
   return true;
 }
 
-/** A saga's detail as the dashboard reads it: what an action checks the saga's state against. */
-export type ReadSaga = (sagaId: string) => Promise<Pick<SagaDetail, "summary" | "input">>;
+/**
+ * What an action checks the saga against: its state, and (for an edit) the input it goes on
+ * with. The dashboard's detail of the saga, or a bulk operation's facts of its targets.
+ */
+export interface SagaFacts {
+  summary: CommandTarget & SummaryFacts;
+  input?: Pick<SagaDetail["input"], "current">;
+}
+export type ReadSaga = (sagaId: string) => Promise<SagaFacts>;
 
-/** An operator's command for one saga, checked against its state, sent to its owner. */
+/** Who acts on a saga, and where its command goes. */
+export type SagaActing = Pick<Acting, "pool" | "actor" | "producer" | "topicPrefix">;
+
+/**
+ * An operator's command for one saga, checked against its state, sent to its owner: the one
+ * way a saga is acted on, alone or as one target of a bulk operation (`bulk`: its id, kept
+ * with the action's parameters on the audit log).
+ */
 export async function actOnSaga(
-  a: Acting,
+  a: SagaActing,
   input: SagaActionInput,
   readSaga: ReadSaga,
+  bulk?: string,
 ): Promise<ActionStatus> {
   // An edit keeps the input it replaces beside it on the audit log (the saga page shows both),
   // read only for an actor allowed to edit: anyone else is refused (and audited) as sent.
@@ -117,7 +137,7 @@ export async function actOnSaga(
     input.input && can(a.actor.role, "saga.edit")
       ? await readSaga(input.sagaId).catch(() => undefined)
       : undefined;
-  const replaced = before?.input.current;
+  const replaced = before?.input?.current;
   return performAction(
     a.pool,
     a.actor,
@@ -129,6 +149,7 @@ export async function actOnSaga(
         ...(input.fromStep !== undefined ? { fromStep: input.fromStep } : {}),
         ...(input.input ? { input: input.input, replacedInput: replaced ?? null } : {}),
         reason: input.reason ?? "",
+        ...(bulk ? { bulk } : {}),
       },
       idempotencyKey: input.idempotencyKey,
     },

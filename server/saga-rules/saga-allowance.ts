@@ -23,7 +23,8 @@ export interface Allowance {
   reason: string;
 }
 
-type SummaryFacts = Pick<
+/** What an action on a saga is judged by: its summary's state. */
+export type SummaryFacts = Pick<
   SagaListItem,
   "status" | "mode" | "stuck" | "failedStep" | "currentStep" | "pausedBy" | "pausedAt"
 >;
