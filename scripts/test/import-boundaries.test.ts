@@ -1,7 +1,14 @@
 // The import rules hold (scripts/test/import-boundaries.ts): no new breach, and a breach fixed
-// comes off the known list.
+// comes off the known list; the web's own layer is marked server-only.
 import { describe, expect, it } from "vitest";
-import { findBreaches, KNOWN_BREACHES, RULES, runtimeImports } from "./import-boundaries.ts";
+import {
+  findBreaches,
+  KNOWN_BREACHES,
+  RULES,
+  runtimeImports,
+  SERVER_ONLY_LAYER,
+  unmarkedServerOnly,
+} from "./import-boundaries.ts";
 
 describe("import boundaries", () => {
   const breaches = findBreaches();
@@ -14,6 +21,10 @@ describe("import boundaries", () => {
       expect(added, `new imports breaking ${rule.name}`).toEqual([]);
       expect(fixed, `fixed breaches of ${rule.name}: take them off KNOWN_BREACHES`).toEqual([]);
     });
+
+  it(`every module of ${SERVER_ONLY_LAYER.source} is marked server-only`, () => {
+    expect(unmarkedServerOnly(), 'add import "server-only" to these').toEqual([]);
+  });
 
   it("tells runtime imports from type-only ones", () => {
     const text = [

@@ -126,3 +126,18 @@ export function findBreaches(roots = ["app", "components", "server"]): Breach[] 
   }
   return breaches;
 }
+
+/**
+ * The web process's own layer (the API's routers, context and routes beside it): every module
+ * is marked `import "server-only"`, so a client component that reaches one fails the Next
+ * build, whatever path it took. The rest of server/ is shared with the other processes.
+ */
+export const SERVER_ONLY_LAYER = /^server\/trpc\//;
+
+/** Modules of SERVER_ONLY_LAYER without the marker. */
+export function unmarkedServerOnly(roots = ["server"]): string[] {
+  return roots
+    .flatMap(sourceFiles)
+    .filter((file) => SERVER_ONLY_LAYER.test(file))
+    .filter((file) => !runtimeImports(readFileSync(file, "utf8")).includes("server-only"));
+}

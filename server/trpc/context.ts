@@ -1,5 +1,6 @@
 // The web process's shared dependencies, created on first request (not at build time)
 // and kept across hot reloads in development.
+import "server-only";
 import { TRPCError } from "@trpc/server";
 import { Redis } from "ioredis";
 import { resolveRequestAuth } from "../auth/request-auth.ts";

@@ -1,5 +1,6 @@
 // The CSV downloads (the saga list, the audit log) as route handlers beside tRPC: the same
 // request context and sign-in, the page's filters from the URL, rows streamed as they are read.
+import "server-only";
 import type { z } from "zod";
 import { csvResponse } from "../dashboard/csv/csv.ts";
 import type { Pool } from "../db/pool.ts";

@@ -1,5 +1,6 @@
 // tRPC's one initialisation: context, transformer, and the AppError → tRPC error map.
 
+import "server-only";
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import type { Actor } from "../../browser-safe/roles.ts";

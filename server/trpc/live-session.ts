@@ -1,6 +1,7 @@
 // A live feed lasts as long as the session that opened it: the session is checked again every
 // few seconds, and when the user was disabled, signed out or given a new password the feed
 // ends with UNAUTHORIZED (the page then asks them to sign in), not at the next page load.
+import "server-only";
 import { TRPCError } from "@trpc/server";
 import type { RequestAuth } from "../auth/request-auth.ts";
 

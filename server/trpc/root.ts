@@ -1,4 +1,5 @@
 // The API: one router composed of one router per domain.
+import "server-only";
 import { createCallerFactory, router } from "./init.ts";
 import { actionsRouter } from "./routers/actions.ts";
 import { alertsRouter } from "./routers/alerts.ts";

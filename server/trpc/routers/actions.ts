@@ -3,6 +3,7 @@
 // the fleet's faults; their status (pending until the owner answers); the previews shown
 // before acting. Thin: each parses its input and calls one action of server/actions, which
 // goes through performAction (permission, idempotency, audit).
+import "server-only";
 import { z } from "zod";
 import type { Acting } from "../../actions/acting.ts";
 import {

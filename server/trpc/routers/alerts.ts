@@ -1,5 +1,6 @@
 // The alerts page: rules, alerts firing and resolved, deliveries; and the rule actions
 // (define and delete: admins; silence: operators), each through performAction.
+import "server-only";
 import { performAction } from "../../actions/perform-action.ts";
 import { applyRuleAction, RuleActionSchema } from "../../alerts/alert-rule-actions.ts";
 import { readAlerts } from "../../alerts/read-alerts.ts";

@@ -1,4 +1,5 @@
 // The audit log: every operator action and refusal, newest first, filterable.
+import "server-only";
 import { z } from "zod";
 import { AuditFilterSchema, listAudit } from "../../audit/audit-log.ts";
 import { publicProcedure, router } from "../init.ts";

@@ -1,5 +1,6 @@
 // Who am I (and the CSRF token my page sends back with every action), and the users an
 // admin manages.
+import "server-only";
 import { z } from "zod";
 import { UserChangeSchema } from "../../../browser-safe/new-user.ts";
 import { can, PERMISSIONS, type Permission } from "../../../browser-safe/roles.ts";

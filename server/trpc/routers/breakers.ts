@@ -1,4 +1,5 @@
 // The breakers: every caller→callee pair's live state, one pair's history, and a live feed of their changes.
+import "server-only";
 import { z } from "zod";
 import { parsePairId } from "../../breakers/index.ts";
 import { listBreakers } from "../../dashboard/breakers/list-breakers.ts";

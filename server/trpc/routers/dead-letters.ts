@@ -1,5 +1,6 @@
 // Quarantined messages: what the ingester refused, and why; counts per kind of reason; the
 // preview of a bulk replay or discard (the actions themselves are in the actions router).
+import "server-only";
 import { z } from "zod";
 import { DEAD_LETTER_STATES } from "../../../browser-safe/dead-letter-states.ts";
 import { DeadLetterFilterSchema, previewDeadLetters } from "../../actions/dead-letter-actions.ts";

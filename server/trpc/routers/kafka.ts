@@ -1,5 +1,6 @@
 // The cluster as Kafka itself reports it: brokers, topics and consumer groups with their lag,
 // and each group's lag over time as the ingester samples it.
+import "server-only";
 import { z } from "zod";
 import { samplingScope } from "../../dashboard/kafka/deployment-names.ts";
 import { readGroupLagHistory, readGroupsTimeToClear } from "../../dashboard/kafka/group-lag-history.ts";

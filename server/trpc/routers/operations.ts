@@ -1,6 +1,7 @@
 // Bulk operations: the preview of a filter of the saga list, starting one (it runs in the
 // background), the list with progress, one's details, and suspend / resume / cancel. Every
 // mutation goes through performAction (permission, idempotency, audit).
+import "server-only";
 import { z } from "zod";
 import {
   changeOperation,

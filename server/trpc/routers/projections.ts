@@ -1,6 +1,7 @@
 // The read side of the projections: every projection (built-in, declared, reporting) with
 // its lag now and over time, the built-in order view with its freshness, and "has the read
 // model seen this?".
+import "server-only";
 import { z } from "zod";
 import { LAG_RANGES, type LagRange, readLagHistory } from "../../dashboard/projections/lag-history.ts";
 import { latestLag, listProjections } from "../../dashboard/projections/projection-list.ts";

@@ -1,4 +1,5 @@
 // Saga views: the list, one saga, and live change notifications (server-sent events).
+import "server-only";
 import { z } from "zod";
 import { SagaFilterSchema } from "../../../browser-safe/saga-filter.ts";
 import { listSagas, listSagaVocabulary } from "../../dashboard/sagas/list-sagas.ts";

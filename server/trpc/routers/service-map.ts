@@ -1,5 +1,6 @@
 // The service map: services, Kafka topics and Sagascope's own consumers, with the gRPC calls and
 // the topics between them, coloured by breaker state, error rate and lag.
+import "server-only";
 import { readServiceMap } from "../../dashboard/service-map/read-service-map.ts";
 import { env } from "../../env.ts";
 import { NO_MANIFEST } from "../../fleet-manifest/fleet-manifest.ts";

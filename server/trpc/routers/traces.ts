@@ -1,4 +1,5 @@
 // Traces: every event of every service for one trace id.
+import "server-only";
 import { z } from "zod";
 import { readTrace } from "../../dashboard/traces/read-trace.ts";
 import { publicProcedure, router } from "../init.ts";

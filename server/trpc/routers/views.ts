@@ -1,6 +1,7 @@
 // Saved views: named filters of the saga list and the audit log, private or shared with the
 // team, with their counts; and the view a user lands on.
 
+import "server-only";
 import { performAction } from "../../actions/perform-action.ts";
 import { applyViewAction, describeViewAction, ViewActionSchema } from "../../actions/view-actions.ts";
 import { landingHref, listViews, VIEW_COUNT_CAP } from "../../dashboard/views/read-views.ts";
