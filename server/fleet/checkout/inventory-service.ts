@@ -5,9 +5,15 @@ import { StepFailure } from "../../sagas/step-failure.ts";
 import { asChangeRow, type ChangeSink } from "./changes.ts";
 import { type CheckoutEvents, WORLD } from "./checkout-saga.ts";
 import type { Guard } from "./guard.ts";
+import { moveOrderRecord, type OrderRecord } from "./record-movement.ts";
 
 export const INVENTORY_SCHEMA = "checkout_inventory";
 const t = (table: string) => `${INVENTORY_SCHEMA}.${table}`;
+const RESERVATION: OrderRecord = {
+  table: t("reservation"),
+  aggregateType: "reservation",
+  ledger: t("ledger"),
+};
 
 export const inventoryTables = [
   `CREATE TABLE IF NOT EXISTS ${t("stock")} (sku text PRIMARY KEY, available int NOT NULL CHECK (available >= 0))`,
@@ -70,16 +76,11 @@ export function inventoryReactions(
             order.sku,
             order.quantity,
           ]);
-          const reserved = await tx.query(
-            `UPDATE ${t("reservation")} SET status = 'reserved', updated_at = now(), version = version + 1
-             WHERE order_id = $1 RETURNING *`,
-            [sagaId],
-          );
-          changes(ctx, "reservation", "updated", asChangeRow(reserved.rows[0], "order_id"));
-          await tx.query(
-            `INSERT INTO ${t("ledger")} (order_id, sku, kind, quantity) VALUES ($1, $2, 'reserve', $3)`,
-            [sagaId, order.sku, order.quantity],
-          );
+          await moveOrderRecord(ctx, changes, RESERVATION, "reserved", {
+            sku: order.sku,
+            kind: "reserve",
+            quantity: order.quantity,
+          });
           publish("shop.stock-reserved", { orderId: sagaId, sku: order.sku, quantity: order.quantity });
         }),
       onFailure: async ({ sagaId, publish }, failure) =>
@@ -105,16 +106,11 @@ export function inventoryReactions(
               row.sku,
               row.quantity,
             ]);
-            const released = await tx.query(
-              `UPDATE ${t("reservation")} SET status = 'released', updated_at = now(), version = version + 1
-               WHERE order_id = $1 RETURNING *`,
-              [sagaId],
-            );
-            changes(ctx, "reservation", "updated", asChangeRow(released.rows[0], "order_id"));
-            await tx.query(
-              `INSERT INTO ${t("ledger")} (order_id, sku, kind, quantity) VALUES ($1, $2, 'release', $3)`,
-              [sagaId, row.sku, row.quantity],
-            );
+            await moveOrderRecord(ctx, changes, RESERVATION, "released", {
+              sku: row.sku,
+              kind: "release",
+              quantity: row.quantity,
+            });
           }
           publish("shop.stock-released", {
             orderId: sagaId,

@@ -5,9 +5,11 @@ import { StepFailure } from "../../sagas/step-failure.ts";
 import { asChangeRow, type ChangeSink } from "./changes.ts";
 import { type CheckoutEvents, WORLD } from "./checkout-saga.ts";
 import type { Guard } from "./guard.ts";
+import { moveOrderRecord, type OrderRecord } from "./record-movement.ts";
 
 export const PAYMENT_SCHEMA = "checkout_payment";
 const t = (table: string) => `${PAYMENT_SCHEMA}.${table}`;
+const PAYMENT: OrderRecord = { table: t("payment"), aggregateType: "payment", ledger: t("ledger") };
 
 export const paymentTables = [
   `CREATE TABLE IF NOT EXISTS ${t("wallet")} (customer_id text PRIMARY KEY, balance_cents bigint NOT NULL CHECK (balance_cents >= 0))`,
@@ -40,16 +42,11 @@ function refund(guard: Guard, changes: ChangeSink): R<"shop.stock-failed" | "sho
             `UPDATE ${t("wallet")} SET balance_cents = balance_cents + $2 WHERE customer_id = $1`,
             [row.customer_id, row.amount_cents],
           );
-          const updated = await tx.query(
-            `UPDATE ${t("payment")} SET status = 'refunded', updated_at = now(), version = version + 1
-             WHERE order_id = $1 RETURNING *`,
-            [sagaId],
-          );
-          changes(ctx, "payment", "updated", asChangeRow(updated.rows[0], "order_id"));
-          await tx.query(
-            `INSERT INTO ${t("ledger")} (order_id, customer_id, kind, amount_cents) VALUES ($1, $2, 'refund', $3)`,
-            [sagaId, row.customer_id, row.amount_cents],
-          );
+          await moveOrderRecord(ctx, changes, PAYMENT, "refunded", {
+            customer_id: row.customer_id,
+            kind: "refund",
+            amount_cents: row.amount_cents,
+          });
         }
         publish("shop.payment-refunded", {
           orderId: sagaId,
