@@ -37,15 +37,17 @@ export function startChild(
     if (!stream) continue;
     createInterface({ input: stream }).on("line", (line) => {
       if (output === "prefix") console.log(`[${name}] ${line}`);
-      else if (typeof output === "object") appendFileSync(output.file, `[${name}] ${line}\n`);
-      else lines.push(line);
-      if (lines.length > 200) lines.shift();
+      else {
+        if (typeof output === "object") appendFileSync(output.file, `[${name}] ${line}\n`);
+        lines.push(line);
+        if (lines.length > 200) lines.shift();
+      }
     });
   }
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   const handle: Child = { name, process: child, exited, stopping: false };
   void exited.then((code) => {
-    if (output === "quiet" && !handle.stopping && code !== 0 && code !== null) {
+    if (output !== "prefix" && !handle.stopping && code !== 0 && code !== null) {
       console.error(`[${name}] exited with ${code}; its last lines:\n${lines.slice(-30).join("\n")}`);
     }
   });
