@@ -2,18 +2,8 @@
 // per action with its phases in order, where a target leads, and parameters on one line.
 // Free of server-only imports: the page runs it in the browser.
 import { z } from "zod";
-import type { AuditEntry, AuditFilter, Phase } from "../server/audit/audit-log.ts";
-
-/** The log's phases, in the order an action goes through them (audit-log.ts keeps the same list). */
-export const AUDIT_PHASES = [
-  "requested",
-  "pending",
-  "done",
-  "failed",
-  "refused",
-  "denied",
-] as const satisfies readonly Phase[];
-const FINAL_PHASES: ReadonlySet<Phase> = new Set(["done", "failed", "refused", "denied"]);
+import type { AuditEntry, AuditFilter } from "../server/audit/audit-log.ts";
+import { FINAL_PHASES, PHASES, type Phase } from "./audit-phases.ts";
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 
@@ -22,7 +12,7 @@ export const AuditParamsSchema = z.object({
   actor: text(200).optional(),
   action: text(100).optional(),
   target: text(300).optional(),
-  phase: z.enum(AUDIT_PHASES).optional(),
+  phase: z.enum(PHASES).optional(),
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),
 });

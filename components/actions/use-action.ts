@@ -3,10 +3,9 @@
 // or a retry acts once), then the action's status until it is done, failed or refused.
 import { useQuery } from "@tanstack/react-query";
 import { useCallback, useState } from "react";
+import { isFinalPhase } from "@/browser-safe/audit-phases.ts";
 import { useTRPC } from "@/components/trpc.tsx";
 import type { ActionStatus } from "@/server/actions/perform-action.ts";
-
-const FINAL = new Set(["done", "failed", "refused", "denied"]);
 
 export function newIdempotencyKey(): string {
   return crypto.randomUUID();
@@ -14,13 +13,13 @@ export function newIdempotencyKey(): string {
 
 export function useActionStatus(initial: ActionStatus | undefined) {
   const trpc = useTRPC();
-  const pending = Boolean(initial && !FINAL.has(initial.phase));
+  const pending = Boolean(initial && !isFinalPhase(initial.phase));
   const followed = useQuery({
     ...trpc.actions.status.queryOptions({
       actionId: initial?.actionId ?? "00000000-0000-0000-0000-000000000000",
     }),
     enabled: pending,
-    refetchInterval: (q) => (q.state.data && FINAL.has(q.state.data.phase) ? false : 500),
+    refetchInterval: (q) => (q.state.data && isFinalPhase(q.state.data.phase) ? false : 500),
   });
   return pending ? (followed.data ?? initial) : initial;
 }

@@ -4,8 +4,8 @@
 import { useInfiniteQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
+import { PHASES } from "@/browser-safe/audit-phases.ts";
 import {
-  AUDIT_PHASES,
   type AuditActionView,
   type AuditParams,
   auditFilter,
@@ -100,7 +100,7 @@ function Filters({
           onChange={(e) => set({ phase: e.target.value || undefined })}
         >
           <option value="">any</option>
-          {AUDIT_PHASES.map((p) => (
+          {PHASES.map((p) => (
             <option key={p} value={p}>
               {p}
             </option>

@@ -1,6 +1,7 @@
 // Every operator action goes through here: the permission is checked (a refusal is audited
 // and answered FORBIDDEN), the idempotency key makes a retry or a double click act once,
 // the request and its outcome are audited, and the caller learns the action's status.
+import { FINAL_PHASES, type Phase } from "../../browser-safe/audit-phases.ts";
 import { type Actor, can, type Permission } from "../../browser-safe/roles.ts";
 import {
   type AuditEntry,
@@ -8,9 +9,7 @@ import {
   actionByIdempotencyKey,
   actionHistory,
   appendAudit,
-  FINAL,
   newActionId,
-  type Phase,
 } from "../audit/audit-log.ts";
 import type { Pool } from "../db/pool.ts";
 import { AppError } from "../errors.ts";
@@ -45,7 +44,7 @@ export async function statusOf(db: Db, actionId: string, replayed = false): Prom
   const history = await actionHistory(db, actionId);
   const first = history[0];
   if (!first) throw new AppError("NOT_FOUND", `no action ${actionId} is on record`);
-  const last = history.findLast((h) => FINAL.has(h.phase)) ?? history.at(-1) ?? first;
+  const last = history.findLast((h) => FINAL_PHASES.has(h.phase)) ?? history.at(-1) ?? first;
   return {
     actionId,
     action: first.action,
@@ -116,6 +115,6 @@ export async function settleAction(
 ): Promise<void> {
   const history = await actionHistory(db, actionId);
   const first = history[0];
-  if (!first || history.some((h) => FINAL.has(h.phase))) return;
+  if (!first || history.some((h) => FINAL_PHASES.has(h.phase))) return;
   await appendAudit(db, first, phase, message);
 }

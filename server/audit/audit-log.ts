@@ -2,13 +2,9 @@
 // failed, refused, denied), appended, never changed (a trigger refuses updates and deletes).
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
+import { PHASES, type Phase } from "../../browser-safe/audit-phases.ts";
 import { auditConditions } from "../db/audit-filter-sql.ts";
 import type { Pool } from "../db/pool.ts";
-
-export const PHASES = ["requested", "pending", "done", "failed", "refused", "denied"] as const;
-export type Phase = (typeof PHASES)[number];
-/** Phases that end an action. */
-export const FINAL: ReadonlySet<Phase> = new Set(["done", "failed", "refused", "denied"]);
 
 type Db = Pick<Pool, "query">;
 
