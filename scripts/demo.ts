@@ -74,7 +74,13 @@ try {
   await step("building the processes", buildProcesses);
   await step("building the dashboard (next build)", buildDashboard);
 
-  const childEnv = { ...planEnv(plan), FLEET_DATABASE_URL: config.FLEET_DATABASE_URL };
+  const childEnv = {
+    ...planEnv(plan),
+    FLEET_DATABASE_URL: config.FLEET_DATABASE_URL,
+    // The demo fleet describes itself (its shared topics, its fault switches, what the
+    // projector reads) as any fleet may; the web process and the projector read it.
+    SAGASCOPE_FLEET_MANIFEST: process.env.SAGASCOPE_FLEET_MANIFEST || DEMO_FLEET_MANIFEST_PATH,
+  };
   /** Each process's /metrics, /healthz and /readyz on a port of its own (docs/monitoring). */
   const metricsOn = (name: keyof typeof DEMO_METRICS_PORTS, env: Record<string, string>) => ({
     ...env,
@@ -152,8 +158,6 @@ try {
       PORT: String(config.PORT),
       HOSTNAME: "127.0.0.1",
       SAGASCOPE_MODE: process.env.SAGASCOPE_MODE || "demo",
-      // The demo fleet describes itself (its shared topics, its fault switches) as any fleet may.
-      SAGASCOPE_FLEET_MANIFEST: process.env.SAGASCOPE_FLEET_MANIFEST || DEMO_FLEET_MANIFEST_PATH,
     }),
   );
   const url = `http://127.0.0.1:${config.PORT}`;

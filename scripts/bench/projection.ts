@@ -10,6 +10,7 @@ import { z } from "zod";
 import { createPool } from "../../server/db/pool.ts";
 import { siblingDatabase } from "../../server/env.ts";
 import { ensureTopics } from "../../server/events/index.ts";
+import { demoFleetManifest } from "../../server/fleet/demo-manifest.ts";
 import { fleetEnv } from "../../server/fleet/fleet-env.ts";
 import { createLogger } from "../../server/log.ts";
 import { changeMessage, decodeChange } from "../../server/projections/change-events.ts";
@@ -41,7 +42,11 @@ const trace = () => ({
 
 /** One order's life as its services publish it: 4 changes on 3 topics. */
 function orderChanges(prefix: string, orderId: string, at = new Date()) {
-  const [orders, payments, inventory] = projectedTopics(prefix) as [string, string, string];
+  const [orders, payments, inventory] = projectedTopics(prefix, demoFleetManifest()) as [
+    string,
+    string,
+    string,
+  ];
   const opts = { source: "/bench", trace: trace() };
   return [
     {
@@ -122,7 +127,7 @@ async function main() {
       logLevel: logLevel.NOTHING,
     });
     const prefix = `bench-projection-${Date.now().toString(36)}.`;
-    const topics = projectedTopics(prefix);
+    const topics = projectedTopics(prefix, demoFleetManifest());
     const admin = kafka.admin();
     await admin.connect();
     await ensureTopics(admin, topics, 6);

@@ -6,6 +6,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { faultServices } from "../actions/fault-actions.ts";
 import { knownWiring } from "../dashboard/service-map/known-wiring.ts";
+import { projectedTopics } from "../projections/fleet-topics.ts";
 import { MANIFEST_LIMITS, NO_MANIFEST, parseFleetManifest, readFleetManifest } from "./fleet-manifest.ts";
 
 const dir = mkdtempSync(path.join(tmpdir(), "manifest-"));
@@ -33,7 +34,25 @@ describe("the fleet manifest", () => {
       version: 1,
       topics: [{ name: "acme.invoices", publishers: ["billing"], consumers: [] }],
       faultSwitches: ["billing"],
+      projectedServices: [],
     });
+  });
+
+  it("says which services' change topics the projector reads, for the projector and the service map alike", () => {
+    const manifest = parseFleetManifest(
+      JSON.stringify({ version: 1, projectedServices: ["billing", "ledger"] }),
+      "m",
+    );
+    expect(projectedTopics("prod.", manifest)).toEqual([
+      "prod.sagascope.fleet.billing.changes",
+      "prod.sagascope.fleet.ledger.changes",
+    ]);
+    expect([...knownWiring("prod.", manifest).changeTopics]).toEqual([
+      ["prod.sagascope.fleet.billing.changes", "billing"],
+      ["prod.sagascope.fleet.ledger.changes", "ledger"],
+    ]);
+    expect(projectedTopics("prod.", NO_MANIFEST)).toEqual([]);
+    expect(knownWiring("prod.", NO_MANIFEST).changeTopics.size).toBe(0);
   });
 
   it("refuses what it cannot use, naming the file and the place", () => {

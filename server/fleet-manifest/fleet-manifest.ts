@@ -1,7 +1,8 @@
 // A fleet describes itself to the dashboard in a manifest (a JSON file named by
 // SAGASCOPE_FLEET_MANIFEST): the topics its services share, with who publishes and who
-// reads each (a Kafka message names its producer, never its consumers), and the services
-// that obey fault switches (server/fault-switches) for drills. The dashboard reads any such
+// reads each (a Kafka message names its producer, never its consumers), the services
+// that obey fault switches (server/fault-switches) for drills, and the services whose change
+// topics the shipped projector reads. The dashboard reads any such
 // manifest, or none: without one, the service map draws only what the data shows and the
 // fault panel offers only the projector's pause. Topic names are given without the
 // deployment's prefix (SAGASCOPE_TOPIC_PREFIX), which is put in front of them.
@@ -29,12 +30,22 @@ export const FleetManifestSchema = z
       .default([]),
     /** Services that obey fault switches: the fault panel offers them. */
     faultSwitches: services,
+    /**
+     * Services whose change topics (`sagascope.fleet.<service>.changes`) the shipped projector
+     * reads into its read model; the service map draws them as read by the projector.
+     */
+    projectedServices: services,
   })
   .strict();
 export type FleetManifest = z.infer<typeof FleetManifestSchema>;
 
 /** What the dashboard knows of a fleet that describes nothing. */
-export const NO_MANIFEST: FleetManifest = { version: 1, topics: [], faultSwitches: [] };
+export const NO_MANIFEST: FleetManifest = {
+  version: 1,
+  topics: [],
+  faultSwitches: [],
+  projectedServices: [],
+};
 
 /** A manifest that cannot be used: the message says which file, and what is wrong where. */
 export class FleetManifestError extends Error {

@@ -22,6 +22,7 @@ import { migrate } from "../db/migrate.ts";
 import { createPool, type Pool } from "../db/pool.ts";
 import { env } from "../env.ts";
 import { topics } from "../events/index.ts";
+import { DEMO_FLEET_MANIFEST_PATH } from "./demo-manifest.ts";
 
 const TRANSFERS = 80;
 const ORDERS = 40;
@@ -88,6 +89,7 @@ describe("a Kafka broker restart under the running fleet", () => {
       FLEET_BANK_A_ADDRESS: `127.0.0.1:${await freePort()}`,
       FLEET_BANK_B_ADDRESS: `127.0.0.1:${await freePort()}`,
       SAGASCOPE_DEMO_FAILURE_RATE: "0.2",
+      SAGASCOPE_FLEET_MANIFEST: DEMO_FLEET_MANIFEST_PATH,
       SAGASCOPE_LOG_LEVEL: "info",
     };
     const start = (name: string, file: string, extra: Record<string, string> = {}) =>

@@ -10,6 +10,7 @@ import { env } from "../env.ts";
 import { encodeProjectionCheckpoint, ensureTopics, topics } from "../events/index.ts";
 import { createKafka, createProducer } from "../events/kafka-client.ts";
 import { createFaultControl } from "../fault-switches/fault-control.ts";
+import { readFleetManifest } from "../fleet-manifest/fleet-manifest.ts";
 import { createLogger } from "../log.ts";
 import { kafkaCheck, postgresCheck, redisCheck } from "../metrics/readiness.ts";
 import { observeFrom, runProcess } from "../process-edge.ts";
@@ -23,6 +24,14 @@ import { rebuildReadModel } from "./rebuild.ts";
 const config = env();
 const log = createLogger("projector", config.SAGASCOPE_LOG_LEVEL);
 const prefix = config.SAGASCOPE_TOPIC_PREFIX;
+// What to project is the fleet's to say: the services its manifest lists under projectedServices.
+const sources = projectedTopics(prefix, readFleetManifest(config.SAGASCOPE_FLEET_MANIFEST));
+if (sources.length === 0) {
+  log.error(
+    "nothing to project: the fleet manifest (SAGASCOPE_FLEET_MANIFEST) lists no projectedServices; see docs/fleet-manifest.md",
+  );
+  process.exit(2);
+}
 
 if (process.argv.includes("--rebuild")) {
   const pool = createPool(config.DATABASE_URL, PROJECTOR_POOL_SIZE);
@@ -32,6 +41,7 @@ if (process.argv.includes("--rebuild")) {
     kafka,
     pool,
     topicPrefix: prefix,
+    topics: sources,
     log,
     keepGenerations: config.SAGASCOPE_PROJECTION_KEEP_GENERATIONS,
     maxBatchBytes: config.SAGASCOPE_PROJECTOR_BATCH_BYTES,
@@ -53,7 +63,6 @@ await runProcess(
     const kafka = createKafka("sagascope-projector", config.KAFKA_BROKERS, log);
     const producer = createProducer(kafka);
     const admin = kafka.admin();
-    const sources = projectedTopics(prefix);
     const checkpointTopic = topics(prefix).projectionEvents;
     let current: { generation: number; projector: Projector } | undefined;
     const probe = createOldestUnappliedProbe(kafka, `${prefix}sagascope.projector.peek`, sources);

@@ -20,6 +20,7 @@ import {
 import { CHECKOUT_SERVICES, checkoutTopic, randomOrder } from "../fleet/checkout/checkout-saga.ts";
 import { createGuard } from "../fleet/checkout/guard.ts";
 import { placeOrder } from "../fleet/checkout/order-service.ts";
+import { DEMO_FLEET_MANIFEST_PATH, demoFleetManifest } from "../fleet/demo-manifest.ts";
 import { openingAccounts } from "../fleet/transfer/transfer-world.ts";
 import { createIngester } from "../ingest/ingester.ts";
 import { createLogger } from "../log.ts";
@@ -64,7 +65,7 @@ beforeAll(async () => {
   const contract = topics(prefix);
   await ensureTopics(
     admin,
-    [checkoutTopic(prefix), ...projectedTopics(prefix), ...Object.values(contract)],
+    [checkoutTopic(prefix), ...projectedTopics(prefix, demoFleetManifest()), ...Object.values(contract)],
     3,
   );
   await admin.disconnect();
@@ -187,7 +188,7 @@ async function lagOf(generation: number, probe?: OldestUnappliedProbe): Promise<
   try {
     return await measureLag(admin, readPool, {
       groupId: projectorGroup(prefix, generation),
-      topics: projectedTopics(prefix),
+      topics: projectedTopics(prefix, demoFleetManifest()),
       generation,
       ...(probe ? { probe } : {}),
     });
@@ -213,7 +214,7 @@ describe("the fleet's projection", () => {
       pool: readPool,
       generation: 1,
       groupId: projectorGroup(prefix, 1),
-      topics: projectedTopics(prefix),
+      topics: projectedTopics(prefix, demoFleetManifest()),
       log,
     });
     await projector.start();
@@ -223,7 +224,11 @@ describe("the fleet's projection", () => {
     await expectEqual(1);
 
     projector.pause();
-    const probe = createOldestUnappliedProbe(kafka, uniqueName("peek"), projectedTopics(prefix));
+    const probe = createOldestUnappliedProbe(
+      kafka,
+      uniqueName("peek"),
+      projectedTopics(prefix, demoFleetManifest()),
+    );
     await probe.start();
     await writeSomething(40, 40);
     const first = await until("lag to show", async () => {
@@ -260,6 +265,7 @@ describe("the fleet's projection", () => {
       KAFKA_BROKERS: testInfra().kafkaBrokers.join(","),
       REDIS_URL: testInfra().redisUrl,
       SAGASCOPE_TOPIC_PREFIX: prefix,
+      SAGASCOPE_FLEET_MANIFEST: DEMO_FLEET_MANIFEST_PATH,
       SAGASCOPE_LOG_LEVEL: "info",
       // Batches of a few changes each: the catch-up takes hundreds of transactions, so it is
       // still under way when this test looks (whole-partition batches finish between two looks).
@@ -318,6 +324,7 @@ describe("the fleet's projection", () => {
       kafka,
       pool: readPool,
       topicPrefix: prefix,
+      topics: projectedTopics(prefix, demoFleetManifest()),
       log,
       keepGenerations: 2,
     });
@@ -338,6 +345,7 @@ describe("the fleet's projection", () => {
       kafka,
       pool: readPool,
       topicPrefix: prefix,
+      topics: projectedTopics(prefix, demoFleetManifest()),
       log,
       keepGenerations: 1,
     });

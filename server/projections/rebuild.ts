@@ -5,7 +5,7 @@
 import type { Kafka } from "kafkajs";
 import type { Pool } from "../db/pool.ts";
 import type { Logger } from "../log.ts";
-import { projectedTopics, projectorGroup } from "./fleet-topics.ts";
+import { projectorGroup } from "./fleet-topics.ts";
 import { measureLag, totalOffsetLag } from "./lag.ts";
 import { createProjector } from "./projector.ts";
 import { activate, activeGeneration, createReadModel } from "./read-model.ts";
@@ -15,6 +15,8 @@ export async function rebuildReadModel(deps: {
   kafka: Kafka;
   pool: Pool;
   topicPrefix: string;
+  /** The change topics to read (projectedTopics). */
+  topics: string[];
   log: Logger;
   /** Reports progress while catching up. */
   onProgress?: (lag: number) => void;
@@ -34,7 +36,7 @@ export async function rebuildReadModel(deps: {
   const previous = await activeGeneration(deps.pool);
   const generation = (previous ?? 0) + 1;
   await createReadModel(deps.pool, generation);
-  const topics = projectedTopics(deps.topicPrefix);
+  const { topics } = deps;
   const groupId = projectorGroup(deps.topicPrefix, generation);
   const projector = createProjector({
     kafka: deps.kafka,

@@ -5,7 +5,6 @@
 import { topics } from "../../events/topics.ts";
 import type { FleetManifest } from "../../fleet-manifest/fleet-manifest.ts";
 import { changeTopic } from "../../projections/change-events.ts";
-import { PROJECTED_SERVICES } from "../../projections/fleet-topics.ts";
 
 export const INGESTER_ID = "sagascope:ingester";
 export const PROJECTOR_ID = "sagascope:projector";
@@ -14,7 +13,7 @@ export interface KnownWiring {
   contract: ReturnType<typeof topics>;
   /** The ingester reads every contract topic (server/ingest/main.ts). */
   ingesterReads: ReadonlySet<string>;
-  /** The projector reads one change topic per service that owns projected data: topic → service. */
+  /** The projector reads one change topic per service the manifest says it projects: topic → service. */
   changeTopics: ReadonlyMap<string, string>;
   /** The topics the fleet's services share, as its manifest says (prefixed). */
   fleetTopics: { topic: string; publishers: ReadonlySet<string>; consumers: ReadonlySet<string> }[];
@@ -25,7 +24,7 @@ export function knownWiring(prefix: string, fleet: FleetManifest): KnownWiring {
   return {
     contract,
     ingesterReads: new Set(Object.values(contract)),
-    changeTopics: new Map(PROJECTED_SERVICES.map((service) => [changeTopic(prefix, service), service])),
+    changeTopics: new Map(fleet.projectedServices.map((service) => [changeTopic(prefix, service), service])),
     fleetTopics: fleet.topics.map((t) => ({
       topic: `${prefix}${t.name}`,
       publishers: new Set(t.publishers),
