@@ -2,7 +2,7 @@
 // per action with its phases in order, where a target leads, and parameters on one line.
 // Free of server-only imports: the page runs it in the browser.
 import { z } from "zod";
-import type { AuditEntry, AuditFilter } from "../server/audit/audit-log.ts";
+import type { AuditEntry, AuditFilter, AuditRecord } from "../server/audit/audit-log.ts";
 import { FINAL_PHASES, PHASES, type Phase } from "./audit-phases.ts";
 
 const text = (max: number) => z.string().trim().min(1).max(max);
@@ -65,13 +65,8 @@ export interface AuditPhaseView {
   message: string;
 }
 
-export interface AuditActionView {
-  actionId: string;
-  actor: string;
-  actorRole: string;
-  action: string;
-  target: string;
-  params: Record<string, unknown>;
+/** One action as its phases tell it: who asked what of which target, and how it went. */
+export interface AuditActionView extends Omit<AuditRecord, "idempotencyKey"> {
   /** Oldest first: requested → pending → done, or denied alone. */
   phases: AuditPhaseView[];
   /** The phase that ended it, or the latest while it is under way. */

@@ -1,11 +1,10 @@
 // Domain events of a service (an order placed, a payment captured…) in the same CloudEvents
 // binary envelope as the saga events, keyed by aggregate id. Each service brings the zod
 // schemas of its own types; this module only wraps and checks them.
-import { randomUUID } from "node:crypto";
 import type { KafkaMessage, Message } from "kafkajs";
 import type { z } from "zod";
 import { issues, readCloudEvent } from "./cloudevent-read.ts";
-import { encodeCloudEvent } from "./cloudevent-write.ts";
+import { encodeCloudEvent, type NewEventOptions, newEventAttributes } from "./cloudevent-write.ts";
 import { derivedTrace } from "./derived-trace.ts";
 import type { TraceContext } from "./trace-context.ts";
 
@@ -35,16 +34,12 @@ export function domainEvent<S extends DomainSchemas, T extends keyof S & string>
   type: T,
   key: string,
   data: z.input<S[T]>,
-  options: { source: string; trace: TraceContext; id?: string; time?: Date },
+  options: NewEventOptions,
 ): DomainEvent<S, T> {
   const schema = schemas[type];
   if (!schema) throw new RangeError(`unknown domain event type ${type}`);
   return {
-    id: options.id ?? randomUUID(),
-    source: options.source,
-    type,
-    time: options.time ?? new Date(),
-    trace: options.trace,
+    ...newEventAttributes(type, options),
     key,
     data: schema.parse(data) as z.infer<S[T]>,
   };

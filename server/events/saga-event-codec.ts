@@ -1,9 +1,8 @@
 // Saga events on the wire: built valid at the producer, written as CloudEvents, and read back
 // with every check the contract makes (see cloudevent-read.ts) plus the saga event's own.
-import { randomUUID } from "node:crypto";
 import type { KafkaMessage, Message } from "kafkajs";
 import { issues, readCloudEvent } from "./cloudevent-read.ts";
-import { encodeCloudEvent } from "./cloudevent-write.ts";
+import { encodeCloudEvent, type NewEventOptions, newEventAttributes } from "./cloudevent-write.ts";
 import { derivedTrace } from "./derived-trace.ts";
 import {
   isSagaEventType,
@@ -35,14 +34,10 @@ export type DecodeResult = { ok: true; event: SagaEvent } | { ok: false; reason:
 export function sagaEvent<T extends SagaEventType>(
   type: T,
   data: SagaEventDataInput<T>,
-  options: { source: string; trace: TraceContext; id?: string; time?: Date },
+  options: NewEventOptions,
 ): SagaEvent<T> {
   return {
-    id: options.id ?? randomUUID(),
-    source: options.source,
-    type,
-    time: options.time ?? new Date(),
-    trace: options.trace,
+    ...newEventAttributes(type, options),
     data: sagaEventDataSchemas[type].parse(data) as SagaEventData<T>,
   };
 }
