@@ -4,7 +4,9 @@
 // waits on shipping and is reported stuck. Retried from reserve-stock, inventory handles the
 // message that triggered its step again (without taking the stock twice), shipping gets the
 // reservation anew and the saga completes. The checkout participants are the spec's own; the
-// fleet fixture clears the faults afterwards, on failure too.
+// fleet fixture clears the faults afterwards, on failure too. A saga of a single step has no
+// step to retry from, and its page says so.
+import { randomBytes, randomUUID } from "node:crypto";
 import { Kafka, logLevel } from "kafkajs";
 import type pg from "pg";
 import { stopChild } from "../scripts/processes.ts";
@@ -12,6 +14,7 @@ import { checkoutTopic } from "../server/fleet/checkout/checkout-saga.ts";
 import { PIPELINE_ALLOWANCE_MS, PROCESS_START_ALLOWANCE_MS } from "./fixtures/e2e-env.ts";
 import { expect, test } from "./fixtures/fleet.ts";
 import { CHECKOUT_SERVICES, fleetSetting, startCheckout } from "./fixtures/fleet-control.ts";
+import { publishByHand } from "./fixtures/publish-by-hand.ts";
 
 /** Long enough to find a paid checkout whose reservation is under way. */
 const SLOW_RESERVATION_MS = 8000;
@@ -164,4 +167,24 @@ test("a choreographed checkout whose shipping lost its message is retried from r
   } finally {
     await Promise.all([...participants.values()].map((child) => stopChild(child)));
   }
+});
+
+test("a choreographed saga of a single step offers no retry-from, and says why", async ({ page }) => {
+  const sagaId = `single-${randomUUID()}`;
+  const base = { sagaId, sagaType: "outside-signup", mode: "choreographed" };
+  const welcome = { ...base, step: "send-welcome", stepIndex: 0, service: "mailer" };
+  await publishByHand(randomBytes(16).toString("hex"), [
+    {
+      type: "saga.started",
+      key: sagaId,
+      value: JSON.stringify({ ...base, steps: [{ name: "send-welcome", service: "mailer" }] }),
+    },
+    { type: "saga.step.started", key: sagaId, value: JSON.stringify(welcome) },
+  ]);
+  await page.goto(`/sagas/${encodeURIComponent(sagaId)}`);
+  const retryFrom = page.getByRole("button", { name: "Retry from step…" });
+  await expect(retryFrom).toBeDisabled();
+  await expect(retryFrom).toHaveAttribute("title", /retried from its second step on.*single step/);
+  // What the saga allows otherwise is offered as before.
+  await expect(page.getByRole("button", { name: "Compensate now" })).toBeEnabled();
 });

@@ -83,7 +83,18 @@ export function SagaActions({
 
   if (!can("saga.act")) return null;
   const edited = open === "retry-edited" ? parseInput(inputText) : undefined;
-  const { allowed, plan } = actions;
+  const { plan } = actions;
+  // A choreographed saga is retried from its second step on: one of a single step has none.
+  const allowed: SagaDetail["actions"]["allowed"] =
+    mode !== "choreographed" || steps.length > firstRerunnable
+      ? actions.allowed
+      : {
+          ...actions.allowed,
+          "retry-from": {
+            allowed: false,
+            reason: "a choreographed saga is retried from its second step on, and this one has a single step",
+          },
+        };
   const close = () => {
     setOpen(null);
     reset();
