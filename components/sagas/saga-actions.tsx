@@ -5,6 +5,7 @@
 // key per intent), and followed from pending to the owner's answer.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
+import { firstRerunnableStep } from "@/browser-safe/retry-from.ts";
 import { ActionResult } from "@/components/actions/action-result.tsx";
 import { ConfirmDialog } from "@/components/actions/confirm-dialog.tsx";
 import { useActionStatus, useIntentKey } from "@/components/actions/use-action.ts";
@@ -58,7 +59,7 @@ export function SagaActions({
 }: {
   sagaId: string;
   steps: { name: string; service: string }[];
-  /** A choreographed saga's first step is started by the application, not by a message: it cannot be re-driven. */
+  /** Where a retry-from may start (browser-safe/retry-from.ts). */
   mode: "orchestrated" | "choreographed";
   /** From the saga's detail, which the page keeps live. */
   actions: SagaDetail["actions"];
@@ -69,7 +70,7 @@ export function SagaActions({
   const can = useCan();
   const queryClient = useQueryClient();
   const [open, setOpen] = useState<SagaAction | null>(null);
-  const firstRerunnable = mode === "choreographed" ? 1 : 0;
+  const firstRerunnable = firstRerunnableStep(mode);
   const [fromStep, setFromStep] = useState(firstRerunnable);
   const [inputText, setInputText] = useState("");
   const { key, reset } = useIntentKey();
@@ -83,18 +84,7 @@ export function SagaActions({
 
   if (!can("saga.act")) return null;
   const edited = open === "retry-edited" ? parseInput(inputText) : undefined;
-  const { plan } = actions;
-  // A choreographed saga is retried from its second step on: one of a single step has none.
-  const allowed: SagaDetail["actions"]["allowed"] =
-    mode !== "choreographed" || steps.length > firstRerunnable
-      ? actions.allowed
-      : {
-          ...actions.allowed,
-          "retry-from": {
-            allowed: false,
-            reason: "a choreographed saga is retried from its second step on, and this one has a single step",
-          },
-        };
+  const { allowed, plan } = actions;
   const close = () => {
     setOpen(null);
     reset();

@@ -114,6 +114,8 @@ export async function settleFromResult(
 export interface SagaFacts {
   summary: CommandTarget & SummaryFacts;
   input?: Pick<SagaDetail["input"], "current">;
+  /** The steps its start declared, when read. */
+  steps?: readonly unknown[];
 }
 export type ReadSaga = (sagaId: string) => Promise<SagaFacts>;
 
@@ -156,7 +158,7 @@ export async function actOnSaga(
     async (actionId) => {
       // Read once: an edit's detail was read just before, for the input it replaces.
       const detail = before ?? (await readSaga(input.sagaId));
-      const allowance = sagaActionsAllowed(detail.summary)[input.action];
+      const allowance = sagaActionsAllowed(detail.summary, detail.steps?.length)[input.action];
       if (!allowance.allowed) return { phase: "refused", message: allowance.reason };
       return sendControlCommand(
         await a.producer(),

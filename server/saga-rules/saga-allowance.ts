@@ -2,6 +2,7 @@
 // action that no longer applies is refused with the reason; the owner checks again), and
 // what a compensation would revert. Pure: the saga page and the API use the same answers.
 
+import { firstRerunnableStep } from "../../browser-safe/retry-from.ts";
 import type { SagaEventOutline, SagaListItem } from "../dashboard/sagas/saga-dto.ts";
 import { describePause } from "../events/index.ts";
 import { orderSagaEvents } from "./order-saga-events.ts";
@@ -29,8 +30,12 @@ export type SummaryFacts = Pick<
   "status" | "mode" | "stuck" | "failedStep" | "currentStep" | "pausedBy" | "pausedAt"
 >;
 
-/** What the saga's state allows now (its owner checks again when the command arrives). */
-export function sagaActionsAllowed(s: SummaryFacts): Record<SagaAction, Allowance> {
+/**
+ * What the saga's state allows now (its owner checks again when the command arrives).
+ * `declaredSteps`, when known (the steps its start declared), rules out a retry-from with no
+ * step to start from.
+ */
+export function sagaActionsAllowed(s: SummaryFacts, declaredSteps?: number): Record<SagaAction, Allowance> {
   const yes: Allowance = { allowed: true, reason: "" };
   const no = (reason: string): Allowance => ({ allowed: false, reason });
   const ended = `the saga has already ended (${s.status})`;
@@ -55,9 +60,15 @@ export function sagaActionsAllowed(s: SummaryFacts): Record<SagaAction, Allowanc
         : no(`nothing to retry: ${ended}`),
     "retry-from": paused
       ? no(`${paused}: resume it first`)
-      : moving
-        ? yes
-        : no(`retry-from applies to a saga still moving forward; it is ${s.status}`),
+      : !moving
+        ? no(`retry-from applies to a saga still moving forward; it is ${s.status}`)
+        : declaredSteps !== undefined && declaredSteps <= firstRerunnableStep(s.mode)
+          ? no(
+              s.mode === "choreographed"
+                ? "a choreographed saga is retried from its second step on, and this one has a single step"
+                : "its start declared no step to retry from",
+            )
+          : yes,
     "mark-resolved": ["completed", "compensated", "resolved"].includes(s.status) ? no(ended) : yes,
     "retry-edited":
       s.mode !== "orchestrated"

@@ -172,7 +172,7 @@ export async function getSagaDetail(db: Db, sagaId: string): Promise<SagaDetail>
     },
     timeline: digest.timeline,
     breakers,
-    actions: { allowed: sagaActionsAllowed(summary), plan: digest.plan },
+    actions: { allowed: sagaActionsAllowed(summary, digest.steps.length), plan: digest.plan },
   };
 }
 
