@@ -4,6 +4,7 @@ import "server-only";
 import type { z } from "zod";
 import { csvResponse } from "../dashboard/csv/csv.ts";
 import type { Pool } from "../db/pool.ts";
+import { issues } from "../events/index.ts";
 import { createRequestContext } from "./context.ts";
 
 export interface CsvExport<Query> {
@@ -27,10 +28,7 @@ export function csvExportRoute<Query>(spec: CsvExport<Query>): (req: Request) =>
     if (!ctx.auth?.actor) return text(401, ctx.auth?.problem ?? spec.signIn);
     const params = Object.fromEntries(new URL(req.url).searchParams);
     const query = spec.query.safeParse(spec.params ? spec.params(params) : params);
-    if (!query.success) {
-      const problems = query.error.issues.map((i) => `${i.path.join(".") || "query"}: ${i.message}`);
-      return text(400, `invalid filter: ${problems.join("; ")}`);
-    }
+    if (!query.success) return text(400, `invalid filter: ${issues(query.error)}`);
     return csvResponse(spec.rows(ctx.pool, query.data), spec.name);
   };
 }
