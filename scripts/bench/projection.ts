@@ -13,7 +13,7 @@ import { ensureTopics } from "../../server/events/index.ts";
 import { demoFleetManifest } from "../../server/fleet/demo-manifest.ts";
 import { fleetEnv } from "../../server/fleet/fleet-env.ts";
 import { createLogger } from "../../server/log.ts";
-import { changeMessage, decodeChange } from "../../server/projections/change-events.ts";
+import { changeMessage, changeTopic, decodeChange } from "../../server/projections/change-events.ts";
 import { projectedTopics, projectorGroup } from "../../server/projections/fleet-topics.ts";
 import { measureLag, totalOffsetLag } from "../../server/projections/lag.ts";
 import { createProjector, PROJECTOR_POOL_SIZE } from "../../server/projections/projector.ts";
@@ -42,11 +42,9 @@ const trace = () => ({
 
 /** One order's life as its services publish it: 4 changes on 3 topics. */
 function orderChanges(prefix: string, orderId: string, at = new Date()) {
-  const [orders, payments, inventory] = projectedTopics(prefix, demoFleetManifest()) as [
-    string,
-    string,
-    string,
-  ];
+  const orders = changeTopic(prefix, "order");
+  const payments = changeTopic(prefix, "payment");
+  const inventory = changeTopic(prefix, "inventory");
   const opts = { source: "/bench", trace: trace() };
   return [
     {

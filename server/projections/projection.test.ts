@@ -35,6 +35,8 @@ import { rebuildReadModel } from "./rebuild.ts";
 
 const log = createLogger("projection-test", "error");
 const prefix = `${uniqueName("proj")}.`;
+/** The change topics the demo fleet's manifest has the projector read. */
+const sources = projectedTopics(prefix, demoFleetManifest());
 const kafka = new Kafka({
   clientId: "projection-test",
   brokers: testInfra().kafkaBrokers,
@@ -63,11 +65,7 @@ beforeAll(async () => {
   const admin = kafka.admin();
   await admin.connect();
   const contract = topics(prefix);
-  await ensureTopics(
-    admin,
-    [checkoutTopic(prefix), ...projectedTopics(prefix, demoFleetManifest()), ...Object.values(contract)],
-    3,
-  );
+  await ensureTopics(admin, [checkoutTopic(prefix), ...sources, ...Object.values(contract)], 3);
   await admin.disconnect();
   producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
@@ -188,7 +186,7 @@ async function lagOf(generation: number, probe?: OldestUnappliedProbe): Promise<
   try {
     return await measureLag(admin, readPool, {
       groupId: projectorGroup(prefix, generation),
-      topics: projectedTopics(prefix, demoFleetManifest()),
+      topics: sources,
       generation,
       ...(probe ? { probe } : {}),
     });
@@ -214,7 +212,7 @@ describe("the fleet's projection", () => {
       pool: readPool,
       generation: 1,
       groupId: projectorGroup(prefix, 1),
-      topics: projectedTopics(prefix, demoFleetManifest()),
+      topics: sources,
       log,
     });
     await projector.start();
@@ -224,11 +222,7 @@ describe("the fleet's projection", () => {
     await expectEqual(1);
 
     projector.pause();
-    const probe = createOldestUnappliedProbe(
-      kafka,
-      uniqueName("peek"),
-      projectedTopics(prefix, demoFleetManifest()),
-    );
+    const probe = createOldestUnappliedProbe(kafka, uniqueName("peek"), sources);
     await probe.start();
     await writeSomething(40, 40);
     const first = await until("lag to show", async () => {
@@ -324,7 +318,7 @@ describe("the fleet's projection", () => {
       kafka,
       pool: readPool,
       topicPrefix: prefix,
-      topics: projectedTopics(prefix, demoFleetManifest()),
+      topics: sources,
       log,
       keepGenerations: 2,
     });
@@ -345,7 +339,7 @@ describe("the fleet's projection", () => {
       kafka,
       pool: readPool,
       topicPrefix: prefix,
-      topics: projectedTopics(prefix, demoFleetManifest()),
+      topics: sources,
       log,
       keepGenerations: 1,
     });
