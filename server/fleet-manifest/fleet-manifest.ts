@@ -1,11 +1,11 @@
 // A fleet describes itself to the dashboard in a manifest (a JSON file named by
-// SAGASCOPE_FLEET_MANIFEST): the topics its services share, with who publishes and who
-// reads each (a Kafka message names its producer, never its consumers), the services
-// that obey fault switches (server/fault-switches) for drills, and the services whose change
-// topics the shipped projector reads. The dashboard reads any such
-// manifest, or none: without one, the service map draws only what the data shows and the
-// fault panel offers only the projector's pause. Topic names are given without the
-// deployment's prefix (SAGASCOPE_TOPIC_PREFIX), which is put in front of them.
+// SAGASCOPE_FLEET_MANIFEST): the topics its services share, with who publishes and who reads
+// each (a Kafka message names its producer, never its consumers), the services that obey
+// fault switches (server/fault-switches) for drills, and the services whose change topics the
+// shipped projector reads. The dashboard reads any such manifest, or none: without one, the
+// service map draws only what the data shows and the fault panel offers only the projector's
+// pause. Topic names are given without the deployment's prefix (SAGASCOPE_TOPIC_PREFIX),
+// which is put in front of them.
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 
