@@ -76,6 +76,8 @@ export function createParticipantReactions<S extends DomainSchemas>(deps: {
   ) {
     const results: SagaEvent[] = [];
     const ended = ctx.saga.ended;
+    // A retry-from applies only to a saga moving forward: an ended saga's triggers go.
+    if (ended) await store.dropTriggers(tx, ctx.sagaId);
     if (ended && options.owner) {
       await store.setMark(tx, ctx.sagaId, "end", ended);
       for (const pending of await store.takePending(tx, ctx.sagaId)) {

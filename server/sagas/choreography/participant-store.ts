@@ -47,6 +47,23 @@ function storedMessage(row: Record<string, unknown>): StoredMessage {
   };
 }
 
+/** How long a trigger is kept when its saga's end is not seen here (ParticipantOptions.keepTriggersMs). */
+export const DEFAULT_KEEP_TRIGGERS_MS = 7 * 86_400_000;
+
+/** A keeping time as a participant's answer states it: "7 d", "12 h", "30 min", "45 s". */
+export function formatKept(ms: number): string {
+  const units: [number, string][] = [
+    [86_400_000, "d"],
+    [3_600_000, "h"],
+    [60_000, "min"],
+  ];
+  for (const [size, unit] of units) if (ms >= size) return `${Math.round(ms / size)} ${unit}`;
+  return `${Math.round(ms / 1000)} s`;
+}
+
+/** Triggers dropped per statement when old ones are pruned. */
+export const TRIGGER_PRUNE_BATCH = 5_000;
+
 /** A kept message's columns, in the order the tables list them. */
 const messageColumns = (m: StoredMessage) => [m.topic, m.partition, m.offset, m.key, m.value, m.headers];
 
@@ -82,6 +99,8 @@ export function createParticipantStore(pool: Pool, schema: string) {
           saga_id text NOT NULL, step text NOT NULL, topic text NOT NULL, kafka_partition int NOT NULL,
           kafka_offset bigint NOT NULL, key bytea, value bytea, headers jsonb NOT NULL,
           handled_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (saga_id, step))`,
+        // Added with trigger pruning: the oldest triggers are found without a scan.
+        `CREATE INDEX IF NOT EXISTS step_trigger_handled ON ${t("step_trigger")} (handled_at)`,
         `CREATE TABLE IF NOT EXISTS ${t("pending_command")} (
           command_id text PRIMARY KEY, saga_id text NOT NULL, action text NOT NULL,
           received_at timestamptz NOT NULL DEFAULT now())`,
@@ -206,6 +225,29 @@ export function createParticipantStore(pool: Pool, schema: string) {
         [sagaId, step],
       );
       return r.rows[0] ? storedMessage(r.rows[0]) : undefined;
+    },
+
+    /** Drops the saga's triggers: it ended here, and a retry-from applies only to a saga moving forward. */
+    async dropTriggers(client: PoolClient, sagaId: string) {
+      await client.query(`DELETE FROM ${t("step_trigger")} WHERE saga_id = $1`, [sagaId]);
+    },
+
+    /**
+     * Drops triggers kept longer than `keepMs` (sagas that ended elsewhere, or never), at most
+     * `batch` rows a statement so no prune holds many locks; returns how many went.
+     */
+    async pruneTriggers(keepMs: number, batch = TRIGGER_PRUNE_BATCH): Promise<number> {
+      let dropped = 0;
+      for (;;) {
+        const r = await pool.query(
+          `DELETE FROM ${t("step_trigger")} WHERE ctid = ANY(ARRAY(
+             SELECT ctid FROM ${t("step_trigger")} WHERE handled_at < now() - $1 * interval '1 millisecond'
+             ORDER BY handled_at LIMIT $2))`,
+          [keepMs, batch],
+        );
+        dropped += r.rowCount ?? 0;
+        if ((r.rowCount ?? 0) < batch) return dropped;
+      }
     },
 
     async markRedriven(id: number) {

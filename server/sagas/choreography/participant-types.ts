@@ -67,6 +67,11 @@ export interface ParticipantOptions<S extends DomainSchemas> {
   sessionTimeoutMs?: number;
   /** A relayed retry-from older than this is refused rather than acted on late (default 2 min). */
   retryFromWithinMs?: number;
+  /**
+   * How long a step's trigger is kept for a retry-from when this participant does not see its
+   * saga end (default 7 days); older ones are pruned every so often.
+   */
+  keepTriggersMs?: number;
   /** Tries of a message whose handling throws something unexpected, before it is parked. */
   poisonAttempts?: number;
   log: Logger;

@@ -20,7 +20,7 @@ import {
 import { createLogger } from "../../log.ts";
 import { StepFailure } from "../step-failure.ts";
 import { defineChoreography } from "./choreography.ts";
-import { createParticipant, PARKED_CODE, type Participant } from "./participant.ts";
+import { createParticipant, DEFAULT_KEEP_TRIGGERS_MS, PARKED_CODE, type Participant } from "./participant.ts";
 
 const relay = defineChoreography({
   type: "relay-race",
@@ -65,6 +65,8 @@ const rawStarted = new Map<
 >();
 /** Sagas whose work throws an unexpected error (a bug, as a poison message would cause). */
 const crashing = new Set<string>();
+/** Sagas the worker ends itself, as the last participant of a choreography may. */
+const endsAtWorker = new Set<string>();
 /** Sagas whose owner never acts on the worker's answers (as if the messages had been lost). */
 const lost = new Set<string>();
 
@@ -160,8 +162,10 @@ beforeAll(async () => {
     reactions: {
       "race.started": {
         step: "work",
-        handle: async ({ tx, sagaId, event, publish }) => {
+        handle: async ({ tx, sagaId, event, publish, saga }) => {
           if (crashing.has(sagaId)) throw new TypeError("cannot read properties of undefined");
+          // The last step of a saga may end it where it runs, without handing it back.
+          if (endsAtWorker.has(sagaId)) return saga.completed(1);
           if (event.data.n < 0) throw StepFailure.business("negative work is refused");
           // Idempotent per saga, as retry-from needs: work done before is not done twice.
           await tx.query("INSERT INTO race_worker.work (saga_id) VALUES ($1) ON CONFLICT DO NOTHING", [
@@ -467,6 +471,43 @@ describe("choreography participant", () => {
       handledBy: "worker",
       message:
         "worker has not performed step 1 (work) of this saga: it was not reached (a message of the saga is parked here: retry the step instead)",
+    });
+  });
+
+  it("keeps a step's trigger while its saga may need it: dropped where the saga ends, pruned when old", async () => {
+    const kept = async (sagaId: string) =>
+      (await pool.query("SELECT 1 FROM race_worker.step_trigger WHERE saga_id = $1", [sagaId])).rowCount;
+    endsAtWorker.add("r-ends-here");
+    await race("r-ends-here");
+    await until("r-ends-here completed", () =>
+      sagaTypes("r-ends-here").includes("io.sagascope.saga.completed"),
+    );
+    expect(await kept("r-ends-here")).toBe(0);
+    // r-1 ended at the owner: the worker, which never saw the end, still keeps its trigger.
+    expect(await kept("r-1")).toBe(1);
+    expect(await worker.store.pruneTriggers(DEFAULT_KEEP_TRIGGERS_MS)).toBe(0);
+    // Once older than the participant keeps them, triggers go, a batch at a time; newer ones stay.
+    await pool.query(
+      "UPDATE race_worker.step_trigger SET handled_at = now() - interval '8 days' WHERE saga_id <> 'r-lost'",
+    );
+    const old = Number(
+      (await pool.query("SELECT count(*) FROM race_worker.step_trigger WHERE saga_id <> 'r-lost'")).rows[0]
+        .count,
+    );
+    expect(old).toBeGreaterThanOrEqual(2);
+    expect(await worker.store.pruneTriggers(DEFAULT_KEEP_TRIGGERS_MS, 1)).toBe(old);
+    expect(await kept("r-1")).toBe(0);
+    expect(await kept("r-lost")).toBe(1);
+    // r-late still waits at its owner: a retry-from of its pruned step is refused as one never reached.
+    const from = await command("r-late", "retry-from", { fromStep: 1 });
+    const [answer] = await until("the worker's answer", () =>
+      resultsOf(from).length ? resultsOf(from) : undefined,
+    );
+    expect(answer?.data).toMatchObject({
+      outcome: "refused",
+      handledBy: "worker",
+      message:
+        "worker has not performed step 1 (work) of this saga: it was not reached, or its trigger was pruned (kept 7 d)",
     });
   });
 

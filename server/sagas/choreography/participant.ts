@@ -18,15 +18,21 @@ import {
   newTrace,
   type SagaEvent,
 } from "../../events/index.ts";
+import { createPeriodic } from "../../periodic.ts";
 import { createOutboxRelay } from "../outbox/outbox-relay.ts";
 import { CONTROL_COMMAND, createParticipantCommands } from "./participant-commands.ts";
 import { consumeTopic } from "./participant-consumer.ts";
 import { createParticipantReactions } from "./participant-reactions.ts";
 import { createParticipantReports } from "./participant-reports.ts";
-import { createParticipantStore } from "./participant-store.ts";
+import { createParticipantStore, DEFAULT_KEEP_TRIGGERS_MS } from "./participant-store.ts";
 import type { Participant, ParticipantOptions, ParticipantStats } from "./participant-types.ts";
 
 export { PARKED_CODE } from "./participant-reactions.ts";
+export { DEFAULT_KEEP_TRIGGERS_MS } from "./participant-store.ts";
+
+/** Old triggers are looked for at most this often. */
+const TRIGGER_PRUNE_EVERY_MS = 3_600_000;
+
 export type {
   Participant,
   ParticipantOptions,
@@ -57,6 +63,18 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
   const reactions = createParticipantReactions({ options, store, stats, reports });
   const commands = createParticipantCommands({ options, store, stats, reports, reactions });
   const consumers: Consumer[] = [];
+  const keepTriggersMs = options.keepTriggersMs ?? DEFAULT_KEEP_TRIGGERS_MS;
+  if (!(keepTriggersMs >= 1000))
+    throw new RangeError(`keepTriggersMs is 1000 at least, not ${keepTriggersMs}`);
+  const pruneTriggers = async () => {
+    const dropped = await store.pruneTriggers(keepTriggersMs);
+    if (dropped > 0) log.info("old step triggers pruned", { dropped, keptForMs: keepTriggersMs });
+  };
+  const pruning = createPeriodic(
+    Math.min(TRIGGER_PRUNE_EVERY_MS, keepTriggersMs / 4),
+    pruneTriggers,
+    (error) => log.warn("old step triggers not pruned", { error: String(error) }),
+  );
   const consumer = (groupId: string, topic: string, fromBeginning: boolean) => ({
     kafka: options.kafka,
     groupId,
@@ -72,6 +90,8 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
     stats: () => ({ ...stats }),
     async start() {
       await store.init();
+      await pruneTriggers();
+      pruning.start();
       relay.start();
       // A resume cut short (a crash while it handled the held messages) is finished first.
       for (const sagaId of await store.sagasHeldUnpaused())
@@ -96,6 +116,7 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
     async stop() {
       // Each consumer finishes the message in hand and commits it.
       await Promise.all(consumers.splice(0).map((c) => c.disconnect()));
+      await pruning.stop();
       await relay.stop();
     },
     async begin(run, work) {
