@@ -81,7 +81,7 @@ const EnvSchema = z.object({
   /** How often the ingester applies the retention. */
   SAGASCOPE_RETENTION_EVERY_MS: z.coerce.number().int().min(1000).max(86_400_000).default(3_600_000),
   SAGASCOPE_STUCK_SWEEP_MS: z.coerce.number().int().min(50).max(3_600_000).default(5_000),
-  /** A command to a choreographed saga unanswered this long is settled by its silence (answer-deadline.ts). */
+  /** A command to a choreographed saga, or one its orchestrator did not declare it answers, unanswered this long is settled by its silence (answer-deadline.ts). */
   SAGASCOPE_CHOREOGRAPHY_ANSWER_MS: z.coerce.number().int().min(1000).max(3_600_000).default(120_000),
   /** Where the local infrastructure keeps Kafka's jars, data, logs and pid files. */
   // No default here: this module is part of the web bundle, whose build would trace the

@@ -116,6 +116,8 @@ export interface SagaFacts {
   input?: Pick<SagaDetail["input"], "current">;
   /** The steps its start declared, when read. */
   steps?: readonly unknown[];
+  /** The commands its runtime answers, when its start declared them and they were read. */
+  controls?: readonly ControlAction[] | null;
 }
 export type ReadSaga = (sagaId: string) => Promise<SagaFacts>;
 
@@ -158,7 +160,10 @@ export async function actOnSaga(
     async (actionId) => {
       // Read once: an edit's detail was read just before, for the input it replaces.
       const detail = before ?? (await readSaga(input.sagaId));
-      const allowance = sagaActionsAllowed(detail.summary, detail.steps?.length)[input.action];
+      const allowance = sagaActionsAllowed(detail.summary, {
+        ...(detail.steps ? { steps: detail.steps.length } : {}),
+        ...(detail.controls ? { controls: detail.controls } : {}),
+      })[input.action];
       if (!allowance.allowed) return { phase: "refused", message: allowance.reason };
       return sendControlCommand(
         await a.producer(),

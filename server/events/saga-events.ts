@@ -1,6 +1,6 @@
 // The saga event types of the contract and the zod schema of each one's `data`.
 import { z } from "zod";
-import { controlEventSchemas } from "./control-events.ts";
+import { ControlActionSchema, controlEventSchemas } from "./control-events.ts";
 
 import { name, SagaRef } from "./saga-ref.ts";
 
@@ -39,6 +39,13 @@ export const sagaEventDataSchemas = {
       .describe("The planned steps, in order"),
     businessKey: z.string().max(200).optional().describe("A key operators search by, e.g. an order number"),
     input: payload.optional(),
+    controls: z
+      .array(ControlActionSchema)
+      .max(ControlActionSchema.options.length)
+      .optional()
+      .describe(
+        "The operators' commands the saga's runtime answers. Declared: the dashboard refuses the others at once, and an orchestrated saga's commands wait for its orchestrator however long it is down. Not declared: every command is sent, and one unanswered within the answer deadline is settled by its silence",
+      ),
   }),
   "io.sagascope.saga.step.started": StepRef.extend({ timeoutMs: timeoutMs.optional() }),
   "io.sagascope.saga.step.succeeded": StepRef.extend({

@@ -4,7 +4,7 @@
 
 import { firstRerunnableStep } from "../../browser-safe/retry-from.ts";
 import type { SagaEventOutline, SagaListItem } from "../dashboard/sagas/saga-dto.ts";
-import { describePause } from "../events/index.ts";
+import { type ControlAction, describePause } from "../events/index.ts";
 import { orderSagaEvents } from "./order-saga-events.ts";
 
 export const SAGA_ACTIONS = [
@@ -30,12 +30,39 @@ export type SummaryFacts = Pick<
   "status" | "mode" | "stuck" | "failedStep" | "currentStep" | "pausedBy" | "pausedAt"
 >;
 
+/** What the saga's start declared, when read: its steps, and the commands its runtime answers. */
+export interface StartDeclared {
+  steps?: number;
+  controls?: readonly ControlAction[];
+}
+
+/** The contract's command an action sends (an edited retry is a retry-step carrying the input). */
+export const commandOf = (action: SagaAction): ControlAction =>
+  action === "retry-edited" ? "retry-step" : action;
+
 /**
- * What the saga's state allows now (its owner checks again when the command arrives).
- * `declaredSteps`, when known (the steps its start declared), rules out a retry-from with no
- * step to start from.
+ * What the saga's state allows now (its owner checks again when the command arrives). What
+ * its start declared, when known, rules out a retry-from with no step to start from, and a
+ * command its runtime does not answer.
  */
-export function sagaActionsAllowed(s: SummaryFacts, declaredSteps?: number): Record<SagaAction, Allowance> {
+export function sagaActionsAllowed(
+  s: SummaryFacts,
+  declared: StartDeclared = {},
+): Record<SagaAction, Allowance> {
+  const byState = allowedByState(s, declared.steps);
+  const { controls } = declared;
+  if (!controls) return byState;
+  const answered = controls.length ? `it answers ${controls.join(", ")}` : "it answers no command";
+  const unanswered = (action: SagaAction): Allowance => ({
+    allowed: false,
+    reason: `the saga's runtime does not answer ${commandOf(action)}: ${answered}, as its start declared`,
+  });
+  return Object.fromEntries(
+    SAGA_ACTIONS.map((a) => [a, controls.includes(commandOf(a)) ? byState[a] : unanswered(a)]),
+  ) as Record<SagaAction, Allowance>;
+}
+
+function allowedByState(s: SummaryFacts, declaredSteps?: number): Record<SagaAction, Allowance> {
   const yes: Allowance = { allowed: true, reason: "" };
   const no = (reason: string): Allowance => ({ allowed: false, reason });
   const ended = `the saga has already ended (${s.status})`;

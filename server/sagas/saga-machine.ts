@@ -3,6 +3,7 @@
 // it produces. No I/O, so the in-memory runner and the durable engine share one behaviour
 // and it is tested without servers. The state is plain JSON, so it can be persisted.
 import {
+  ControlActionSchema,
   childSpan,
   type Failure,
   formatTraceparent,
@@ -117,6 +118,8 @@ export function startSaga<Input extends Record<string, unknown>>(
     steps: definition.steps.map((s) => ({ name: s.name, service: s.service })),
     ...(run.businessKey ? { businessKey: run.businessKey } : {}),
     input: run.input,
+    // This runtime answers every command, when it is back if it was down.
+    controls: [...ControlActionSchema.options],
   });
   return { state, events: [event], delayMs: 0 };
 }

@@ -4,6 +4,7 @@ import { createOutlineCache, type SagaOutlineDigest } from "./outline-cache.ts";
 const digest = (eventsRead: number): SagaOutlineDigest => ({
   eventsRead,
   steps: [],
+  controls: null,
   originalInput: null,
   timeline: { start: null, end: null, rows: [], pauses: [], edits: [] },
   rejections: [],

@@ -3,6 +3,7 @@
 // saga while the saga does not change. An open page asks again every few seconds; a saga of
 // thousands of events is then outlined once, not on every refresh. A saga changes with every
 // stored event (its event count and last progress move), and its entry with it.
+import type { ControlAction } from "../../events/index.ts";
 import type { CompensationStep } from "../../saga-rules/saga-allowance.ts";
 import type { FoldedTimeline } from "./fold-timeline.ts";
 import type { BreakerRejection } from "./saga-breakers.ts";
@@ -16,6 +17,8 @@ export const OUTLINE_CACHE_TTL_MS = 60_000;
 export interface SagaOutlineDigest {
   eventsRead: number;
   steps: { name: string; service: string }[];
+  /** The commands its runtime answers, when its start declared them. */
+  controls: ControlAction[] | null;
   /** The input its start declared; null when it declared none (or its start was not read). */
   originalInput: Record<string, unknown> | null;
   timeline: FoldedTimeline;

@@ -3,6 +3,7 @@
 
 import type { Pool } from "../../db/pool.ts";
 import { AppError } from "../../errors.ts";
+import type { ControlAction } from "../../events/index.ts";
 import { orderSagaEvents } from "../../saga-rules/order-saga-events.ts";
 import {
   type Allowance,
@@ -34,6 +35,8 @@ export interface SagaDetail {
   truncated: boolean;
   /** The steps its start declared (name and service), for the actions' step choices. */
   steps: { name: string; service: string }[];
+  /** The commands its runtime answers, when its start declared them (others are refused at once). */
+  controls: ControlAction[] | null;
   /** The input it started with, and the one it goes on with (the newest operator's edit, if any). */
   input: { original: Record<string, unknown> | null; current: Record<string, unknown> | null };
   /** One row per attempt; long runs of one step's attempts folded (fold-timeline.ts). */
@@ -47,7 +50,8 @@ type Db = { pool: Pick<Pool, "query"> };
 
 /** Every column an outline needs; the payload only as far as the outline reads it. */
 const OUTLINE_COLUMNS = `id, type, time, step, step_index, service, kafka_topic, kafka_partition, kafka_offset,
-  CASE WHEN type = 'io.sagascope.saga.started' THEN jsonb_build_object('steps', data->'steps', 'input', data->'input')
+  CASE WHEN type = 'io.sagascope.saga.started' THEN jsonb_build_object('steps', data->'steps', 'input', data->'input',
+         'controls', data->'controls')
        WHEN type = 'io.sagascope.control.result' THEN jsonb_build_object('action', data->'action',
          'outcome', data->'outcome', 'requestedBy', data->'requestedBy', 'handledBy', data->'handledBy',
          'input', data->'input')
@@ -111,6 +115,7 @@ async function readWhole(
 
 type StartOutline = {
   steps?: { name: string; service: string }[] | null;
+  controls?: ControlAction[] | null;
   input?: Record<string, unknown> | null;
 };
 const startOf = (events: SagaEventOutline[]) =>
@@ -132,6 +137,7 @@ async function digestOf(pool: Pick<Pool, "query">, summary: SagaListItem): Promi
   const digest: SagaOutlineDigest = {
     eventsRead: events.length,
     steps: start?.steps ?? [],
+    controls: start?.controls ?? null,
     originalInput: start?.input ?? null,
     timeline: foldTimeline(buildTimeline(events)),
     rejections: breakerRejections(events),
@@ -166,13 +172,20 @@ export async function getSagaDetail(db: Db, sagaId: string): Promise<SagaDetail>
     eventsRead: digest.eventsRead,
     truncated: summary.eventCount > digest.eventsRead,
     steps: digest.steps,
+    controls: digest.controls,
     input: {
       original: digest.originalInput,
       current: digest.timeline.edits.at(-1)?.input ?? digest.originalInput,
     },
     timeline: digest.timeline,
     breakers,
-    actions: { allowed: sagaActionsAllowed(summary, digest.steps.length), plan: digest.plan },
+    actions: {
+      allowed: sagaActionsAllowed(summary, {
+        steps: digest.steps.length,
+        ...(digest.controls ? { controls: digest.controls } : {}),
+      }),
+      plan: digest.plan,
+    },
   };
 }
 

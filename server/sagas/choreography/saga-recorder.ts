@@ -1,6 +1,7 @@
 // The contract events of one choreographed saga, as a participant records them while it
 // does its part: each step and compensation in a span of its own under the saga's trace.
 import {
+  ControlActionSchema,
   childSpan,
   type Failure,
   type SagaEvent,
@@ -67,6 +68,8 @@ export function createSagaRecorder(
     started: (extra) =>
       emit("io.sagascope.saga.started", {
         steps: choreography.steps.map((s) => ({ name: s.name, service: s.service })),
+        // The participants answer every command (the owner for the saga as a whole).
+        controls: [...ControlActionSchema.options],
         ...extra,
       }),
     stepStarted: (step, attempt) =>
