@@ -1,16 +1,20 @@
 // Works through bulk operations in the background (run by the ingester). A round claims the
 // running operation worked on least recently that no other runner holds (a lease, so several
 // ingesters never send one saga's command twice and a dead one's operation is taken over),
-// and handles up to one second's worth of its sagas, paced at its rate. Each saga is judged
-// as it stands now: skipped with the reason, or acted on by actOnSaga as a single saga is
-// (audited; its idempotency key makes a re-run after a crash send nothing twice). A suspend
-// or cancel is seen after the saga in hand.
+// and handles up to one second's worth of its sagas, paced at its rate: a slice of them at a
+// time (one saga at 100 a second and below, up to 32 at once at the highest rates), so a
+// high rate is not bounded by one saga's round trips. Each saga is judged as it stands now:
+// skipped with the reason, or acted on by actOnSaga as a single saga is (audited; its
+// idempotency key makes a re-run after a crash send nothing twice). A suspend or cancel is
+// seen after the slice in hand.
 import type { Producer } from "kafkajs";
 import { type Actor, can, type Role } from "../../browser-safe/roles.ts";
 import type { Pool } from "../db/pool.ts";
+import type { ControlAction } from "../events/index.ts";
 import type { Logger } from "../log.ts";
 import { sagaActionsAllowed } from "../saga-rules/saga-allowance.ts";
 import { type OperationAction, TARGET_COLUMNS, type TargetFacts } from "./bulk-operations.ts";
+import { coalescedSender, type Sender } from "./coalesced-sender.ts";
 import { actOnSaga } from "./saga-actions.ts";
 
 export interface RunnerDeps {
@@ -22,6 +26,8 @@ export interface RunnerDeps {
   owner: string;
   /** How long a claimed operation is this runner's alone (claimed again each round). */
   leaseMs?: number;
+  /** Sagas acted on at once; by default from the operation's rate (sliceAt). */
+  slice?: number;
   /** Waits between two sagas (pacing); replaceable in tests. */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -45,6 +51,14 @@ const LEASE_MS = 30_000;
  * operation whose round is still going.
  */
 const ROUND_MAX_MS = 5_000;
+/** Slices are started at most this often: the pacing's grain. */
+const SLICES_PER_SECOND = 100;
+/** The most sagas of one operation acted on at once. */
+export const MAX_SLICE = 32;
+
+/** How many sagas are acted on at once, at a rate (a second's sagas in SLICES_PER_SECOND slices). */
+export const sliceAt = (rate: number) =>
+  Math.min(MAX_SLICE, Math.max(1, Math.ceil(rate / SLICES_PER_SECOND)));
 
 async function claim(deps: RunnerDeps): Promise<Claimed | undefined> {
   const { rows } = await deps.pool.query<Claimed>(
@@ -82,41 +96,73 @@ async function endOperation(db: Pool, id: string, state: "done" | "failed", mess
   );
 }
 
-/** Records one saga's outcome; answers the operation's state now (a suspend or cancel stops the round). */
-async function record(db: Pool, op: string, position: number, outcome: TargetOutcome): Promise<string> {
+/** Records a slice's outcomes in one statement; answers the operation's state now (a suspend or cancel stops the round). */
+async function record(
+  db: Pool,
+  op: string,
+  outcomes: (TargetOutcome & { position: number })[],
+): Promise<string> {
   const { rows } = await db.query<{ state: string }>(
-    `WITH handled AS (
-       UPDATE bulk_operation_target SET state = $3, message = $4, action_id = $5, handled_at = now()
-       WHERE operation_id = $1 AND position = $2 AND state = 'pending' RETURNING 1)
+    `WITH outcome AS (
+       SELECT * FROM unnest($2::int[], $3::text[], $4::text[], $5::uuid[]) AS o(position, state, message, action_id)),
+     handled AS (
+       UPDATE bulk_operation_target t SET state = o.state, message = o.message, action_id = o.action_id,
+         handled_at = now()
+       FROM outcome o
+       -- The slice's span of positions bounds the index scan: the pending index keeps the
+       -- operation's handled rows until a vacuum, and a scan of them all costs milliseconds.
+       WHERE t.operation_id = $1 AND t.position BETWEEN $6 AND $7 AND t.position = o.position
+         AND t.state = 'pending'
+       RETURNING t.state)
      UPDATE bulk_operation SET
-       sent = sent + (SELECT count(*) FROM handled WHERE $3 = 'sent'),
-       skipped = skipped + (SELECT count(*) FROM handled WHERE $3 = 'skipped'),
-       failed = failed + (SELECT count(*) FROM handled WHERE $3 = 'failed')
+       sent = sent + (SELECT count(*) FROM handled WHERE state = 'sent'),
+       skipped = skipped + (SELECT count(*) FROM handled WHERE state = 'skipped'),
+       failed = failed + (SELECT count(*) FROM handled WHERE state = 'failed')
      WHERE id = $1 RETURNING state`,
-    [op, position, outcome.state, outcome.message, outcome.actionId ?? null],
+    [
+      op,
+      outcomes.map((o) => o.position),
+      outcomes.map((o) => o.state),
+      outcomes.map((o) => o.message),
+      outcomes.map((o) => o.actionId ?? null),
+      Math.min(...outcomes.map((o) => o.position)),
+      Math.max(...outcomes.map((o) => o.position)),
+    ],
   );
   return rows[0]?.state ?? "gone";
 }
 
+/** The commands each saga's runtime answers, where its start declared them. */
+async function declaredControls(db: Pool, sagaIds: string[]): Promise<Map<string, ControlAction[]>> {
+  const { rows } = await db.query<{ sagaId: string; controls: ControlAction[] }>(
+    `SELECT saga_id AS "sagaId", data->'controls' AS controls FROM saga_event
+     WHERE saga_id = ANY($1::text[]) AND type = 'io.sagascope.saga.started' AND data ? 'controls'`,
+    [sagaIds],
+  );
+  return new Map(rows.map((r) => [r.sagaId, r.controls]));
+}
+
 async function handleSaga(
   deps: RunnerDeps,
+  sender: Sender,
   op: Claimed,
   actor: Actor,
   saga: TargetFacts | undefined,
+  controls: ControlAction[] | undefined,
 ): Promise<TargetOutcome> {
   if (!saga) return { state: "skipped", message: "the saga is no longer stored" };
-  const allowance = sagaActionsAllowed(saga)[op.action];
+  const allowance = sagaActionsAllowed(saga, controls ? { controls } : {})[op.action];
   if (!allowance.allowed) return { state: "skipped", message: allowance.reason };
   try {
     const status = await actOnSaga(
-      { pool: deps.pool, actor, producer: deps.producer, topicPrefix: deps.topicPrefix },
+      { pool: deps.pool, actor, producer: async () => sender, topicPrefix: deps.topicPrefix },
       {
         sagaId: saga.sagaId,
         action: op.action,
         reason: op.reason || undefined,
         idempotencyKey: `${op.id}:${saga.sagaId}`,
       },
-      async () => ({ summary: saga }),
+      async () => ({ summary: saga, controls }),
       op.id,
     );
     const sent = status.phase === "pending" || status.phase === "done";
@@ -153,14 +199,34 @@ export async function runOperationRound(deps: RunnerDeps): Promise<number | unde
       [targets.map((t) => t.sagaId)],
     );
     const bySaga = new Map(facts.map((f) => [f.sagaId, f]));
+    const controls = await declaredControls(
+      deps.pool,
+      targets.map((t) => t.sagaId),
+    );
     const began = Date.now();
     const gapMs = 1000 / op.rate;
-    for (const [i, target] of targets.entries()) {
+    const slice = deps.slice ?? sliceAt(op.rate);
+    // A slice's commands leave in a few requests, not one each.
+    const sender = coalescedSender(await deps.producer());
+    for (let i = 0; i < targets.length; i += slice) {
       const due = began + i * gapMs;
       if (due > Date.now()) await sleep(due - Date.now());
-      const outcome = await handleSaga(deps, op, actor, bySaga.get(target.sagaId));
-      handled += 1;
-      if ((await record(deps.pool, op.id, target.position, outcome)) !== "running") break;
+      const sliced = targets.slice(i, i + slice);
+      const outcomes = await Promise.all(
+        sliced.map(async (target) => ({
+          position: target.position,
+          ...(await handleSaga(
+            deps,
+            sender,
+            op,
+            actor,
+            bySaga.get(target.sagaId),
+            controls.get(target.sagaId),
+          )),
+        })),
+      );
+      handled += sliced.length;
+      if ((await record(deps.pool, op.id, outcomes)) !== "running") break;
       if (Date.now() - began > ROUND_MAX_MS) break;
     }
     return handled;

@@ -1,7 +1,6 @@
 // Operator actions on sagas: their input, and sending the control command to the saga's
 // owner, whose control.result (stored by the ingester) settles the action. What a saga's
 // state allows and what a compensation reverts are in saga-allowance.ts.
-import type { Producer } from "kafkajs";
 import { z } from "zod";
 import { can } from "../../browser-safe/roles.ts";
 import type { SagaDetail } from "../dashboard/sagas/saga-detail.ts";
@@ -15,6 +14,7 @@ import {
   sagaActionsAllowed,
 } from "../saga-rules/saga-allowance.ts";
 import type { Acting } from "./acting.ts";
+import type { Sender } from "./coalesced-sender.ts";
 import { type ActionStatus, type Outcome, performAction, settleAction } from "./perform-action.ts";
 
 export const SagaActionInputSchema = z
@@ -54,7 +54,7 @@ export interface CommandTarget {
 
 /** Sends the control command (its id is the action's id) on the control topic. */
 export async function sendControlCommand(
-  producer: Producer,
+  producer: Sender,
   topicPrefix: string,
   target: CommandTarget,
   command: {
@@ -122,7 +122,7 @@ export interface SagaFacts {
 export type ReadSaga = (sagaId: string) => Promise<SagaFacts>;
 
 /** Who acts on a saga, and where its command goes. */
-export type SagaActing = Pick<Acting, "pool" | "actor" | "producer" | "topicPrefix">;
+export type SagaActing = Pick<Acting, "pool" | "actor" | "topicPrefix"> & { producer: () => Promise<Sender> };
 
 /**
  * An operator's command for one saga, checked against its state, sent to its owner: the one

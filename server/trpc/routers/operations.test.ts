@@ -9,9 +9,21 @@ import { Kafka, logLevel, Partitioners, type Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Role } from "../../../browser-safe/roles.ts";
 import { migratedStore, testInfra, uniqueName, until } from "../../../scripts/test/infra.ts";
-import { type RunnerDeps, runOperationRound } from "../../actions/bulk-operation-runner.ts";
+import {
+  MAX_SLICE,
+  type RunnerDeps,
+  runOperationRound,
+  sliceAt,
+} from "../../actions/bulk-operation-runner.ts";
 import type { RequestAuth } from "../../auth/request-auth.ts";
-import { decodeSagaEvent, ensureTopics, newTrace, sagaEvent, topics } from "../../events/index.ts";
+import {
+  type ControlAction,
+  decodeSagaEvent,
+  ensureTopics,
+  newTrace,
+  sagaEvent,
+  topics,
+} from "../../events/index.ts";
 import { storeBatch } from "../../ingest/store-batch.ts";
 import { createLogger } from "../../log.ts";
 import type { Context } from "../init.ts";
@@ -88,7 +100,12 @@ const runner = (owner: string): RunnerDeps => ({
 });
 
 /** `completed` sagas, then (newer, so first in the list) `running` ones, all of one new type. */
-async function seed(running: number, completed: number): Promise<{ type: string; runningIds: string[] }> {
+async function seed(
+  running: number,
+  completed: number,
+  /** The commands the i-th saga's runtime declared it answers, if it declared any. */
+  declared: (i: number) => ControlAction[] | undefined = () => undefined,
+): Promise<{ type: string; runningIds: string[] }> {
   const type = uniqueName("ops-type");
   const runningIds: string[] = [];
   const events = [];
@@ -98,7 +115,11 @@ async function seed(running: number, completed: number): Promise<{ type: string;
     events.push(
       sagaEvent(
         "io.sagascope.saga.started",
-        { ...ref, steps: [{ name: "debit", service: "bank" }] },
+        {
+          ...ref,
+          steps: [{ name: "debit", service: "bank" }],
+          ...(declared(i) ? { controls: declared(i) } : {}),
+        },
         {
           source: "/test",
           trace,
@@ -350,6 +371,59 @@ describe("bulk operations", () => {
         [id],
       );
     expect(pending.rows[0].n).toBe(3);
+  });
+
+  it("at a high rate acts on a slice of sagas at once, each audited once; skips a saga whose runtime does not answer the action", async () => {
+    expect([1, 50, 100, 101, 1000, 5000].map(sliceAt)).toEqual([1, 1, 1, 2, 10, MAX_SLICE]);
+    const { type } = await seed(120, 0, (i) => (i < 3 ? ["retry-step"] : undefined));
+    const started = await as("ada", { operationCap: 200, operationRate: 5000 }).operations.start({
+      query: `type=${type}`,
+      action: "compensate",
+      expectedCount: 120,
+      idempotencyKey: key(),
+    });
+    const id = idOf(started.target);
+    expect(await runOperationRound(runner("a"))).toBe(120);
+    expect(await operation(id)).toMatchObject({ state: "running", sent: 117, skipped: 3, failed: 0 });
+    const skipped = await store
+      .pool()
+      .query(
+        "SELECT DISTINCT message FROM bulk_operation_target WHERE operation_id = $1 AND state = 'skipped'",
+        [id],
+      );
+    expect(skipped.rows.map((r) => r.message)).toEqual([
+      "the saga's runtime does not answer compensate: it answers retry-step, as its start declared",
+    ]);
+    const audited = await store.pool().query(
+      `SELECT count(*)::int AS pending, count(DISTINCT target)::int AS sagas FROM audit_entry
+         WHERE action = 'saga.compensate' AND phase = 'pending' AND params->>'bulk' = $1`,
+      [id],
+    );
+    expect(audited.rows[0]).toEqual({ pending: 117, sagas: 117 });
+    // Sent together in a few requests, each saga's command is on the control topic once.
+    const consumer = kafka.consumer({ groupId: uniqueName("ops-control-fast") });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topics(prefix).control], fromBeginning: true });
+    const commands: string[] = [];
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const decoded = decodeSagaEvent(message);
+        if (decoded.ok && decoded.event.type === "io.sagascope.control.command") {
+          const sagaId = String(decoded.event.data.sagaId);
+          if (sagaId.startsWith(`${type}-`)) commands.push(sagaId);
+        }
+      },
+    });
+    try {
+      await until("the 117 commands on the control topic", () => commands.length >= 117);
+      await new Promise((r) => setTimeout(r, 300));
+    } finally {
+      await consumer.disconnect();
+    }
+    expect(commands).toHaveLength(117);
+    expect(new Set(commands).size).toBe(117);
+    expect(await runOperationRound(runner("a"))).toBe(0);
+    expect(await operation(id)).toMatchObject({ state: "done", sent: 117, skipped: 3 });
   });
 
   it("stops an operation whose starter may no longer act on sagas", async () => {
