@@ -13,7 +13,12 @@ import type { Pool } from "../db/pool.ts";
 import type { ControlAction } from "../events/index.ts";
 import type { Logger } from "../log.ts";
 import { sagaActionsAllowed } from "../saga-rules/saga-allowance.ts";
-import { type OperationAction, TARGET_COLUMNS, type TargetFacts } from "./bulk-operations.ts";
+import {
+  declaredControls,
+  type OperationAction,
+  TARGET_COLUMNS,
+  type TargetFacts,
+} from "./bulk-operations.ts";
 import { coalescedSender, type Sender } from "./coalesced-sender.ts";
 import { actOnSaga } from "./saga-actions.ts";
 
@@ -130,16 +135,6 @@ async function record(
     ],
   );
   return rows[0]?.state ?? "gone";
-}
-
-/** The commands each saga's runtime answers, where its start declared them. */
-async function declaredControls(db: Pool, sagaIds: string[]): Promise<Map<string, ControlAction[]>> {
-  const { rows } = await db.query<{ sagaId: string; controls: ControlAction[] }>(
-    `SELECT saga_id AS "sagaId", data->'controls' AS controls FROM saga_event
-     WHERE saga_id = ANY($1::text[]) AND type = 'io.sagascope.saga.started' AND data ? 'controls'`,
-    [sagaIds],
-  );
-  return new Map(rows.map((r) => [r.sagaId, r.controls]));
 }
 
 async function handleSaga(

@@ -13,6 +13,7 @@ import { isRareService } from "../db/rare-service.ts";
 import { cannotMatch, filterClause, rareServiceSagas } from "../db/saga-filter-sql.ts";
 import { withTransaction } from "../db/transaction.ts";
 import { AppError } from "../errors.ts";
+import type { ControlAction } from "../events/index.ts";
 import { sagaActionsAllowed } from "../saga-rules/saga-allowance.ts";
 import { checkViewQuery, sagaFilterOfQuery } from "../views/view-query.ts";
 import { type ActionStatus, performAction } from "./perform-action.ts";
@@ -101,8 +102,13 @@ export async function previewOperation(
         ).rows;
   const skipped = new Map<string, number>();
   const eligible: TargetFacts[] = [];
+  const controls = await declaredControls(
+    db,
+    rows.map((r) => r.sagaId),
+  );
   for (const saga of rows) {
-    const allowance = sagaActionsAllowed(saga)[action];
+    const declared = controls.get(saga.sagaId);
+    const allowance = sagaActionsAllowed(saga, declared ? { controls: declared } : {})[action];
     if (allowance.allowed) eligible.push(saga);
     else skipped.set(allowance.reason, (skipped.get(allowance.reason) ?? 0) + 1);
   }
@@ -116,6 +122,19 @@ export async function previewOperation(
     skipped: [...skipped].map(([reason, count]) => ({ reason, count })),
     sample: eligible.slice(0, PREVIEW_SAMPLE),
   };
+}
+
+/** The commands each saga's runtime answers, where its start declared them. */
+export async function declaredControls(
+  db: Pick<Pool, "query">,
+  sagaIds: string[],
+): Promise<Map<string, ControlAction[]>> {
+  const { rows } = await db.query<{ sagaId: string; controls: ControlAction[] }>(
+    `SELECT saga_id AS "sagaId", data->'controls' AS controls FROM saga_event
+     WHERE saga_id = ANY($1::text[]) AND type = 'io.sagascope.saga.started' AND data ? 'controls'`,
+    [sagaIds],
+  );
+  return new Map(rows.map((r) => [r.sagaId, r.controls]));
 }
 
 export const StartOperationSchema = z

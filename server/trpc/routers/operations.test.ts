@@ -376,6 +376,17 @@ describe("bulk operations", () => {
   it("at a high rate acts on a slice of sagas at once, each audited once; skips a saga whose runtime does not answer the action", async () => {
     expect([1, 50, 100, 101, 1000, 5000].map(sliceAt)).toEqual([1, 1, 1, 2, 10, MAX_SLICE]);
     const { type } = await seed(120, 0, (i) => (i < 3 ? ["retry-step"] : undefined));
+    const unanswered =
+      "the saga's runtime does not answer compensate: it answers retry-step, as its start declared";
+    const preview = await as("ada", { operationCap: 200, operationRate: 5000 }).operations.preview({
+      query: `type=${type}`,
+      action: "compensate",
+    });
+    expect(preview).toMatchObject({
+      matching: 120,
+      eligible: 117,
+      skipped: [{ reason: unanswered, count: 3 }],
+    });
     const started = await as("ada", { operationCap: 200, operationRate: 5000 }).operations.start({
       query: `type=${type}`,
       action: "compensate",
@@ -391,9 +402,7 @@ describe("bulk operations", () => {
         "SELECT DISTINCT message FROM bulk_operation_target WHERE operation_id = $1 AND state = 'skipped'",
         [id],
       );
-    expect(skipped.rows.map((r) => r.message)).toEqual([
-      "the saga's runtime does not answer compensate: it answers retry-step, as its start declared",
-    ]);
+    expect(skipped.rows.map((r) => r.message)).toEqual([unanswered]);
     const audited = await store.pool().query(
       `SELECT count(*)::int AS pending, count(DISTINCT target)::int AS sagas FROM audit_entry
          WHERE action = 'saga.compensate' AND phase = 'pending' AND params->>'bulk' = $1`,
