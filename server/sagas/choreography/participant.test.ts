@@ -231,6 +231,10 @@ const resultsOf = (commandId: string) =>
       e.type === "io.sagascope.control.result" && e.data.commandId === commandId,
   );
 
+/** The first answer to a command, once one has come. */
+const firstAnswer = async (commandId: string, what: string) =>
+  (await until(what, () => (resultsOf(commandId).length ? resultsOf(commandId) : undefined)))[0];
+
 describe("choreography participant", () => {
   it("runs a saga across two participants, and tells the whole story in contract events", async () => {
     await race("r-1");
@@ -332,9 +336,7 @@ describe("choreography participant", () => {
     );
     const commandId = await command("r-cancel", "compensate", { reason: "stuck" });
     await until("r-cancel cancelled", async () => (await status("r-cancel")) === "cancelled");
-    const [result] = await until("the result", () =>
-      resultsOf(commandId).length ? resultsOf(commandId) : undefined,
-    );
+    const result = await firstAnswer(commandId, "the result");
     expect(result?.data).toMatchObject({
       outcome: "done",
       handledBy: "owner",
@@ -389,9 +391,7 @@ describe("choreography participant", () => {
     const redriven = worker.stats().redriven;
     const again = await command("r-lost", "retry-from", { fromStep: 1 });
     await until("r-lost done", async () => (await status("r-lost")) === "done");
-    const [answer] = await until("the worker's answer", () =>
-      resultsOf(again).length ? resultsOf(again) : undefined,
-    );
+    const answer = await firstAnswer(again, "the worker's answer");
     expect(answer?.data).toMatchObject({
       outcome: "done",
       handledBy: "worker",
@@ -424,9 +424,7 @@ describe("choreography participant", () => {
         : undefined,
     );
     const failed = await command("r-failed", "retry-from", { fromStep: 1 });
-    const [refused] = await until("the worker's answer", () =>
-      resultsOf(failed).length ? resultsOf(failed) : undefined,
-    );
+    const refused = await firstAnswer(failed, "the worker's answer");
     expect(refused?.data).toMatchObject({
       outcome: "refused",
       handledBy: "worker",
@@ -443,9 +441,7 @@ describe("choreography participant", () => {
     );
     const redriven = worker.stats().redriven;
     const late = await command("r-late", "retry-from", { fromStep: 1 }, new Date(Date.now() - 600_000));
-    const [answer] = await until("the worker's answer", () =>
-      resultsOf(late).length ? resultsOf(late) : undefined,
-    );
+    const answer = await firstAnswer(late, "the worker's answer");
     expect(answer?.data).toMatchObject({ outcome: "refused", handledBy: "worker" });
     expect(answer?.data.message).toMatch(
       /^the command reached worker \d+ s after it was sent, past its 120 s: not acted on late$/,
@@ -463,9 +459,7 @@ describe("choreography participant", () => {
         : undefined,
     );
     const from = await command("r-unreached", "retry-from", { fromStep: 1 });
-    const [answer] = await until("the worker's answer", () =>
-      resultsOf(from).length ? resultsOf(from) : undefined,
-    );
+    const answer = await firstAnswer(from, "the worker's answer");
     expect(answer?.data).toMatchObject({
       outcome: "refused",
       handledBy: "worker",
@@ -500,9 +494,7 @@ describe("choreography participant", () => {
     expect(await kept("r-lost")).toBe(1);
     // r-late still waits at its owner: a retry-from of its pruned step is refused as one never reached.
     const from = await command("r-late", "retry-from", { fromStep: 1 });
-    const [answer] = await until("the worker's answer", () =>
-      resultsOf(from).length ? resultsOf(from) : undefined,
-    );
+    const answer = await firstAnswer(from, "the worker's answer");
     expect(answer?.data).toMatchObject({
       outcome: "refused",
       handledBy: "worker",
@@ -513,9 +505,7 @@ describe("choreography participant", () => {
 
   it("pause: every participant holds the saga's next messages, without reporting them; resume handles them", async () => {
     const pause = await command("r-pause", "pause", { requestedBy: "alice" });
-    const [paused] = await until("the owner's answer", () =>
-      resultsOf(pause).length ? resultsOf(pause) : undefined,
-    );
+    const paused = await firstAnswer(pause, "the owner's answer");
     expect(paused?.data).toMatchObject({ outcome: "done", handledBy: "owner", requestedBy: "alice" });
     expect(paused?.data.message).toMatch(/^paused by alice; each participant holds/);
     await until("the worker to know", async () =>
@@ -619,9 +609,7 @@ describe("choreography participant", () => {
         : undefined,
     );
     const commandId = await command("r-resolve", "mark-resolved", { reason: "done by hand" });
-    const [result] = await until("the result", () =>
-      resultsOf(commandId).length ? resultsOf(commandId) : undefined,
-    );
+    const result = await firstAnswer(commandId, "the result");
     expect(result?.data).toMatchObject({ outcome: "done", handledBy: "owner" });
     crashing.delete("r-resolve");
     const retry = await command("r-resolve", "retry-step");
