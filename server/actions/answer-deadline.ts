@@ -9,6 +9,7 @@
 // start declared the command among its `controls` waits for its orchestrator, when it is back
 // if it was down.
 import type { Pool } from "../db/pool.ts";
+import { commandOf, type SagaAction } from "../saga-rules/saga-allowance.ts";
 import { settleAction } from "./perform-action.ts";
 
 /** Pending commands older than this are not looked at again (a bound on each sweep's read). */
@@ -54,9 +55,8 @@ function silence(
   return { phase: "failed", message: `no participant answered within ${seconds} s` };
 }
 
-/** The contract's command an audited action sent (an edited retry is a retry-step). */
-const commandName = (action: string) =>
-  action === "saga.retry-edited" ? "retry-step" : action.replace(/^saga\./, "");
+/** The contract's command an audited saga action (`saga.<action>`) sent. */
+const commandName = (action: string) => commandOf(action.replace(/^saga\./, "") as SagaAction);
 
 /** Settles every saga command pending for longer than `answerWithinMs` that no runtime promised to answer. */
 export async function settleUnanswered(

@@ -33,7 +33,7 @@ export interface RunnerDeps {
   leaseMs?: number;
   /** Sagas acted on at once; by default from the operation's rate (sliceAt). */
   slice?: number;
-  /** Waits between two sagas (pacing); replaceable in tests. */
+  /** Waits between two slices (pacing); replaceable in tests. */
   sleep?: (ms: number) => Promise<void>;
 }
 

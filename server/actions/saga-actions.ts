@@ -8,6 +8,7 @@ import type { Pool } from "../db/pool.ts";
 import { EDITED_INPUT_MAX_BYTES } from "../events/control-events.ts";
 import { type ControlAction, encodeSagaEvent, newTrace, sagaEvent, topics } from "../events/index.ts";
 import {
+  commandOf,
   SAGA_ACTIONS,
   type SagaAction,
   type SummaryFacts,
@@ -67,7 +68,7 @@ export async function sendControlCommand(
   requestedBy: string,
 ): Promise<Outcome> {
   // An edited retry is the contract's retry-step carrying the input.
-  const action: ControlAction = command.action === "retry-edited" ? "retry-step" : command.action;
+  const action: ControlAction = commandOf(command.action);
   const event = sagaEvent(
     "io.sagascope.control.command",
     {
