@@ -1,7 +1,8 @@
 // A round of background work every `everyMs`, never two at once: the next round is scheduled
 // when the last has finished; a failed round is reported and the next one runs anyway.
 export interface Periodic {
-  start(): void;
+  /** Runs the first round after `firstInMs` (by default a whole period), then every period. */
+  start(firstInMs?: number): void;
   /** No further round; resolves when the one in hand has finished. */
   stop(): Promise<void>;
 }
@@ -14,19 +15,19 @@ export function createPeriodic(
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> = Promise.resolve();
   let stopped = true;
-  const schedule = () => {
+  const schedule = (inMs = everyMs) => {
     timer = setTimeout(() => {
       running = round()
         .catch(onError)
         .finally(() => {
           if (!stopped) schedule();
         });
-    }, everyMs);
+    }, inMs);
   };
   return {
-    start() {
+    start(firstInMs = everyMs) {
       stopped = false;
-      schedule();
+      schedule(firstInMs);
     },
     async stop() {
       stopped = true;

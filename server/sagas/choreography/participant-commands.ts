@@ -12,7 +12,7 @@ import {
 } from "../../events/index.ts";
 import type { Handling, ParticipantReactions } from "./participant-reactions.ts";
 import type { ParticipantReports } from "./participant-reports.ts";
-import { DEFAULT_KEEP_TRIGGERS_MS, formatKept, type ParticipantStore } from "./participant-store.ts";
+import { formatKept, type ParticipantStore } from "./participant-store.ts";
 import type {
   OutboxMessage,
   ParticipantOptions,
@@ -56,7 +56,6 @@ export function createParticipantCommands<S extends DomainSchemas>(deps: {
   const { controlResult, sagaMessages } = deps.reports;
   const { react } = deps.reactions;
   const retryFromWithinMs = options.retryFromWithinMs ?? DEFAULT_RETRY_FROM_WITHIN_MS;
-  const keepTriggersMs = options.keepTriggersMs ?? DEFAULT_KEEP_TRIGGERS_MS;
   /** Whether this participant performs the step (rather than compensating it, or not at all). */
   const performs = (step: string) =>
     Object.values(reactions).some(
@@ -210,7 +209,7 @@ export function createParticipantCommands<S extends DomainSchemas>(deps: {
       const trigger = await store.trigger(d.sagaId, step.name);
       if (!trigger) {
         const parked = (await store.listParked(d.sagaId)).length > 0;
-        message = `${service} has not performed ${named} of this saga: it was not reached${parked ? " (a message of the saga is parked here: retry the step instead)" : `, or its trigger was pruned (kept ${formatKept(keepTriggersMs)})`}`;
+        message = `${service} has not performed ${named} of this saga: it was not reached${parked ? " (a message of the saga is parked here: retry the step instead)" : `, or its trigger was pruned (kept ${formatKept(store.keepTriggersMs)})`}`;
       } else {
         const eventId = trigger.headers.ce_id;
         if (eventId) await withTransaction(pool, (tx) => store.forgetEvent(tx, eventId));

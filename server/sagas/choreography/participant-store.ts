@@ -67,8 +67,14 @@ export const TRIGGER_PRUNE_BATCH = 5_000;
 /** A kept message's columns, in the order the tables list them. */
 const messageColumns = (m: StoredMessage) => [m.topic, m.partition, m.offset, m.key, m.value, m.headers];
 
-export function createParticipantStore(pool: Pool, schema: string) {
+export function createParticipantStore(
+  pool: Pool,
+  schema: string,
+  keepTriggersMs: number = DEFAULT_KEEP_TRIGGERS_MS,
+) {
   if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new RangeError(`invalid schema name ${schema}`);
+  if (!(keepTriggersMs >= 1000))
+    throw new RangeError(`keepTriggersMs is 1000 at least, not ${keepTriggersMs}`);
   const t = (table: string) => `"${schema}".${table}`;
   const outbox = outboxTable(pool, schema);
 
@@ -76,6 +82,8 @@ export function createParticipantStore(pool: Pool, schema: string) {
     outbox,
     pool,
     schema,
+    /** How long a trigger is kept when its saga's end is not seen here. */
+    keepTriggersMs,
 
     init: () =>
       serializedDdl(pool, schema, [
@@ -233,21 +241,23 @@ export function createParticipantStore(pool: Pool, schema: string) {
     },
 
     /**
-     * Drops triggers kept longer than `keepMs` (sagas that ended elsewhere, or never), at most
-     * `batch` rows a statement so no prune holds many locks; returns how many went.
+     * Drops triggers kept longer than `keepTriggersMs` (sagas that ended elsewhere, or never),
+     * at most `batch` rows a statement so no prune holds many locks, while `goOn()` says so;
+     * returns how many went.
      */
-    async pruneTriggers(keepMs: number, batch = TRIGGER_PRUNE_BATCH): Promise<number> {
+    async pruneTriggers(batch = TRIGGER_PRUNE_BATCH, goOn = () => true): Promise<number> {
       let dropped = 0;
-      for (;;) {
+      while (goOn()) {
         const r = await pool.query(
           `DELETE FROM ${t("step_trigger")} WHERE ctid = ANY(ARRAY(
              SELECT ctid FROM ${t("step_trigger")} WHERE handled_at < now() - $1 * interval '1 millisecond'
              ORDER BY handled_at LIMIT $2))`,
-          [keepMs, batch],
+          [keepTriggersMs, batch],
         );
         dropped += r.rowCount ?? 0;
-        if ((r.rowCount ?? 0) < batch) return dropped;
+        if ((r.rowCount ?? 0) < batch) break;
       }
+      return dropped;
     },
 
     async markRedriven(id: number) {

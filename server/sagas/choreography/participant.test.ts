@@ -479,7 +479,8 @@ describe("choreography participant", () => {
     expect(await kept("r-ends-here")).toBe(0);
     // r-1 ended at the owner: the worker, which never saw the end, still keeps its trigger.
     expect(await kept("r-1")).toBe(1);
-    expect(await worker.store.pruneTriggers(DEFAULT_KEEP_TRIGGERS_MS)).toBe(0);
+    expect(worker.store.keepTriggersMs).toBe(DEFAULT_KEEP_TRIGGERS_MS);
+    expect(await worker.store.pruneTriggers()).toBe(0);
     // Once older than the participant keeps them, triggers go, a batch at a time; newer ones stay.
     await pool.query(
       "UPDATE race_worker.step_trigger SET handled_at = now() - interval '8 days' WHERE saga_id <> 'r-lost'",
@@ -489,7 +490,7 @@ describe("choreography participant", () => {
         .count,
     );
     expect(old).toBeGreaterThanOrEqual(2);
-    expect(await worker.store.pruneTriggers(DEFAULT_KEEP_TRIGGERS_MS, 1)).toBe(old);
+    expect(await worker.store.pruneTriggers(1)).toBe(old);
     expect(await kept("r-1")).toBe(0);
     expect(await kept("r-lost")).toBe(1);
     // r-late still waits at its owner: a retry-from of its pruned step is refused as one never reached.

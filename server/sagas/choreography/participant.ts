@@ -24,7 +24,7 @@ import { CONTROL_COMMAND, createParticipantCommands } from "./participant-comman
 import { consumeTopic } from "./participant-consumer.ts";
 import { createParticipantReactions } from "./participant-reactions.ts";
 import { createParticipantReports } from "./participant-reports.ts";
-import { createParticipantStore, DEFAULT_KEEP_TRIGGERS_MS } from "./participant-store.ts";
+import { createParticipantStore } from "./participant-store.ts";
 import type { Participant, ParticipantOptions, ParticipantStats } from "./participant-types.ts";
 
 export { PARKED_CODE } from "./participant-reactions.ts";
@@ -43,7 +43,7 @@ export type {
 
 export function createParticipant<S extends DomainSchemas>(options: ParticipantOptions<S>): Participant<S> {
   const { choreography, pool, log, topics } = options;
-  const store = createParticipantStore(pool, options.schema);
+  const store = createParticipantStore(pool, options.schema, options.keepTriggersMs);
   const relay = createOutboxRelay({
     databaseUrl: options.databaseUrl,
     outbox: store.outbox,
@@ -63,16 +63,14 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
   const reactions = createParticipantReactions({ options, store, stats, reports });
   const commands = createParticipantCommands({ options, store, stats, reports, reactions });
   const consumers: Consumer[] = [];
-  const keepTriggersMs = options.keepTriggersMs ?? DEFAULT_KEEP_TRIGGERS_MS;
-  if (!(keepTriggersMs >= 1000))
-    throw new RangeError(`keepTriggersMs is 1000 at least, not ${keepTriggersMs}`);
-  const pruneTriggers = async () => {
-    const dropped = await store.pruneTriggers(keepTriggersMs);
-    if (dropped > 0) log.info("old step triggers pruned", { dropped, keptForMs: keepTriggersMs });
-  };
+  /** Set by stop(): a long prune ends at its next statement. */
+  let stopping = false;
   const pruning = createPeriodic(
-    Math.min(TRIGGER_PRUNE_EVERY_MS, keepTriggersMs / 4),
-    pruneTriggers,
+    Math.min(TRIGGER_PRUNE_EVERY_MS, store.keepTriggersMs / 4),
+    async () => {
+      const dropped = await store.pruneTriggers(undefined, () => !stopping);
+      if (dropped > 0) log.info("old step triggers pruned", { dropped, keptForMs: store.keepTriggersMs });
+    },
     (error) => log.warn("old step triggers not pruned", { error: String(error) }),
   );
   const consumer = (groupId: string, topic: string, fromBeginning: boolean) => ({
@@ -89,9 +87,10 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
     store,
     stats: () => ({ ...stats }),
     async start() {
+      stopping = false;
       await store.init();
-      await pruneTriggers();
-      pruning.start();
+      // The first prune runs beside the consumers: a long-grown table never delays the start.
+      pruning.start(0);
       relay.start();
       // A resume cut short (a crash while it handled the held messages) is finished first.
       for (const sagaId of await store.sagasHeldUnpaused())
@@ -114,6 +113,7 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
       );
     },
     async stop() {
+      stopping = true;
       // Each consumer finishes the message in hand and commits it.
       await Promise.all(consumers.splice(0).map((c) => c.disconnect()));
       await pruning.stop();
