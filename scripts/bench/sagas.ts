@@ -1,11 +1,14 @@
-// `npm run bench:sagas [-- --sagas N]`: sagas per second on this machine in each mode.
+// `npm run bench:sagas [-- --sagas N] [-- --profile DIR]`: sagas per second on this machine in
+// each mode, and how long a saga takes under that load (p50/p95/p99 from its start to its end).
+// Every mode is driven alike: 32 sagas in flight, a new one started as soon as one ends.
 // Orchestrated transfers with banks over real gRPC, events to the real broker; baseline in
 // the same run: the in-memory runner (no saved state); then the durable orchestrator (state
 // and outbox in Postgres) with one and with two instances; then the choreographed checkout
 // (four participants over Kafka, each with its own outbox). The durable orchestrator and the
 // checkout also run with their exporter on: the process's Prometheus registry served over HTTP
 // and scraped every second (the saga metrics and traces are the ingester's: bench:ingest).
-// Prints figures, asserts nothing.
+// With --profile, one more run of each (not timed) is CPU-profiled there. Prints figures,
+// asserts nothing.
 import { hostname } from "node:os";
 import { Kafka, logLevel, Partitioners, type Producer } from "kafkajs";
 import { collectDefaultMetrics, Registry } from "prom-client";
@@ -30,11 +33,20 @@ import { createKafkaEventSink, runSaga } from "../../server/sagas/index.ts";
 import { infraDown, infraUp, testPlan } from "../infra/infra.ts";
 import { recreateDatabase } from "../infra/postgres.ts";
 import { say, step } from "../infra/progress.ts";
+import { formatProfile, withCpuProfile } from "./cpu-profile.ts";
+import { type CpuSplit, formatCpuSplit, withCpuSplit } from "./cpu-split.ts";
+import { option } from "./option.ts";
+import { formatDurations, type LaneRun, runInLanes } from "./saga-lanes.ts";
 
-const flag = process.argv.indexOf("--sagas");
-const { sagas } = z
-  .object({ sagas: z.coerce.number().int().min(50).max(100_000).default(600) })
-  .parse({ sagas: flag >= 0 ? process.argv[flag + 1] : undefined });
+const args = z
+  .object({
+    sagas: z.coerce.number().int().min(50).max(100_000).default(600),
+    // A directory: an extra, untimed run of the durable orchestrator and of the checkout is CPU-profiled there.
+    profile: z.string().min(1).optional(),
+  })
+  .parse({ sagas: option("sagas"), profile: option("profile") });
+const { sagas } = args;
+/** Sagas in flight in every mode. */
 const CONCURRENCY = 32;
 const WARM_UP = 100;
 const log = createLogger("bench", "error");
@@ -43,16 +55,23 @@ const log = createLogger("bench", "error");
  * Runs `work` with a process registry (Node's default metrics) served on 127.0.0.1 and
  * scraped over HTTP every second, as Prometheus would.
  */
-/** Off, on, on, off: a machine that speeds up or slows down during the runs favours neither. */
-async function offAndOn(label: string, count: number, run: () => Promise<number>) {
+/**
+ * Off, on, on, off: a machine that speeds up or slows down during the runs favours neither.
+ * The CPU split and the durations are the first run's (metrics off).
+ */
+async function offAndOn(label: string, count: number, run: () => Promise<LaneRun>) {
   const runs: { on: boolean; ms: number }[] = [];
-  for (const on of [false, true, true, false])
-    runs.push({
-      on,
-      ms: await step(`${label}, metrics ${on ? "on" : "off"}`, () => (on ? withMetricsOn(run) : run())),
-    });
+  let first: { result: LaneRun; cpu: CpuSplit } | undefined;
+  for (const on of [false, true, true, false]) {
+    const timed = await step(`${label}, metrics ${on ? "on" : "off"}`, () =>
+      withCpuSplit(() => (on ? withMetricsOn(run) : run())),
+    );
+    first ??= timed;
+    runs.push({ on, ms: timed.result.ms });
+  }
   const mean = (on: boolean) => runs.filter((r) => r.on === on).reduce((n, r) => n + r.ms / 2, 0);
-  return { offMs: mean(false), onMs: mean(true), runs, count };
+  const { result, cpu } = first as NonNullable<typeof first>;
+  return { offMs: mean(false), onMs: mean(true), runs, count, durations: result.durations, cpu };
 }
 
 async function withMetricsOn<T>(work: () => Promise<T>): Promise<T> {
@@ -111,29 +130,24 @@ async function main() {
     const world = createTransferWorld({ bankA: a.client, bankB: b.client });
     const failureRate = 0.15;
 
-    const inMemory = async (count: number) => {
+    const inMemory = (count: number) => {
       const emit = createKafkaEventSink(producer, topic);
-      const began = Date.now();
-      let next = 0;
-      await Promise.all(
-        Array.from({ length: CONCURRENCY }, async () => {
-          while (next < count) {
-            next += 1;
-            await runSaga(world.saga, world.randomTransfer(failureRate), { emit, source: "/bench" });
-          }
-        }),
-      );
-      return Date.now() - began;
+      return runInLanes(count, CONCURRENCY, async () => {
+        const began = performance.now();
+        await runSaga(world.saga, world.randomTransfer(failureRate), { emit, source: "/bench" });
+        return performance.now() - began;
+      });
     };
     // Unmeasured first: the first sagas of a process pay for compiling its code paths.
     await step(`warming up: ${WARM_UP} sagas`, () => inMemory(WARM_UP));
-    const inMemoryMs = await step(`in-memory runner: ${sagas} sagas, ${CONCURRENCY} at a time`, () =>
-      inMemory(sagas),
+    const memory = await step(`in-memory runner: ${sagas} sagas, ${CONCURRENCY} at a time`, () =>
+      withCpuSplit(() => inMemory(sagas)),
     );
+    const inMemoryMs = memory.result.ms;
 
-    const durable = async (instances: number, count = sagas) => {
+    const durable = async (instances: number, count = sagas): Promise<LaneRun> => {
       const schema = `bench_orchestrator_${instances}`;
-      let finished = 0;
+      const finished = new Map<string, () => void>();
       const orchestrators = Array.from({ length: instances }, (_, i) =>
         createDurableOrchestrator({
           pool,
@@ -147,29 +161,29 @@ async function main() {
           log,
           concurrency: CONCURRENCY,
           pollMs: 20,
-          onFinished: () => {
-            finished += 1;
-          },
+          onFinished: (sagaId) => finished.get(sagaId)?.(),
         }),
       );
       for (const o of orchestrators) await o.start();
-      const began = Date.now();
-      for (let i = 0; i < count; i++) {
-        await (orchestrators[i % instances] as (typeof orchestrators)[0]).startSaga(
-          world.randomTransfer(failureRate),
-        );
-      }
-      while (finished < count) await new Promise((resolve) => setTimeout(resolve, 20));
-      const ms = Date.now() - began;
+      const run = await runInLanes(count, CONCURRENCY, async (i) => {
+        const transfer = world.randomTransfer(failureRate);
+        const ended = new Promise<void>((resolve) => finished.set(transfer.sagaId, resolve));
+        const began = performance.now();
+        await (orchestrators[i % instances] as (typeof orchestrators)[0]).startSaga(transfer);
+        await ended;
+        finished.delete(transfer.sagaId);
+        return performance.now() - began;
+      });
       for (const o of orchestrators) await o.stop();
-      return ms;
+      return run;
     };
     await step(`warming up the durable orchestrator: ${WARM_UP} sagas`, () => durable(1, WARM_UP));
     // Statistics for the tables the warm-up filled: otherwise autovacuum analyzes them during
     // the first measured run, whose plans before that are a fresh table's.
     await pool.query("ANALYZE");
     const one = await offAndOn("durable orchestrator, 1 instance", sagas, () => durable(1));
-    const twoMs = await step("durable orchestrator, 2 instances", () => durable(2));
+    const two = await step("durable orchestrator, 2 instances", () => durable(2));
+    const twoMs = two.ms;
     const checkoutSagas = Math.max(50, Math.round(sagas / 2));
     const checkout = (count: number) => () =>
       choreographed({ kafka, producer, pool, fleetUrl, sagas: count, failureRate });
@@ -180,6 +194,17 @@ async function main() {
       checkoutSagas,
       checkout(checkoutSagas),
     );
+    // Under the profiler (which slows them), so not among the timed runs.
+    const profiled = args.profile
+      ? {
+          durable: await step("durable orchestrator under the CPU profiler (not timed)", () =>
+            withCpuProfile(args.profile, "durable-orchestrator", () => durable(1)),
+          ),
+          checkout: await step("choreographed checkout under the CPU profiler (not timed)", () =>
+            withCpuProfile(args.profile, "choreographed-checkout", checkout(checkoutSagas)),
+          ),
+        }
+      : undefined;
 
     for (const bank of banks) {
       bank.client.close();
@@ -190,7 +215,7 @@ async function main() {
     const rate = (ms: number, count = sagas) => ((count / ms) * 1000).toFixed(0);
     console.log("\nbench:sagas (inter-bank transfers, 2 steps, 15 % compensated, banks over gRPC)");
     console.log(
-      `  in-memory runner (baseline)   ${rate(inMemoryMs)} sagas/s  (${sagas} in ${inMemoryMs} ms)`,
+      `  in-memory runner (baseline)   ${rate(inMemoryMs)} sagas/s  (${sagas} in ${inMemoryMs.toFixed(0)} ms)`,
     );
     console.log(
       `  durable, 1 instance           ${rate(one.offMs)} sagas/s  (ratio to baseline ${(inMemoryMs / one.offMs).toFixed(2)})`,
@@ -210,13 +235,33 @@ async function main() {
       console.log(
         `    ${name.padEnd(24)}  ${perRun(figures.onMs)} sagas/s on, ${perRun(figures.offMs)} off: ratio on/off ${(figures.offMs / figures.onMs).toFixed(2)} (runs ${figures.runs.map((r) => `${perRun(r.ms)} ${r.on ? "on" : "off"}`).join(", ")})`,
       );
+    console.log(`  saga duration under that load (${CONCURRENCY} in flight; start to end), same runs:`);
+    for (const [name, durations] of [
+      ["in-memory runner", memory.result.durations],
+      ["durable, 1 instance", one.durations],
+      ["durable, 2 instances", two.durations],
+      ["choreographed checkout", chor.durations],
+    ] as const)
+      console.log(`    ${name.padEnd(24)}  ${formatDurations(durations)}`);
+    console.log("  CPU of the machine (the first timed run of each):");
+    for (const [name, cpu] of [
+      ["in-memory runner", memory.cpu],
+      ["durable, 1 instance", one.cpu],
+      ["choreographed checkout", chor.cpu],
+    ] as const)
+      console.log(`    ${name.padEnd(24)}  ${formatCpuSplit(cpu, "bench (runtime, banks)")}`);
+    for (const [name, p] of [
+      ["durable, 1 instance", profiled?.durable],
+      ["choreographed checkout", profiled?.checkout],
+    ] as const)
+      if (p?.profile) console.log(`  CPU profile, ${name} (${p.file}):\n${formatProfile(p.profile)}`);
     say("done");
   } finally {
     if (startedBroker) await infraDown(plan);
   }
 }
 
-/** Four checkout participants in this process; orders placed 32 at a time until all have ended. */
+/** Four checkout participants in this process; 32 orders in flight until `sagas` have ended. */
 async function choreographed(deps: {
   kafka: Kafka;
   producer: Producer;
@@ -224,7 +269,7 @@ async function choreographed(deps: {
   fleetUrl: string;
   sagas: number;
   failureRate: number;
-}): Promise<number> {
+}): Promise<LaneRun> {
   const prefix = `bench-checkout-${Date.now().toString(36)}.`;
   const admin = deps.kafka.admin();
   await admin.connect();
@@ -255,32 +300,49 @@ async function choreographed(deps: {
   for (const s of services) await s.init();
   for (const s of services) await s.participant.start();
   const { participant: order, changes } = services[0] as (typeof services)[0];
-  const ended = async () =>
-    (
-      await deps.pool.query(
-        "SELECT count(*)::int AS n FROM checkout_order.customer_order WHERE status <> 'placed'",
-      )
-    ).rows[0].n as number;
+  const ends = watchOrderEnds(deps.pool);
   // One order through first, unmeasured: the participants have joined their groups and been
   // given partitions (seconds of rebalancing that would otherwise count as throughput).
-  const joined = await ended();
-  await placeOrder(order, randomOrder(0), changes);
-  while ((await ended()) === joined) await new Promise((resolve) => setTimeout(resolve, 20));
-  const before = await ended();
-  const began = Date.now();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < deps.sagas) {
-        next += 1;
-        await placeOrder(order, randomOrder(deps.failureRate), changes);
-      }
-    }),
+  await ends.ended(await placeOrder(order, randomOrder(0), changes));
+  const run = await runInLanes(deps.sagas, CONCURRENCY, async () =>
+    ends.ended(await placeOrder(order, randomOrder(deps.failureRate), changes)),
   );
-  while ((await ended()) - before < deps.sagas) await new Promise((resolve) => setTimeout(resolve, 20));
-  const ms = Date.now() - began;
+  await ends.stop();
   for (const s of services) await s.participant.stop();
-  return ms;
+  return run;
+}
+
+/**
+ * Waits for checkout orders to end (confirmed or cancelled), reading the store every 10 ms;
+ * each resolves with its saga's duration by the store's own clock (placed to ended), so the
+ * reading's interval adds nothing to the figure.
+ */
+function watchOrderEnds(pool: Pool) {
+  const waiting = new Map<string, (ms: number) => void>();
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      if (waiting.size > 0) {
+        const r = await pool.query<{ order_id: string; ms: number }>(
+          `SELECT order_id, extract(epoch FROM ended_at - placed_at) * 1000 AS ms
+           FROM checkout_order.customer_order WHERE order_id = ANY($1) AND ended_at IS NOT NULL`,
+          [[...waiting.keys()]],
+        );
+        for (const row of r.rows) {
+          waiting.get(row.order_id)?.(Number(row.ms));
+          waiting.delete(row.order_id);
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  })();
+  return {
+    ended: (orderId: string) => new Promise<number>((resolve) => waiting.set(orderId, resolve)),
+    async stop() {
+      stopped = true;
+      await loop;
+    },
+  };
 }
 
 main().then(
