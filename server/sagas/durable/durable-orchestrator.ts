@@ -112,10 +112,39 @@ export function createDurableOrchestrator<Input extends Record<string, unknown>>
     }
   }
 
+  /**
+   * Set when due sagas may be waiting for a free slot (a claim filled every slot, or a saga
+   * started while all were taken): then a slot freed claims again at once, not at the next poll.
+   */
+  let mayHaveMore = false;
+
+  /** Drives a saga this instance owns in a free slot; false when every slot is taken (or it already runs). */
+  function occupy(sagaId: string, state: SagaState): boolean {
+    if (active.has(sagaId) || active.size >= concurrency) return false;
+    const work = drive(state)
+      .catch((error) => log.error("saga move failed; it will be retried", { sagaId, error }))
+      .finally(() => {
+        active.delete(sagaId);
+        if (mayHaveMore && running) void tick();
+      });
+    active.set(sagaId, work);
+    return true;
+  }
+
   let tickInProgress: Promise<void> | undefined;
+  let tickAgain = false;
   function tick(): Promise<void> {
-    tickInProgress ??= claimAndDrive().finally(() => {
+    // A tick asked for during one runs after it: a slot freed meanwhile is not left to the poll.
+    if (tickInProgress) {
+      tickAgain = true;
+      return tickInProgress;
+    }
+    tickInProgress = claimAndDrive().finally(() => {
       tickInProgress = undefined;
+      if (tickAgain) {
+        tickAgain = false;
+        void tick();
+      }
     });
     return tickInProgress;
   }
@@ -125,13 +154,9 @@ export function createDurableOrchestrator<Input extends Record<string, unknown>>
     try {
       const free = concurrency - active.size;
       if (free <= 0) return;
-      for (const { sagaId, state } of await store.claim(owner, free, leaseMs, [...active.keys()])) {
-        if (active.has(sagaId)) continue;
-        const work = drive(state)
-          .catch((error) => log.error("saga move failed; it will be retried", { sagaId, error }))
-          .finally(() => active.delete(sagaId));
-        active.set(sagaId, work);
-      }
+      const claimed = await store.claim(owner, free, leaseMs, [...active.keys()]);
+      mayHaveMore = claimed.length === free;
+      for (const { sagaId, state } of claimed) occupy(sagaId, state);
     } catch (error) {
       log.warn("could not claim sagas", { error });
     }
@@ -280,7 +305,12 @@ export function createDurableOrchestrator<Input extends Record<string, unknown>>
     async startSaga(run) {
       const started = startSaga(definition, { ...run, trace: run.trace ?? newTrace() }, ctx());
       await store.create(started.state, started.events, owner, leaseMs);
-      void tick();
+      // Created owned by this instance: driven at once in a free slot, without a claim;
+      // otherwise a claim takes it when a slot frees.
+      if (!running || !occupy(started.state.sagaId, started.state)) {
+        mayHaveMore = true;
+        void tick();
+      }
     },
     stats: () => ({ active: active.size, ...counters }),
   };

@@ -106,15 +106,24 @@ export function createSagaStore(
       ]);
     },
 
+    // One statement, not a transaction of several: a saga's start is one round trip.
     async create(state, events, owner, leaseMs) {
-      await withTransaction(pool, async (client) => {
-        await client.query(
-          `INSERT INTO ${t("saga_instance")} (saga_id, saga_type, phase, state, owner, lease_until)
-           VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6::double precision / 1000))`,
-          [state.sagaId, state.sagaType, state.phase, JSON.stringify(state), owner, leaseMs],
-        );
-        await outbox.insert(client, toOutbox(events));
-      });
+      await pool.query(
+        `WITH instance AS (
+           INSERT INTO ${t("saga_instance")} (saga_id, saga_type, phase, state, owner, lease_until)
+           VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6::double precision / 1000))
+         ), messages AS (${outbox.insertSql(7)})
+         SELECT 1`,
+        [
+          state.sagaId,
+          state.sagaType,
+          state.phase,
+          JSON.stringify(state),
+          owner,
+          leaseMs,
+          outbox.rowsParam(toOutbox(events)),
+        ],
+      );
     },
 
     async claim(owner, limit, leaseMs, running) {
@@ -133,42 +142,55 @@ export function createSagaStore(
       return result.rows.map((r) => ({ sagaId: r.saga_id, state: r.state as SagaState }));
     },
 
+    // One statement (a move is saved twice, so its round trips are the orchestrator's pace):
+    // the row is locked and judged, then written and its events added, as the decision says.
+    //   lost           another instance owns the saga (or its lease ran out): nothing is written.
+    //   paused-before  an operator paused the saga while this instance held it, and a move is
+    //                  about to begin: nothing of the move is written; the saga is handed back
+    //                  as paused, and no instance claims it until it is resumed.
+    //   paused         paused while a move ran: its outcome is kept with the pause (the state in
+    //                  hand predates it), and the saga is handed back as paused.
+    //   saved          otherwise (a move that ended the saga ends a pause too).
     async save(owner, state, events, { leaseMs, delayMs, beginning }) {
-      return withTransaction(pool, async (client) => {
-        const current = await client.query<{ owned: boolean; paused: SagaState["paused"] | null }>(
-          `SELECT owner = $2 AND lease_until >= now() AS owned, state->'paused' AS paused
-           FROM ${t("saga_instance")} WHERE saga_id = $1 FOR UPDATE`,
-          [state.sagaId, owner],
-        );
-        const row = current.rows[0];
-        if (!row?.owned) return "lost";
-        const finished = state.phase !== "forward" && state.phase !== "compensating";
-        // An operator paused the saga while this instance held it. Before a move begins,
-        // nothing of the move is written; after one, its outcome is kept with the pause (the
-        // state in hand predates it). Either way the saga is handed back as paused, and no
-        // instance claims it until it is resumed. A move that ended the saga ends the pause.
-        if (row.paused && beginning) {
-          await client.query(
-            `UPDATE ${t("saga_instance")} SET phase = 'paused', owner = NULL, lease_until = NULL,
-               updated_at = now() WHERE saga_id = $1`,
-            [state.sagaId],
-          );
-          return "paused";
-        }
-        const pausedNow = row.paused && !finished;
-        const next = pausedNow ? { ...state, paused: row.paused ?? undefined } : state;
-        const handBack = finished || pausedNow;
-        await client.query(
-          `UPDATE ${t("saga_instance")} SET state = $2, phase = $3, updated_at = now(),
-             next_run_at = now() + make_interval(secs => $4::double precision / 1000),
-             owner = CASE WHEN $5 THEN NULL ELSE owner END,
-             lease_until = CASE WHEN $5 THEN NULL ELSE now() + make_interval(secs => $6::double precision / 1000) END
-           WHERE saga_id = $1`,
-          [state.sagaId, JSON.stringify(next), rowPhase(next), delayMs, handBack, leaseMs],
-        );
-        await outbox.insert(client, toOutbox(events));
-        return pausedNow ? "paused" : "saved";
-      });
+      const finished = state.phase !== "forward" && state.phase !== "compensating";
+      const r = await pool.query<{ result: "lost" | "paused-before" | "paused" | "saved" }>(
+        `WITH current AS (
+           SELECT owner = $2 AND lease_until >= now() AS owned, nullif(state->'paused', 'null'::jsonb) AS paused
+           FROM ${t("saga_instance")} WHERE saga_id = $1 FOR UPDATE
+         ), decision AS (
+           SELECT paused, CASE
+               WHEN NOT coalesce(owned, false) THEN 'lost'
+               WHEN paused IS NOT NULL AND $7 THEN 'paused-before'
+               WHEN paused IS NOT NULL AND NOT $8 THEN 'paused'
+               ELSE 'saved' END AS result
+           FROM current
+         ), written AS (
+           UPDATE ${t("saga_instance")} s SET updated_at = now(),
+             state = CASE d.result WHEN 'paused-before' THEN s.state
+               WHEN 'paused' THEN jsonb_set($3::jsonb, '{paused}', d.paused) ELSE $3::jsonb END,
+             phase = CASE WHEN d.result IN ('paused-before', 'paused') THEN 'paused' ELSE $4 END,
+             next_run_at = CASE WHEN d.result = 'paused-before' THEN s.next_run_at
+               ELSE now() + make_interval(secs => $5::double precision / 1000) END,
+             owner = CASE WHEN d.result IN ('paused-before', 'paused') OR $8 THEN NULL ELSE s.owner END,
+             lease_until = CASE WHEN d.result IN ('paused-before', 'paused') OR $8 THEN NULL
+               ELSE now() + make_interval(secs => $6::double precision / 1000) END
+           FROM decision d WHERE s.saga_id = $1 AND d.result <> 'lost'
+         ), messages AS (${outbox.insertSql(9, "(SELECT result FROM decision) IN ('saved', 'paused')")})
+         SELECT result FROM decision`,
+        [
+          state.sagaId,
+          owner,
+          JSON.stringify(state),
+          rowPhase(state),
+          delayMs,
+          leaseMs,
+          Boolean(beginning),
+          finished,
+          outbox.rowsParam(toOutbox(events)),
+        ],
+      );
+      const result = r.rows[0]?.result ?? "lost";
+      return result === "paused-before" ? "paused" : result;
     },
 
     async renew(owner, sagaId, leaseMs) {

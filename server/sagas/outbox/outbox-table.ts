@@ -12,10 +12,22 @@ export interface OutboxRow {
   headers: Record<string, string>;
 }
 
+export interface OutboxMessage {
+  topic: string;
+  message: Message;
+}
+
 export interface OutboxTable {
   ddl: string[];
   /** Adds messages inside the caller's transaction, in the given order. */
-  insert(client: PoolClient, messages: { topic: string; message: Message }[]): Promise<void>;
+  insert(client: PoolClient, messages: OutboxMessage[]): Promise<void>;
+  /**
+   * The same insert as a statement to embed (a data-modifying CTE) in a caller's own single
+   * statement: it reads the rows from parameter `$param`, given as `rowsParam(messages)`, and
+   * inserts them only where `condition` (SQL) holds.
+   */
+  insertSql(param: number, condition?: string): string;
+  rowsParam(messages: OutboxMessage[]): string;
   /** The oldest unpublished rows, or with "last" the newest one. */
   unpublished(limit: number, end?: "first" | "last"): Promise<OutboxRow[]>;
   markPublished(ids: number[]): Promise<void>;
@@ -27,6 +39,21 @@ export interface OutboxTable {
 
 export function outboxTable(pool: Pool, schema: string): OutboxTable {
   const table = `"${schema}".outbox`;
+  const rowsParam = (messages: OutboxMessage[]) =>
+    JSON.stringify(
+      messages.map(({ topic, message }, seq) => ({
+        seq,
+        topic,
+        key: String(message.key),
+        value: String(message.value),
+        headers: message.headers,
+      })),
+    );
+  // Ids follow the messages' order, which is the order the relay publishes them in.
+  const insertSql = (param: number, condition = "true") =>
+    `INSERT INTO ${table} (topic, key, value, headers)
+     SELECT topic, key, value, headers FROM json_to_recordset($${param}::json)
+       AS r(seq int, topic text, key text, value text, headers jsonb) WHERE ${condition} ORDER BY seq`;
   return {
     ddl: [
       `CREATE TABLE IF NOT EXISTS ${table} (
@@ -40,21 +67,11 @@ export function outboxTable(pool: Pool, schema: string): OutboxTable {
 
     async insert(client, messages) {
       if (messages.length === 0) return;
-      const rows = messages.map(({ topic, message }, seq) => ({
-        seq,
-        topic,
-        key: String(message.key),
-        value: String(message.value),
-        headers: message.headers,
-      }));
-      // Ids follow the messages' order, which is the order the relay publishes them in.
-      await client.query(
-        `INSERT INTO ${table} (topic, key, value, headers)
-         SELECT topic, key, value, headers FROM json_to_recordset($1::json)
-           AS r(seq int, topic text, key text, value text, headers jsonb) ORDER BY seq`,
-        [JSON.stringify(rows)],
-      );
+      await client.query(insertSql(1), [rowsParam(messages)]);
     },
+
+    insertSql,
+    rowsParam,
 
     async unpublished(limit, end = "first") {
       const r = await pool.query(
