@@ -32,7 +32,7 @@ export interface ClaimedSaga {
 }
 
 export interface SagaStore
-  extends Pick<OutboxTable, "unpublished" | "markPublished" | "markRefused" | "prune"> {
+  extends Pick<OutboxTable, "unpublished" | "markPublished" | "markRefused" | "prune" | "channel"> {
   init(): Promise<void>;
   create(state: SagaState, events: SagaEvent[], owner: string, leaseMs: number): Promise<void>;
   /**
@@ -112,8 +112,8 @@ export function createSagaStore(
         `WITH instance AS (
            INSERT INTO ${t("saga_instance")} (saga_id, saga_type, phase, state, owner, lease_until)
            VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6::double precision / 1000))
-         ), messages AS (${outbox.insertSql(7)})
-         SELECT 1`,
+         ), messages AS (${outbox.insertSql(7)} RETURNING 1)
+         SELECT ${outbox.wakeSql("messages")}`,
         [
           state.sagaId,
           state.sagaType,
@@ -175,8 +175,8 @@ export function createSagaStore(
              lease_until = CASE WHEN d.result IN ('paused-before', 'paused') OR $8 THEN NULL
                ELSE now() + make_interval(secs => $6::double precision / 1000) END
            FROM decision d WHERE s.saga_id = $1 AND d.result <> 'lost'
-         ), messages AS (${outbox.insertSql(9, "(SELECT result FROM decision) IN ('saved', 'paused')")})
-         SELECT result FROM decision`,
+         ), messages AS (${outbox.insertSql(9, "(SELECT result FROM decision) IN ('saved', 'paused')")} RETURNING 1)
+         SELECT result, ${outbox.wakeSql("messages")} AS woken FROM decision`,
         [
           state.sagaId,
           owner,
@@ -212,6 +212,7 @@ export function createSagaStore(
     markPublished: outbox.markPublished,
     markRefused: outbox.markRefused,
     prune: outbox.prune,
+    channel: outbox.channel,
 
     async control(sagaId, commandId, action, decide) {
       return withTransaction(pool, async (client) => {

@@ -1,5 +1,6 @@
 // The outbox relay against the real broker: a message the broker refuses for good is set
-// aside with the reason and does not hold back the rows after it; published rows are pruned.
+// aside with the reason and does not hold back the rows after it; published rows are pruned;
+// a commit that adds messages wakes an idle relay (no poll needed), a rollback does not.
 import { Kafka, logLevel, Partitioners, type Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scratchDatabase, testInfra, uniqueName } from "../../../scripts/test/infra.ts";
@@ -84,6 +85,51 @@ describe("outbox relay", () => {
       expect(await outbox.prune(0)).toBe(2);
       expect((await pool.query("SELECT count(*)::int AS n FROM relay_test.outbox")).rows[0].n).toBe(1);
     } finally {
+      await relay.stop();
+      await consumer.disconnect();
+    }
+  });
+
+  it("publishes what a commit adds at once, woken by its notification, not by a poll", async () => {
+    const topic = uniqueName("relay-wake");
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, [topic], 1);
+    await admin.disconnect();
+    await pool.query("CREATE SCHEMA relay_wake");
+    const outbox = outboxTable(pool, "relay_wake");
+    for (const sql of outbox.ddl) await pool.query(sql);
+    const received: string[] = [];
+    const consumer = kafka.consumer({ groupId: uniqueName("relay-wake-watch") });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ message }) => void received.push(String(message.value)) });
+    // An hour between polls: only a notification can make it publish within the test.
+    const relay = createOutboxRelay({
+      databaseUrl: db.url,
+      outbox,
+      producer,
+      name: "relay_wake",
+      log: createLogger("relay", "error"),
+      pollMs: 3_600_000,
+    });
+    const add = (value: string) => (tx: Parameters<typeof outbox.insert>[0]) =>
+      outbox.insert(tx, [{ topic, message: { key: "k", value, headers: {} } }]);
+    relay.start();
+    try {
+      while (!relay.isLeader()) await new Promise((r) => setTimeout(r, 20));
+      // Rolled back: no message, no wake-up that publishes anything.
+      await withTransaction(pool, async (tx) => {
+        await add("rolled back")(tx);
+        throw new Error("roll back");
+      }).catch(() => {});
+      await withTransaction(pool, add("committed"));
+      const deadline = Date.now() + 30_000;
+      while (received.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(received).toEqual(["committed"]);
+      expect(await outbox.unpublished(10)).toEqual([]);
+    } finally {
+      // An idle relay's stop does not wait out its hour.
       await relay.stop();
       await consumer.disconnect();
     }

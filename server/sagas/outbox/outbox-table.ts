@@ -28,6 +28,13 @@ export interface OutboxTable {
    */
   insertSql(param: number, condition?: string): string;
   rowsParam(messages: OutboxMessage[]): string;
+  /**
+   * The channel a commit that added messages notifies, so the relay publishes them at once
+   * instead of at its next poll. `wakeSql(cte)` is the notifying expression for a statement
+   * whose CTE `cte` is such an insert with `RETURNING 1` (it notifies only if a row went in).
+   */
+  channel: string;
+  wakeSql(cte: string): string;
   /** The oldest unpublished rows, or with "last" the newest one. */
   unpublished(limit: number, end?: "first" | "last"): Promise<OutboxRow[]>;
   markPublished(ids: number[]): Promise<void>;
@@ -54,6 +61,11 @@ export function outboxTable(pool: Pool, schema: string): OutboxTable {
     `INSERT INTO ${table} (topic, key, value, headers)
      SELECT topic, key, value, headers FROM json_to_recordset($${param}::json)
        AS r(seq int, topic text, key text, value text, headers jsonb) WHERE ${condition} ORDER BY seq`;
+  // A channel name is at most 63 bytes; the schema is an identifier, so no quote to escape.
+  const channel = `outbox:${schema}`.slice(0, 63);
+  // Delivered at commit (never for a rolled-back change), once per transaction.
+  const wakeSql = (cte: string) =>
+    `(SELECT pg_notify('${channel}', '') FROM (SELECT 1 FROM ${cte} LIMIT 1) AS one)`;
   return {
     ddl: [
       `CREATE TABLE IF NOT EXISTS ${table} (
@@ -67,11 +79,15 @@ export function outboxTable(pool: Pool, schema: string): OutboxTable {
 
     async insert(client, messages) {
       if (messages.length === 0) return;
-      await client.query(insertSql(1), [rowsParam(messages)]);
+      await client.query(`WITH added AS (${insertSql(1)} RETURNING 1) SELECT ${wakeSql("added")}`, [
+        rowsParam(messages),
+      ]);
     },
 
     insertSql,
     rowsParam,
+    channel,
+    wakeSql,
 
     async unpublished(limit, end = "first") {
       const r = await pool.query(
