@@ -1,6 +1,7 @@
-// `npm run bench:sagas [-- --sagas N] [-- --profile DIR]`: sagas per second on this machine in
-// each mode, and how long a saga takes under that load (p50/p95/p99 from its start to its end).
-// Every mode is driven alike: 32 sagas in flight, a new one started as soon as one ends.
+// `npm run bench:sagas [-- --sagas N] [-- --in-flight N] [-- --profile DIR]`: sagas per second on
+// this machine in each mode, and how long a saga takes under that load (p50/p95/p99 from its
+// start to its end). Every mode is driven alike: 32 sagas in flight (or --in-flight), a new one
+// started as soon as one ends.
 // Orchestrated transfers with banks over real gRPC, events to the real broker; baseline in
 // the same run: the in-memory runner (no saved state); then the durable orchestrator (state
 // and outbox in Postgres) with one and with two instances; then the choreographed checkout
@@ -41,13 +42,15 @@ import { formatDurations, type LaneRun, runInLanes } from "./saga-lanes.ts";
 const args = z
   .object({
     sagas: z.coerce.number().int().min(50).max(100_000).default(600),
+    // Sagas in flight in every mode: 1 measures a saga's own duration, without others queued beside it.
+    inFlight: z.coerce.number().int().min(1).max(256).default(32),
     // A directory: an extra, untimed run of the durable orchestrator and of the checkout is CPU-profiled there.
     profile: z.string().min(1).optional(),
   })
-  .parse({ sagas: option("sagas"), profile: option("profile") });
+  .parse({ sagas: option("sagas"), inFlight: option("in-flight"), profile: option("profile") });
 const { sagas } = args;
 /** Sagas in flight in every mode. */
-const CONCURRENCY = 32;
+const CONCURRENCY = args.inFlight;
 const WARM_UP = 100;
 const log = createLogger("bench", "error");
 
