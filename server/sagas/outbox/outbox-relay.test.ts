@@ -33,16 +33,32 @@ afterAll(async () => {
   await db?.drop();
 });
 
+/** A topic and an outbox (in schema `schema`) of the test's own. */
+async function freshOutbox(schema: string) {
+  const topic = uniqueName(schema);
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, [topic], 1);
+  await admin.disconnect();
+  await pool.query(`CREATE SCHEMA ${schema}`);
+  const outbox = outboxTable(pool, schema);
+  for (const sql of outbox.ddl) await pool.query(sql);
+  return { topic, outbox };
+}
+
+/** The values published on `topic`, as they arrive. */
+async function watch(topic: string) {
+  const received: string[] = [];
+  const consumer = kafka.consumer({ groupId: uniqueName("relay-watch") });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await consumer.run({ eachMessage: async ({ message }) => void received.push(String(message.value)) });
+  return { received, consumer };
+}
+
 describe("outbox relay", () => {
   it("sets aside a message the broker refuses, publishes the rest in order, and prunes", async () => {
-    const topic = uniqueName("relay");
-    const admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, [topic], 1);
-    await admin.disconnect();
-    await pool.query("CREATE SCHEMA relay_test");
-    const outbox = outboxTable(pool, "relay_test");
-    for (const sql of outbox.ddl) await pool.query(sql);
+    const { topic, outbox } = await freshOutbox("relay_test");
     // Above the broker's default limit of about 1 MB per message.
     const huge = "x".repeat(2 * 1024 * 1024);
     await withTransaction(pool, (tx) =>
@@ -61,15 +77,13 @@ describe("outbox relay", () => {
       name: "relay_test",
       log: createLogger("relay", "error"),
     });
-    const received: string[] = [];
-    const consumer = kafka.consumer({ groupId: uniqueName("relay-watch") });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ message }) => void received.push(String(message.value)) });
+    const { received, consumer } = await watch(topic);
     relay.start();
     try {
       const deadline = Date.now() + 30_000;
-      while (received.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      // The consumer may see the last message before the relay has marked it: both are awaited.
+      const done = async () => received.length >= 2 && (await outbox.unpublished(10)).length === 0;
+      while (!(await done()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       expect(received).toEqual(["first", "third"]);
       expect(relay.refused()).toBe(1);
       const rows = await pool.query(
@@ -91,19 +105,8 @@ describe("outbox relay", () => {
   });
 
   it("publishes what a commit adds at once, woken by its notification, not by a poll", async () => {
-    const topic = uniqueName("relay-wake");
-    const admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, [topic], 1);
-    await admin.disconnect();
-    await pool.query("CREATE SCHEMA relay_wake");
-    const outbox = outboxTable(pool, "relay_wake");
-    for (const sql of outbox.ddl) await pool.query(sql);
-    const received: string[] = [];
-    const consumer = kafka.consumer({ groupId: uniqueName("relay-wake-watch") });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ message }) => void received.push(String(message.value)) });
+    const { topic, outbox } = await freshOutbox("relay_wake");
+    const { received, consumer } = await watch(topic);
     // An hour between polls: only a notification can make it publish within the test.
     const relay = createOutboxRelay({
       databaseUrl: db.url,
@@ -124,8 +127,10 @@ describe("outbox relay", () => {
         throw new Error("roll back");
       }).catch(() => {});
       await withTransaction(pool, add("committed"));
+      // The consumer may see the message before the relay has marked it published: both are awaited.
+      const published = async () => received.length > 0 && (await outbox.unpublished(10)).length === 0;
       const deadline = Date.now() + 30_000;
-      while (received.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      while (!(await published()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       expect(received).toEqual(["committed"]);
       expect(await outbox.unpublished(10)).toEqual([]);
     } finally {
