@@ -156,7 +156,9 @@ export function createDurableOrchestrator<Input extends Record<string, unknown>>
       if (free <= 0) return;
       const claimed = await store.claim(owner, free, leaseMs, [...active.keys()]);
       mayHaveMore = claimed.length === free;
-      for (const { sagaId, state } of claimed) occupy(sagaId, state);
+      // A saga started meanwhile may have taken a slot: one claimed but not driven stays ours
+      // and due, and the next slot freed claims it again.
+      for (const { sagaId, state } of claimed) if (!occupy(sagaId, state)) mayHaveMore = true;
     } catch (error) {
       log.warn("could not claim sagas", { error });
     }
