@@ -108,12 +108,13 @@ export function createSagaStore(
 
     // One statement, not a transaction of several: a saga's start is one round trip.
     async create(state, events, owner, leaseMs) {
+      const messages = outbox.insertCte("messages", 7);
       await pool.query(
         `WITH instance AS (
            INSERT INTO ${t("saga_instance")} (saga_id, saga_type, phase, state, owner, lease_until)
            VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6::double precision / 1000))
-         ), messages AS (${outbox.insertSql(7)} RETURNING 1)
-         SELECT ${outbox.wakeSql("messages")}`,
+         ), ${messages.cte}
+         SELECT ${messages.wake}`,
         [
           state.sagaId,
           state.sagaType,
@@ -153,6 +154,11 @@ export function createSagaStore(
     //   saved          otherwise (a move that ended the saga ends a pause too).
     async save(owner, state, events, { leaseMs, delayMs, beginning }) {
       const finished = state.phase !== "forward" && state.phase !== "compensating";
+      const messages = outbox.insertCte(
+        "messages",
+        9,
+        "(SELECT result FROM decision) IN ('saved', 'paused')",
+      );
       const r = await pool.query<{ result: "lost" | "paused-before" | "paused" | "saved" }>(
         `WITH current AS (
            SELECT owner = $2 AND lease_until >= now() AS owned, nullif(state->'paused', 'null'::jsonb) AS paused
@@ -175,8 +181,8 @@ export function createSagaStore(
              lease_until = CASE WHEN d.result IN ('paused-before', 'paused') OR $8 THEN NULL
                ELSE now() + make_interval(secs => $6::double precision / 1000) END
            FROM decision d WHERE s.saga_id = $1 AND d.result <> 'lost'
-         ), messages AS (${outbox.insertSql(9, "(SELECT result FROM decision) IN ('saved', 'paused')")} RETURNING 1)
-         SELECT result, ${outbox.wakeSql("messages")} AS woken FROM decision`,
+         ), ${messages.cte}
+         SELECT result, ${messages.wake} AS woken FROM decision`,
         [
           state.sagaId,
           owner,

@@ -85,20 +85,23 @@ export function createOutboxRelay(deps: {
         void c.end().catch(() => {});
       });
       c.on("notification", wake);
-      try {
-        await c.connect();
-        await c.query(`LISTEN "${deps.outbox.channel}"`);
-      } catch (error) {
-        void c.end().catch(() => {});
-        throw error;
-      }
+      await c.connect();
       return c;
     })();
     const r = await session.query("SELECT pg_try_advisory_lock($1, hashtext($2)) AS got", [
       LOCK_CLASS_OUTBOX,
       deps.name,
     ]);
-    return r.rows[0].got === true;
+    if (r.rows[0].got !== true) return false;
+    // Only the leader listens: the others would be told of every commit for nothing. A
+    // failed LISTEN ends the session (and the lock with it); the next round tries again.
+    await session.query(`LISTEN "${deps.outbox.channel}"`).catch(async (error) => {
+      const failed = session;
+      session = undefined;
+      await failed?.end().catch(() => {});
+      throw error;
+    });
+    return true;
   }
 
   const send = (rows: OutboxRow[]) => {

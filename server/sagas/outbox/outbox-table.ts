@@ -22,19 +22,15 @@ export interface OutboxTable {
   /** Adds messages inside the caller's transaction, in the given order. */
   insert(client: PoolClient, messages: OutboxMessage[]): Promise<void>;
   /**
-   * The same insert as a statement to embed (a data-modifying CTE) in a caller's own single
-   * statement: it reads the rows from parameter `$param`, given as `rowsParam(messages)`, and
-   * inserts them only where `condition` (SQL) holds.
+   * The same insert to embed in a caller's own single statement, as the CTE `name`: it reads
+   * the rows from parameter `$param`, given as `rowsParam(messages)`, and inserts them only
+   * where `condition` (SQL) holds. The statement must select `wake` (an expression), which
+   * notifies the relay at commit if a row went in, as `insert` does.
    */
-  insertSql(param: number, condition?: string): string;
+  insertCte(name: string, param: number, condition?: string): { cte: string; wake: string };
   rowsParam(messages: OutboxMessage[]): string;
-  /**
-   * The channel a commit that added messages notifies, so the relay publishes them at once
-   * instead of at its next poll. `wakeSql(cte)` is the notifying expression for a statement
-   * whose CTE `cte` is such an insert with `RETURNING 1` (it notifies only if a row went in).
-   */
+  /** The channel a commit that added messages notifies, so the relay publishes them at once. */
   channel: string;
-  wakeSql(cte: string): string;
   /** The oldest unpublished rows, or with "last" the newest one. */
   unpublished(limit: number, end?: "first" | "last"): Promise<OutboxRow[]>;
   markPublished(ids: number[]): Promise<void>;
@@ -56,16 +52,17 @@ export function outboxTable(pool: Pool, schema: string): OutboxTable {
         headers: message.headers,
       })),
     );
-  // Ids follow the messages' order, which is the order the relay publishes them in.
-  const insertSql = (param: number, condition = "true") =>
-    `INSERT INTO ${table} (topic, key, value, headers)
-     SELECT topic, key, value, headers FROM json_to_recordset($${param}::json)
-       AS r(seq int, topic text, key text, value text, headers jsonb) WHERE ${condition} ORDER BY seq`;
   // A channel name is at most 63 bytes; the schema is an identifier, so no quote to escape.
   const channel = `outbox:${schema}`.slice(0, 63);
-  // Delivered at commit (never for a rolled-back change), once per transaction.
-  const wakeSql = (cte: string) =>
-    `(SELECT pg_notify('${channel}', '') FROM (SELECT 1 FROM ${cte} LIMIT 1) AS one)`;
+  // Ids follow the messages' order, which is the order the relay publishes them in. The
+  // notification is delivered at commit (never for a rolled-back change), once per transaction.
+  const insertCte = (name: string, param: number, condition = "true") => ({
+    cte: `${name} AS (INSERT INTO ${table} (topic, key, value, headers)
+     SELECT topic, key, value, headers FROM json_to_recordset($${param}::json)
+       AS r(seq int, topic text, key text, value text, headers jsonb) WHERE ${condition} ORDER BY seq
+     RETURNING 1)`,
+    wake: `(SELECT pg_notify('${channel}', '') FROM (SELECT 1 FROM ${name} LIMIT 1) AS one)`,
+  });
   return {
     ddl: [
       `CREATE TABLE IF NOT EXISTS ${table} (
@@ -79,15 +76,13 @@ export function outboxTable(pool: Pool, schema: string): OutboxTable {
 
     async insert(client, messages) {
       if (messages.length === 0) return;
-      await client.query(`WITH added AS (${insertSql(1)} RETURNING 1) SELECT ${wakeSql("added")}`, [
-        rowsParam(messages),
-      ]);
+      const added = insertCte("added", 1);
+      await client.query(`WITH ${added.cte} SELECT ${added.wake}`, [rowsParam(messages)]);
     },
 
-    insertSql,
+    insertCte,
     rowsParam,
     channel,
-    wakeSql,
 
     async unpublished(limit, end = "first") {
       const r = await pool.query(
