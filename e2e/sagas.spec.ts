@@ -20,7 +20,8 @@ test("a saga of the demo fleet appears without a reload and opens on its own pag
   expect(await page.evaluate(() => (window as unknown as { noReload?: boolean }).noReload)).toBe(true);
 
   const sagaId = await fresh.first().getAttribute("data-saga-id");
-  await fresh.first().locator(".saga-link").click();
+  // That very row: on a busy machine another new saga can come first between two lookups.
+  await page.locator(`[data-saga-id="${sagaId}"] .saga-link`).click();
   await expect(page.getByTestId("saga-id")).toHaveText(sagaId ?? "");
   await expect(page.locator('[data-kind="step"][data-step="debit"]').first()).toBeVisible();
   await expect(page.locator('[data-event-type="io.sagascope.saga.started"]')).toHaveCount(1);

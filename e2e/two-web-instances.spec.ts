@@ -10,6 +10,9 @@ import { expect, test } from "./fixtures/fleet.ts";
 
 let proxy: Server | undefined;
 
+// A failure here on a loaded machine once left no clue; its trace shows every step's timing.
+test.use({ trace: "retain-on-failure" });
+
 test.afterAll(async () => {
   await new Promise((resolve) => (proxy ? proxy.close(resolve) : resolve(undefined)));
 });
@@ -43,7 +46,10 @@ test("two web instances behind one address share sessions, actions, throttles an
 }) => {
   test.setTimeout(150_000);
   const settings = { SAGASCOPE_MODE: "production", SAGASCOPE_COOKIE_SECURE: "off" };
-  const [a, b] = [await fleet.startOwnWeb(settings), await fleet.startOwnWeb(settings)];
+  const [a, b] = await test.step("start two production instances", async () => [
+    await fleet.startOwnWeb(settings),
+    await fleet.startOwnWeb(settings),
+  ]);
   const front = await roundRobin([(a as { url: string }).url, (b as { url: string }).url]);
   const context = await browser.newContext({ baseURL: front.url });
   try {

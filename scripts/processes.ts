@@ -1,11 +1,17 @@
 // Child processes for the demo and the e2e suite: started with a name, their output
-// prefixed line by line, stopped by pid (the whole process group) when we are done.
+// prefixed line by line (or written straight to a file), stopped by pid (the whole process
+// group) when we are done.
 import { type ChildProcess, spawn } from "node:child_process";
-import { appendFileSync } from "node:fs";
+import { appendFileSync, closeSync, openSync } from "node:fs";
 import { createServer } from "node:net";
 import { createInterface } from "node:readline";
 
-/** Where a child's output goes: prefixed to ours, kept back (shown if it crashes), or appended to a file. */
+/**
+ * Where a child's output goes: prefixed to ours, kept back (shown if it crashes), or appended
+ * to a file by the child itself. A file child owns its descriptor and never writes into a
+ * pipe of ours, so it outlives the process that started it: a Playwright worker replaced
+ * after a failure must not take the fleet process its teardown restarted down with it.
+ */
 export type ChildOutput = "prefix" | "quiet" | { file: string };
 
 export interface Child {
@@ -26,19 +32,24 @@ export function startChild(
   env: Record<string, string>,
   output: ChildOutput = "prefix",
 ): Child {
+  const toFile = typeof output === "object" ? openSync(output.file, "a") : undefined;
   const child = spawn(command, args, {
     env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: toFile === undefined ? ["ignore", "pipe", "pipe"] : ["ignore", toFile, toFile],
     // Its own process group, so that stopping it also stops what it started.
     detached: true,
   });
+  if (toFile !== undefined) {
+    closeSync(toFile);
+    // The child's own lines carry no name: this line says whose lines follow.
+    appendFileSync((output as { file: string }).file, `[${name}] started as pid ${child.pid}\n`);
+  }
   const lines: string[] = [];
   for (const stream of [child.stdout, child.stderr]) {
     if (!stream) continue;
     createInterface({ input: stream }).on("line", (line) => {
       if (output === "prefix") console.log(`[${name}] ${line}`);
       else {
-        if (typeof output === "object") appendFileSync(output.file, `[${name}] ${line}\n`);
         lines.push(line);
         if (lines.length > 200) lines.shift();
       }
@@ -47,9 +58,12 @@ export function startChild(
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   const handle: Child = { name, process: child, exited, stopping: false };
   void exited.then((code) => {
-    if (output !== "prefix" && !handle.stopping && code !== 0 && code !== null) {
-      console.error(`[${name}] exited with ${code}; its last lines:\n${lines.slice(-30).join("\n")}`);
-    }
+    if (output === "prefix" || handle.stopping || code === 0 || code === null) return;
+    const where =
+      toFile === undefined
+        ? `its last lines:\n${lines.slice(-30).join("\n")}`
+        : `its output is in ${(output as { file: string }).file}`;
+    console.error(`[${name}] exited with ${code}; ${where}`);
   });
   return handle;
 }
