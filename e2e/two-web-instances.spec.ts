@@ -50,7 +50,7 @@ test("two web instances behind one address share sessions, actions, throttles an
     await fleet.startOwnWeb(settings),
     await fleet.startOwnWeb(settings),
   ]);
-  const front = await roundRobin([(a as { url: string }).url, (b as { url: string }).url]);
+  const front = await roundRobin([a.url, b.url]);
   const context = await browser.newContext({ baseURL: front.url });
   try {
     const page = await context.newPage();
@@ -63,7 +63,7 @@ test("two web instances behind one address share sessions, actions, throttles an
     // The session one instance sealed is the other's too.
     const cookie = (await context.cookies()).map((c) => `${c.name}=${c.value}`).join("; ");
     for (const instance of [a, b]) {
-      const me = await fetch(`${instance?.url}/api/trpc/auth.me`, { headers: { cookie } });
+      const me = await fetch(`${instance.url}/api/trpc/auth.me`, { headers: { cookie } });
       expect(JSON.stringify(await me.json())).toContain(`"email":"${E2E_ADMIN.email}"`);
     }
 

@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, expect, test } from "vitest";
+import { until } from "./test/infra.ts";
 
 let dir: string | undefined;
 let orphan: number | undefined;
@@ -19,15 +20,6 @@ afterEach(() => {
     }
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-/** Resolves once `check` holds, or fails after `ms`. */
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what} within ${ms / 1000} s`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 test("a child writing to a file goes on writing after the process that started it has exited", async () => {
   dir = mkdtempSync(path.join(tmpdir(), "sagascope-processes-"));
@@ -50,8 +42,8 @@ test("a child writing to a file goes on writing after the process that started i
   expect(orphan).toBeGreaterThan(0);
   const ticks = () => (existsSync(log) ? (readFileSync(log, "utf8").match(/^tick \d+$/gm) ?? []).length : 0);
   const atExit = ticks();
-  await until(() => ticks() >= atExit + 10, 20_000, "the orphaned child wrote ten more lines");
-  expect(readFileSync(log, "utf8")).toMatch(/^\[ticker\] started as pid \d+$/m);
+  await until("the orphaned child to write ten more lines", () => ticks() >= atExit + 10);
+  expect(readFileSync(log, "utf8")).toMatch(/^\[ticker\] starting: /m);
   // Still alive: signal 0 throws for a process that has gone.
   expect(() => process.kill(orphan as number, 0)).not.toThrow();
 });

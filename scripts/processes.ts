@@ -32,18 +32,17 @@ export function startChild(
   env: Record<string, string>,
   output: ChildOutput = "prefix",
 ): Child {
-  const toFile = typeof output === "object" ? openSync(output.file, "a") : undefined;
+  const file = typeof output === "object" ? output.file : undefined;
+  // The child's own lines carry no name: this line says whose lines follow.
+  if (file) appendFileSync(file, `[${name}] starting: ${command} ${args.join(" ")}\n`);
+  const fd = file ? openSync(file, "a") : undefined;
   const child = spawn(command, args, {
     env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", ...env },
-    stdio: toFile === undefined ? ["ignore", "pipe", "pipe"] : ["ignore", toFile, toFile],
+    stdio: fd === undefined ? ["ignore", "pipe", "pipe"] : ["ignore", fd, fd],
     // Its own process group, so that stopping it also stops what it started.
     detached: true,
   });
-  if (toFile !== undefined) {
-    closeSync(toFile);
-    // The child's own lines carry no name: this line says whose lines follow.
-    appendFileSync((output as { file: string }).file, `[${name}] started as pid ${child.pid}\n`);
-  }
+  if (fd !== undefined) closeSync(fd);
   const lines: string[] = [];
   for (const stream of [child.stdout, child.stderr]) {
     if (!stream) continue;
@@ -59,10 +58,7 @@ export function startChild(
   const handle: Child = { name, process: child, exited, stopping: false };
   void exited.then((code) => {
     if (output === "prefix" || handle.stopping || code === 0 || code === null) return;
-    const where =
-      toFile === undefined
-        ? `its last lines:\n${lines.slice(-30).join("\n")}`
-        : `its output is in ${(output as { file: string }).file}`;
+    const where = file ? `its output is in ${file}` : `its last lines:\n${lines.slice(-30).join("\n")}`;
     console.error(`[${name}] exited with ${code}; ${where}`);
   });
   return handle;
