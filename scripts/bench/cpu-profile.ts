@@ -2,7 +2,7 @@
 // node:inspector: written where --profile names as a .cpuprofile (Chrome DevTools opens it) and
 // summed up as the functions with the most time of their own, grouped by module. The answer
 // to "where does this process spend its time" that the CPU split cannot give.
-import { writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { Session } from "node:inspector/promises";
 import { join } from "node:path";
 
@@ -63,6 +63,8 @@ export async function withCpuProfile<T>(
   work: () => Promise<T>,
 ): Promise<{ result: T; profile?: ProfileSummary; file?: string }> {
   if (!dir) return { result: await work() };
+  // Made before the work, so a long profiled run is never lost to a missing directory.
+  await mkdir(dir, { recursive: true });
   const session = new Session();
   session.connect();
   try {
