@@ -3,8 +3,8 @@
 // cannot hold is refused as a data error, so the ingester quarantines the message at fault.
 import { afterAll, describe, expect, it } from "vitest";
 import { testInfra } from "../../scripts/test/infra.ts";
-import { createPool } from "./pool.ts";
-import { copyLines, type StagingTable, stageRows } from "./staging-table.ts";
+import { createPool, type PoolClient } from "./pool.ts";
+import { copyLines, prepareStagingTables, type StagingTable, stageRows } from "./staging-table.ts";
 import { withTransaction } from "./transaction.ts";
 
 interface Row {
@@ -49,6 +49,31 @@ describe("a staging table", () => {
     expect(text.split("\n")).toHaveLength(rows.length + 1);
     expect(text.split("\n")[0]?.split("\t")).toHaveLength(6);
     expect(text).toContain("\\N");
+  });
+
+  it("outlives a rolled-back transaction when the connection was prepared, and is made again when it was not", async () => {
+    const staged = async (client: PoolClient, end: "COMMIT" | "ROLLBACK") => {
+      await client.query("BEGIN");
+      await stageRows(client, TABLE, rows);
+      const { rows: count } = await client.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM ${TABLE.name}`,
+      );
+      await client.query(end);
+      return count[0]?.n;
+    };
+    const prepared = await pool.connect();
+    const unprepared = await pool.connect();
+    try {
+      await prepareStagingTables(prepared, [TABLE]);
+      expect(await staged(prepared, "ROLLBACK")).toBe(rows.length);
+      expect(await staged(prepared, "COMMIT")).toBe(rows.length);
+      // Made inside a transaction that rolled back: gone with it, so not taken as made.
+      expect(await staged(unprepared, "ROLLBACK")).toBe(rows.length);
+      expect(await staged(unprepared, "COMMIT")).toBe(rows.length);
+    } finally {
+      prepared.release();
+      unprepared.release();
+    }
   });
 
   it("gives back exactly the rows staged, and is empty again after the commit", async () => {

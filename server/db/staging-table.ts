@@ -2,7 +2,9 @@
 // statements that follow to read as a table. Sending a batch as one JSON parameter made the
 // driver write, and Postgres parse, a multi-megabyte string per batch; COPY's text format
 // is the cheapest way in for both. The table lives as long as the connection, emptied at
-// each commit, so a staging table is only ever used inside a transaction.
+// each commit, so a staging table is only ever used inside a transaction. A caller on the hot
+// path makes its tables once per connection, before its transaction (prepareStagingTables):
+// a table made inside a transaction that rolls back is gone again.
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { from as copyFrom } from "pg-copy-streams";
@@ -55,9 +57,34 @@ export function copyLines<Row>(table: StagingTable<Row>, rows: readonly Row[]): 
   return text;
 }
 
+/** The staging tables each connection is known to hold (made outside a transaction). */
+const prepared = new WeakMap<PoolClient, Set<string>>();
+
+const createStatement = (table: StagingTable<unknown>) => {
+  const columns = Object.entries(table.columns).map(([name, type]) => `"${name}" ${type}`);
+  return `CREATE TEMP TABLE IF NOT EXISTS ${table.name} (${columns.join(", ")}) ON COMMIT DELETE ROWS`;
+};
+
 /**
- * Puts the rows into the connection's staging table (made on first use), inside the caller's
- * transaction. Strings holding NUL are refused by Postgres as a data error (SQLSTATE 22…),
+ * Makes the tables on this connection, outside any transaction, the first time only: one
+ * round trip for all of them, and none on the connection's later batches.
+ */
+export async function prepareStagingTables(
+  client: PoolClient,
+  tables: readonly StagingTable<never>[],
+): Promise<void> {
+  const known = prepared.get(client) ?? new Set<string>();
+  const missing = tables.filter((t) => !known.has(t.name));
+  if (missing.length === 0) return;
+  await client.query(missing.map(createStatement).join(";\n"));
+  for (const t of missing) known.add(t.name);
+  prepared.set(client, known);
+}
+
+/**
+ * Puts the rows into the connection's staging table, inside the caller's transaction (the
+ * table is made there when the connection was not prepared; a rollback undoes that, so it is
+ * not remembered). Strings holding NUL are refused by Postgres as a data error (SQLSTATE 22…),
  * as any other value its column type does not take.
  */
 export async function stageRows<Row>(
@@ -65,10 +92,7 @@ export async function stageRows<Row>(
   table: StagingTable<Row>,
   rows: readonly Row[],
 ): Promise<void> {
-  const columns = Object.entries(table.columns).map(([name, type]) => `"${name}" ${type}`);
-  await client.query(
-    `CREATE TEMP TABLE IF NOT EXISTS ${table.name} (${columns.join(", ")}) ON COMMIT DELETE ROWS`,
-  );
+  if (!prepared.get(client)?.has(table.name)) await client.query(createStatement(table));
   const names = Object.keys(table.columns).map((name) => `"${name}"`);
   await pipeline(
     Readable.from([copyLines(table, rows)]),

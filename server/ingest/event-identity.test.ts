@@ -149,6 +149,24 @@ describe("an event's identity is its source and id", () => {
     ]);
     expect(rows).toEqual([{ type: "io.sagascope.saga.started" }]);
   });
+
+  it("another source's event with the same id at the same instant is quarantined, never silently dropped", async () => {
+    const sagaId = uniqueName("same-id");
+    const [started, stepStarted, ...rest] = sagaOf(sagaId) as [SagaEvent, SagaEvent, ...SagaEvent[]];
+    const from = await endOffset();
+    // Its own identity (another source), but the very key saga_event stores rows by (id, time).
+    const other: SagaEvent = { ...stepStarted, source: "/outside/other", id: started.id, time: started.time };
+    await send([
+      encodeSagaEvent(started),
+      encodeSagaEvent(other),
+      ...[stepStarted, ...rest].map(encodeSagaEvent),
+    ]);
+    await completed(sagaId, 4);
+    const letter = await deadLetterAt(from + 1);
+    expect(letter.reason).toMatch(/duplicate key value violates unique constraint "saga_event_\w*pkey"/);
+    const { rows } = await pool.query("SELECT source FROM saga_event WHERE id = $1", [started.id]);
+    expect(rows).toEqual([{ source: started.source }]);
+  });
 });
 
 describe("attributes beyond the contract", () => {

@@ -5,7 +5,7 @@
 import type { KafkaMessage } from "kafkajs";
 import type { WaitingOn } from "../../browser-safe/waiting-on.ts";
 import type { Pool, PoolClient } from "../db/pool.ts";
-import { type StagingTable, stageRows } from "../db/staging-table.ts";
+import { prepareStagingTables, type StagingTable, stageRows } from "../db/staging-table.ts";
 import { withTransaction } from "../db/transaction.ts";
 import { type BreakerEvent, headersAsText, type ProjectionEvent, type SagaEvent } from "../events/index.ts";
 import { foldSagaSummary, type SagaSummaryState } from "./fold-saga-summary.ts";
@@ -13,7 +13,7 @@ import type { SagaTransition } from "./ingest-metrics.ts";
 import { settleOperatorActions } from "./settle-operator-actions.ts";
 import { type IncomingBreakerEvent, insertBreakerEvents } from "./store-breaker-events.ts";
 import { insertProjectionEvents } from "./store-projection-events.ts";
-import { insertSagaEvents } from "./store-saga-events.ts";
+import { INCOMING, insertSagaEvents } from "./store-saga-events.ts";
 
 export const SAGA_CHANGES_CHANNEL = "sagascope_saga_changes";
 
@@ -87,39 +87,45 @@ export interface IncomingBatch {
 /** Stores a batch in one transaction; a kind it does not bring is left out. */
 export function storeBatch(pool: Pool, batch: Partial<IncomingBatch>): Promise<BatchOutcome> {
   const { events = [], deadLetters = [], breakerEvents = [], projectionEvents = [] } = batch;
-  return withTransaction(pool, async (client) => {
-    const lettered = await insertDeadLetters(client, deadLetters);
-    const { newWindows } = await insertBreakerEvents(client, breakerEvents);
-    await insertProjectionEvents(client, projectionEvents);
-    const { fresh, reusedIds } = await insertSagaEvents(client, events);
-    const reusedLettered = await insertDeadLetters(client, reusedIds);
-    const deadLetterReasons = [...lettered, ...reusedLettered];
-    const { ids: sagasChanged, transitions } = await foldSummaries(client, fresh);
-    await recordVocabulary(client, fresh);
-    await settleOperatorActions(client, fresh);
-    await notifySagaChanges(client, sagasChanged);
-    return {
-      inserted: fresh.length,
-      duplicates: events.length - fresh.length - reusedIds.length,
-      deadLettered: deadLetterReasons.length,
-      sagasChanged,
-      storedSagaEvents: fresh,
-      sagaTransitions: transitions,
-      newBreakerWindows: newWindows,
-      deadLetterReasons,
-    };
-  });
+  return withTransaction(
+    pool,
+    async (client) => {
+      const lettered = await insertDeadLetters(client, deadLetters);
+      const { newWindows } = await insertBreakerEvents(client, breakerEvents);
+      await insertProjectionEvents(client, projectionEvents);
+      const { fresh, reusedIds } = await insertSagaEvents(client, events);
+      const reusedLettered = await insertDeadLetters(client, reusedIds);
+      const deadLetterReasons = [...lettered, ...reusedLettered];
+      const { ids: sagasChanged, transitions } = await foldSummaries(client, fresh);
+      await settleOperatorActions(client, fresh);
+      await recordVocabularyAndNotify(client, fresh, sagasChanged);
+      return {
+        inserted: fresh.length,
+        duplicates: events.length - fresh.length - reusedIds.length,
+        deadLettered: deadLetterReasons.length,
+        sagasChanged,
+        storedSagaEvents: fresh,
+        sagaTransitions: transitions,
+        newBreakerWindows: newWindows,
+        deadLetterReasons,
+      };
+    },
+    (client) => prepareStagingTables(client, [INCOMING, FOLDED]),
+  );
 }
 
 /** Tells live views which sagas changed; Postgres delivers it only when the transaction commits. */
 export async function notifySagaChanges(client: PoolClient, sagaIds: string[]): Promise<void> {
-  if (sagaIds.length === 0) return;
+  const payload = sagaChangesPayload(sagaIds);
+  if (payload !== null) await client.query("SELECT pg_notify($1, $2)", [SAGA_CHANGES_CHANNEL, payload]);
+}
+
+/** What tells live views which sagas changed; null when none did. */
+function sagaChangesPayload(sagaIds: string[]): string | null {
+  if (sagaIds.length === 0) return null;
   // NOTIFY payloads must stay under 8000 bytes; "*" tells listeners to refresh everything.
   const payload = JSON.stringify(sagaIds);
-  await client.query("SELECT pg_notify($1, $2)", [
-    SAGA_CHANGES_CHANNEL,
-    Buffer.byteLength(payload) < 7000 ? payload : "*",
-  ]);
+  return Buffer.byteLength(payload) < 7000 ? payload : "*";
 }
 
 /** Text columns cannot hold NUL; the raw bytes (bytea) keep the original anyway. */
@@ -153,11 +159,8 @@ async function insertDeadLetters(client: PoolClient, letters: DeadLetter[]): Pro
   return stored;
 }
 
-/**
- * The saga types, services and steps seen, for the saga list's filter choices; and which
- * services and which mode each type has, so that filters that never meet answer at once.
- */
-async function recordVocabulary(client: PoolClient, fresh: IncomingEvent[]): Promise<void> {
+/** The saga types, services and steps seen, as (kind, value) pairs, sorted. */
+function vocabularyOf(fresh: IncomingEvent[]): [string, string][] {
   const words = new Set<string>();
   for (const { event } of fresh) {
     const d = event.data as Record<string, unknown>;
@@ -169,13 +172,30 @@ async function recordVocabulary(client: PoolClient, fresh: IncomingEvent[]): Pro
     }
     if (typeof d.step === "string") words.add(JSON.stringify(["step", d.step]));
   }
-  if (words.size === 0) return;
   // Sorted, so that two ingesters adding the same words never wait on each other in a cycle.
-  const pairs = [...words].sort().map((w) => JSON.parse(w) as [string, string]);
+  return [...words].sort().map((w) => JSON.parse(w) as [string, string]);
+}
+
+/**
+ * In one statement: the words the saga list's filters offer (saga types, services, steps, and
+ * which services and mode each type has, so that filters that never meet answer at once), and
+ * the notification telling live views which sagas changed (Postgres delivers it only when the
+ * transaction commits).
+ */
+async function recordVocabularyAndNotify(
+  client: PoolClient,
+  fresh: IncomingEvent[],
+  sagasChanged: string[],
+): Promise<void> {
+  const pairs = vocabularyOf(fresh);
+  const payload = sagaChangesPayload(sagasChanged);
+  if (pairs.length === 0 && payload === null) return;
   await client.query(
-    `INSERT INTO saga_vocabulary (kind, value)
-     SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING`,
-    [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
+    `WITH words AS (
+       INSERT INTO saga_vocabulary (kind, value)
+       SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING)
+     SELECT pg_notify($3, $4) WHERE $4::text IS NOT NULL`,
+    [pairs.map((p) => p[0]), pairs.map((p) => p[1]), SAGA_CHANGES_CHANNEL, payload],
   );
 }
 

@@ -45,7 +45,7 @@ export function sagaEventRow(e: SagaEvent, p: KafkaPosition) {
 type SagaEventRow = ReturnType<typeof sagaEventRow> & { n: number };
 
 /** The batch as it arrives, before the identity claim decides which rows are new. */
-const INCOMING: StagingTable<SagaEventRow> = {
+export const INCOMING: StagingTable<SagaEventRow> = {
   name: "staging_saga_event",
   columns: {
     n: "int",
@@ -93,7 +93,6 @@ export async function insertSagaEvents(
        SELECT f.id, f.time, f.source, f.type, f.saga_id, f.saga_type, f.trace_id, f.span_id, f.step, f.step_index,
               f.service, f.data, f.extensions, f.kafka_topic, f.kafka_partition, f.kafka_offset
        FROM firsts f JOIN claimed c ON c.source = f.source AND c.id = f.id
-       ON CONFLICT DO NOTHING
      )
      SELECT f.n FROM firsts f JOIN claimed c ON c.source = f.source AND c.id = f.id`,
   );
