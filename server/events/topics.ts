@@ -58,15 +58,23 @@ export async function ensureTopics(
     }
   }
   // A topic just created is not yet known everywhere in the broker ("does not host this
-  // topic-partition"); a consumer subscribing now would fail. Wait until its metadata answers.
+  // topic-partition"); a consumer subscribing or a producer sending now would fail. Wait until
+  // its metadata answers with a leader for every partition (a loaded broker answers with the
+  // topic before all its partitions are led).
   for (let attempt = 1; ; attempt += 1) {
     try {
-      await admin.fetchTopicMetadata({ topics: names });
-      return;
+      const { topics } = await admin.fetchTopicMetadata({ topics: names });
+      const unled = topics.flatMap((t) =>
+        t.partitions
+          .filter((p) => p.partitionErrorCode !== 0 || p.leader < 0)
+          .map((p) => `${t.name}[${p.partitionId}]`),
+      );
+      if (unled.length === 0) return;
+      if (attempt >= 60) throw new Error(`no leader yet for ${unled.join(", ")} after ${attempt} looks`);
     } catch (error) {
       if (attempt >= 60) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 250));
     }
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
 
