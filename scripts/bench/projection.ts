@@ -1,6 +1,8 @@
-// `npm run bench:projection [-- --backlog N] [-- --profile DIR]`: the projector's catch-up rate after a backlog of
-// change events (100 000 by default), against a consume-and-decode-only baseline measured in
-// the same run; then the steady-state time lag (change committed → applied in the read
+// `npm run bench:projection [-- --backlog N] [-- --rounds N] [-- --profile DIR]`: the projector's catch-up rate
+// after a backlog of change events (100 000 by default), against a consume-and-decode-only
+// baseline measured in the same run: baselines and catch-ups alternate (B P B P B P B), each
+// catch-up compared with the baselines on either side of it, and the median ratio reported
+// with its range (on 2 cores one pair alone varies by ±0.07); then the steady-state time lag (change committed → applied in the read
 // model) at the demo's rate, and how the machine's CPU was spent in each phase (this process,
 // Postgres, the broker, idle). With --profile, one more catch-up (another generation, not
 // timed) runs under V8's profiler and its busiest functions are printed. Prints figures, asserts nothing.
@@ -16,22 +18,23 @@ import { createLogger } from "../../server/log.ts";
 import { changeMessage, changeTopic, decodeChange } from "../../server/projections/change-events.ts";
 import { projectedTopics, projectorGroup } from "../../server/projections/fleet-topics.ts";
 import { measureLag, totalOffsetLag } from "../../server/projections/lag.ts";
-import { createProjector, PROJECTOR_POOL_SIZE } from "../../server/projections/projector.ts";
+import { createProjector, PROJECTOR_POOL_SIZE, type Projector } from "../../server/projections/projector.ts";
 import { infraDown, infraUp, testPlan } from "../infra/infra.ts";
 import { recreateDatabase } from "../infra/postgres.ts";
 import { say, step } from "../infra/progress.ts";
 import { formatProfile, withCpuProfile } from "./cpu-profile.ts";
-import { formatCpuSplit, withCpuSplit } from "./cpu-split.ts";
+import { type CpuSplit, formatCpuSplit, withCpuSplit } from "./cpu-split.ts";
 import { option } from "./option.ts";
 
 const args = z
   .object({
     backlog: z.coerce.number().int().min(1000).max(5_000_000).default(100_000),
+    rounds: z.coerce.number().int().min(1).max(10).default(3),
     // A directory: an extra, untimed catch-up is CPU-profiled there.
     profile: z.string().min(1).optional(),
   })
-  .parse({ backlog: option("backlog"), profile: option("profile") });
-const { backlog } = args;
+  .parse({ backlog: option("backlog"), rounds: option("rounds"), profile: option("profile") });
+const { backlog, rounds } = args;
 const config = fleetEnv();
 const log = createLogger("bench", "error");
 const trace = () => ({
@@ -146,7 +149,7 @@ async function main() {
     /** Consume and decode the whole backlog with a fresh group: the ceiling Kafka and the contract allow. */
     const baseline = (n: number) =>
       withCpuSplit(() =>
-        step(`baseline: consume and decode only (${n} of 2)`, async () => {
+        step(`baseline: consume and decode only (${n} of ${rounds + 1})`, async () => {
           const consumer = kafka.consumer({ groupId: `${prefix}baseline-${n}` });
           await consumer.connect();
           await consumer.subscribe({ topics, fromBeginning: true });
@@ -165,9 +168,6 @@ async function main() {
           return ms;
         }),
       );
-    // Once before the projector and once after: a machine that speeds up or slows down meanwhile favours neither.
-    const first = await baseline(1);
-
     const latencies: number[] = [];
     let measuring = false;
     /** A projector of its own generation and group, from its start until its committed offsets reach the end. */
@@ -194,23 +194,36 @@ async function main() {
       }
       return { projector, ms: Date.now() - began };
     };
-    const { result: timed, cpu: catchUpCpu } = await withCpuSplit(() =>
-      step(`projector: catching up ${total} changes`, () => catchUp(1)),
-    );
-    const { projector, ms: catchUpMs } = timed;
-
-    const second = await baseline(2);
+    // Alternated, each catch-up between two baselines: a machine that speeds up or slows down
+    // meanwhile favours neither. Each catch-up builds a generation of its own from empty.
+    const baselines = [await baseline(1)];
+    const catchUps: { ms: number; cpu: CpuSplit }[] = [];
+    let projector: Projector | undefined;
+    for (let round = 1; round <= rounds; round += 1) {
+      const { result, cpu } = await withCpuSplit(() =>
+        step(`projector: catching up ${total} changes (${round} of ${rounds})`, () => catchUp(round)),
+      );
+      catchUps.push({ ms: result.ms, cpu });
+      // The last one stays up for the steady state.
+      if (round < rounds) await result.projector.stop();
+      else projector = result.projector;
+      baselines.push(await baseline(round + 1));
+    }
     // Under the profiler (which slows it), so not among the timed runs.
     const profiled = args.profile
       ? await step("projector under the CPU profiler (not timed)", () =>
           withCpuProfile(args.profile, "projector", async () => {
-            const run = await catchUp(2);
+            const run = await catchUp(rounds + 1);
             await run.projector.stop();
           }),
         )
       : undefined;
-    const baselineMs = Math.round((first.result + second.result) / 2);
-    const baselineCpu = first.cpu;
+    const pairs = catchUps.map((c, i) => {
+      const around = Math.round(((baselines[i]?.result ?? 0) + (baselines[i + 1]?.result ?? 0)) / 2);
+      return { catchUpMs: c.ms, baselineMs: around, ratio: around / c.ms, cpu: c.cpu };
+    });
+    const byRatio = [...pairs].sort((a, b) => a.ratio - b.ratio);
+    const median = byRatio[Math.floor(byRatio.length / 2)] as (typeof pairs)[number];
 
     const rate = config.SAGASCOPE_DEMO_RATE;
     await step(`steady state: ${rate} orders/s (${rate * 4} changes/s) for 20 s`, async () => {
@@ -223,7 +236,7 @@ async function main() {
       await new Promise((r) => setTimeout(r, 1500));
       measuring = false;
     });
-    await projector.stop();
+    await projector?.stop();
     await producer.disconnect();
     await admin.disconnect();
     await pool.end();
@@ -231,16 +244,21 @@ async function main() {
     latencies.sort((a, b) => a - b);
     const at = (p: number) =>
       latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
-    const perSecond = (n: number, ms: number) => Math.round((n / ms) * 1000);
     console.log(`\nbench:projection (${total} change events, 6 partitions per topic)`);
+    const perSecond = (n: number, ms: number) => Math.round((n / ms) * 1000);
     console.log(
-      `  consume + decode only (baseline)  ${perSecond(total, baselineMs)} events/s  (${baselineMs} ms, mean of ${first.result} ms before and ${second.result} ms after the projector)`,
+      `  consume + decode only (baseline)  ${perSecond(total, median.baselineMs)} events/s  (${median.baselineMs} ms, the median pair's)`,
     );
     console.log(
-      `  projector catch-up                 ${perSecond(total, catchUpMs)} events/s  (${catchUpMs} ms, ratio to baseline ${(baselineMs / catchUpMs).toFixed(2)})`,
+      `  projector catch-up                 ${perSecond(total, median.catchUpMs)} events/s  (${median.catchUpMs} ms)`,
     );
-    console.log(`  CPU, baseline                      ${formatCpuSplit(baselineCpu, "bench (consumer)")}`);
-    console.log(`  CPU, catch-up                      ${formatCpuSplit(catchUpCpu, "bench (projector)")}`);
+    console.log(
+      `  ratio to baseline                  median ${median.ratio.toFixed(2)} of ${rounds}, range ${(byRatio[0] as typeof median).ratio.toFixed(2)}–${(byRatio[byRatio.length - 1] as typeof median).ratio.toFixed(2)}  (each: ${pairs.map((p) => p.ratio.toFixed(2)).join(", ")})`,
+    );
+    console.log(
+      `  CPU, baseline                      ${formatCpuSplit(baselines[0]?.cpu as CpuSplit, "bench (consumer)")}`,
+    );
+    console.log(`  CPU, catch-up (median)             ${formatCpuSplit(median.cpu, "bench (projector)")}`);
     console.log(
       `  steady-state time lag at ${rate} orders/s: p50 ${at(0.5)} ms, p99 ${at(0.99)} ms over ${latencies.length} changes`,
     );
