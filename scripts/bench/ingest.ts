@@ -364,9 +364,10 @@ async function main() {
       if (on === "off") ingestCpu ??= cpu;
       runs.push({ on, ms });
       if (on !== "off") continue;
-      const rows = (stored ??= await step("taking the stored rows for the raw COPY baseline", () =>
+      stored ??= await step("taking the stored rows for the raw COPY baseline", () =>
         takeRows(pool, ["saga_event", "saga_event_identity", "saga_summary", "saga_vocabulary"]),
-      ));
+      );
+      const rows = stored;
       copyRuns.push(
         await step(
           `raw COPY of the same rows into the same tables (${copyRuns.length + 1} of ${offRuns})`,
