@@ -13,7 +13,7 @@ import type { SagaTransition } from "./ingest-metrics.ts";
 import { settleOperatorActions } from "./settle-operator-actions.ts";
 import { type IncomingBreakerEvent, insertBreakerEvents } from "./store-breaker-events.ts";
 import { insertProjectionEvents } from "./store-projection-events.ts";
-import { INCOMING, insertSagaEvents } from "./store-saga-events.ts";
+import { insertSagaEvents, STAGED_SAGA_EVENTS } from "./store-saga-events.ts";
 
 export const SAGA_CHANGES_CHANNEL = "sagascope_saga_changes";
 
@@ -110,7 +110,7 @@ export function storeBatch(pool: Pool, batch: Partial<IncomingBatch>): Promise<B
         deadLetterReasons,
       };
     },
-    (client) => prepareStagingTables(client, [INCOMING, FOLDED]),
+    (client) => prepareStagingTables(client, [STAGED_SAGA_EVENTS, FOLDED]),
   );
 }
 

@@ -45,7 +45,7 @@ export function sagaEventRow(e: SagaEvent, p: KafkaPosition) {
 type SagaEventRow = ReturnType<typeof sagaEventRow> & { n: number };
 
 /** The batch as it arrives, before the identity claim decides which rows are new. */
-export const INCOMING: StagingTable<SagaEventRow> = {
+export const STAGED_SAGA_EVENTS: StagingTable<SagaEventRow> = {
   name: "staging_saga_event",
   columns: {
     n: "int",
@@ -76,11 +76,11 @@ export async function insertSagaEvents(
   if (incoming.length === 0) return { fresh: [], reusedIds: [] };
   await stageRows(
     client,
-    INCOMING,
+    STAGED_SAGA_EVENTS,
     incoming.map(({ event, position }, n) => ({ n, ...sagaEventRow(event, position) })),
   );
   const claimed = await client.query<{ n: number }>(
-    `WITH firsts AS (SELECT DISTINCT ON (source, id) * FROM ${INCOMING.name} ORDER BY source, id, n),
+    `WITH firsts AS (SELECT DISTINCT ON (source, id) * FROM ${STAGED_SAGA_EVENTS.name} ORDER BY source, id, n),
      claimed AS (
        INSERT INTO saga_event_identity (source, id, body_md5, time)
        SELECT source, id, ${bodyMd5()}, time FROM firsts
@@ -102,7 +102,7 @@ export async function insertSagaEvents(
   // Only a batch with copies pays for this: are they the same event again, or another body?
   const compared = await client.query<{ n: number; same: boolean }>(
     `SELECT r.n, i.body_md5 = ${bodyMd5("r.")} AS same
-     FROM ${INCOMING.name} r JOIN saga_event_identity i ON i.source = r.source AND i.id = r.id
+     FROM ${STAGED_SAGA_EVENTS.name} r JOIN saga_event_identity i ON i.source = r.source AND i.id = r.id
      WHERE NOT (r.n = ANY($1::int[]))`,
     [[...freshAt]],
   );
