@@ -364,9 +364,10 @@ async function main() {
       if (on === "off") ingestCpu ??= cpu;
       runs.push({ on, ms });
       if (on !== "off") continue;
-      stored ??= await step("taking the stored rows for the raw COPY baseline", () =>
-        takeRows(pool, ["saga_event", "saga_event_identity", "saga_summary", "saga_vocabulary"]),
-      );
+      if (!stored)
+        stored = await step("taking the stored rows for the raw COPY baseline", () =>
+          takeRows(pool, ["saga_event", "saga_event_identity", "saga_summary", "saga_vocabulary"]),
+        );
       const rows = stored;
       copyRuns.push(
         await step(

@@ -62,6 +62,7 @@ export async function ensureTopics(
   // its metadata answers with a leader for every partition (a loaded broker answers with the
   // topic before all its partitions are led).
   for (let attempt = 1; ; attempt += 1) {
+    let problem: string;
     try {
       const { topics } = await admin.fetchTopicMetadata({ topics: names });
       const unled = topics.flatMap((t) =>
@@ -70,10 +71,11 @@ export async function ensureTopics(
           .map((p) => `${t.name}[${p.partitionId}]`),
       );
       if (unled.length === 0) return;
-      if (attempt >= 60) throw new Error(`no leader yet for ${unled.join(", ")} after ${attempt} looks`);
+      problem = `no leader yet for ${unled.join(", ")}`;
     } catch (error) {
-      if (attempt >= 60) throw error;
+      problem = (error as Error).message;
     }
+    if (attempt >= 60) throw new Error(`topics not ready after ${attempt} looks (15 s): ${problem}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }

@@ -28,18 +28,16 @@ import {
 import { storeBreakerControls } from "./store-breaker-controls.ts";
 import type { IncomingBreakerEvent } from "./store-breaker-events.ts";
 
-/** saga_event's primary key, as each monthly partition (or the default one) names it. */
-const SAGA_EVENT_KEY = /^saga_event(_default|_\d{4}_\d{2})?_pkey$/;
-
 /**
  * The data was refused, not the connection: SQLSTATE class 22 (bad encoding, out of range…),
- * or an event whose identity (source + id) is new but whose id and time are another source's
- * stored event's, the key saga_event holds rows by.
+ * or a unique violation (23505). Every insert of a batch's store takes ON CONFLICT but
+ * saga_event's, whose key (id, time) an event of another source can share with a stored one;
+ * and since the batch is then stored message by message, only a message whose own store is
+ * refused again is quarantined.
  */
 function isDataError(error: unknown): boolean {
-  const { code, constraint } = error as { code?: unknown; constraint?: unknown };
-  if (code === "23505" && typeof constraint === "string" && SAGA_EVENT_KEY.test(constraint)) return true;
-  return typeof code === "string" && code.startsWith("22");
+  const code = (error as { code?: unknown }).code;
+  return code === "23505" || (typeof code === "string" && code.startsWith("22"));
 }
 
 export interface IngesterDeps {
