@@ -63,14 +63,15 @@ const EnvSchema = z.object({
   SAGASCOPE_GROUP_SAMPLE_MS: z.coerce.number().int().min(500).max(600_000).default(10_000),
   /**
    * The most bytes the projector fetches from one partition at a time: the size of its largest
-   * batch (a single larger change still comes alone). Three such batches are applied at once.
+   * batch (a single larger change still comes alone). Three such batches are applied at once,
+   * and eight at most are held. Unset: the projector's own default (4 MiB, projector.ts).
    */
   SAGASCOPE_PROJECTOR_BATCH_BYTES: z.coerce
     .number()
     .int()
     .min(1024)
     .max(64 * 1024 * 1024)
-    .default(1024 * 1024),
+    .optional(),
   /** Generations of the projector's read model kept after a rebuild switches (the active one included). */
   SAGASCOPE_PROJECTION_KEEP_GENERATIONS: z.coerce.number().int().min(1).max(50).default(2),
   /**

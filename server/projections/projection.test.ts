@@ -360,4 +360,108 @@ describe("the fleet's projection", () => {
       await admin.disconnect();
     }
   }, 180_000);
+
+  it("batches whose connection is cut mid-transaction are applied again before the later ones; Kafka's offsets never pass the read model's", async () => {
+    // A generation of its own, built from offset zero in batches of a few changes: hundreds of
+    // transactions queued ahead, some cut by Postgres while they run.
+    await writeSomething(100, 100);
+    const generation = 10;
+    const groupId = projectorGroup(prefix, generation);
+    const tagged = new URL(readDb.url);
+    tagged.searchParams.set("application_name", "projector-under-cuts");
+    const projectorPool = createPool(tagged.toString(), PROJECTOR_POOL_SIZE);
+    const cut = createProjector({
+      kafka,
+      pool: projectorPool,
+      generation,
+      groupId,
+      topics: sources,
+      log,
+      maxBatchBytes: 1024,
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    let cuts = 0;
+    let checks = 0;
+    try {
+      await cut.start();
+      const done = async () => totalOffsetLag(await lagOf(generation)) === 0;
+      while (!(await done())) {
+        // Kafka's committed offsets first, then the read model's: a commit made only after its
+        // batch's transaction can never be ahead of the offsets that transaction stored.
+        const committed = await admin.fetchOffsets({ groupId, topics: sources });
+        const applied = await readPool
+          .query<{ topic: string; partition: number; last_offset: number }>(
+            `SELECT topic, partition, last_offset FROM ${schemaOf(generation)}.applied_offset`,
+          )
+          .then((r) => new Map(r.rows.map((row) => [`${row.topic}:${row.partition}`, row.last_offset])));
+        for (const { topic, partitions } of committed)
+          for (const { partition, offset } of partitions) {
+            if (Number(offset) < 0) continue;
+            checks += 1;
+            expect(Number(offset)).toBeLessThanOrEqual((applied.get(`${topic}:${partition}`) ?? -1) + 1);
+          }
+        const { rows } = await fleetPool.query<{ cut: boolean }>(
+          `SELECT pg_terminate_backend(pid) AS cut FROM pg_stat_activity
+           WHERE application_name = 'projector-under-cuts' AND state IN ('active', 'idle in transaction')`,
+        );
+        cuts += rows.filter((r) => r.cut).length;
+        await sleep(cuts < 8 ? 20 : 500);
+      }
+      expect(cuts).toBeGreaterThan(0);
+      expect(checks).toBeGreaterThan(0);
+      await expectEqual(generation);
+      console.log(
+        `projection: ${cuts} of the projector's transactions cut while it caught up in ${cut.counters().batches} batches; ` +
+          `applied again, equal, none applied twice; Kafka's offsets at or behind the read model's in ${checks} looks`,
+      );
+    } finally {
+      await cut.stop();
+      await admin.disconnect();
+      await projectorPool.end();
+    }
+  }, 180_000);
+
+  it("a second projector joining mid catch-up takes partitions over: the batches queued ahead are let go, and the model is equal", async () => {
+    await writeSomething(60, 60);
+    const generation = 11;
+    const groupId = projectorGroup(prefix, generation);
+    const options = { kafka, pool: readPool, generation, groupId, topics: sources, log, maxBatchBytes: 1024 };
+    // The first projector's joins and rebalances, with how many queued batches each let go.
+    const joins: unknown[] = [];
+    const rebalances: unknown[] = [];
+    const first = createProjector({
+      ...options,
+      log: {
+        ...log,
+        info: (message, fields) => {
+          if (message.startsWith("joined the group")) joins.push(fields?.dropped);
+          if (message.startsWith("the group is rebalancing")) rebalances.push(fields?.dropped);
+        },
+      },
+    });
+    const second = createProjector(options);
+    try {
+      await first.start();
+      const backlog = await until("the first projector to be under way", async () => {
+        const left = totalOffsetLag(await lagOf(generation));
+        return first.counters().batches > 20 && left > 0 ? left : undefined;
+      });
+      // The group rebalances: partitions move to the second, the first's queue is let go.
+      await second.start();
+      await caughtUp(generation);
+      await expectEqual(generation);
+      const [a, b] = [first.counters(), second.counters()];
+      expect(b.batches).toBeGreaterThan(0);
+      // Its first join, then the rebalance.
+      expect(joins.length).toBeGreaterThanOrEqual(2);
+      console.log(
+        `projection: a second projector joined with ${backlog} changes left (the first let go of ${[...rebalances, ...joins.slice(1)].join(" + ")} queued batches); ` +
+          `batches ${a.batches} + ${b.batches}, ` +
+          `old news ${a.oldNews + b.oldNews}; equal, none applied twice`,
+      );
+    } finally {
+      await Promise.all([first.stop(), second.stop()]);
+    }
+  }, 180_000);
 });

@@ -195,9 +195,11 @@ export async function lookupSeen(db: Db, text: string): Promise<SeenLookup> {
   const states = await partitionStates(db, generation);
   const schema = schemaOf(generation);
 
-  const byEvent = await db.query<AppliedRow>(`SELECT * FROM ${schema}.applied_change WHERE event_id = $1`, [
-    query,
-  ]);
+  // The first record: a replay racing a rebalance may have recorded the change again (as old news).
+  const byEvent = await db.query<AppliedRow>(
+    `SELECT * FROM ${schema}.applied_change WHERE event_id = $1 ORDER BY applied_at LIMIT 1`,
+    [query],
+  );
   if (byEvent.rows[0]) {
     const row = byEvent.rows[0];
     return { query, generation, answers: [fromApplied(row, states, `change ${row.event_id}`)] };

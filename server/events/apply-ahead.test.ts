@@ -1,0 +1,179 @@
+// The queue between a consumer's fetches and its applies, without Kafka: batches of a
+// partition are applied in order, a few partitions at once, each offset committed only after
+// its batch was applied; a full queue holds the consumer back (heartbeating); a failed batch
+// is applied again before any later batch of its partition; a rebalance forgets what was
+// queued; closing waits for what is being applied.
+import { describe, expect, it } from "vitest";
+import { createLogger } from "../log.ts";
+import { type ApplyAhead, createApplyAhead, type QueuedBatch } from "./apply-ahead.ts";
+
+const log = createLogger("apply-ahead-test", "error");
+const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+const notWaiting = { heartbeat: async () => {}, stale: () => false };
+
+/** A gate the test opens: the batch's apply resolves (or throws) when told. */
+function gate() {
+  let open!: () => void;
+  let fail!: (error: Error) => void;
+  const promise = new Promise<void>((resolve, reject) => {
+    open = resolve;
+    fail = reject;
+  });
+  return { promise, open, fail };
+}
+
+function recorder(options: { concurrency?: number; maxHeld?: number } = {}) {
+  const events: string[] = [];
+  const gates = new Map<string, ReturnType<typeof gate>[]>();
+  const ahead: ApplyAhead = createApplyAhead({
+    concurrency: options.concurrency ?? 2,
+    maxHeld: options.maxHeld ?? 100,
+    retryFirstMs: 5,
+    retryMaxMs: 20,
+    log,
+    commit: async (topic, partition, offset) => {
+      events.push(`commit ${topic}/${partition}@${offset}`);
+    },
+  });
+  /** A batch whose every attempt waits on a gate of its own, opened by the test. */
+  const batch = (topic: string, partition: number, nextOffset: number): QueuedBatch => {
+    const name = `${topic}/${partition}@${nextOffset}`;
+    return {
+      topic,
+      partition,
+      nextOffset: String(nextOffset),
+      apply: () => {
+        const g = gate();
+        gates.set(name, [...(gates.get(name) ?? []), g]);
+        events.push(`apply ${name}`);
+        return g.promise;
+      },
+    };
+  };
+  /** The newest attempt of a batch, once it has started. */
+  const attempt = async (name: string) => {
+    for (let i = 0; i < 200; i++) {
+      const g = gates.get(name)?.at(-1);
+      if (g) return g;
+      await tick();
+    }
+    throw new Error(`${name} never started`);
+  };
+  return { ahead, events, batch, attempt, gates };
+}
+
+describe("apply-ahead", () => {
+  it("applies a partition's batches in order, commits each after its apply, and works on partitions at once", async () => {
+    const { ahead, events, batch, attempt } = recorder({ concurrency: 2 });
+    await ahead.enqueue(batch("t", 0, 10), notWaiting);
+    await ahead.enqueue(batch("t", 0, 20), notWaiting);
+    await ahead.enqueue(batch("t", 1, 10), notWaiting);
+    await ahead.enqueue(batch("t", 2, 10), notWaiting);
+    await tick();
+    // Two partitions at once; partition 0's second batch waits for its first.
+    expect(events).toEqual(["apply t/0@10", "apply t/1@10"]);
+    expect(ahead.counts()).toEqual({ held: 4, applying: 2 });
+    (await attempt("t/1@10")).open();
+    await tick();
+    expect(events).toEqual(["apply t/0@10", "apply t/1@10", "commit t/1@10", "apply t/2@10"]);
+    (await attempt("t/0@10")).open();
+    (await attempt("t/0@20")).open();
+    (await attempt("t/2@10")).open();
+    for (let i = 0; i < 10; i++) await tick();
+    const zero = events.filter((e) => e.includes("t/0@"));
+    expect(zero).toEqual(["apply t/0@10", "commit t/0@10", "apply t/0@20", "commit t/0@20"]);
+    expect(ahead.counts()).toEqual({ held: 0, applying: 0 });
+  });
+
+  it("a failed batch is applied again before the later ones of its partition, and nothing is committed until it holds", async () => {
+    const { ahead, events, batch, attempt, gates } = recorder({ concurrency: 1 });
+    await ahead.enqueue(batch("t", 0, 10), notWaiting);
+    await ahead.enqueue(batch("t", 0, 20), notWaiting);
+    (await attempt("t/0@10")).fail(new Error("connection terminated"));
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(gates.get("t/0@10")?.length).toBe(2);
+    expect(events).toEqual(["apply t/0@10", "apply t/0@10"]);
+    (await attempt("t/0@10")).open();
+    (await attempt("t/0@20")).open();
+    for (let i = 0; i < 10; i++) await tick();
+    expect(events).toEqual([
+      "apply t/0@10",
+      "apply t/0@10",
+      "commit t/0@10",
+      "apply t/0@20",
+      "commit t/0@20",
+    ]);
+  });
+
+  it("a full queue holds the consumer back, heartbeating, until a batch is done", async () => {
+    const { ahead, batch, attempt } = recorder({ concurrency: 1, maxHeld: 2 });
+    await ahead.enqueue(batch("t", 0, 10), notWaiting);
+    await ahead.enqueue(batch("t", 0, 20), notWaiting);
+    let beats = 0;
+    let taken: boolean | undefined;
+    const third = ahead
+      .enqueue(batch("t", 0, 30), {
+        heartbeat: async () => {
+          beats += 1;
+        },
+        stale: () => false,
+      })
+      .then((t) => {
+        taken = t;
+      });
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect(taken).toBeUndefined();
+    expect(beats).toBeGreaterThanOrEqual(1);
+    (await attempt("t/0@10")).open();
+    await third;
+    expect(taken).toBe(true);
+    expect(ahead.counts().held).toBe(2);
+    (await attempt("t/0@20")).open();
+    (await attempt("t/0@30")).open();
+    await ahead.close();
+  });
+
+  it("a batch that turned stale while it waited is not taken", async () => {
+    const { ahead, events, batch, attempt } = recorder({ concurrency: 1, maxHeld: 1 });
+    await ahead.enqueue(batch("t", 0, 10), notWaiting);
+    let stale = false;
+    const waiting = ahead.enqueue(batch("t", 0, 20), { heartbeat: async () => {}, stale: () => stale });
+    stale = true;
+    (await attempt("t/0@10")).open();
+    await expect(waiting).resolves.toBe(false);
+    await ahead.close();
+    expect(events).toEqual(["apply t/0@10", "commit t/0@10"]);
+  });
+
+  it("after a rebalance, the queued batches are forgotten and the one being applied finishes and commits", async () => {
+    const { ahead, events, batch, attempt } = recorder({ concurrency: 1 });
+    await ahead.enqueue(batch("t", 0, 10), notWaiting);
+    await ahead.enqueue(batch("t", 0, 20), notWaiting);
+    await ahead.enqueue(batch("t", 1, 10), notWaiting);
+    expect(ahead.dropQueued()).toBe(2);
+    expect(ahead.counts().held).toBe(1);
+    (await attempt("t/0@10")).open();
+    for (let i = 0; i < 10; i++) await tick();
+    expect(events).toEqual(["apply t/0@10", "commit t/0@10"]);
+    expect(ahead.counts()).toEqual({ held: 0, applying: 0 });
+  });
+
+  it("closing takes nothing more, stops a retrying batch without committing it, and waits for the batch being applied", async () => {
+    const { ahead, events, batch, attempt } = recorder({ concurrency: 2 });
+    await ahead.enqueue(batch("t", 0, 10), notWaiting);
+    await ahead.enqueue(batch("t", 1, 10), notWaiting);
+    (await attempt("t/0@10")).fail(new Error("connection terminated"));
+    await tick();
+    let closed = false;
+    const closing = ahead.close().then(() => {
+      closed = true;
+    });
+    expect(await ahead.enqueue(batch("t", 2, 10), notWaiting)).toBe(false);
+    await tick();
+    expect(closed).toBe(false);
+    (await attempt("t/1@10")).open();
+    await closing;
+    expect(events.filter((e) => e.startsWith("commit"))).toEqual(["commit t/1@10"]);
+    expect(events.filter((e) => e.includes("t/2@"))).toEqual([]);
+  });
+});

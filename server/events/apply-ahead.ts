@@ -1,0 +1,198 @@
+// Lets a consumer fetch ahead while its batches are applied. kafkajs fetches again only when
+// every batch of its last fetch has been handed back, so a consumer that applies a batch
+// before handing it back leaves Kafka idle while Postgres works and Postgres idle while the
+// next fetch travels. Here a handed batch is queued instead: applied in order per partition,
+// a few partitions at once, its offset committed to Kafka only after it was applied. The
+// queue is bounded (a full one holds the consumer back, heartbeating), and a failed batch is
+// applied again, with a growing pause, before any later batch of its partition.
+import type { Logger } from "../log.ts";
+
+export interface QueuedBatch {
+  topic: string;
+  partition: number;
+  /** The offset committed to Kafka once the batch is applied: its last offset + 1. */
+  nextOffset: string;
+  /** Applies the batch; throws when nothing of it was kept (it is then applied again). */
+  apply(): Promise<void>;
+}
+
+export interface ApplyAheadOptions {
+  /** Partitions applied at once. */
+  concurrency: number;
+  /** Batches held at most (queued and being applied); a full queue holds the consumer back. */
+  maxHeld: number;
+  /** Commits a partition's offset to Kafka. */
+  commit(topic: string, partition: number, offset: string): Promise<void>;
+  log: Logger;
+  /** The pause before a failed batch is applied again, doubled each time up to `retryMaxMs`. */
+  retryFirstMs?: number;
+  retryMaxMs?: number;
+}
+
+/** What the consumer's batch handler lends while it waits for room. */
+export interface WaitingBatch {
+  heartbeat(): Promise<void>;
+  /** True when the batch should no longer be taken (the consumer stopped or sought elsewhere). */
+  stale(): boolean;
+}
+
+export interface ApplyAhead {
+  /**
+   * Waits for room (heartbeating every second), then queues the batch. False when it was not
+   * taken (closed, or stale while it waited): the caller must not resolve its offset.
+   */
+  enqueue(batch: QueuedBatch, waiting: WaitingBatch): Promise<boolean>;
+  /**
+   * Forgets the batches not yet started. After the group rebalances, Kafka hands every
+   * assigned partition again from its committed offset, so they would be applied twice.
+   */
+  dropQueued(): number;
+  counts(): { held: number; applying: number };
+  /** Takes nothing more, stops retrying, and resolves once the batches being applied are done. */
+  close(): Promise<void>;
+}
+
+const HEARTBEAT_EVERY_MS = 1000;
+const keyOf = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+export function createApplyAhead(options: ApplyAheadOptions): ApplyAhead {
+  const { log } = options;
+  const retryFirstMs = options.retryFirstMs ?? 500;
+  const retryMaxMs = options.retryMaxMs ?? 30_000;
+  /** Queued batches per partition, in Kafka's order; a partition's first batch may be applying. */
+  const queues = new Map<string, QueuedBatch[]>();
+  const applying = new Map<string, Promise<void>>();
+  let held = 0;
+  let closed = false;
+  /** Who waits for room in the queue, and which failed batches wait to be applied again. */
+  const roomWaiters = new Set<() => void>();
+  const retryWaiters = new Set<() => void>();
+
+  /** Resolves after `ms`, or sooner when `waiters` are woken. */
+  const pause = (ms: number, waiters: Set<() => void>) =>
+    new Promise<void>((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        waiters.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      waiters.add(wake);
+    });
+  const wakeAll = (waiters: Set<() => void>) => {
+    for (const wake of [...waiters]) wake();
+  };
+
+  async function applyUntilKept(batch: QueuedBatch): Promise<boolean> {
+    for (
+      let attempt = 1, pauseMs = retryFirstMs;
+      ;
+      attempt += 1, pauseMs = Math.min(retryMaxMs, pauseMs * 2)
+    ) {
+      try {
+        await batch.apply();
+        return true;
+      } catch (error) {
+        if (closed) return false;
+        log.warn("a batch could not be applied; it is applied again before any later one of its partition", {
+          topic: batch.topic,
+          partition: batch.partition,
+          attempt,
+          error: String(error),
+          inMs: pauseMs,
+        });
+        await pause(pauseMs, retryWaiters);
+        if (closed) return false;
+      }
+    }
+  }
+
+  async function commit(batch: QueuedBatch) {
+    try {
+      await options.commit(batch.topic, batch.partition, batch.nextOffset);
+    } catch (error) {
+      // The rows are in; a lost commit only means the batch is read again after a restart or
+      // rebalance, which the consumer's idempotent apply makes harmless.
+      log.warn("an applied batch's offset could not be committed to Kafka", {
+        topic: batch.topic,
+        partition: batch.partition,
+        error: String(error),
+      });
+    }
+  }
+
+  /** Applies a partition's first batch, then commits its offset and takes it off the queue. */
+  async function applyFirst(key: string, batch: QueuedBatch) {
+    if (!(await applyUntilKept(batch))) return;
+    await commit(batch);
+    // dropQueued keeps the batch being applied, so it is still the first.
+    const queue = queues.get(key);
+    queue?.shift();
+    held -= 1;
+    if (queue?.length === 0) queues.delete(key);
+    wakeAll(roomWaiters);
+  }
+
+  /** Starts the first batch of waiting partitions, longest waiting first, while slots are free. */
+  function pump() {
+    for (const [key, queue] of queues) {
+      if (applying.size >= options.concurrency || closed) return;
+      const batch = queue[0];
+      if (!batch || applying.has(key)) continue;
+      const run = applyFirst(key, batch).finally(() => {
+        applying.delete(key);
+        // Round robin: a partition that still has batches goes behind the others.
+        const rest = queues.get(key);
+        if (rest) {
+          queues.delete(key);
+          queues.set(key, rest);
+        }
+        pump();
+      });
+      applying.set(key, run);
+    }
+  }
+
+  return {
+    async enqueue(batch, waiting) {
+      let lastBeat = Date.now();
+      while (held >= options.maxHeld && !closed) {
+        await pause(HEARTBEAT_EVERY_MS, roomWaiters);
+        if (Date.now() - lastBeat >= HEARTBEAT_EVERY_MS && !closed) {
+          lastBeat = Date.now();
+          await waiting.heartbeat();
+        }
+      }
+      if (closed || waiting.stale()) return false;
+      const key = keyOf(batch.topic, batch.partition);
+      const queue = queues.get(key);
+      if (queue) queue.push(batch);
+      else queues.set(key, [batch]);
+      held += 1;
+      pump();
+      return true;
+    },
+    dropQueued() {
+      let dropped = 0;
+      for (const [key, queue] of queues) {
+        // A partition's first batch stays while it is being applied.
+        const keep = applying.has(key) ? 1 : 0;
+        dropped += queue.length - keep;
+        queue.splice(keep);
+        if (queue.length === 0) queues.delete(key);
+      }
+      held -= dropped;
+      wakeAll(roomWaiters);
+      return dropped;
+    },
+    counts: () => ({ held, applying: applying.size }),
+    async close() {
+      closed = true;
+      wakeAll(retryWaiters);
+      wakeAll(roomWaiters);
+      await Promise.allSettled(applying.values());
+      queues.clear();
+      held = 0;
+    },
+  };
+}
