@@ -5,6 +5,7 @@
 // a few partitions at once, its offset committed to Kafka only after it was applied. The
 // queue is bounded (a full one holds the consumer back, heartbeating), and a failed batch is
 // applied again, with a growing pause, before any later batch of its partition.
+import type { Consumer, EachBatchPayload } from "kafkajs";
 import type { Logger } from "../log.ts";
 
 export interface QueuedBatch {
@@ -195,4 +196,37 @@ export function createApplyAhead(options: ApplyAheadOptions): ApplyAhead {
       held = 0;
     },
   };
+}
+
+/**
+ * A queue for a kafkajs consumer: offsets committed through it, and what is queued let go when
+ * the group rebalances or the consumer joins again (kafkajs then fetches every assigned
+ * partition again from its committed offset, so the queued batches would be applied twice).
+ */
+export function applyAheadFor(consumer: Consumer, options: Omit<ApplyAheadOptions, "commit">): ApplyAhead {
+  const ahead = createApplyAhead({
+    ...options,
+    commit: (topic, partition, offset) => consumer.commitOffsets([{ topic, partition, offset }]),
+  });
+  const letGo = (when: string) => () =>
+    options.log.info(`${when}: batches queued ahead are let go and fetched again`, {
+      dropped: ahead.dropQueued(),
+    });
+  consumer.on(consumer.events.REBALANCING, letGo("the group is rebalancing"));
+  consumer.on(consumer.events.GROUP_JOIN, letGo("joined the group"));
+  return ahead;
+}
+
+/**
+ * Queues a batch kafkajs handed over, to be applied by `apply`; once taken, its offset is
+ * resolved so kafkajs fetches on from there (it is committed only once applied).
+ */
+export async function queueBatch(ahead: ApplyAhead, payload: EachBatchPayload, apply: () => Promise<void>) {
+  const { batch, heartbeat, isRunning, isStale, resolveOffset } = payload;
+  const last = batch.lastOffset();
+  const taken = await ahead.enqueue(
+    { topic: batch.topic, partition: batch.partition, nextOffset: String(BigInt(last) + 1n), apply },
+    { heartbeat, stale: () => !isRunning() || isStale() },
+  );
+  if (taken) resolveOffset(last);
 }

@@ -1,8 +1,11 @@
 // The ingester: a Kafka consumer group that stores saga and control events in Postgres. Offsets are
 // committed only after the batch's database transaction has committed, so a crash
-// re-reads (never loses) a batch, and storeBatch makes the re-read harmless.
+// re-reads (never loses) a batch, and storeBatch makes the re-read harmless. Batches are
+// decoded as they arrive and queued (server/events/apply-ahead.ts): Kafka fetches the next
+// ones while Postgres stores these.
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
 import type { Pool } from "../db/pool.ts";
+import { type ApplyAhead, applyAheadFor, queueBatch } from "../events/apply-ahead.ts";
 import {
   decodeBreakerEvent,
   decodeProjectionEvent,
@@ -63,7 +66,20 @@ export interface IngesterDeps {
   traces?: Pick<SagaTraceExporter, "observe" | "enqueue">;
 }
 
+/** Batches (one partition's each) stored at once. */
+export const BATCHES_AT_ONCE = 3;
+/**
+ * Batches fetched and decoded ahead, across partitions, the ones being stored included: the
+ * queue's memory is bounded by this many batches of at most BATCH_BYTES each.
+ */
+export const BATCHES_HELD = 8;
+/** The largest batch fetched from a partition (a batch costs a fixed number of statements). */
+export const BATCH_BYTES = 4 * 1024 * 1024;
+
 export interface IngestCounters {
+  /** Batches Kafka handed over. */
+  received: number;
+  /** Batches stored. */
   batches: number;
   inserted: number;
   duplicates: number;
@@ -145,6 +161,7 @@ export function splitBatch(
 export function createIngester(deps: IngesterDeps): Ingester {
   const { kafka, pool, topics, groupId, log } = deps;
   const counters: IngestCounters = {
+    received: 0,
     batches: 0,
     inserted: 0,
     duplicates: 0,
@@ -152,6 +169,7 @@ export function createIngester(deps: IngesterDeps): Ingester {
     failedBatches: 0,
   };
   let consumer: Consumer | undefined;
+  let ahead: ApplyAhead | undefined;
   const allTopics = [
     ...topics,
     ...[deps.deadLetterTopic, deps.breakerTopic, deps.projectionTopic, deps.breakerControlTopic].filter(
@@ -220,19 +238,31 @@ export function createIngester(deps: IngesterDeps): Ingester {
     }
   }
 
-  async function handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) {
-    if (!isRunning() || isStale() || batch.messages.length === 0) return;
+  async function handleBatch(payload: EachBatchPayload) {
+    const { batch, isRunning, isStale } = payload;
+    if (!ahead || !isRunning() || isStale() || batch.messages.length === 0) return;
     const startedAt = performance.now();
+    counters.received += 1;
+    // Decoded now, while other batches are being stored.
+    const incoming = batch.topic === deps.breakerControlTopic ? undefined : splitBatch(batch, deps);
+    await queueBatch(ahead, payload, async () => {
+      await (incoming ? store(batch, incoming) : storeControls(batch));
+      measure(batch, startedAt);
+    });
+  }
+
+  /** A batch of the control topic: operators' decisions only (a batch holds one topic-partition). */
+  async function storeControls(batch: EachBatchPayload["batch"]) {
+    const { deadLettered } = await storeBreakerControls(pool, batch.topic, batch.partition, batch.messages);
+    counters.deadLettered += deadLettered;
     const kind = kindOf(batch.topic);
-    if (batch.topic === deps.breakerControlTopic) {
-      // A batch holds one topic-partition: the control topic's batches hold decisions only.
-      const { deadLettered } = await storeBreakerControls(pool, batch.topic, batch.partition, batch.messages);
-      counters.deadLettered += deadLettered;
-      deps.metrics?.messages(kind, "stored", batch.messages.length - deadLettered);
-      deps.metrics?.messages(kind, "dead_lettered", deadLettered);
-      return commit(batch, resolveOffset, heartbeat, startedAt);
-    }
-    const incoming = splitBatch(batch, deps);
+    deps.metrics?.messages(kind, "stored", batch.messages.length - deadLettered);
+    deps.metrics?.messages(kind, "dead_lettered", deadLettered);
+  }
+
+  /** Stores a decoded batch in one transaction, or message by message when its data is refused; counts it. */
+  async function store(batch: EachBatchPayload["batch"], incoming: IncomingBatch) {
+    const kind = kindOf(batch.topic);
     const tally: Tally = { inserted: 0, lettered: 0 };
     try {
       try {
@@ -255,25 +285,16 @@ export function createIngester(deps: IngesterDeps): Ingester {
     } catch (error) {
       counters.failedBatches += 1;
       deps.metrics?.failedBatch();
-      log.error("batch not stored; it will be re-read", { partition: batch.partition, error });
+      log.error("batch not stored; it is stored again before any later one of its partition", {
+        partition: batch.partition,
+        error,
+      });
       throw error;
     }
-    await commit(batch, resolveOffset, heartbeat, startedAt);
   }
 
-  /** Commits the batch's offsets; only ever called once its rows are in the database. */
-  async function commit(
-    batch: EachBatchPayload["batch"],
-    resolveOffset: EachBatchPayload["resolveOffset"],
-    heartbeat: EachBatchPayload["heartbeat"],
-    startedAt: number,
-  ) {
-    const last = batch.lastOffset();
-    resolveOffset(last);
-    await consumer?.commitOffsets([
-      { topic: batch.topic, partition: batch.partition, offset: String(BigInt(last) + 1n) },
-    ]);
-    await heartbeat();
+  /** A stored batch's time (from its arrival) and its partition's lag, for the metrics. */
+  function measure(batch: EachBatchPayload["batch"], startedAt: number) {
     const m = deps.metrics;
     if (m) {
       m.batch((performance.now() - startedAt) / 1000);
@@ -302,15 +323,16 @@ export function createIngester(deps: IngesterDeps): Ingester {
       } finally {
         await admin.disconnect();
       }
-      const c = kafka.consumer({ groupId, allowAutoTopicCreation: false });
+      const c = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxBytesPerPartition: BATCH_BYTES });
       consumer = c;
+      ahead = applyAheadFor(c, { concurrency: BATCHES_AT_ONCE, maxHeld: BATCHES_HELD, log });
       await runConsumer(
         c,
         { topics: allTopics, fromBeginning: true },
         {
           autoCommit: false,
           eachBatchAutoResolve: false,
-          partitionsConsumedConcurrently: 3,
+          partitionsConsumedConcurrently: BATCHES_AT_ONCE,
           eachBatch: handleBatch,
         },
         log,
@@ -328,7 +350,9 @@ export function createIngester(deps: IngesterDeps): Ingester {
     async stop() {
       clearInterval(reporter);
       clearInterval(partitionKeeper);
-      // Waits for the batch in hand to be stored and committed.
+      // Waits for the batches in hand to be stored and committed; the queued ones are re-read.
+      await ahead?.close();
+      ahead = undefined;
       await consumer?.disconnect();
       consumer = undefined;
     },

@@ -9,7 +9,7 @@ import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
 import type { Pool, PoolClient } from "../db/pool.ts";
 import { retryOnDeadlock } from "../db/retry-deadlock.ts";
 import { withTransaction } from "../db/transaction.ts";
-import { type ApplyAhead, createApplyAhead } from "../events/apply-ahead.ts";
+import { type ApplyAhead, applyAheadFor, queueBatch } from "../events/apply-ahead.ts";
 import { ensureTopics } from "../events/index.ts";
 import { runConsumer } from "../events/kafka-client.ts";
 import type { Logger } from "../log.ts";
@@ -212,20 +212,12 @@ export function createProjector(options: ProjectorOptions): Projector {
       log.warn("changes rejected and kept", { topic: batch.topic, count: outcome.rejected });
   }
 
-  async function handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) {
+  async function handleBatch(payload: EachBatchPayload) {
+    const { batch, isRunning, isStale } = payload;
     if (!ahead || !isRunning() || isStale() || batch.messages.length === 0) return;
+    // Decoded now, while other batches are being applied.
     const decoded = decodeBatch(batch);
-    const taken = await ahead.enqueue(
-      {
-        topic: batch.topic,
-        partition: batch.partition,
-        nextOffset: String(BigInt(decoded.lastOffset) + 1n),
-        apply: () => applyAndCount(decoded),
-      },
-      { heartbeat, stale: () => !isRunning() || isStale() },
-    );
-    // Resolved, kafkajs fetches on from here; committed only once applied.
-    if (taken) resolveOffset(decoded.lastOffset);
+    await queueBatch(ahead, payload, () => applyAndCount(decoded));
   }
 
   return {
@@ -245,21 +237,7 @@ export function createProjector(options: ProjectorOptions): Projector {
         maxBytesPerPartition: options.maxBatchBytes ?? DEFAULT_BATCH_BYTES,
       });
       consumer = c;
-      ahead = createApplyAhead({
-        concurrency: BATCHES_AT_ONCE,
-        maxHeld: BATCHES_HELD,
-        commit: (topic, partition, offset) => c.commitOffsets([{ topic, partition, offset }]),
-        log,
-      });
-      const queue = ahead;
-      // After a rebalance (or a restart of the consumer) kafkajs fetches every assigned
-      // partition again from its committed offset: what is queued would be applied twice.
-      const letGo = (when: string) => () =>
-        log.info(`${when}: batches queued ahead are let go and fetched again`, {
-          dropped: queue.dropQueued(),
-        });
-      c.on(c.events.REBALANCING, letGo("the group is rebalancing"));
-      c.on(c.events.GROUP_JOIN, letGo("joined the group"));
+      ahead = applyAheadFor(c, { concurrency: BATCHES_AT_ONCE, maxHeld: BATCHES_HELD, log });
       await runConsumer(
         c,
         { topics: options.topics, fromBeginning: true },
