@@ -361,6 +361,12 @@ export function createIngester(deps: IngesterDeps): Ingester {
       clearInterval(reporter);
       clearInterval(partitionKeeper);
       // Waits for the batches in hand to be stored and committed; the queued ones are re-read.
+      // Fetching stops first: a closed queue takes no batch, and kafkajs would fetch the same ones again meanwhile.
+      try {
+        consumer?.pause(allTopics.map((topic) => ({ topic })));
+      } catch {
+        // Not running yet: nothing is fetched.
+      }
       await ahead?.close();
       ahead = undefined;
       await consumer?.disconnect();

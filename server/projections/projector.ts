@@ -253,6 +253,12 @@ export function createProjector(options: ProjectorOptions): Projector {
       log.info("projecting", { generation: options.generation, schema, groupId: options.groupId });
     },
     async stop() {
+      // Fetching stops first: a closed queue takes no batch, and kafkajs would fetch the same ones again meanwhile.
+      try {
+        consumer?.pause(options.topics.map((topic) => ({ topic })));
+      } catch {
+        // Not running yet: nothing is fetched.
+      }
       await ahead?.close();
       ahead = undefined;
       await consumer?.disconnect();
