@@ -45,17 +45,6 @@ const EnvSchema = z.object({
     .regex(/^[a-zA-Z0-9._-]*$/, "letters, digits, '.', '_' or '-' only")
     .default(""),
   SAGASCOPE_INGEST_GROUP: z.string().min(1).default("sagascope-ingester"),
-  /**
-   * The most bytes the ingester fetches from one partition at a time: its largest batch.
-   * Eight batches at most are held; larger batches store a little faster and cost memory
-   * while a backlog clears (docs/database.md). Unset: 1 MiB (ingester.ts).
-   */
-  SAGASCOPE_INGEST_BATCH_BYTES: z.coerce
-    .number()
-    .int()
-    .min(1024)
-    .max(64 * 1024 * 1024)
-    .optional(),
   /** A saga whose next event is this late (past its attempt's timeout) is reported stuck. */
   SAGASCOPE_STUCK_GRACE_MS: z.coerce.number().int().min(0).max(86_400_000).default(30_000),
   /**

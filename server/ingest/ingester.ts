@@ -1,11 +1,8 @@
 // The ingester: a Kafka consumer group that stores saga and control events in Postgres. Offsets are
 // committed only after the batch's database transaction has committed, so a crash
-// re-reads (never loses) a batch, and storeBatch makes the re-read harmless. Batches are
-// decoded as they arrive and queued (server/events/apply-ahead.ts): Kafka fetches the next
-// ones while Postgres stores these.
+// re-reads (never loses) a batch, and storeBatch makes the re-read harmless.
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
 import type { Pool } from "../db/pool.ts";
-import { type ApplyAhead, applyAheadFor, queueBatch } from "../events/apply-ahead.ts";
 import {
   decodeBreakerEvent,
   decodeProjectionEvent,
@@ -58,8 +55,6 @@ export interface IngesterDeps {
   breakerControlTopic?: string;
   groupId: string;
   log: Logger;
-  /** The most bytes fetched from one partition at a time, so the largest batch (DEFAULT_BATCH_BYTES unless said). */
-  maxBatchBytes?: number | undefined;
   /** How often a progress line is logged; 0 for never. */
   reportEveryMs?: number;
   /** Where its Prometheus metrics go (server/ingest/ingest-metrics.ts); none when absent. */
@@ -67,20 +62,6 @@ export interface IngesterDeps {
   /** Told the events each batch stored and the sagas it ended, to export them as traces (server/telemetry). */
   traces?: Pick<SagaTraceExporter, "observe" | "enqueue">;
 }
-
-/** Batches (one partition's each) stored at once. */
-export const BATCHES_AT_ONCE = 3;
-/**
- * Batches fetched and decoded ahead, across partitions, the ones being stored included: the
- * queue's memory is bounded by this many batches of at most `maxBatchBytes` each.
- */
-export const BATCHES_HELD = 8;
-/**
- * The largest batch fetched from a partition unless configured: Kafka's default. 4 MiB stored
- * 0.39 of raw COPY against 0.35, but the ingester's memory peaked at 620–690 MiB against 440
- * while a 30 s backlog cleared (docs/database.md).
- */
-export const DEFAULT_BATCH_BYTES = 1024 * 1024;
 
 export interface IngestCounters {
   /** Batches Kafka handed over. */
@@ -175,7 +156,6 @@ export function createIngester(deps: IngesterDeps): Ingester {
     failedBatches: 0,
   };
   let consumer: Consumer | undefined;
-  let ahead: ApplyAhead | undefined;
   const allTopics = [
     ...topics,
     ...[deps.deadLetterTopic, deps.breakerTopic, deps.projectionTopic, deps.breakerControlTopic].filter(
@@ -244,31 +224,20 @@ export function createIngester(deps: IngesterDeps): Ingester {
     }
   }
 
-  async function handleBatch(payload: EachBatchPayload) {
-    const { batch, isRunning, isStale } = payload;
-    if (!ahead || !isRunning() || isStale() || batch.messages.length === 0) return;
+  async function handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) {
+    if (!isRunning() || isStale() || batch.messages.length === 0) return;
     const startedAt = performance.now();
     counters.received += 1;
-    // Decoded now, while other batches are being stored.
-    const incoming = batch.topic === deps.breakerControlTopic ? undefined : splitBatch(batch, deps);
-    await queueBatch(ahead, payload, async () => {
-      await (incoming ? store(batch, incoming) : storeControls(batch));
-      measure(batch, startedAt);
-    });
-  }
-
-  /** A batch of the control topic: operators' decisions only (a batch holds one topic-partition). */
-  async function storeControls(batch: EachBatchPayload["batch"]) {
-    const { deadLettered } = await storeBreakerControls(pool, batch.topic, batch.partition, batch.messages);
-    counters.deadLettered += deadLettered;
     const kind = kindOf(batch.topic);
-    deps.metrics?.messages(kind, "stored", batch.messages.length - deadLettered);
-    deps.metrics?.messages(kind, "dead_lettered", deadLettered);
-  }
-
-  /** Stores a decoded batch in one transaction, or message by message when its data is refused; counts it. */
-  async function store(batch: EachBatchPayload["batch"], incoming: IncomingBatch) {
-    const kind = kindOf(batch.topic);
+    if (batch.topic === deps.breakerControlTopic) {
+      // A batch holds one topic-partition: the control topic's batches hold decisions only.
+      const { deadLettered } = await storeBreakerControls(pool, batch.topic, batch.partition, batch.messages);
+      counters.deadLettered += deadLettered;
+      deps.metrics?.messages(kind, "stored", batch.messages.length - deadLettered);
+      deps.metrics?.messages(kind, "dead_lettered", deadLettered);
+      return commit(batch, resolveOffset, heartbeat, startedAt);
+    }
+    const incoming = splitBatch(batch, deps);
     const tally: Tally = { inserted: 0, lettered: 0 };
     try {
       try {
@@ -291,16 +260,25 @@ export function createIngester(deps: IngesterDeps): Ingester {
     } catch (error) {
       counters.failedBatches += 1;
       deps.metrics?.failedBatch();
-      log.error("batch not stored; it is stored again before any later one of its partition", {
-        partition: batch.partition,
-        error,
-      });
+      log.error("batch not stored; it will be re-read", { partition: batch.partition, error });
       throw error;
     }
+    await commit(batch, resolveOffset, heartbeat, startedAt);
   }
 
-  /** A stored batch's time (from its arrival) and its partition's lag, for the metrics. */
-  function measure(batch: EachBatchPayload["batch"], startedAt: number) {
+  /** Commits the batch's offsets; only ever called once its rows are in the database. */
+  async function commit(
+    batch: EachBatchPayload["batch"],
+    resolveOffset: EachBatchPayload["resolveOffset"],
+    heartbeat: EachBatchPayload["heartbeat"],
+    startedAt: number,
+  ) {
+    const last = batch.lastOffset();
+    resolveOffset(last);
+    await consumer?.commitOffsets([
+      { topic: batch.topic, partition: batch.partition, offset: String(BigInt(last) + 1n) },
+    ]);
+    await heartbeat();
     const m = deps.metrics;
     if (m) {
       m.batch((performance.now() - startedAt) / 1000);
@@ -329,20 +307,15 @@ export function createIngester(deps: IngesterDeps): Ingester {
       } finally {
         await admin.disconnect();
       }
-      const c = kafka.consumer({
-        groupId,
-        allowAutoTopicCreation: false,
-        maxBytesPerPartition: deps.maxBatchBytes ?? DEFAULT_BATCH_BYTES,
-      });
+      const c = kafka.consumer({ groupId, allowAutoTopicCreation: false });
       consumer = c;
-      ahead = applyAheadFor(c, { concurrency: BATCHES_AT_ONCE, maxHeld: BATCHES_HELD, log });
       await runConsumer(
         c,
         { topics: allTopics, fromBeginning: true },
         {
           autoCommit: false,
           eachBatchAutoResolve: false,
-          partitionsConsumedConcurrently: BATCHES_AT_ONCE,
+          partitionsConsumedConcurrently: 3,
           eachBatch: handleBatch,
         },
         log,
@@ -360,15 +333,7 @@ export function createIngester(deps: IngesterDeps): Ingester {
     async stop() {
       clearInterval(reporter);
       clearInterval(partitionKeeper);
-      // Waits for the batches in hand to be stored and committed; the queued ones are re-read.
-      // Fetching stops first: a closed queue takes no batch, and kafkajs would fetch the same ones again meanwhile.
-      try {
-        consumer?.pause(allTopics.map((topic) => ({ topic })));
-      } catch {
-        // Not running yet: nothing is fetched.
-      }
-      await ahead?.close();
-      ahead = undefined;
+      // Waits for the batch in hand to be stored and committed.
       await consumer?.disconnect();
       consumer = undefined;
     },

@@ -109,7 +109,6 @@ await runProcess(
     });
     const ingester = createIngester({
       metrics,
-      maxBatchBytes: config.SAGASCOPE_INGEST_BATCH_BYTES,
       ...(traces ? { traces } : {}),
       kafka,
       pool,
