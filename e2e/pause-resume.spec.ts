@@ -11,6 +11,10 @@
 // (not part of the shared fleet) are the spec's own and stopped by it.
 import type { Page } from "@playwright/test";
 import type pg from "pg";
+import { INVENTORY_SCHEMA } from "../server/fleet/checkout/inventory-service.ts";
+import { ORDER_SCHEMA } from "../server/fleet/checkout/order-service.ts";
+import { PAYMENT_SCHEMA } from "../server/fleet/checkout/payment-service.ts";
+import { SHIPPING_SCHEMA } from "../server/fleet/checkout/shipping-service.ts";
 import { PIPELINE_ALLOWANCE_MS, PROCESS_START_ALLOWANCE_MS } from "./fixtures/e2e-env.ts";
 import { expect, test } from "./fixtures/fleet.ts";
 import { startCheckouts } from "./fixtures/fleet-control.ts";
@@ -20,14 +24,23 @@ const SLOW_CALL_MS = 12_000;
 /** Longer than any step's deadline: the call is never answered in time. */
 const UNANSWERED_MS = 60_000;
 const SETTLES_WITHIN_MS = SLOW_CALL_MS + PIPELINE_ALLOWANCE_MS + 10_000;
+/** Each checkout participant's schema of the fleet's database. */
+const CHECKOUT_SCHEMAS = [ORDER_SCHEMA, PAYMENT_SCHEMA, INVENTORY_SCHEMA, SHIPPING_SCHEMA];
 
-/** The newest running saga of `type` whose last finished step is `step`. */
-async function sagaAfterStep(store: pg.Pool, type: string, step: string): Promise<string> {
+/** How long a fault change takes to reach a service at most (pub/sub, or its periodic re-read). */
+const FAULT_REACHES_WITHIN_MS = 6_000;
+
+/**
+ * The newest running saga of `type` whose last finished step is `step`, started once the
+ * fault set at `faultSetAt` is sure to slow its next step. A saga started before could be
+ * past that step already, its summary not yet caught up.
+ */
+async function sagaAfterStep(store: pg.Pool, type: string, step: string, faultSetAt: Date): Promise<string> {
   return newest(
     store,
     `SELECT saga_id FROM saga_summary WHERE saga_type = $1 AND status = 'running' AND current_step = $2
-       AND started_at > now() - interval '1 minute' ORDER BY started_at DESC LIMIT 1`,
-    [type, step],
+       AND started_at > $3::timestamptz + make_interval(secs => $4) ORDER BY started_at DESC LIMIT 1`,
+    [type, step, faultSetAt.toISOString(), FAULT_REACHES_WITHIN_MS / 1000],
   );
 }
 
@@ -136,22 +149,24 @@ test("a choreographed checkout is paused while its stock is being reserved, held
   const checkouts = startCheckouts(2);
   try {
     // Slow reservations: a paid checkout waits at inventory (its message under way or queued).
+    const faultSetAt = new Date();
     await fleet.setFaults("inventory", { latencyMs: SLOW_CALL_MS });
-    const sagaId = await sagaAfterStep(store, "marketplace-checkout", "charge-payment");
+    const sagaId = await sagaAfterStep(store, "marketplace-checkout", "charge-payment", faultSetAt);
 
     await page.goto(`/sagas/${encodeURIComponent(sagaId)}`);
     expect(await act(page, "Pause")).toMatch(/paused by demo-operator; each participant holds/);
     await fleet.setFaults("inventory", { latencyMs: 0 });
     await expect(page.getByTestId("paused-by")).toContainText("by demo-operator since");
 
-    // The participant the saga reaches next (inventory, or shipping if the reservation was
-    // under way) holds its messages of the saga instead of acting on them.
+    // The participant the saga reaches next holds its messages of the saga instead of acting
+    // on them: inventory, or shipping if the reservation was under way, or payment (its refund)
+    // if the order was one the demo sells out on purpose.
     const held = async () =>
       (
         await fleetDb.query(
-          `SELECT count(*)::int AS n FROM (
-             SELECT saga_id FROM checkout_inventory.parked_message WHERE held AND redriven_at IS NULL
-             UNION ALL SELECT saga_id FROM checkout_shipping.parked_message WHERE held AND redriven_at IS NULL) h
+          `SELECT count(*)::int AS n FROM (${CHECKOUT_SCHEMAS.map(
+            (schema) => `SELECT saga_id FROM ${schema}.parked_message WHERE held AND redriven_at IS NULL`,
+          ).join(" UNION ALL ")}) h
            WHERE saga_id = $1`,
           [sagaId],
         )
