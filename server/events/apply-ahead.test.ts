@@ -1,8 +1,9 @@
 // The queue between a consumer's fetches and its applies, without Kafka: batches of a
 // partition are applied in order, a few partitions at once, each offset committed only after
 // its batch was applied; a full queue holds the consumer back (heartbeating); a failed batch
-// is applied again before any later batch of its partition; a rebalance forgets what was
-// queued; closing waits for what is being applied.
+// is applied again before any later batch of its partition; a partition's batches that
+// queued up while it was busy are applied together; a rebalance forgets what was queued;
+// closing waits for what is being applied.
 import { describe, expect, it } from "vitest";
 import { createLogger } from "../log.ts";
 import { type ApplyAhead, createApplyAhead, type QueuedBatch } from "./apply-ahead.ts";
@@ -22,12 +23,21 @@ function gate() {
   return { promise, open, fail };
 }
 
-function recorder(options: { concurrency?: number; maxHeld?: number } = {}) {
+function recorder(options: { concurrency?: number; maxHeld?: number; maxTogether?: number } = {}) {
   const events: string[] = [];
   const gates = new Map<string, ReturnType<typeof gate>[]>();
-  const ahead: ApplyAhead = createApplyAhead({
+  const ahead: ApplyAhead<string> = createApplyAhead<string>({
+    /** Every attempt waits on a gate of its own, opened by the test, named by its batches. */
+    apply: (names) => {
+      const name = names.join("+");
+      const g = gate();
+      gates.set(name, [...(gates.get(name) ?? []), g]);
+      events.push(`apply ${name}`);
+      return g.promise;
+    },
     concurrency: options.concurrency ?? 2,
     maxHeld: options.maxHeld ?? 100,
+    maxTogether: options.maxTogether ?? 1,
     retryFirstMs: 5,
     retryMaxMs: 20,
     log,
@@ -35,21 +45,12 @@ function recorder(options: { concurrency?: number; maxHeld?: number } = {}) {
       events.push(`commit ${topic}/${partition}@${offset}`);
     },
   });
-  /** A batch whose every attempt waits on a gate of its own, opened by the test. */
-  const batch = (topic: string, partition: number, nextOffset: number): QueuedBatch => {
-    const name = `${topic}/${partition}@${nextOffset}`;
-    return {
-      topic,
-      partition,
-      nextOffset: String(nextOffset),
-      apply: () => {
-        const g = gate();
-        gates.set(name, [...(gates.get(name) ?? []), g]);
-        events.push(`apply ${name}`);
-        return g.promise;
-      },
-    };
-  };
+  const batch = (topic: string, partition: number, nextOffset: number): QueuedBatch<string> => ({
+    topic,
+    partition,
+    nextOffset: String(nextOffset),
+    item: `${topic}/${partition}@${nextOffset}`,
+  });
   /** The newest attempt of a batch, once it has started. */
   const attempt = async (name: string) => {
     for (let i = 0; i < 200; i++) {
@@ -103,6 +104,33 @@ describe("apply-ahead", () => {
       "apply t/0@20",
       "commit t/0@20",
     ]);
+  });
+
+  it("a partition's batches that queued up while it was busy are applied together, up to the bound, and committed at the last", async () => {
+    const { ahead, events, batch, attempt } = recorder({ concurrency: 1, maxTogether: 3 });
+    for (const offset of [10, 20, 30, 40, 50]) await ahead.enqueue(batch("t", 0, offset), notWaiting);
+    (await attempt("t/0@10")).open();
+    // The three that waited go together; a rebalance meanwhile keeps all three.
+    const together = await attempt("t/0@20+t/0@30+t/0@40");
+    expect(ahead.dropQueued()).toBe(1);
+    expect(ahead.counts()).toEqual({ held: 3, applying: 1 });
+    // A failed joint apply is tried again with the same batches, the next one not joining it.
+    await ahead.enqueue(batch("t", 0, 50), notWaiting);
+    together.fail(new Error("connection terminated"));
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    (await attempt("t/0@20+t/0@30+t/0@40")).open();
+    (await attempt("t/0@50")).open();
+    for (let i = 0; i < 10; i++) await tick();
+    expect(events).toEqual([
+      "apply t/0@10",
+      "commit t/0@10",
+      "apply t/0@20+t/0@30+t/0@40",
+      "apply t/0@20+t/0@30+t/0@40",
+      "commit t/0@40",
+      "apply t/0@50",
+      "commit t/0@50",
+    ]);
+    expect(ahead.counts()).toEqual({ held: 0, applying: 0 });
   });
 
   it("a full queue holds the consumer back, heartbeating, until a batch is done", async () => {

@@ -2,26 +2,36 @@
 // every batch of its last fetch has been handed back, so a consumer that applies a batch
 // before handing it back leaves Kafka idle while Postgres works and Postgres idle while the
 // next fetch travels. Here a handed batch is queued instead: applied in order per partition,
-// a few partitions at once, its offset committed to Kafka only after it was applied. The
-// queue is bounded (a full one holds the consumer back, heartbeating), and a failed batch is
-// applied again, with a growing pause, before any later batch of its partition.
+// a few partitions at once, its offset committed to Kafka only after it was applied. A
+// partition's batches that queued up while it was busy are applied together, as one: at a
+// steady rate kafkajs fetches again at once and hands over a few messages at a time, and a
+// transaction for each would cost more than the fetching ahead saves. The queue is bounded (a
+// full one holds the consumer back, heartbeating), and a failed apply is tried again, with a
+// growing pause, before any later batch of its partition.
 import type { Consumer, EachBatchPayload } from "kafkajs";
 import type { Logger } from "../log.ts";
 
-export interface QueuedBatch {
+export interface QueuedBatch<T> {
   topic: string;
   partition: number;
   /** The offset committed to Kafka once the batch is applied: its last offset + 1. */
   nextOffset: string;
-  /** Applies the batch; throws when nothing of it was kept (it is then applied again). */
-  apply(): Promise<void>;
+  /** What the consumer made of the batch (decoded messages, say), handed to `apply`. */
+  item: T;
 }
 
-export interface ApplyAheadOptions {
+export interface ApplyAheadOptions<T> {
+  /**
+   * Applies consecutive batches of one partition, in Kafka's order, as one; throws when
+   * nothing of them was kept (they are then applied again).
+   */
+  apply(items: T[]): Promise<void>;
   /** Partitions applied at once. */
   concurrency: number;
   /** Batches held at most (queued and being applied); a full queue holds the consumer back. */
   maxHeld: number;
+  /** A partition's queued batches applied together at most. */
+  maxTogether: number;
   /** Commits a partition's offset to Kafka. */
   commit(topic: string, partition: number, offset: string): Promise<void>;
   log: Logger;
@@ -37,12 +47,12 @@ export interface WaitingBatch {
   stale(): boolean;
 }
 
-export interface ApplyAhead {
+export interface ApplyAhead<T> {
   /**
    * Waits for room (heartbeating every second), then queues the batch. False when it was not
    * taken (closed, or stale while it waited): the caller must not resolve its offset.
    */
-  enqueue(batch: QueuedBatch, waiting: WaitingBatch): Promise<boolean>;
+  enqueue(batch: QueuedBatch<T>, waiting: WaitingBatch): Promise<boolean>;
   /**
    * Forgets the batches not yet started. After the group rebalances, Kafka hands every
    * assigned partition again from its committed offset, so they would be applied twice.
@@ -56,13 +66,14 @@ export interface ApplyAhead {
 const HEARTBEAT_EVERY_MS = 1000;
 const keyOf = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
-export function createApplyAhead(options: ApplyAheadOptions): ApplyAhead {
+export function createApplyAhead<T>(options: ApplyAheadOptions<T>): ApplyAhead<T> {
   const { log } = options;
   const retryFirstMs = options.retryFirstMs ?? 500;
   const retryMaxMs = options.retryMaxMs ?? 30_000;
-  /** Queued batches per partition, in Kafka's order; a partition's first batch may be applying. */
-  const queues = new Map<string, QueuedBatch[]>();
-  const applying = new Map<string, Promise<void>>();
+  /** Queued batches per partition, in Kafka's order; a partition's first ones may be applying. */
+  const queues = new Map<string, QueuedBatch<T>[]>();
+  /** The partitions being applied, with how many of their first batches. */
+  const applying = new Map<string, { run: Promise<void>; count: number }>();
   let held = 0;
   let closed = false;
   /** Who waits for room in the queue, and which failed batches wait to be applied again. */
@@ -84,20 +95,22 @@ export function createApplyAhead(options: ApplyAheadOptions): ApplyAhead {
     for (const wake of [...waiters]) wake();
   };
 
-  async function applyUntilKept(batch: QueuedBatch): Promise<boolean> {
+  async function applyUntilKept(batches: QueuedBatch<T>[]): Promise<boolean> {
+    const { topic, partition } = batches[0] as QueuedBatch<T>;
     for (
       let attempt = 1, pauseMs = retryFirstMs;
       ;
       attempt += 1, pauseMs = Math.min(retryMaxMs, pauseMs * 2)
     ) {
       try {
-        await batch.apply();
+        await options.apply(batches.map((b) => b.item));
         return true;
       } catch (error) {
         if (closed) return false;
         log.warn("a batch could not be applied; it is applied again before any later one of its partition", {
-          topic: batch.topic,
-          partition: batch.partition,
+          topic,
+          partition,
+          batches: batches.length,
           attempt,
           error: String(error),
           inMs: pauseMs,
@@ -108,7 +121,7 @@ export function createApplyAhead(options: ApplyAheadOptions): ApplyAhead {
     }
   }
 
-  async function commit(batch: QueuedBatch) {
+  async function commit(batch: QueuedBatch<T>) {
     try {
       await options.commit(batch.topic, batch.partition, batch.nextOffset);
     } catch (error) {
@@ -122,25 +135,25 @@ export function createApplyAhead(options: ApplyAheadOptions): ApplyAhead {
     }
   }
 
-  /** Applies a partition's first batch, then commits its offset and takes it off the queue. */
-  async function applyFirst(key: string, batch: QueuedBatch) {
-    if (!(await applyUntilKept(batch))) return;
-    await commit(batch);
-    // dropQueued keeps the batch being applied, so it is still the first.
+  /** Applies a partition's first batches, then commits the last one's offset and takes them off the queue. */
+  async function applyFirst(key: string, batches: QueuedBatch<T>[]) {
+    if (!(await applyUntilKept(batches))) return;
+    await commit(batches.at(-1) as QueuedBatch<T>);
+    // dropQueued keeps the batches being applied, so they are still the first.
     const queue = queues.get(key);
-    queue?.shift();
-    held -= 1;
+    queue?.splice(0, batches.length);
+    held -= batches.length;
     if (queue?.length === 0) queues.delete(key);
     wakeAll(roomWaiters);
   }
 
-  /** Starts the first batch of waiting partitions, longest waiting first, while slots are free. */
+  /** Starts the first batches of waiting partitions, longest waiting first, while slots are free. */
   function pump() {
     for (const [key, queue] of queues) {
       if (applying.size >= options.concurrency || closed) return;
-      const batch = queue[0];
-      if (!batch || applying.has(key)) continue;
-      const run = applyFirst(key, batch).finally(() => {
+      if (queue.length === 0 || applying.has(key)) continue;
+      const batches = queue.slice(0, Math.max(1, options.maxTogether));
+      const run = applyFirst(key, batches).finally(() => {
         applying.delete(key);
         // Round robin: a partition that still has batches goes behind the others.
         const rest = queues.get(key);
@@ -150,7 +163,7 @@ export function createApplyAhead(options: ApplyAheadOptions): ApplyAhead {
         }
         pump();
       });
-      applying.set(key, run);
+      applying.set(key, { run, count: batches.length });
     }
   }
 
@@ -176,8 +189,8 @@ export function createApplyAhead(options: ApplyAheadOptions): ApplyAhead {
     dropQueued() {
       let dropped = 0;
       for (const [key, queue] of queues) {
-        // A partition's first batch stays while it is being applied.
-        const keep = applying.has(key) ? 1 : 0;
+        // A partition's first batches stay while they are being applied.
+        const keep = applying.get(key)?.count ?? 0;
         dropped += queue.length - keep;
         queue.splice(keep);
         if (queue.length === 0) queues.delete(key);
@@ -191,7 +204,7 @@ export function createApplyAhead(options: ApplyAheadOptions): ApplyAhead {
       closed = true;
       wakeAll(retryWaiters);
       wakeAll(roomWaiters);
-      await Promise.allSettled(applying.values());
+      await Promise.allSettled([...applying.values()].map((a) => a.run));
       queues.clear();
       held = 0;
     },
@@ -203,7 +216,10 @@ export function createApplyAhead(options: ApplyAheadOptions): ApplyAhead {
  * the group rebalances or the consumer joins again (kafkajs then fetches every assigned
  * partition again from its committed offset, so the queued batches would be applied twice).
  */
-export function applyAheadFor(consumer: Consumer, options: Omit<ApplyAheadOptions, "commit">): ApplyAhead {
+export function applyAheadFor<T>(
+  consumer: Consumer,
+  options: Omit<ApplyAheadOptions<T>, "commit">,
+): ApplyAhead<T> {
   const ahead = createApplyAhead({
     ...options,
     commit: (topic, partition, offset) => consumer.commitOffsets([{ topic, partition, offset }]),
@@ -218,14 +234,14 @@ export function applyAheadFor(consumer: Consumer, options: Omit<ApplyAheadOption
 }
 
 /**
- * Queues a batch kafkajs handed over, to be applied by `apply`; once taken, its offset is
- * resolved so kafkajs fetches on from there (it is committed only once applied).
+ * Queues a batch kafkajs handed over, as `item`; once taken, its offset is resolved so kafkajs
+ * fetches on from there (it is committed only once applied).
  */
-export async function queueBatch(ahead: ApplyAhead, payload: EachBatchPayload, apply: () => Promise<void>) {
+export async function queueBatch<T>(ahead: ApplyAhead<T>, payload: EachBatchPayload, item: T) {
   const { batch, heartbeat, isRunning, isStale, resolveOffset } = payload;
   const last = batch.lastOffset();
   const taken = await ahead.enqueue(
-    { topic: batch.topic, partition: batch.partition, nextOffset: String(BigInt(last) + 1n), apply },
+    { topic: batch.topic, partition: batch.partition, nextOffset: String(BigInt(last) + 1n), item },
     { heartbeat, stale: () => !isRunning() || isStale() },
   );
   if (taken) resolveOffset(last);

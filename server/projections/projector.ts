@@ -55,6 +55,11 @@ export const PROJECTOR_POOL_SIZE = BATCHES_AT_ONCE + 2;
  */
 export const BATCHES_HELD = 8;
 /**
+ * A partition's queued batches applied in one transaction at most: at a steady rate each
+ * fetch brings a few changes, and a transaction for each would cost more than it carries.
+ */
+export const BATCHES_TOGETHER = 4;
+/**
  * The largest batch fetched from a partition. A batch costs a fixed number of statements, so
  * larger batches catch up faster: with the queue, 4 MiB caught up at a median 0.48–0.52 of
  * the consume-and-decode baseline where Kafka's 1 MiB default gave 0.46 (docs/projections.md).
@@ -67,6 +72,20 @@ interface DecodedBatch {
   lastOffset: string;
   changes: { id: string; change: Change; offset: number }[];
   refused: { message: KafkaMessage; reason: string }[];
+}
+
+/** Consecutive batches of one partition as one, in Kafka's order. */
+function joinBatches(batches: DecodedBatch[]): DecodedBatch {
+  const [first, ...rest] = batches;
+  if (!first) throw new Error("no batch to apply");
+  if (rest.length === 0) return first;
+  return {
+    topic: first.topic,
+    partition: first.partition,
+    lastOffset: (batches.at(-1) as DecodedBatch).lastOffset,
+    changes: batches.flatMap((b) => b.changes),
+    refused: batches.flatMap((b) => b.refused),
+  };
 }
 
 interface SeenChange {
@@ -118,7 +137,7 @@ export function createProjector(options: ProjectorOptions): Projector {
   let consumer: Consumer | undefined;
   let lastPrune = 0;
 
-  let ahead: ApplyAhead | undefined;
+  let ahead: ApplyAhead<DecodedBatch> | undefined;
 
   /** A batch's messages decoded: the changes, and the messages refused with their reasons. */
   function decodeBatch(batch: EachBatchPayload["batch"]): DecodedBatch {
@@ -187,8 +206,12 @@ export function createProjector(options: ProjectorOptions): Projector {
     return { applied, oldNews, rejected: batch.refused.length, appliedChanges };
   }
 
-  /** Applies a decoded batch in its own transaction and counts it (its Kafka offset is committed by the queue). */
-  async function applyAndCount(batch: DecodedBatch) {
+  /**
+   * Applies consecutive decoded batches of one partition in one transaction and counts them
+   * (the last one's Kafka offset is committed by the queue).
+   */
+  async function applyAndCount(batches: DecodedBatch[]) {
+    const batch = joinBatches(batches);
     // Batches of different topics lock rows of the same orders: two can deadlock (rarely), and
     // Postgres then aborts one whole, which runs again.
     const outcome = await retryOnDeadlock(
@@ -207,7 +230,7 @@ export function createProjector(options: ProjectorOptions): Projector {
     counters.applied += outcome.applied;
     counters.oldNews += outcome.oldNews;
     counters.rejected += outcome.rejected;
-    counters.batches += 1;
+    counters.batches += batches.length;
     if (outcome.rejected > 0)
       log.warn("changes rejected and kept", { topic: batch.topic, count: outcome.rejected });
   }
@@ -217,7 +240,7 @@ export function createProjector(options: ProjectorOptions): Projector {
     if (!ahead || !isRunning() || isStale() || batch.messages.length === 0) return;
     // Decoded now, while other batches are being applied.
     const decoded = decodeBatch(batch);
-    await queueBatch(ahead, payload, () => applyAndCount(decoded));
+    await queueBatch(ahead, payload, decoded);
   }
 
   return {
@@ -237,7 +260,13 @@ export function createProjector(options: ProjectorOptions): Projector {
         maxBytesPerPartition: options.maxBatchBytes ?? DEFAULT_BATCH_BYTES,
       });
       consumer = c;
-      ahead = applyAheadFor(c, { concurrency: BATCHES_AT_ONCE, maxHeld: BATCHES_HELD, log });
+      ahead = applyAheadFor<DecodedBatch>(c, {
+        apply: applyAndCount,
+        concurrency: BATCHES_AT_ONCE,
+        maxHeld: BATCHES_HELD,
+        maxTogether: BATCHES_TOGETHER,
+        log,
+      });
       await runConsumer(
         c,
         { topics: options.topics, fromBeginning: true },
