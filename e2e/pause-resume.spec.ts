@@ -11,10 +11,9 @@
 // (not part of the shared fleet) are the spec's own and stopped by it.
 import type { Page } from "@playwright/test";
 import type pg from "pg";
-import { INVENTORY_SCHEMA } from "../server/fleet/checkout/inventory-service.ts";
-import { ORDER_SCHEMA } from "../server/fleet/checkout/order-service.ts";
-import { PAYMENT_SCHEMA } from "../server/fleet/checkout/payment-service.ts";
-import { SHIPPING_SCHEMA } from "../server/fleet/checkout/shipping-service.ts";
+import { DEFAULT_FAULT_REREAD_MS } from "../server/fault-switches/fault-control.ts";
+import { checkoutSchema } from "../server/fleet/checkout/checkout-participant.ts";
+import { CHECKOUT_SERVICES } from "../server/fleet/checkout/checkout-saga.ts";
 import { PIPELINE_ALLOWANCE_MS, PROCESS_START_ALLOWANCE_MS } from "./fixtures/e2e-env.ts";
 import { expect, test } from "./fixtures/fleet.ts";
 import { startCheckouts } from "./fixtures/fleet-control.ts";
@@ -25,10 +24,10 @@ const SLOW_CALL_MS = 12_000;
 const UNANSWERED_MS = 60_000;
 const SETTLES_WITHIN_MS = SLOW_CALL_MS + PIPELINE_ALLOWANCE_MS + 10_000;
 /** Each checkout participant's schema of the fleet's database. */
-const CHECKOUT_SCHEMAS = [ORDER_SCHEMA, PAYMENT_SCHEMA, INVENTORY_SCHEMA, SHIPPING_SCHEMA];
+const CHECKOUT_SCHEMAS = CHECKOUT_SERVICES.map(checkoutSchema);
 
-/** How long a fault change takes to reach a service at most (pub/sub, or its periodic re-read). */
-const FAULT_REACHES_WITHIN_MS = 6_000;
+/** How long a fault change takes to reach a service at most: pub/sub, or failing that its re-read. */
+const FAULT_REACHES_WITHIN_MS = DEFAULT_FAULT_REREAD_MS + 1000;
 
 /**
  * The newest running saga of `type` whose last finished step is `step`, started once the

@@ -11,10 +11,10 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { Kafka, logLevel } from "kafkajs";
 import type pg from "pg";
 import { stopChild } from "../scripts/processes.ts";
-import { checkoutTopic } from "../server/fleet/checkout/checkout-saga.ts";
+import { CHECKOUT_SERVICES, checkoutTopic } from "../server/fleet/checkout/checkout-saga.ts";
 import { PIPELINE_ALLOWANCE_MS, PROCESS_START_ALLOWANCE_MS } from "./fixtures/e2e-env.ts";
 import { expect, test } from "./fixtures/fleet.ts";
-import { CHECKOUT_SERVICES, fleetSetting, startCheckout } from "./fixtures/fleet-control.ts";
+import { fleetSetting, startCheckout } from "./fixtures/fleet-control.ts";
 import { publishByHand } from "./fixtures/publish-by-hand.ts";
 
 /** Long enough to find a paid checkout whose reservation is under way. */

@@ -133,6 +133,21 @@ describe("apply-ahead", () => {
     expect(ahead.counts()).toEqual({ held: 0, applying: 0 });
   });
 
+  it("refuses bounds that are not a whole number of batches, at least 1", () => {
+    const base = {
+      apply: async () => {},
+      commit: async () => {},
+      log,
+      concurrency: 1,
+      maxHeld: 1,
+      maxTogether: 1,
+    };
+    expect(() => createApplyAhead({ ...base, maxTogether: 0 })).toThrow(/maxTogether is a whole number/);
+    expect(() => createApplyAhead({ ...base, concurrency: 1.5 })).toThrow(/concurrency is a whole number/);
+    expect(() => createApplyAhead({ ...base, maxHeld: Number.NaN })).toThrow(/maxHeld is a whole number/);
+    expect(() => createApplyAhead(base)).not.toThrow();
+  });
+
   it("a full queue holds the consumer back, heartbeating, until a batch is done", async () => {
     const { ahead, batch, attempt } = recorder({ concurrency: 1, maxHeld: 2 });
     await ahead.enqueue(batch("t", 0, 10), notWaiting);

@@ -68,6 +68,9 @@ const keyOf = (topic: string, partition: number) => `${topic}\u0000${partition}`
 
 export function createApplyAhead<T>(options: ApplyAheadOptions<T>): ApplyAhead<T> {
   const { log } = options;
+  for (const bound of ["concurrency", "maxHeld", "maxTogether"] as const)
+    if (!(Number.isInteger(options[bound]) && options[bound] >= 1))
+      throw new RangeError(`${bound} is a whole number of batches, 1 at least, not ${options[bound]}`);
   const retryFirstMs = options.retryFirstMs ?? 500;
   const retryMaxMs = options.retryMaxMs ?? 30_000;
   /** Queued batches per partition, in Kafka's order; a partition's first ones may be applying. */
@@ -152,7 +155,7 @@ export function createApplyAhead<T>(options: ApplyAheadOptions<T>): ApplyAhead<T
     for (const [key, queue] of queues) {
       if (applying.size >= options.concurrency || closed) return;
       if (queue.length === 0 || applying.has(key)) continue;
-      const batches = queue.slice(0, Math.max(1, options.maxTogether));
+      const batches = queue.slice(0, options.maxTogether);
       const run = applyFirst(key, batches).finally(() => {
         applying.delete(key);
         // Round robin: a partition that still has batches goes behind the others.

@@ -44,6 +44,9 @@ export async function setFaults(
   await multi.exec();
 }
 
+/** How often a service re-reads its faults when no announcement came (a safety net for pub/sub). */
+export const DEFAULT_FAULT_REREAD_MS = 5000;
+
 export interface FaultControl {
   faults(): Faults;
   start(): Promise<void>;
@@ -102,7 +105,7 @@ export function createFaultControl(deps: {
       await reread(true);
       deps.subscriber.on("message", onAnnouncement);
       await deps.subscriber.subscribe(faultsChannel(deps.namespace));
-      timer = setInterval(() => void reread().catch(() => {}), deps.rereadMs ?? 5000);
+      timer = setInterval(() => void reread().catch(() => {}), deps.rereadMs ?? DEFAULT_FAULT_REREAD_MS);
     },
     async stop() {
       clearInterval(timer);

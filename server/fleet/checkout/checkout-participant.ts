@@ -26,6 +26,9 @@ const SERVICES = {
   shipping: { schema: SHIPPING_SCHEMA, tables: shippingTables, reactions: shippingReactions },
 } as const;
 
+/** The schema of the fleet's database a checkout service keeps its tables in. */
+export const checkoutSchema = (service: CheckoutService): string => SERVICES[service].schema;
+
 export interface CheckoutParticipant {
   participant: Participant<CheckoutEvents>;
   /** Publishes a change of this service's own rows (on its change topic, in the caller's transaction). */
