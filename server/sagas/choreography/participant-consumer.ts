@@ -1,9 +1,11 @@
 // A participant's consumer of one topic: a group with a short session (a killed member's
-// partitions move on within seconds), several partitions at once (each in order), and an
-// offset resolved only once its message's handler returned.
+// partitions move on within seconds), several partitions at once, within each several keys at
+// once (each key in order), and an offset resolved only once its message's handler returned
+// and every earlier one's had.
 import type { Consumer, IHeaders, Kafka, KafkaMessage } from "kafkajs";
 import { headersAsText } from "../../events/index.ts";
 import { runConsumer } from "../../events/kafka-client.ts";
+import { handleKeyOrdered } from "../../events/key-ordered.ts";
 import type { Logger } from "../../log.ts";
 import type { RawMessage } from "./participant-types.ts";
 
@@ -29,6 +31,7 @@ export interface TopicConsumer {
   /** How long the group waits for a silent member before its partitions are handed on. */
   sessionTimeoutMs?: number | undefined;
   partitionsConcurrently?: number | undefined;
+  keysConcurrently?: number | undefined;
   log: Logger;
 }
 
@@ -54,15 +57,26 @@ export async function consumeTopic(
     consumer,
     { topics: [spec.topic], fromBeginning: spec.fromBeginning },
     {
-      // A message's offset is resolved only when its handler returned, i.e. after its
-      // transaction committed; resolved offsets are committed every second or 100 messages.
-      // A crash in between re-reads a few messages, which the event ids make harmless.
+      // A message's offset is resolved only when its handler returned (its transaction
+      // committed) and every earlier message's had; resolved offsets are committed every
+      // second or 100 messages. A crash in between re-reads a few messages, which the event
+      // ids make harmless.
       autoCommit: true,
       autoCommitInterval: 1000,
       autoCommitThreshold: 100,
+      eachBatchAutoResolve: false,
       // Partitions are independent (a saga lives in one), so several are handled at once.
       partitionsConsumedConcurrently: spec.partitionsConcurrently ?? 4,
-      eachMessage: ({ topic, partition, message }) => handle(asRaw(topic, partition, message), message),
+      // So are a partition's keys (a saga is one key): a saga's message does not wait behind
+      // another saga's transaction, which with one message at a time it did, for the whole fetch.
+      eachBatch: ({ batch, resolveOffset, heartbeat, isRunning, isStale }) =>
+        handleKeyOrdered(batch.messages, {
+          concurrency: spec.keysConcurrently ?? 8,
+          handle: (message) => handle(asRaw(batch.topic, batch.partition, message), message),
+          resolved: resolveOffset,
+          stopped: () => !isRunning() || isStale(),
+          heartbeat,
+        }),
     },
     spec.log,
     () => !consumers.includes(consumer),

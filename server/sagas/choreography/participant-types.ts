@@ -61,8 +61,13 @@ export interface ParticipantOptions<S extends DomainSchemas> {
   retry?: { attempts: number; backoffMs: number };
   /** Tries of everything that must eventually succeed (compensations, bookkeeping) before it is parked. */
   compensationRetry?: { attempts: number; backoffMs: number };
-  /** How many partitions are handled at once (each in order). */
+  /** How many partitions are handled at once (default 4). */
   partitionsConcurrently?: number;
+  /**
+   * How many message keys of one partition are handled at once, each key's messages in their
+   * order (default 8). A saga's messages share its key, so its steps stay in order.
+   */
+  keysConcurrently?: number;
   /** How long the group waits for a silent member before its partitions are handed on. */
   sessionTimeoutMs?: number;
   /** A relayed retry-from older than this is refused rather than acted on late (default 2 min). */

@@ -1,6 +1,6 @@
 // The choreography participant against real Kafka and Postgres: dedupe by event id, a
-// poison message parked (and reported) without blocking its partition, and operators'
-// commands obeyed once each.
+// poison message parked (and reported) without blocking its partition, a slow saga not
+// holding up the next one on its partition, and operators' commands obeyed once each.
 import { type Consumer, Kafka, logLevel, type Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -9,6 +9,8 @@ import { createPool, type Pool } from "../../db/pool.ts";
 import {
   type ControlAction,
   decodeSagaEvent,
+  domainEvent,
+  encodeDomainEvent,
   encodeSagaEvent,
   ensureTopics,
   headersAsText,
@@ -61,8 +63,11 @@ const seen: {
 };
 const rawStarted = new Map<
   string,
-  { key: Buffer | null; value: Buffer | null; headers: Record<string, string> }
+  { key: Buffer | null; value: Buffer | null; headers: Record<string, string>; offset: string }
 >();
+/** Sagas whose work waits until the test lets it go. */
+const held = new Map<string, Promise<void>>();
+const workerGroup = uniqueName("worker");
 /** Sagas whose work throws an unexpected error (a bug, as a poison message would cause). */
 const crashing = new Set<string>();
 /** Sagas the worker ends itself, as the last participant of a choreography may. */
@@ -103,7 +108,12 @@ beforeAll(async () => {
         });
       else if (topic === topicNames.domain) {
         if (headers.ce_type === "race.started")
-          rawStarted.set(message.key?.toString() ?? "", { key: message.key, value: message.value, headers });
+          rawStarted.set(message.key?.toString() ?? "", {
+            key: message.key,
+            value: message.value,
+            headers,
+            offset: message.offset,
+          });
       } else {
         const decoded = decodeSagaEvent(message);
         if (decoded.ok) seen.saga.push(decoded.event);
@@ -158,12 +168,13 @@ beforeAll(async () => {
     service: "worker",
     source: "/test/worker",
     schema: "race_worker",
-    groupId: uniqueName("worker"),
+    groupId: workerGroup,
     reactions: {
       "race.started": {
         step: "work",
         handle: async ({ tx, sagaId, event, publish, saga }) => {
           if (crashing.has(sagaId)) throw new TypeError("cannot read properties of undefined");
+          await held.get(sagaId);
           // The last step of a saga may end it where it runs, without handing it back.
           if (endsAtWorker.has(sagaId)) return saga.completed(1);
           if (event.data.n < 0) throw StepFailure.business("negative work is refused");
@@ -280,6 +291,46 @@ describe("choreography participant", () => {
     await until("r-refused cancelled", async () => (await status("r-refused")) === "cancelled");
     await until("the aborted event", () => sagaTypes("r-refused").includes("io.sagascope.saga.aborted"));
     expect(sagaTypes("r-refused")).toContain("io.sagascope.saga.compensation.succeeded");
+  });
+
+  it("a slow saga does not hold up the next saga on its partition, nor is its offset committed", async () => {
+    let letGo!: () => void;
+    held.set("k-slow", new Promise<void>((resolve) => (letGo = resolve)));
+    const started = (sagaId: string) =>
+      encodeDomainEvent(
+        domainEvent(schemas, "race.started", sagaId, { n: 1 }, { source: "/test/owner", trace: newTrace() }),
+      );
+    const worked = async (sagaId: string) =>
+      (await pool.query("SELECT 1 FROM race_worker.work WHERE saga_id = $1", [sagaId])).rowCount === 1;
+    try {
+      // One send, one partition: both messages come in one fetch, k-fast's behind k-slow's.
+      const [sent] = await producer.send({
+        topic: topicNames.domain,
+        messages: [started("k-slow"), started("k-fast")],
+      });
+      const slowOffset = Number(sent?.baseOffset);
+      await until("k-fast worked while k-slow's work waits", () => worked("k-fast"));
+      expect(await worked("k-slow")).toBe(false);
+      const committed = async () => {
+        const admin = kafka.admin();
+        await admin.connect();
+        try {
+          const [topic] = await admin.fetchOffsets({ groupId: workerGroup, topics: [topicNames.domain] });
+          return Number(topic?.partitions[0]?.offset ?? -1);
+        } finally {
+          await admin.disconnect();
+        }
+      };
+      // Resolved offsets are committed every second: two seconds let any commit happen.
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      expect(await committed()).toBeLessThanOrEqual(slowOffset);
+      letGo();
+      await until("k-slow worked", () => worked("k-slow"));
+      await until("the offset committed past both", async () => (await committed()) > slowOffset + 1);
+    } finally {
+      letGo();
+      held.delete("k-slow");
+    }
   });
 
   it("parks a poison message after its tries, reports it, and the partition moves on", async () => {

@@ -80,6 +80,7 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
     fromBeginning,
     sessionTimeoutMs: options.sessionTimeoutMs,
     partitionsConcurrently: options.partitionsConcurrently,
+    keysConcurrently: options.keysConcurrently,
     log,
   });
 
