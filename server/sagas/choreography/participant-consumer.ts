@@ -3,7 +3,7 @@
 // once (each key in order), and an offset resolved only once its message's handler returned
 // and every earlier one's had.
 import type { Consumer, IHeaders, Kafka, KafkaMessage } from "kafkajs";
-import { headersAsText } from "../../events/index.ts";
+import { DEFAULT_PARTITIONS, headersAsText } from "../../events/index.ts";
 import { runConsumer } from "../../events/kafka-client.ts";
 import { handleKeyOrdered } from "../../events/key-ordered.ts";
 import type { Logger } from "../../log.ts";
@@ -65,8 +65,11 @@ export async function consumeTopic(
       autoCommitInterval: 1000,
       autoCommitThreshold: 100,
       eachBatchAutoResolve: false,
-      // Partitions are independent (a saga lives in one), so several are handled at once.
-      partitionsConsumedConcurrently: spec.partitionsConcurrently ?? 4,
+      // Partitions are independent (a saga lives in one), so several are handled at once: by
+      // default as many as a topic made with the default count has, since kafkajs fetches
+      // again only once every batch of a fetch was handled, and a partition left waiting for
+      // a free slot holds up the next fetch of all.
+      partitionsConsumedConcurrently: spec.partitionsConcurrently ?? DEFAULT_PARTITIONS,
       // So are a partition's keys (a saga is one key): a saga's message does not wait behind
       // another saga's transaction, which with one message at a time it did, for the whole fetch.
       eachBatch: ({ batch, resolveOffset, heartbeat, isRunning, isStale }) =>

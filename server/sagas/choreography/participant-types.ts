@@ -61,7 +61,7 @@ export interface ParticipantOptions<S extends DomainSchemas> {
   retry?: { attempts: number; backoffMs: number };
   /** Tries of everything that must eventually succeed (compensations, bookkeeping) before it is parked. */
   compensationRetry?: { attempts: number; backoffMs: number };
-  /** How many partitions are handled at once (default 4). */
+  /** How many partitions are handled at once (default 6, the partitions of a topic made with the default count). */
   partitionsConcurrently?: number;
   /**
    * How many message keys of one partition are handled at once, each key's messages in their
