@@ -2,7 +2,7 @@
 // side by side up to the bound, offsets resolved only up to the first unfinished message, an
 // early stop and a failure each leave the rest unhandled and unresolved.
 import { describe, expect, it } from "vitest";
-import { handleKeyOrdered, type KeyedMessage } from "./key-ordered.ts";
+import { checkKeyConcurrency, handleKeyOrdered, type KeyedMessage } from "./key-ordered.ts";
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 
@@ -103,7 +103,10 @@ describe("handleKeyOrdered", () => {
     expect(c.resolved).toEqual(["0"]);
   });
 
-  it("refuses a bound below one key", async () => {
+  it("refuses a bound below one key, when set and when run", async () => {
+    expect(() => checkKeyConcurrency(0)).toThrow("concurrency must be a whole number ≥ 1, got 0");
+    expect(() => checkKeyConcurrency(1.5)).toThrow(RangeError);
+    expect(checkKeyConcurrency(3)).toBe(3);
     await expect(
       handleKeyOrdered(batch("a"), {
         concurrency: 0,

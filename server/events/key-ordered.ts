@@ -24,6 +24,13 @@ export interface KeyOrderedRun<M extends KeyedMessage> {
 /** Messages without a key share one lane, so they keep their order among themselves. */
 const laneOf = (key: Buffer | null) => (key === null ? "\u0000no-key" : key.toString("latin1"));
 
+/** Refuses a bound below one key, where it is set rather than at the first batch. */
+export function checkKeyConcurrency(concurrency: number): number {
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new RangeError(`concurrency must be a whole number ≥ 1, got ${concurrency}`);
+  return concurrency;
+}
+
 /**
  * Resolves once every message was handled, or once `stopped()` turned true and the messages
  * in hand finished. A handler's error ends the batch the same way and is thrown after the
@@ -33,8 +40,7 @@ export async function handleKeyOrdered<M extends KeyedMessage>(
   messages: readonly M[],
   run: KeyOrderedRun<M>,
 ): Promise<void> {
-  if (!Number.isInteger(run.concurrency) || run.concurrency < 1)
-    throw new RangeError(`concurrency must be a whole number ≥ 1, got ${run.concurrency}`);
+  checkKeyConcurrency(run.concurrency);
   const lanes = new Map<string, number[]>();
   messages.forEach((message, index) => {
     const lane = laneOf(message.key);

@@ -23,6 +23,9 @@ const asRaw = (topic: string, partition: number, message: KafkaMessage): RawMess
   ),
 });
 
+/** Keys of one partition handled at once unless a participant says otherwise. */
+export const DEFAULT_KEYS_CONCURRENTLY = 8;
+
 export interface TopicConsumer {
   kafka: Kafka;
   groupId: string;
@@ -74,7 +77,7 @@ export async function consumeTopic(
       // another saga's transaction, which with one message at a time it did, for the whole fetch.
       eachBatch: ({ batch, resolveOffset, heartbeat, isRunning, isStale }) =>
         handleKeyOrdered(batch.messages, {
-          concurrency: spec.keysConcurrently ?? 8,
+          concurrency: spec.keysConcurrently ?? DEFAULT_KEYS_CONCURRENTLY,
           handle: (message) => handle(asRaw(batch.topic, batch.partition, message), message),
           resolved: resolveOffset,
           stopped: () => !isRunning() || isStale(),

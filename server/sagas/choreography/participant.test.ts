@@ -333,6 +333,27 @@ describe("choreography participant", () => {
     }
   });
 
+  it("refuses keysConcurrently below one key when the participant is made", () => {
+    expect(() =>
+      createParticipant<S>({
+        choreography: relay,
+        schemas,
+        pool,
+        databaseUrl: db.url,
+        kafka,
+        producer,
+        topics: topicNames,
+        log,
+        service: "worker",
+        source: "/test/worker",
+        schema: "race_worker",
+        groupId: uniqueName("refused"),
+        reactions: {},
+        keysConcurrently: 0,
+      }),
+    ).toThrow("concurrency must be a whole number ≥ 1, got 0");
+  });
+
   it("parks a poison message after its tries, reports it, and the partition moves on", async () => {
     crashing.add("r-poison");
     await race("r-poison");

@@ -18,6 +18,7 @@ import {
   newTrace,
   type SagaEvent,
 } from "../../events/index.ts";
+import { checkKeyConcurrency } from "../../events/key-ordered.ts";
 import { createPeriodic } from "../../periodic.ts";
 import { createOutboxRelay } from "../outbox/outbox-relay.ts";
 import { CONTROL_COMMAND, createParticipantCommands } from "./participant-commands.ts";
@@ -43,6 +44,8 @@ export type {
 
 export function createParticipant<S extends DomainSchemas>(options: ParticipantOptions<S>): Participant<S> {
   const { choreography, pool, log, topics } = options;
+  // A bound below one key is refused here, not at the first batch (where it would crash the consumer).
+  if (options.keysConcurrently !== undefined) checkKeyConcurrency(options.keysConcurrently);
   const store = createParticipantStore(pool, options.schema, options.keepTriggersMs);
   const relay = createOutboxRelay({
     databaseUrl: options.databaseUrl,
