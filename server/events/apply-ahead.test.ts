@@ -142,9 +142,15 @@ describe("apply-ahead", () => {
       maxHeld: 1,
       maxTogether: 1,
     };
-    expect(() => createApplyAhead({ ...base, maxTogether: 0 })).toThrow(/maxTogether is a whole number/);
-    expect(() => createApplyAhead({ ...base, concurrency: 1.5 })).toThrow(/concurrency is a whole number/);
-    expect(() => createApplyAhead({ ...base, maxHeld: Number.NaN })).toThrow(/maxHeld is a whole number/);
+    expect(() => createApplyAhead({ ...base, maxTogether: 0 })).toThrow(
+      "maxTogether must be a whole number ≥ 1, got 0",
+    );
+    expect(() => createApplyAhead({ ...base, concurrency: 1.5 })).toThrow(
+      "concurrency must be a whole number ≥ 1, got 1.5",
+    );
+    expect(() => createApplyAhead({ ...base, maxHeld: Number.NaN })).toThrow(
+      "maxHeld must be a whole number ≥ 1, got NaN",
+    );
     expect(() => createApplyAhead(base)).not.toThrow();
   });
 

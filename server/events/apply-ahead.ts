@@ -10,6 +10,7 @@
 // growing pause, before any later batch of its partition.
 import type { Consumer, EachBatchPayload } from "kafkajs";
 import type { Logger } from "../log.ts";
+import { countBound } from "./count-bound.ts";
 
 export interface QueuedBatch<T> {
   topic: string;
@@ -68,9 +69,7 @@ const keyOf = (topic: string, partition: number) => `${topic}\u0000${partition}`
 
 export function createApplyAhead<T>(options: ApplyAheadOptions<T>): ApplyAhead<T> {
   const { log } = options;
-  for (const bound of ["concurrency", "maxHeld", "maxTogether"] as const)
-    if (!(Number.isInteger(options[bound]) && options[bound] >= 1))
-      throw new RangeError(`${bound} is a whole number of batches, 1 at least, not ${options[bound]}`);
+  for (const bound of ["concurrency", "maxHeld", "maxTogether"] as const) countBound(bound, options[bound]);
   const retryFirstMs = options.retryFirstMs ?? 500;
   const retryMaxMs = options.retryMaxMs ?? 30_000;
   /** Queued batches per partition, in Kafka's order; a partition's first ones may be applying. */

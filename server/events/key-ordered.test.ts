@@ -2,7 +2,8 @@
 // side by side up to the bound, offsets resolved only up to the first unfinished message, an
 // early stop and a failure each leave the rest unhandled and unresolved.
 import { describe, expect, it } from "vitest";
-import { checkKeyConcurrency, handleKeyOrdered, type KeyedMessage } from "./key-ordered.ts";
+import { countBound } from "./count-bound.ts";
+import { handleKeyOrdered, type KeyedMessage } from "./key-ordered.ts";
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 
@@ -104,9 +105,11 @@ describe("handleKeyOrdered", () => {
   });
 
   it("refuses a bound below one key, when set and when run", async () => {
-    expect(() => checkKeyConcurrency(0)).toThrow("concurrency must be a whole number ≥ 1, got 0");
-    expect(() => checkKeyConcurrency(1.5)).toThrow(RangeError);
-    expect(checkKeyConcurrency(3)).toBe(3);
+    expect(() => countBound("keysConcurrently", 0)).toThrow(
+      "keysConcurrently must be a whole number ≥ 1, got 0",
+    );
+    expect(() => countBound("keysConcurrently", 1.5)).toThrow(RangeError);
+    expect(countBound("keysConcurrently", 3)).toBe(3);
     await expect(
       handleKeyOrdered(batch("a"), {
         concurrency: 0,

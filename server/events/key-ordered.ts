@@ -4,6 +4,8 @@
 // Offsets are resolved only up to the first message not yet handled, so a crash re-reads
 // from there and nothing after an unfinished message is ever committed.
 
+import { countBound } from "./count-bound.ts";
+
 export interface KeyedMessage {
   offset: string;
   key: Buffer | null;
@@ -24,13 +26,6 @@ export interface KeyOrderedRun<M extends KeyedMessage> {
 /** Messages without a key share one lane, so they keep their order among themselves. */
 const laneOf = (key: Buffer | null) => (key === null ? "\u0000no-key" : key.toString("latin1"));
 
-/** Refuses a bound below one key, where it is set rather than at the first batch. */
-export function checkKeyConcurrency(concurrency: number): number {
-  if (!Number.isInteger(concurrency) || concurrency < 1)
-    throw new RangeError(`concurrency must be a whole number ≥ 1, got ${concurrency}`);
-  return concurrency;
-}
-
 /**
  * Resolves once every message was handled, or once `stopped()` turned true and the messages
  * in hand finished. A handler's error ends the batch the same way and is thrown after the
@@ -40,7 +35,7 @@ export async function handleKeyOrdered<M extends KeyedMessage>(
   messages: readonly M[],
   run: KeyOrderedRun<M>,
 ): Promise<void> {
-  checkKeyConcurrency(run.concurrency);
+  countBound("concurrency", run.concurrency);
   const lanes = new Map<string, number[]>();
   messages.forEach((message, index) => {
     const lane = laneOf(message.key);
@@ -61,7 +56,7 @@ export async function handleKeyOrdered<M extends KeyedMessage>(
   };
 
   async function worker() {
-    for (let lane = waiting.shift(); lane && !ended(); lane = waiting.shift()) {
+    for (let lane = waiting.shift(); lane; lane = waiting.shift()) {
       for (const index of lane) {
         if (ended()) return;
         try {

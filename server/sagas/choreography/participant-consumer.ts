@@ -24,7 +24,7 @@ const asRaw = (topic: string, partition: number, message: KafkaMessage): RawMess
 });
 
 /** Keys of one partition handled at once unless a participant says otherwise. */
-export const DEFAULT_KEYS_CONCURRENTLY = 8;
+const DEFAULT_KEYS_CONCURRENTLY = 8;
 
 export interface TopicConsumer {
   kafka: Kafka;

@@ -22,7 +22,13 @@ import {
 import { createLogger } from "../../log.ts";
 import { StepFailure } from "../step-failure.ts";
 import { defineChoreography } from "./choreography.ts";
-import { createParticipant, DEFAULT_KEEP_TRIGGERS_MS, PARKED_CODE, type Participant } from "./participant.ts";
+import {
+  createParticipant,
+  DEFAULT_KEEP_TRIGGERS_MS,
+  PARKED_CODE,
+  type Participant,
+  type ParticipantOptions,
+} from "./participant.ts";
 
 const relay = defineChoreography({
   type: "relay-race",
@@ -63,11 +69,13 @@ const seen: {
 };
 const rawStarted = new Map<
   string,
-  { key: Buffer | null; value: Buffer | null; headers: Record<string, string>; offset: string }
+  { key: Buffer | null; value: Buffer | null; headers: Record<string, string> }
 >();
 /** Sagas whose work waits until the test lets it go. */
 const held = new Map<string, Promise<void>>();
 const workerGroup = uniqueName("worker");
+/** What every participant of this file is made with (set once the database and broker are up). */
+let common: Omit<ParticipantOptions<S>, "service" | "source" | "schema" | "groupId" | "reactions">;
 /** Sagas whose work throws an unexpected error (a bug, as a poison message would cause). */
 const crashing = new Set<string>();
 /** Sagas the worker ends itself, as the last participant of a choreography may. */
@@ -108,19 +116,14 @@ beforeAll(async () => {
         });
       else if (topic === topicNames.domain) {
         if (headers.ce_type === "race.started")
-          rawStarted.set(message.key?.toString() ?? "", {
-            key: message.key,
-            value: message.value,
-            headers,
-            offset: message.offset,
-          });
+          rawStarted.set(message.key?.toString() ?? "", { key: message.key, value: message.value, headers });
       } else {
         const decoded = decodeSagaEvent(message);
         if (decoded.ok) seen.saga.push(decoded.event);
       }
     },
   });
-  const common = {
+  common = {
     choreography: relay,
     schemas,
     pool,
@@ -336,14 +339,7 @@ describe("choreography participant", () => {
   it("refuses keysConcurrently below one key when the participant is made", () => {
     expect(() =>
       createParticipant<S>({
-        choreography: relay,
-        schemas,
-        pool,
-        databaseUrl: db.url,
-        kafka,
-        producer,
-        topics: topicNames,
-        log,
+        ...common,
         service: "worker",
         source: "/test/worker",
         schema: "race_worker",
@@ -351,7 +347,7 @@ describe("choreography participant", () => {
         reactions: {},
         keysConcurrently: 0,
       }),
-    ).toThrow("concurrency must be a whole number ≥ 1, got 0");
+    ).toThrow("keysConcurrently must be a whole number ≥ 1, got 0");
   });
 
   it("parks a poison message after its tries, reports it, and the partition moves on", async () => {

@@ -11,6 +11,7 @@
 // consumers (participant-consumer.ts) and the bookkeeping tables (participant-store.ts).
 import type { Consumer } from "kafkajs";
 import { withTransaction } from "../../db/transaction.ts";
+import { countBound } from "../../events/count-bound.ts";
 import {
   type DomainEvent,
   type DomainSchemas,
@@ -18,7 +19,6 @@ import {
   newTrace,
   type SagaEvent,
 } from "../../events/index.ts";
-import { checkKeyConcurrency } from "../../events/key-ordered.ts";
 import { createPeriodic } from "../../periodic.ts";
 import { createOutboxRelay } from "../outbox/outbox-relay.ts";
 import { CONTROL_COMMAND, createParticipantCommands } from "./participant-commands.ts";
@@ -45,7 +45,7 @@ export type {
 export function createParticipant<S extends DomainSchemas>(options: ParticipantOptions<S>): Participant<S> {
   const { choreography, pool, log, topics } = options;
   // A bound below one key is refused here, not at the first batch (where it would crash the consumer).
-  if (options.keysConcurrently !== undefined) checkKeyConcurrency(options.keysConcurrently);
+  if (options.keysConcurrently !== undefined) countBound("keysConcurrently", options.keysConcurrently);
   const store = createParticipantStore(pool, options.schema, options.keepTriggersMs);
   const relay = createOutboxRelay({
     databaseUrl: options.databaseUrl,
