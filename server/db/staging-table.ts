@@ -91,11 +91,13 @@ export async function stageRows<Row>(
   client: PoolClient,
   table: StagingTable<Row>,
   rows: readonly Row[],
+  /** What goes ahead of the first statement sent (withBoundaries' BEGIN). */
+  opening: (sql: string) => string = (sql) => sql,
 ): Promise<void> {
-  if (!prepared.get(client)?.has(table.name)) await client.query(createStatement(table));
+  if (!prepared.get(client)?.has(table.name)) await client.query(opening(createStatement(table)));
   const names = Object.keys(table.columns).map((name) => `"${name}"`);
   await pipeline(
     Readable.from([copyLines(table, rows)]),
-    client.query(copyFrom(`COPY ${table.name} (${names.join(", ")}) FROM STDIN`)),
+    client.query(copyFrom(opening(`COPY ${table.name} (${names.join(", ")}) FROM STDIN`))),
   );
 }

@@ -6,7 +6,7 @@ import type { KafkaMessage } from "kafkajs";
 import type { WaitingOn } from "../../browser-safe/waiting-on.ts";
 import type { Pool, PoolClient } from "../db/pool.ts";
 import { prepareStagingTables, type StagingTable, stageRows } from "../db/staging-table.ts";
-import { withTransaction } from "../db/transaction.ts";
+import { withBoundaries } from "../db/transaction.ts";
 import { type BreakerEvent, headersAsText, type ProjectionEvent, type SagaEvent } from "../events/index.ts";
 import { foldSagaSummary, type SagaSummaryState } from "./fold-saga-summary.ts";
 import type { SagaTransition } from "./ingest-metrics.ts";
@@ -84,28 +84,34 @@ export interface IncomingBatch {
   projectionEvents: ProjectionEvent[];
 }
 
-/** Stores a batch in one transaction; a kind it does not bring is left out. */
+/**
+ * Stores a batch in one transaction; a kind it does not bring is left out. A saga batch without
+ * copies or operators' answers takes five round trips: BEGIN with the events' COPY, the
+ * identity claim, the locks and summaries with the vocabulary and notification (one function),
+ * the summaries' COPY, and the upsert with COMMIT.
+ */
 export function storeBatch(pool: Pool, batch: Partial<IncomingBatch>): Promise<BatchOutcome> {
   const { events = [], deadLetters = [], breakerEvents = [], projectionEvents = [] } = batch;
-  return withTransaction(
+  return withBoundaries(
     pool,
-    async (client) => {
+    async (client, boundaries) => {
+      const { fresh, reusedIds } = await insertSagaEvents(client, events, boundaries.opening);
+      await boundaries.begin();
       const lettered = await insertDeadLetters(client, deadLetters);
       const { newWindows } = await insertBreakerEvents(client, breakerEvents);
       await insertProjectionEvents(client, projectionEvents);
-      const { fresh, reusedIds } = await insertSagaEvents(client, events);
       const reusedLettered = await insertDeadLetters(client, reusedIds);
       const deadLetterReasons = [...lettered, ...reusedLettered];
-      const { ids: sagasChanged, transitions } = await foldSummaries(client, fresh);
+      const folded = await lockAndFoldSummaries(client, fresh);
       await settleOperatorActions(client, fresh);
-      await recordVocabularyAndNotify(client, fresh, sagasChanged);
+      await writeSummaries(client, folded.rows, boundaries.closing);
       return {
         inserted: fresh.length,
         duplicates: events.length - fresh.length - reusedIds.length,
         deadLettered: deadLetterReasons.length,
-        sagasChanged,
+        sagasChanged: folded.ids,
         storedSagaEvents: fresh,
-        sagaTransitions: transitions,
+        sagaTransitions: folded.transitions,
         newBreakerWindows: newWindows,
         deadLetterReasons,
       };
@@ -176,29 +182,6 @@ function vocabularyOf(fresh: IncomingEvent[]): [string, string][] {
   return [...words].sort().map((w) => JSON.parse(w) as [string, string]);
 }
 
-/**
- * In one statement: the words the saga list's filters offer (saga types, services, steps, and
- * which services and mode each type has, so that filters that never meet answer at once), and
- * the notification telling live views which sagas changed (Postgres delivers it only when the
- * transaction commits).
- */
-async function recordVocabularyAndNotify(
-  client: PoolClient,
-  fresh: IncomingEvent[],
-  sagasChanged: string[],
-): Promise<void> {
-  const pairs = vocabularyOf(fresh);
-  const payload = sagaChangesPayload(sagasChanged);
-  if (pairs.length === 0 && payload === null) return;
-  await client.query(
-    `WITH words AS (
-       INSERT INTO saga_vocabulary (kind, value)
-       SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING)
-     SELECT pg_notify($3, $4) WHERE $4::text IS NOT NULL`,
-    [pairs.map((p) => p[0]), pairs.map((p) => p[1]), SAGA_CHANGES_CHANNEL, payload],
-  );
-}
-
 interface SummaryRow {
   saga_id: string;
   saga_type: string;
@@ -251,11 +234,19 @@ const FOLDED: StagingTable<SummaryRow> = {
   },
 };
 
-async function foldSummaries(
-  client: PoolClient,
-  fresh: IncomingEvent[],
-): Promise<{ ids: string[]; transitions: SagaTransition[] }> {
-  if (fresh.length === 0) return { ids: [], transitions: [] };
+interface FoldedSummaries {
+  /** The sagas changed, sorted. */
+  ids: string[];
+  rows: SummaryRow[];
+  transitions: SagaTransition[];
+}
+
+/**
+ * Locks the fresh events' sagas, reads their summaries and folds the events into them; the
+ * same round trip records the filters' words and the live views' notification.
+ */
+async function lockAndFoldSummaries(client: PoolClient, fresh: IncomingEvent[]): Promise<FoldedSummaries> {
+  if (fresh.length === 0) return { ids: [], rows: [], transitions: [] };
   const bySaga = new Map<string, IncomingEvent[]>();
   for (const item of fresh) {
     const list = bySaga.get(item.event.data.sagaId) ?? [];
@@ -263,15 +254,11 @@ async function foldSummaries(
     bySaga.set(item.event.data.sagaId, list);
   }
   const ids = [...bySaga.keys()].sort();
-  // Row locks cannot cover a saga that has no summary yet; a lock per saga id does, so two
-  // batches folding the same new saga (after a repartition) never overwrite each other.
-  await client.query(
-    "SELECT pg_advisory_xact_lock(7304, h) FROM (SELECT hashtext(id) AS h FROM unnest($1::text[]) AS id ORDER BY 1) AS ordered",
-    [ids],
-  );
+  const words = vocabularyOf(fresh);
+  // The migration 1764475200000_summary-lock-function.sql says what it does, in which order, and why.
   const existing = await client.query<SummaryRow>(
-    "SELECT * FROM saga_summary WHERE saga_id = ANY($1) ORDER BY saga_id FOR UPDATE",
-    [ids],
+    "SELECT * FROM sagascope_lock_summaries($1::text[], $2::text[], $3::text[], $4, $5)",
+    [ids, words.map((w) => w[0]), words.map((w) => w[1]), SAGA_CHANGES_CHANNEL, sagaChangesPayload(ids)],
   );
   const summaries = new Map<string, SagaSummaryState>(existing.rows.map((r) => [r.saga_id, fromRow(r)]));
   const before = new Map([...summaries].map(([id, s]) => [id, s.status]));
@@ -282,10 +269,35 @@ async function foldSummaries(
     for (const { event } of items) summary = foldSagaSummary(summary, event);
     if (summary) summaries.set(sagaId, summary);
   }
-  const rows = ids.map((id) => toRow(summaries.get(id) as SagaSummaryState));
+  const transitions: SagaTransition[] = [];
+  for (const id of ids) {
+    const s = summaries.get(id) as SagaSummaryState;
+    const from = before.get(id) ?? null;
+    if (from === s.status) continue;
+    transitions.push({
+      sagaId: s.sagaId,
+      traceId: s.traceId,
+      sagaType: s.sagaType,
+      mode: s.mode,
+      from,
+      to: s.status,
+      durationMs: s.endedAt ? s.endedAt.getTime() - s.startedAt.getTime() : null,
+      eventCount: s.eventCount,
+    });
+  }
+  return { ids, rows: ids.map((id) => toRow(summaries.get(id) as SagaSummaryState)), transitions };
+}
+
+/** The folded summaries staged and upserted; the upsert carries the transaction's COMMIT. */
+async function writeSummaries(
+  client: PoolClient,
+  rows: SummaryRow[],
+  closing: (sql: string) => string,
+): Promise<void> {
+  if (rows.length === 0) return;
   await stageRows(client, FOLDED, rows);
   await client.query(
-    `INSERT INTO saga_summary (saga_id, saga_type, mode, status, trace_id, business_key, current_step, failed_step,
+    closing(`INSERT INTO saga_summary (saga_id, saga_type, mode, status, trace_id, business_key, current_step, failed_step,
                                failure_reason, started_at, last_progress_at, ended_at, event_count,
                                progress_expected_by, progress_expectation, stuck, stuck_reason, waiting_on, services,
                                paused_by, paused_at, updated_at)
@@ -303,25 +315,8 @@ async function foldSummaries(
        event_count = excluded.event_count, progress_expected_by = excluded.progress_expected_by,
        progress_expectation = excluded.progress_expectation, stuck = excluded.stuck,
        stuck_reason = excluded.stuck_reason, waiting_on = excluded.waiting_on, services = excluded.services,
-       paused_by = excluded.paused_by, paused_at = excluded.paused_at, updated_at = now()`,
+       paused_by = excluded.paused_by, paused_at = excluded.paused_at, updated_at = now()`),
   );
-  const transitions: SagaTransition[] = [];
-  for (const id of ids) {
-    const s = summaries.get(id) as SagaSummaryState;
-    const from = before.get(id) ?? null;
-    if (from === s.status) continue;
-    transitions.push({
-      sagaId: s.sagaId,
-      traceId: s.traceId,
-      sagaType: s.sagaType,
-      mode: s.mode,
-      from,
-      to: s.status,
-      durationMs: s.endedAt ? s.endedAt.getTime() - s.startedAt.getTime() : null,
-      eventCount: s.eventCount,
-    });
-  }
-  return { ids, transitions };
 }
 
 function fromRow(r: SummaryRow): SagaSummaryState {

@@ -68,16 +68,19 @@ export const STAGED_SAGA_EVENTS: StagingTable<SagaEventRow> = {
   },
 };
 
-/** Inside the caller's transaction (the staged rows live until it commits). */
+/** Inside the caller's transaction (the staged rows live until it commits), or the one its first statement opens. */
 export async function insertSagaEvents(
   client: PoolClient,
   incoming: IncomingEvent[],
+  /** What goes ahead of the first statement sent (withBoundaries' BEGIN). */
+  opening?: (sql: string) => string,
 ): Promise<StoredSagaEvents> {
   if (incoming.length === 0) return { fresh: [], reusedIds: [] };
   await stageRows(
     client,
     STAGED_SAGA_EVENTS,
     incoming.map(({ event, position }, n) => ({ n, ...sagaEventRow(event, position) })),
+    opening,
   );
   const claimed = await client.query<{ n: number }>(
     `WITH firsts AS (SELECT DISTINCT ON (source, id) * FROM ${STAGED_SAGA_EVENTS.name} ORDER BY source, id, n),

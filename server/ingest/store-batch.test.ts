@@ -1,0 +1,121 @@
+// One batch's transaction against the real database: batches of one saga stored at the same
+// moment (two ingesters just after a repartition) fold into one summary that counts every
+// event; and a saga batch costs five statements, BEGIN and COMMIT riding with the first and
+// the last (what the ingester's throughput under load was measured on, docs/database.md).
+import { afterAll, describe, expect, it, vi } from "vitest";
+import { testInfra, uniqueName, until } from "../../scripts/test/infra.ts";
+import { createPool } from "../db/pool.ts";
+import { newTrace, type SagaEvent, sagaEvent } from "../events/index.ts";
+import { type IncomingEvent, storeBatch } from "./store-batch.ts";
+
+const pool = createPool(testInfra().databaseUrl, 6);
+afterAll(() => pool.end());
+
+let offset = 0;
+const incoming = (events: SagaEvent[]): IncomingEvent[] =>
+  events.map((event) => ({ event, position: { topic: "store-batch-test", partition: 0, offset: offset++ } }));
+
+/** A saga of six events, started to completed. */
+function saga(sagaId: string): SagaEvent[] {
+  const o = { source: "/store-batch-test", trace: newTrace() };
+  const base = { sagaId, sagaType: "store-batch-test", mode: "orchestrated" as const };
+  const a = { ...base, step: "reserve", stepIndex: 0, service: "stock" };
+  const b = { ...base, step: "charge", stepIndex: 1, service: "payments" };
+  return [
+    sagaEvent(
+      "io.sagascope.saga.started",
+      {
+        ...base,
+        steps: [
+          { name: "reserve", service: "stock" },
+          { name: "charge", service: "payments" },
+        ],
+      },
+      o,
+    ),
+    sagaEvent("io.sagascope.saga.step.started", a, o),
+    sagaEvent("io.sagascope.saga.step.succeeded", { ...a, durationMs: 3 }, o),
+    sagaEvent("io.sagascope.saga.step.started", b, o),
+    sagaEvent("io.sagascope.saga.step.succeeded", { ...b, durationMs: 4 }, o),
+    sagaEvent("io.sagascope.saga.completed", { ...base, durationMs: 9 }, o),
+  ];
+}
+
+describe("storeBatch", () => {
+  it("folds batches of the same new sagas stored at the same moment into one summary each, counting every event", async () => {
+    const ids = Array.from({ length: 30 }, () => uniqueName("together"));
+    const sagas = ids.map(saga);
+    // Both batches are held at their summary upsert until each has got as far as it can, so
+    // they overlap for sure: without a lock per saga, both would read no summary and the later
+    // upsert would keep only its own half.
+    const holder = await pool.connect();
+    // The two batches' connections, told apart from other files' by their application name.
+    const name = uniqueName("racer");
+    const url = new URL(testInfra().databaseUrl);
+    url.searchParams.set("application_name", name);
+    const racers = createPool(url.toString(), 2);
+    let stores: Promise<unknown>[] = [];
+    try {
+      await holder.query("BEGIN");
+      await holder.query("LOCK TABLE saga_summary IN SHARE MODE");
+      stores = [
+        storeBatch(racers, { events: incoming(sagas.flatMap((s) => s.slice(0, 3))) }),
+        storeBatch(racers, { events: incoming(sagas.flatMap((s) => s.slice(3))) }),
+      ];
+      await until("both batches waiting on a lock", async () => {
+        const { rows } = await pool.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+           WHERE application_name = $1 AND wait_event_type = 'Lock'`,
+          [name],
+        );
+        return rows[0]?.n === 2;
+      });
+    } finally {
+      await holder.query("COMMIT");
+      holder.release();
+      await Promise.allSettled(stores);
+      await racers.end();
+    }
+    await Promise.all(stores);
+    const { rows } = await pool.query<{ event_count: number }>(
+      "SELECT event_count FROM saga_summary WHERE saga_id = ANY($1)",
+      [ids],
+    );
+    expect(rows.map((r) => r.event_count)).toEqual(ids.map(() => 6));
+  });
+
+  it("stores a saga batch in five statements: BEGIN with the events' COPY, COMMIT with the upsert", async () => {
+    const sagaId = uniqueName("five");
+    // Watch every connection of the pool: the batch takes one of them.
+    const clients = await Promise.all(Array.from({ length: 6 }, () => pool.connect()));
+    const spies = clients.map((c) => vi.spyOn(c, "query"));
+    for (const c of clients) c.release();
+    try {
+      const outcome = await storeBatch(pool, { events: incoming(saga(sagaId)) });
+      expect(outcome.inserted).toBe(6);
+      // A connection's first batch also makes its staging tables, once, before its transaction.
+      const sent = spies
+        .flatMap((s) => s.mock.calls.map(([q]) => statementOf(q)))
+        .filter((q) => !q.startsWith("CREATE TEMP TABLE"));
+      expect(sent).toEqual([
+        expect.stringMatching(/^BEGIN; COPY staging_saga_event /),
+        expect.stringMatching(/^WITH firsts AS/),
+        expect.stringMatching(/^SELECT \* FROM sagascope_lock_summaries/),
+        expect.stringMatching(/^COPY staging_saga_summary /),
+        expect.stringMatching(/^INSERT INTO saga_summary [\s\S]*; COMMIT$/),
+      ]);
+    } finally {
+      for (const s of spies) s.mockRestore();
+    }
+    const summary = await pool.query("SELECT status, event_count FROM saga_summary WHERE saga_id = $1", [
+      sagaId,
+    ]);
+    expect(summary.rows).toEqual([{ status: "completed", event_count: 6 }]);
+  });
+});
+
+/** A statement's text, whether sent as text or as a COPY stream. */
+function statementOf(query: unknown): string {
+  const text = typeof query === "string" ? query : (query as { text?: string }).text;
+  return (text ?? "").trim();
+}
