@@ -4,8 +4,9 @@
 // the last (what the ingester's throughput under load was measured on, docs/database.md).
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { testInfra, uniqueName, until } from "../../scripts/test/infra.ts";
+import { completedSaga, EVENTS_PER_SAGA } from "../../scripts/test/steady-load.ts";
 import { createPool } from "../db/pool.ts";
-import { newTrace, type SagaEvent, sagaEvent } from "../events/index.ts";
+import type { SagaEvent } from "../events/index.ts";
 import { type IncomingEvent, storeBatch } from "./store-batch.ts";
 
 const pool = createPool(testInfra().databaseUrl, 6);
@@ -15,31 +16,8 @@ let offset = 0;
 const incoming = (events: SagaEvent[]): IncomingEvent[] =>
   events.map((event) => ({ event, position: { topic: "store-batch-test", partition: 0, offset: offset++ } }));
 
-/** A saga of six events, started to completed. */
-function saga(sagaId: string): SagaEvent[] {
-  const o = { source: "/store-batch-test", trace: newTrace() };
-  const base = { sagaId, sagaType: "store-batch-test", mode: "orchestrated" as const };
-  const a = { ...base, step: "reserve", stepIndex: 0, service: "stock" };
-  const b = { ...base, step: "charge", stepIndex: 1, service: "payments" };
-  return [
-    sagaEvent(
-      "io.sagascope.saga.started",
-      {
-        ...base,
-        steps: [
-          { name: "reserve", service: "stock" },
-          { name: "charge", service: "payments" },
-        ],
-      },
-      o,
-    ),
-    sagaEvent("io.sagascope.saga.step.started", a, o),
-    sagaEvent("io.sagascope.saga.step.succeeded", { ...a, durationMs: 3 }, o),
-    sagaEvent("io.sagascope.saga.step.started", b, o),
-    sagaEvent("io.sagascope.saga.step.succeeded", { ...b, durationMs: 4 }, o),
-    sagaEvent("io.sagascope.saga.completed", { ...base, durationMs: 9 }, o),
-  ];
-}
+const saga = (sagaId: string) => completedSaga(sagaId, "/store-batch-test");
+const HALF = EVENTS_PER_SAGA / 2;
 
 describe("storeBatch", () => {
   it("folds batches of the same new sagas stored at the same moment into one summary each, counting every event", async () => {
@@ -59,8 +37,8 @@ describe("storeBatch", () => {
       await holder.query("BEGIN");
       await holder.query("LOCK TABLE saga_summary IN SHARE MODE");
       stores = [
-        storeBatch(racers, { events: incoming(sagas.flatMap((s) => s.slice(0, 3))) }),
-        storeBatch(racers, { events: incoming(sagas.flatMap((s) => s.slice(3))) }),
+        storeBatch(racers, { events: incoming(sagas.flatMap((s) => s.slice(0, HALF))) }),
+        storeBatch(racers, { events: incoming(sagas.flatMap((s) => s.slice(HALF))) }),
       ];
       await until("both batches waiting on a lock", async () => {
         const { rows } = await pool.query<{ n: number }>(
@@ -81,7 +59,7 @@ describe("storeBatch", () => {
       "SELECT event_count FROM saga_summary WHERE saga_id = ANY($1)",
       [ids],
     );
-    expect(rows.map((r) => r.event_count)).toEqual(ids.map(() => 6));
+    expect(rows.map((r) => r.event_count)).toEqual(ids.map(() => EVENTS_PER_SAGA));
   });
 
   it("stores a saga batch in five statements: BEGIN with the events' COPY, COMMIT with the upsert", async () => {
@@ -92,7 +70,7 @@ describe("storeBatch", () => {
     for (const c of clients) c.release();
     try {
       const outcome = await storeBatch(pool, { events: incoming(saga(sagaId)) });
-      expect(outcome.inserted).toBe(6);
+      expect(outcome.inserted).toBe(EVENTS_PER_SAGA);
       // A connection's first batch also makes its staging tables, once, before its transaction.
       const sent = spies
         .flatMap((s) => s.mock.calls.map(([q]) => statementOf(q)))
@@ -110,7 +88,7 @@ describe("storeBatch", () => {
     const summary = await pool.query("SELECT status, event_count FROM saga_summary WHERE saga_id = $1", [
       sagaId,
     ]);
-    expect(summary.rows).toEqual([{ status: "completed", event_count: 6 }]);
+    expect(summary.rows).toEqual([{ status: "completed", event_count: EVENTS_PER_SAGA }]);
   });
 });
 
