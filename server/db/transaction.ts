@@ -6,26 +6,19 @@
 import { databaseUnreachableReason } from "./database-unreachable.ts";
 import type { Pool, PoolClient } from "./pool.ts";
 
-export async function withTransaction<T>(
+export function withTransaction<T>(
   pool: Pool,
   work: (client: PoolClient) => Promise<T>,
   prepare?: (client: PoolClient) => Promise<void>,
 ): Promise<T> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
-    await prepare?.(client);
-    await client.query("BEGIN");
-    const result = await work(client);
-    await client.query("COMMIT");
-    return result;
-  } catch (error) {
-    if (databaseUnreachableReason(error)) broken = error as Error;
-    else await client.query("ROLLBACK").catch(() => {});
-    throw error;
-  } finally {
-    client.release(broken);
-  }
+  return withBoundaries(
+    pool,
+    async (client, boundaries) => {
+      await boundaries.begin();
+      return work(client);
+    },
+    prepare,
+  );
 }
 
 /** BEGIN and COMMIT sent in one message with the work's first and last statements. */
