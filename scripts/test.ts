@@ -10,12 +10,15 @@ import { infraDown, infraUp, planEnv, testPlan } from "./infra/infra.ts";
 import { recreateDatabase } from "./infra/postgres.ts";
 import { step } from "./infra/progress.ts";
 import { ensureChromium } from "./test/chromium.ts";
+import { playwrightFailures, vitestFailures } from "./test/failures.ts";
 
 interface Stage {
   name: string;
   passed: number;
   failed: number;
   seconds: number;
+  /** One line per failed test, named and with its reason, printed again in the summary. */
+  failures?: string[];
 }
 
 const stages: Stage[] = [];
@@ -47,6 +50,8 @@ async function check(name: string, command: string, args: string[]): Promise<boo
 function readJson<T>(file: string): T | undefined {
   return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as T) : undefined;
 }
+
+const root = process.cwd();
 
 async function main(): Promise<number> {
   const started = Date.now();
@@ -86,6 +91,7 @@ async function main(): Promise<number> {
       passed: vitest?.numPassedTests ?? 0,
       failed: vitest ? Math.max(vitest.numFailedTests, vitestCode === 0 ? 0 : 1) : 1,
       seconds: (Date.now() - t) / 1000,
+      failures: vitest ? vitestFailures(vitest, root) : [],
     });
 
     const built = await check("production build (npm run build)", bin("tsx"), ["scripts/build.ts"]);
@@ -112,6 +118,7 @@ async function main(): Promise<number> {
         passed: report?.numPassedTests ?? 0,
         failed: report ? Math.max(report.numFailedTests, builtCode === 0 ? 0 : 1) : 1,
         seconds: (Date.now() - t) / 1000,
+        failures: report ? vitestFailures(report, root) : [],
       });
     }
     console.log("\n[test] ── browser tests (Playwright, Chromium) ──");
@@ -129,6 +136,7 @@ async function main(): Promise<number> {
         passed: (pw?.stats.expected ?? 0) + (pw?.stats.flaky ?? 0),
         failed: pw ? Math.max(pw.stats.unexpected, pwCode === 0 ? 0 : 1) : 1,
         seconds: (Date.now() - t) / 1000,
+        failures: pw ? playwrightFailures(pw) : [],
       });
     }
   } finally {
@@ -141,6 +149,7 @@ async function main(): Promise<number> {
     console.log(
       `[test] ${s.failed ? "✗" : "✓"} ${s.name}: ${s.passed} passed, ${s.failed} failed (${s.seconds.toFixed(1)} s)`,
     );
+    for (const failure of s.failures ?? []) console.log(`[test]     ✗ ${failure}`);
   }
   console.log(`[test] whole suite in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   console.log(`total: ${passed} passed, ${failed} failed`);
