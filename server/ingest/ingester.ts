@@ -1,44 +1,17 @@
 // The ingester: a Kafka consumer group that stores saga and control events in Postgres. Offsets are
 // committed only after the batch's database transaction has committed, so a crash
 // re-reads (never loses) a batch, and storeBatch makes the re-read harmless.
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
+import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
 import type { Pool } from "../db/pool.ts";
-import {
-  decodeBreakerEvent,
-  decodeProjectionEvent,
-  decodeSagaEvent,
-  ensureTopics,
-  headersAsText,
-  type ProjectionEvent,
-} from "../events/index.ts";
+import { ensureTopics } from "../events/index.ts";
 import { runConsumer } from "../events/kafka-client.ts";
 import type { Logger } from "../log.ts";
 import type { Service } from "../process-edge.ts";
 import type { SagaTraceExporter } from "../telemetry/saga-trace-exporter.ts";
 import { ENDED_STATUSES, type IngestMetrics, type MessageKind } from "./ingest-metrics.ts";
-import {
-  type BatchOutcome,
-  type DeadLetter,
-  deadLetterOf,
-  type IncomingBatch,
-  type IncomingEvent,
-  type RawMessage,
-  storeBatch,
-} from "./store-batch.ts";
+import type { BatchOutcome } from "./store-batch.ts";
 import { storeBreakerControls } from "./store-breaker-controls.ts";
-import type { IncomingBreakerEvent } from "./store-breaker-events.ts";
-
-/**
- * The data was refused, not the connection: SQLSTATE class 22 (bad encoding, out of range…),
- * or a unique violation (23505). Every insert of a batch's store takes ON CONFLICT but
- * saga_event's, whose key (id, time) an event of another source can share with a stored one;
- * and since the batch is then stored message by message, only a message whose own store is
- * refused again is quarantined.
- */
-function isDataError(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  return code === "23505" || (typeof code === "string" && code.startsWith("22"));
-}
+import { storeKafkaBatch } from "./store-kafka-batch.ts";
 
 export interface IngesterDeps {
   kafka: Kafka;
@@ -63,6 +36,9 @@ export interface IngesterDeps {
   traces?: Pick<SagaTraceExporter, "observe" | "enqueue">;
 }
 
+/** Partitions whose batches are stored at once. */
+const PARTITIONS_AT_ONCE = 3;
+
 export interface IngestCounters {
   /** Batches Kafka handed over. */
   received: number;
@@ -76,73 +52,6 @@ export interface IngestCounters {
 
 export interface Ingester extends Service {
   counters(): IngestCounters;
-}
-
-/** A participant's report of a message it parked: the original bytes, where they came from, and why. */
-export function reportedDeadLetter(message: KafkaMessage, own: DeadLetter["position"]): DeadLetter {
-  const headers = headersAsText(message.headers);
-  const origin = /^([A-Za-z0-9._-]+)\/(\d+)\/(\d+)$/.exec(headers["sagascope-origin"] ?? "");
-  const base64 = headers["sagascope-encoding"] === "base64";
-  const bytes = (b: Buffer | null) => (b && base64 ? Buffer.from(b.toString("utf8"), "base64") : b);
-  const {
-    "sagascope-origin": _o,
-    "sagascope-encoding": _e,
-    "sagascope-reason": reason,
-    ...original
-  } = headers;
-  return {
-    position: origin
-      ? { topic: origin[1] as string, partition: Number(origin[2]), offset: Number(origin[3]) }
-      : own,
-    key: bytes(message.key),
-    value: bytes(message.value),
-    headers: original,
-    reason: reason ?? "reported as a dead letter without a reason",
-  };
-}
-
-/** The message's bytes for a dead letter; its headers as text only when a letter needs them (rarely). */
-function keptForQuarantine(message: KafkaMessage): RawMessage {
-  return {
-    key: message.key,
-    value: message.value,
-    get headers() {
-      return headersAsText(message.headers);
-    },
-  };
-}
-
-export function splitBatch(
-  batch: EachBatchPayload["batch"],
-  special: {
-    deadLetterTopic?: string | undefined;
-    breakerTopic?: string | undefined;
-    projectionTopic?: string | undefined;
-  } = {},
-): IncomingBatch {
-  const projectionEvents: ProjectionEvent[] = [];
-  const events: IncomingEvent[] = [];
-  const deadLetters: DeadLetter[] = [];
-  const breakerEvents: IncomingBreakerEvent[] = [];
-  for (const message of batch.messages) {
-    const position = { topic: batch.topic, partition: batch.partition, offset: Number(message.offset) };
-    if (batch.topic === special.deadLetterTopic) {
-      deadLetters.push(reportedDeadLetter(message, position));
-    } else if (batch.topic === special.projectionTopic) {
-      const checkpoint = decodeProjectionEvent(message);
-      if (checkpoint.ok) projectionEvents.push(checkpoint.event);
-      else deadLetters.push(deadLetterOf(message, position, checkpoint.reason));
-    } else if (batch.topic === special.breakerTopic) {
-      const decoded = decodeBreakerEvent(message);
-      if (decoded.ok) breakerEvents.push({ event: decoded.event, position });
-      else deadLetters.push(deadLetterOf(message, position, decoded.reason));
-    } else {
-      const decoded = decodeSagaEvent(message);
-      if (decoded.ok) events.push({ event: decoded.event, position, raw: keptForQuarantine(message) });
-      else deadLetters.push(deadLetterOf(message, position, decoded.reason));
-    }
-  }
-  return { events, deadLetters, breakerEvents, projectionEvents };
 }
 
 export function createIngester(deps: IngesterDeps): Ingester {
@@ -162,6 +71,11 @@ export function createIngester(deps: IngesterDeps): Ingester {
       (t): t is string => !!t,
     ),
   ];
+  const special = {
+    deadLetterTopic: deps.deadLetterTopic,
+    breakerTopic: deps.breakerTopic,
+    projectionTopic: deps.projectionTopic,
+  };
   let reporter: NodeJS.Timeout | undefined;
   let partitionKeeper: NodeJS.Timeout | undefined;
 
@@ -198,32 +112,6 @@ export function createIngester(deps: IngesterDeps): Ingester {
     m.breakerWindows(outcome.newBreakerWindows);
   }
 
-  /**
-   * When the database refuses a batch's data (not its connection), one message is to blame:
-   * store the batch message by message and quarantine the ones it refuses, so that a
-   * single bad message never stalls its partition.
-   */
-  async function storeOneByOne(incoming: IncomingBatch, topic: string, tally: Tally) {
-    const { events, ...others } = incoming;
-    count(await storeBatch(pool, others), topic, tally);
-    for (const item of events) {
-      try {
-        count(await storeBatch(pool, { events: [item] }), topic, tally);
-      } catch (error) {
-        if (!isDataError(error)) throw error;
-        const letter: DeadLetter = {
-          position: item.position,
-          key: item.raw?.key ?? null,
-          value: item.raw?.value ?? null,
-          headers: item.raw?.headers ?? {},
-          reason: `the database refused it: ${(error as Error).message}`,
-        };
-        log.warn("quarantined a message", { offset: item.position.offset, reason: letter.reason });
-        count(await storeBatch(pool, { deadLetters: [letter] }), topic, tally);
-      }
-    }
-  }
-
   async function handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) {
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
     const startedAt = performance.now();
@@ -237,16 +125,10 @@ export function createIngester(deps: IngesterDeps): Ingester {
       deps.metrics?.messages(kind, "dead_lettered", deadLettered);
       return commit(batch, resolveOffset, heartbeat, startedAt);
     }
-    const incoming = splitBatch(batch, deps);
     const tally: Tally = { inserted: 0, lettered: 0 };
     try {
-      try {
-        count(await storeBatch(pool, incoming), batch.topic, tally);
-      } catch (error) {
-        if (!isDataError(error)) throw error;
-        log.warn("the database refused a batch; storing it message by message", { error });
-        await storeOneByOne(incoming, batch.topic, tally);
-      }
+      for (const outcome of await storeKafkaBatch(pool, batch, special, log))
+        count(outcome, batch.topic, tally);
       counters.batches += 1;
       const m = deps.metrics;
       if (m) {
@@ -315,7 +197,7 @@ export function createIngester(deps: IngesterDeps): Ingester {
         {
           autoCommit: false,
           eachBatchAutoResolve: false,
-          partitionsConsumedConcurrently: 3,
+          partitionsConsumedConcurrently: PARTITIONS_AT_ONCE,
           eachBatch: handleBatch,
         },
         log,

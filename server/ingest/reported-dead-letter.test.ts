@@ -1,7 +1,7 @@
 // A participant's report of a parked message is stored as the original message, where it came from.
 import type { KafkaMessage } from "kafkajs";
 import { describe, expect, it } from "vitest";
-import { reportedDeadLetter } from "./ingester.ts";
+import { reportedDeadLetter } from "./store-kafka-batch.ts";
 
 const own = { topic: "sagascope.dead-letters", partition: 0, offset: 7 };
 const message = (headers: Record<string, string>, value: string) =>
