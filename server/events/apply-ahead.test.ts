@@ -4,9 +4,11 @@
 // is applied again before any later batch of its partition; a partition's batches that
 // queued up while it was busy are applied together; a rebalance forgets what was queued;
 // closing waits for what is being applied.
+
+import type { EachBatchPayload } from "kafkajs";
 import { describe, expect, it } from "vitest";
 import { createLogger } from "../log.ts";
-import { type ApplyAhead, createApplyAhead, type QueuedBatch } from "./apply-ahead.ts";
+import { type ApplyAhead, createApplyAhead, type QueuedBatch, queueBatch } from "./apply-ahead.ts";
 
 const log = createLogger("apply-ahead-test", "error");
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
@@ -224,5 +226,61 @@ describe("apply-ahead", () => {
     await closing;
     expect(events.filter((e) => e.startsWith("commit"))).toEqual(["commit t/1@10"]);
     expect(events.filter((e) => e.includes("t/2@"))).toEqual([]);
+  });
+
+  it("tells each batch once when it is done with: applied and committed, or let go by a rebalance or a close", async () => {
+    const { ahead, events, batch, attempt } = recorder({ concurrency: 1 });
+    const told: string[] = [];
+    const telling = (b: QueuedBatch<string>) => ({
+      ...b,
+      settled: (applied: boolean) => told.push(`${b.item} ${applied}`),
+    });
+    await ahead.enqueue(telling(batch("t", 0, 10)), notWaiting);
+    await ahead.enqueue(telling(batch("t", 0, 20)), notWaiting);
+    expect(ahead.dropQueued()).toBe(1);
+    expect(told).toEqual(["t/0@20 false"]);
+    (await attempt("t/0@10")).open();
+    for (let i = 0; i < 10; i++) await tick();
+    expect(told).toEqual(["t/0@20 false", "t/0@10 true"]);
+    expect(events).toEqual(["apply t/0@10", "commit t/0@10"]);
+    await ahead.enqueue(telling(batch("t", 1, 10)), notWaiting);
+    await ahead.enqueue(telling(batch("t", 1, 20)), notWaiting);
+    const closing = ahead.close();
+    (await attempt("t/1@10")).open();
+    await closing;
+    expect(told).toEqual(["t/0@20 false", "t/0@10 true", "t/1@10 true", "t/1@20 false"]);
+  });
+
+  it("until applied, a handed batch returns only once applied and committed, heartbeating while it waits", async () => {
+    const { ahead, events, batch, attempt } = recorder({ concurrency: 1 });
+    let beats = 0;
+    const resolved: string[] = [];
+    const payload = (offset: number) =>
+      ({
+        batch: { topic: "t", partition: 0, lastOffset: () => String(offset) },
+        heartbeat: async () => {
+          beats += 1;
+        },
+        isRunning: () => true,
+        isStale: () => false,
+        resolveOffset: (o: string) => resolved.push(o),
+      }) as unknown as EachBatchPayload;
+    let returned = false;
+    const handing = queueBatch(ahead, payload(9), batch("t", 0, 10).item, true).then(() => {
+      returned = true;
+    });
+    const g = await attempt("t/0@10");
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect(returned).toBe(false);
+    expect(beats).toBeGreaterThanOrEqual(1);
+    expect(resolved).toEqual(["9"]);
+    g.open();
+    await handing;
+    expect(events).toEqual(["apply t/0@10", "commit t/0@10"]);
+    // Without waiting, it returns once taken, before the batch is applied.
+    await queueBatch(ahead, payload(19), batch("t", 0, 20).item);
+    expect(events).toEqual(["apply t/0@10", "commit t/0@10", "apply t/0@20"]);
+    (await attempt("t/0@20")).open();
+    await ahead.close();
   });
 });

@@ -19,6 +19,8 @@ export interface QueuedBatch<T> {
   nextOffset: string;
   /** What the consumer made of the batch (decoded messages, say), handed to `apply`. */
   item: T;
+  /** Told once the queue is done with the batch: applied and committed (true), or let go unapplied (false). */
+  settled?: (applied: boolean) => void;
 }
 
 export interface ApplyAheadOptions<T> {
@@ -147,6 +149,7 @@ export function createApplyAhead<T>(options: ApplyAheadOptions<T>): ApplyAhead<T
     held -= batches.length;
     if (queue?.length === 0) queues.delete(key);
     wakeAll(roomWaiters);
+    for (const b of batches) b.settled?.(true);
   }
 
   /** Starts the first batches of waiting partitions, longest waiting first, while slots are free. */
@@ -194,7 +197,7 @@ export function createApplyAhead<T>(options: ApplyAheadOptions<T>): ApplyAhead<T
         // A partition's first batches stay while they are being applied.
         const keep = applying.get(key)?.count ?? 0;
         dropped += queue.length - keep;
-        queue.splice(keep);
+        for (const b of queue.splice(keep)) b.settled?.(false);
         if (queue.length === 0) queues.delete(key);
       }
       held -= dropped;
@@ -207,6 +210,7 @@ export function createApplyAhead<T>(options: ApplyAheadOptions<T>): ApplyAhead<T
       wakeAll(retryWaiters);
       wakeAll(roomWaiters);
       await Promise.allSettled([...applying.values()].map((a) => a.run));
+      for (const queue of queues.values()) for (const b of queue) b.settled?.(false);
       queues.clear();
       held = 0;
     },
@@ -237,14 +241,44 @@ export function applyAheadFor<T>(
 
 /**
  * Queues a batch kafkajs handed over, as `item`; once taken, its offset is resolved so kafkajs
- * fetches on from there (it is committed only once applied).
+ * fetches on from there (it is committed only once applied). With `untilApplied`, it returns
+ * only once the queue is done with the batch (heartbeating meanwhile), so kafkajs does not
+ * fetch ahead: for a consumer that is not behind, where fetching again at once would bring a
+ * few messages at a time.
  */
-export async function queueBatch<T>(ahead: ApplyAhead<T>, payload: EachBatchPayload, item: T) {
+export async function queueBatch<T>(
+  ahead: ApplyAhead<T>,
+  payload: EachBatchPayload,
+  item: T,
+  untilApplied = false,
+): Promise<void> {
   const { batch, heartbeat, isRunning, isStale, resolveOffset } = payload;
   const last = batch.lastOffset();
+  let settle: (applied: boolean) => void = () => {};
+  const settled = untilApplied ? new Promise<boolean>((resolve) => (settle = resolve)) : undefined;
   const taken = await ahead.enqueue(
-    { topic: batch.topic, partition: batch.partition, nextOffset: String(BigInt(last) + 1n), item },
+    {
+      topic: batch.topic,
+      partition: batch.partition,
+      nextOffset: String(BigInt(last) + 1n),
+      item,
+      ...(settled ? { settled: (applied: boolean) => settle(applied) } : {}),
+    },
     { heartbeat, stale: () => !isRunning() || isStale() },
   );
-  if (taken) resolveOffset(last);
+  if (!taken) return;
+  resolveOffset(last);
+  if (!settled) return;
+  while (!(await within(settled, HEARTBEAT_EVERY_MS))) await heartbeat();
+}
+
+/** True once `promise` settled, false if `ms` passed first. */
+function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    void promise.then(() => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
 }

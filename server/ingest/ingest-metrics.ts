@@ -38,13 +38,13 @@ export function createIngestMetrics(registry: Registry) {
   });
   const batchSeconds = new Histogram({
     name: "sagascope_ingest_batch_duration_seconds",
-    help: "Time to store one consumed batch (one transaction) and commit its offsets",
+    help: "Time from a batch handed over by Kafka to its rows stored (batches queued together share one transaction)",
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers,
   });
   const failedBatches = new Counter({
     name: "sagascope_ingest_failed_batches_total",
-    help: "Batches that could not be stored (they are read again)",
+    help: "Failed attempts to store a batch (it is stored again before the later batches of its partition)",
     registers,
   });
   const deadLetters = new Counter({

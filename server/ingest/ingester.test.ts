@@ -225,4 +225,40 @@ describe("ingester", () => {
     );
     await stopIngester(healthy);
   });
+
+  it("fetches ahead while behind and stores a backlog whole; at a steady rate stores each batch before it fetches again", async () => {
+    const topic = await newTopic();
+    const groupId = uniqueName("group");
+    // A steady trickle: each saga stored before the next is sent, so the consumer is never behind.
+    const steady = await startIngester(topic, groupId);
+    for (let i = 0; i < 3; i++) {
+      const sagaId = uniqueName("saga");
+      await publish(topic, completedSaga(sagaId));
+      await vi.waitFor(async () => expect(await countEvents([sagaId])).toBe(4), { timeout: 30_000 });
+    }
+    expect(steady.counters().fetchedAhead).toBe(0);
+    await stopIngester(steady);
+
+    // A backlog published while no ingester runs: 24 000 events, several fetches per partition.
+    const sagaIds = Array.from({ length: 6000 }, () => uniqueName("saga"));
+    for (let i = 0; i < sagaIds.length; i += 500)
+      await publish(topic, sagaIds.slice(i, i + 500).flatMap(completedSaga));
+    const catchingUp = await startIngester(topic, groupId);
+    await vi.waitFor(async () => expect(await countEvents(sagaIds)).toBe(24_000), {
+      timeout: 90_000,
+      interval: 500,
+    });
+    expect(catchingUp.counters().fetchedAhead).toBeGreaterThan(0);
+    expect(catchingUp.counters()).toMatchObject({ inserted: 24_000, duplicates: 0, failedBatches: 0 });
+    const summaries = await pool.query(
+      "SELECT count(*)::int AS n FROM saga_summary WHERE saga_id = ANY($1) AND status = 'completed' AND event_count = 4",
+      [sagaIds],
+    );
+    expect(summaries.rows[0].n).toBe(6000);
+    await vi.waitFor(
+      async () => expect(await committedOffsets(groupId, topic)).toEqual(await endOffsets(topic)),
+      { timeout: 10_000 },
+    );
+    await stopIngester(catchingUp);
+  }, 180_000);
 });

@@ -3,6 +3,7 @@
 // re-reads (never loses) a batch, and storeBatch makes the re-read harmless.
 import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
 import type { Pool } from "../db/pool.ts";
+import { type ApplyAhead, applyAheadFor, queueBatch } from "../events/apply-ahead.ts";
 import { ensureTopics } from "../events/index.ts";
 import { runConsumer } from "../events/kafka-client.ts";
 import type { Logger } from "../log.ts";
@@ -11,7 +12,7 @@ import type { SagaTraceExporter } from "../telemetry/saga-trace-exporter.ts";
 import { ENDED_STATUSES, type IngestMetrics, type MessageKind } from "./ingest-metrics.ts";
 import type { BatchOutcome } from "./store-batch.ts";
 import { storeBreakerControls } from "./store-breaker-controls.ts";
-import { storeKafkaBatch } from "./store-kafka-batch.ts";
+import { type ConsumedBatch, storeKafkaBatch } from "./store-kafka-batch.ts";
 
 export interface IngesterDeps {
   kafka: Kafka;
@@ -38,6 +39,14 @@ export interface IngesterDeps {
 
 /** Partitions whose batches are stored at once. */
 const PARTITIONS_AT_ONCE = 3;
+/** Batches held at once, being stored or queued (Kafka's default: at most 1 MiB each). */
+const BATCHES_HELD = 2 * PARTITIONS_AT_ONCE;
+/** A partition's queued batches stored together in one transaction, at most. */
+const BATCHES_TOGETHER = 4;
+/** Messages waiting in Kafka beyond a batch from which the consumer counts as behind (and fetches ahead). */
+const AHEAD_WHEN_BEHIND_BY = 1000;
+/** The longest pause before a batch that failed is stored again. */
+const RETRY_MAX_MS = 5000;
 
 export interface IngestCounters {
   /** Batches Kafka handed over. */
@@ -47,7 +56,10 @@ export interface IngestCounters {
   inserted: number;
   duplicates: number;
   deadLettered: number;
+  /** Failed attempts to store a batch (each is stored again). */
   failedBatches: number;
+  /** Batches handed back to kafkajs before they were stored, because the consumer was behind. */
+  fetchedAhead: number;
 }
 
 export interface Ingester extends Service {
@@ -63,8 +75,10 @@ export function createIngester(deps: IngesterDeps): Ingester {
     duplicates: 0,
     deadLettered: 0,
     failedBatches: 0,
+    fetchedAhead: 0,
   };
   let consumer: Consumer | undefined;
+  let ahead: ApplyAhead<HandedBatch> | undefined;
   const allTopics = [
     ...topics,
     ...[deps.deadLetterTopic, deps.breakerTopic, deps.projectionTopic, deps.breakerControlTopic].filter(
@@ -112,40 +126,70 @@ export function createIngester(deps: IngesterDeps): Ingester {
     m.breakerWindows(outcome.newBreakerWindows);
   }
 
-  async function handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) {
+  /** A batch handed over, waiting in the queue to be decoded and stored. */
+  interface HandedBatch {
+    batch: ConsumedBatch;
+    handedAt: number;
+    /** Messages left in Kafka after it, and its newest message's time, for the lag metrics. */
+    offsetLag: number;
+    newestAt: number;
+  }
+
+  /**
+   * Stores consecutive batches of one partition in one transaction (the queue hands over those
+   * that queued up meanwhile), then counts them. A failure is counted and thrown: the queue
+   * stores them again, before any later batch of their partition.
+   */
+  async function storeHanded(items: HandedBatch[]) {
+    const first = items[0] as HandedBatch;
+    const { topic, partition } = first.batch;
+    const messages = items.flatMap((i) => i.batch.messages);
+    const kind = kindOf(topic);
+    const tally: Tally = { inserted: 0, lettered: 0 };
+    try {
+      for (const outcome of await storeKafkaBatch(pool, { topic, partition, messages }, special, log))
+        count(outcome, topic, tally);
+    } catch (error) {
+      // The queue logs it and stores the batches again, before any later one of their partition.
+      counters.failedBatches += 1;
+      deps.metrics?.failedBatch();
+      throw error;
+    }
+    counters.batches += items.length;
+    const m = deps.metrics;
+    if (!m) return;
+    // Stored: rows new to the store; a redelivered message (or letter) is a duplicate.
+    const stored = kind === "saga" ? tally.inserted : messages.length - tally.lettered;
+    m.messages(kind, "stored", stored);
+    m.messages(kind, "dead_lettered", tally.lettered);
+    m.messages(kind, "duplicate", messages.length - tally.lettered - stored);
+    const last = items.at(-1) as HandedBatch;
+    m.batch((performance.now() - first.handedAt) / 1000);
+    m.lag(topic, partition, last.offsetLag, last.newestAt);
+  }
+
+  async function handleBatch(payload: EachBatchPayload) {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
-    const startedAt = performance.now();
+    const handedAt = performance.now();
     counters.received += 1;
-    const kind = kindOf(batch.topic);
     if (batch.topic === deps.breakerControlTopic) {
       // A batch holds one topic-partition: the control topic's batches hold decisions only.
+      const kind = kindOf(batch.topic);
       const { deadLettered } = await storeBreakerControls(pool, batch.topic, batch.partition, batch.messages);
       counters.deadLettered += deadLettered;
       deps.metrics?.messages(kind, "stored", batch.messages.length - deadLettered);
       deps.metrics?.messages(kind, "dead_lettered", deadLettered);
-      return commit(batch, resolveOffset, heartbeat, startedAt);
+      return commit(batch, resolveOffset, heartbeat, handedAt);
     }
-    const tally: Tally = { inserted: 0, lettered: 0 };
-    try {
-      for (const outcome of await storeKafkaBatch(pool, batch, special, log))
-        count(outcome, batch.topic, tally);
-      counters.batches += 1;
-      const m = deps.metrics;
-      if (m) {
-        // Stored: rows new to the store; a redelivered message (or letter) is a duplicate.
-        const lettered = tally.lettered;
-        const stored = kind === "saga" ? tally.inserted : batch.messages.length - lettered;
-        m.messages(kind, "stored", stored);
-        m.messages(kind, "dead_lettered", lettered);
-        m.messages(kind, "duplicate", batch.messages.length - lettered - stored);
-      }
-    } catch (error) {
-      counters.failedBatches += 1;
-      deps.metrics?.failedBatch();
-      log.error("batch not stored; it will be re-read", { partition: batch.partition, error });
-      throw error;
-    }
-    await commit(batch, resolveOffset, heartbeat, startedAt);
+    const offsetLag = Number(batch.offsetLag());
+    // Behind: more waits in Kafka than this batch brings. Fetch on while it is stored; at a
+    // steady rate, store it first, or each fetch would bring a few messages at a time.
+    const behind = offsetLag >= Math.max(AHEAD_WHEN_BEHIND_BY, batch.messages.length);
+    if (behind) counters.fetchedAhead += 1;
+    if (!ahead) return;
+    const newestAt = Number(batch.messages.at(-1)?.timestamp ?? Date.now());
+    await queueBatch(ahead, payload, { batch, handedAt, offsetLag, newestAt }, !behind);
   }
 
   /** Commits the batch's offsets; only ever called once its rows are in the database. */
@@ -191,6 +235,14 @@ export function createIngester(deps: IngesterDeps): Ingester {
       }
       const c = kafka.consumer({ groupId, allowAutoTopicCreation: false });
       consumer = c;
+      ahead = applyAheadFor<HandedBatch>(c, {
+        apply: storeHanded,
+        concurrency: PARTITIONS_AT_ONCE,
+        maxHeld: BATCHES_HELD,
+        maxTogether: BATCHES_TOGETHER,
+        log,
+        retryMaxMs: RETRY_MAX_MS,
+      });
       await runConsumer(
         c,
         { topics: allTopics, fromBeginning: true },
@@ -215,7 +267,16 @@ export function createIngester(deps: IngesterDeps): Ingester {
     async stop() {
       clearInterval(reporter);
       clearInterval(partitionKeeper);
-      // Waits for the batch in hand to be stored and committed.
+      // Fetching stops first: a closed queue takes no batch, and kafkajs would fetch the same
+      // ones again meanwhile. The batches being stored are stored and committed; the ones
+      // queued behind them are let go (not committed: read again by whoever takes the partition).
+      try {
+        consumer?.pause(allTopics.map((topic) => ({ topic })));
+      } catch {
+        // Not running yet: nothing is fetched.
+      }
+      await ahead?.close();
+      ahead = undefined;
       await consumer?.disconnect();
       consumer = undefined;
     },
