@@ -1,6 +1,7 @@
 // The ingester: a Kafka consumer group that stores saga and control events in Postgres. Offsets are
 // committed only after the batch's database transaction has committed, so a crash
-// re-reads (never loses) a batch, and storeBatch makes the re-read harmless.
+// re-reads (never loses) a batch, and storeBatch makes the re-read harmless. While it is
+// behind, Kafka fetches the next batches as these are stored (server/events/apply-ahead.ts).
 import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
 import type { Pool } from "../db/pool.ts";
 import { type ApplyAhead, applyAheadFor, queueBatch } from "../events/apply-ahead.ts";
@@ -182,12 +183,12 @@ export function createIngester(deps: IngesterDeps): Ingester {
       deps.metrics?.messages(kind, "dead_lettered", deadLettered);
       return commit(batch, resolveOffset, heartbeat, handedAt);
     }
+    if (!ahead) return;
     const offsetLag = Number(batch.offsetLag());
     // Behind: more waits in Kafka than this batch brings. Fetch on while it is stored; at a
     // steady rate, store it first, or each fetch would bring a few messages at a time.
     const behind = offsetLag >= Math.max(AHEAD_WHEN_BEHIND_BY, batch.messages.length);
     if (behind) counters.fetchedAhead += 1;
-    if (!ahead) return;
     const newestAt = Number(batch.messages.at(-1)?.timestamp ?? Date.now());
     await queueBatch(ahead, payload, { batch, handedAt, offsetLag, newestAt }, !behind);
   }
