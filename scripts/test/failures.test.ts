@@ -34,7 +34,7 @@ beforeAll(() => {
   );
   writeFileSync(
     path.join(dir, "playwright.config.mjs"),
-    `export default { testDir: ".", testMatch: "*.spec.mjs", workers: 1, retries: 0, reporter: [["json", { outputFile: "playwright.json" }]] };\n`,
+    `export default { testDir: ".", outputDir: "./output", testMatch: "*.spec.mjs", workers: 1, retries: 0, reporter: [["json", { outputFile: "playwright.json" }]] };\n`,
   );
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -62,6 +62,11 @@ describe("the summary's failed tests", () => {
   }, 120_000);
 
   it("names the failed Playwright test, its file and line and its reason", () => {
+    // Playwright empties its output folder first, by default the project's test-results/,
+    // where tests running beside this one keep their files: the fixture's config names its own.
+    mkdirSync("test-results", { recursive: true });
+    const beside = path.resolve("test-results", `beside-${process.pid}.txt`);
+    writeFileSync(beside, "a file another test keeps here");
     const run = spawnSync(
       "node_modules/.bin/playwright",
       ["test", "--config", path.join(dir, "playwright.config.mjs")],
@@ -76,6 +81,8 @@ describe("the summary's failed tests", () => {
     expect(playwrightFailures(report)).toEqual([
       "sum.spec.mjs:3 › carries the ten: Error: expect(received).toBe(expected) // Object.is equality",
     ]);
+    expect(readFileSync(beside, "utf8")).toBe("a file another test keeps here");
+    rmSync(beside);
   }, 120_000);
 
   it("says so when a report is not the runner's", () => {
