@@ -240,7 +240,9 @@ describe("ingester", () => {
     await stopIngester(steady);
 
     // A backlog published while no ingester runs: 24 000 events, several fetches per partition.
-    const sagaIds = Array.from({ length: 6000 }, () => uniqueName("saga"));
+    // Numbered under one unique name: 6 000 random names made in a few milliseconds can collide.
+    const backlog = uniqueName("backlog");
+    const sagaIds = Array.from({ length: 6000 }, (_, i) => `${backlog}_${i}`);
     for (let i = 0; i < sagaIds.length; i += 500)
       await publish(topic, sagaIds.slice(i, i + 500).flatMap(completedSaga));
     const catchingUp = await startIngester(topic, groupId);
