@@ -6,8 +6,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { firstLine, playwrightFailures, vitestFailures } from "./failures.ts";
 
-// Inside the repo (so `@playwright/test` resolves), in an ignored folder, as plain .js (so the
-// build's type check and lint never see it); removed afterwards.
+// Inside the repo (so `@playwright/test` resolves), in an ignored folder, as plain JavaScript (so
+// the build's type check and lint never see it); removed afterwards.
 const dir = path.resolve(".sagascope/tmp/failures-fixture");
 
 beforeAll(() => {

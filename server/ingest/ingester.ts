@@ -103,15 +103,7 @@ export function createIngester(deps: IngesterDeps): Ingester {
     return "saga";
   }
 
-  /** A batch's own figures (batches of several partitions are stored at once). */
-  interface Tally {
-    inserted: number;
-    lettered: number;
-  }
-
-  function count(outcome: BatchOutcome, topic: string, tally: Tally) {
-    tally.inserted += outcome.inserted;
-    tally.lettered += outcome.deadLettered;
+  function count(outcome: BatchOutcome, topic: string) {
     counters.inserted += outcome.inserted;
     counters.duplicates += outcome.duplicates;
     counters.deadLettered += outcome.deadLettered;
@@ -146,24 +138,26 @@ export function createIngester(deps: IngesterDeps): Ingester {
     const { topic, partition } = first.batch;
     const messages = items.flatMap((i) => i.batch.messages);
     const kind = kindOf(topic);
-    const tally: Tally = { inserted: 0, lettered: 0 };
+    let outcomes: BatchOutcome[];
     try {
-      for (const outcome of await storeKafkaBatch(pool, { topic, partition, messages }, special, log))
-        count(outcome, topic, tally);
+      outcomes = await storeKafkaBatch(pool, { topic, partition, messages }, special, log);
     } catch (error) {
       // The queue logs it and stores the batches again, before any later one of their partition.
       counters.failedBatches += 1;
       deps.metrics?.failedBatch();
       throw error;
     }
+    for (const outcome of outcomes) count(outcome, topic);
     counters.batches += items.length;
     const m = deps.metrics;
     if (!m) return;
     // Stored: rows new to the store; a redelivered message (or letter) is a duplicate.
-    const stored = kind === "saga" ? tally.inserted : messages.length - tally.lettered;
+    const inserted = outcomes.reduce((n, o) => n + o.inserted, 0);
+    const lettered = outcomes.reduce((n, o) => n + o.deadLettered, 0);
+    const stored = kind === "saga" ? inserted : messages.length - lettered;
     m.messages(kind, "stored", stored);
-    m.messages(kind, "dead_lettered", tally.lettered);
-    m.messages(kind, "duplicate", messages.length - tally.lettered - stored);
+    m.messages(kind, "dead_lettered", lettered);
+    m.messages(kind, "duplicate", messages.length - lettered - stored);
     const last = items.at(-1) as HandedBatch;
     m.batch((performance.now() - first.handedAt) / 1000);
     m.lag(topic, partition, last.offsetLag, last.newestAt);
