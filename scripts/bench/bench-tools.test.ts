@@ -19,7 +19,7 @@ import { copyRowsBack, takeRows } from "./raw-copy.ts";
 const store = migratedStore("bench_tools");
 
 describe("startCpuSplit", () => {
-  it("counts this process's busy time as its own, and the shares add up to the machine", () => {
+  it("counts this process's busy time as its own, its event loop as busy, and the shares add up to the machine", () => {
     const watch = startCpuSplit();
     const until = Date.now() + 400;
     let n = 0;
@@ -30,7 +30,9 @@ describe("startCpuSplit", () => {
     expect(split.self).toBeGreaterThan(0.05);
     const total = split.self + split.idle + split.others.reduce((s, o) => s + o.share, 0);
     expect(total).toBeGreaterThan(0.9);
-    expect(formatCpuSplit(split, "me")).toMatch(/^me \d+%.*idle \d+%$/);
+    // The loop ran nothing else for the whole window: busy however little CPU a loaded machine gave it.
+    expect(split.loop).toBeGreaterThan(0.9);
+    expect(formatCpuSplit(split, "me")).toMatch(/^me \d+% \(its event loop busy \d+%\), .*idle \d+%$/);
   });
 });
 

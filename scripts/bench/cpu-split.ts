@@ -3,6 +3,7 @@
 // answer to "where does the time go" that a ratio alone does not give.
 import { readdirSync, readFileSync } from "node:fs";
 import { cpus } from "node:os";
+import { performance } from "node:perf_hooks";
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
@@ -43,6 +44,12 @@ function snapshot(): Snapshot {
 export interface CpuSplit {
   /** Share of the machine's CPU time over the phase, 0–1 each. */
   self: number;
+  /**
+   * Share of the phase this process's event loop was busy (0–1): near 1, its one thread is
+   * the bound, whatever the machine's idle share says (a process of one thread uses at most
+   * one core's worth, and its I/O waits behind its own queue).
+   */
+  loop: number;
   others: { command: string; share: number }[];
   idle: number;
 }
@@ -50,9 +57,11 @@ export interface CpuSplit {
 /** Starts watching; `stop()` says how the machine's CPU was spent since. */
 export function startCpuSplit(): { stop(): CpuSplit } {
   const before = snapshot();
+  const loopBefore = performance.eventLoopUtilization();
   return {
     stop() {
       const after = snapshot();
+      const loop = performance.eventLoopUtilization(loopBefore).utilization;
       const capacity = ((after.at - before.at) / 1000) * TICKS_PER_SECOND * cpus().length;
       const others = [...after.byCommand]
         .map(([command, ticks]) => ({
@@ -63,7 +72,7 @@ export function startCpuSplit(): { stop(): CpuSplit } {
         .sort((a, b) => b.share - a.share);
       const self = (after.self - before.self) / capacity;
       const used = self + others.reduce((n, o) => n + o.share, 0);
-      return { self, others, idle: Math.max(0, 1 - used) };
+      return { self, loop, others, idle: Math.max(0, 1 - used) };
     },
   };
 }
@@ -79,7 +88,7 @@ const pct = (n: number) => `${Math.round(n * 100)}%`;
 
 export const formatCpuSplit = (cpu: CpuSplit, selfName: string) =>
   [
-    `${selfName} ${pct(cpu.self)}`,
+    `${selfName} ${pct(cpu.self)} (its event loop busy ${pct(cpu.loop)})`,
     ...cpu.others.map((o) => `${o.command} ${pct(o.share)}`),
     `idle ${pct(cpu.idle)}`,
   ].join(", ");

@@ -35,7 +35,7 @@ import { infraDown, infraUp, testPlan } from "../infra/infra.ts";
 import { recreateDatabase } from "../infra/postgres.ts";
 import { say, step } from "../infra/progress.ts";
 import { formatProfile, withCpuProfile } from "./cpu-profile.ts";
-import { type CpuSplit, formatCpuSplit, withCpuSplit } from "./cpu-split.ts";
+import { formatCpuSplit } from "./cpu-split.ts";
 import { option } from "./option.ts";
 import { formatDurations, type LaneRun, runInLanes } from "./saga-lanes.ts";
 
@@ -64,17 +64,17 @@ const log = createLogger("bench", "error");
  */
 async function offAndOn(label: string, count: number, run: () => Promise<LaneRun>) {
   const runs: { on: boolean; ms: number }[] = [];
-  let first: { result: LaneRun; cpu: CpuSplit } | undefined;
+  let first: LaneRun | undefined;
   for (const on of [false, true, true, false]) {
     const timed = await step(`${label}, metrics ${on ? "on" : "off"}`, () =>
-      withCpuSplit(() => (on ? withMetricsOn(run) : run())),
+      on ? withMetricsOn(run) : run(),
     );
     first ??= timed;
-    runs.push({ on, ms: timed.result.ms });
+    runs.push({ on, ms: timed.ms });
   }
   const mean = (on: boolean) => runs.filter((r) => r.on === on).reduce((n, r) => n + r.ms / 2, 0);
-  const { result, cpu } = first as NonNullable<typeof first>;
-  return { offMs: mean(false), onMs: mean(true), runs, count, durations: result.durations, cpu };
+  const { durations, cpu } = first as LaneRun;
+  return { offMs: mean(false), onMs: mean(true), runs, count, durations, cpu };
 }
 
 async function withMetricsOn<T>(work: () => Promise<T>): Promise<T> {
@@ -144,9 +144,9 @@ async function main() {
     // Unmeasured first: the first sagas of a process pay for compiling its code paths.
     await step(`warming up: ${WARM_UP} sagas`, () => inMemory(WARM_UP));
     const memory = await step(`in-memory runner: ${sagas} sagas, ${CONCURRENCY} at a time`, () =>
-      withCpuSplit(() => inMemory(sagas)),
+      inMemory(sagas),
     );
-    const inMemoryMs = memory.result.ms;
+    const inMemoryMs = memory.ms;
 
     const durable = async (instances: number, count = sagas): Promise<LaneRun> => {
       const schema = `bench_orchestrator_${instances}`;
@@ -240,13 +240,13 @@ async function main() {
       );
     console.log(`  saga duration under that load (${CONCURRENCY} in flight; start to end), same runs:`);
     for (const [name, durations] of [
-      ["in-memory runner", memory.result.durations],
+      ["in-memory runner", memory.durations],
       ["durable, 1 instance", one.durations],
       ["durable, 2 instances", two.durations],
       ["choreographed checkout", chor.durations],
     ] as const)
       console.log(`    ${name.padEnd(24)}  ${formatDurations(durations)}`);
-    console.log("  CPU of the machine (the first timed run of each):");
+    console.log("  CPU of the machine (the first timed run of each, from its first saga to its last):");
     for (const [name, cpu] of [
       ["in-memory runner", memory.cpu],
       ["durable, 1 instance", one.cpu],
