@@ -12,7 +12,7 @@ import { insertSagaEvents } from "../../server/ingest/store-saga-events.ts";
 import { testPlan } from "../infra/infra.ts";
 import { migratedStore } from "../test/infra.ts";
 import { formatProfile, withCpuProfile } from "./cpu-profile.ts";
-import { formatCpuSplit, startCpuSplit } from "./cpu-split.ts";
+import { formatCpuPerUnit, formatCpuSplit, startCpuSplit } from "./cpu-split.ts";
 import { startIngestLoad } from "./ingest-load.ts";
 import { copyRowsBack, takeRows } from "./raw-copy.ts";
 
@@ -33,6 +33,27 @@ describe("startCpuSplit", () => {
     // The loop ran nothing else for the whole window: busy however little CPU a loaded machine gave it.
     expect(split.loop).toBeGreaterThan(0.9);
     expect(formatCpuSplit(split, "me")).toMatch(/^me \d+% \(its event loop busy \d+%\), .*idle \d+%$/);
+  });
+});
+
+describe("formatCpuPerUnit", () => {
+  it("turns shares of the machine over a run into CPU time per unit of work, largest first", () => {
+    // 2 cores for 1 s is 2 000 ms of CPU; 40 sagas: 50 ms each at 100 % busy.
+    const split = {
+      self: 0.25,
+      loop: 0.97,
+      others: [
+        { command: "postgres", share: 0.4 },
+        { command: "java", share: 0.3 },
+      ],
+      idle: 0.05,
+    };
+    expect(formatCpuPerUnit(split, { ms: 1000, units: 40 }, "bench", "a saga", 2)).toBe(
+      "48 ms of CPU a saga: postgres 20, java 15, bench 13",
+    );
+    expect(formatCpuPerUnit({ ...split, others: [] }, { ms: 100, units: 40 }, "bench", "a saga", 2)).toBe(
+      "1.3 ms of CPU a saga: bench 1.3",
+    );
   });
 });
 

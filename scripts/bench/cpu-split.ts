@@ -92,3 +92,21 @@ export const formatCpuSplit = (cpu: CpuSplit, selfName: string) =>
     ...cpu.others.map((o) => `${o.command} ${pct(o.share)}`),
     `idle ${pct(cpu.idle)}`,
   ].join(", ");
+
+/**
+ * The split as CPU time per unit of work, "51 ms of CPU a saga: bench 14, postgres 21, …": what
+ * one more saga costs the machine, which a share alone hides when the rate moves between runs.
+ */
+export function formatCpuPerUnit(
+  cpu: CpuSplit,
+  run: { ms: number; units: number },
+  selfName: string,
+  unit: string,
+  cores = cpus().length,
+): string {
+  const each = (share: number) => (share * cores * run.ms) / run.units;
+  const parts = [{ command: selfName, share: cpu.self }, ...cpu.others].sort((a, b) => b.share - a.share);
+  const total = parts.reduce((n, p) => n + each(p.share), 0);
+  const ms = (n: number) => (n >= 10 ? n.toFixed(0) : n.toFixed(1));
+  return `${ms(total)} ms of CPU ${unit}: ${parts.map((p) => `${p.command} ${ms(each(p.share))}`).join(", ")}`;
+}

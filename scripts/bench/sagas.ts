@@ -35,7 +35,7 @@ import { infraDown, infraUp, testPlan } from "../infra/infra.ts";
 import { recreateDatabase } from "../infra/postgres.ts";
 import { say, step } from "../infra/progress.ts";
 import { formatProfile, withCpuProfile } from "./cpu-profile.ts";
-import { formatCpuSplit } from "./cpu-split.ts";
+import { formatCpuPerUnit, formatCpuSplit } from "./cpu-split.ts";
 import { option } from "./option.ts";
 import { formatDurations, type LaneRun, runInLanes } from "./saga-lanes.ts";
 
@@ -74,7 +74,7 @@ async function offAndOn(label: string, count: number, run: () => Promise<LaneRun
   }
   const mean = (on: boolean) => runs.filter((r) => r.on === on).reduce((n, r) => n + r.ms / 2, 0);
   const { durations, cpu } = first as LaneRun;
-  return { offMs: mean(false), onMs: mean(true), runs, count, durations, cpu };
+  return { offMs: mean(false), onMs: mean(true), runs, count, durations, cpu, first: first as LaneRun };
 }
 
 async function withMetricsOn<T>(work: () => Promise<T>): Promise<T> {
@@ -247,12 +247,15 @@ async function main() {
     ] as const)
       console.log(`    ${name.padEnd(24)}  ${formatDurations(durations)}`);
     console.log("  CPU of the machine (the first timed run of each, from its first saga to its last):");
-    for (const [name, cpu] of [
-      ["in-memory runner", memory.cpu],
-      ["durable, 1 instance", one.cpu],
-      ["choreographed checkout", chor.cpu],
-    ] as const)
-      console.log(`    ${name.padEnd(24)}  ${formatCpuSplit(cpu, "bench (runtime, banks)")}`);
+    for (const [name, run] of [
+      ["in-memory runner", memory],
+      ["durable, 1 instance", one.first],
+      ["choreographed checkout", chor.first],
+    ] as const) {
+      console.log(`    ${name.padEnd(24)}  ${formatCpuSplit(run.cpu, "bench (runtime, banks)")}`);
+      const perSaga = { ms: run.ms, units: run.durations.length };
+      console.log(`    ${"".padEnd(24)}  ${formatCpuPerUnit(run.cpu, perSaga, "bench", "a saga")}`);
+    }
     for (const [name, p] of [
       ["durable, 1 instance", profiled?.durable],
       ["choreographed checkout", profiled?.checkout],
