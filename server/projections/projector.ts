@@ -11,7 +11,7 @@ import { retryOnDeadlock } from "../db/retry-deadlock.ts";
 import { withTransaction } from "../db/transaction.ts";
 import { type ApplyAhead, applyAheadFor, queueBatch } from "../events/apply-ahead.ts";
 import { ensureTopics } from "../events/index.ts";
-import { runConsumer } from "../events/kafka-client.ts";
+import { FETCH_WAIT_MS, runConsumer } from "../events/kafka-client.ts";
 import type { Logger } from "../log.ts";
 import { applyChanges } from "./apply-change.ts";
 import { type Change, decodeChange } from "./change-events.ts";
@@ -257,6 +257,7 @@ export function createProjector(options: ProjectorOptions): Projector {
         allowAutoTopicCreation: false,
         sessionTimeout: 10_000,
         heartbeatInterval: 1000,
+        maxWaitTimeInMs: FETCH_WAIT_MS,
         maxBytesPerPartition: options.maxBatchBytes ?? DEFAULT_BATCH_BYTES,
       });
       consumer = c;

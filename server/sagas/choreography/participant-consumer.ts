@@ -4,7 +4,7 @@
 // and every earlier one's had.
 import type { Consumer, IHeaders, Kafka, KafkaMessage } from "kafkajs";
 import { DEFAULT_PARTITIONS, headersAsText } from "../../events/index.ts";
-import { runConsumer } from "../../events/kafka-client.ts";
+import { FETCH_WAIT_MS, runConsumer } from "../../events/kafka-client.ts";
 import { handleKeyOrdered } from "../../events/key-ordered.ts";
 import type { Logger } from "../../log.ts";
 import type { RawMessage } from "./participant-types.ts";
@@ -53,6 +53,7 @@ export async function consumeTopic(
     allowAutoTopicCreation: false,
     sessionTimeout: spec.sessionTimeoutMs ?? 10_000,
     heartbeatInterval: 1000,
+    maxWaitTimeInMs: FETCH_WAIT_MS,
   });
   consumers.push(consumer);
   const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));

@@ -686,4 +686,26 @@ describe("choreography participant", () => {
     expect(resultsOf(retry)[0]?.data.outcome).toBe("refused");
     expect(await status("r-resolve")).toBe("running");
   });
+
+  it("an idle participant stops promptly: its consumers' fetches are not held for kafkajs's default 5 s", async () => {
+    const idler = createParticipant<S>({
+      ...common,
+      service: "idler",
+      source: "/test/idler",
+      schema: "race_idler",
+      groupId: uniqueName("idler"),
+      reactions: {},
+    });
+    await idler.start();
+    try {
+      // Nothing to read: both consumers are waiting on the broker for a fetch to return.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    } finally {
+      const began = performance.now();
+      await idler.stop();
+      // Each consumer's disconnect waits for its fetch in flight: with kafkajs's default wait
+      // this took 5.0 s every time; a fetch held half a second leaves ample room on a busy machine.
+      expect(performance.now() - began).toBeLessThan(3000);
+    }
+  });
 });

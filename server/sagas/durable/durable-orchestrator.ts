@@ -7,7 +7,7 @@ import type { Consumer, Kafka, KafkaMessage, Producer } from "kafkajs";
 import type { Pool } from "../../db/pool.ts";
 import { AppError } from "../../errors.ts";
 import { decodeSagaEvent, newTrace, type SagaEvent } from "../../events/index.ts";
-import { runConsumer } from "../../events/kafka-client.ts";
+import { FETCH_WAIT_MS, runConsumer } from "../../events/kafka-client.ts";
 import type { Logger } from "../../log.ts";
 import type { SagaDefinition } from "../definition.ts";
 import { outcomeOf, performMove, type SagaOutcome, type SagaRun } from "../orchestrator.ts";
@@ -222,7 +222,11 @@ export function createDurableOrchestrator<Input extends Record<string, unknown>>
   const handled = new Map<number, bigint>();
 
   async function startControl(kafka: Kafka) {
-    const consumer = kafka.consumer({ groupId: controlGroup, allowAutoTopicCreation: false });
+    const consumer = kafka.consumer({
+      groupId: controlGroup,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: FETCH_WAIT_MS,
+    });
     controlConsumer = consumer;
     const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
     // From the beginning when the group has no offset yet: a command sent while no
