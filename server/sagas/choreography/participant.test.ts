@@ -708,4 +708,91 @@ describe("choreography participant", () => {
       expect(performance.now() - began).toBeLessThan(3000);
     }
   });
+
+  it("commits handled offsets about once a second, a quiet topic's last ones soon after, and the rest when it stops", async () => {
+    // The participant's consumers, made through a client that counts their commit requests.
+    let commits = 0;
+    const counting = new Kafka({
+      clientId: "choreo-test-pacer",
+      brokers: testInfra().kafkaBrokers,
+      logLevel: logLevel.NOTHING,
+    });
+    const makeConsumer = counting.consumer.bind(counting);
+    counting.consumer = (config) => {
+      const c = makeConsumer(config);
+      c.on(c.events.REQUEST, ({ payload }) => {
+        if (payload.apiName === "OffsetCommit") commits += 1;
+      });
+      return c;
+    };
+    const groupId = uniqueName("pacer");
+    let handled = 0;
+    let stopped = false;
+    const pacer = createParticipant<S>({
+      ...common,
+      kafka: counting,
+      service: "pacer",
+      source: "/test/pacer",
+      schema: "race_pacer",
+      groupId,
+      reactions: {
+        "race.worked": {
+          handle: async () => {
+            handled += 1;
+          },
+        },
+      },
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    const behind = async () => {
+      const ends = await admin.fetchTopicOffsets(topicNames.domain);
+      const [committed] = await admin.fetchOffsets({ groupId, topics: [topicNames.domain] });
+      return ends.reduce((n, end) => {
+        const at = Number(committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? -1);
+        return n + Number(end.offset) - Math.max(at, 0);
+      }, 0);
+    };
+    const worked = (n: number) =>
+      encodeDomainEvent(
+        domainEvent(
+          schemas,
+          "race.worked",
+          uniqueName(`paced-${n}`),
+          { n },
+          { source: "/test/worker", trace: newTrace() },
+        ),
+      );
+    try {
+      await pacer.start();
+      // The topic's history first, then a burst of 300 in 30 sends: many small batches.
+      await until("the history read", async () => ((await behind()) === 0 ? true : undefined));
+      const before = handled;
+      commits = 0;
+      const began = performance.now();
+      for (let i = 0; i < 30; i += 1) {
+        await producer.send({
+          topic: topicNames.domain,
+          messages: Array.from({ length: 10 }, (_, j) => worked(i * 10 + j)),
+        });
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await until("the burst handled", () => (handled - before >= 300 ? true : undefined));
+      const seconds = (performance.now() - began) / 1000;
+      // Quiet now: the last offsets are committed within a second or so, not left as lag.
+      await until("every offset committed", async () => ((await behind()) === 0 ? true : undefined));
+      // Once a second or every 100 messages (kafkajs alone commits after every batch).
+      expect(commits).toBeLessThanOrEqual(Math.ceil(seconds) + 300 / 100 + 3);
+      // Stopping right after handling commits what was handled.
+      const last = handled;
+      await producer.send({ topic: topicNames.domain, messages: [worked(-1), worked(-2)] });
+      await until("two more handled", () => (handled - last >= 2 ? true : undefined));
+      stopped = true;
+      await pacer.stop();
+      expect(await behind()).toBe(0);
+    } finally {
+      if (!stopped) await pacer.stop();
+      await admin.disconnect();
+    }
+  });
 });

@@ -9,7 +9,6 @@
 // This module puts the parts together: reactions (participant-reactions.ts), operators'
 // commands (participant-commands.ts), contract events (participant-reports.ts), the
 // consumers (participant-consumer.ts) and the bookkeeping tables (participant-store.ts).
-import type { Consumer } from "kafkajs";
 import { withTransaction } from "../../db/transaction.ts";
 import { countBound } from "../../events/count-bound.ts";
 import {
@@ -22,7 +21,7 @@ import {
 import { createPeriodic } from "../../periodic.ts";
 import { createOutboxRelay } from "../outbox/outbox-relay.ts";
 import { CONTROL_COMMAND, createParticipantCommands } from "./participant-commands.ts";
-import { consumeTopic } from "./participant-consumer.ts";
+import { consumeTopic, type RunningConsumer } from "./participant-consumer.ts";
 import { createParticipantReactions } from "./participant-reactions.ts";
 import { createParticipantReports } from "./participant-reports.ts";
 import { createParticipantStore } from "./participant-store.ts";
@@ -65,7 +64,7 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
   const reports = createParticipantReports(options);
   const reactions = createParticipantReactions({ options, store, stats, reports });
   const commands = createParticipantCommands({ options, store, stats, reports, reactions });
-  const consumers: Consumer[] = [];
+  const consumers: RunningConsumer[] = [];
   /** Set by stop(): a long prune ends at its next statement. */
   let stopping = false;
   const pruning = createPeriodic(
@@ -118,8 +117,8 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
     },
     async stop() {
       stopping = true;
-      // Each consumer finishes the message in hand and commits it.
-      await Promise.all(consumers.splice(0).map((c) => c.disconnect()));
+      // Each consumer commits what it handled, finishes the messages in hand and leaves.
+      await Promise.all(consumers.splice(0).map((c) => c.stop()));
       await pruning.stop();
       await relay.stop();
     },
