@@ -1,6 +1,7 @@
 // One way to build a kafkajs client, with its logs routed into ours.
 import {
   type Consumer,
+  type ConsumerConfig,
   type ConsumerRunConfig,
   type ConsumerSubscribeTopics,
   Kafka,
@@ -46,7 +47,12 @@ export function createKafka(clientId: string, brokers: string[], log: Logger): K
  * participant, ingester or projector took 5 s to stop. Half a second costs an idle consumer two
  * empty fetches a second; with messages waiting, a fetch returns at once either way.
  */
-export const FETCH_WAIT_MS = 500;
+const FETCH_WAIT_MS = 500;
+
+/** A consumer of ours: an empty fetch is held at most FETCH_WAIT_MS unless `config` says otherwise. */
+export function createConsumer(kafka: Kafka, config: ConsumerConfig): Consumer {
+  return kafka.consumer({ maxWaitTimeInMs: FETCH_WAIT_MS, ...config });
+}
 
 /** A producer with the default (murmur2, Java-compatible) partitioner chosen explicitly. */
 export function createProducer(kafka: Kafka): Producer {

@@ -6,7 +6,7 @@ import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
 import type { Pool } from "../db/pool.ts";
 import { type ApplyAhead, applyAheadFor, queueBatch } from "../events/apply-ahead.ts";
 import { ensureTopics } from "../events/index.ts";
-import { FETCH_WAIT_MS, runConsumer } from "../events/kafka-client.ts";
+import { createConsumer, runConsumer } from "../events/kafka-client.ts";
 import type { Logger } from "../log.ts";
 import type { Service } from "../process-edge.ts";
 import type { SagaTraceExporter } from "../telemetry/saga-trace-exporter.ts";
@@ -228,7 +228,7 @@ export function createIngester(deps: IngesterDeps): Ingester {
       } finally {
         await admin.disconnect();
       }
-      const c = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: FETCH_WAIT_MS });
+      const c = createConsumer(kafka, { groupId, allowAutoTopicCreation: false });
       consumer = c;
       ahead = applyAheadFor<HandedBatch>(c, {
         apply: storeHanded,

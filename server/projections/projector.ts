@@ -11,7 +11,7 @@ import { retryOnDeadlock } from "../db/retry-deadlock.ts";
 import { withTransaction } from "../db/transaction.ts";
 import { type ApplyAhead, applyAheadFor, queueBatch } from "../events/apply-ahead.ts";
 import { ensureTopics } from "../events/index.ts";
-import { FETCH_WAIT_MS, runConsumer } from "../events/kafka-client.ts";
+import { createConsumer, runConsumer } from "../events/kafka-client.ts";
 import type { Logger } from "../log.ts";
 import { applyChanges } from "./apply-change.ts";
 import { type Change, decodeChange } from "./change-events.ts";
@@ -252,12 +252,11 @@ export function createProjector(options: ProjectorOptions): Projector {
       const admin = options.kafka.admin();
       await admin.connect();
       await ensureTopics(admin, options.topics).finally(() => admin.disconnect());
-      const c = options.kafka.consumer({
+      const c = createConsumer(options.kafka, {
         groupId: options.groupId,
         allowAutoTopicCreation: false,
         sessionTimeout: 10_000,
         heartbeatInterval: 1000,
-        maxWaitTimeInMs: FETCH_WAIT_MS,
         maxBytesPerPartition: options.maxBatchBytes ?? DEFAULT_BATCH_BYTES,
       });
       consumer = c;

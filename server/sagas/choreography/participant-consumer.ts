@@ -5,7 +5,7 @@
 // 100 messages), a quiet partition's within a second, and all of them before the consumer stops.
 import type { EachBatchPayload, IHeaders, Kafka, KafkaMessage } from "kafkajs";
 import { DEFAULT_PARTITIONS, headersAsText } from "../../events/index.ts";
-import { FETCH_WAIT_MS, runConsumer } from "../../events/kafka-client.ts";
+import { createConsumer, runConsumer } from "../../events/kafka-client.ts";
 import { handleKeyOrdered } from "../../events/key-ordered.ts";
 import type { Logger } from "../../log.ts";
 import type { RawMessage } from "./participant-types.ts";
@@ -58,12 +58,11 @@ export async function consumeTopic(
   handle: (raw: RawMessage, message: KafkaMessage) => Promise<void>,
 ): Promise<void> {
   // A short session: a killed participant's partitions go to its replacement within seconds.
-  const consumer = spec.kafka.consumer({
+  const consumer = createConsumer(spec.kafka, {
     groupId: spec.groupId,
     allowAutoTopicCreation: false,
     sessionTimeout: spec.sessionTimeoutMs ?? 10_000,
     heartbeatInterval: 1000,
-    maxWaitTimeInMs: FETCH_WAIT_MS,
   });
   // kafkajs (2.2.4) with autoCommit commits after every batch it hands over, whatever the
   // interval says: about five commit requests per checkout saga, the broker's busiest request.

@@ -7,7 +7,7 @@ import type { Consumer, Kafka, KafkaMessage, Producer } from "kafkajs";
 import type { Pool } from "../../db/pool.ts";
 import { AppError } from "../../errors.ts";
 import { decodeSagaEvent, newTrace, type SagaEvent } from "../../events/index.ts";
-import { FETCH_WAIT_MS, runConsumer } from "../../events/kafka-client.ts";
+import { createConsumer, runConsumer } from "../../events/kafka-client.ts";
 import type { Logger } from "../../log.ts";
 import type { SagaDefinition } from "../definition.ts";
 import { outcomeOf, performMove, type SagaOutcome, type SagaRun } from "../orchestrator.ts";
@@ -222,10 +222,9 @@ export function createDurableOrchestrator<Input extends Record<string, unknown>>
   const handled = new Map<number, bigint>();
 
   async function startControl(kafka: Kafka) {
-    const consumer = kafka.consumer({
+    const consumer = createConsumer(kafka, {
       groupId: controlGroup,
       allowAutoTopicCreation: false,
-      maxWaitTimeInMs: FETCH_WAIT_MS,
     });
     controlConsumer = consumer;
     const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
