@@ -54,6 +54,17 @@ describe("formatCpuPerUnit", () => {
     expect(formatCpuPerUnit({ ...split, others: [] }, { ms: 100, units: 40 }, "bench", "a saga", 2)).toBe(
       "1.3 ms of CPU a saga: bench 1.3",
     );
+    // 60 000 events in 3 s on 2 cores, the process at 40 %: 2.4 s of CPU, 40 µs an event.
+    expect(
+      formatCpuPerUnit(
+        { ...split, self: 0.4, others: [] },
+        { ms: 3000, units: 60_000 },
+        "ingester",
+        "an event",
+        2,
+        "µs",
+      ),
+    ).toBe("40 µs of CPU an event: ingester 40");
   });
 });
 

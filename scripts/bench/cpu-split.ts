@@ -96,6 +96,7 @@ export const formatCpuSplit = (cpu: CpuSplit, selfName: string) =>
 /**
  * The split as CPU time per unit of work, "51 ms of CPU a saga: bench 14, postgres 21, …": what
  * one more saga costs the machine, which a share alone hides when the rate moves between runs.
+ * Small units (an event) read better in microseconds: `timeUnit` "µs".
  */
 export function formatCpuPerUnit(
   cpu: CpuSplit,
@@ -103,10 +104,12 @@ export function formatCpuPerUnit(
   selfName: string,
   unit: string,
   cores = cpus().length,
+  timeUnit: "ms" | "µs" = "ms",
 ): string {
-  const each = (share: number) => (share * cores * run.ms) / run.units;
+  const scale = timeUnit === "µs" ? 1000 : 1;
+  const each = (share: number) => (share * cores * run.ms * scale) / run.units;
   const parts = [{ command: selfName, share: cpu.self }, ...cpu.others].sort((a, b) => b.share - a.share);
   const total = parts.reduce((n, p) => n + each(p.share), 0);
-  const ms = (n: number) => (n >= 10 ? n.toFixed(0) : n.toFixed(1));
-  return `${ms(total)} ms of CPU ${unit}: ${parts.map((p) => `${p.command} ${ms(each(p.share))}`).join(", ")}`;
+  const figure = (n: number) => (n >= 10 ? n.toFixed(0) : n.toFixed(1));
+  return `${figure(total)} ${timeUnit} of CPU ${unit}: ${parts.map((p) => `${p.command} ${figure(each(p.share))}`).join(", ")}`;
 }
