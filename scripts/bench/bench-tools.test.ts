@@ -1,5 +1,6 @@
 // The benchmarks' own measuring tools: where the CPU went (by process and by function), the raw
 // COPY ceiling, and the ingest load kept running beside a bench.
+import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -33,6 +34,44 @@ describe("startCpuSplit", () => {
     // The loop ran nothing else for the whole window: busy however little CPU a loaded machine gave it.
     expect(split.loop).toBeGreaterThan(0.9);
     expect(formatCpuSplit(split, "me")).toMatch(/^me \d+% \(its event loop busy \d+%\), .*idle \d+%$/);
+  });
+});
+
+/** A node process named `title` that burns `cpuMs` of CPU, says "done", then idles until killed. */
+function burner(title: string, cpuMs: number) {
+  const code = `process.title = ${JSON.stringify(title)};
+    while (process.cpuUsage().user < ${cpuMs * 1000}) Math.sqrt(Math.random());
+    console.log("done"); setInterval(() => {}, 1000);`;
+  const child = spawn(process.execPath, ["-e", code], { stdio: ["ignore", "pipe", "inherit"] });
+  const done = new Promise<void>((resolve, reject) => {
+    child.stdout.on("data", (d: Buffer) => d.toString().includes("done") && resolve());
+    child.on("exit", (code) => reject(new Error(`the burner exited with ${code}`)));
+  });
+  return { child, done };
+}
+
+describe("startCpuSplit, processes that come and go", () => {
+  it("counts a process that ended in the window as nothing, not against the others of its command", async () => {
+    const title = `cpuprobe${process.pid % 10_000}`;
+    // The one that ends has more CPU behind it than the other spends in the window: subtracting
+    // its ticks would leave the command below zero, and it would vanish from the split.
+    const ending = burner(title, 500);
+    let staying: ReturnType<typeof burner> | undefined;
+    try {
+      await ending.done;
+      const watch = startCpuSplit();
+      const exited = new Promise((resolve) => ending.child.on("exit", resolve));
+      ending.child.kill("SIGKILL");
+      await exited;
+      staying = burner(title, 200);
+      await staying.done;
+      const split = watch.stop();
+      const share = split.others.find((o) => o.command === title)?.share ?? 0;
+      expect(share).toBeGreaterThan(0.01);
+    } finally {
+      ending.child.kill("SIGKILL");
+      staying?.child.kill("SIGKILL");
+    }
   });
 });
 

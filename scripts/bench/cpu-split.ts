@@ -10,24 +10,25 @@ const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 interface Snapshot {
   at: number;
   self: number;
-  byCommand: Map<string, number>;
+  /** Ticks so far of every other process, by pid and start time (a reused pid is another process). */
+  byProcess: Map<string, { command: string; ticks: number }>;
 }
 
-function processTicks(pid: string): { command: string; ticks: number } | undefined {
+function processTicks(pid: string): { command: string; ticks: number; startedAt: string } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     const close = stat.lastIndexOf(")");
     const command = stat.slice(stat.indexOf("(") + 1, close);
     const fields = stat.slice(close + 2).split(" ");
-    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the command.
-    return { command, ticks: Number(fields[11]) + Number(fields[12]) };
+    // utime, stime and starttime are fields 14, 15 and 22 of the whole line, 12, 13 and 20 after the command.
+    return { command, ticks: Number(fields[11]) + Number(fields[12]), startedAt: fields[19] as string };
   } catch {
     return undefined; // gone meanwhile
   }
 }
 
 function snapshot(): Snapshot {
-  const byCommand = new Map<string, number>();
+  const byProcess = new Map<string, { command: string; ticks: number }>();
   let self = 0;
   for (const pid of readdirSync("/proc")) {
     if (!/^\d+$/.test(pid)) continue;
@@ -36,9 +37,23 @@ function snapshot(): Snapshot {
     // Kernel workers are named per CPU and job (kworker/u8:1-writeback): counted as one.
     const command = p.command.startsWith("kworker/") ? "kernel workers" : p.command;
     if (Number(pid) === process.pid) self = p.ticks;
-    else byCommand.set(command, (byCommand.get(command) ?? 0) + p.ticks);
+    else byProcess.set(`${pid}@${p.startedAt}`, { command, ticks: p.ticks });
   }
-  return { at: Date.now(), self, byCommand };
+  return { at: Date.now(), self, byProcess };
+}
+
+/**
+ * Each command's ticks between two snapshots, process by process: one started meanwhile counts
+ * whole. One that ended meanwhile (a pool's idle connection closing) is left out: its last ticks
+ * are gone with it, and subtracting its earlier ones from the survivors' would understate them.
+ */
+function ticksBetween(before: Snapshot, after: Snapshot): Map<string, number> {
+  const byCommand = new Map<string, number>();
+  for (const [key, p] of after.byProcess) {
+    const spent = p.ticks - (before.byProcess.get(key)?.ticks ?? 0);
+    byCommand.set(p.command, (byCommand.get(p.command) ?? 0) + spent);
+  }
+  return byCommand;
 }
 
 export interface CpuSplit {
@@ -63,11 +78,8 @@ export function startCpuSplit(): { stop(): CpuSplit } {
       const after = snapshot();
       const loop = performance.eventLoopUtilization(loopBefore).utilization;
       const capacity = ((after.at - before.at) / 1000) * TICKS_PER_SECOND * cpus().length;
-      const others = [...after.byCommand]
-        .map(([command, ticks]) => ({
-          command,
-          share: (ticks - (before.byCommand.get(command) ?? 0)) / capacity,
-        }))
+      const others = [...ticksBetween(before, after)]
+        .map(([command, ticks]) => ({ command, share: ticks / capacity }))
         .filter((o) => o.share >= 0.01)
         .sort((a, b) => b.share - a.share);
       const self = (after.self - before.self) / capacity;

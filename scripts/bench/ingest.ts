@@ -462,10 +462,7 @@ async function main() {
     const perEvent = (cpu: CpuSplit, run: { ms: number; events: number }, selfName: string) =>
       formatCpuPerUnit(cpu, { ms: run.ms, units: run.events }, selfName, "an event", undefined, "µs");
     for (const r of processRuns)
-      if (r.cpu)
-        console.log(
-          `  CPU an event, ${r.processes} proc  ${perEvent(r.cpu, r, r.processes > 1 ? "bench-ingesters" : "bench-ingester")}`,
-        );
+      if (r.cpu) console.log(`  CPU an event, ${r.processes} proc  ${perEvent(r.cpu, r, "bench")}`);
     for (const i of args.profile ? [1, 2] : []) {
       const file = join(args.profile as string, `ingester-${i}-of-2.cpuprofile`);
       const profile = await readFile(file, "utf8").catch(() => undefined);
