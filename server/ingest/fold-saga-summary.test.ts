@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { type SagaEvent, type SagaEventDataInput, type SagaEventType, sagaEvent } from "../events/index.ts";
 import { newTrace } from "../events/trace-context.ts";
-import { foldSagaSummary, type SagaSummaryState } from "./fold-saga-summary.ts";
+import { foldSagaEvents, foldSagaSummary, type SagaSummaryState } from "./fold-saga-summary.ts";
 
 const trace = newTrace();
 const base = { sagaId: "s-1", sagaType: "interbank-transfer", mode: "orchestrated" as const };
@@ -14,8 +14,18 @@ function ev<T extends SagaEventType>(type: T, data: SagaEventDataInput<T>): Saga
   return sagaEvent(type, data, { source: "/test", trace, time: new Date(clock) }) as SagaEvent;
 }
 
-const fold = (events: SagaEvent[], from?: SagaSummaryState) =>
-  events.reduce<SagaSummaryState | undefined>(foldSagaSummary, from) as SagaSummaryState;
+/**
+ * Folded one event at a time and all at once (as the ingester folds a batch): every case below
+ * thereby checks that both agree, and that folding leaves the summary it starts from untouched.
+ */
+function fold(events: SagaEvent[], from?: SagaSummaryState): SagaSummaryState {
+  const before = structuredClone(from);
+  const oneByOne = events.reduce<SagaSummaryState | undefined>(foldSagaSummary, from) as SagaSummaryState;
+  const atOnce = foldSagaEvents(from, events);
+  expect(atOnce).toEqual(oneByOne);
+  expect(from).toEqual(before);
+  return oneByOne;
+}
 
 const started = () =>
   ev("io.sagascope.saga.started", {
@@ -237,6 +247,11 @@ describe("foldSagaSummary", () => {
     ).toBe("retrying");
     // Refused by an open breaker and queued for a retry: waiting behind the breaker.
     expect(waiting(failure(1, "BREAKER_OPEN"))).toBe("breaker");
+    // An older event folded after a newer one (another producer's clock, a redelivery) adds to
+    // the history but does not say what the saga waits on: the newest event does.
+    const earlier = ev("io.sagascope.saga.step.started", { ...credit, timeoutMs: 500 });
+    const later = failure(3);
+    expect(fold([start, later, earlier])).toMatchObject({ waitingOn: "retrying", eventCount: 3 });
     // A compensation given up needs an operator; other ends wait on nothing.
     const gaveUp = fold([
       started(),

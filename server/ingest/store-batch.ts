@@ -8,7 +8,7 @@ import type { Pool, PoolClient } from "../db/pool.ts";
 import { prepareStagingTables, type StagingTable, stageRows } from "../db/staging-table.ts";
 import { withBoundaries } from "../db/transaction.ts";
 import { type BreakerEvent, headersAsText, type ProjectionEvent, type SagaEvent } from "../events/index.ts";
-import { foldSagaSummary, type SagaSummaryState } from "./fold-saga-summary.ts";
+import { foldSagaEvents, type SagaSummaryState } from "./fold-saga-summary.ts";
 import type { SagaTransition } from "./ingest-metrics.ts";
 import { settleOperatorActions } from "./settle-operator-actions.ts";
 import { type IncomingBreakerEvent, insertBreakerEvents } from "./store-breaker-events.ts";
@@ -167,20 +167,28 @@ async function insertDeadLetters(client: PoolClient, letters: DeadLetter[]): Pro
 
 /** The saga types, services and steps seen, as (kind, value) pairs, sorted. */
 function vocabularyOf(fresh: IncomingEvent[]): [string, string][] {
-  const words = new Set<string>();
+  // Keyed "kind value": no kind holds a space, so a key names one pair.
+  const words = new Map<string, [string, string]>();
+  const add = (kind: string, value: string) => {
+    const key = `${kind} ${value}`;
+    if (!words.has(key)) words.set(key, [kind, value]);
+  };
   for (const { event } of fresh) {
     const d = event.data as Record<string, unknown>;
-    words.add(JSON.stringify(["saga_type", event.data.sagaType]));
-    words.add(JSON.stringify(["type_mode", `${event.data.sagaType}/${event.data.mode}`]));
+    add("saga_type", event.data.sagaType);
+    add("type_mode", `${event.data.sagaType}/${event.data.mode}`);
     if (typeof d.service === "string") {
-      words.add(JSON.stringify(["service", d.service]));
-      words.add(JSON.stringify(["type_service", `${event.data.sagaType}/${d.service}`]));
+      add("service", d.service);
+      add("type_service", `${event.data.sagaType}/${d.service}`);
     }
-    if (typeof d.step === "string") words.add(JSON.stringify(["step", d.step]));
+    if (typeof d.step === "string") add("step", d.step);
   }
   // Sorted, so that two ingesters adding the same words never wait on each other in a cycle.
-  return [...words].sort().map((w) => JSON.parse(w) as [string, string]);
+  return [...words.values()].sort(byKindThenValue);
 }
+
+const byKindThenValue = (a: [string, string], b: [string, string]) =>
+  a[0] === b[0] ? (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0) : a[0] < b[0] ? -1 : 1;
 
 interface SummaryRow {
   saga_id: string;
@@ -265,8 +273,10 @@ async function lockAndFoldSummaries(client: PoolClient, fresh: IncomingEvent[]):
   for (const [sagaId, items] of bySaga) {
     // Key = saga id puts a saga in one partition, so offsets give its true order.
     items.sort((a, b) => a.position.offset - b.position.offset);
-    let summary = summaries.get(sagaId);
-    for (const { event } of items) summary = foldSagaSummary(summary, event);
+    const summary = foldSagaEvents(
+      summaries.get(sagaId),
+      items.map((i) => i.event),
+    );
     if (summary) summaries.set(sagaId, summary);
   }
   const transitions: SagaTransition[] = [];
