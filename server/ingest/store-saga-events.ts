@@ -82,7 +82,7 @@ export async function insertSagaEvents(
     incoming.map(({ event, position }, n) => ({ n, ...sagaEventRow(event, position) })),
     opening,
   );
-  const claimed = await client.query<{ n: number }>(
+  const notClaimed = await client.query<{ n: number }>(
     `WITH firsts AS (SELECT DISTINCT ON (source, id) * FROM ${STAGED_SAGA_EVENTS.name} ORDER BY source, id, n),
      claimed AS (
        INSERT INTO saga_event_identity (source, id, body_md5, time)
@@ -97,17 +97,22 @@ export async function insertSagaEvents(
               f.service, f.data, f.extensions, f.kafka_topic, f.kafka_partition, f.kafka_offset
        FROM firsts f JOIN claimed c ON c.source = f.source AND c.id = f.id
      )
-     SELECT f.n FROM firsts f JOIN claimed c ON c.source = f.source AND c.id = f.id`,
+     -- The rows not stored (copies): usually none, so the answer stays small.
+     SELECT r.n FROM ${STAGED_SAGA_EVENTS.name} r
+     WHERE NOT EXISTS (
+       SELECT FROM firsts f JOIN claimed c ON c.source = f.source AND c.id = f.id WHERE f.n = r.n
+     )`,
   );
-  const freshAt = new Set(claimed.rows.map((r) => r.n));
-  const fresh = incoming.filter((_, n) => freshAt.has(n));
-  if (fresh.length === incoming.length) return { fresh, reusedIds: [] };
+  if (notClaimed.rows.length === 0) return { fresh: incoming, reusedIds: [] };
+  const copies = notClaimed.rows.map((r) => r.n);
+  const copyAt = new Set(copies);
+  const fresh = incoming.filter((_, n) => !copyAt.has(n));
   // Only a batch with copies pays for this: are they the same event again, or another body?
   const compared = await client.query<{ n: number; same: boolean }>(
     `SELECT r.n, i.body_md5 = ${bodyMd5("r.")} AS same
      FROM ${STAGED_SAGA_EVENTS.name} r JOIN saga_event_identity i ON i.source = r.source AND i.id = r.id
-     WHERE NOT (r.n = ANY($1::int[]))`,
-    [[...freshAt]],
+     WHERE r.n = ANY($1::int[])`,
+    [copies],
   );
   const reusedIds = compared.rows
     .filter((r) => !r.same)
