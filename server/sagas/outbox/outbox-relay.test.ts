@@ -139,4 +139,66 @@ describe("outbox relay", () => {
       await consumer.disconnect();
     }
   });
+
+  it("marks what it sent in the statement that reads the next rows, and what is left at stop", async () => {
+    const { topic, outbox } = await freshOutbox("relay_marks");
+    const { received, consumer } = await watch(topic);
+    const calls = { markPublished: 0, markAndReadNext: 0 };
+    /** While set, the combined statement fails whenever it has rows to mark (a database refusing it). */
+    let refuseMarks = false;
+    const counted: typeof outbox = {
+      ...outbox,
+      async markPublished(ids) {
+        calls.markPublished += 1;
+        return outbox.markPublished(ids);
+      },
+      async markAndReadNext(sent, limit) {
+        calls.markAndReadNext += 1;
+        if (refuseMarks && sent.length > 0) throw new Error("the database refused the statement");
+        return outbox.markAndReadNext(sent, limit);
+      },
+    };
+    const relay = createOutboxRelay({
+      databaseUrl: db.url,
+      outbox: counted,
+      producer,
+      name: "relay_marks",
+      log: createLogger("relay", "error"),
+    });
+    const add = (value: string) =>
+      withTransaction(pool, (tx) =>
+        outbox.insert(tx, [{ topic, message: { key: "k", value, headers: {} } }]),
+      );
+    const settled = async (count: number) => {
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline) {
+        if (received.length >= count && (await outbox.unpublished(10)).length === 0) return;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      throw new Error(`${received.length} of ${count} received, or some still unmarked`);
+    };
+    relay.start();
+    try {
+      for (const value of ["a", "b", "c", "d", "e"]) {
+        await add(value);
+        await settled(received.length + 1);
+      }
+      expect(received).toEqual(["a", "b", "c", "d", "e"]);
+      // Every mark rode on the next read: no statement of its own.
+      expect(calls.markPublished).toBe(0);
+      // Sent, then the database refuses the statement that would mark it: the row is neither
+      // sent again nor lost; the relay's stop marks it.
+      refuseMarks = true;
+      await add("f");
+      const deadline = Date.now() + 30_000;
+      while (received.length < 6 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect((await outbox.unpublished(10)).map((r) => r.value)).toEqual(["f"]);
+    } finally {
+      await relay.stop();
+      await consumer.disconnect();
+    }
+    expect(calls.markPublished).toBe(1);
+    expect(await outbox.unpublished(10)).toEqual([]);
+    expect(received).toEqual(["a", "b", "c", "d", "e", "f"]);
+  });
 });

@@ -19,8 +19,13 @@ export interface OutboxMessage {
 
 export interface OutboxTable {
   ddl: string[];
-  /** Adds messages inside the caller's transaction, in the given order. */
-  insert(client: PoolClient, messages: OutboxMessage[]): Promise<void>;
+  /**
+   * Adds messages inside the caller's transaction, in the given order. With `closing` (the
+   * transaction's last statement, withBoundaries), COMMIT goes in the same message; the rows
+   * then go as a literal, escaped by the driver, since Postgres runs two statements in one
+   * message only without parameters.
+   */
+  insert(client: PoolClient, messages: OutboxMessage[], closing?: (sql: string) => string): Promise<void>;
   /**
    * The same insert to embed in a caller's own single statement, as the CTE `name`: it reads
    * the rows from parameter `$param`, given as `rowsParam(messages)`, and inserts them only
@@ -33,12 +38,23 @@ export interface OutboxTable {
   channel: string;
   /** The oldest unpublished rows, or with "last" the newest one. */
   unpublished(limit: number, end?: "first" | "last"): Promise<OutboxRow[]>;
+  /**
+   * Marks the rows just sent as published and reads the oldest unpublished ones after them, in
+   * one statement: the relay's cycle costs one round trip where a mark and a read took two.
+   */
+  markAndReadNext(sent: number[], limit: number): Promise<OutboxRow[]>;
   markPublished(ids: number[]): Promise<void>;
   /** Sets a row aside that the broker refuses for good (kept, with the reason, never retried). */
   markRefused(id: number, reason: string): Promise<void>;
   /** Deletes published rows older than `olderThanMs`; returns how many. */
   prune(olderThanMs: number): Promise<number>;
 }
+
+/** What a relay uses of an outbox. */
+export type RelayedOutbox = Pick<
+  OutboxTable,
+  "unpublished" | "markAndReadNext" | "markPublished" | "markRefused" | "prune" | "channel"
+>;
 
 export function outboxTable(pool: Pool, schema: string): OutboxTable {
   const table = `"${schema}".outbox`;
@@ -56,13 +72,16 @@ export function outboxTable(pool: Pool, schema: string): OutboxTable {
   const channel = `outbox:${schema}`.slice(0, 63);
   // Ids follow the messages' order, which is the order the relay publishes them in. The
   // notification is delivered at commit (never for a rolled-back change), once per transaction.
-  const insertCte = (name: string, param: number, condition = "true") => ({
+  // `rows` is the JSON's SQL: a parameter ($n) or a literal.
+  const insertCteOf = (name: string, rows: string, condition = "true") => ({
     cte: `${name} AS (INSERT INTO ${table} (topic, key, value, headers)
-     SELECT topic, key, value, headers FROM json_to_recordset($${param}::json)
+     SELECT topic, key, value, headers FROM json_to_recordset(${rows}::json)
        AS r(seq int, topic text, key text, value text, headers jsonb) WHERE ${condition} ORDER BY seq
      RETURNING 1)`,
     wake: `(SELECT pg_notify('${channel}', '') FROM (SELECT 1 FROM ${name} LIMIT 1) AS one)`,
   });
+  const insertCte = (name: string, param: number, condition?: string) =>
+    insertCteOf(name, `$${param}`, condition);
   return {
     ddl: [
       `CREATE TABLE IF NOT EXISTS ${table} (
@@ -74,10 +93,15 @@ export function outboxTable(pool: Pool, schema: string): OutboxTable {
       `CREATE INDEX IF NOT EXISTS outbox_published ON ${table} (published_at) WHERE published_at IS NOT NULL`,
     ],
 
-    async insert(client, messages) {
+    async insert(client, messages, closing) {
       if (messages.length === 0) return;
-      const added = insertCte("added", 1);
-      await client.query(`WITH ${added.cte} SELECT ${added.wake}`, [rowsParam(messages)]);
+      if (!closing) {
+        const added = insertCte("added", 1);
+        await client.query(`WITH ${added.cte} SELECT ${added.wake}`, [rowsParam(messages)]);
+        return;
+      }
+      const added = insertCteOf("added", client.escapeLiteral(rowsParam(messages)));
+      await client.query(closing(`WITH ${added.cte} SELECT ${added.wake}`));
     },
 
     insertCte,
@@ -89,6 +113,19 @@ export function outboxTable(pool: Pool, schema: string): OutboxTable {
         `SELECT id, topic, key, value, headers FROM ${table} WHERE published_at IS NULL AND refused_at IS NULL
          ORDER BY id ${end === "last" ? "DESC" : "ASC"} LIMIT $1`,
         [limit],
+      );
+      return r.rows.map((row) => ({ ...row, id: Number(row.id) }));
+    },
+
+    async markAndReadNext(sent, limit) {
+      // The read sees the table as it was before the update (one snapshot for the statement),
+      // so the rows just marked are left out by id.
+      const r = await pool.query(
+        `WITH marked AS (UPDATE ${table} SET published_at = now() WHERE id = ANY($1::bigint[]))
+         SELECT id, topic, key, value, headers FROM ${table}
+         WHERE published_at IS NULL AND refused_at IS NULL AND NOT (id = ANY($1::bigint[]))
+         ORDER BY id LIMIT $2`,
+        [sent, limit],
       );
       return r.rows.map((row) => ({ ...row, id: Number(row.id) }));
     },
