@@ -3,7 +3,7 @@
 // transient failure retried, a step's failure for good handed to its failure handler, a
 // message that cannot be handled parked, and one of a paused saga held.
 import type { PoolClient } from "../../db/pool.ts";
-import { withTransaction } from "../../db/transaction.ts";
+import { withBoundaries, withTransaction } from "../../db/transaction.ts";
 import {
   type DomainEvent,
   type DomainSchemas,
@@ -27,6 +27,18 @@ import type {
 } from "./participant-types.ts";
 
 export const PARKED_CODE = "PARKED";
+
+/** The outcome of one attempt's transaction. */
+interface Attempt {
+  handling: "handled" | "duplicate" | "resolved";
+}
+
+/** Thrown out of an attempt's transaction (rolling it back) when what operators asked of the saga sends the message elsewhere. */
+class MarkedSaga extends Error {
+  constructor(readonly mark: { kind: "paused" } | { kind: "stopped"; failure: Failure }) {
+    super(`the saga is ${mark.kind}`);
+  }
+}
 
 /** What became of a message handed to a participant. */
 export type Handling = "handled" | "duplicate" | "failed" | "parked" | "held" | "resolved" | "ignored";
@@ -73,6 +85,8 @@ export function createParticipantReactions<S extends DomainSchemas>(deps: {
     tx: PoolClient,
     ctx: ReactionContext<S>,
     published: { events: DomainEvent[]; others: OutboxMessage[] },
+    /** The transaction's COMMIT to send with the outbox's rows (withBoundaries), when they are its last statement. */
+    closing?: (sql: string) => string,
   ) {
     const results: SagaEvent[] = [];
     const ended = ctx.saga.ended;
@@ -93,11 +107,15 @@ export function createParticipantReactions<S extends DomainSchemas>(deps: {
       }
     }
     // Contract events first: the saga's story reaches the dashboard before the next participant acts on it.
-    await store.outbox.insert(tx, [
-      ...sagaMessages([...ctx.saga.events, ...results]),
-      ...published.events.map((e) => ({ topic: topics.domain, message: encodeDomainEvent(e) })),
-      ...published.others,
-    ]);
+    await store.outbox.insert(
+      tx,
+      [
+        ...sagaMessages([...ctx.saga.events, ...results]),
+        ...published.events.map((e) => ({ topic: topics.domain, message: encodeDomainEvent(e) })),
+        ...published.others,
+      ],
+      closing,
+    );
   }
 
   /** Keeps a message that cannot be handled, reports it (dead-letter topic, saga event) and moves on. */
@@ -201,31 +219,40 @@ export function createParticipantReactions<S extends DomainSchemas>(deps: {
     const event = decoded.event;
     const reaction = reactionFor(event.type);
     if (!reaction) return "ignored";
-    const mark = await store.mark(pool, event.key);
-    if (mark.resolved) {
-      // An operator took this saga over: nothing more is done for it.
-      await withTransaction(pool, (tx) => store.claimEvent(tx, event.id, event.key, event.type));
-      return "resolved";
-    }
-    // Paused: no new step or compensation starts; the message waits for the resume.
-    if (mark.paused && (await hold(raw, event))) return "held";
-    if ((mark.cancelRequested || mark.failed) && reaction.kind !== "compensation" && reaction.step) {
-      const stopped: Failure = mark.cancelRequested
-        ? { category: "business", message: "an operator asked to compensate the saga", code: "CANCELLED" }
-        : {
-            category: "business",
-            message: `the saga already failed at ${service} and is compensating`,
-            code: "ALREADY_FAILED",
-          };
-      return fail(raw, event, reaction, stopped, 1, Date.now());
-    }
     // A step may fail for good and travel back as a failure; anything else must get through.
     const retry = reaction.step && reaction.kind !== "compensation" ? stepRetry : mustSucceedRetry;
+    /** What operators asked of the saga is looked at in the first attempt's transaction, not again on retries. */
+    let markSeen = false;
     for (let attempt = 1; ; attempt += 1) {
       const began = Date.now();
       try {
-        const fresh = await withTransaction(pool, async (tx) => {
-          if (!(await store.claimEvent(tx, event.id, event.key, event.type))) return false;
+        const outcome = await withBoundaries(pool, async (tx, boundaries): Promise<Attempt> => {
+          // The claim, with the saga's mark read in the same statement, BEGIN ahead of it.
+          const claim = { id: event.id, sagaId: event.key, type: event.type };
+          const { fresh, mark } = await store.claimAndMark(tx, claim, boundaries.opening);
+          if (!markSeen) {
+            // An operator took this saga over: the claim is kept, nothing more is done for it.
+            if (mark.resolved) return { handling: "resolved" };
+            // Paused: no new step or compensation starts; the message waits for the resume.
+            if (mark.paused) throw new MarkedSaga({ kind: "paused" });
+            if ((mark.cancelRequested || mark.failed) && reaction.kind !== "compensation" && reaction.step)
+              throw new MarkedSaga({
+                kind: "stopped",
+                failure: mark.cancelRequested
+                  ? {
+                      category: "business",
+                      message: "an operator asked to compensate the saga",
+                      code: "CANCELLED",
+                    }
+                  : {
+                      category: "business",
+                      message: `the saga already failed at ${service} and is compensating`,
+                      code: "ALREADY_FAILED",
+                    },
+              });
+            markSeen = true;
+          }
+          if (!fresh) return { handling: "duplicate" };
           const { ctx, published } = context(tx, event, attempt);
           recordStart(ctx.saga, reaction, attempt);
           await reaction.handle(ctx);
@@ -239,13 +266,23 @@ export function createParticipantReactions<S extends DomainSchemas>(deps: {
               await store.keepTrigger(tx, event.key, reaction.step, raw);
             }
           }
-          await finish(tx, ctx, published);
-          return true;
+          // COMMIT travels with the outbox's rows.
+          await finish(tx, ctx, published, boundaries.closing);
+          return { handling: "handled" };
         });
-        if (fresh) stats.handled += 1;
-        else stats.duplicates += 1;
-        return fresh ? "handled" : "duplicate";
+        if (outcome.handling === "handled") stats.handled += 1;
+        if (outcome.handling === "duplicate") stats.duplicates += 1;
+        return outcome.handling;
       } catch (error) {
+        if (error instanceof MarkedSaga) {
+          // Rolled back, claim and all: the saga's own path claims the message.
+          if (error.mark.kind === "stopped")
+            return fail(raw, event, reaction, error.mark.failure, 1, Date.now());
+          if (await hold(raw, event)) return "held";
+          // Resumed meanwhile: handled as any message, from a fresh look at the mark.
+          attempt -= 1;
+          continue;
+        }
         const pause = Math.min(retry.backoffMs * 2 ** (attempt - 1), MAX_PAUSE_MS);
         if (error instanceof StepFailure) {
           const failure: Failure = {

@@ -50,6 +50,20 @@ function storedMessage(row: Record<string, unknown>): StoredMessage {
 /** How long a trigger is kept when its saga's end is not seen here (ParticipantOptions.keepTriggersMs). */
 export const DEFAULT_KEEP_TRIGGERS_MS = 7 * 86_400_000;
 
+/** A saga's mark as read from `saga_mark m`; every column null when there is no row yet. */
+const MARK_COLUMNS = `m.cancel_requested_at IS NOT NULL AS cancel, m.resolved_at IS NOT NULL AS resolved, m.ended,
+  m.failed_at IS NOT NULL AS failed, m.paused_at, m.paused_by`;
+
+function markOf(row: Record<string, unknown> | undefined): SagaMark {
+  return {
+    cancelRequested: row?.cancel === true,
+    resolved: row?.resolved === true,
+    ended: (row?.ended as SagaMark["ended"] | undefined) ?? null,
+    failed: row?.failed === true,
+    paused: row?.paused_at ? { by: row.paused_by as string, since: row.paused_at as Date } : null,
+  };
+}
+
 /** A keeping time as a participant's answer states it: "7 d", "12 h", "30 min", "45 s". */
 export function formatKept(ms: number): string {
   const units: [number, string][] = [
@@ -136,19 +150,35 @@ export function createParticipantStore(
     /** What operators asked of the saga; `lock` holds it against a change until the transaction ends. */
     async mark(client: PoolClient | Pool, sagaId: string, lock = false): Promise<SagaMark> {
       const r = await client.query(
-        `SELECT cancel_requested_at IS NOT NULL AS cancel, resolved_at IS NOT NULL AS resolved, ended,
-           failed_at IS NOT NULL AS failed, paused_at, paused_by
-         FROM ${t("saga_mark")} WHERE saga_id = $1${lock ? " FOR SHARE" : ""}`,
+        `SELECT ${MARK_COLUMNS} FROM ${t("saga_mark")} m WHERE saga_id = $1${lock ? " FOR SHARE" : ""}`,
         [sagaId],
       );
-      const row = r.rows[0];
-      return {
-        cancelRequested: row?.cancel ?? false,
-        resolved: row?.resolved ?? false,
-        ended: row?.ended ?? null,
-        failed: row?.failed ?? false,
-        paused: row?.paused_at ? { by: row.paused_by, since: row.paused_at } : null,
-      };
+      return markOf(r.rows[0]);
+    },
+
+    /**
+     * claimEvent and an unlocked read of the saga's mark in one statement, which `opening` may
+     * put BEGIN ahead of: a handled message's first round trip does what three did (the mark,
+     * BEGIN, the claim). The values go as literals, escaped by the driver: Postgres runs two
+     * statements in one message only without parameters.
+     */
+    async claimAndMark(
+      client: PoolClient,
+      event: { id: string; sagaId: string; type: string },
+      opening: (sql: string) => string = (sql) => sql,
+    ): Promise<{ fresh: boolean; mark: SagaMark }> {
+      const [id, sagaId, type] = [event.id, event.sagaId, event.type].map((v) => client.escapeLiteral(v));
+      const answer: unknown = await client.query(
+        opening(`WITH claimed AS (
+           INSERT INTO ${t("processed_event")} (event_id, saga_id, type) VALUES (${id}, ${sagaId}, ${type})
+           ON CONFLICT DO NOTHING RETURNING 1)
+         SELECT EXISTS (SELECT FROM claimed) AS fresh, ${MARK_COLUMNS}
+         FROM (SELECT) AS one LEFT JOIN ${t("saga_mark")} m ON m.saga_id = ${sagaId}`),
+      );
+      // With BEGIN ahead, the driver answers with one result per statement.
+      const result = (Array.isArray(answer) ? answer.at(-1) : answer) as { rows: Record<string, unknown>[] };
+      const row = result.rows[0] as Record<string, unknown>;
+      return { fresh: row.fresh === true, mark: markOf(row) };
     },
 
     /** Pauses the saga (by whom) or, with null, resumes it. */

@@ -2,7 +2,7 @@
 // poison message parked (and reported) without blocking its partition, a slow saga not
 // holding up the next one on its partition, and operators' commands obeyed once each.
 import { type Consumer, Kafka, logLevel, type Producer } from "kafkajs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { scratchDatabase, testInfra, uniqueName, until } from "../../../scripts/test/infra.ts";
 import { createPool, type Pool } from "../../db/pool.ts";
@@ -287,6 +287,40 @@ describe("choreography participant", () => {
     expect(
       (await pool.query("SELECT count(*)::int AS n FROM race_worker.work WHERE saga_id = 'r-1'")).rows[0].n,
     ).toBe(1);
+  });
+
+  it("handles a message in its step's statements and two more: BEGIN with the claim and the mark, COMMIT with the outbox", async () => {
+    // Watch every connection of the pool (five): the worker's transaction takes one of them.
+    const clients = await Promise.all(Array.from({ length: 5 }, () => pool.connect()));
+    const spies = clients.map((c) => vi.spyOn(c, "query"));
+    for (const c of clients) c.release();
+    try {
+      await race("r-count");
+      await until("r-count done", async () => (await status("r-count")) === "done");
+      const sent = spies.map((spy) =>
+        spy.mock.calls.map(([q]) =>
+          (typeof q === "string" ? q : ((q as { text?: string }).text ?? "")).trim(),
+        ),
+      );
+      // The worker's transaction for the saga: from its claim to its COMMIT, on one connection.
+      const transaction = sent
+        .map((statements) => {
+          const from = statements.findIndex(
+            (q) => q.includes('"race_worker".processed_event') && q.includes("'r-count'"),
+          );
+          const to = statements.findIndex((q, i) => i >= from && /; COMMIT$/.test(q));
+          return from < 0 || to < 0 ? undefined : statements.slice(from, to + 1);
+        })
+        .find((t) => t !== undefined);
+      expect(transaction).toEqual([
+        expect.stringMatching(/^BEGIN; WITH claimed AS [\s\S]*"race_worker".saga_mark/),
+        expect.stringMatching(/^INSERT INTO race_worker\.work /),
+        expect.stringMatching(/^INSERT INTO "race_worker"\.step_trigger /),
+        expect.stringMatching(/^WITH added AS \(INSERT INTO "race_worker"\.outbox [\s\S]*; COMMIT$/),
+      ]);
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
   });
 
   it("a business refusal travels back as a failure event and the owner compensates", async () => {
