@@ -119,11 +119,11 @@ export function outboxTable(pool: Pool, schema: string): OutboxTable {
 
     async markAndReadNext(sent, limit) {
       // The read sees the table as it was before the update (one snapshot for the statement),
-      // so the rows just marked are left out by id.
+      // so the rows just marked are left out by id (`<> ALL` of a long list is a hash lookup).
       const r = await pool.query(
         `WITH marked AS (UPDATE ${table} SET published_at = now() WHERE id = ANY($1::bigint[]))
          SELECT id, topic, key, value, headers FROM ${table}
-         WHERE published_at IS NULL AND refused_at IS NULL AND NOT (id = ANY($1::bigint[]))
+         WHERE published_at IS NULL AND refused_at IS NULL AND id <> ALL($1::bigint[])
          ORDER BY id LIMIT $2`,
         [sent, limit],
       );
