@@ -8,7 +8,7 @@
 import type { Producer } from "kafkajs";
 import pg from "pg";
 import type { Logger } from "../../log.ts";
-import type { OutboxRow, RelayedOutbox } from "./outbox-table.ts";
+import type { OutboxRow, OutboxTable } from "./outbox-table.ts";
 
 /** kafkajs marks errors a retry cannot cure (message too large, invalid record…) as not retriable. */
 function isPermanent(error: unknown): boolean {
@@ -32,7 +32,7 @@ export interface OutboxRelay {
 
 export function createOutboxRelay(deps: {
   databaseUrl: string;
-  outbox: RelayedOutbox;
+  outbox: Pick<OutboxTable, "unpublished" | "markPublished" | "markRefused" | "prune" | "channel">;
   producer: Producer;
   /** Relays sharing this name share one outbox, and one of them leads. */
   name: string;
@@ -115,22 +115,13 @@ export function createOutboxRelay(deps: {
     });
   };
 
-  /**
-   * Rows sent whose mark is still to be written: the next read marks them in the same statement
-   * (it follows at once), and stop() marks what is left. A crash before then re-sends them, as a
-   * crash between send and mark always did.
-   */
-  let sentUnmarked: number[] = [];
-
   async function publishSome(upToId?: number): Promise<number> {
     notified = false;
-    const next = await deps.outbox.markAndReadNext(sentUnmarked, 500);
-    sentUnmarked = [];
-    const rows = next.filter((r) => upToId === undefined || r.id <= upToId);
+    const rows = (await deps.outbox.unpublished(500)).filter((r) => upToId === undefined || r.id <= upToId);
     if (rows.length === 0) return 0;
     try {
       await send(rows);
-      sentUnmarked = rows.map((r) => r.id);
+      await deps.outbox.markPublished(rows.map((r) => r.id));
     } catch (error) {
       // A broker that is away is waited for; a message the broker refuses for good (too
       // large, invalid) must not hold back every row after it: find it, set it aside, go on.
@@ -195,10 +186,6 @@ export function createOutboxRelay(deps: {
         const deadline = Date.now() + 5000;
         const [last] = await deps.outbox.unpublished(1, "last");
         while (last && Date.now() < deadline && (await publishSome(last.id).catch(() => 0)) > 0) {}
-      }
-      if (sentUnmarked.length > 0) {
-        await deps.outbox.markPublished(sentUnmarked).catch(() => {});
-        sentUnmarked = [];
       }
       leader = false;
       await session?.end().catch(() => {});

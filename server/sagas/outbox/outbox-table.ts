@@ -38,23 +38,12 @@ export interface OutboxTable {
   channel: string;
   /** The oldest unpublished rows, or with "last" the newest one. */
   unpublished(limit: number, end?: "first" | "last"): Promise<OutboxRow[]>;
-  /**
-   * Marks the rows just sent as published and reads the oldest unpublished ones after them, in
-   * one statement: the relay's cycle costs one round trip where a mark and a read took two.
-   */
-  markAndReadNext(sent: number[], limit: number): Promise<OutboxRow[]>;
   markPublished(ids: number[]): Promise<void>;
   /** Sets a row aside that the broker refuses for good (kept, with the reason, never retried). */
   markRefused(id: number, reason: string): Promise<void>;
   /** Deletes published rows older than `olderThanMs`; returns how many. */
   prune(olderThanMs: number): Promise<number>;
 }
-
-/** What a relay uses of an outbox. */
-export type RelayedOutbox = Pick<
-  OutboxTable,
-  "unpublished" | "markAndReadNext" | "markPublished" | "markRefused" | "prune" | "channel"
->;
 
 export function outboxTable(pool: Pool, schema: string): OutboxTable {
   const table = `"${schema}".outbox`;
@@ -113,19 +102,6 @@ export function outboxTable(pool: Pool, schema: string): OutboxTable {
         `SELECT id, topic, key, value, headers FROM ${table} WHERE published_at IS NULL AND refused_at IS NULL
          ORDER BY id ${end === "last" ? "DESC" : "ASC"} LIMIT $1`,
         [limit],
-      );
-      return r.rows.map((row) => ({ ...row, id: Number(row.id) }));
-    },
-
-    async markAndReadNext(sent, limit) {
-      // The read sees the table as it was before the update (one snapshot for the statement),
-      // so the rows just marked are left out by id (`<> ALL` of a long list is a hash lookup).
-      const r = await pool.query(
-        `WITH marked AS (UPDATE ${table} SET published_at = now() WHERE id = ANY($1::bigint[]))
-         SELECT id, topic, key, value, headers FROM ${table}
-         WHERE published_at IS NULL AND refused_at IS NULL AND id <> ALL($1::bigint[])
-         ORDER BY id LIMIT $2`,
-        [sent, limit],
       );
       return r.rows.map((row) => ({ ...row, id: Number(row.id) }));
     },
