@@ -11,7 +11,7 @@ import {
 } from "../../server/fleet/checkout/checkout-saga.ts";
 import { transferSaga } from "../../server/fleet/transfer/transfer-saga.ts";
 import { ACCOUNTS_PER_BANK, CLOSED_ACCOUNT } from "../../server/fleet/transfer/transfer-world.ts";
-import { foldSagaSummary, type SagaStatus } from "../../server/ingest/fold-saga-summary.ts";
+import { foldSagaEvents, type SagaStatus } from "../../server/ingest/fold-saga-summary.ts";
 import { PARKED_CODE } from "../../server/sagas/choreography/participant.ts";
 import { createSagaRecorder } from "../../server/sagas/choreography/saga-recorder.ts";
 import {
@@ -423,8 +423,7 @@ function toTemplate(pool: SagaTemplate["pool"], kind: SagaKind, events: SagaEven
       data,
     };
   });
-  let folded: ReturnType<typeof foldSagaSummary> | undefined;
-  for (const e of events) folded = foldSagaSummary(folded, e);
+  const folded = foldSagaEvents(undefined, events);
   if (!folded) throw new Error("a saga story needs at least one event");
   const ms = (d: Date | null) => (d === null ? null : d.getTime() - origin);
   const first = events[0] as SagaEvent;

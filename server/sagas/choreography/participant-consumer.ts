@@ -98,6 +98,7 @@ export async function consumeTopic(
       // or a rebalance re-reads what was handled since the last commit (a second at most),
       // which the event ids make harmless.
       autoCommit: false,
+      // Not auto-commit settings any more: the payload's commitOffsetsIfNecessary reads them.
       autoCommitInterval: COMMIT_EVERY_MS,
       autoCommitThreshold: COMMIT_EVERY_MESSAGES,
       eachBatchAutoResolve: false,

@@ -28,11 +28,6 @@ import type {
 
 export const PARKED_CODE = "PARKED";
 
-/** The outcome of one attempt's transaction. */
-interface Attempt {
-  handling: "handled" | "duplicate" | "resolved";
-}
-
 /** Thrown out of an attempt's transaction (rolling it back) when what operators asked of the saga sends the message elsewhere. */
 class MarkedSaga extends Error {
   constructor(readonly mark: { kind: "paused" } | { kind: "stopped"; failure: Failure }) {
@@ -226,53 +221,56 @@ export function createParticipantReactions<S extends DomainSchemas>(deps: {
     for (let attempt = 1; ; attempt += 1) {
       const began = Date.now();
       try {
-        const outcome = await withBoundaries(pool, async (tx, boundaries): Promise<Attempt> => {
-          // The claim, with the saga's mark read in the same statement, BEGIN ahead of it.
-          const claim = { id: event.id, sagaId: event.key, type: event.type };
-          const { fresh, mark } = await store.claimAndMark(tx, claim, boundaries.opening);
-          if (!markSeen) {
-            // An operator took this saga over: the claim is kept, nothing more is done for it.
-            if (mark.resolved) return { handling: "resolved" };
-            // Paused: no new step or compensation starts; the message waits for the resume.
-            if (mark.paused) throw new MarkedSaga({ kind: "paused" });
-            if ((mark.cancelRequested || mark.failed) && reaction.kind !== "compensation" && reaction.step)
-              throw new MarkedSaga({
-                kind: "stopped",
-                failure: mark.cancelRequested
-                  ? {
-                      category: "business",
-                      message: "an operator asked to compensate the saga",
-                      code: "CANCELLED",
-                    }
-                  : {
-                      category: "business",
-                      message: `the saga already failed at ${service} and is compensating`,
-                      code: "ALREADY_FAILED",
-                    },
-              });
-            markSeen = true;
-          }
-          if (!fresh) return { handling: "duplicate" };
-          const { ctx, published } = context(tx, event, attempt);
-          recordStart(ctx.saga, reaction, attempt);
-          await reaction.handle(ctx);
-          if (reaction.step) {
-            const took = Date.now() - began;
-            if (reaction.kind === "compensation")
-              ctx.saga.compensationSucceeded(reaction.step, attempt, took);
-            else {
-              ctx.saga.stepSucceeded(reaction.step, attempt, took);
-              // An operator's retry-from may ask for the step again: its trigger is kept.
-              await store.keepTrigger(tx, event.key, reaction.step, raw);
+        const outcome = await withBoundaries(
+          pool,
+          async (tx, boundaries): Promise<"handled" | "duplicate" | "resolved"> => {
+            // The claim, with the saga's mark read in the same statement, BEGIN ahead of it.
+            const claim = { id: event.id, sagaId: event.key, type: event.type };
+            const { fresh, mark } = await store.claimAndMark(tx, claim, boundaries.opening);
+            if (!markSeen) {
+              // An operator took this saga over: the claim is kept, nothing more is done for it.
+              if (mark.resolved) return "resolved";
+              // Paused: no new step or compensation starts; the message waits for the resume.
+              if (mark.paused) throw new MarkedSaga({ kind: "paused" });
+              if ((mark.cancelRequested || mark.failed) && reaction.kind !== "compensation" && reaction.step)
+                throw new MarkedSaga({
+                  kind: "stopped",
+                  failure: mark.cancelRequested
+                    ? {
+                        category: "business",
+                        message: "an operator asked to compensate the saga",
+                        code: "CANCELLED",
+                      }
+                    : {
+                        category: "business",
+                        message: `the saga already failed at ${service} and is compensating`,
+                        code: "ALREADY_FAILED",
+                      },
+                });
+              markSeen = true;
             }
-          }
-          // COMMIT travels with the outbox's rows.
-          await finish(tx, ctx, published, boundaries.closing);
-          return { handling: "handled" };
-        });
-        if (outcome.handling === "handled") stats.handled += 1;
-        if (outcome.handling === "duplicate") stats.duplicates += 1;
-        return outcome.handling;
+            if (!fresh) return "duplicate";
+            const { ctx, published } = context(tx, event, attempt);
+            recordStart(ctx.saga, reaction, attempt);
+            await reaction.handle(ctx);
+            if (reaction.step) {
+              const took = Date.now() - began;
+              if (reaction.kind === "compensation")
+                ctx.saga.compensationSucceeded(reaction.step, attempt, took);
+              else {
+                ctx.saga.stepSucceeded(reaction.step, attempt, took);
+                // An operator's retry-from may ask for the step again: its trigger is kept.
+                await store.keepTrigger(tx, event.key, reaction.step, raw);
+              }
+            }
+            // COMMIT travels with the outbox's rows.
+            await finish(tx, ctx, published, boundaries.closing);
+            return "handled";
+          },
+        );
+        if (outcome === "handled") stats.handled += 1;
+        if (outcome === "duplicate") stats.duplicates += 1;
+        return outcome;
       } catch (error) {
         if (error instanceof MarkedSaga) {
           // Rolled back, claim and all: the saga's own path claims the message.
