@@ -1,19 +1,22 @@
 // The benchmarks' own measuring tools: where the CPU went (by process and by function), the raw
-// COPY ceiling, and the ingest load kept running beside a bench.
+// COPY ceiling, the ingest load kept running beside a bench, and a topic held until a group settles.
 import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Kafka, logLevel } from "kafkajs";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { withTransaction } from "../../server/db/transaction.ts";
 import { env, siblingDatabase } from "../../server/env.ts";
-import { newTrace, sagaEvent } from "../../server/events/index.ts";
+import { ensureTopics, newTrace, sagaEvent } from "../../server/events/index.ts";
 import { insertSagaEvents } from "../../server/ingest/store-saga-events.ts";
 import { testPlan } from "../infra/infra.ts";
 import { migratedStore } from "../test/infra.ts";
 import { formatProfile, withCpuProfile } from "./cpu-profile.ts";
 import { formatCpuPerUnit, formatCpuSplit, startCpuSplit } from "./cpu-split.ts";
+import { holdMessages, waitForSettledGroup } from "./held-topic.ts";
 import { startIngestLoad } from "./ingest-load.ts";
 import { copyRowsBack, takeRows } from "./raw-copy.ts";
 
@@ -180,4 +183,53 @@ describe("startIngestLoad", () => {
     await admin.end();
     expect(left.rowCount).toBe(0);
   }, 60_000);
+});
+
+describe("holdMessages and waitForSettledGroup", () => {
+  it("keep a topic's messages unreadable until released, once a group of two has settled on it", async () => {
+    const kafka = new Kafka({
+      clientId: "bench-tools",
+      brokers: testPlan(env()).kafkaBrokers,
+      logLevel: logLevel.NOTHING,
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    const topic = `bench-tools-held-${randomUUID()}`;
+    const groupId = `bench-tools-held-${randomUUID()}`;
+    const consumers = [
+      kafka.consumer({ groupId, maxWaitTimeInMs: 200 }),
+      kafka.consumer({ groupId, maxWaitTimeInMs: 200 }),
+    ];
+    let held: Awaited<ReturnType<typeof holdMessages>> | undefined;
+    try {
+      await ensureTopics(admin, [topic], 2);
+      held = await holdMessages(
+        kafka,
+        topic,
+        Array.from({ length: 20 }, (_, i) => ({ key: `k${i}`, value: `message ${i}` })),
+      );
+      const seen: string[] = [];
+      for (const consumer of consumers) {
+        await consumer.connect();
+        await consumer.subscribe({ topics: [topic], fromBeginning: true });
+        await consumer.run({ eachMessage: async ({ message }) => void seen.push(String(message.value)) });
+      }
+      await waitForSettledGroup(admin, groupId, 2);
+      await expect(waitForSettledGroup(admin, groupId, 3, 500)).rejects.toThrow(
+        /did not settle with 3 members holding partitions in 500 ms \(state Stable, 2 of 2 holding\)/,
+      );
+      // Written, and read by nobody while the transaction is open (both members fetch meanwhile).
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(seen).toEqual([]);
+      await held.release();
+      held = undefined;
+      await expect.poll(() => seen.length, { timeout: 30_000 }).toBe(20);
+      expect(new Set(seen).size).toBe(20);
+    } finally {
+      await held?.abort().catch(() => {});
+      for (const consumer of consumers) await consumer.disconnect();
+      await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+      await admin.disconnect();
+    }
+  }, 90_000);
 });

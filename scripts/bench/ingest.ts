@@ -11,7 +11,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Kafka, logLevel, Partitioners } from "kafkajs";
+import { Kafka, logLevel, type Message, Partitioners } from "kafkajs";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { z } from "zod";
 import { migrate } from "../../server/db/migrate.ts";
@@ -36,6 +36,7 @@ import { recreateDatabase } from "../infra/postgres.ts";
 import { say, step } from "../infra/progress.ts";
 import { formatProfile, summarizeProfile, withCpuProfile } from "./cpu-profile.ts";
 import { type CpuSplit, formatCpuPerUnit, formatCpuSplit, startCpuSplit } from "./cpu-split.ts";
+import { holdMessages, waitForSettledGroup } from "./held-topic.ts";
 import { option } from "./option.ts";
 import { copyRowsBack, takeRows } from "./raw-copy.ts";
 
@@ -133,41 +134,45 @@ function withDefaultMetrics(registry: Registry): Registry {
 
 interface ProcessRun {
   processes: number;
-  /** The events stored in the timed window (after every process was handed a batch). */
+  /** The events stored in the timed window: all of them (the window opens as they become readable). */
   events: number;
   ms: number;
   /** Events each process stored in all. */
   split: number[];
   /**
-   * Events handed again and recognised as copies (in all): the batches a process had not
-   * committed when the group rebalanced, handed to the partitions' new owner.
+   * Events handed again and recognised as copies: the batches a process had not committed
+   * when its group rebalanced. None while the group stays as it settled.
    */
   copies: number;
-  cpu?: CpuSplit;
+  cpu: CpuSplit;
 }
 
 /**
  * The ingester in `processes` processes of its own (scripts/bench/ingester-process.ts), one
- * consumer group, over the whole topic into an empty store, started together; timed from the
- * moment every process was handed a batch to the last event. With a profile directory, each
- * process is profiled.
+ * consumer group, over the same messages into an empty store. The messages go to a topic of
+ * the run's own inside a transaction, committed once the group has settled with every process
+ * holding partitions (held-topic.ts): timed from that commit to the last event stored. With a
+ * profile directory, each process is profiled.
  */
 async function ingestInProcesses(o: {
   pool: Pool;
+  kafka: Kafka;
   databaseUrl: string;
   brokers: string[];
-  topic: string;
-  total: number;
+  messages: Message[];
   processes: number;
   profileDir?: string | undefined;
 }): Promise<ProcessRun> {
   await o.pool.query("TRUNCATE saga_event, saga_event_identity, saga_summary, saga_vocabulary");
-  const setup = JSON.stringify({
-    databaseUrl: o.databaseUrl,
-    brokers: o.brokers,
-    topic: o.topic,
-    groupId: `bench-processes-${randomUUID()}`,
-  });
+  const total = o.messages.length;
+  const topic = `bench-${Date.now().toString(36)}-${o.processes}p.sagascope.saga-events`;
+  const groupId = `bench-processes-${randomUUID()}`;
+  const admin = o.kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, [topic], 6);
+  const held = await holdMessages(o.kafka, topic, o.messages);
+  let released = false;
+  const setup = JSON.stringify({ databaseUrl: o.databaseUrl, brokers: o.brokers, topic, groupId });
   type Counters = { inserted: number; received: number; duplicates: number };
   const counters: Counters[] = [];
   const children = Array.from({ length: o.processes }, (_, i) => {
@@ -201,34 +206,26 @@ async function ingestInProcesses(o: {
     await Promise.all(children.map((c) => c.ready));
     for (const c of children) c.child.send("go");
     const sum = (key: keyof Counters) => counters.reduce((n, c) => n + c[key], 0);
-    // Timed from the moment every process was handed a batch (the group has settled after its
-    // members joined), over the events stored from then on. Not from a first stored batch:
-    // batches are up to 4 MiB, and the ones stored at once with it would fall outside the window.
-    let began = 0;
-    let storedBefore = 0;
-    let watch: ReturnType<typeof startCpuSplit> | undefined;
+    await waitForSettledGroup(admin, groupId, o.processes);
+    const watch = startCpuSplit();
+    const began = Date.now();
+    released = true;
+    await held.release();
     const deadline = Date.now() + 10 * 60_000;
-    while (sum("inserted") < o.total) {
+    while (sum("inserted") < total) {
       if (Date.now() > deadline)
-        throw new Error(`the ingester processes stored ${sum("inserted")} of ${o.total} in 10 min`);
-      if (!began && counters.every((c) => c.received > 0)) {
-        began = Date.now();
-        storedBefore = sum("inserted");
-        watch = startCpuSplit();
-      }
+        throw new Error(`the ingester processes stored ${sum("inserted")} of ${total} in 10 min`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    if (!began)
-      throw new Error("a bench ingester process was handed nothing: the group never gave it a partition");
     const ms = Date.now() - began;
-    const cpu = watch?.stop();
+    const cpu = watch.stop();
     return {
       processes: o.processes,
-      events: o.total - storedBefore,
+      events: total,
       ms,
       split: counters.map((c) => c.inserted),
       copies: sum("duplicates"),
-      ...(cpu ? { cpu } : {}),
+      cpu,
     };
   } finally {
     for (const c of children) if (c.child.connected) c.child.send("stop");
@@ -236,6 +233,9 @@ async function ingestInProcesses(o: {
       children.map((c) => Promise.race([c.exited, new Promise((r) => setTimeout(r, 15_000))])),
     );
     for (const c of children) if (c.child.exitCode === null) c.child.kill("SIGKILL");
+    if (!released) await held.abort().catch(() => {});
+    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+    await admin.disconnect();
   }
 }
 
@@ -257,6 +257,8 @@ async function main() {
 
     const sagas = Math.ceil(args.events / 6);
     const total = sagas * 6;
+    /** What was produced, kept to be sent again to each process run's topic of its own. */
+    const produced: Message[] = [];
     await step(`producing ${total} events (${sagas} sagas)`, async () => {
       const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
       await producer.connect();
@@ -264,6 +266,7 @@ async function main() {
         const messages = Array.from({ length: Math.min(500, sagas - sent) }, saga)
           .flat()
           .map(encodeSagaEvent);
+        produced.push(...messages);
         await producer.send({ topic, messages });
         if ((sent / 500) % 20 === 0) say(`  ${sent * 6} / ${total} produced`);
       }
@@ -399,8 +402,8 @@ async function main() {
         pool,
         databaseUrl,
         brokers: plan.kafkaBrokers,
-        topic,
-        total,
+        kafka,
+        messages: produced,
         processes,
         profileDir,
       });
@@ -456,28 +459,25 @@ async function main() {
     const copyRate = (total / copyMs) * 1000;
     for (const n of [1, 2])
       console.log(
-        `  ${`${n} ingester process${n > 1 ? "es" : ""}`.padEnd(22)} ${Math.round(processRate(n))} events/s once every process was handed a batch, ratio to COPY ${(processRate(n) / copyRate).toFixed(2)}`,
+        `  ${`${n} ingester process${n > 1 ? "es" : ""}`.padEnd(22)} ${Math.round(processRate(n))} events/s from the moment the events became readable, ratio to COPY ${(processRate(n) / copyRate).toFixed(2)}`,
       );
     console.log(`  ratio two/one          ${(processRate(2) / processRate(1)).toFixed(2)}`);
-    // The broker starts a new group at once (group.initial.rebalance.delay.ms=0), so the process
-    // that joins first may take every partition and store most of the topic before the group
-    // rebalances; what it had not committed then is handed again to the new owner and
-    // recognised as copies, work done twice inside the window.
+    // Copies: work done twice after a rebalance; the group settles before the events are
+    // readable (held-topic.ts), so a run with copies was disturbed (a member left and came back).
     for (const run of processRuns.filter((r) => r.processes === 2))
       console.log(
-        `  2 processes stored     ${run.split.join(" + ")} events; ${run.copies} handed again after the group rebalanced (copies)`,
+        `  2 processes stored     ${run.split.join(" + ")} events; ${run.copies} handed again after a rebalance (copies)`,
       );
     const two = processRuns.find((r) => r.processes === 2);
-    if (two?.cpu) console.log(`  CPU, 2 processes       ${formatCpuSplit(two.cpu, "bench")}`);
+    if (two) console.log(`  CPU, 2 processes       ${formatCpuSplit(two.cpu, "bench")}`);
     // What one more event costs each process: steadier between runs than events/s, and the
     // figure a change of the ingester's own work moves.
     const perEvent = (cpu: CpuSplit, run: { ms: number; events: number }, selfName: string) =>
       formatCpuPerUnit(cpu, { ms: run.ms, units: run.events }, selfName, "an event", undefined, "µs");
     for (const r of processRuns)
-      if (r.cpu)
-        console.log(
-          `  CPU an event, ${r.processes} proc  ${perEvent(r.cpu, r, "bench")}${r.copies > 0 ? ` (a run with ${r.copies} copies)` : ""}`,
-        );
+      console.log(
+        `  CPU an event, ${r.processes} proc  ${perEvent(r.cpu, r, "bench")}${r.copies > 0 ? ` (a run with ${r.copies} copies)` : ""}`,
+      );
     for (const i of args.profile ? [1, 2] : []) {
       const file = join(args.profile as string, `ingester-${i}-of-2.cpuprofile`);
       const profile = await readFile(file, "utf8").catch(() => undefined);
