@@ -143,15 +143,17 @@ test("produce → visible: from send() to the tRPC API and to the saga list in C
     createPartitioner: Partitioners.DefaultPartitioner,
   });
   await producer.connect();
-  const perTick = Math.max(6, Math.round((RATE * TICK_MS) / 1000));
+  const perTick = (RATE * TICK_MS) / 1000;
   // The load's messages are made before the clock starts: what the run measures is the
   // deployment's work, not this process encoding events (a producer of the user's is elsewhere).
   // Enough for every tick the run can have, each a whole number of sagas.
   const ticks = Math.ceil((SECONDS * 1000) / TICK_MS) + 1;
-  const loadSagas = Array.from({ length: ticks * Math.ceil(perTick / 6) }, () =>
+  const loadSagas = Array.from({ length: ticks * Math.ceil(perTick / 6 + 1) }, () =>
     saga(loadType).map(encodeSagaEvent),
   );
   let nextLoad = 0;
+  /** Events handed to send() since the start (answered or not). */
+  let planned = 0;
   let sent = 0;
   /** Sends not answered yet: a tick does not wait for the one before, as a fleet's producers do not. */
   const inFlight = new Set<Promise<void>>();
@@ -183,7 +185,11 @@ test("produce → visible: from send() to the tRPC API and to the saga list in C
         messages.push(...events.map(encodeSagaEvent));
         nextViewProbe += (SECONDS * 1000) / VIEW_PROBES;
       }
-      while (messages.length < perTick) messages.push(...(loadSagas[nextLoad++] as Message[]));
+      // Whole sagas, as many as keep the events sent since the start at the rate asked.
+      const owed = Math.round(perTick * (tick + 1)) - planned;
+      while (messages.length < owed) messages.push(...(loadSagas[nextLoad++] as Message[]));
+      planned += messages.length;
+      if (messages.length === 0) continue;
       const sending: Promise<void> = producer
         .send({ topic: sagaTopic, messages })
         .then(() => {
