@@ -5,10 +5,11 @@
 // (asked each time the store announces a change, as the live views are told), and when the
 // saga list in Chromium, open on the probes' saga type and updating over its live feed, first
 // shows the row completed; beside them, when the store itself first held it (the ingester's
-// share). The load's messages are encoded before the clock starts and a tick's send does not
-// wait for the one before (at most MAX_SENDS_IN_FLIGHT unanswered), so the rate asked is
-// reached unless the broker falls behind. Prints p50/p95/p99 (and writes test-results/produce-to-visible.json);
-// asserts only that every probe became visible. `npm run bench:latency` runs it at 5 000 events/s.
+// share). The load's messages are encoded before the clock starts, each tick sends whole sagas
+// as many as keep the rate asked since the start, and a tick's send does not wait for the one
+// before (at most MAX_SENDS_IN_FLIGHT unanswered): the rate asked is reached unless the broker
+// falls behind. Prints p50/p95/p99 (and writes test-results/produce-to-visible.json); asserts
+// only that every probe became visible. `npm run bench:latency` runs it at 5 000 events/s.
 import { randomUUID } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { Kafka, logLevel, type Message, Partitioners } from "kafkajs";
