@@ -1,4 +1,4 @@
-// `npm run bench:sagas [-- --sagas N] [-- --in-flight N] [-- --profile DIR]`: sagas per second on
+// `npm run bench:sagas [-- --sagas N] [-- --in-flight N] [-- --warm-up-seconds S] [-- --profile DIR]`: sagas per second on
 // this machine in each mode, and how long a saga takes under that load (p50/p95/p99 from its
 // start to its end). Every mode is driven alike: 32 sagas in flight (or --in-flight), a new one
 // started as soon as one ends.
@@ -44,10 +44,17 @@ const args = z
     sagas: z.coerce.number().int().min(50).max(100_000).default(600),
     // Sagas in flight in every mode: 1 measures a saga's own duration, without others queued beside it.
     inFlight: z.coerce.number().int().min(1).max(256).default(32),
+    // Every mode run in turn, unmeasured, for at least this long before the timed runs (0: once).
+    warmUpSeconds: z.coerce.number().int().min(0).max(600).default(60),
     // A directory: an extra, untimed run of the durable orchestrator and of the checkout is CPU-profiled there.
     profile: z.string().min(1).optional(),
   })
-  .parse({ sagas: option("sagas"), inFlight: option("in-flight"), profile: option("profile") });
+  .parse({
+    sagas: option("sagas"),
+    inFlight: option("in-flight"),
+    warmUpSeconds: option("warm-up-seconds"),
+    profile: option("profile"),
+  });
 const { sagas } = args;
 /** Sagas in flight in every mode. */
 const CONCURRENCY = args.inFlight;
@@ -140,12 +147,6 @@ async function main() {
         return performance.now() - began;
       });
     };
-    // Unmeasured first: the first sagas of a process pay for compiling its code paths.
-    await step(`warming up: ${WARM_UP} sagas`, () => inMemory(WARM_UP));
-    const memory = await step(`in-memory runner: ${sagas} sagas, ${CONCURRENCY} at a time`, () =>
-      inMemory(sagas),
-    );
-    const inMemoryMs = memory.ms;
 
     const durable = async (instances: number, count = sagas): Promise<LaneRun> => {
       const schema = `bench_orchestrator_${instances}`;
@@ -179,18 +180,32 @@ async function main() {
       for (const o of orchestrators) await o.stop();
       return run;
     };
-    await step(`warming up the durable orchestrator: ${WARM_UP} sagas`, () => durable(1, WARM_UP));
-    // Statistics for the tables the warm-up filled: otherwise autovacuum analyzes them during
-    // the first measured run, whose plans before that are a fresh table's.
-    await pool.query("ANALYZE");
-    const one = await offAndOn("durable orchestrator, 1 instance", sagas, () => durable(1));
-    const two = await step("durable orchestrator, 2 instances", () => durable(2));
-    const twoMs = two.ms;
     const checkoutSagas = Math.max(50, Math.round(sagas / 2));
     const checkout = (count: number) => () =>
       choreographed({ kafka, producer, pool, fleetUrl, sagas: count, failureRate });
-    await step(`warming up the checkout: ${WARM_UP} sagas`, checkout(WARM_UP));
+    // Unmeasured first, every mode in turn until the warm-up's time is up: the first sagas of a
+    // process pay for compiling its code paths, and a broker started for this run is a young
+    // JVM whose JIT compiles the produce and fetch paths in its first minutes (measured: the
+    // same bench run twice on one broker, the second time the in-memory runner went from 80 to
+    // 118 sagas/s and the broker's CPU a checkout saga from 11 to 4.4 ms).
+    await step(`warming up the broker and every mode (${args.warmUpSeconds} s)`, async () => {
+      const until = Date.now() + args.warmUpSeconds * 1000;
+      do {
+        await inMemory(WARM_UP);
+        await durable(1, WARM_UP);
+        await checkout(WARM_UP)();
+      } while (Date.now() < until);
+    });
+    // Statistics for the tables the warm-up filled: otherwise autovacuum analyzes them during
+    // the first measured run, whose plans before that are a fresh table's.
     await pool.query("ANALYZE");
+    const memory = await step(`in-memory runner: ${sagas} sagas, ${CONCURRENCY} at a time`, () =>
+      inMemory(sagas),
+    );
+    const inMemoryMs = memory.ms;
+    const one = await offAndOn("durable orchestrator, 1 instance", sagas, () => durable(1));
+    const two = await step("durable orchestrator, 2 instances", () => durable(2));
+    const twoMs = two.ms;
     const chor = await offAndOn(
       `choreographed checkout, ${checkoutSagas} sagas over Kafka`,
       checkoutSagas,
