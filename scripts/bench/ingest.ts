@@ -27,7 +27,7 @@ import {
   sagaEvent,
 } from "../../server/events/index.ts";
 import { createIngestMetrics } from "../../server/ingest/ingest-metrics.ts";
-import { createIngester } from "../../server/ingest/ingester.ts";
+import { createIngester, type IngestCounters } from "../../server/ingest/ingester.ts";
 import { insertSagaEvents, sagaEventRow } from "../../server/ingest/store-saga-events.ts";
 import { createLogger } from "../../server/log.ts";
 import { createOtlpExporter, createSagaTraceExporter } from "../../server/telemetry/saga-trace-exporter.ts";
@@ -173,10 +173,11 @@ async function ingestInProcesses(o: {
   const held = await holdMessages(o.kafka, topic, o.messages);
   let released = false;
   const setup = JSON.stringify({ databaseUrl: o.databaseUrl, brokers: o.brokers, topic, groupId });
-  type Counters = { inserted: number; received: number; duplicates: number };
+  /** What the bench reads of each process's counters (sent over IPC every 50 ms). */
+  type Counters = Pick<IngestCounters, "inserted" | "duplicates">;
   const counters: Counters[] = [];
   const children = Array.from({ length: o.processes }, (_, i) => {
-    counters[i] = { inserted: 0, received: 0, duplicates: 0 };
+    counters[i] = { inserted: 0, duplicates: 0 };
     const child = fork(fileURLToPath(new URL("./ingester-process.ts", import.meta.url)), [setup], {
       execArgv: [
         "--import",

@@ -6,7 +6,7 @@ import type { Pool } from "../../db/pool.ts";
 import { serializedDdl } from "../../db/serialized-ddl.ts";
 import { withTransaction } from "../../db/transaction.ts";
 import { encodeSagaEvent, type SagaEvent, topicOfSagaEvent } from "../../events/index.ts";
-import { type OutboxTable, outboxTable } from "../outbox/outbox-table.ts";
+import { outboxTable, type RelayedOutbox } from "../outbox/outbox-table.ts";
 import type { SagaState } from "../saga-machine.ts";
 
 /** What a control command decided, to be saved with its events in one transaction. */
@@ -31,8 +31,7 @@ export interface ClaimedSaga {
   state: SagaState;
 }
 
-export interface SagaStore
-  extends Pick<OutboxTable, "unpublished" | "markPublished" | "markRefused" | "prune" | "channel"> {
+export interface SagaStore extends RelayedOutbox {
   init(): Promise<void>;
   create(state: SagaState, events: SagaEvent[], owner: string, leaseMs: number): Promise<void>;
   /**

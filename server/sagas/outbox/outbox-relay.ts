@@ -8,7 +8,7 @@
 import type { Producer } from "kafkajs";
 import pg from "pg";
 import type { Logger } from "../../log.ts";
-import type { OutboxRow, OutboxTable } from "./outbox-table.ts";
+import type { OutboxRow, RelayedOutbox } from "./outbox-table.ts";
 
 /** kafkajs marks errors a retry cannot cure (message too large, invalid record…) as not retriable. */
 function isPermanent(error: unknown): boolean {
@@ -32,7 +32,7 @@ export interface OutboxRelay {
 
 export function createOutboxRelay(deps: {
   databaseUrl: string;
-  outbox: Pick<OutboxTable, "unpublished" | "markPublished" | "markRefused" | "prune" | "channel">;
+  outbox: RelayedOutbox;
   producer: Producer;
   /** Relays sharing this name share one outbox, and one of them leads. */
   name: string;

@@ -45,6 +45,12 @@ export interface OutboxTable {
   prune(olderThanMs: number): Promise<number>;
 }
 
+/** What a relay uses of an outbox (a durable orchestrator's saga store offers the same). */
+export type RelayedOutbox = Pick<
+  OutboxTable,
+  "unpublished" | "markPublished" | "markRefused" | "prune" | "channel"
+>;
+
 export function outboxTable(pool: Pool, schema: string): OutboxTable {
   const table = `"${schema}".outbox`;
   const rowsParam = (messages: OutboxMessage[]) =>
