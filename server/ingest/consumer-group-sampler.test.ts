@@ -9,6 +9,7 @@ import { migratedStore, testInfra, uniqueName } from "../../scripts/test/infra.t
 import { samplingScope } from "../dashboard/kafka/deployment-names.ts";
 import { readGroupLagHistory, readGroupsTimeToClear } from "../dashboard/kafka/group-lag-history.ts";
 import type { KafkaTarget } from "../dashboard/kafka/read-kafka.ts";
+import { ensureTopics } from "../events/index.ts";
 import { createLogger } from "../log.ts";
 import { createConsumerGroupSampler, GROUP_LAG_KEEP_HOURS } from "./consumer-group-sampler.ts";
 
@@ -18,6 +19,12 @@ const topic = `${prefix}sagascope.work`;
 const worker = `${prefix}sagascope.worker`;
 const PER_PARTITION = 60;
 const log = createLogger("group-lag-test", "error");
+
+/**
+ * The rounds here are a second long so the test runs quickly; Kafka's answer gets longer than a
+ * round, as a broker on a busy machine may take more than a second (seen under load).
+ */
+const READ_DEADLINE_MS = 15_000;
 
 let admin: Admin;
 let target: KafkaTarget;
@@ -38,7 +45,8 @@ beforeAll(async () => {
   const kafka = new Kafka({ clientId: "group-lag-test", brokers: kafkaBrokers, logLevel: logLevel.NOTHING });
   admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 2 }] });
+  // Waits until the broker serves the new topic (a loaded one answers "does not host this topic-partition" at first).
+  await ensureTopics(admin, [topic], 2);
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   for (const partition of [0, 1])
@@ -59,7 +67,13 @@ afterAll(async () => {
 describe("consumer group sampler", () => {
   it("samples each group's totals once a round, however many ingesters run it", async () => {
     const sampler = (t: KafkaTarget, everyMs = 1000) =>
-      createConsumerGroupSampler({ pool: store.pool(), target: t, everyMs, log });
+      createConsumerGroupSampler({
+        pool: store.pool(),
+        target: t,
+        everyMs,
+        readDeadlineMs: READ_DEADLINE_MS,
+        log,
+      });
     const first = await sampler(target).sampleDue();
     expect(first?.find((s) => s.groupId === worker)).toEqual({
       groupId: worker,
@@ -110,7 +124,13 @@ describe("consumer group sampler", () => {
       [scope, worker, GROUP_LAG_KEEP_HOURS],
     );
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    await createConsumerGroupSampler({ pool, target, everyMs: 1000, log }).sampleDue();
+    await createConsumerGroupSampler({
+      pool,
+      target,
+      everyMs: 1000,
+      readDeadlineMs: READ_DEADLINE_MS,
+      log,
+    }).sampleDue();
     const lags = async (range: "15m" | "6h" | "24h") =>
       (await readGroupLagHistory(pool, scope, worker, range)).points.map((p) => p.lag);
     // The day-old sample is gone; each chart starts at its range and ends with the newest sample.

@@ -44,6 +44,11 @@ export function createConsumerGroupSampler(deps: {
   pool: Pool;
   target: KafkaTarget;
   everyMs: number;
+  /**
+   * How long a round waits for Kafka's answer (default: the round's length, at most 8 s), so a
+   * read never outlasts its round. A test with one-second rounds on a busy machine gives more.
+   */
+  readDeadlineMs?: number;
   log: Logger;
 }): ConsumerGroupSampler {
   const scope = samplingScope(deps.target);
@@ -61,7 +66,9 @@ export function createConsumerGroupSampler(deps: {
 
   async function sampleDue(): Promise<GroupLagSample[] | null> {
     if (!(await claim())) return null;
-    const { groups } = await readKafka(deps.target, { deadlineMs: Math.min(8000, deps.everyMs) });
+    const { groups } = await readKafka(deps.target, {
+      deadlineMs: deps.readDeadlineMs ?? Math.min(8000, deps.everyMs),
+    });
     if (groups.length > MAX_SAMPLED_GROUPS)
       deps.log.warn("more consumer groups than are sampled; the least behind are left out", {
         groups: groups.length,
