@@ -75,21 +75,25 @@ export function createParticipantReactions<S extends DomainSchemas>(deps: {
     return { ctx, published: { events: published, others } };
   }
 
-  /** Writes what a reaction produced, and for the owner settles commands waiting for the saga's end. */
+  /**
+   * Writes what a reaction produced, and for the owner settles commands waiting for the saga's
+   * end. `riders` (statements without parameters or answers) go in one message with the
+   * outbox's rows, ahead of them.
+   */
   async function finish(
     tx: PoolClient,
     ctx: ReactionContext<S>,
     published: { events: DomainEvent[]; others: OutboxMessage[] },
     /** The transaction's COMMIT to send with the outbox's rows (withBoundaries), when they are its last statement. */
-    closing?: (sql: string) => string,
+    closing: (sql: string) => string = (sql) => sql,
+    riders: string[] = [],
   ) {
     const results: SagaEvent[] = [];
     const ended = ctx.saga.ended;
     // A retry-from applies only to a saga moving forward: an ended saga's triggers go.
-    if (ended) await store.dropTriggers(tx, ctx.sagaId);
+    if (ended) riders.push(store.dropTriggersStatement(tx, ctx.sagaId));
     if (ended && options.owner) {
-      await store.setMark(tx, ctx.sagaId, "end", ended);
-      for (const pending of await store.takePending(tx, ctx.sagaId)) {
+      for (const pending of await store.endAndTakePending(tx, ctx.sagaId, ended)) {
         const done = ended !== "completed";
         results.push(
           controlResult(
@@ -102,15 +106,14 @@ export function createParticipantReactions<S extends DomainSchemas>(deps: {
       }
     }
     // Contract events first: the saga's story reaches the dashboard before the next participant acts on it.
-    await store.outbox.insert(
-      tx,
-      [
-        ...sagaMessages([...ctx.saga.events, ...results]),
-        ...published.events.map((e) => ({ topic: topics.domain, message: encodeDomainEvent(e) })),
-        ...published.others,
-      ],
-      closing,
-    );
+    const messages = [
+      ...sagaMessages([...ctx.saga.events, ...results]),
+      ...published.events.map((e) => ({ topic: topics.domain, message: encodeDomainEvent(e) })),
+      ...published.others,
+    ];
+    const withRiders = (sql: string) => closing([...riders, sql].join(";\n"));
+    if (messages.length > 0) await store.outbox.insert(tx, messages, withRiders);
+    else if (riders.length > 0) await tx.query(closing(riders.join(";\n")));
   }
 
   /** Keeps a message that cannot be handled, reports it (dead-letter topic, saga event) and moves on. */
@@ -253,6 +256,8 @@ export function createParticipantReactions<S extends DomainSchemas>(deps: {
             const { ctx, published } = context(tx, event, attempt);
             recordStart(ctx.saga, reaction, attempt);
             await reaction.handle(ctx);
+            /** Statements that go with the outbox's rows and COMMIT, in one message. */
+            const riders: string[] = [];
             if (reaction.step) {
               const took = Date.now() - began;
               if (reaction.kind === "compensation")
@@ -260,11 +265,11 @@ export function createParticipantReactions<S extends DomainSchemas>(deps: {
               else {
                 ctx.saga.stepSucceeded(reaction.step, attempt, took);
                 // An operator's retry-from may ask for the step again: its trigger is kept.
-                await store.keepTrigger(tx, event.key, reaction.step, raw);
+                riders.push(store.keepTriggerStatement(tx, event.key, reaction.step, raw));
               }
             }
-            // COMMIT travels with the outbox's rows.
-            await finish(tx, ctx, published, boundaries.closing);
+            // The trigger and COMMIT travel with the outbox's rows.
+            await finish(tx, ctx, published, boundaries.closing, riders);
             return "handled";
           },
         );

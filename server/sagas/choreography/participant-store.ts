@@ -81,6 +81,28 @@ export const TRIGGER_PRUNE_BATCH = 5_000;
 /** A kept message's columns, in the order the tables list them. */
 const messageColumns = (m: StoredMessage) => [m.topic, m.partition, m.offset, m.key, m.value, m.headers];
 
+/**
+ * The same columns as SQL literals, for a statement sent in one message with others (Postgres
+ * runs several statements in one message only without parameters): text escaped by the driver,
+ * bytes as hex, which holds no quote.
+ */
+function messageLiterals(client: PoolClient, m: StoredMessage): string {
+  const bytes = (b: Buffer | null) => (b === null ? "NULL" : `decode('${b.toString("hex")}', 'hex')`);
+  return [
+    client.escapeLiteral(m.topic),
+    String(Math.trunc(m.partition)),
+    `${client.escapeLiteral(m.offset)}::bigint`,
+    bytes(m.key),
+    bytes(m.value),
+    `${client.escapeLiteral(JSON.stringify(m.headers))}::jsonb`,
+  ].join(", ");
+}
+
+/** The key of a step's trigger: a message handled again replaces the one kept. */
+const TRIGGER_UPSERT = `ON CONFLICT (saga_id, step) DO UPDATE SET topic = EXCLUDED.topic, kafka_partition = EXCLUDED.kafka_partition,
+           kafka_offset = EXCLUDED.kafka_offset, key = EXCLUDED.key, value = EXCLUDED.value,
+           headers = EXCLUDED.headers, handled_at = now()`;
+
 export function createParticipantStore(
   pool: Pool,
   schema: string,
@@ -190,23 +212,13 @@ export function createParticipantStore(
       );
     },
 
-    /** Records an operator's request (cancel, resolve), a step's failure here, or the saga's end; the first record of each stays. */
-    async setMark(
-      client: PoolClient,
-      sagaId: string,
-      what: "cancel" | "resolve" | "fail" | "end",
-      ended?: string,
-    ) {
-      const column = {
-        cancel: "cancel_requested_at",
-        resolve: "resolved_at",
-        fail: "failed_at",
-        end: "ended",
-      }[what];
+    /** Records an operator's request (cancel, resolve) or a step's failure here; the first record of each stays. */
+    async setMark(client: PoolClient, sagaId: string, what: "cancel" | "resolve" | "fail") {
+      const column = { cancel: "cancel_requested_at", resolve: "resolved_at", fail: "failed_at" }[what];
       await client.query(
-        `INSERT INTO ${t("saga_mark")} (saga_id, ${column}) VALUES ($1, ${what === "end" ? "$2" : "now()"})
+        `INSERT INTO ${t("saga_mark")} (saga_id, ${column}) VALUES ($1, now())
          ON CONFLICT (saga_id) DO UPDATE SET ${column} = COALESCE(${t("saga_mark")}.${column}, EXCLUDED.${column})`,
-        what === "end" ? [sagaId, ended] : [sagaId],
+        [sagaId],
       );
     },
 
@@ -243,16 +255,15 @@ export function createParticipantStore(
       return r.rows.map((row) => row.saga_id as string);
     },
 
-    /** Keeps the message that triggered a step the participant performed (the latest, if handled again). */
-    async keepTrigger(client: PoolClient, sagaId: string, step: string, message: StoredMessage) {
-      await client.query(
-        `INSERT INTO ${t("step_trigger")} (saga_id, step, topic, kafka_partition, kafka_offset, key, value, headers)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-         ON CONFLICT (saga_id, step) DO UPDATE SET topic = EXCLUDED.topic, kafka_partition = EXCLUDED.kafka_partition,
-           kafka_offset = EXCLUDED.kafka_offset, key = EXCLUDED.key, value = EXCLUDED.value,
-           headers = EXCLUDED.headers, handled_at = now()`,
-        [sagaId, step, ...messageColumns(message)],
-      );
+    /**
+     * Keeps the message that triggered a step the participant performed (the latest, if handled
+     * again): a statement with its values as literals, sent in one message with the
+     * transaction's last statement (a step's transaction is a round trip shorter).
+     */
+    keepTriggerStatement(client: PoolClient, sagaId: string, step: string, message: StoredMessage): string {
+      return `INSERT INTO ${t("step_trigger")} (saga_id, step, topic, kafka_partition, kafka_offset, key, value, headers)
+         VALUES (${client.escapeLiteral(sagaId)}, ${client.escapeLiteral(step)}, ${messageLiterals(client, message)})
+         ${TRIGGER_UPSERT}`;
     },
 
     /** The message that triggered `step` of the saga here, if the participant performed it. */
@@ -265,9 +276,12 @@ export function createParticipantStore(
       return r.rows[0] ? storedMessage(r.rows[0]) : undefined;
     },
 
-    /** Drops the saga's triggers: it ended here, and a retry-from applies only to a saga moving forward. */
-    async dropTriggers(client: PoolClient, sagaId: string) {
-      await client.query(`DELETE FROM ${t("step_trigger")} WHERE saga_id = $1`, [sagaId]);
+    /**
+     * Drops the saga's triggers (it ended here, and a retry-from applies only to a saga moving
+     * forward), as a statement to send with the transaction's last one.
+     */
+    dropTriggersStatement(client: PoolClient, sagaId: string): string {
+      return `DELETE FROM ${t("step_trigger")} WHERE saga_id = ${client.escapeLiteral(sagaId)}`;
     },
 
     /**
@@ -301,12 +315,26 @@ export function createParticipantStore(
       );
     },
 
-    async takePending(client: PoolClient, sagaId: string): Promise<{ commandId: string; action: string }[]> {
-      const r = await client.query(
-        `DELETE FROM ${t("pending_command")} WHERE saga_id = $1 RETURNING command_id, action`,
-        [sagaId],
+    /**
+     * The owner saw the saga end: records how (the first record stays), then takes the commands
+     * that waited for the end. One message, two statements in this order, each with its own
+     * snapshot: a command that queued itself while the mark waited for its lock is still taken,
+     * and one that comes after the mark sees the saga ended.
+     */
+    async endAndTakePending(
+      client: PoolClient,
+      sagaId: string,
+      ended: string,
+    ): Promise<{ commandId: string; action: string }[]> {
+      const [id, how] = [client.escapeLiteral(sagaId), client.escapeLiteral(ended)];
+      const answer: unknown = await client.query(
+        `INSERT INTO ${t("saga_mark")} (saga_id, ended) VALUES (${id}, ${how})
+         ON CONFLICT (saga_id) DO UPDATE SET ended = COALESCE(${t("saga_mark")}.ended, EXCLUDED.ended);
+         DELETE FROM ${t("pending_command")} WHERE saga_id = ${id} RETURNING command_id, action`,
       );
-      return r.rows.map((row) => ({ commandId: row.command_id, action: row.action }));
+      // Two statements: the driver answers with one result each.
+      const taken = (answer as { rows: Record<string, string>[] }[]).at(-1)?.rows ?? [];
+      return taken.map((row) => ({ commandId: row.command_id as string, action: row.action as string }));
     },
   };
 }

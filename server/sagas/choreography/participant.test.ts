@@ -289,7 +289,7 @@ describe("choreography participant", () => {
     ).toBe(1);
   });
 
-  it("handles a message in its step's statements and two more: BEGIN with the claim and the mark, COMMIT with the outbox", async () => {
+  it("handles a message in its step's statements and two more: BEGIN with the claim and the mark, the step's trigger and COMMIT with the outbox; the owner ends a saga in one more", async () => {
     // Watch every connection of the pool (five): the worker's transaction takes one of them.
     const clients = await Promise.all(Array.from({ length: 5 }, () => pool.connect()));
     const spies = clients.map((c) => vi.spyOn(c, "query"));
@@ -302,21 +302,35 @@ describe("choreography participant", () => {
           (typeof q === "string" ? q : ((q as { text?: string }).text ?? "")).trim(),
         ),
       );
-      // The worker's transaction for the saga: from its claim to its COMMIT, on one connection.
-      const transaction = sent
-        .map((statements) => {
-          const from = statements.findIndex(
-            (q) => q.includes('"race_worker".processed_event') && q.includes("'r-count'"),
-          );
-          const to = statements.findIndex((q, i) => i >= from && /; COMMIT$/.test(q));
-          return from < 0 || to < 0 ? undefined : statements.slice(from, to + 1);
-        })
-        .find((t) => t !== undefined);
-      expect(transaction).toEqual([
+      // A participant's transaction for the saga: from its claim to its COMMIT, on one connection.
+      const transactionOf = (schema: string) =>
+        sent
+          .map((statements) => {
+            const from = statements.findIndex(
+              (q) => q.includes(`"${schema}".processed_event`) && q.includes("'r-count'"),
+            );
+            const to = statements.findIndex((q, i) => i >= from && /; COMMIT$/.test(q));
+            return from < 0 || to < 0 ? undefined : statements.slice(from, to + 1);
+          })
+          .find((t) => t !== undefined);
+      // The owner ends the saga: its mark and the commands waiting for the end in one message,
+      // the saga's triggers dropped with the outbox's rows and COMMIT.
+      expect(transactionOf("race_owner")).toEqual([
+        expect.stringMatching(/^BEGIN; WITH claimed AS [\s\S]*"race_owner".saga_mark/),
+        expect.stringMatching(/^UPDATE race_owner\.race /),
+        expect.stringMatching(
+          /^INSERT INTO "race_owner"\.saga_mark [\s\S]*;\s*DELETE FROM "race_owner"\.pending_command [\s\S]*RETURNING/,
+        ),
+        expect.stringMatching(
+          /^DELETE FROM "race_owner"\.step_trigger [\s\S]*;\nWITH added AS \(INSERT INTO "race_owner"\.outbox [\s\S]*; COMMIT$/,
+        ),
+      ]);
+      expect(transactionOf("race_worker")).toEqual([
         expect.stringMatching(/^BEGIN; WITH claimed AS [\s\S]*"race_worker".saga_mark/),
         expect.stringMatching(/^INSERT INTO race_worker\.work /),
-        expect.stringMatching(/^INSERT INTO "race_worker"\.step_trigger /),
-        expect.stringMatching(/^WITH added AS \(INSERT INTO "race_worker"\.outbox [\s\S]*; COMMIT$/),
+        expect.stringMatching(
+          /^INSERT INTO "race_worker"\.step_trigger [\s\S]*;\nWITH added AS \(INSERT INTO "race_worker"\.outbox [\s\S]*; COMMIT$/,
+        ),
       ]);
     } finally {
       for (const spy of spies) spy.mockRestore();

@@ -9,7 +9,7 @@
 // This module puts the parts together: reactions (participant-reactions.ts), operators'
 // commands (participant-commands.ts), contract events (participant-reports.ts), the
 // consumers (participant-consumer.ts) and the bookkeeping tables (participant-store.ts).
-import { withTransaction } from "../../db/transaction.ts";
+import { withBoundaries } from "../../db/transaction.ts";
 import { countBound } from "../../events/count-bound.ts";
 import {
   type DomainEvent,
@@ -125,7 +125,8 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
     async begin(run, work) {
       const began = Date.now();
       const trace = run.trace ?? newTrace();
-      await withTransaction(pool, async (tx) => {
+      await withBoundaries(pool, async (tx, boundaries) => {
+        await boundaries.begin();
         const origin = {
           id: `begin:${run.sagaId}`,
           source: options.source,
@@ -143,7 +144,8 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
         ctx.saga.stepStarted(run.step, 1);
         await work(ctx);
         ctx.saga.stepSucceeded(run.step, 1, Date.now() - began);
-        await reactions.finish(tx, ctx, published);
+        // COMMIT travels with the outbox's rows.
+        await reactions.finish(tx, ctx, published, boundaries.closing);
       });
     },
   };
