@@ -1,8 +1,9 @@
 // The outbox relay against the real broker: a message the broker refuses for good is set
 // aside with the reason and does not hold back the rows after it; published rows are pruned;
-// a commit that adds messages wakes an idle relay (no poll needed), a rollback does not.
+// a commit that adds messages wakes an idle relay (no poll needed), a rollback does not, and
+// a cycle that sent less than a batch waits for the next commit without reading again.
 import { Kafka, logLevel, Partitioners, type Producer } from "kafkajs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { scratchDatabase, testInfra, uniqueName } from "../../../scripts/test/infra.ts";
 import { createPool, type Pool } from "../../db/pool.ts";
 import { withTransaction } from "../../db/transaction.ts";
@@ -104,7 +105,7 @@ describe("outbox relay", () => {
     }
   });
 
-  it("publishes what a commit adds at once, woken by its notification, not by a poll", async () => {
+  it("publishes what a commit adds at once, woken by its notification, not by a poll, and reads once a cycle", async () => {
     const { topic, outbox } = await freshOutbox("relay_wake");
     const { received, consumer } = await watch(topic);
     // An hour between polls: only a notification can make it publish within the test.
@@ -118,6 +119,7 @@ describe("outbox relay", () => {
     });
     const add = (value: string) => (tx: Parameters<typeof outbox.insert>[0]) =>
       outbox.insert(tx, [{ topic, message: { key: "k", value, headers: {} } }]);
+    const spy = vi.spyOn(outbox, "unpublished");
     relay.start();
     try {
       while (!relay.isLeader()) await new Promise((r) => setTimeout(r, 20));
@@ -133,7 +135,18 @@ describe("outbox relay", () => {
       while (!(await published()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       expect(received).toEqual(["committed"]);
       expect(await outbox.unpublished(10)).toEqual([]);
+      // A cycle that sent less than a full batch waits for the next notification: it does not
+      // read the outbox again to find it empty (a round trip a cycle).
+      const reads = () => spy.mock.calls.filter(([limit]) => limit === 500).length;
+      const before = reads();
+      await withTransaction(pool, add("second"));
+      while (received.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      // Time for a read that should not come.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(received).toEqual(["committed", "second"]);
+      expect(reads() - before).toBe(1);
     } finally {
+      spy.mockRestore();
       // An idle relay's stop does not wait out its hour.
       await relay.stop();
       await consumer.disconnect();
