@@ -108,6 +108,43 @@ describe("withBoundaries", () => {
     expect(await stored()).toEqual([8]);
   });
 
+  it("sends deferred statements with the last statement, or with COMMIT when there is none", async () => {
+    await pool.query("TRUNCATE item");
+    const withLast = await roundTrips(() =>
+      withBoundaries(pool, async (client, b) => {
+        await client.query(b.opening("INSERT INTO item VALUES (1)"));
+        b.defer("INSERT INTO item VALUES (2)");
+        b.defer("INSERT INTO item VALUES (3)");
+        // Not sent yet: nothing of them is in the transaction before the last statement.
+        expect((await client.query("SELECT count(*)::int AS n FROM item")).rows[0].n).toBe(1);
+        await client.query(b.closing("INSERT INTO item VALUES (4)"));
+      }),
+    );
+    expect(withLast).toBe(3);
+    expect(await stored()).toEqual([1, 2, 3, 4]);
+    const withCommit = await roundTrips(() =>
+      withBoundaries(pool, async (client, b) => {
+        await client.query(b.opening("INSERT INTO item VALUES (5)"));
+        b.defer("INSERT INTO item VALUES (6)");
+      }),
+    );
+    expect(withCommit).toBe(2);
+    expect(await stored()).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it("rolls back deferred statements with the rest when one fails", async () => {
+    await pool.query("TRUNCATE item");
+    await expect(
+      withBoundaries(pool, async (client, b) => {
+        await client.query(b.opening("INSERT INTO item VALUES (1)"));
+        b.defer("INSERT INTO item VALUES (1)"); // the same key again
+      }),
+    ).rejects.toMatchObject({ code: "23505" });
+    expect(await stored()).toEqual([]);
+    await pool.query("INSERT INTO item VALUES (7)");
+    expect(await stored()).toEqual([7]);
+  });
+
   it("refuses to close a transaction that has not begun", async () => {
     await expect(withBoundaries(pool, async (_client, b) => b.closing("SELECT 1"))).rejects.toThrow(
       "closing a transaction that has not begun",

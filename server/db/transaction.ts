@@ -31,7 +31,12 @@ export interface Boundaries {
   opening(sql: string): string;
   /** Begins the transaction now, unless a statement already did. */
   begin(): Promise<void>;
-  /** The work's last statement (no parameters, no rows) with COMMIT after it. */
+  /**
+   * A statement with no parameters whose answer nobody reads, sent in one message with the
+   * transaction's last statement (closing), or with its COMMIT when the work sends none.
+   */
+  defer(sql: string): void;
+  /** The work's last statement (no parameters, no rows) with the deferred ones ahead and COMMIT after it. */
   closing(sql: string): string;
 }
 
@@ -49,6 +54,13 @@ export async function withBoundaries<T>(
   const client = await pool.connect();
   let begun = false;
   let committed = false;
+  let deferred: string[] = [];
+  /** The deferred statements ahead of `sql`, taken: each is sent once. */
+  const afterDeferred = (sql: string) => {
+    const all = [...deferred, sql].join(";\n");
+    deferred = [];
+    return all;
+  };
   const boundaries: Boundaries = {
     opening(sql) {
       if (begun) return sql;
@@ -60,17 +72,21 @@ export async function withBoundaries<T>(
       begun = true;
       await client.query("BEGIN");
     },
+    defer(sql) {
+      if (!begun) throw new Error("deferring a statement to a transaction that has not begun");
+      deferred.push(sql);
+    },
     closing(sql) {
       if (!begun) throw new Error("closing a transaction that has not begun");
       committed = true;
-      return `${sql}; COMMIT`;
+      return `${afterDeferred(sql)}; COMMIT`;
     },
   };
   let broken: Error | undefined;
   try {
     await prepare?.(client);
     const result = await work(client, boundaries);
-    if (begun && !committed) await client.query("COMMIT");
+    if (begun && !committed) await client.query(afterDeferred("COMMIT"));
     return result;
   } catch (error) {
     if (databaseUnreachableReason(error)) broken = error as Error;

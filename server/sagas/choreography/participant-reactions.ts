@@ -3,7 +3,7 @@
 // transient failure retried, a step's failure for good handed to its failure handler, a
 // message that cannot be handled parked, and one of a paused saga held.
 import type { PoolClient } from "../../db/pool.ts";
-import { withBoundaries, withTransaction } from "../../db/transaction.ts";
+import { type Boundaries, withBoundaries, withTransaction } from "../../db/transaction.ts";
 import {
   type DomainEvent,
   type DomainSchemas,
@@ -77,21 +77,18 @@ export function createParticipantReactions<S extends DomainSchemas>(deps: {
 
   /**
    * Writes what a reaction produced, and for the owner settles commands waiting for the saga's
-   * end. `riders` (statements without parameters or answers) go in one message with the
-   * outbox's rows, ahead of them.
+   * end: the transaction's last statements, COMMIT riding with the outbox's rows.
    */
   async function finish(
     tx: PoolClient,
     ctx: ReactionContext<S>,
     published: { events: DomainEvent[]; others: OutboxMessage[] },
-    /** The transaction's COMMIT to send with the outbox's rows (withBoundaries), when they are its last statement. */
-    closing: (sql: string) => string = (sql) => sql,
-    riders: string[] = [],
+    boundaries: Boundaries,
   ) {
     const results: SagaEvent[] = [];
     const ended = ctx.saga.ended;
     // A retry-from applies only to a saga moving forward: an ended saga's triggers go.
-    if (ended) riders.push(store.dropTriggersStatement(tx, ctx.sagaId));
+    if (ended) boundaries.defer(store.dropTriggersStatement(tx, ctx.sagaId));
     if (ended && options.owner) {
       for (const pending of await store.endAndTakePending(tx, ctx.sagaId, ended)) {
         const done = ended !== "completed";
@@ -111,9 +108,8 @@ export function createParticipantReactions<S extends DomainSchemas>(deps: {
       ...published.events.map((e) => ({ topic: topics.domain, message: encodeDomainEvent(e) })),
       ...published.others,
     ];
-    const withRiders = (sql: string) => closing([...riders, sql].join(";\n"));
-    if (messages.length > 0) await store.outbox.insert(tx, messages, withRiders);
-    else if (riders.length > 0) await tx.query(closing(riders.join(";\n")));
+    // With no messages, the deferred statements go with the transaction's own COMMIT.
+    if (messages.length > 0) await store.outbox.insert(tx, messages, boundaries.closing);
   }
 
   /** Keeps a message that cannot be handled, reports it (dead-letter topic, saga event) and moves on. */
@@ -190,7 +186,8 @@ export function createParticipantReactions<S extends DomainSchemas>(deps: {
       return "parked";
     }
     const onFailure = reaction.onFailure;
-    await withTransaction(pool, async (tx) => {
+    await withBoundaries(pool, async (tx, boundaries) => {
+      await boundaries.begin();
       if (!(await store.claimEvent(tx, event.id, event.key, event.type))) return;
       const { ctx, published } = context(tx, event, attempt);
       recordFailure(ctx.saga, reaction, attempt, began, failure, false);
@@ -198,7 +195,7 @@ export function createParticipantReactions<S extends DomainSchemas>(deps: {
       // The saga is compensating from here: a step message that comes again (an operator's
       // retry-from upstream) fails the same way instead of doing the step.
       await store.setMark(tx, event.key, "fail");
-      await finish(tx, ctx, published);
+      await finish(tx, ctx, published, boundaries);
     });
     stats.failed += 1;
     return "failed";
@@ -256,8 +253,6 @@ export function createParticipantReactions<S extends DomainSchemas>(deps: {
             const { ctx, published } = context(tx, event, attempt);
             recordStart(ctx.saga, reaction, attempt);
             await reaction.handle(ctx);
-            /** Statements that go with the outbox's rows and COMMIT, in one message. */
-            const riders: string[] = [];
             if (reaction.step) {
               const took = Date.now() - began;
               if (reaction.kind === "compensation")
@@ -265,11 +260,11 @@ export function createParticipantReactions<S extends DomainSchemas>(deps: {
               else {
                 ctx.saga.stepSucceeded(reaction.step, attempt, took);
                 // An operator's retry-from may ask for the step again: its trigger is kept.
-                riders.push(store.keepTriggerStatement(tx, event.key, reaction.step, raw));
+                boundaries.defer(store.keepTriggerStatement(tx, event.key, reaction.step, raw));
               }
             }
             // The trigger and COMMIT travel with the outbox's rows.
-            await finish(tx, ctx, published, boundaries.closing, riders);
+            await finish(tx, ctx, published, boundaries);
             return "handled";
           },
         );

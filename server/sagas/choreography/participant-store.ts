@@ -98,6 +98,11 @@ function messageLiterals(client: PoolClient, m: StoredMessage): string {
   ].join(", ");
 }
 
+/** The last statement's answer: for a message of several statements, the driver answers with one result each. */
+function lastResult(answer: unknown): { rows: Record<string, unknown>[] } {
+  return (Array.isArray(answer) ? answer.at(-1) : answer) as { rows: Record<string, unknown>[] };
+}
+
 /** The key of a step's trigger: a message handled again replaces the one kept. */
 const TRIGGER_UPSERT = `ON CONFLICT (saga_id, step) DO UPDATE SET topic = EXCLUDED.topic, kafka_partition = EXCLUDED.kafka_partition,
            kafka_offset = EXCLUDED.kafka_offset, key = EXCLUDED.key, value = EXCLUDED.value,
@@ -197,9 +202,7 @@ export function createParticipantStore(
          SELECT EXISTS (SELECT FROM claimed) AS fresh, ${MARK_COLUMNS}
          FROM (SELECT) AS one LEFT JOIN ${t("saga_mark")} m ON m.saga_id = ${sagaId}`),
       );
-      // With BEGIN ahead, the driver answers with one result per statement.
-      const result = (Array.isArray(answer) ? answer.at(-1) : answer) as { rows: Record<string, unknown>[] };
-      const row = result.rows[0] as Record<string, unknown>;
+      const row = lastResult(answer).rows[0] as Record<string, unknown>;
       return { fresh: row.fresh === true, mark: markOf(row) };
     },
 
@@ -257,8 +260,8 @@ export function createParticipantStore(
 
     /**
      * Keeps the message that triggered a step the participant performed (the latest, if handled
-     * again): a statement with its values as literals, sent in one message with the
-     * transaction's last statement (a step's transaction is a round trip shorter).
+     * again): a statement with its values as literals, to defer to the transaction's last
+     * message (a step's transaction is a round trip shorter).
      */
     keepTriggerStatement(client: PoolClient, sagaId: string, step: string, message: StoredMessage): string {
       return `INSERT INTO ${t("step_trigger")} (saga_id, step, topic, kafka_partition, kafka_offset, key, value, headers)
@@ -278,7 +281,7 @@ export function createParticipantStore(
 
     /**
      * Drops the saga's triggers (it ended here, and a retry-from applies only to a saga moving
-     * forward), as a statement to send with the transaction's last one.
+     * forward): a statement to defer to the transaction's last message.
      */
     dropTriggersStatement(client: PoolClient, sagaId: string): string {
       return `DELETE FROM ${t("step_trigger")} WHERE saga_id = ${client.escapeLiteral(sagaId)}`;
@@ -332,9 +335,10 @@ export function createParticipantStore(
          ON CONFLICT (saga_id) DO UPDATE SET ended = COALESCE(${t("saga_mark")}.ended, EXCLUDED.ended);
          DELETE FROM ${t("pending_command")} WHERE saga_id = ${id} RETURNING command_id, action`,
       );
-      // Two statements: the driver answers with one result each.
-      const taken = (answer as { rows: Record<string, string>[] }[]).at(-1)?.rows ?? [];
-      return taken.map((row) => ({ commandId: row.command_id as string, action: row.action as string }));
+      return lastResult(answer).rows.map((row) => ({
+        commandId: row.command_id as string,
+        action: row.action as string,
+      }));
     },
   };
 }

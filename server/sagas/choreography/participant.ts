@@ -144,8 +144,7 @@ export function createParticipant<S extends DomainSchemas>(options: ParticipantO
         ctx.saga.stepStarted(run.step, 1);
         await work(ctx);
         ctx.saga.stepSucceeded(run.step, 1, Date.now() - began);
-        // COMMIT travels with the outbox's rows.
-        await reactions.finish(tx, ctx, published, boundaries.closing);
+        await reactions.finish(tx, ctx, published, boundaries);
       });
     },
   };
