@@ -5,9 +5,7 @@
 // each commit, so a staging table is only ever used inside a transaction. A caller on the hot
 // path makes its tables once per connection, before its transaction (prepareStagingTables):
 // a table made inside a transaction that rolls back is gone again.
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import { from as copyFrom } from "pg-copy-streams";
+import { copyIn } from "./copy-in.ts";
 import type { PoolClient } from "./pool.ts";
 
 export interface StagingTable<Row> {
@@ -96,8 +94,9 @@ export async function stageRows<Row>(
 ): Promise<void> {
   if (!prepared.get(client)?.has(table.name)) await client.query(opening(createStatement(table)));
   const names = Object.keys(table.columns).map((name) => `"${name}"`);
-  await pipeline(
-    Readable.from([copyLines(table, rows)]),
-    client.query(copyFrom(opening(`COPY ${table.name} (${names.join(", ")}) FROM STDIN`))),
+  await copyIn(
+    client,
+    opening(`COPY ${table.name} (${names.join(", ")}) FROM STDIN`),
+    copyLines(table, rows),
   );
 }

@@ -1,0 +1,68 @@
+// A COPY whose data goes with its statement: the rows arrive, the data is on the wire before
+// Postgres has answered (no round trip waiting for its readiness), and a COPY that fails,
+// before or while reading its data, is answered with Postgres's error and leaves the
+// connection ready for the next statement, the copy messages that followed it ignored.
+import { afterAll, describe, expect, it } from "vitest";
+import { testInfra } from "../../scripts/test/infra.ts";
+import { copyIn } from "./copy-in.ts";
+import { createPool, type PoolClient } from "./pool.ts";
+
+const pool = createPool(testInfra().databaseUrl, 2);
+afterAll(() => pool.end());
+
+async function withTable<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query("CREATE TEMP TABLE copy_in_test (n int, label text)");
+    return await work(client);
+  } finally {
+    await client.query("DROP TABLE IF EXISTS copy_in_test").catch(() => {});
+    client.release();
+  }
+}
+
+describe("copyIn", () => {
+  it("copies the rows, its data written in the same turn as its statement", async () => {
+    await withTable(async (client) => {
+      const data = Array.from({ length: 2000 }, (_, n) => `${n}\trow ${n}\n`).join("");
+      const socket = (client as unknown as { connection: { stream: { bytesWritten: number } } }).connection
+        .stream;
+      const before = socket.bytesWritten;
+      const copied = copyIn(client, "COPY copy_in_test (n, label) FROM STDIN", data);
+      // Written (or queued to the socket) before any answer could have come back.
+      expect(socket.bytesWritten - before).toBeGreaterThan(Buffer.byteLength(data));
+      expect(await copied).toBe(2000);
+      const { rows } = await client.query("SELECT count(*)::int AS n, max(label) AS last FROM copy_in_test");
+      expect(rows[0]).toEqual({ n: 2000, last: "row 999" });
+    });
+  });
+
+  it("rides with BEGIN in one message, inside the transaction it opens", async () => {
+    await withTable(async (client) => {
+      expect(await copyIn(client, "BEGIN; COPY copy_in_test (n, label) FROM STDIN", "1\tone\n")).toBe(1);
+      await client.query("ROLLBACK");
+      const { rows } = await client.query("SELECT count(*)::int AS n FROM copy_in_test");
+      expect(rows[0]).toEqual({ n: 0 });
+    });
+  });
+
+  it("fails with Postgres's error when the statement fails before reading, and the connection goes on", async () => {
+    await withTable(async (client) => {
+      await expect(copyIn(client, "COPY no_such_table (n) FROM STDIN", "1\n2\n")).rejects.toMatchObject({
+        code: "42P01",
+      });
+      expect((await client.query("SELECT 41 + 1 AS n")).rows).toEqual([{ n: 42 }]);
+    });
+  });
+
+  it("fails with a data error for a value its column refuses, and the connection goes on", async () => {
+    await withTable(async (client) => {
+      const data = `1\tfine\nnot a number\tbad\n${"3\tafter\n".repeat(5000)}`;
+      await expect(copyIn(client, "COPY copy_in_test (n, label) FROM STDIN", data)).rejects.toMatchObject({
+        code: "22P02",
+      });
+      expect((await client.query("SELECT count(*)::int AS n FROM copy_in_test")).rows).toEqual([{ n: 0 }]);
+      expect(await copyIn(client, "COPY copy_in_test (n, label) FROM STDIN", "7\tagain\n")).toBe(1);
+    });
+  });
+});

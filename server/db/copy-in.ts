@@ -1,0 +1,83 @@
+// COPY FROM STDIN with its data in the same write as the statement. pg-copy-streams waits for
+// Postgres to answer that it is ready for the data (CopyInResponse) before sending any: a
+// round trip of its own, which on a loaded machine costs far more than the statement's work
+// (docs/database.md). Sending statement, data and CopyDone at once is safe by the protocol:
+// a backend whose statement failed before it read the data ignores the copy messages that
+// follow ("accept but ignore these messages, per protocol spec", PostgresMain), and one that
+// fails while reading skips the rest of them the same way; either way the error is answered
+// and the connection is ready for the next statement.
+import type { PoolClient } from "./pool.ts";
+
+/** The part of pg's connection a query object writes to (pg's submittable interface). */
+interface Connection {
+  query(text: string): void;
+  sendCopyFromChunk(chunk: Buffer): void;
+  endCopyFrom(): void;
+}
+
+/** A query object pg runs as any other: it writes its messages, and pg hands it the answers. */
+class CopyWithData {
+  private copied = 0;
+  private failure: Error | undefined;
+
+  constructor(
+    readonly text: string,
+    private readonly data: Buffer,
+    private readonly settle: (error: Error | undefined, rows: number) => void,
+  ) {}
+
+  submit(connection: Connection) {
+    connection.query(this.text);
+    if (this.data.length > 0) connection.sendCopyFromChunk(this.data);
+    connection.endCopyFrom();
+  }
+
+  /** Called by pg when its read timeout fires (query_timeout), with the error to end on. */
+  callback(error?: Error) {
+    if (error) this.settle(error, 0);
+  }
+
+  handleCopyInResponse() {}
+  handleRowDescription() {}
+  handleDataRow() {}
+  handleEmptyQuery() {}
+  handlePortalSuspended() {}
+  handleCopyData() {}
+
+  handleCommandComplete(message: { text?: string }) {
+    const copied = /^COPY (\d+)$/.exec(message.text ?? "");
+    if (copied) this.copied = Number(copied[1]);
+  }
+
+  handleError(error: Error) {
+    // pg hands over an error answer, then forgets the query; Postgres's ReadyForQuery follows.
+    this.failure = error;
+    this.settle(error, 0);
+  }
+
+  handleReadyForQuery() {
+    if (!this.failure) this.settle(undefined, this.copied);
+  }
+}
+
+/**
+ * Runs `sql` (a COPY … FROM STDIN, after any statements that go ahead of it in the same
+ * message, such as BEGIN) with `data` as its input, in one round trip; the rows copied.
+ */
+export function copyIn(client: PoolClient, sql: string, data: string | Buffer): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const query = new CopyWithData(
+      sql,
+      typeof data === "string" ? Buffer.from(data) : data,
+      (error, rows) => {
+        if (settled) return;
+        settled = true;
+        if (error) reject(error);
+        else resolve(rows);
+      },
+    );
+    // pg's typings know its own query objects only; any object with submit() is run the same way.
+    client.query(query as never);
+  });
+}
