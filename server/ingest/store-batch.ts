@@ -5,7 +5,7 @@
 import type { KafkaMessage } from "kafkajs";
 import type { WaitingOn } from "../../browser-safe/waiting-on.ts";
 import type { Pool, PoolClient } from "../db/pool.ts";
-import { prepareStagingTables } from "../db/staging-table.ts";
+import { prepareStagingTables, type StagingTable, stageRows } from "../db/staging-table.ts";
 import { withBoundaries } from "../db/transaction.ts";
 import { type BreakerEvent, headersAsText, type ProjectionEvent, type SagaEvent } from "../events/index.ts";
 import { foldSagaEvents, type SagaSummaryState } from "./fold-saga-summary.ts";
@@ -86,37 +86,25 @@ export interface IncomingBatch {
 
 /**
  * Stores a batch in one transaction; a kind it does not bring is left out. A saga batch without
- * copies or operators' answers takes three messages: BEGIN with the events' COPY (whose data
- * waits for Postgres to accept it: two round trips), the identity claim with the sagas' locks
- * and summaries, and the filters' words, the notification and the summaries' upsert with COMMIT.
+ * copies or operators' answers takes five round trips: BEGIN with the events' COPY, the
+ * identity claim, the locks and summaries with the vocabulary and notification (one function),
+ * the summaries' COPY, and the upsert with COMMIT.
  */
 export function storeBatch(pool: Pool, batch: Partial<IncomingBatch>): Promise<BatchOutcome> {
   const { events = [], deadLetters = [], breakerEvents = [], projectionEvents = [] } = batch;
   return withBoundaries(
     pool,
     async (client, boundaries) => {
-      const claimed = await insertSagaEvents<SummaryRow>(client, events, {
-        opening: boundaries.opening,
-        alongside: (incoming) => lockSummariesStatement(client, incoming),
-      });
-      const { fresh, reusedIds } = claimed;
+      const { fresh, reusedIds } = await insertSagaEvents(client, events, boundaries.opening);
       await boundaries.begin();
       const lettered = await insertDeadLetters(client, deadLetters);
       const { newWindows } = await insertBreakerEvents(client, breakerEvents);
       await insertProjectionEvents(client, projectionEvents);
       const reusedLettered = await insertDeadLetters(client, reusedIds);
       const deadLetterReasons = [...lettered, ...reusedLettered];
-      const folded = foldSummaries(fresh, claimed.alongside?.rows ?? []);
+      const folded = await lockAndFoldSummaries(client, fresh);
       await settleOperatorActions(client, fresh);
-      const words = vocabularyOf(fresh);
-      if (words.length > 0) boundaries.defer(vocabularyStatement(client, words));
-      const payload = sagaChangesPayload(folded.ids);
-      if (payload !== null)
-        boundaries.defer(
-          `SELECT pg_notify(${client.escapeLiteral(SAGA_CHANGES_CHANNEL)}, ${client.escapeLiteral(payload)})`,
-        );
-      if (folded.rows.length > 0)
-        await client.query(boundaries.closing(upsertSummariesStatement(client, folded.rows)));
+      await writeSummaries(client, folded.rows, boundaries.closing);
       return {
         inserted: fresh.length,
         duplicates: events.length - fresh.length - reusedIds.length,
@@ -128,7 +116,7 @@ export function storeBatch(pool: Pool, batch: Partial<IncomingBatch>): Promise<B
         deadLetterReasons,
       };
     },
-    (client) => prepareStagingTables(client, [STAGED_SAGA_EVENTS]),
+    (client) => prepareStagingTables(client, [STAGED_SAGA_EVENTS, FOLDED]),
   );
 }
 
@@ -226,29 +214,32 @@ interface SummaryRow {
   paused_at: Date | null;
 }
 
-/** The columns of a folded summary as the upsert reads its JSON rows (the enums are cast there). */
-const SUMMARY_COLUMNS: Readonly<Record<keyof SummaryRow, string>> = {
-  saga_id: "text",
-  saga_type: "text",
-  mode: "text",
-  status: "text",
-  trace_id: "text",
-  business_key: "text",
-  current_step: "text",
-  failed_step: "text",
-  failure_reason: "text",
-  started_at: "timestamptz",
-  last_progress_at: "timestamptz",
-  ended_at: "timestamptz",
-  event_count: "int",
-  progress_expected_by: "timestamptz",
-  progress_expectation: "text",
-  stuck: "boolean",
-  stuck_reason: "text",
-  waiting_on: "text",
-  services: "text[]",
-  paused_by: "text",
-  paused_at: "timestamptz",
+/** A batch's folded summaries, staged for the upsert (the enums are cast there). */
+const FOLDED: StagingTable<SummaryRow> = {
+  name: "staging_saga_summary",
+  columns: {
+    saga_id: "text",
+    saga_type: "text",
+    mode: "text",
+    status: "text",
+    trace_id: "text",
+    business_key: "text",
+    current_step: "text",
+    failed_step: "text",
+    failure_reason: "text",
+    started_at: "timestamptz",
+    last_progress_at: "timestamptz",
+    ended_at: "timestamptz",
+    event_count: "int",
+    progress_expected_by: "timestamptz",
+    progress_expectation: "text",
+    stuck: "boolean",
+    stuck_reason: "text",
+    waiting_on: "text",
+    services: "text[]",
+    paused_by: "text",
+    paused_at: "timestamptz",
+  },
 };
 
 interface FoldedSummaries {
@@ -259,31 +250,10 @@ interface FoldedSummaries {
 }
 
 /**
- * The statement sent with the identity claim: locks the sagas of the batch's events and reads
- * their summaries. All of them, since which events are new is known only from the claim's
- * answer; locking a redelivered event's saga too is harmless. The migration
- * 1764475200000_summary-lock-function.sql says what it does, in which order, and why; the
- * filters' words and the notification, which it can also take, wait for the fold (empty here).
+ * Locks the fresh events' sagas, reads their summaries and folds the events into them; the
+ * same round trip records the filters' words and the live views' notification.
  */
-function lockSummariesStatement(client: PoolClient, incoming: IncomingEvent[]): string {
-  const ids = [...new Set(incoming.map((i) => i.event.data.sagaId))].sort();
-  return `SELECT * FROM sagascope_lock_summaries(${textArray(client, ids)}, '{}'::text[], '{}'::text[], NULL, NULL)`;
-}
-
-/** A text[] of literals escaped by the driver. */
-const textArray = (client: PoolClient, values: string[]) =>
-  `ARRAY[${values.map((v) => client.escapeLiteral(v)).join(", ")}]::text[]`;
-
-/** Records the words the list's filters offer; sorted, so two ingesters never wait on each other in a cycle. */
-function vocabularyStatement(client: PoolClient, words: [string, string][]): string {
-  const rows = words.map(
-    ([kind, value]) => `(${client.escapeLiteral(kind)}, ${client.escapeLiteral(value)})`,
-  );
-  return `INSERT INTO saga_vocabulary (kind, value) VALUES ${rows.join(", ")} ON CONFLICT DO NOTHING`;
-}
-
-/** Folds the fresh events into their sagas' summaries, as read (and locked) with the claim. */
-function foldSummaries(fresh: IncomingEvent[], read: SummaryRow[]): FoldedSummaries {
+async function lockAndFoldSummaries(client: PoolClient, fresh: IncomingEvent[]): Promise<FoldedSummaries> {
   if (fresh.length === 0) return { ids: [], rows: [], transitions: [] };
   const bySaga = new Map<string, IncomingEvent[]>();
   for (const item of fresh) {
@@ -292,9 +262,13 @@ function foldSummaries(fresh: IncomingEvent[], read: SummaryRow[]): FoldedSummar
     bySaga.set(item.event.data.sagaId, list);
   }
   const ids = [...bySaga.keys()].sort();
-  const summaries = new Map<string, SagaSummaryState>(
-    read.filter((r) => bySaga.has(r.saga_id)).map((r) => [r.saga_id, fromRow(r)]),
+  const words = vocabularyOf(fresh);
+  // The migration 1764475200000_summary-lock-function.sql says what it does, in which order, and why.
+  const existing = await client.query<SummaryRow>(
+    "SELECT * FROM sagascope_lock_summaries($1::text[], $2::text[], $3::text[], $4, $5)",
+    [ids, words.map((w) => w[0]), words.map((w) => w[1]), SAGA_CHANGES_CHANNEL, sagaChangesPayload(ids)],
   );
+  const summaries = new Map<string, SagaSummaryState>(existing.rows.map((r) => [r.saga_id, fromRow(r)]));
   const before = new Map([...summaries].map(([id, s]) => [id, s.status]));
   for (const [sagaId, items] of bySaga) {
     // Key = saga id puts a saga in one partition, so offsets give its true order.
@@ -324,14 +298,16 @@ function foldSummaries(fresh: IncomingEvent[], read: SummaryRow[]): FoldedSummar
   return { ids, rows: ids.map((id) => toRow(summaries.get(id) as SagaSummaryState)), transitions };
 }
 
-/**
- * The folded summaries' upsert, the rows as one JSON literal: no parameters, so that it can
- * carry the deferred statements and COMMIT in one message (a staging COPY took two round
- * trips more). The rows are a sixth of the events' at most, which go by COPY.
- */
-function upsertSummariesStatement(client: PoolClient, rows: SummaryRow[]): string {
-  const columns = Object.entries(SUMMARY_COLUMNS).map(([name, type]) => `${name} ${type}`);
-  return `INSERT INTO saga_summary (saga_id, saga_type, mode, status, trace_id, business_key, current_step, failed_step,
+/** The folded summaries staged and upserted; the upsert carries the transaction's COMMIT. */
+async function writeSummaries(
+  client: PoolClient,
+  rows: SummaryRow[],
+  closing: (sql: string) => string,
+): Promise<void> {
+  if (rows.length === 0) return;
+  await stageRows(client, FOLDED, rows);
+  await client.query(
+    closing(`INSERT INTO saga_summary (saga_id, saga_type, mode, status, trace_id, business_key, current_step, failed_step,
                                failure_reason, started_at, last_progress_at, ended_at, event_count,
                                progress_expected_by, progress_expectation, stuck, stuck_reason, waiting_on, services,
                                paused_by, paused_at, updated_at)
@@ -339,7 +315,7 @@ function upsertSummariesStatement(client: PoolClient, rows: SummaryRow[]): strin
             failed_step, failure_reason, started_at, last_progress_at, ended_at, event_count,
             progress_expected_by, progress_expectation, stuck, stuck_reason, waiting_on, services,
             paused_by, paused_at, now()
-     FROM json_to_recordset(${client.escapeLiteral(JSON.stringify(rows))}::json) AS r(${columns.join(", ")})
+     FROM ${FOLDED.name}
      ON CONFLICT (saga_id) DO UPDATE SET
        saga_type = excluded.saga_type, mode = excluded.mode, status = excluded.status,
        trace_id = excluded.trace_id, business_key = excluded.business_key,
@@ -349,7 +325,8 @@ function upsertSummariesStatement(client: PoolClient, rows: SummaryRow[]): strin
        event_count = excluded.event_count, progress_expected_by = excluded.progress_expected_by,
        progress_expectation = excluded.progress_expectation, stuck = excluded.stuck,
        stuck_reason = excluded.stuck_reason, waiting_on = excluded.waiting_on, services = excluded.services,
-       paused_by = excluded.paused_by, paused_at = excluded.paused_at, updated_at = now()`;
+       paused_by = excluded.paused_by, paused_at = excluded.paused_at, updated_at = now()`),
+  );
 }
 
 function fromRow(r: SummaryRow): SagaSummaryState {

@@ -3,9 +3,6 @@
 // index without it): a redelivery with the same body is a duplicate whatever its time; the
 // same identity with another body is a producer's mistake, quarantined as a dead letter that
 // names the event it collides with.
-
-import type { QueryResultRow } from "pg";
-import { lastResult } from "../db/last-result.ts";
 import type { PoolClient } from "../db/pool.ts";
 import { type StagingTable, stageRows } from "../db/staging-table.ts";
 import { encodeSagaEvent, type SagaEvent, stepOf } from "../events/index.ts";
@@ -13,24 +10,11 @@ import type { DeadLetter, IncomingEvent, KafkaPosition, RawMessage } from "./sto
 
 export const REUSED_ID_REASON = "duplicate id with a different body";
 
-export interface StoredSagaEvents<Alongside = Record<string, unknown>> {
+export interface StoredSagaEvents {
   /** The events stored now, in the batch's order (a batch's second copy of an event is not among them). */
   fresh: IncomingEvent[];
   /** Events whose source + id was taken by another body: to be quarantined. */
   reusedIds: DeadLetter[];
-  /** The answer to the statement sent with the claim (alongside), when there was one. */
-  alongside?: { rows: Alongside[] };
-}
-
-export interface ClaimOptions {
-  /** What goes ahead of the first statement sent (withBoundaries' BEGIN). */
-  opening?: (sql: string) => string;
-  /**
-   * A statement without parameters sent in one message after the claim (Postgres runs it
-   * once the claim has), its answer returned: a round trip fewer for work the caller does
-   * next anyway, whichever events turn out to be new.
-   */
-  alongside?: (incoming: IncomingEvent[]) => string;
 }
 
 /** What the body digest covers: the type and the data (jsonb's canonical text, so key order does not matter). */
@@ -85,11 +69,12 @@ export const STAGED_SAGA_EVENTS: StagingTable<SagaEventRow> = {
 };
 
 /** Inside the caller's transaction (the staged rows live until it commits), or the one its first statement opens. */
-export async function insertSagaEvents<Alongside extends QueryResultRow = Record<string, unknown>>(
+export async function insertSagaEvents(
   client: PoolClient,
   incoming: IncomingEvent[],
-  { opening, alongside }: ClaimOptions = {},
-): Promise<StoredSagaEvents<Alongside>> {
+  /** What goes ahead of the first statement sent (withBoundaries' BEGIN). */
+  opening?: (sql: string) => string,
+): Promise<StoredSagaEvents> {
   if (incoming.length === 0) return { fresh: [], reusedIds: [] };
   await stageRows(
     client,
@@ -97,7 +82,8 @@ export async function insertSagaEvents<Alongside extends QueryResultRow = Record
     incoming.map(({ event, position }, n) => ({ n, ...sagaEventRow(event, position) })),
     opening,
   );
-  const claim = `WITH firsts AS (SELECT DISTINCT ON (source, id) * FROM ${STAGED_SAGA_EVENTS.name} ORDER BY source, id, n),
+  const notClaimed = await client.query<{ n: number }>(
+    `WITH firsts AS (SELECT DISTINCT ON (source, id) * FROM ${STAGED_SAGA_EVENTS.name} ORDER BY source, id, n),
      claimed AS (
        INSERT INTO saga_event_identity (source, id, body_md5, time)
        SELECT source, id, ${bodyMd5()}, time FROM firsts
@@ -115,12 +101,9 @@ export async function insertSagaEvents<Alongside extends QueryResultRow = Record
      SELECT r.n FROM ${STAGED_SAGA_EVENTS.name} r
      WHERE NOT EXISTS (
        SELECT FROM firsts f JOIN claimed c ON c.source = f.source AND c.id = f.id WHERE f.n = r.n
-     )`;
-  const next = alongside?.(incoming);
-  const answer: unknown = await client.query(next === undefined ? claim : `${claim};\n${next}`);
-  const notClaimed = (Array.isArray(answer) ? answer[0] : answer) as { rows: { n: number }[] };
-  const alongsideAnswer = next === undefined ? {} : { alongside: lastResult<Alongside>(answer) };
-  if (notClaimed.rows.length === 0) return { fresh: incoming, reusedIds: [], ...alongsideAnswer };
+     )`,
+  );
+  if (notClaimed.rows.length === 0) return { fresh: incoming, reusedIds: [] };
   const copies = notClaimed.rows.map((r) => r.n);
   const copyAt = new Set(copies);
   const fresh = incoming.filter((_, n) => !copyAt.has(n));
@@ -134,7 +117,7 @@ export async function insertSagaEvents<Alongside extends QueryResultRow = Record
   const reusedIds = compared.rows
     .filter((r) => !r.same)
     .map((r) => reusedIdLetter(incoming[r.n] as IncomingEvent));
-  return { fresh, reusedIds, ...alongsideAnswer };
+  return { fresh, reusedIds };
 }
 
 /** An event that came without its bytes (a test, a replay), as the contract encodes it. */

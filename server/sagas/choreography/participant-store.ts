@@ -3,8 +3,6 @@
 // was paused), the message that triggered each step it performed (so an operator's
 // retry-from can handle it again), what operators asked of each saga, commands waiting for
 // their saga to end, and its outbox.
-
-import { lastResult } from "../../db/last-result.ts";
 import type { Pool, PoolClient } from "../../db/pool.ts";
 import { serializedDdl } from "../../db/serialized-ddl.ts";
 import { outboxTable } from "../outbox/outbox-table.ts";
@@ -98,6 +96,11 @@ function messageLiterals(client: PoolClient, m: StoredMessage): string {
     bytes(m.value),
     `${client.escapeLiteral(JSON.stringify(m.headers))}::jsonb`,
   ].join(", ");
+}
+
+/** The last statement's answer: for a message of several statements, the driver answers with one result each. */
+function lastResult(answer: unknown): { rows: Record<string, unknown>[] } {
+  return (Array.isArray(answer) ? answer.at(-1) : answer) as { rows: Record<string, unknown>[] };
 }
 
 /** The key of a step's trigger: a message handled again replaces the one kept. */
