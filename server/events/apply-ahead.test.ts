@@ -1,6 +1,6 @@
 // The queue between a consumer's fetches and its applies, without Kafka: batches of a
 // partition are applied in order, a few partitions at once, each offset committed only after
-// its batch was applied; a full queue holds the consumer back (heartbeating); a failed batch
+// its batch was applied (in turn, without holding up the next batch); a full queue holds the consumer back (heartbeating); a failed batch
 // is applied again before any later batch of its partition; a partition's batches that
 // queued up while it was busy are applied together; a rebalance forgets what was queued;
 // closing waits for what is being applied.
@@ -25,9 +25,13 @@ function gate() {
   return { promise, open, fail };
 }
 
-function recorder(options: { concurrency?: number; maxHeld?: number; maxTogether?: number } = {}) {
+function recorder(
+  options: { concurrency?: number; maxHeld?: number; maxTogether?: number; heldCommits?: boolean } = {},
+) {
   const events: string[] = [];
   const gates = new Map<string, ReturnType<typeof gate>[]>();
+  /** With heldCommits, each commit waits on a gate of its own, named by its batch, until the test opens it. */
+  const commitGates = new Map<string, ReturnType<typeof gate>>();
   const ahead: ApplyAhead<string> = createApplyAhead<string>({
     /** Every attempt waits on a gate of its own, opened by the test, named by its batches. */
     apply: (names) => {
@@ -44,7 +48,13 @@ function recorder(options: { concurrency?: number; maxHeld?: number; maxTogether
     retryMaxMs: 20,
     log,
     commit: async (topic, partition, offset) => {
-      events.push(`commit ${topic}/${partition}@${offset}`);
+      const name = `${topic}/${partition}@${offset}`;
+      events.push(`commit ${name}`);
+      if (!options.heldCommits) return;
+      const g = gate();
+      commitGates.set(name, g);
+      await g.promise;
+      events.push(`committed ${name}`);
     },
   });
   const batch = (topic: string, partition: number, nextOffset: number): QueuedBatch<string> => ({
@@ -62,7 +72,7 @@ function recorder(options: { concurrency?: number; maxHeld?: number; maxTogether
     }
     throw new Error(`${name} never started`);
   };
-  return { ahead, events, batch, attempt, gates };
+  return { ahead, events, batch, attempt, gates, commitGates };
 }
 
 describe("apply-ahead", () => {
@@ -228,7 +238,30 @@ describe("apply-ahead", () => {
     expect(events.filter((e) => e.includes("t/2@"))).toEqual([]);
   });
 
-  it("tells each batch once when it is done with: applied and committed, or let go by a rebalance or a close", async () => {
+  it("a commit on its way does not hold up the partition's next batch; its commits go in turn, and closing waits for them", async () => {
+    const { ahead, events, batch, attempt, commitGates } = recorder({ concurrency: 1, heldCommits: true });
+    await ahead.enqueue(batch("t", 0, 10), notWaiting);
+    await ahead.enqueue(batch("t", 0, 20), notWaiting);
+    (await attempt("t/0@10")).open();
+    (await attempt("t/0@20")).open();
+    for (let i = 0; i < 10; i++) await tick();
+    // The second batch was applied while the first one's commit was unanswered; its own waits.
+    expect(events).toEqual(["apply t/0@10", "commit t/0@10", "apply t/0@20"]);
+    expect(ahead.counts()).toEqual({ held: 0, applying: 0 });
+    let closed = false;
+    const closing = ahead.close().then(() => {
+      closed = true;
+    });
+    commitGates.get("t/0@10")?.open();
+    for (let i = 0; i < 10; i++) await tick();
+    expect(events.slice(3)).toEqual(["committed t/0@10", "commit t/0@20"]);
+    expect(closed).toBe(false);
+    commitGates.get("t/0@20")?.open();
+    await closing;
+    expect(events.slice(5)).toEqual(["committed t/0@20"]);
+  });
+
+  it("tells each batch once when it is done with: applied (its commit on its way) or let go by a rebalance or a close", async () => {
     const { ahead, events, batch, attempt } = recorder({ concurrency: 1 });
     const told: string[] = [];
     const telling = (b: QueuedBatch<string>) => ({
@@ -251,7 +284,7 @@ describe("apply-ahead", () => {
     expect(told).toEqual(["t/0@20 false", "t/0@10 true", "t/1@10 true", "t/1@20 false"]);
   });
 
-  it("until applied, a handed batch returns only once applied and committed, heartbeating while it waits", async () => {
+  it("until applied, a handed batch returns only once applied, heartbeating while it waits", async () => {
     const { ahead, events, batch, attempt } = recorder({ concurrency: 1 });
     let beats = 0;
     const resolved: string[] = [];

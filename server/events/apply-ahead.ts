@@ -2,7 +2,8 @@
 // every batch of its last fetch has been handed back, so a consumer that applies a batch
 // before handing it back leaves Kafka idle while Postgres works and Postgres idle while the
 // next fetch travels. Here a handed batch is queued instead: applied in order per partition,
-// a few partitions at once, its offset committed to Kafka only after it was applied. A
+// a few partitions at once, its offset committed to Kafka only after it was applied (without
+// holding up the partition's next batch: commits go in turn, each behind the one before). A
 // partition's batches that queued up while it was busy are applied together, as one: at a
 // steady rate kafkajs fetches again at once and hands over a few messages at a time, and a
 // transaction for each would cost more than the fetching ahead saves. The queue is bounded (a
@@ -19,7 +20,10 @@ export interface QueuedBatch<T> {
   nextOffset: string;
   /** What the consumer made of the batch (decoded messages, say), handed to `apply`. */
   item: T;
-  /** Told once the queue is done with the batch: applied and committed (true), or let go unapplied (false). */
+  /**
+   * Told once the queue is done with the batch: applied, its offset's commit on its way behind
+   * the partition's earlier ones (true), or let go unapplied (false).
+   */
   settled?: (applied: boolean) => void;
 }
 
@@ -139,10 +143,29 @@ export function createApplyAhead<T>(options: ApplyAheadOptions<T>): ApplyAhead<T
     }
   }
 
-  /** Applies a partition's first batches, then commits the last one's offset and takes them off the queue. */
+  /**
+   * Each partition's offset commits in flight, one after another: a later offset is never
+   * overtaken by an earlier one.
+   */
+  const commits = new Map<string, Promise<void>>();
+
+  /** Commits the batch's offset once the partition's earlier commits are done. */
+  function commitInTurn(key: string, batch: QueuedBatch<T>) {
+    const done = (commits.get(key) ?? Promise.resolve()).then(() => commit(batch));
+    commits.set(key, done);
+    void done.then(() => {
+      if (commits.get(key) === done) commits.delete(key);
+    });
+  }
+
+  /**
+   * Applies a partition's first batches, then takes them off the queue and commits the last
+   * one's offset. The commit, a round trip to Kafka, does not hold the partition's slot: the
+   * next batch is applied meanwhile, and its own commit follows this one.
+   */
   async function applyFirst(key: string, batches: QueuedBatch<T>[]) {
     if (!(await applyUntilKept(batches))) return;
-    await commit(batches.at(-1) as QueuedBatch<T>);
+    commitInTurn(key, batches.at(-1) as QueuedBatch<T>);
     // dropQueued keeps the batches being applied, so they are still the first.
     const queue = queues.get(key);
     queue?.splice(0, batches.length);
@@ -210,6 +233,8 @@ export function createApplyAhead<T>(options: ApplyAheadOptions<T>): ApplyAhead<T
       wakeAll(retryWaiters);
       wakeAll(roomWaiters);
       await Promise.allSettled([...applying.values()].map((a) => a.run));
+      // The offsets of what was applied reach Kafka before the consumer leaves its group.
+      await Promise.allSettled([...commits.values()]);
       for (const queue of queues.values()) for (const b of queue) b.settled?.(false);
       queues.clear();
       held = 0;
@@ -242,7 +267,8 @@ export function applyAheadFor<T>(
 /**
  * Queues a batch kafkajs handed over, as `item`; once taken, its offset is resolved so kafkajs
  * fetches on from there (it is committed only once applied). With `untilApplied`, it returns
- * only once the queue is done with the batch (heartbeating meanwhile), so kafkajs does not
+ * only once the batch was applied (heartbeating meanwhile; its commit need not have been
+ * answered), so kafkajs does not
  * fetch ahead: for a consumer that is not behind, where fetching again at once would bring a
  * few messages at a time.
  */
