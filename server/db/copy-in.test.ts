@@ -2,6 +2,7 @@
 // Postgres has answered (no round trip waiting for its readiness), and a COPY that fails,
 // before or while reading its data, is answered with Postgres's error and leaves the
 // connection ready for the next statement, the copy messages that followed it ignored.
+import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { testInfra } from "../../scripts/test/infra.ts";
 import { copyIn } from "./copy-in.ts";
@@ -53,6 +54,25 @@ describe("copyIn", () => {
       });
       expect((await client.query("SELECT 41 + 1 AS n")).rows).toEqual([{ n: 42 }]);
     });
+  });
+
+  it("fails with the driver's read timeout when Postgres does not answer in time (query_timeout)", async () => {
+    const table = `copy_in_wait_${process.pid}`;
+    await pool.query(`CREATE TABLE ${table} (n int)`);
+    const holder = await pool.connect();
+    const impatient = new pg.Client({ connectionString: testInfra().databaseUrl, query_timeout: 300 });
+    try {
+      await holder.query(`BEGIN; LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`);
+      await impatient.connect();
+      await expect(
+        copyIn(impatient as unknown as PoolClient, `COPY ${table} (n) FROM STDIN`, "1\n"),
+      ).rejects.toThrow("Query read timeout");
+    } finally {
+      await holder.query("ROLLBACK");
+      holder.release();
+      await impatient.end().catch(() => {});
+      await pool.query(`DROP TABLE ${table}`);
+    }
   });
 
   it("fails with a data error for a value its column refuses, and the connection goes on", async () => {

@@ -32,10 +32,10 @@ class CopyWithData {
     connection.endCopyFrom();
   }
 
-  /** Called by pg when its read timeout fires (query_timeout), with the error to end on. */
-  callback(error?: Error) {
+  /** Called by pg, unbound, when its read timeout fires (query_timeout), with the error to end on. */
+  callback = (error?: Error) => {
     if (error) this.settle(error, 0);
-  }
+  };
 
   handleCopyInResponse() {}
   handleRowDescription() {}

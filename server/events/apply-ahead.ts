@@ -268,9 +268,8 @@ export function applyAheadFor<T>(
  * Queues a batch kafkajs handed over, as `item`; once taken, its offset is resolved so kafkajs
  * fetches on from there (it is committed only once applied). With `untilApplied`, it returns
  * only once the batch was applied (heartbeating meanwhile; its commit need not have been
- * answered), so kafkajs does not
- * fetch ahead: for a consumer that is not behind, where fetching again at once would bring a
- * few messages at a time.
+ * answered), so kafkajs does not fetch ahead: for a consumer that is not behind, where
+ * fetching again at once would bring a few messages at a time.
  */
 export async function queueBatch<T>(
   ahead: ApplyAhead<T>,
