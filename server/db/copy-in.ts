@@ -18,7 +18,6 @@ interface Connection {
 /** A query object pg runs as any other: it writes its messages, and pg hands it the answers. */
 class CopyWithData {
   private copied = 0;
-  private failure: Error | undefined;
 
   constructor(
     readonly text: string,
@@ -49,14 +48,13 @@ class CopyWithData {
     if (copied) this.copied = Number(copied[1]);
   }
 
+  /** pg hands over an error answer, then forgets the query: no ReadyForQuery reaches it after one. */
   handleError(error: Error) {
-    // pg hands over an error answer, then forgets the query; Postgres's ReadyForQuery follows.
-    this.failure = error;
     this.settle(error, 0);
   }
 
   handleReadyForQuery() {
-    if (!this.failure) this.settle(undefined, this.copied);
+    this.settle(undefined, this.copied);
   }
 }
 

@@ -82,21 +82,24 @@ export const TRIGGER_PRUNE_BATCH = 5_000;
 const messageColumns = (m: StoredMessage) => [m.topic, m.partition, m.offset, m.key, m.value, m.headers];
 
 /**
- * The same columns as SQL literals, for a statement sent in one message with others (Postgres
- * runs several statements in one message only without parameters): text escaped by the driver,
- * bytes as hex, which holds no quote.
+ * A value as an SQL literal, for a statement sent in one message with others (Postgres runs
+ * several statements in one message only without parameters); Postgres gives it the type of
+ * the column it is inserted into. Text is escaped by the driver, bytes go as hex (no quote),
+ * objects as their JSON.
  */
-function messageLiterals(client: PoolClient, m: StoredMessage): string {
-  const bytes = (b: Buffer | null) => (b === null ? "NULL" : `decode('${b.toString("hex")}', 'hex')`);
-  return [
-    client.escapeLiteral(m.topic),
-    String(Math.trunc(m.partition)),
-    `${client.escapeLiteral(m.offset)}::bigint`,
-    bytes(m.key),
-    bytes(m.value),
-    `${client.escapeLiteral(JSON.stringify(m.headers))}::jsonb`,
-  ].join(", ");
+function literal(client: PoolClient, value: unknown): string {
+  if (value === null || value === undefined) return "NULL";
+  if (Buffer.isBuffer(value)) return `decode('${value.toString("hex")}', 'hex')`;
+  if (typeof value === "number" && Number.isFinite(value)) return String(value);
+  if (typeof value === "string") return client.escapeLiteral(value);
+  return client.escapeLiteral(JSON.stringify(value));
 }
+
+/** A kept message's columns as literals (messageColumns). */
+const messageLiterals = (client: PoolClient, m: StoredMessage) =>
+  messageColumns(m)
+    .map((v) => literal(client, v))
+    .join(", ");
 
 /** The last statement's answer: for a message of several statements, the driver answers with one result each. */
 function lastResult(answer: unknown): { rows: Record<string, unknown>[] } {
