@@ -2,7 +2,7 @@
 // COPY ceiling, the ingest load kept running beside a bench, and a topic held until a group settles.
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
@@ -15,7 +15,7 @@ import { insertSagaEvents } from "../../server/ingest/store-saga-events.ts";
 import { testPlan } from "../infra/infra.ts";
 import { migratedStore } from "../test/infra.ts";
 import { formatProfile, withCpuProfile } from "./cpu-profile.ts";
-import { formatCpuPerUnit, formatCpuSplit, startCpuSplit } from "./cpu-split.ts";
+import { formatCpuPerUnit, formatCpuSplit, nodeRole, startCpuSplit } from "./cpu-split.ts";
 import { holdMessages, waitForSettledGroup } from "./held-topic.ts";
 import { startIngestLoad } from "./ingest-load.ts";
 import { copyRowsBack, takeRows } from "./raw-copy.ts";
@@ -37,6 +37,56 @@ describe("startCpuSplit", () => {
     // The loop ran nothing else for the whole window: busy however little CPU a loaded machine gave it.
     expect(split.loop).toBeGreaterThan(0.9);
     expect(formatCpuSplit(split, "me")).toMatch(/^me \d+% \(its event loop busy \d+%\), .*idle \d+%$/);
+  });
+});
+
+describe("nodeRole", () => {
+  it("names a node process by the script it runs, or by the package whose script it runs", () => {
+    // tsx's launcher and the node process it starts, from a checkout anywhere.
+    expect(nodeRole(["node", "node_modules/.bin/tsx", "server/ingest/main.ts"])).toBe(
+      "node server/ingest/main.ts",
+    );
+    expect(
+      nodeRole([
+        "/usr/bin/node",
+        "--require",
+        "/home/x/sagascope/node_modules/tsx/dist/preflight.cjs",
+        "--import",
+        "file:///home/x/sagascope/node_modules/tsx/dist/loader.mjs",
+        "/home/x/sagascope/server/ingest/main.ts",
+      ]),
+    ).toBe("node server/ingest/main.ts");
+    expect(nodeRole(["node", "/x/node_modules/playwright-core/lib/cli/cli.js", "run-driver"])).toBe(
+      "node playwright-core",
+    );
+    expect(nodeRole(["node", "/x/node_modules/@scope/tool/bin/run.mjs"])).toBe("node @scope/tool");
+    expect(nodeRole(["node", "-e", "1"])).toBe("node");
+  });
+
+  it("tells a running node process by its script in the split", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "cpu-role-"));
+    const script = join(dir, "server", "spin.mjs");
+    await mkdir(join(dir, "server"));
+    await writeFile(
+      script,
+      `while (process.cpuUsage().user < 300_000) Math.sqrt(Math.random());
+       console.log("done"); setInterval(() => {}, 1000);`,
+    );
+    const watch = startCpuSplit();
+    const child = spawn(process.execPath, [script], { stdio: ["ignore", "pipe", "inherit"] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on("data", (d: Buffer) => d.toString().includes("done") && resolve());
+        child.on("exit", (code) => reject(new Error(`the spinner exited with ${code}`)));
+      });
+      const split = watch.stop();
+      expect(split.others.find((o) => o.command === "node server/spin.mjs")?.share ?? 0).toBeGreaterThan(
+        0.01,
+      );
+    } finally {
+      child.kill("SIGKILL");
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

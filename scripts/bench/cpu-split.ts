@@ -1,5 +1,5 @@
 // Where a phase of a benchmark spent the machine's CPU: this process, and every other process
-// by command name (postgres, java for Kafka, …), from /proc, plus what stayed idle. The
+// by command name (postgres, java for Kafka, node by the script it runs, …), from /proc, plus what stayed idle. The
 // answer to "where does the time go" that a ratio alone does not give.
 import { readdirSync, readFileSync } from "node:fs";
 import { cpus } from "node:os";
@@ -27,6 +27,32 @@ function processTicks(pid: string): { command: string; ticks: number; startedAt:
   }
 }
 
+const SCRIPT = /\.(?:[cm]?[jt]s|tsx)$/;
+
+/**
+ * A node process by what it runs: its last script argument outside node_modules ("node
+ * server/ingest/main.ts"), else the package whose script it runs ("node playwright-core"), so
+ * that the deployment's processes are told apart from each other and from the tools.
+ */
+export function nodeRole(cmdline: string[]): string {
+  const scripts = cmdline.slice(1).filter((a) => SCRIPT.test(a.replace(/^file:\/\//, "")));
+  const own = scripts.filter((a) => !a.includes("node_modules/")).at(-1);
+  if (own) return `node ${own.replace(/^.*?\/(?=(server|scripts|e2e|bin|bridges)\/)/, "")}`;
+  const pkg = scripts.at(-1)?.match(/node_modules\/((?:@[^/]+\/)?[^/]+)\//)?.[1];
+  return pkg ? `node ${pkg}` : "node";
+}
+
+function commandOf(pid: string, command: string): string {
+  // Kernel workers are named per CPU and job (kworker/u8:1-writeback): counted as one.
+  if (command.startsWith("kworker/")) return "kernel workers";
+  if (command !== "node") return command;
+  try {
+    return nodeRole(readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean));
+  } catch {
+    return command; // gone meanwhile
+  }
+}
+
 function snapshot(): Snapshot {
   const byProcess = new Map<string, { command: string; ticks: number }>();
   let self = 0;
@@ -34,8 +60,7 @@ function snapshot(): Snapshot {
     if (!/^\d+$/.test(pid)) continue;
     const p = processTicks(pid);
     if (!p) continue;
-    // Kernel workers are named per CPU and job (kworker/u8:1-writeback): counted as one.
-    const command = p.command.startsWith("kworker/") ? "kernel workers" : p.command;
+    const command = commandOf(pid, p.command);
     if (Number(pid) === process.pid) self = p.ticks;
     else byProcess.set(`${pid}@${p.startedAt}`, { command, ticks: p.ticks });
   }
