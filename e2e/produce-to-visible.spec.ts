@@ -1,5 +1,7 @@
 // From a producer's send() to the event shown: a producer of its own publishes saga events at
-// a steady rate beside the running fleet; ten sagas a second are probes, whose last event's
+// a steady rate beside the running fleet (by default Debian's kcat in structured mode, see
+// fixtures/kcat-load.ts; SAGASCOPE_BENCH_LATENCY_LOAD=kafkajs sends it as the probes are
+// sent); ten sagas a second are probes, sent by kafkajs, whose last event's
 // send() time is kept (and 24 more, of their own type, for the browser). Measured: when the
 // tRPC API first returns the probe's saga as completed
 // (asked each time the store announces a change, as the live views are told), and when the
@@ -14,15 +16,23 @@ import { randomUUID } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { Kafka, logLevel, type Message, Partitioners } from "kafkajs";
 import pg from "pg";
+import { z } from "zod";
 import { formatCpuSplit, startCpuSplit } from "../scripts/bench/cpu-split.ts";
 import { encodeSagaEvent, newTrace, type SagaEvent, sagaEvent } from "../server/events/index.ts";
 import { SAGA_CHANGES_CHANNEL } from "../server/ingest/store-batch.ts";
 import { e2eRun } from "./fixtures/e2e-env.ts";
 import { expect, test } from "./fixtures/fleet.ts";
+import { startKcatLoad, structuredLine } from "./fixtures/kcat-load.ts";
 import { signInAs } from "./fixtures/operators.ts";
 import { figuresOf } from "./fixtures/percentiles.ts";
 
 const RATE = Number(process.env.SAGASCOPE_BENCH_LATENCY_RATE ?? 600);
+/**
+ * What sends the load beside the probes: Debian's kcat in structured mode (the default: the
+ * lightest producer on a machine the deployment shares), or kafkajs in binary mode, as the
+ * probes are sent.
+ */
+const LOAD = z.enum(["kcat", "kafkajs"]).parse(process.env.SAGASCOPE_BENCH_LATENCY_LOAD ?? "kcat");
 const SECONDS = Number(process.env.SAGASCOPE_BENCH_LATENCY_SECONDS ?? 8);
 const PROBES_PER_SECOND = 10;
 /**
@@ -149,19 +159,24 @@ test("produce → visible: from send() to the tRPC API and to the saga list in C
   // deployment's work, not this process encoding events (a producer of the user's is elsewhere).
   // Enough for every tick the run can have, each a whole number of sagas.
   const ticks = Math.ceil((SECONDS * 1000) / TICK_MS) + 1;
-  const loadSagas = Array.from({ length: ticks * Math.ceil(perTick / 6 + 1) }, () =>
-    saga(loadType).map(encodeSagaEvent),
-  );
+  const loadSagas = Array.from({ length: ticks * Math.ceil(perTick / 6 + 1) }, () => saga(loadType));
+  const byKafkajs = LOAD === "kafkajs" ? loadSagas.map((events) => events.map(encodeSagaEvent)) : [];
+  const byKcat = LOAD === "kcat" ? loadSagas.map((events) => events.map(structuredLine).join("")) : [];
+  const kcat = LOAD === "kcat" ? startKcatLoad(kafkaBrokers, sagaTopic) : undefined;
   let nextLoad = 0;
-  /** Events handed to send() since the start (answered or not). */
+  /** Events handed to a producer since the start (answered or not). */
   let planned = 0;
+  /** Events the broker acknowledged to kafkajs. */
   let sent = 0;
+  /** Events handed to kcat (each acknowledged by the time it exits, or the run fails). */
+  let toKcat = 0;
   /** Sends not answered yet: a tick does not wait for the one before, as a fleet's producers do not. */
   const inFlight = new Set<Promise<void>>();
   /** The first send the broker refused: the run fails with it, rather than missing its probes. */
   let sendFailure: unknown;
   const cpu = startCpuSplit();
   const began = Date.now();
+  let kcatExitedAt = began;
   try {
     let nextProbe = began;
     let nextViewProbe = began;
@@ -187,8 +202,18 @@ test("produce → visible: from send() to the tRPC API and to the saga list in C
         nextViewProbe += (SECONDS * 1000) / VIEW_PROBES;
       }
       // Whole sagas, as many as keep the events sent since the start at the rate asked.
-      const owed = Math.round(perTick * (tick + 1)) - planned;
-      while (messages.length < owed) messages.push(...(loadSagas[nextLoad++] as Message[]));
+      const owed = Math.round(perTick * (tick + 1)) - planned - messages.length;
+      let lines = "";
+      for (let n = 0; n < owed; n += 6) {
+        if (kcat) lines += byKcat[nextLoad++] as string;
+        else messages.push(...(byKafkajs[nextLoad++] as Message[]));
+      }
+      if (kcat && lines !== "") {
+        const count = lines.split("\n").length - 1;
+        planned += count;
+        toKcat += count;
+        await kcat.write(lines);
+      }
       planned += messages.length;
       if (messages.length === 0) continue;
       const sending: Promise<void> = producer
@@ -208,11 +233,14 @@ test("produce → visible: from send() to the tRPC API and to the saga list in C
     }
     await Promise.all(inFlight);
     if (sendFailure) throw sendFailure;
+    if (kcat) kcatExitedAt = (await kcat.close()).exitedAt;
   } finally {
+    kcat?.stop();
     await producer.disconnect();
     watching = false;
   }
-  const producedMs = lastSend - began;
+  // kcat's exit, after its last delivery, ends the production for the rate reached.
+  const producedMs = Math.max(lastSend, kcatExitedAt) - began;
   const machine = formatCpuSplit(cpu.stop(), "this spec (producer)");
   await apiWatcher;
   await listener.end();
@@ -236,9 +264,10 @@ test("produce → visible: from send() to the tRPC API and to the saga list in C
     .map(([id, at]) => (inStore.get(id) as number) - at);
   const result = {
     targetRate: RATE,
-    achievedRate: Math.round((sent / producedMs) * 1000),
+    load: LOAD,
+    achievedRate: Math.round(((sent + toKcat) / producedMs) * 1000),
     seconds: SECONDS,
-    events: sent,
+    events: sent + toKcat,
     probes: sentAt.size,
     browserProbes: viewSentAt.size,
     store: figuresOf(storeMs),

@@ -13,7 +13,7 @@ export interface DebianTool {
 export const KCAT: DebianTool = {
   path: "/usr/bin/kcat",
   debianPackage: "kcat",
-  purpose: "the outside-producer tests",
+  purpose: "the outside-producer tests and the produce-to-visible load",
 };
 
 export const STRESS_NG: DebianTool = {
