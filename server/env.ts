@@ -45,6 +45,13 @@ const EnvSchema = z.object({
     .regex(/^[a-zA-Z0-9._-]*$/, "letters, digits, '.', '_' or '-' only")
     .default(""),
   SAGASCOPE_INGEST_GROUP: z.string().min(1).default("sagascope-ingester"),
+  /**
+   * Partitions whose batches the ingester stores at once, each in a transaction (and a
+   * connection) of its own. Kafka is asked for more only when a fetch's batches are stored, in
+   * rounds of this many: fewer than the topics' partitions, and an event waits for the rounds
+   * before its own (docs/database.md). Unset: the partitions of the topics Sagascope makes (6).
+   */
+  SAGASCOPE_INGEST_PARTITIONS_AT_ONCE: z.coerce.number().int().min(1).max(32).optional(),
   /** A saga whose next event is this late (past its attempt's timeout) is reported stuck. */
   SAGASCOPE_STUCK_GRACE_MS: z.coerce.number().int().min(0).max(86_400_000).default(30_000),
   /**

@@ -27,7 +27,7 @@ import {
   sagaEvent,
 } from "../../server/events/index.ts";
 import { createIngestMetrics } from "../../server/ingest/ingest-metrics.ts";
-import { createIngester, type IngestCounters } from "../../server/ingest/ingester.ts";
+import { createIngester, type IngestCounters, PARTITIONS_AT_ONCE } from "../../server/ingest/ingester.ts";
 import { insertSagaEvents, sagaEventRow } from "../../server/ingest/store-saga-events.ts";
 import { createLogger } from "../../server/log.ts";
 import { createOtlpExporter, createSagaTraceExporter } from "../../server/telemetry/saga-trace-exporter.ts";
@@ -47,8 +47,18 @@ const args = z
     exporters: z.enum(["all", "off"]).default("all"),
     // A directory: an extra, untimed run of the ingester (and of two ingester processes) is CPU-profiled there.
     profile: z.string().min(1).optional(),
+    // SAGASCOPE_INGEST_PARTITIONS_AT_ONCE for the ingesters measured (the topic has six partitions).
+    "partitions-at-once": z.coerce.number().int().min(1).max(32).default(PARTITIONS_AT_ONCE),
   })
-  .parse({ events: option("events"), exporters: option("exporters"), profile: option("profile") });
+  .parse({
+    events: option("events"),
+    exporters: option("exporters"),
+    profile: option("profile"),
+    "partitions-at-once": option("partitions-at-once"),
+  });
+const partitionsAtOnce = args["partitions-at-once"];
+/** A connection per partition stored at once, and two for the bench's own statements and the trace export. */
+const poolSize = partitionsAtOnce + 2;
 
 /** One transfer-like saga: started, two steps, completed: 6 events. */
 function saga(): SagaEvent[] {
@@ -172,7 +182,13 @@ async function ingestInProcesses(o: {
   await ensureTopics(admin, [topic], 6);
   const held = await holdMessages(o.kafka, topic, o.messages);
   let released = false;
-  const setup = JSON.stringify({ databaseUrl: o.databaseUrl, brokers: o.brokers, topic, groupId });
+  const setup = JSON.stringify({
+    databaseUrl: o.databaseUrl,
+    brokers: o.brokers,
+    topic,
+    groupId,
+    partitionsAtOnce,
+  });
   /** What the bench reads of each process's counters (sent over IPC every 50 ms). */
   type Counters = Pick<IngestCounters, "inserted" | "duplicates">;
   const counters: Counters[] = [];
@@ -302,7 +318,7 @@ async function main() {
         return { ms, cpu };
       });
 
-    const pool = createPool(databaseUrl, 5);
+    const pool = createPool(databaseUrl, poolSize);
     /** One ingester over the whole topic into an empty store; with a registry, metrics on and scraped every second. */
     // An OTLP/HTTP sink on 127.0.0.1 that takes every export and answers 200, for the traces.
     let exportedBytes = 0;
@@ -336,6 +352,7 @@ async function main() {
         topics: [topic],
         groupId,
         log,
+        partitionsAtOnce,
         ...(registry ? { metrics: createIngestMetrics(registry) } : {}),
         ...(traces ? { traces } : {}),
       });
@@ -447,7 +464,9 @@ async function main() {
     await new Promise((resolve) => sink.close(resolve));
 
     console.log("\nbench:ingest");
-    console.log(`  events                 ${total} (${sagas} sagas of 6 events), 6 partitions`);
+    console.log(
+      `  events                 ${total} (${sagas} sagas of 6 events), 6 partitions, ${partitionsAtOnce} stored at once`,
+    );
     console.log(`  baseline (validate)    ${rate(total, baselineMs)} events/s  (${baselineMs} ms)`);
     console.log(`  ingester (stored)      ${rate(total, ingestMs)} events/s  (${ingestMs} ms)`);
     console.log(`  ratio ingester/baseline ${(baselineMs / ingestMs).toFixed(2)}`);

@@ -13,19 +13,21 @@ const Setup = z.object({
   brokers: z.array(z.string().min(1)).min(1),
   topic: z.string().min(1),
   groupId: z.string().min(1),
+  partitionsAtOnce: z.number().int().min(1).max(32),
 });
 
 const setup = Setup.parse(JSON.parse(process.argv[2] ?? "{}"));
 // The process's name in /proc, so that the bench's CPU split counts the ingesters apart.
 process.title = "bench-ingester";
 const log = createLogger("bench-ingester", "error");
-const pool = createPool(setup.databaseUrl, 5);
+const pool = createPool(setup.databaseUrl, setup.partitionsAtOnce + 2);
 const ingester = createIngester({
   kafka: createKafka("bench-ingester", setup.brokers, log),
   pool,
   topics: [setup.topic],
   groupId: setup.groupId,
   log,
+  partitionsAtOnce: setup.partitionsAtOnce,
 });
 const report = setInterval(() => process.send?.({ counters: ingester.counters() }), 50);
 

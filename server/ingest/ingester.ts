@@ -5,7 +5,7 @@
 import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
 import type { Pool } from "../db/pool.ts";
 import { type ApplyAhead, applyAheadFor, queueBatch } from "../events/apply-ahead.ts";
-import { ensureTopics } from "../events/index.ts";
+import { DEFAULT_PARTITIONS, ensureTopics } from "../events/index.ts";
 import { createConsumer, runConsumer } from "../events/kafka-client.ts";
 import type { Logger } from "../log.ts";
 import type { Service } from "../process-edge.ts";
@@ -36,12 +36,20 @@ export interface IngesterDeps {
   metrics?: IngestMetrics;
   /** Told the events each batch stored and the sagas it ended, to export them as traces (server/telemetry). */
   traces?: Pick<SagaTraceExporter, "observe" | "enqueue">;
+  /** Partitions whose batches are stored at once (SAGASCOPE_INGEST_PARTITIONS_AT_ONCE); the pool needs as many connections. */
+  partitionsAtOnce?: number;
 }
 
-/** Partitions whose batches are stored at once. */
-const PARTITIONS_AT_ONCE = 3;
-/** Batches held at once, being stored or queued (Kafka's default: at most 1 MiB each). */
-const BATCHES_HELD = 2 * PARTITIONS_AT_ONCE;
+/**
+ * Partitions whose batches are stored at once, unless told otherwise: the partitions of the
+ * topics Sagascope makes (DEFAULT_PARTITIONS), so that a fetch's batches are stored in one
+ * round: at a steady rate kafkajs fetches again only once all of them are. At 5 000 events/s a
+ * batch waited 211–456 ms on average to be handed over with six, 268–867 ms with three
+ * (docs/database.md).
+ */
+export const PARTITIONS_AT_ONCE = DEFAULT_PARTITIONS;
+/** Batches held at once, being stored or queued (Kafka's default: at most 1 MiB each), per partition stored at once. */
+const BATCHES_HELD_PER_PARTITION = 2;
 /** A partition's queued batches stored together in one transaction, at most. */
 const BATCHES_TOGETHER = 4;
 /** Messages waiting in Kafka beyond a batch from which the consumer counts as behind (and fetches ahead). */
@@ -68,7 +76,7 @@ export interface Ingester extends Service {
 }
 
 export function createIngester(deps: IngesterDeps): Ingester {
-  const { kafka, pool, topics, groupId, log } = deps;
+  const { kafka, pool, topics, groupId, log, partitionsAtOnce = PARTITIONS_AT_ONCE } = deps;
   const counters: IngestCounters = {
     received: 0,
     batches: 0,
@@ -232,8 +240,8 @@ export function createIngester(deps: IngesterDeps): Ingester {
       consumer = c;
       ahead = applyAheadFor<HandedBatch>(c, {
         apply: storeHanded,
-        concurrency: PARTITIONS_AT_ONCE,
-        maxHeld: BATCHES_HELD,
+        concurrency: partitionsAtOnce,
+        maxHeld: BATCHES_HELD_PER_PARTITION * partitionsAtOnce,
         maxTogether: BATCHES_TOGETHER,
         log,
         retryMaxMs: RETRY_MAX_MS,
@@ -244,7 +252,7 @@ export function createIngester(deps: IngesterDeps): Ingester {
         {
           autoCommit: false,
           eachBatchAutoResolve: false,
-          partitionsConsumedConcurrently: PARTITIONS_AT_ONCE,
+          partitionsConsumedConcurrently: partitionsAtOnce,
           eachBatch: handleBatch,
         },
         log,

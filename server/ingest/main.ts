@@ -28,7 +28,7 @@ import { createConsumerGroupSampler } from "./consumer-group-sampler.ts";
 import { createDeclaredProjectionSampler } from "./declared-projection-sampler.ts";
 import { createEventRetention } from "./event-retention.ts";
 import { createIngestMetrics } from "./ingest-metrics.ts";
-import { createIngester } from "./ingester.ts";
+import { createIngester, PARTITIONS_AT_ONCE } from "./ingester.ts";
 import { createStuckSweeper } from "./stuck-sweeper.ts";
 
 const config = env();
@@ -70,9 +70,11 @@ await runProcess(
   log,
   async () => {
     await migrate(config.SAGASCOPE_MIGRATION_DATABASE_URL ?? config.DATABASE_URL, (line) => log.info(line));
-    // Batches of three partitions at once, the stuck sweeper, the projection sampler, the
-    // alert rules and the trace export share it.
-    const pool = createPool(config.DATABASE_URL, 10);
+    // Batches of several partitions at once, the stuck sweeper, the projection sampler, the
+    // alert rules and the trace export share it: a connection per partition stored at once,
+    // and seven for the rest.
+    const partitionsAtOnce = config.SAGASCOPE_INGEST_PARTITIONS_AT_ONCE ?? PARTITIONS_AT_ONCE;
+    const pool = createPool(config.DATABASE_URL, partitionsAtOnce + 7);
     const kafka = createKafka("sagascope-ingester", config.KAFKA_BROKERS, log);
     const metrics = createIngestMetrics(processRegistry("ingester"));
     const tracesUrl = otlpTracesUrl(config);
@@ -120,6 +122,7 @@ await runProcess(
       groupId: config.SAGASCOPE_INGEST_GROUP,
       log,
       reportEveryMs: 10_000,
+      partitionsAtOnce,
     });
     const sweeper = createStuckSweeper({
       pool,
