@@ -1,11 +1,11 @@
 // One ingester in a process of its own, for bench:ingest's "one process vs two": a JavaScript
 // thread per process, as in a deployment that runs several ingesters. Driven over IPC by the
 // bench: "go" starts it (so that several start together), "stop" stops it; it reports its
-// counters every 50 ms. Started by fork() from scripts/bench/ingest.ts only.
+// counters every 50 ms. Started by fork() from scripts/bench/ingest.ts and ingest-load.ts.
 import { z } from "zod";
 import { createPool } from "../../server/db/pool.ts";
 import { createKafka } from "../../server/events/kafka-client.ts";
-import { createIngester } from "../../server/ingest/ingester.ts";
+import { createIngester, PARTITIONS_AT_ONCE } from "../../server/ingest/ingester.ts";
 import { createLogger } from "../../server/log.ts";
 
 const Setup = z.object({
@@ -13,7 +13,7 @@ const Setup = z.object({
   brokers: z.array(z.string().min(1)).min(1),
   topic: z.string().min(1),
   groupId: z.string().min(1),
-  partitionsAtOnce: z.number().int().min(1).max(32),
+  partitionsAtOnce: z.number().int().min(1).max(32).default(PARTITIONS_AT_ONCE),
 });
 
 const setup = Setup.parse(JSON.parse(process.argv[2] ?? "{}"));
