@@ -1,7 +1,7 @@
-// What the ingester counts as it stores, for Prometheus: messages by kind and outcome, batch
-// durations, dead letters by kind of reason, sagas started and ended (by type, mode and end
-// status) with their durations, breaker calls by outcome from the callers' windows, and its
-// own lag per partition. Counted once per stored row (a redelivery counts as a duplicate),
+// What the ingester counts as it stores, for Prometheus: messages by kind and outcome, how long
+// a batch waited to be handed over and then to be stored, dead letters by kind of reason,
+// sagas started and ended (by type, mode and end status) with their durations, breaker calls
+// by outcome from the callers' windows, and its own lag per partition. Counted once per stored row (a redelivery counts as a duplicate),
 // so several ingesters' counters add up. Labels are bounded (server/metrics/bounded-label.ts).
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { BreakerEvent } from "../events/index.ts";
@@ -40,6 +40,12 @@ export function createIngestMetrics(registry: Registry) {
     name: "sagascope_ingest_batch_duration_seconds",
     help: "Time from a batch handed over by Kafka to its rows stored (batches queued together share one transaction)",
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
+  });
+  const deliverySeconds = new Histogram({
+    name: "sagascope_ingest_delivery_seconds",
+    help: "Time from a batch's oldest message's Kafka timestamp to the batch handed to the ingester: its wait in Kafka and in the consumer's fetch cycle (the producer's clock, unless the topic keeps LogAppendTime)",
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers,
   });
   const failedBatches = new Counter({
@@ -98,6 +104,11 @@ export function createIngestMetrics(registry: Registry) {
     totalLag: () => [...behindBy.values()].reduce((a, b) => a + b, 0),
     batch(seconds: number) {
       batchSeconds.observe(seconds);
+    },
+    /** A batch handed over now whose oldest message Kafka stamped at `oldestTimestampMs` (a clock ahead of ours counts as 0). */
+    delivered(oldestTimestampMs: number) {
+      if (Number.isFinite(oldestTimestampMs))
+        deliverySeconds.observe(Math.max(0, (Date.now() - oldestTimestampMs) / 1000));
     },
     failedBatch() {
       failedBatches.inc();

@@ -1,11 +1,13 @@
 // The ingester against the real broker and database: storage, quarantine, idempotent
 // replay, and offsets that are committed only after the database has the batch.
 import { Kafka, logLevel, type Producer } from "kafkajs";
+import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { testInfra, uniqueName } from "../../scripts/test/infra.ts";
 import { createPool, type Pool } from "../db/pool.ts";
 import { encodeSagaEvent, ensureTopics, newTrace, type SagaEvent, sagaEvent } from "../events/index.ts";
 import { createLogger } from "../log.ts";
+import { createIngestMetrics, type IngestMetrics } from "./ingest-metrics.ts";
 import { createIngester, type Ingester } from "./ingester.ts";
 
 const log = createLogger("ingester-test", "error");
@@ -40,8 +42,20 @@ async function newTopic(): Promise<string> {
   return topic;
 }
 
-async function startIngester(topic: string, groupId: string, storePool: Pool = pool): Promise<Ingester> {
-  const ingester = createIngester({ kafka, pool: storePool, topics: [topic], groupId, log });
+async function startIngester(
+  topic: string,
+  groupId: string,
+  storePool: Pool = pool,
+  metrics?: IngestMetrics,
+): Promise<Ingester> {
+  const ingester = createIngester({
+    kafka,
+    pool: storePool,
+    topics: [topic],
+    groupId,
+    log,
+    ...(metrics ? { metrics } : {}),
+  });
   running.push(ingester);
   await ingester.start();
   return ingester;
@@ -224,6 +238,31 @@ describe("ingester", () => {
       { timeout: 10_000 },
     );
     await stopIngester(healthy);
+  });
+
+  it("says how long a batch waited to be handed over, from its oldest message's Kafka timestamp", async () => {
+    const topic = await newTopic();
+    const registry = new Registry();
+    const ingester = await startIngester(topic, uniqueName("group"), pool, createIngestMetrics(registry));
+    const sagaId = uniqueName("saga");
+    // Stamped a minute ago by its producer, as a message that waited in Kafka that long would be.
+    const stamped = String(Date.now() - 60_000);
+    await producer.send({
+      topic,
+      messages: completedSaga(sagaId).map((e) => ({ ...encodeSagaEvent(e), timestamp: stamped })),
+    });
+    await vi.waitFor(async () => expect(await countEvents([sagaId])).toBe(4), { timeout: 30_000 });
+    // A histogram's values name their series (_bucket, _sum, _count).
+    type Series = { metricName?: string; labels: Record<string, string | number>; value: number };
+    const delivery = ((await registry.getSingleMetric("sagascope_ingest_delivery_seconds")?.get())?.values ??
+      []) as Series[];
+    const sample = (name: string, le?: number) =>
+      delivery.find((v) => v.metricName === name && (le === undefined || v.labels.le === le))?.value;
+    expect(sample("sagascope_ingest_delivery_seconds_count")).toBeGreaterThanOrEqual(1);
+    // Every batch held the minute-old messages: none waited less than a minute.
+    expect(sample("sagascope_ingest_delivery_seconds_bucket", 30)).toBe(0);
+    expect(sample("sagascope_ingest_delivery_seconds_sum")).toBeGreaterThanOrEqual(60);
+    await stopIngester(ingester);
   });
 
   it("fetches ahead while behind and stores a backlog whole; at a steady rate stores each batch before it fetches again", async () => {

@@ -176,6 +176,7 @@ export function createIngester(deps: IngesterDeps): Ingester {
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
     const handedAt = performance.now();
     counters.received += 1;
+    deps.metrics?.delivered(Number(batch.messages[0]?.timestamp));
     if (batch.topic === deps.breakerControlTopic) {
       // A batch holds one topic-partition: the control topic's batches hold decisions only.
       const kind = kindOf(batch.topic);
