@@ -1,9 +1,14 @@
 // Every page's controls: keyboard shortcuts to move between views and to the search box,
 // light and dark themes kept across a reload, and the wall-screen layout.
-import { expect, test } from "@playwright/test";
+import { expect, type Page, test } from "@playwright/test";
+
+/** Until the page is interactive its key presses are lost (a loaded machine hydrates late). */
+const shortcutsListen = (page: Page) =>
+  expect(page.locator("html")).toHaveAttribute("data-shortcuts", "ready");
 
 test("keyboard shortcuts move between views and focus the search", async ({ page }) => {
   await page.goto("/overview");
+  await shortcutsListen(page);
   await page.keyboard.press("g");
   await page.keyboard.press("s");
   await expect(page).toHaveURL(/\/sagas$/);
@@ -28,6 +33,7 @@ test("the theme switches between light and dark and is kept across a reload; the
   page,
 }) => {
   await page.goto("/overview");
+  await shortcutsListen(page);
   const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
   const toggle = page.getByTestId("theme-toggle");
   await toggle.click();
@@ -41,6 +47,7 @@ test("the theme switches between light and dark and is kept across a reload; the
   await page.reload();
   await expect(page.locator("html")).toHaveAttribute("data-theme", "dark");
   expect(await background()).toBe(dark);
+  await shortcutsListen(page);
 
   await page.keyboard.press("w");
   await expect(page.locator("html")).toHaveAttribute("data-wall", "1");

@@ -91,7 +91,12 @@ export function ViewControls() {
       else if (e.key === "?") setHelp((h) => !h);
     };
     window.addEventListener("keydown", onKey);
-    return () => window.removeEventListener("keydown", onKey);
+    // A key pressed before the page is interactive is lost: this says the shortcuts listen.
+    document.documentElement.dataset.shortcuts = "ready";
+    return () => {
+      window.removeEventListener("keydown", onKey);
+      delete document.documentElement.dataset.shortcuts;
+    };
   }, [router, nextTheme, toggleWall]);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: a new page closes the help
