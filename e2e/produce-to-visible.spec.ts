@@ -220,14 +220,19 @@ test("produce → visible: from send() to the tRPC API and to the saga list in C
       // Whole sagas, as many as keep the events sent since the start at the rate asked.
       const owed = Math.round(perTick * (tick + 1)) - planned - messages.length;
       let lines = "";
+      let linesEvents = 0;
       for (let n = 0; n < owed; n += 6) {
-        if (kcat) lines += byKcat[nextLoad++] as string;
-        else messages.push(...(byKafkajs[nextLoad++] as Message[]));
+        const at = nextLoad++;
+        if (!kcat) {
+          messages.push(...(byKafkajs[at] as Message[]));
+          continue;
+        }
+        lines += byKcat[at] as string;
+        linesEvents += (loadSagas[at] as SagaEvent[]).length;
       }
-      if (kcat && lines !== "") {
-        const count = lines.split("\n").length - 1;
-        planned += count;
-        toKcat += count;
+      if (kcat && linesEvents > 0) {
+        planned += linesEvents;
+        toKcat += linesEvents;
         await kcat.write(lines);
       }
       planned += messages.length;

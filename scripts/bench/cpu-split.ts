@@ -1,6 +1,6 @@
 // Where a phase of a benchmark spent the machine's CPU: this process, and every other process
-// by command name (postgres, java for Kafka, node by the script it runs, …), from /proc, plus what stayed idle. The
-// answer to "where does the time go" that a ratio alone does not give.
+// by command name (postgres, java for Kafka, node by the script it runs, …), from /proc, plus
+// what stayed idle. The answer to "where does the time go" that a ratio alone does not give.
 import { readdirSync, readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { performance } from "node:perf_hooks";
