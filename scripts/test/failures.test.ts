@@ -1,5 +1,6 @@
 // The suite's summary names each failed test: the real runners are run on a small project of
-// one passing and one failing test, and their JSON reports read back.
+// one passing and one failing test (and, for vitest, one that times out), and their JSON reports
+// read back.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -18,6 +19,7 @@ beforeAll(() => {
     [
       'test("adds", () => { expect(1 + 1).toBe(2); });',
       'test("carries the ten", () => { expect(9 + 1, "the sum").toBe(11); });',
+      'test("waits for ever", () => new Promise(() => {}), 200);',
     ].join("\n"),
   );
   writeFileSync(
@@ -58,6 +60,7 @@ describe("the summary's failed tests", () => {
     const report = JSON.parse(readFileSync(path.join(dir, "vitest.json"), "utf8"));
     expect(vitestFailures(report, dir)).toEqual([
       "sum.test.mjs › carries the ten: AssertionError: the sum: expected 10 to be 11 // Object.is equality",
+      "sum.test.mjs › waits for ever: timed out (its test or hook timeout)",
     ]);
   }, 120_000);
 

@@ -1,15 +1,15 @@
 // The sagas router called directly (no HTTP), over a real database filled by the
 // ingester's own store: pagination by cursor, details, error codes, live changes.
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testInfra, uniqueName } from "../../../scripts/test/infra.ts";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { migratedStore, testInfra, uniqueName } from "../../../scripts/test/infra.ts";
 import { createBreakerStore } from "../../breakers/index.ts";
-import { createPool } from "../../db/pool.ts";
+import { createPool, type Pool } from "../../db/pool.ts";
 import { createPrisma } from "../../db/prisma.ts";
 import { newTrace, type SagaEvent, sagaEvent } from "../../events/index.ts";
 import { storeBatch } from "../../ingest/store-batch.ts";
 import { createBreakerChangeFeed } from "../../live/breaker-change-feed.ts";
-import { createSagaChangeFeed } from "../../live/saga-change-feed.ts";
+import { createSagaChangeFeed, type SagaChangeFeed } from "../../live/saga-change-feed.ts";
 import { createLogger } from "../../log.ts";
 import { createCaller } from "../root.ts";
 
@@ -30,8 +30,8 @@ const caller = createCaller(context);
 const sagaType = uniqueName("router-saga");
 let offset = 0;
 
-async function store(events: SagaEvent[]) {
-  await storeBatch(pool, {
+async function store(events: SagaEvent[], into: Pool = pool) {
+  await storeBatch(into, {
     events: events.map((event) => ({
       event,
       position: { topic: "router-test", partition: 0, offset: offset++ },
@@ -263,23 +263,44 @@ describe("sagas router", () => {
     });
     await expect(caller.sagas.list({ limit: 0 })).rejects.toMatchObject({ code: "BAD_REQUEST" });
   });
+});
+
+describe("sagas router, live", () => {
+  // A database of its own: NOTIFY is per database, so no other test file's batch mixes in (one
+  // whose ids do not fit a notification is sent as "*", and a "*" in the same flush hides ours).
+  const own = migratedStore("router_live");
+  const applicationName = uniqueName("router-feed");
+  let feed: SagaChangeFeed | undefined;
+  afterAll(async () => {
+    await feed?.close();
+  });
+
+  /** True once the feed's connection has run its LISTEN: a change committed after it is heard. */
+  async function listening(): Promise<boolean> {
+    const r = await own
+      .pool()
+      .query(
+        "SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND state = 'idle' AND query LIKE 'LISTEN %'",
+        [applicationName],
+      );
+    return r.rowCount === 1;
+  }
 
   it("streams the ids of sagas that change, once the ingester's transaction commits", async () => {
+    feed = createSagaChangeFeed(own.url(), createLogger("test", "error"), { flushMs: 20, applicationName });
     const controller = new AbortController();
-    const liveCaller = createCaller(context, { signal: controller.signal });
-    const stream = await liveCaller.sagas.onChange();
-    const iterator = stream[Symbol.asyncIterator]();
+    const liveCaller = createCaller(
+      { ...context, pool: own.pool(), sagaChanges: feed },
+      { signal: controller.signal },
+    );
+    const iterator = (await liveCaller.sagas.onChange())[Symbol.asyncIterator]();
+    const next = iterator.next();
+    // A change committed before the LISTEN is never heard: wait for it, not for a fixed time
+    // (200 ms was once not enough on a loaded machine).
+    await vi.waitFor(async () => expect(await listening()).toBe(true), { timeout: 10_000 });
     const changed = `${sagaType}-live`;
-    // Other test files write to the same database: wait for the change that names ours.
-    const named = (async () => {
-      for (;;) {
-        const { value } = await iterator.next();
-        if (value && value.sagaIds !== "*" && value.sagaIds.includes(changed)) return value;
-      }
-    })();
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    await store([started(changed, new Date())]);
-    expect((await named).sagaIds).toContain(changed);
+    await store([started(changed, new Date())], own.pool());
+    expect((await next).value).toEqual({ sagaIds: [changed] });
     controller.abort();
   });
 });
