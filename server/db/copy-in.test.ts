@@ -2,10 +2,12 @@
 // Postgres has answered (no round trip waiting for its readiness), and a COPY that fails,
 // before or while reading its data, is answered with Postgres's error and leaves the
 // connection ready for the next statement, the copy messages that followed it ignored.
+// Statements after the COPY in its message read the copied rows, and their rows come back
+// parsed as pg parses any query's.
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { testInfra } from "../../scripts/test/infra.ts";
-import { copyIn } from "./copy-in.ts";
+import { copyIn, copyInThen } from "./copy-in.ts";
 import { createPool, type PoolClient } from "./pool.ts";
 
 const pool = createPool(testInfra().databaseUrl, 2);
@@ -83,6 +85,43 @@ describe("copyIn", () => {
       });
       expect((await client.query("SELECT count(*)::int AS n FROM copy_in_test")).rows).toEqual([{ n: 0 }]);
       expect(await copyIn(client, "COPY copy_in_test (n, label) FROM STDIN", "7\tagain\n")).toBe(1);
+    });
+  });
+
+  it("goes on after the COPY in the same message: later statements read the copied rows, parsed as pg parses them", async () => {
+    await withTable(async (client) => {
+      const { copied, results } = await copyInThen(
+        client,
+        `COPY copy_in_test (n, label) FROM STDIN;
+         SELECT n, label, now() AS at, ARRAY[label] AS labels FROM copy_in_test WHERE n > 1 ORDER BY n;
+         UPDATE copy_in_test SET label = 'seen';
+         SELECT count(*)::bigint AS n FROM copy_in_test WHERE n > 99`,
+        "1\tone\n2\ttwo\n3\tthree\n",
+      );
+      expect(copied).toBe(3);
+      // One list of rows for each statement that answered with rows; the UPDATE has none.
+      expect(results).toEqual([
+        [
+          { n: 2, label: "two", at: expect.any(Date), labels: ["two"] },
+          { n: 3, label: "three", at: expect.any(Date), labels: ["three"] },
+        ],
+        [{ n: 0 }],
+      ]);
+      const { rows } = await client.query("SELECT DISTINCT label FROM copy_in_test");
+      expect(rows).toEqual([{ label: "seen" }]);
+    });
+  });
+
+  it("fails with the error of a statement after the COPY, and the connection goes on", async () => {
+    await withTable(async (client) => {
+      await expect(
+        copyInThen(
+          client,
+          "COPY copy_in_test (n, label) FROM STDIN; SELECT n / 0 FROM copy_in_test",
+          "1\tone\n",
+        ),
+      ).rejects.toMatchObject({ code: "22012" });
+      expect((await client.query("SELECT 41 + 1 AS n")).rows).toEqual([{ n: 42 }]);
     });
   });
 });

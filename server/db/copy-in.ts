@@ -5,8 +5,14 @@
 // a backend whose statement failed before it read the data ignores the copy messages that
 // follow ("accept but ignore these messages, per protocol spec", PostgresMain), and one that
 // fails while reading skips the rest of them the same way; either way the error is answered
-// and the connection is ready for the next statement.
+// and the connection is ready for the next statement. Statements after the COPY in the same
+// message run once its data is in, and their rows come back with it: a statement that reads
+// what was just copied costs no round trip of its own.
+import Result from "pg/lib/result.js";
 import type { PoolClient } from "./pool.ts";
+
+/** The rows of each statement of the message that answered with rows, in order. */
+export type CopyResults = Record<string, unknown>[][];
 
 /** The part of pg's connection a query object writes to (pg's submittable interface). */
 interface Connection {
@@ -18,11 +24,13 @@ interface Connection {
 /** A query object pg runs as any other: it writes its messages, and pg hands it the answers. */
 class CopyWithData {
   private copied = 0;
+  private result: Result | undefined;
+  private readonly results: CopyResults = [];
 
   constructor(
     readonly text: string,
     private readonly data: Buffer,
-    private readonly settle: (error: Error | undefined, rows: number) => void,
+    private readonly settle: (error: Error | undefined, rows: number, results: CopyResults) => void,
   ) {}
 
   submit(connection: Connection) {
@@ -33,28 +41,38 @@ class CopyWithData {
 
   /** Called by pg, unbound, when its read timeout fires (query_timeout), with the error to end on. */
   callback = (error?: Error) => {
-    if (error) this.settle(error, 0);
+    if (error) this.settle(error, 0, []);
   };
 
   handleCopyInResponse() {}
-  handleRowDescription() {}
-  handleDataRow() {}
   handleEmptyQuery() {}
   handlePortalSuspended() {}
   handleCopyData() {}
 
+  /** A statement after the COPY answers with rows: parsed as pg parses any query's. */
+  handleRowDescription(message: { fields: unknown[] }) {
+    this.result = new Result();
+    this.result.addFields(message.fields);
+  }
+
+  handleDataRow(message: { fields: unknown[] }) {
+    this.result?.addRow(this.result.parseRow(message.fields));
+  }
+
   handleCommandComplete(message: { text?: string }) {
     const copied = /^COPY (\d+)$/.exec(message.text ?? "");
     if (copied) this.copied = Number(copied[1]);
+    if (this.result) this.results.push(this.result.rows);
+    this.result = undefined;
   }
 
   /** pg hands over an error answer, then forgets the query: no ReadyForQuery reaches it after one. */
   handleError(error: Error) {
-    this.settle(error, 0);
+    this.settle(error, 0, []);
   }
 
   handleReadyForQuery() {
-    this.settle(undefined, this.copied);
+    this.settle(undefined, this.copied, this.results);
   }
 }
 
@@ -62,17 +80,30 @@ class CopyWithData {
  * Runs `sql` (a COPY … FROM STDIN, after any statements that go ahead of it in the same
  * message, such as BEGIN) with `data` as its input, in one round trip; the rows copied.
  */
-export function copyIn(client: PoolClient, sql: string, data: string | Buffer): Promise<number> {
+export async function copyIn(client: PoolClient, sql: string, data: string | Buffer): Promise<number> {
+  return (await copyInThen(client, sql, data)).copied;
+}
+
+/**
+ * copyIn whose message goes on after the COPY with statements that read what it copied (one
+ * COPY … FROM STDIN a message: the data is its input): the rows copied, and the rows of each
+ * statement that answered with rows, in order.
+ */
+export function copyInThen(
+  client: PoolClient,
+  sql: string,
+  data: string | Buffer,
+): Promise<{ copied: number; results: CopyResults }> {
   return new Promise((resolve, reject) => {
     let settled = false;
     const query = new CopyWithData(
       sql,
       typeof data === "string" ? Buffer.from(data) : data,
-      (error, rows) => {
+      (error, copied, results) => {
         if (settled) return;
         settled = true;
         if (error) reject(error);
-        else resolve(rows);
+        else resolve({ copied, results });
       },
     );
     // pg's typings know its own query objects only; any object with submit() is run the same way.

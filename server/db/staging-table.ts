@@ -5,7 +5,7 @@
 // each commit, so a staging table is only ever used inside a transaction. A caller on the hot
 // path makes its tables once per connection, before its transaction (prepareStagingTables):
 // a table made inside a transaction that rolls back is gone again.
-import { copyIn } from "./copy-in.ts";
+import { type CopyResults, copyInThen } from "./copy-in.ts";
 import type { PoolClient } from "./pool.ts";
 
 export interface StagingTable<Row> {
@@ -34,7 +34,7 @@ const escapeSeparator = (c: string) =>
   c === "\\" ? "\\\\" : c === "\n" ? "\\n" : c === "\r" ? "\\r" : "\\t";
 
 /** A text[] literal: every element quoted, so commas, braces and spaces need no thought. */
-function arrayLiteral(values: unknown[]): string {
+export function arrayLiteral(values: unknown[]): string {
   const quoted = values.map((v) =>
     v === null || v === undefined ? "NULL" : `"${String(v).replace(/[\\"]/g, "\\$&")}"`,
   );
@@ -79,24 +79,36 @@ export async function prepareStagingTables(
   prepared.set(client, known);
 }
 
+/** Where the COPY goes in its transaction: what rides in the same message before and after it. */
+export interface StagingMessage {
+  /** What goes ahead of the first statement sent (withBoundaries' BEGIN). */
+  opening?: (sql: string) => string;
+  /** Statements after the COPY in the same message, reading the staged rows; their rows are returned. */
+  after?: string;
+  /** Wraps the whole message as the transaction's last (withBoundaries' closing: COMMIT after it). */
+  closing?: (sql: string) => string;
+}
+
 /**
  * Puts the rows into the connection's staging table, inside the caller's transaction (the
  * table is made there when the connection was not prepared; a rollback undoes that, so it is
  * not remembered). Strings holding NUL are refused by Postgres as a data error (SQLSTATE 22…),
- * as any other value its column type does not take.
+ * as any other value its column type does not take. The rows of the statements in `after`,
+ * in order.
  */
 export async function stageRows<Row>(
   client: PoolClient,
   table: StagingTable<Row>,
   rows: readonly Row[],
-  /** What goes ahead of the first statement sent (withBoundaries' BEGIN). */
-  opening: (sql: string) => string = (sql) => sql,
-): Promise<void> {
+  { opening = (sql) => sql, after, closing = (sql) => sql }: StagingMessage = {},
+): Promise<CopyResults> {
   if (!prepared.get(client)?.has(table.name)) await client.query(opening(createStatement(table)));
   const names = Object.keys(table.columns).map((name) => `"${name}"`);
-  await copyIn(
+  const copy = `COPY ${table.name} (${names.join(", ")}) FROM STDIN`;
+  const { results } = await copyInThen(
     client,
-    opening(`COPY ${table.name} (${names.join(", ")}) FROM STDIN`),
+    closing(opening(after ? `${copy};\n${after}` : copy)),
     copyLines(table, rows),
   );
+  return results;
 }

@@ -61,7 +61,7 @@ describe("withBoundaries", () => {
   it("opens with a COPY too, and with the staging table's making when the connection has none yet", async () => {
     await pool.query("TRUNCATE item");
     await withBoundaries(pool, async (client, b) => {
-      await stageRows(client, STAGED, [{ n: 5 }, { n: 6 }], b.opening);
+      await stageRows(client, STAGED, [{ n: 5 }, { n: 6 }], { opening: b.opening });
       await client.query(b.closing(`INSERT INTO item SELECT n FROM ${STAGED.name}`));
     });
     expect(await stored()).toEqual([5, 6]);
@@ -88,7 +88,7 @@ describe("withBoundaries", () => {
     client.release();
     await expect(
       withBoundaries(pool, async (client, b) => {
-        await stageRows(client, STAGED, [{ n: 1 }, { n: "one" }], b.opening);
+        await stageRows(client, STAGED, [{ n: 1 }, { n: "one" }], { opening: b.opening });
       }),
     ).rejects.toMatchObject({ code: "22P02" });
     await pool.query("INSERT INTO item VALUES (4)");

@@ -5,8 +5,8 @@
 import type { KafkaMessage } from "kafkajs";
 import type { WaitingOn } from "../../browser-safe/waiting-on.ts";
 import type { Pool, PoolClient } from "../db/pool.ts";
-import { prepareStagingTables, type StagingTable, stageRows } from "../db/staging-table.ts";
-import { withBoundaries } from "../db/transaction.ts";
+import { arrayLiteral, prepareStagingTables, type StagingTable, stageRows } from "../db/staging-table.ts";
+import { type Boundaries, withBoundaries } from "../db/transaction.ts";
 import { type BreakerEvent, headersAsText, type ProjectionEvent, type SagaEvent } from "../events/index.ts";
 import { foldSagaEvents, type SagaSummaryState } from "./fold-saga-summary.ts";
 import type { SagaTransition } from "./ingest-metrics.ts";
@@ -86,23 +86,28 @@ export interface IncomingBatch {
 
 /**
  * Stores a batch in one transaction; a kind it does not bring is left out. A saga batch without
- * copies or operators' answers takes five round trips: BEGIN with the events' COPY, the
- * identity claim, the locks and summaries with the vocabulary and notification (one function),
- * the summaries' COPY, and the upsert with COMMIT.
+ * copies or operators' answers takes two round trips, each one message: BEGIN, the events'
+ * COPY, the identity claim, and the locks and summaries of the batch's sagas; then the filters'
+ * words, the live views' notification, the summaries' COPY, their upsert, and COMMIT. The fold
+ * runs between the two.
  */
 export function storeBatch(pool: Pool, batch: Partial<IncomingBatch>): Promise<BatchOutcome> {
   const { events = [], deadLetters = [], breakerEvents = [], projectionEvents = [] } = batch;
   return withBoundaries(
     pool,
     async (client, boundaries) => {
-      const { fresh, reusedIds } = await insertSagaEvents(client, events, boundaries.opening);
+      const { fresh, reusedIds, afterRows } = await insertSagaEvents(client, events, {
+        opening: boundaries.opening,
+        after: lockSagasStatement(client, events),
+      });
       await boundaries.begin();
       const lettered = await insertDeadLetters(client, deadLetters);
       const { newWindows } = await insertBreakerEvents(client, breakerEvents);
       await insertProjectionEvents(client, projectionEvents);
       const reusedLettered = await insertDeadLetters(client, reusedIds);
       const deadLetterReasons = [...lettered, ...reusedLettered];
-      const folded = await lockAndFoldSummaries(client, fresh);
+      const folded = foldSummaries(afterRows as unknown as SummaryRow[], fresh);
+      deferWordsAndNotification(client, boundaries, fresh, folded.ids);
       await settleOperatorActions(client, fresh);
       await writeSummaries(client, folded.rows, boundaries.closing);
       return {
@@ -250,10 +255,44 @@ interface FoldedSummaries {
 }
 
 /**
- * Locks the fresh events' sagas, reads their summaries and folds the events into them; the
- * same round trip records the filters' words and the live views' notification.
+ * Locks the batch's sagas and reads their summaries (sagascope_lock_sagas, migration
+ * 1764478800000_lock-sagas-function.sql): sent after the identity claim in its message, so it
+ * names every event's saga, a redelivered one's too (locked and read for nothing, which is
+ * harmless; the fold takes only the fresh events).
  */
-async function lockAndFoldSummaries(client: PoolClient, fresh: IncomingEvent[]): Promise<FoldedSummaries> {
+function lockSagasStatement(client: PoolClient, events: IncomingEvent[]): string | undefined {
+  if (events.length === 0) return undefined;
+  const ids = [...new Set(events.map((e) => e.event.data.sagaId))];
+  return `SELECT * FROM sagascope_lock_sagas(${client.escapeLiteral(arrayLiteral(ids))}::text[])`;
+}
+
+/**
+ * The filters' words and the live views' notification (which Postgres delivers only when the
+ * transaction commits), decided by the fresh events and sent with the transaction's last
+ * message, ahead of the summaries: statements whose answers nobody reads.
+ */
+function deferWordsAndNotification(
+  client: PoolClient,
+  boundaries: Boundaries,
+  fresh: IncomingEvent[],
+  changed: string[],
+): void {
+  const words = vocabularyOf(fresh);
+  const text = (values: string[]) => `${client.escapeLiteral(arrayLiteral(values))}::text[]`;
+  // Sorted (vocabularyOf), so that two ingesters adding the same words never wait on each other in a cycle.
+  if (words.length > 0)
+    boundaries.defer(
+      `INSERT INTO saga_vocabulary (kind, value) SELECT * FROM unnest(${text(words.map((w) => w[0]))}, ${text(words.map((w) => w[1]))}) ON CONFLICT DO NOTHING`,
+    );
+  const payload = sagaChangesPayload(changed);
+  if (payload !== null)
+    boundaries.defer(
+      `SELECT pg_notify(${client.escapeLiteral(SAGA_CHANGES_CHANNEL)}, ${client.escapeLiteral(payload)})`,
+    );
+}
+
+/** Folds the fresh events into their sagas' summaries, as read and locked with the claim. */
+function foldSummaries(existing: SummaryRow[], fresh: IncomingEvent[]): FoldedSummaries {
   if (fresh.length === 0) return { ids: [], rows: [], transitions: [] };
   const bySaga = new Map<string, IncomingEvent[]>();
   for (const item of fresh) {
@@ -262,13 +301,7 @@ async function lockAndFoldSummaries(client: PoolClient, fresh: IncomingEvent[]):
     bySaga.set(item.event.data.sagaId, list);
   }
   const ids = [...bySaga.keys()].sort();
-  const words = vocabularyOf(fresh);
-  // The migration 1764475200000_summary-lock-function.sql says what it does, in which order, and why.
-  const existing = await client.query<SummaryRow>(
-    "SELECT * FROM sagascope_lock_summaries($1::text[], $2::text[], $3::text[], $4, $5)",
-    [ids, words.map((w) => w[0]), words.map((w) => w[1]), SAGA_CHANGES_CHANNEL, sagaChangesPayload(ids)],
-  );
-  const summaries = new Map<string, SagaSummaryState>(existing.rows.map((r) => [r.saga_id, fromRow(r)]));
+  const summaries = new Map<string, SagaSummaryState>(existing.map((r) => [r.saga_id, fromRow(r)]));
   const before = new Map([...summaries].map(([id, s]) => [id, s.status]));
   for (const [sagaId, items] of bySaga) {
     // Key = saga id puts a saga in one partition, so offsets give its true order.
@@ -298,16 +331,16 @@ async function lockAndFoldSummaries(client: PoolClient, fresh: IncomingEvent[]):
   return { ids, rows: ids.map((id) => toRow(summaries.get(id) as SagaSummaryState)), transitions };
 }
 
-/** The folded summaries staged and upserted; the upsert carries the transaction's COMMIT. */
+/** The folded summaries staged and upserted in one message, with the deferred statements ahead and COMMIT after. */
 async function writeSummaries(
   client: PoolClient,
   rows: SummaryRow[],
   closing: (sql: string) => string,
 ): Promise<void> {
   if (rows.length === 0) return;
-  await stageRows(client, FOLDED, rows);
-  await client.query(
-    closing(`INSERT INTO saga_summary (saga_id, saga_type, mode, status, trace_id, business_key, current_step, failed_step,
+  await stageRows(client, FOLDED, rows, {
+    closing,
+    after: `INSERT INTO saga_summary (saga_id, saga_type, mode, status, trace_id, business_key, current_step, failed_step,
                                failure_reason, started_at, last_progress_at, ended_at, event_count,
                                progress_expected_by, progress_expectation, stuck, stuck_reason, waiting_on, services,
                                paused_by, paused_at, updated_at)
@@ -325,8 +358,8 @@ async function writeSummaries(
        event_count = excluded.event_count, progress_expected_by = excluded.progress_expected_by,
        progress_expectation = excluded.progress_expectation, stuck = excluded.stuck,
        stuck_reason = excluded.stuck_reason, waiting_on = excluded.waiting_on, services = excluded.services,
-       paused_by = excluded.paused_by, paused_at = excluded.paused_at, updated_at = now()`),
-  );
+       paused_by = excluded.paused_by, paused_at = excluded.paused_at, updated_at = now()`,
+  });
 }
 
 function fromRow(r: SummaryRow): SagaSummaryState {

@@ -15,6 +15,8 @@ export interface StoredSagaEvents {
   fresh: IncomingEvent[];
   /** Events whose source + id was taken by another body: to be quarantined. */
   reusedIds: DeadLetter[];
+  /** The rows of the statement sent after the claim (`after`), if any. */
+  afterRows: Record<string, unknown>[];
 }
 
 /** What the body digest covers: the type and the data (jsonb's canonical text, so key order does not matter). */
@@ -68,22 +70,8 @@ export const STAGED_SAGA_EVENTS: StagingTable<SagaEventRow> = {
   },
 };
 
-/** Inside the caller's transaction (the staged rows live until it commits), or the one its first statement opens. */
-export async function insertSagaEvents(
-  client: PoolClient,
-  incoming: IncomingEvent[],
-  /** What goes ahead of the first statement sent (withBoundaries' BEGIN). */
-  opening?: (sql: string) => string,
-): Promise<StoredSagaEvents> {
-  if (incoming.length === 0) return { fresh: [], reusedIds: [] };
-  await stageRows(
-    client,
-    STAGED_SAGA_EVENTS,
-    incoming.map(({ event, position }, n) => ({ n, ...sagaEventRow(event, position) })),
-    opening,
-  );
-  const notClaimed = await client.query<{ n: number }>(
-    `WITH firsts AS (SELECT DISTINCT ON (source, id) * FROM ${STAGED_SAGA_EVENTS.name} ORDER BY source, id, n),
+/** Claims the staged events' identities and stores the events that claimed theirs; answers with the rows not stored (copies: usually none, so the answer stays small). */
+const CLAIM_AND_INSERT = `WITH firsts AS (SELECT DISTINCT ON (source, id) * FROM ${STAGED_SAGA_EVENTS.name} ORDER BY source, id, n),
      claimed AS (
        INSERT INTO saga_event_identity (source, id, body_md5, time)
        SELECT source, id, ${bodyMd5()}, time FROM firsts
@@ -97,14 +85,38 @@ export async function insertSagaEvents(
               f.service, f.data, f.extensions, f.kafka_topic, f.kafka_partition, f.kafka_offset
        FROM firsts f JOIN claimed c ON c.source = f.source AND c.id = f.id
      )
-     -- The rows not stored (copies): usually none, so the answer stays small.
      SELECT r.n FROM ${STAGED_SAGA_EVENTS.name} r
      WHERE NOT EXISTS (
        SELECT FROM firsts f JOIN claimed c ON c.source = f.source AND c.id = f.id WHERE f.n = r.n
-     )`,
+     )`;
+
+/**
+ * Inside the caller's transaction (the staged rows live until it commits), or the one its first
+ * statement opens. The events' COPY and the claim go in one message, with `after` (a statement
+ * without parameters) after them.
+ */
+export async function insertSagaEvents(
+  client: PoolClient,
+  incoming: IncomingEvent[],
+  {
+    opening,
+    after,
+  }: {
+    /** What goes ahead of the first statement sent (withBoundaries' BEGIN). */
+    opening?: (sql: string) => string;
+    /** A statement sent after the claim in the same message, its rows returned as `afterRows`. */
+    after?: string;
+  } = {},
+): Promise<StoredSagaEvents> {
+  if (incoming.length === 0) return { fresh: [], reusedIds: [], afterRows: [] };
+  const [notClaimed = [], afterRows = []] = await stageRows(
+    client,
+    STAGED_SAGA_EVENTS,
+    incoming.map(({ event, position }, n) => ({ n, ...sagaEventRow(event, position) })),
+    { ...(opening ? { opening } : {}), after: after ? `${CLAIM_AND_INSERT};\n${after}` : CLAIM_AND_INSERT },
   );
-  if (notClaimed.rows.length === 0) return { fresh: incoming, reusedIds: [] };
-  const copies = notClaimed.rows.map((r) => r.n);
+  if (notClaimed.length === 0) return { fresh: incoming, reusedIds: [], afterRows };
+  const copies = notClaimed.map((r) => r.n as number);
   const copyAt = new Set(copies);
   const fresh = incoming.filter((_, n) => !copyAt.has(n));
   // Only a batch with copies pays for this: are they the same event again, or another body?
@@ -117,7 +129,7 @@ export async function insertSagaEvents(
   const reusedIds = compared.rows
     .filter((r) => !r.same)
     .map((r) => reusedIdLetter(incoming[r.n] as IncomingEvent));
-  return { fresh, reusedIds };
+  return { fresh, reusedIds, afterRows };
 }
 
 /** An event that came without its bytes (a test, a replay), as the contract encodes it. */
