@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it, vi } from "vitest";
 import { testInfra, uniqueName, until } from "../../scripts/test/infra.ts";
 import { completedSaga, EVENTS_PER_SAGA } from "../../scripts/test/steady-load.ts";
 import { createPool } from "../db/pool.ts";
-import type { SagaEvent } from "../events/index.ts";
+import { newTrace, type SagaEvent, sagaEvent } from "../events/index.ts";
 import { type IncomingEvent, storeBatch } from "./store-batch.ts";
 
 const pool = createPool(testInfra().databaseUrl, 6);
@@ -91,6 +91,45 @@ describe("storeBatch", () => {
       sagaId,
     ]);
     expect(summary.rows).toEqual([{ status: "completed", event_count: EVENTS_PER_SAGA }]);
+  });
+
+  it("carries ids and words of any characters through the literals of its messages: quotes, backslashes, braces, commas, newlines", async () => {
+    // The sagas' ids (the locks' array) and the filters' words go to Postgres as literals
+    // escaped by the driver, inside array literals; a character either layer mistook would
+    // fail the batch, or lock, fold or record something else.
+    const odd = `o'd"d\\ {a,b} ${uniqueName("x")}\nline`;
+    const sagaId = `saga ${odd}`;
+    const service = `svc ${odd}`;
+    const o = { source: "/store-batch-test", trace: newTrace() };
+    const base = { sagaId, sagaType: `type ${odd}`, mode: "orchestrated" as const };
+    const step = { ...base, step: `step ${odd}`, stepIndex: 0, service };
+    const outcome = await storeBatch(pool, {
+      events: incoming([
+        sagaEvent("io.sagascope.saga.started", { ...base, steps: [{ name: step.step, service }] }, o),
+        sagaEvent("io.sagascope.saga.step.started", step, o),
+      ]),
+    });
+    expect(outcome.sagasChanged).toEqual([sagaId]);
+    const summary = await pool.query(
+      "SELECT status, current_step, event_count FROM saga_summary WHERE saga_id = $1",
+      [sagaId],
+    );
+    expect(summary.rows).toEqual([{ status: "running", current_step: step.step, event_count: 2 }]);
+    // A second batch reads the summary the first wrote, under the same odd id.
+    await storeBatch(pool, {
+      events: incoming([sagaEvent("io.sagascope.saga.step.succeeded", { ...step, durationMs: 1 }, o)]),
+    });
+    const again = await pool.query("SELECT event_count FROM saga_summary WHERE saga_id = $1", [sagaId]);
+    expect(again.rows).toEqual([{ event_count: 3 }]);
+    const words = await pool.query(
+      "SELECT kind, value FROM saga_vocabulary WHERE value IN ($1, $2, $3) ORDER BY kind",
+      [base.sagaType, service, step.step],
+    );
+    expect(words.rows).toEqual([
+      { kind: "saga_type", value: base.sagaType },
+      { kind: "service", value: service },
+      { kind: "step", value: step.step },
+    ]);
   });
 });
 
