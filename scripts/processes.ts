@@ -3,7 +3,7 @@
 // group) when we are done.
 import { type ChildProcess, spawn } from "node:child_process";
 import { appendFileSync, closeSync, openSync } from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { createInterface } from "node:readline";
 
 /**
@@ -110,6 +110,37 @@ export async function waitForHttp(url: string, child: Child, timeoutMs = 60_000)
     await new Promise((resolve) => setTimeout(resolve, 300));
   }
   throw new Error(`${url} did not answer within ${timeoutMs / 1000} s`);
+}
+
+/**
+ * Resolves once `address` (host:port) takes a TCP connection: a gRPC server is serving. Rejects
+ * after `timeoutMs` or if `child` exits first.
+ */
+export async function waitForTcp(address: string, child: Child, timeoutMs = 60_000): Promise<void> {
+  const [host, port] = [
+    address.slice(0, address.lastIndexOf(":")),
+    Number(address.slice(address.lastIndexOf(":") + 1)),
+  ];
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  void child.exited.then(() => {
+    exited = true;
+  });
+  const accepts = () =>
+    new Promise<boolean>((resolve) => {
+      const socket = connect({ host, port });
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once("error", () => resolve(false));
+    });
+  while (Date.now() < deadline) {
+    if (exited) throw new Error(`${child.name} exited before ${address} took a connection`);
+    if (await accepts()) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${address} took no connection within ${timeoutMs / 1000} s`);
 }
 
 /** A port nothing listens on now, on 127.0.0.1, for a child of its own. */

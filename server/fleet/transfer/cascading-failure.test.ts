@@ -6,7 +6,7 @@
 import { mkdirSync } from "node:fs";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Child, startTsx, stopChild } from "../../../scripts/processes.ts";
+import { type Child, startTsx, stopChild, waitForTcp } from "../../../scripts/processes.ts";
 import { freePort, scratchDatabase, testInfra, uniqueName } from "../../../scripts/test/infra.ts";
 import { createBreakerStore } from "../../breakers/index.ts";
 import { createPool, type Pool } from "../../db/pool.ts";
@@ -69,9 +69,16 @@ describe("cascading failure", () => {
     };
     mkdirSync("test-results", { recursive: true });
     const output = { file: `test-results/${prefix}log` };
-    children.push(startTsx("screening", "server/fleet/screening/main.ts", env, output));
-    for (const bank of ["bank-a", "bank-b"])
-      children.push(startTsx(bank, "server/fleet/bank/main.ts", { ...env, FLEET_BANK: bank }, output));
+    const screening = startTsx("screening", "server/fleet/screening/main.ts", env, output);
+    const bankA = startTsx("bank-a", "server/fleet/bank/main.ts", { ...env, FLEET_BANK: "bank-a" }, output);
+    const bankB = startTsx("bank-b", "server/fleet/bank/main.ts", { ...env, FLEET_BANK: "bank-b" }, output);
+    children.push(screening, bankA, bankB);
+    // The orchestrator starts once every server it reaches serves, not while they are still starting.
+    await Promise.all([
+      waitForTcp(env.FLEET_SCREENING_ADDRESS, screening),
+      waitForTcp(env.FLEET_BANK_A_ADDRESS, bankA),
+      waitForTcp(env.FLEET_BANK_B_ADDRESS, bankB),
+    ]);
     children.push(
       startTsx(
         "transfers",

@@ -4,7 +4,7 @@
 import { mkdirSync } from "node:fs";
 import { Kafka, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { type Child, startTsx, stopChild } from "../../../scripts/processes.ts";
+import { type Child, startTsx, stopChild, waitForTcp } from "../../../scripts/processes.ts";
 import { freePort, scratchDatabase, testInfra, uniqueName } from "../../../scripts/test/infra.ts";
 import { DEFAULT_BREAKER_CONFIG } from "../../breakers/index.ts";
 import { createPool, type Pool } from "../../db/pool.ts";
@@ -74,17 +74,21 @@ describe("durable transfer orchestrator", () => {
       // The processes' logs, kept for a failure's diagnosis.
       mkdirSync("test-results", { recursive: true });
       const output = { file: `test-results/${prefix}log` };
-      children.push(
-        startTsx("bank-a", "server/fleet/bank/main.ts", { ...env, FLEET_BANK: "bank-a" }, output),
+      const bankA = startTsx("bank-a", "server/fleet/bank/main.ts", { ...env, FLEET_BANK: "bank-a" }, output);
+      const bankB = startTsx(
+        "bank-b",
+        "server/fleet/bank/main.ts",
+        { ...env, FLEET_BANK: "bank-b", FLEET_BANK_ERROR_RATE: "0.1" },
+        output,
       );
-      children.push(
-        startTsx(
-          "bank-b",
-          "server/fleet/bank/main.ts",
-          { ...env, FLEET_BANK: "bank-b", FLEET_BANK_ERROR_RATE: "0.1" },
-          output,
-        ),
-      );
+      children.push(bankA, bankB);
+      // The orchestrators start once both banks serve. Started beside them on a loaded machine,
+      // they once found bank A not yet listening, its breaker opened, and every transfer was
+      // compensated at once: never three of the victim's in flight to kill it with.
+      await Promise.all([
+        waitForTcp(env.FLEET_BANK_A_ADDRESS, bankA),
+        waitForTcp(env.FLEET_BANK_B_ADDRESS, bankB),
+      ]);
       const orchestrator = (id: string) =>
         startTsx(
           id,

@@ -6,7 +6,7 @@
 import { mkdirSync } from "node:fs";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { type Child, startTsx, stopChild } from "../../../scripts/processes.ts";
+import { type Child, startTsx, stopChild, waitForTcp } from "../../../scripts/processes.ts";
 import { freePort, scratchDatabase, testInfra, uniqueName } from "../../../scripts/test/infra.ts";
 import { createPool, type Pool } from "../../db/pool.ts";
 import { setFaults } from "../../fault-switches/fault-control.ts";
@@ -56,8 +56,14 @@ describe("inter-bank transfer chaos", () => {
     const output = { file: `test-results/${prefix}log` };
     const bank = (name: "bank-a" | "bank-b") =>
       startTsx(name, "server/fleet/bank/main.ts", { ...env, FLEET_BANK: name }, output);
+    const bankA = bank("bank-a");
     const bankB = bank("bank-b");
-    children.push(bank("bank-a"), bankB);
+    children.push(bankA, bankB);
+    // The orchestrator starts once both banks serve, not while they are still starting.
+    await Promise.all([
+      waitForTcp(env.FLEET_BANK_A_ADDRESS, bankA),
+      waitForTcp(env.FLEET_BANK_B_ADDRESS, bankB),
+    ]);
     children.push(
       startTsx(
         "transfers",
