@@ -117,10 +117,9 @@ export async function waitForHttp(url: string, child: Child, timeoutMs = 60_000)
  * after `timeoutMs` or if `child` exits first.
  */
 export async function waitForTcp(address: string, child: Child, timeoutMs = 60_000): Promise<void> {
-  const [host, port] = [
-    address.slice(0, address.lastIndexOf(":")),
-    Number(address.slice(address.lastIndexOf(":") + 1)),
-  ];
+  const colon = address.lastIndexOf(":");
+  const host = address.slice(0, colon);
+  const port = Number(address.slice(colon + 1));
   const deadline = Date.now() + timeoutMs;
   let exited = false;
   void child.exited.then(() => {

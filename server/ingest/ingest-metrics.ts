@@ -1,8 +1,9 @@
 // What the ingester counts as it stores, for Prometheus: messages by kind and outcome, how long
 // a batch waited to be handed over and then to be stored, dead letters by kind of reason,
 // sagas started and ended (by type, mode and end status) with their durations, breaker calls
-// by outcome from the callers' windows, and its own lag per partition. Counted once per stored row (a redelivery counts as a duplicate),
-// so several ingesters' counters add up. Labels are bounded (server/metrics/bounded-label.ts).
+// by outcome from the callers' windows, and its own lag per partition. Counted once per stored
+// row (a redelivery counts as a duplicate), so several ingesters' counters add up. Labels are
+// bounded (server/metrics/bounded-label.ts).
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { BreakerEvent } from "../events/index.ts";
 import { boundedLabel } from "../metrics/bounded-label.ts";

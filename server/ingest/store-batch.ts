@@ -263,8 +263,12 @@ interface FoldedSummaries {
 function lockSagasStatement(client: PoolClient, events: IncomingEvent[]): string | undefined {
   if (events.length === 0) return undefined;
   const ids = [...new Set(events.map((e) => e.event.data.sagaId))];
-  return `SELECT * FROM sagascope_lock_sagas(${client.escapeLiteral(arrayLiteral(ids))}::text[])`;
+  return `SELECT * FROM sagascope_lock_sagas(${textArray(client, ids)})`;
 }
+
+/** A text[] value as a literal, escaped by the driver: for a statement sent without parameters. */
+const textArray = (client: PoolClient, values: string[]) =>
+  `${client.escapeLiteral(arrayLiteral(values))}::text[]`;
 
 /**
  * The filters' words and the live views' notification (which Postgres delivers only when the
@@ -278,11 +282,16 @@ function deferWordsAndNotification(
   changed: string[],
 ): void {
   const words = vocabularyOf(fresh);
-  const text = (values: string[]) => `${client.escapeLiteral(arrayLiteral(values))}::text[]`;
   // Sorted (vocabularyOf), so that two ingesters adding the same words never wait on each other in a cycle.
   if (words.length > 0)
     boundaries.defer(
-      `INSERT INTO saga_vocabulary (kind, value) SELECT * FROM unnest(${text(words.map((w) => w[0]))}, ${text(words.map((w) => w[1]))}) ON CONFLICT DO NOTHING`,
+      `INSERT INTO saga_vocabulary (kind, value) SELECT * FROM unnest(${textArray(
+        client,
+        words.map((w) => w[0]),
+      )}, ${textArray(
+        client,
+        words.map((w) => w[1]),
+      )}) ON CONFLICT DO NOTHING`,
     );
   const payload = sagaChangesPayload(changed);
   if (payload !== null)
