@@ -47,6 +47,7 @@ export function createDeclaredProjectionSampler(deps: {
       deps.kafka,
       lagProbeGroup(deps.topicPrefix, name),
       topics,
+      deps.log.child(`peek ${name}`),
       recordTime,
     );
     await probe.start();

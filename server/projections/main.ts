@@ -65,7 +65,12 @@ await runProcess(
     const admin = kafka.admin();
     const checkpointTopic = topics(prefix).projectionEvents;
     let current: { generation: number; projector: Projector } | undefined;
-    const probe = createOldestUnappliedProbe(kafka, `${prefix}sagascope.projector.peek`, sources);
+    const probe = createOldestUnappliedProbe(
+      kafka,
+      `${prefix}sagascope.projector.peek`,
+      sources,
+      log.child("peek"),
+    );
     let timers: NodeJS.Timeout[] = [];
     // A pause switch in Redis (`npm run fleet:faults -- projector --pause`): the projector stops
     // applying but keeps reporting, so its lag can be watched growing (demo, maintenance).

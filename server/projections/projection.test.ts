@@ -222,7 +222,7 @@ describe("the fleet's projection", () => {
     await expectEqual(1);
 
     projector.pause();
-    const probe = createOldestUnappliedProbe(kafka, uniqueName("peek"), sources);
+    const probe = createOldestUnappliedProbe(kafka, uniqueName("peek"), sources, log);
     await probe.start();
     await writeSomething(40, 40);
     const first = await until("lag to show", async () => {
