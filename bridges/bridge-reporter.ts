@@ -11,6 +11,8 @@ import {
   decodeBreakerControl,
   encodeBreakerEvent,
 } from "../server/events/index.ts";
+import { createConsumer, runConsumer } from "../server/events/kafka-client.ts";
+import { createLogger, type Logger } from "../server/log.ts";
 
 export type BridgeState = "closed" | "open" | "half_open";
 export type Forced = BreakerControl["forced"];
@@ -33,9 +35,10 @@ export interface BridgeOptions {
   onSendError?: (error: unknown) => void;
   /**
    * The control channel (`sagascope.breaker-control`, with the deployment's prefix): when
-   * given, the bridge obeys an operator's forced state for its pair.
+   * given, the bridge obeys an operator's forced state for its pair. `log` hears of its
+   * consumer's crashes and restarts (warnings to stderr when absent).
    */
-  control?: { kafka: Kafka; topic: string };
+  control?: { kafka: Kafka; topic: string; log?: Logger };
 }
 
 export interface Bridge {
@@ -206,25 +209,34 @@ export function createBridgeReporter(adapter: LibraryAdapter, options: BridgeOpt
   }
 
   // No offset is ever committed: each start reads the compacted channel from its beginning,
-  // so a restarted service applies the decision in force before its first call.
-  const consumer = options.control?.kafka.consumer({
-    groupId: `sagascope-bridge.${options.instance}.${pair}`,
-    allowAutoTopicCreation: false,
-  });
-  const controlled = consumer
-    ? (async () => {
-        await consumer.connect();
-        await consumer.subscribe({ topic: options.control?.topic as string, fromBeginning: true });
-        await consumer.run({
-          autoCommit: false,
-          eachMessage: async ({ message }) => {
-            if (message.key?.toString() !== pair || message.value === null) return;
-            const decoded = decodeBreakerControl(message);
-            if (decoded.ok) apply(decoded.control);
+  // so a restarted service applies the decision in force before its first call. A crash kafkajs
+  // will not restart (a join refused while the broker has no coordinator for the group yet)
+  // is restarted by runConsumer, or the pair would ignore every operator's decision for good.
+  let stopped = false;
+  const control = options.control;
+  const consumer = control
+    ? createConsumer(control.kafka, {
+        groupId: `sagascope-bridge.${options.instance}.${pair}`,
+        allowAutoTopicCreation: false,
+      })
+    : undefined;
+  const controlled =
+    consumer && control
+      ? runConsumer(
+          consumer,
+          { topics: [control.topic], fromBeginning: true },
+          {
+            autoCommit: false,
+            eachMessage: async ({ message }) => {
+              if (message.key?.toString() !== pair || message.value === null) return;
+              const decoded = decodeBreakerControl(message);
+              if (decoded.ok) apply(decoded.control);
+            },
           },
-        });
-      })()
-    : Promise.resolve();
+          control.log ?? createLogger(`sagascope-bridge ${pair}`, "warn"),
+          () => stopped,
+        )
+      : Promise.resolve();
 
   const timer = setInterval(() => void reportWindow(), options.statsEveryMs ?? 10_000);
   timer.unref();
@@ -237,6 +249,7 @@ export function createBridgeReporter(adapter: LibraryAdapter, options: BridgeOpt
     bridge: (detach: () => void): Bridge => ({
       controlled,
       async stop() {
+        stopped = true;
         clearInterval(timer);
         clearTimeout(expiry);
         detach();

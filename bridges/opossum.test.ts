@@ -7,7 +7,10 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import CircuitBreaker from "opossum";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { holdGroup } from "../scripts/test/group-holder.ts";
 import { testInfra, uniqueName, until } from "../scripts/test/infra.ts";
+import { keptLogger } from "../scripts/test/kept-logger.ts";
+import type { Logger } from "../server/log.ts";
 import { OPERATOR, startBridgeHarness } from "./bridge-test-harness.ts";
 import { bridgeOpossum } from "./opossum.ts";
 
@@ -22,7 +25,7 @@ const STAYS_OPEN_MS = 10 * 60_000;
 /** Short, for the test that watches a whole open → trial → closed cycle in the history. */
 const QUICK_RESET_MS = 300;
 
-function flakyCallee(resetTimeout: number, controlled = false) {
+function flakyCallee(resetTimeout: number, controlled = false, log?: Logger) {
   const callee = { name: uniqueName("inventory"), failing: true, reached: 0 };
   const breaker = new CircuitBreaker(
     async () => {
@@ -40,7 +43,7 @@ function flakyCallee(resetTimeout: number, controlled = false) {
       callee: callee.name,
       instance: "checkout-1",
       statsEveryMs: 200,
-      ...(controlled ? { control: { kafka: h.kafka, topic: h.controlTopic } } : {}),
+      ...(controlled ? { control: { kafka: h.kafka, topic: h.controlTopic, log } } : {}),
     }),
   );
   return { breaker, callee, pair: `checkout→${callee.name}`, bridge };
@@ -142,6 +145,44 @@ describe("an operator's decision, through the control channel", () => {
     });
     await expect(h.override(pair, "reset")).rejects.toThrow(/keeps its counters in its own library/);
   });
+
+  it("whose control consumer could not join its group at start, still obeys the operator once it can", async () => {
+    // The bridge's group is held by another tool's consumer, so its join is refused with an
+    // error kafkajs does not restart after (as when a fresh broker has no coordinator yet).
+    const callee = uniqueName("inventory");
+    const pair = `checkout→${callee}`;
+    const holder = await holdGroup(h.kafka, `sagascope-bridge.checkout-1.${pair}`, [h.controlTopic]);
+    let released = false;
+    try {
+      const lines: string[] = [];
+      const breaker = new CircuitBreaker(async () => "ok", { resetTimeout: STAYS_OPEN_MS });
+      const bridge = h.track(
+        bridgeOpossum(breaker, {
+          producer: h.producer,
+          topic: h.topic,
+          caller: "checkout",
+          callee,
+          instance: "checkout-1",
+          statsEveryMs: 200,
+          control: { kafka: h.kafka, topic: h.controlTopic, log: keptLogger(lines, "bridge") },
+        }),
+      );
+      await bridge.controlled;
+      await until("the control consumer to crash on the held group", () =>
+        lines.some((l) => l.includes("kafkajs will not restart it")),
+      );
+      await until("the pair listed", async () => (await listed(pair)) !== undefined);
+      await h.override(pair, "force-open");
+      await holder.release();
+      released = true;
+      await until("opossum opened by the operator's decision", () => breaker.opened, 60_000);
+      expect(lines.some((l) => l.includes("consumer running again after a crash"))).toBe(true);
+      await h.override(pair, "clear");
+      await until("opossum closed again", () => breaker.closed);
+    } finally {
+      if (!released) await holder.release();
+    }
+  }, 90_000);
 });
 
 describe("docs/breakers.md", () => {

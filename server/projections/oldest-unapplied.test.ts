@@ -3,11 +3,12 @@
 // deems final (no coordinator for the group yet on a fresh broker, or, as here, a group held
 // by a consumer of another protocol); the probe must neither hang its process's start nor
 // stay down, and must answer once the group can be joined.
-import { AssignerProtocol, type Consumer, Kafka, logLevel, type PartitionAssigner } from "kafkajs";
+import { Kafka, logLevel } from "kafkajs";
 import { afterEach, describe, expect, it } from "vitest";
+import { holdGroup } from "../../scripts/test/group-holder.ts";
 import { testInfra, uniqueName, until } from "../../scripts/test/infra.ts";
+import { keptLogger } from "../../scripts/test/kept-logger.ts";
 import { ensureTopics } from "../events/topics.ts";
-import type { Logger, LogLevel } from "../log.ts";
 import { createOldestUnappliedProbe, type OldestUnappliedProbe, recordTime } from "./oldest-unapplied.ts";
 
 const kafka = new Kafka({
@@ -15,40 +16,6 @@ const kafka = new Kafka({
   brokers: testInfra().kafkaBrokers,
   logLevel: logLevel.NOTHING,
 });
-
-/** Assigns every partition to the first member, under a protocol name kafkajs never offers. */
-const anotherToolsAssigner: PartitionAssigner = () => ({
-  name: "another-tools-assigner",
-  version: 1,
-  async assign({ members, topics }) {
-    return members.map(({ memberId }, i) => ({
-      memberId,
-      memberAssignment: AssignerProtocol.MemberAssignment.encode({
-        version: 1,
-        assignment: i === 0 ? Object.fromEntries(topics.map((t) => [t, [0]])) : {},
-        userData: Buffer.alloc(0),
-      }),
-    }));
-  },
-  protocol({ topics }) {
-    return {
-      name: "another-tools-assigner",
-      metadata: AssignerProtocol.MemberMetadata.encode({ version: 1, topics, userData: Buffer.alloc(0) }),
-    };
-  },
-});
-
-/** A logger that keeps its lines (and prints nothing). */
-function keptLogger(lines: string[], component = "peek"): Logger {
-  const keep = (level: LogLevel) => (message: string) => lines.push(`${level} ${component}: ${message}`);
-  return {
-    debug: keep("debug"),
-    info: keep("info"),
-    warn: keep("warn"),
-    error: keep("error"),
-    child: (sub) => keptLogger(lines, `${component}/${sub}`),
-  };
-}
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -65,20 +32,15 @@ describe("the oldest-unapplied probe", () => {
     await admin.disconnect();
 
     // Another tool's consumer holds the group first.
-    const holder: Consumer = kafka.consumer({ groupId, partitionAssigners: [anotherToolsAssigner] });
-    cleanups.push(() => holder.disconnect());
-    const holderJoined = new Promise((r) => holder.on(holder.events.GROUP_JOIN, r));
-    await holder.connect();
-    await holder.subscribe({ topics: [topic] });
-    await holder.run({ autoCommit: false, eachMessage: async () => {} });
-    await holderJoined;
+    const holder = await holdGroup(kafka, groupId, [topic]);
+    cleanups.push(() => holder.release());
 
     const lines: string[] = [];
     const probe: OldestUnappliedProbe = createOldestUnappliedProbe(
       kafka,
       groupId,
       [topic],
-      keptLogger(lines),
+      keptLogger(lines, "peek"),
       recordTime,
     );
     cleanups.push(() => probe.stop());
@@ -99,7 +61,7 @@ describe("the oldest-unapplied probe", () => {
     // Held: nothing to answer with, and the probe says so within its timeout instead of waiting.
     expect((await probe.probe([position], 500)).size).toBe(0);
 
-    await holder.disconnect();
+    await holder.release();
     const answered = await until(
       "the probe to answer once the group is free",
       async () => (await probe.probe([position], 2000)).get(`${topic}/0`),
