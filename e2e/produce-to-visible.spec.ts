@@ -24,7 +24,7 @@ import { e2eRun } from "./fixtures/e2e-env.ts";
 import { expect, test } from "./fixtures/fleet.ts";
 import { startKcatLoad, structuredLine } from "./fixtures/kcat-load.ts";
 import { signInAs } from "./fixtures/operators.ts";
-import { figuresOf } from "./fixtures/percentiles.ts";
+import { figuresOf, percentile } from "./fixtures/percentiles.ts";
 
 const RATE = Number(process.env.SAGASCOPE_BENCH_LATENCY_RATE ?? 600);
 /**
@@ -283,6 +283,15 @@ test("produce → visible: from send() to the tRPC API and to the saga list in C
   const storeMs = [...sentAt]
     .filter(([id]) => inStore.has(id))
     .map(([id, at]) => (inStore.get(id) as number) - at);
+  // The store's share second by second of the run (p50 of the probes sent in that second): a
+  // run that falls behind shows where it began and whether it caught up.
+  const storeBySecond: number[] = [];
+  for (let second = 0; second < Math.ceil(producedMs / 1000); second++) {
+    const inSecond = [...sentAt]
+      .filter(([id, at]) => inStore.has(id) && Math.floor((at - began) / 1000) === second)
+      .map(([id, at]) => (inStore.get(id) as number) - at);
+    storeBySecond.push(percentile(inSecond, 50));
+  }
   const result = {
     targetRate: RATE,
     load: LOAD,
@@ -292,6 +301,7 @@ test("produce → visible: from send() to the tRPC API and to the saga list in C
     probes: sentAt.size,
     browserProbes: viewSentAt.size,
     store: figuresOf(storeMs),
+    storeP50BySecond: storeBySecond,
     api: figuresOf(apiMs),
     browser: figuresOf(browserMs),
     cpuWhileProducing: machine,
