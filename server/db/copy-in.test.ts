@@ -124,4 +124,40 @@ describe("copyIn", () => {
       expect((await client.query("SELECT 41 + 1 AS n")).rows).toEqual([{ n: 42 }]);
     });
   });
+
+  it("takes a block of data for each COPY of its message; a COPY that fails leaves the blocks after it ignored", async () => {
+    await withTable(async (client) => {
+      await client.query("CREATE TEMP TABLE copy_in_other (label text PRIMARY KEY)");
+      try {
+        const { results } = await copyInThen(
+          client,
+          `COPY copy_in_test (n, label) FROM STDIN;
+           COPY copy_in_other (label) FROM STDIN;
+           SELECT (SELECT count(*)::int FROM copy_in_test) AS tests, (SELECT count(*)::int FROM copy_in_other) AS others`,
+          ["1\tone\n2\ttwo\n", "a\nb\nc\n"],
+        );
+        expect(results).toEqual([[{ tests: 2, others: 3 }]]);
+        // The second COPY breaks a key: the message fails with it, and the connection goes on.
+        await expect(
+          copyInThen(
+            client,
+            "BEGIN; COPY copy_in_test (n, label) FROM STDIN; COPY copy_in_other (label) FROM STDIN",
+            ["3\tthree\n", "d\na\n"],
+          ),
+        ).rejects.toMatchObject({ code: "23505" });
+        await client.query("ROLLBACK");
+        // The first COPY breaks: the second block is ignored, not read as a statement.
+        await expect(
+          copyInThen(
+            client,
+            "COPY copy_in_other (label) FROM STDIN; COPY copy_in_test (n, label) FROM STDIN",
+            ["a\n", "4\tfour\n"],
+          ),
+        ).rejects.toMatchObject({ code: "23505" });
+        expect((await client.query("SELECT count(*)::int AS n FROM copy_in_test")).rows).toEqual([{ n: 2 }]);
+      } finally {
+        await client.query("DROP TABLE IF EXISTS copy_in_other").catch(() => {});
+      }
+    });
+  });
 });

@@ -29,14 +29,16 @@ class CopyWithData {
 
   constructor(
     readonly text: string,
-    private readonly data: Buffer,
+    private readonly data: Buffer[],
     private readonly settle: (error: Error | undefined, rows: number, results: CopyResults) => void,
   ) {}
 
   submit(connection: Connection) {
     connection.query(this.text);
-    if (this.data.length > 0) connection.sendCopyFromChunk(this.data);
-    connection.endCopyFrom();
+    for (const block of this.data) {
+      if (block.length > 0) connection.sendCopyFromChunk(block);
+      connection.endCopyFrom();
+    }
   }
 
   /** Called by pg, unbound, when its read timeout fires (query_timeout), with the error to end on. */
@@ -85,20 +87,23 @@ export async function copyIn(client: PoolClient, sql: string, data: string | Buf
 }
 
 /**
- * copyIn whose message goes on after the COPY with statements that read what it copied (one
- * COPY … FROM STDIN a message: the data is its input): the rows copied, and the rows of each
- * statement that answered with rows, in order.
+ * copyIn whose message goes on after the COPY with statements that read what it copied: the
+ * rows copied (by the last COPY), and the rows of each statement that answered with rows, in
+ * order. A message of several COPY … FROM STDIN takes an array, one block of data for each, in
+ * their order: each block ends with its own CopyDone, and Postgres reads the next block when it
+ * reaches the next COPY (after an error, it ignores the blocks left, as with one).
  */
 export function copyInThen(
   client: PoolClient,
   sql: string,
-  data: string | Buffer,
+  data: string | Buffer | readonly (string | Buffer)[],
 ): Promise<{ copied: number; results: CopyResults }> {
   return new Promise((resolve, reject) => {
     let settled = false;
+    const blocks = (Array.isArray(data) ? data : [data]) as (string | Buffer)[];
     const query = new CopyWithData(
       sql,
-      typeof data === "string" ? Buffer.from(data) : data,
+      blocks.map((b) => (typeof b === "string" ? Buffer.from(b) : b)),
       (error, copied, results) => {
         if (settled) return;
         settled = true;

@@ -9,6 +9,7 @@ import { completedSaga, EVENTS_PER_SAGA } from "../../scripts/test/steady-load.t
 import { createPool } from "../db/pool.ts";
 import { newTrace, type SagaEvent, sagaEvent } from "../events/index.ts";
 import { type IncomingEvent, storeBatch } from "./store-batch.ts";
+import { REUSED_ID_REASON } from "./store-saga-events.ts";
 
 const pool = createPool(testInfra().databaseUrl, 6);
 afterAll(() => pool.end());
@@ -63,7 +64,7 @@ describe("storeBatch", () => {
     expect(rows.map((r) => r.event_count)).toEqual(ids.map(() => EVENTS_PER_SAGA));
   });
 
-  it("stores a saga batch in two round trips: BEGIN, COPY, claim and locks; then words, notification, summaries and COMMIT", async () => {
+  it("stores a saga batch in two round trips: BEGIN, the identities' and events' COPYs and the locks; then words, notification, summaries and COMMIT", async () => {
     const sagaId = uniqueName("two");
     // Watch every connection of the pool: the batch takes one of them.
     const clients = await Promise.all(Array.from({ length: 6 }, () => pool.connect()));
@@ -78,7 +79,7 @@ describe("storeBatch", () => {
         .filter((q) => !q.startsWith("CREATE TEMP TABLE"));
       expect(sent).toEqual([
         expect.stringMatching(
-          /^BEGIN; COPY staging_saga_event [^;]*FROM STDIN;\nWITH firsts AS [\s\S]*;\nSELECT \* FROM sagascope_lock_sagas\([^;]*\)$/,
+          /^BEGIN; SAVEPOINT sagascope_direct_events;\nCOPY saga_event_identity [^;]*FROM STDIN;\nCOPY saga_event [^;]*FROM STDIN;\nSELECT \* FROM sagascope_lock_sagas\([^;]*\)$/,
         ),
         expect.stringMatching(
           /^INSERT INTO saga_vocabulary [^;]*;\nSELECT pg_notify\([^;]*\);\nCOPY staging_saga_summary [^;]*FROM STDIN;\nINSERT INTO saga_summary [\s\S]*; COMMIT$/,
@@ -91,6 +92,89 @@ describe("storeBatch", () => {
       sagaId,
     ]);
     expect(summary.rows).toEqual([{ status: "completed", event_count: EVENTS_PER_SAGA }]);
+  });
+
+  it("stores new identities straight, with no digest; met again, a copy is told from a reused id by the stored event's body", async () => {
+    const sagaId = uniqueName("met-again");
+    const events = saga(sagaId);
+    const first = await storeBatch(pool, { events: incoming(events) });
+    expect(first.inserted).toBe(EVENTS_PER_SAGA);
+    const identities = await pool.query<{ body_md5: string | null }>(
+      "SELECT body_md5 FROM saga_event_identity WHERE source = $1 AND id = ANY($2)",
+      [events[0]?.source, events.map((e) => e.id)],
+    );
+    expect(identities.rows.map((r) => r.body_md5)).toEqual(events.map(() => null));
+
+    // The same events again but the first (one of them under a new time), one under the first's
+    // id with another body, and one new event of the same saga: no identity twice in the batch.
+    const [started, stepStarted, ...rest] = events as [SagaEvent, SagaEvent, ...SagaEvent[]];
+    const impostor: SagaEvent = { ...stepStarted, id: started.id };
+    const late: SagaEvent = { ...stepStarted, id: uniqueName("late"), time: new Date() };
+    const clients = await Promise.all(Array.from({ length: 6 }, () => pool.connect()));
+    const spies = clients.map((c) => vi.spyOn(c, "query"));
+    for (const c of clients) c.release();
+    let again: Awaited<ReturnType<typeof storeBatch>>;
+    try {
+      again = await storeBatch(pool, {
+        events: incoming([{ ...stepStarted, time: new Date() }, ...rest, impostor, late]),
+      });
+      const sent = spies
+        .flatMap((spy) => spy.mock.calls.map(([q]) => statementOf(q)))
+        .filter((q) => !q.startsWith("CREATE TEMP TABLE"));
+      // The straight COPYs meet the stored identities; the same transaction rolls back to its
+      // savepoint and claims by the staging path, then compares the copies' bodies.
+      expect(sent.slice(0, 3)).toEqual([
+        expect.stringMatching(/^BEGIN; SAVEPOINT sagascope_direct_events;\nCOPY saga_event_identity /),
+        expect.stringMatching(
+          /^ROLLBACK TO SAVEPOINT sagascope_direct_events;\nCOPY staging_saga_event [^;]*FROM STDIN;\nWITH firsts AS [\s\S]*;\nSELECT \* FROM sagascope_lock_sagas\(/,
+        ),
+        expect.stringMatching(/^SELECT r\.n, COALESCE\(i\.body_md5, /),
+      ]);
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+    expect(again).toMatchObject({ inserted: 1, duplicates: EVENTS_PER_SAGA - 1, deadLettered: 1 });
+    expect(again.deadLetterReasons).toEqual([expect.stringContaining(REUSED_ID_REASON)]);
+    const summary = await pool.query("SELECT event_count FROM saga_summary WHERE saga_id = $1", [sagaId]);
+    expect(summary.rows).toEqual([{ event_count: EVENTS_PER_SAGA + 1 }]);
+  });
+
+  it("of two transactions claiming the same new identities at once, the later one counts them as copies", async () => {
+    const events = saga(uniqueName("both"));
+    const holder = await pool.connect();
+    const name = uniqueName("claimer");
+    const url = new URL(testInfra().databaseUrl);
+    url.searchParams.set("application_name", name);
+    const racers = createPool(url.toString(), 2);
+    let stores: Promise<Awaited<ReturnType<typeof storeBatch>>>[] = [];
+    try {
+      // The first holds its identities uncommitted (its summaries wait for the holder's lock);
+      // the second's COPY of the same identities waits for the first to end.
+      await holder.query("BEGIN");
+      await holder.query("LOCK TABLE saga_summary IN SHARE MODE");
+      stores = [
+        storeBatch(racers, { events: incoming(events) }),
+        storeBatch(racers, { events: incoming(events) }),
+      ];
+      await until("both batches waiting on a lock", async () => {
+        const { rows } = await pool.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+           WHERE application_name = $1 AND wait_event_type = 'Lock'`,
+          [name],
+        );
+        return rows[0]?.n === 2;
+      });
+    } finally {
+      await holder.query("COMMIT");
+      holder.release();
+      await Promise.allSettled(stores);
+      await racers.end();
+    }
+    const outcomes = await Promise.all(stores);
+    expect(outcomes.map((o) => [o.inserted, o.duplicates]).sort()).toEqual([
+      [0, EVENTS_PER_SAGA],
+      [EVENTS_PER_SAGA, 0],
+    ]);
   });
 
   it("carries ids and words of any characters through the literals of its messages: quotes, backslashes, braces, commas, newlines", async () => {
