@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { testInfra, uniqueName, until } from "../../scripts/test/infra.ts";
 import { completedSaga, EVENTS_PER_SAGA } from "../../scripts/test/steady-load.ts";
-import { createPool } from "../db/pool.ts";
+import { createPool, type Pool } from "../db/pool.ts";
 import { newTrace, type SagaEvent, sagaEvent } from "../events/index.ts";
 import { type IncomingEvent, storeBatch } from "./store-batch.ts";
 import { REUSED_ID_REASON } from "./store-saga-events.ts";
@@ -28,35 +28,10 @@ describe("storeBatch", () => {
     // Both batches are held at their summary upsert until each has got as far as it can, so
     // they overlap for sure: without a lock per saga, both would read no summary and the later
     // upsert would keep only its own half.
-    const holder = await pool.connect();
-    // The two batches' connections, told apart from other files' by their application name.
-    const name = uniqueName("racer");
-    const url = new URL(testInfra().databaseUrl);
-    url.searchParams.set("application_name", name);
-    const racers = createPool(url.toString(), 2);
-    let stores: Promise<unknown>[] = [];
-    try {
-      await holder.query("BEGIN");
-      await holder.query("LOCK TABLE saga_summary IN SHARE MODE");
-      stores = [
-        storeBatch(racers, { events: incoming(sagas.flatMap((s) => s.slice(0, HALF))) }),
-        storeBatch(racers, { events: incoming(sagas.flatMap((s) => s.slice(HALF))) }),
-      ];
-      await until("both batches waiting on a lock", async () => {
-        const { rows } = await pool.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM pg_stat_activity
-           WHERE application_name = $1 AND wait_event_type = 'Lock'`,
-          [name],
-        );
-        return rows[0]?.n === 2;
-      });
-    } finally {
-      await holder.query("COMMIT");
-      holder.release();
-      await Promise.allSettled(stores);
-      await racers.end();
-    }
-    await Promise.all(stores);
+    await whileBothWait((racers) => [
+      storeBatch(racers, { events: incoming(sagas.flatMap((s) => s.slice(0, HALF))) }),
+      storeBatch(racers, { events: incoming(sagas.flatMap((s) => s.slice(HALF))) }),
+    ]);
     const { rows } = await pool.query<{ event_count: number }>(
       "SELECT event_count FROM saga_summary WHERE saga_id = ANY($1)",
       [ids],
@@ -141,36 +116,12 @@ describe("storeBatch", () => {
 
   it("of two transactions claiming the same new identities at once, the later one counts them as copies", async () => {
     const events = saga(uniqueName("both"));
-    const holder = await pool.connect();
-    const name = uniqueName("claimer");
-    const url = new URL(testInfra().databaseUrl);
-    url.searchParams.set("application_name", name);
-    const racers = createPool(url.toString(), 2);
-    let stores: Promise<Awaited<ReturnType<typeof storeBatch>>>[] = [];
-    try {
-      // The first holds its identities uncommitted (its summaries wait for the holder's lock);
-      // the second's COPY of the same identities waits for the first to end.
-      await holder.query("BEGIN");
-      await holder.query("LOCK TABLE saga_summary IN SHARE MODE");
-      stores = [
-        storeBatch(racers, { events: incoming(events) }),
-        storeBatch(racers, { events: incoming(events) }),
-      ];
-      await until("both batches waiting on a lock", async () => {
-        const { rows } = await pool.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM pg_stat_activity
-           WHERE application_name = $1 AND wait_event_type = 'Lock'`,
-          [name],
-        );
-        return rows[0]?.n === 2;
-      });
-    } finally {
-      await holder.query("COMMIT");
-      holder.release();
-      await Promise.allSettled(stores);
-      await racers.end();
-    }
-    const outcomes = await Promise.all(stores);
+    // The first holds its identities uncommitted (its summaries wait for the holder's lock);
+    // the second's COPY of the same identities waits for the first to end.
+    const outcomes = await whileBothWait((racers) => [
+      storeBatch(racers, { events: incoming(events) }),
+      storeBatch(racers, { events: incoming(events) }),
+    ]);
     expect(outcomes.map((o) => [o.inserted, o.duplicates]).sort()).toEqual([
       [0, EVENTS_PER_SAGA],
       [EVENTS_PER_SAGA, 0],
@@ -221,4 +172,38 @@ describe("storeBatch", () => {
 function statementOf(query: unknown): string {
   const text = typeof query === "string" ? query : (query as { text?: string }).text;
   return (text ?? "").trim();
+}
+
+/**
+ * Runs the batches that `start` begins on two connections of their own while saga_summary is
+ * locked against their upserts, lets them go once both wait on a lock (each has got as far as
+ * it can), and returns their outcomes.
+ */
+async function whileBothWait<T>(start: (racers: Pool) => Promise<T>[]): Promise<T[]> {
+  const holder = await pool.connect();
+  // The two batches' connections, told apart from other files' by their application name.
+  const name = uniqueName("racer");
+  const url = new URL(testInfra().databaseUrl);
+  url.searchParams.set("application_name", name);
+  const racers = createPool(url.toString(), 2);
+  let stores: Promise<T>[] = [];
+  try {
+    await holder.query("BEGIN");
+    await holder.query("LOCK TABLE saga_summary IN SHARE MODE");
+    stores = start(racers);
+    await until("both batches waiting on a lock", async () => {
+      const { rows } = await pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity
+         WHERE application_name = $1 AND wait_event_type = 'Lock'`,
+        [name],
+      );
+      return rows[0]?.n === 2;
+    });
+  } finally {
+    await holder.query("COMMIT");
+    holder.release();
+    await Promise.allSettled(stores);
+    await racers.end();
+  }
+  return Promise.all(stores);
 }
