@@ -3,7 +3,7 @@
 // the breaker events topic, and (with `control`) reads the compacted control channel and
 // hands its pair's forced state to the library's adapter, reporting it back so that the
 // dashboard knows it was applied. The adapters (opossum.ts, cockatiel.ts) only translate.
-import type { Kafka, Producer } from "kafkajs";
+import type { Consumer, Kafka, Producer } from "kafkajs";
 import {
   type BreakerControl,
   type BreakerEvent,
@@ -213,30 +213,29 @@ export function createBridgeReporter(adapter: LibraryAdapter, options: BridgeOpt
   // will not restart (a join refused while the broker has no coordinator for the group yet)
   // is restarted by runConsumer, or the pair would ignore every operator's decision for good.
   let stopped = false;
+  let consumer: Consumer | undefined;
+  let controlled: Promise<void> = Promise.resolve();
   const control = options.control;
-  const consumer = control
-    ? createConsumer(control.kafka, {
-        groupId: `sagascope-bridge.${options.instance}.${pair}`,
-        allowAutoTopicCreation: false,
-      })
-    : undefined;
-  const controlled =
-    consumer && control
-      ? runConsumer(
-          consumer,
-          { topics: [control.topic], fromBeginning: true },
-          {
-            autoCommit: false,
-            eachMessage: async ({ message }) => {
-              if (message.key?.toString() !== pair || message.value === null) return;
-              const decoded = decodeBreakerControl(message);
-              if (decoded.ok) apply(decoded.control);
-            },
-          },
-          control.log ?? createLogger(`sagascope-bridge ${pair}`, "warn"),
-          () => stopped,
-        )
-      : Promise.resolve();
+  if (control) {
+    consumer = createConsumer(control.kafka, {
+      groupId: `sagascope-bridge.${options.instance}.${pair}`,
+      allowAutoTopicCreation: false,
+    });
+    controlled = runConsumer(
+      consumer,
+      { topics: [control.topic], fromBeginning: true },
+      {
+        autoCommit: false,
+        eachMessage: async ({ message }) => {
+          if (message.key?.toString() !== pair || message.value === null) return;
+          const decoded = decodeBreakerControl(message);
+          if (decoded.ok) apply(decoded.control);
+        },
+      },
+      control.log ?? createLogger(`sagascope-bridge ${pair}`, "warn"),
+      () => stopped,
+    );
+  }
 
   const timer = setInterval(() => void reportWindow(), options.statsEveryMs ?? 10_000);
   timer.unref();

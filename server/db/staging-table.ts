@@ -102,13 +102,23 @@ export async function stageRows<Row>(
   rows: readonly Row[],
   { opening = (sql) => sql, after, closing = (sql) => sql }: StagingMessage = {},
 ): Promise<CopyResults> {
-  if (!prepared.get(client)?.has(table.name)) await client.query(opening(createStatement(table)));
-  const names = Object.keys(table.columns).map((name) => `"${name}"`);
-  const copy = `COPY ${table.name} (${names.join(", ")}) FROM STDIN`;
+  let open = opening;
+  if (!prepared.get(client)?.has(table.name)) {
+    // What goes ahead goes with the first statement sent only.
+    await client.query(opening(createStatement(table)));
+    open = (sql) => sql;
+  }
+  const copy = copyStatement(table);
   const { results } = await copyInThen(
     client,
-    closing(opening(after ? `${copy};\n${after}` : copy)),
+    closing(open(after ? `${copy};\n${after}` : copy)),
     copyLines(table, rows),
   );
   return results;
+}
+
+/** `COPY <table> (<its columns>) FROM STDIN`, in the order copyLines writes them. */
+export function copyStatement(table: StagingTable<unknown>): string {
+  const names = Object.keys(table.columns).map((name) => `"${name}"`);
+  return `COPY ${table.name} (${names.join(", ")}) FROM STDIN`;
 }

@@ -10,11 +10,11 @@
 // same event in a transaction of another partition) does it roll back to the savepoint and
 // take the staging path: the batch copied into a staging table, the identities claimed with
 // ON CONFLICT, and the copies told apart by their bodies' digests. The direct path writes every
-// event once instead of twice and computes no digest: a Postgres CPU an event about half of
-// the staging path's (docs/database.md).
+// event once instead of twice and computes no digest: Postgres spends about half the staging
+// path's time on its statements (docs/database.md).
 import { copyInThen } from "../db/copy-in.ts";
 import type { PoolClient } from "../db/pool.ts";
-import { copyLines, type StagingTable, stageRows } from "../db/staging-table.ts";
+import { copyLines, copyStatement, type StagingTable, stageRows } from "../db/staging-table.ts";
 import { encodeSagaEvent, type SagaEvent, stepOf } from "../events/index.ts";
 import type { DeadLetter, IncomingEvent, KafkaPosition, RawMessage } from "./store-batch.ts";
 
@@ -88,11 +88,6 @@ const CLAIMED_IDENTITIES: StagingTable<{ source: string; id: string; time: strin
   columns: { source: "text", id: "text", time: "timestamptz" },
 };
 
-const copyStatement = (table: StagingTable<unknown>) =>
-  `COPY ${table.name} (${Object.keys(table.columns)
-    .map((c) => `"${c}"`)
-    .join(", ")}) FROM STDIN`;
-
 const DIRECT_SAVEPOINT = "sagascope_direct_events";
 
 /** The batch as it arrives, before the identity claim decides which rows are new. */
@@ -141,10 +136,11 @@ export async function insertSagaEvents(
   } = {},
 ): Promise<StoredSagaEvents> {
   if (incoming.length === 0) return { fresh: [], reusedIds: [], afterRows: [] };
+  const rows = incoming.map(({ event, position }) => sagaEventRow(event, position));
   let staging = opening;
   if (!holdsAnIdentityTwice(incoming)) {
     try {
-      const afterRows = await copyDirectly(client, incoming, opening, after);
+      const afterRows = await copyDirectly(client, rows, opening, after);
       return { fresh: incoming, reusedIds: [], afterRows };
     } catch (error) {
       // An identity already claimed (or claimed now by another transaction): the staging path
@@ -153,7 +149,7 @@ export async function insertSagaEvents(
       staging = (sql) => `ROLLBACK TO SAVEPOINT ${DIRECT_SAVEPOINT};\n${sql}`;
     }
   }
-  return claimByStaging(client, incoming, staging, after);
+  return claimByStaging(client, incoming, rows, staging, after);
 }
 
 /** Whether two of the batch's events share a source and id (the direct path would fail on it). */
@@ -171,11 +167,10 @@ function holdsAnIdentityTwice(incoming: IncomingEvent[]): boolean {
 /** The direct path: identities and events copied as they are, in one message; `after`'s rows. */
 async function copyDirectly(
   client: PoolClient,
-  incoming: IncomingEvent[],
+  rows: ReturnType<typeof sagaEventRow>[],
   opening: (sql: string) => string,
   after: string | undefined,
 ): Promise<Record<string, unknown>[]> {
-  const rows = incoming.map(({ event, position }) => sagaEventRow(event, position));
   const statements = [
     `SAVEPOINT ${DIRECT_SAVEPOINT}`,
     copyStatement(CLAIMED_IDENTITIES),
@@ -193,14 +188,15 @@ async function copyDirectly(
 async function claimByStaging(
   client: PoolClient,
   incoming: IncomingEvent[],
+  rows: ReturnType<typeof sagaEventRow>[],
   opening: (sql: string) => string,
   after: string | undefined,
 ): Promise<StoredSagaEvents> {
   const [notClaimed = [], afterRows = []] = await stageRows(
     client,
     STAGED_SAGA_EVENTS,
-    incoming.map(({ event, position }, n) => ({ n, ...sagaEventRow(event, position) })),
-    { opening: once(opening), after: after ? `${CLAIM_AND_INSERT};\n${after}` : CLAIM_AND_INSERT },
+    rows.map((row, n) => ({ n, ...row })),
+    { opening, after: after ? `${CLAIM_AND_INSERT};\n${after}` : CLAIM_AND_INSERT },
   );
   if (notClaimed.length === 0) return { fresh: incoming, reusedIds: [], afterRows };
   const copies = notClaimed.map((r) => r.n as number);
@@ -222,16 +218,6 @@ async function claimByStaging(
     .filter((r) => r.same !== true)
     .map((r) => reusedIdLetter(incoming[r.n] as IncomingEvent));
   return { fresh, reusedIds, afterRows };
-}
-
-/** `opening` applied to the first statement sent only (stageRows may send two). */
-function once(opening: (sql: string) => string): (sql: string) => string {
-  let used = false;
-  return (sql) => {
-    if (used) return sql;
-    used = true;
-    return opening(sql);
-  };
 }
 
 /** An event that came without its bytes (a test, a replay), as the contract encodes it. */
