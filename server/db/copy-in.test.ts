@@ -4,8 +4,10 @@
 // connection ready for the next statement, the copy messages that followed it ignored.
 // Statements after the COPY in its message read the copied rows, and their rows come back
 // parsed as pg parses any query's.
+
+import type { Socket } from "node:net";
 import pg from "pg";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { testInfra } from "../../scripts/test/infra.ts";
 import { copyIn, copyInThen } from "./copy-in.ts";
 import { createPool, type PoolClient } from "./pool.ts";
@@ -37,6 +39,25 @@ describe("copyIn", () => {
       expect(await copied).toBe(2000);
       const { rows } = await client.query("SELECT count(*)::int AS n, max(label) AS last FROM copy_in_test");
       expect(rows[0]).toEqual({ n: 2000, last: "row 999" });
+    });
+  });
+
+  it("hands the data block itself to the socket, not a copy, and the message leaves in one write", async () => {
+    await withTable(async (client) => {
+      const block = Buffer.from(Array.from({ length: 3000 }, (_, n) => `${n}\trow ${n}\n`).join(""));
+      const socket = (client as unknown as { connection: { stream: Socket } }).connection.stream;
+      const writes = vi.spyOn(socket, "write");
+      const syscalls = vi.spyOn(socket as unknown as { _writev: () => void }, "_writev");
+      try {
+        expect(await copyIn(client, "COPY copy_in_test (n, label) FROM STDIN", block)).toBe(3000);
+        expect(writes.mock.calls.some(([chunk]) => chunk === block)).toBe(true);
+        // Statement, CopyData head, the block and CopyDone: corked, then written together.
+        expect(writes.mock.calls.length).toBeGreaterThanOrEqual(4);
+        expect(syscalls).toHaveBeenCalledTimes(1);
+      } finally {
+        writes.mockRestore();
+        syscalls.mockRestore();
+      }
     });
   });
 

@@ -19,6 +19,19 @@ interface Connection {
   query(text: string): void;
   sendCopyFromChunk(chunk: Buffer): void;
   endCopyFrom(): void;
+  /** The socket to Postgres (TLS or not), as pg-copy-streams writes its CopyData to it. */
+  stream: Pick<NodeJS.WritableStream, "write"> & { writable: boolean; cork(): void; uncork(): void };
+}
+
+/** CopyData's type byte ('d'). */
+const COPY_DATA = 0x64;
+
+/** A CopyData message's head: its type and its length (the data's and its own four bytes). */
+function copyDataHead(dataBytes: number): Buffer {
+  const head = Buffer.allocUnsafe(5);
+  head[0] = COPY_DATA;
+  head.writeInt32BE(dataBytes + 4, 1);
+  return head;
 }
 
 /** A query object pg runs as any other: it writes its messages, and pg hands it the answers. */
@@ -34,10 +47,25 @@ class CopyWithData {
   ) {}
 
   submit(connection: Connection) {
-    connection.query(this.text);
-    for (const block of this.data) {
-      if (block.length > 0) connection.sendCopyFromChunk(block);
-      connection.endCopyFrom();
+    const { stream } = connection;
+    // Each block goes to the socket behind a head of its own, as pg-copy-streams sends its
+    // chunks: pg's sendCopyFromChunk would copy a batch's megabyte into a new message first.
+    // Corked, the statement, the blocks and their CopyDones leave in one write.
+    stream.cork();
+    try {
+      connection.query(this.text);
+      for (const block of this.data) {
+        if (block.length > 0) {
+          // A closed socket takes nothing (pg's own sends skip it alike); the error comes from pg.
+          if (stream.writable) {
+            stream.write(copyDataHead(block.length));
+            stream.write(block);
+          }
+        }
+        connection.endCopyFrom();
+      }
+    } finally {
+      stream.uncork();
     }
   }
 
