@@ -17,8 +17,15 @@ export const MESSAGE_LIMITS = {
 export const MAX_CLOCK_SKEW_MS = 24 * 3600_000;
 
 const NUL = "\u0000";
-/** Postgres text and jsonb cannot hold NUL, raw or as the JSON escape \u0000. */
-export const hasNul = (text: string) => text.includes(NUL) || /\\u0000/i.test(text);
+const NUL_ESCAPE = /\\u0000/i;
+/**
+ * Postgres text and jsonb cannot hold NUL, raw or as the JSON escape \u0000. Every header and
+ * value of every message is checked: the escape is looked for only in a text with a backslash.
+ */
+export const hasNul = (text: string) => text.includes(NUL) || (text.includes("\\") && NUL_ESCAPE.test(text));
+
+/** UTF-8 takes at most three bytes for each UTF-16 unit: a text this short is within `bytes`. */
+const surelyWithin = (text: string, bytes: number) => text.length * 3 <= bytes;
 
 /** Says which limit outside the value a message breaks, if any. */
 export function outsideValueProblem(
@@ -31,16 +38,24 @@ export function outsideValueProblem(
   let count = 0;
   for (const _ in headers) count += 1;
   if (count > L.headers) return `too many headers: ${count} > ${L.headers}`;
-  let total = 0;
+  // Bytes are counted only where the texts' lengths cannot settle it (every message is checked).
+  let units = 0;
   for (const name in headers) {
     const value = headers[name] as string;
-    const nameBytes = Buffer.byteLength(name);
-    const valueBytes = Buffer.byteLength(value);
-    if (nameBytes > L.headerNameBytes)
-      return `header name too long: ${nameBytes} bytes > ${L.headerNameBytes} (${name.slice(0, 40)}…)`;
-    if (valueBytes > L.headerValueBytes)
-      return `header ${name} too large: ${valueBytes} bytes > ${L.headerValueBytes}`;
-    total += nameBytes + valueBytes;
+    units += name.length + value.length;
+    if (!surelyWithin(name, L.headerNameBytes)) {
+      const nameBytes = Buffer.byteLength(name);
+      if (nameBytes > L.headerNameBytes)
+        return `header name too long: ${nameBytes} bytes > ${L.headerNameBytes} (${name.slice(0, 40)}…)`;
+    }
+    if (!surelyWithin(value, L.headerValueBytes)) {
+      const valueBytes = Buffer.byteLength(value);
+      if (valueBytes > L.headerValueBytes)
+        return `header ${name} too large: ${valueBytes} bytes > ${L.headerValueBytes}`;
+    }
   }
+  if (units * 3 <= L.headerBytes) return undefined;
+  let total = 0;
+  for (const name in headers) total += Buffer.byteLength(name) + Buffer.byteLength(headers[name] as string);
   return total > L.headerBytes ? `headers too large: ${total} bytes in all > ${L.headerBytes}` : undefined;
 }

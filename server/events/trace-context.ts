@@ -9,13 +9,16 @@ export interface TraceContext {
 }
 
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+/** The all-zero ids (TRACEPARENT admits lowercase hex of these lengths only). */
+const ZERO_TRACE_ID = "0".repeat(32);
+const ZERO_SPAN_ID = "0".repeat(16);
 
 export function parseTraceparent(header: string): TraceContext | undefined {
   const match = TRACEPARENT.exec(header.trim());
   if (!match) return undefined;
   const [, version, traceId, spanId, flags] = match as unknown as [string, string, string, string, string];
   // All-zero ids are invalid; version ff is forbidden by the spec.
-  if (version === "ff" || /^0+$/.test(traceId) || /^0+$/.test(spanId)) return undefined;
+  if (version === "ff" || traceId === ZERO_TRACE_ID || spanId === ZERO_SPAN_ID) return undefined;
   return { traceId, spanId, sampled: (Number.parseInt(flags, 16) & 1) === 1 };
 }
 
