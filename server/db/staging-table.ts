@@ -117,11 +117,8 @@ export async function stageRows<Row>(
   return results;
 }
 
-/**
- * `COPY <table> (<its columns>) FROM STDIN`, in the order copyLines (text) or binaryCopyOf
- * (binary, server/db/copy-binary.ts) writes them.
- */
-export function copyStatement(table: StagingTable<unknown>, format: "text" | "binary" = "text"): string {
+/** `COPY <table> (<its columns>) FROM STDIN`, in the order copyLines writes them. */
+export function copyStatement(table: StagingTable<unknown>): string {
   const names = Object.keys(table.columns).map((name) => `"${name}"`);
-  return `COPY ${table.name} (${names.join(", ")}) FROM STDIN${format === "binary" ? " (FORMAT binary)" : ""}`;
+  return `COPY ${table.name} (${names.join(", ")}) FROM STDIN`;
 }

@@ -54,7 +54,7 @@ describe("storeBatch", () => {
         .filter((q) => !q.startsWith("CREATE TEMP TABLE"));
       expect(sent).toEqual([
         expect.stringMatching(
-          /^BEGIN; SAVEPOINT sagascope_direct_events;\nCOPY saga_event_identity [^;]*FROM STDIN \(FORMAT binary\);\nCOPY saga_event [^;]*FROM STDIN \(FORMAT binary\);\nSELECT \* FROM sagascope_lock_sagas\([^;]*\)$/,
+          /^BEGIN; SAVEPOINT sagascope_direct_events;\nCOPY saga_event_identity [^;]*FROM STDIN;\nCOPY saga_event [^;]*FROM STDIN;\nSELECT \* FROM sagascope_lock_sagas\([^;]*\)$/,
         ),
         expect.stringMatching(
           /^INSERT INTO saga_vocabulary [^;]*;\nSELECT pg_notify\([^;]*\);\nCOPY staging_saga_summary [^;]*FROM STDIN;\nINSERT INTO saga_summary [\s\S]*; COMMIT$/,

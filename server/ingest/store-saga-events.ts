@@ -11,12 +11,10 @@
 // take the staging path: the batch copied into a staging table, the identities claimed with
 // ON CONFLICT, and the copies told apart by their bodies' digests. The direct path writes every
 // event once instead of twice and computes no digest: Postgres spends about half the staging
-// path's time on its statements (docs/database.md). Its two COPYs are in the binary format,
-// which Postgres reads for less than text.
-import { binaryCopyOf } from "../db/copy-binary.ts";
+// path's time on its statements (docs/database.md).
 import { copyInThen } from "../db/copy-in.ts";
 import type { PoolClient } from "../db/pool.ts";
-import { copyStatement, type StagingTable, stageRows } from "../db/staging-table.ts";
+import { copyLines, copyStatement, type StagingTable, stageRows } from "../db/staging-table.ts";
 import { encodeSagaEvent, type SagaEvent, stepOf } from "../events/index.ts";
 import type { DeadLetter, IncomingEvent, KafkaPosition, RawMessage } from "./store-batch.ts";
 
@@ -39,7 +37,7 @@ export function sagaEventRow(e: SagaEvent, p: KafkaPosition) {
   const { stepIndex, ...step } = stepOf(e);
   return {
     id: e.id,
-    time: e.time,
+    time: e.time.toISOString(),
     source: e.source,
     type: e.type,
     saga_id: e.data.sagaId,
@@ -85,14 +83,10 @@ const STORED_SAGA_EVENTS: StagingTable<ReturnType<typeof sagaEventRow>> = {
 };
 
 /** The identities as the direct path copies them: no digest (computed when one is met again). */
-const CLAIMED_IDENTITIES: StagingTable<{ source: string; id: string; time: Date }> = {
+const CLAIMED_IDENTITIES: StagingTable<{ source: string; id: string; time: string }> = {
   name: "saga_event_identity",
   columns: { source: "text", id: "text", time: "timestamptz" },
 };
-
-/** The direct path's COPYs are binary: Postgres parses no text for them (docs/database.md). */
-const IDENTITIES_BINARY = binaryCopyOf(CLAIMED_IDENTITIES);
-const EVENTS_BINARY = binaryCopyOf(STORED_SAGA_EVENTS);
 
 const DIRECT_SAVEPOINT = "sagascope_direct_events";
 
@@ -179,13 +173,13 @@ async function copyDirectly(
 ): Promise<Record<string, unknown>[]> {
   const statements = [
     `SAVEPOINT ${DIRECT_SAVEPOINT}`,
-    copyStatement(CLAIMED_IDENTITIES, "binary"),
-    copyStatement(STORED_SAGA_EVENTS, "binary"),
+    copyStatement(CLAIMED_IDENTITIES),
+    copyStatement(STORED_SAGA_EVENTS),
     ...(after ? [after] : []),
   ];
   const { results } = await copyInThen(client, opening(statements.join(";\n")), [
-    IDENTITIES_BINARY.rows(rows),
-    EVENTS_BINARY.rows(rows),
+    copyLines(CLAIMED_IDENTITIES, rows),
+    copyLines(STORED_SAGA_EVENTS, rows),
   ]);
   return results[0] ?? [];
 }
