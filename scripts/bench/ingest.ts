@@ -43,8 +43,12 @@ import { copyRowsBack, takeRows } from "./raw-copy.ts";
 const args = z
   .object({
     events: z.coerce.number().int().min(1000).max(5_000_000).default(60_000),
-    // "off" times the ingester alone (two runs), for a quicker look at the store path.
+    // "off" times the ingester alone (`pairs` runs), for a quicker look at the store path.
     exporters: z.enum(["all", "off"]).default("all"),
+    // With --exporters off: ingester runs, each followed by the raw COPY of its rows. A run of
+    // 60 000 events takes seconds, and this machine's pace moves by a fifth from one minute to
+    // the next: the ratio is given as the median of the pairs, with their range.
+    pairs: z.coerce.number().int().min(2).max(40).default(6),
     // A directory: an extra, untimed run of the ingester (and of two ingester processes) is CPU-profiled there.
     profile: z.string().min(1).optional(),
     // SAGASCOPE_INGEST_PARTITIONS_AT_ONCE for the ingesters measured (the topic has six partitions).
@@ -53,6 +57,7 @@ const args = z
   .parse({
     events: option("events"),
     exporters: option("exporters"),
+    pairs: option("pairs"),
     profile: option("profile"),
     "partitions-at-once": option("partitions-at-once"),
   });
@@ -386,7 +391,7 @@ async function main() {
     // Each setting twice, in mirrored order: a machine that speeds up or slows down during the runs favours none.
     const order: Exporters[] =
       args.exporters === "off"
-        ? ["off", "off"]
+        ? Array.from({ length: args.pairs }, () => "off" as const)
         : ["off", "metrics", "traces", "both", "both", "traces", "metrics", "off"];
     const runs: { on: Exporters; ms: number; cpu: CpuSplit | undefined }[] = [];
     // Right after each ingester-alone run, the raw COPY of the rows it stored: each pair is
@@ -448,8 +453,10 @@ async function main() {
           withCpuProfile(args.profile, "ingester", () => ingestRun("off")),
         )
       : undefined;
-    const mean = (on: Exporters) =>
-      Math.round(runs.filter((r) => r.on === on).reduce((n, r) => n + r.ms, 0) / 2);
+    const mean = (on: Exporters) => {
+      const these = runs.filter((r) => r.on === on);
+      return Math.round(these.reduce((n, r) => n + r.ms, 0) / these.length);
+    };
     const ingestMs = mean("off");
     const check = await pool.query(
       "SELECT count(*)::int AS events, (SELECT count(*)::int FROM saga_summary) AS sagas FROM saga_event",
@@ -474,9 +481,18 @@ async function main() {
       `  raw COPY (same rows)   ${rate(total, copyMs)} events/s  (${copyMs} ms: ${(stored ?? []).map((c) => `${c.rows} ${c.table}`).join(", ")})`,
     );
     const offMs = runs.filter((r) => r.on === "off").map((r) => r.ms);
-    const pairRatios = copyRuns.map((c, i) => (c / (offMs[i] as number)).toFixed(2));
+    const pairRatios = copyRuns.map((c, i) => c / (offMs[i] as number));
+    const sorted = [...pairRatios].sort((a, b) => a - b);
+    const middle = sorted.length / 2;
+    const median =
+      sorted.length % 2
+        ? (sorted[Math.floor(middle)] as number)
+        : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
     console.log(
-      `  ratio ingester/COPY    ${(copyMs / ingestMs).toFixed(2)}  (each pair: ${pairRatios.join(", ")})`,
+      `  ratio ingester/COPY    ${(copyMs / ingestMs).toFixed(2)}  (each pair: ${pairRatios.map((r) => r.toFixed(2)).join(", ")})`,
+    );
+    console.log(
+      `  ratio, median of pairs ${median.toFixed(2)}  (${pairRatios.length} pairs, ${(sorted[0] as number).toFixed(2)}–${(sorted[sorted.length - 1] as number).toFixed(2)})`,
     );
     /** Events per second over the timed windows of the runs with n processes. */
     const processRate = (n: number) => {
