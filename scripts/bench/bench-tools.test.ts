@@ -14,6 +14,7 @@ import { ensureTopics, newTrace, sagaEvent } from "../../server/events/index.ts"
 import { insertSagaEvents } from "../../server/ingest/store-saga-events.ts";
 import { testPlan } from "../infra/infra.ts";
 import { migratedStore } from "../test/infra.ts";
+import { backendCpuOf } from "./backend-cpu.ts";
 import { formatProfile, withCpuProfile } from "./cpu-profile.ts";
 import { formatCpuPerUnit, formatCpuSplit, nodeRole, startCpuSplit } from "./cpu-split.ts";
 import { holdMessages, waitForSettledGroup } from "./held-topic.ts";
@@ -21,6 +22,29 @@ import { startIngestLoad } from "./ingest-load.ts";
 import { copyRowsBack, takeRows } from "./raw-copy.ts";
 
 const store = migratedStore("bench_tools");
+
+describe("backendCpuOf", () => {
+  it("reads the CPU of the backend serving a connection: a busy statement adds its time, a sleeping one nothing", async () => {
+    const client = new pg.Client({ connectionString: store.url() });
+    await client.connect();
+    try {
+      const backend = await backendCpuOf(client);
+      if (!backend) throw new Error("the test's Postgres runs on this machine: its backend must be readable");
+      let before = await backend.spentUs();
+      const began = performance.now();
+      await client.query("SELECT count(*) FROM generate_series(1, 4000000)");
+      const wallUs = (performance.now() - began) * 1000;
+      const busy = (await backend.spentUs()) - before;
+      expect(busy).toBeGreaterThan(20_000);
+      expect(busy).toBeLessThanOrEqual(wallUs + 10_000);
+      before = await backend.spentUs();
+      await client.query("SELECT pg_sleep(0.3)");
+      expect((await backend.spentUs()) - before).toBeLessThan(20_000);
+    } finally {
+      await client.end();
+    }
+  });
+});
 
 describe("startCpuSplit", () => {
   it("counts this process's busy time as its own, its event loop as busy, and the shares add up to the machine", () => {

@@ -28,12 +28,14 @@ import {
 } from "../../server/events/index.ts";
 import { createIngestMetrics } from "../../server/ingest/ingest-metrics.ts";
 import { createIngester, type IngestCounters, PARTITIONS_AT_ONCE } from "../../server/ingest/ingester.ts";
+import { type IncomingEvent, storeBatch } from "../../server/ingest/store-batch.ts";
 import { insertSagaEvents, sagaEventRow } from "../../server/ingest/store-saga-events.ts";
 import { createLogger } from "../../server/log.ts";
 import { createOtlpExporter, createSagaTraceExporter } from "../../server/telemetry/saga-trace-exporter.ts";
 import { infraDown, infraUp, testPlan } from "../infra/infra.ts";
 import { recreateDatabase } from "../infra/postgres.ts";
 import { say, step } from "../infra/progress.ts";
+import { backendCpuOf } from "./backend-cpu.ts";
 import { formatProfile, summarizeProfile, withCpuProfile } from "./cpu-profile.ts";
 import { type CpuSplit, formatCpuPerUnit, formatCpuSplit, startCpuSplit } from "./cpu-split.ts";
 import { holdMessages, waitForSettledGroup } from "./held-topic.ts";
@@ -140,6 +142,57 @@ async function dedupeCost(pool: Pool, events: SagaEvent[]): Promise<{ withoutMs:
     withoutMs: Math.min(rounds[0] as number, rounds[2] as number),
     withMs: Math.min(rounds[1] as number, rounds[3] as number),
   };
+}
+
+/** Batches the store's backend is measured on: about what one partition's fetch holds at this rate. */
+const BACKEND_BATCH = 1500;
+const BACKEND_TABLES = ["saga_event", "saga_event_identity", "saga_summary", "saga_vocabulary"];
+
+/**
+ * Postgres's own CPU an event (one backend, read from /proc): the ingester's store of the
+ * events in batches, then the raw COPY of the very rows it stored, alternating, three rounds;
+ * medians. Undefined when Postgres runs elsewhere. Steadier than the machine-wide split: it
+ * leaves out this process, the broker and whatever else the machine does.
+ */
+async function backendCost(
+  databaseUrl: string,
+  pool: Pool,
+  events: SagaEvent[],
+): Promise<{ storeUs: number; copyUs: number } | undefined> {
+  const one = createPool(databaseUrl, 1);
+  try {
+    const client = await one.connect();
+    const backend = await backendCpuOf(client).finally(() => client.release());
+    if (!backend) return undefined;
+    const batches: IncomingEvent[][] = [];
+    for (let i = 0; i < events.length; i += BACKEND_BATCH)
+      batches.push(
+        events
+          .slice(i, i + BACKEND_BATCH)
+          .map((event, n) => ({ event, position: { topic: "bench", partition: 0, offset: i + n } })),
+      );
+    const store: number[] = [];
+    const copy: number[] = [];
+    let rows: Awaited<ReturnType<typeof takeRows>> | undefined;
+    for (let round = 0; round < 3; round++) {
+      const { rows: same } = await one.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+      if (same[0]?.pid !== backend.pid)
+        throw new Error("the measured connection was replaced between rounds");
+      await pool.query(`TRUNCATE ${BACKEND_TABLES.join(", ")}`);
+      let before = await backend.spentUs();
+      for (const batch of batches) await storeBatch(one, { events: batch });
+      store.push((await backend.spentUs()) - before);
+      rows ??= await takeRows(pool, BACKEND_TABLES);
+      // copyRowsBack empties the tables first on the same connection: a few ms, counted here.
+      before = await backend.spentUs();
+      await copyRowsBack(one, rows);
+      copy.push((await backend.spentUs()) - before);
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1] as number;
+    return { storeUs: median(store) / events.length, copyUs: median(copy) / events.length };
+  } finally {
+    await one.end();
+  }
 }
 
 function withDefaultMetrics(registry: Registry): Registry {
@@ -467,6 +520,10 @@ async function main() {
       `dedupe cost: ${dedupeEvents.length} events in batches of ${DEDUPE_BATCH}, with and without the identity claim`,
       () => dedupeCost(pool, dedupeEvents),
     );
+    const backend = await step(
+      `Postgres's own CPU: ${dedupeEvents.length} events stored in batches of ${BACKEND_BATCH}, then their rows by raw COPY, one backend`,
+      () => backendCost(databaseUrl, pool, dedupeEvents),
+    );
     await pool.end();
     await new Promise((resolve) => sink.close(resolve));
 
@@ -563,6 +620,11 @@ async function main() {
       `  insert, identity first ${rate(dedupeEvents.length, dedupe.withMs)} events/s  (${dedupe.withMs} ms)`,
     );
     console.log(`  ratio identity/none    ${(dedupe.withoutMs / dedupe.withMs).toFixed(2)}`);
+    console.log(
+      backend
+        ? `  Postgres CPU an event  store ${backend.storeUs.toFixed(1)} µs, raw COPY of its rows ${backend.copyUs.toFixed(1)} µs (one backend, medians of 3), ratio COPY/store ${(backend.copyUs / backend.storeUs).toFixed(2)}`
+        : "  Postgres CPU an event  not measured: Postgres does not run on this machine",
+    );
   } finally {
     if (startedBroker) await infraDown(plan);
   }
