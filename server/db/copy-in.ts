@@ -17,7 +17,6 @@ export type CopyResults = Record<string, unknown>[][];
 /** The part of pg's connection a query object writes to (pg's submittable interface). */
 interface Connection {
   query(text: string): void;
-  sendCopyFromChunk(chunk: Buffer): void;
   endCopyFrom(): void;
   /** The socket to Postgres (TLS or not), as pg-copy-streams writes its CopyData to it. */
   stream: Pick<NodeJS.WritableStream, "write"> & { writable: boolean; cork(): void; uncork(): void };
