@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { performance } from "node:perf_hooks";
 
-const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+export const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
 interface Snapshot {
   at: number;
@@ -14,7 +14,8 @@ interface Snapshot {
   byProcess: Map<string, { command: string; ticks: number }>;
 }
 
-function processTicks(pid: string): { command: string; ticks: number; startedAt: string } | undefined {
+/** A process's CPU so far, in ticks, read from /proc (undefined once it is gone). */
+export function processTicks(pid: string): { command: string; ticks: number; startedAt: string } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     const close = stat.lastIndexOf(")");

@@ -146,7 +146,8 @@ async function dedupeCost(pool: Pool, events: SagaEvent[]): Promise<{ withoutMs:
 
 /** Batches the store's backend is measured on: about what one partition's fetch holds at this rate. */
 const BACKEND_BATCH = 1500;
-const BACKEND_TABLES = ["saga_event", "saga_event_identity", "saga_summary", "saga_vocabulary"];
+/** The tables a store of saga events writes, as the raw COPY baselines copy them back. */
+const STORE_TABLES = ["saga_event", "saga_event_identity", "saga_summary", "saga_vocabulary"];
 
 /**
  * Postgres's own CPU an event (one backend, read from /proc): the ingester's store of the
@@ -178,11 +179,11 @@ async function backendCost(
       const { rows: same } = await one.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
       if (same[0]?.pid !== backend.pid)
         throw new Error("the measured connection was replaced between rounds");
-      await pool.query(`TRUNCATE ${BACKEND_TABLES.join(", ")}`);
+      await pool.query(`TRUNCATE ${STORE_TABLES.join(", ")}`);
       let before = await backend.spentUs();
       for (const batch of batches) await storeBatch(one, { events: batch });
       store.push((await backend.spentUs()) - before);
-      rows ??= await takeRows(pool, BACKEND_TABLES);
+      rows ??= await takeRows(pool, STORE_TABLES);
       // copyRowsBack empties the tables first on the same connection: a few ms, counted here.
       before = await backend.spentUs();
       await copyRowsBack(one, rows);
@@ -395,7 +396,7 @@ async function main() {
     type Exporters = "off" | "metrics" | "traces" | "both";
     /** One ingester over the whole topic into an empty store; metrics scraped every second, every ended saga exported as a trace. */
     const ingestRun = async (on: Exporters) => {
-      await pool.query("TRUNCATE saga_event, saga_event_identity, saga_summary, saga_vocabulary");
+      await pool.query(`TRUNCATE ${STORE_TABLES.join(", ")}`);
       const registry = on === "metrics" || on === "both" ? withDefaultMetrics(new Registry()) : undefined;
       const log = createLogger("bench", "error");
       const groupId = `bench-ingester-${randomUUID()}`;
@@ -468,7 +469,7 @@ async function main() {
       if (on !== "off") continue;
       if (!stored)
         stored = await step("taking the stored rows for the raw COPY baseline", () =>
-          takeRows(pool, ["saga_event", "saga_event_identity", "saga_summary", "saga_vocabulary"]),
+          takeRows(pool, STORE_TABLES),
         );
       const rows = stored;
       copyRuns.push(
