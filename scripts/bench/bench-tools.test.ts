@@ -19,6 +19,7 @@ import { formatProfile, withCpuProfile } from "./cpu-profile.ts";
 import { formatCpuPerUnit, formatCpuSplit, nodeRole, startCpuSplit } from "./cpu-split.ts";
 import { holdMessages, waitForSettledGroup } from "./held-topic.ts";
 import { startIngestLoad } from "./ingest-load.ts";
+import { activityBetween, postgresActivity } from "./postgres-activity.ts";
 import { copyRowsBack, takeRows } from "./raw-copy.ts";
 
 const store = migratedStore("bench_tools");
@@ -41,6 +42,28 @@ describe("backendCpuOf", () => {
       await client.query("SELECT pg_sleep(0.3)");
       expect((await backend.spentUs()) - before).toBeLessThan(20_000);
     } finally {
+      await client.end();
+    }
+  });
+});
+
+describe("postgresActivity", () => {
+  it("counts a checkpoint asked for and the WAL written between two readings", async () => {
+    const client = new pg.Client({ connectionString: store.url() });
+    await client.connect();
+    try {
+      await client.query("CREATE TABLE IF NOT EXISTS activity_probe (n int, filler text)");
+      const before = await postgresActivity(client);
+      // About 6 MiB of rows, each written to the WAL.
+      await client.query(
+        "INSERT INTO activity_probe SELECT n, repeat('x', 200) FROM generate_series(1, 25000) n",
+      );
+      await client.query("CHECKPOINT");
+      const between = activityBetween(before, await postgresActivity(client));
+      expect(between.checkpoints.requested).toBeGreaterThanOrEqual(1);
+      expect(between.walMiB).toBeGreaterThan(4);
+    } finally {
+      await client.query("DROP TABLE IF EXISTS activity_probe");
       await client.end();
     }
   });
@@ -109,6 +132,37 @@ describe("nodeRole", () => {
       );
     } finally {
       child.kill("SIGKILL");
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("startCpuSplit, a JVM's JIT", () => {
+  it("counts a JVM's JIT compiler threads apart, within its share", async () => {
+    // -Xcomp compiles every method before its first run: a JVM (the source launcher compiling
+    // this file first) whose compiler threads are busy for seconds, as a young broker's are.
+    const dir = await mkdtemp(join(tmpdir(), "cpu-jit-"));
+    await writeFile(
+      join(dir, "Idle.java"),
+      "public class Idle { public static void main(String[] a) throws Exception { Thread.sleep(60000); } }",
+    );
+    const watch = startCpuSplit();
+    const jvm = spawn("java", ["-Xcomp", join(dir, "Idle.java")], { stdio: "ignore" });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      expect(jvm.exitCode, "the JVM must still run when the split is taken").toBeNull();
+      const split = watch.stop();
+      const java = split.others.find((o) => o.command === "java" && (o.compiling ?? 0) > 0);
+      if (!java) throw new Error(`no JVM compiling in the split: ${formatCpuSplit(split, "test")}`);
+      expect(java.compiling).toBeGreaterThan(java.share / 2);
+      expect(java.compiling).toBeLessThanOrEqual(java.share);
+      expect(formatCpuSplit(split, "test")).toMatch(/java \d+% \(its JIT compiling \d+%\)/);
+      // Not a JVM: no compiling share.
+      expect(split.others.filter((o) => o.command !== "java").every((o) => o.compiling === undefined)).toBe(
+        true,
+      );
+    } finally {
+      jvm.kill("SIGKILL");
       await rm(dir, { recursive: true, force: true });
     }
   });

@@ -7,11 +7,18 @@ import { performance } from "node:perf_hooks";
 
 export const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
+interface ProcessTicks {
+  command: string;
+  ticks: number;
+  /** Of them, a JVM's JIT compiler threads' (absent for a process that is not a JVM). */
+  compiling?: number;
+}
+
 interface Snapshot {
   at: number;
   self: number;
   /** Ticks so far of every other process, by pid and start time (a reused pid is another process). */
-  byProcess: Map<string, { command: string; ticks: number }>;
+  byProcess: Map<string, ProcessTicks>;
 }
 
 /** A process's CPU so far, in ticks, read from /proc (undefined once it is gone). */
@@ -54,8 +61,34 @@ function commandOf(pid: string, command: string): string {
   }
 }
 
+/** HotSpot names its JIT compiler threads "C1 CompilerThread0", "C2 CompilerThread1", … (cut to 15 characters). */
+const JIT_COMPILER_THREAD = /^C[12] CompilerThre/;
+
+/**
+ * The ticks so far of a JVM's JIT compiler threads: a young JVM (a broker started for a run)
+ * compiles its hot paths for minutes, CPU that a warm one in production no longer spends.
+ */
+function jitCompilerTicks(pid: string): number {
+  let ticks = 0;
+  let threads: string[];
+  try {
+    threads = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return 0; // gone meanwhile
+  }
+  for (const tid of threads) {
+    try {
+      if (!JIT_COMPILER_THREAD.test(readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8"))) continue;
+      ticks += processTicks(`${pid}/task/${tid}`)?.ticks ?? 0;
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return ticks;
+}
+
 function snapshot(): Snapshot {
-  const byProcess = new Map<string, { command: string; ticks: number }>();
+  const byProcess = new Map<string, ProcessTicks>();
   let self = 0;
   for (const pid of readdirSync("/proc")) {
     if (!/^\d+$/.test(pid)) continue;
@@ -63,7 +96,12 @@ function snapshot(): Snapshot {
     if (!p) continue;
     const command = commandOf(pid, p.command);
     if (Number(pid) === process.pid) self = p.ticks;
-    else byProcess.set(`${pid}@${p.startedAt}`, { command, ticks: p.ticks });
+    else
+      byProcess.set(`${pid}@${p.startedAt}`, {
+        command,
+        ticks: p.ticks,
+        ...(command === "java" ? { compiling: jitCompilerTicks(pid) } : {}),
+      });
   }
   return { at: Date.now(), self, byProcess };
 }
@@ -73,11 +111,15 @@ function snapshot(): Snapshot {
  * whole. One that ended meanwhile (a pool's idle connection closing) is left out: its last ticks
  * are gone with it, and subtracting its earlier ones from the survivors' would understate them.
  */
-function ticksBetween(before: Snapshot, after: Snapshot): Map<string, number> {
-  const byCommand = new Map<string, number>();
+function ticksBetween(before: Snapshot, after: Snapshot): Map<string, { ticks: number; compiling?: number }> {
+  const byCommand = new Map<string, { ticks: number; compiling?: number }>();
   for (const [key, p] of after.byProcess) {
-    const spent = p.ticks - (before.byProcess.get(key)?.ticks ?? 0);
-    byCommand.set(p.command, (byCommand.get(p.command) ?? 0) + spent);
+    const earlier = before.byProcess.get(key);
+    const sum = byCommand.get(p.command) ?? { ticks: 0 };
+    sum.ticks += p.ticks - (earlier?.ticks ?? 0);
+    if (p.compiling !== undefined)
+      sum.compiling = (sum.compiling ?? 0) + p.compiling - (earlier?.compiling ?? 0);
+    byCommand.set(p.command, sum);
   }
   return byCommand;
 }
@@ -91,7 +133,8 @@ export interface CpuSplit {
    * one core's worth, and its I/O waits behind its own queue).
    */
   loop: number;
-  others: { command: string; share: number }[];
+  /** `compiling`: of a JVM's share, its JIT compiler threads'. */
+  others: { command: string; share: number; compiling?: number }[];
   idle: number;
 }
 
@@ -105,7 +148,11 @@ export function startCpuSplit(): { stop(): CpuSplit } {
       const loop = performance.eventLoopUtilization(loopBefore).utilization;
       const capacity = ((after.at - before.at) / 1000) * TICKS_PER_SECOND * cpus().length;
       const others = [...ticksBetween(before, after)]
-        .map(([command, ticks]) => ({ command, share: ticks / capacity }))
+        .map(([command, { ticks, compiling }]) => ({
+          command,
+          share: ticks / capacity,
+          ...(compiling !== undefined ? { compiling: compiling / capacity } : {}),
+        }))
         .filter((o) => o.share >= 0.01)
         .sort((a, b) => b.share - a.share);
       const self = (after.self - before.self) / capacity;
@@ -127,7 +174,10 @@ const pct = (n: number) => `${Math.round(n * 100)}%`;
 export const formatCpuSplit = (cpu: CpuSplit, selfName: string) =>
   [
     `${selfName} ${pct(cpu.self)} (its event loop busy ${pct(cpu.loop)})`,
-    ...cpu.others.map((o) => `${o.command} ${pct(o.share)}`),
+    ...cpu.others.map(
+      (o) =>
+        `${o.command} ${pct(o.share)}${o.compiling !== undefined && o.compiling >= 0.01 ? ` (its JIT compiling ${pct(o.compiling)})` : ""}`,
+    ),
     `idle ${pct(cpu.idle)}`,
   ].join(", ");
 
