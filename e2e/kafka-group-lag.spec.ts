@@ -4,6 +4,7 @@
 // (clearing), the other never moves (growing); the first one's chart draws its samples.
 import { expect, test } from "@playwright/test";
 import { type Admin, Kafka, logLevel, type Producer } from "kafkajs";
+import { ensureTopics } from "../server/events/topics.ts";
 import { e2eRun } from "./fixtures/e2e-env.ts";
 
 const BACKLOG = 3000;
@@ -42,7 +43,7 @@ const commit = (groupId: string, offset: number) =>
 
 test("the Kafka page charts a group's lag and says whether it is clearing or growing", async ({ page }) => {
   test.setTimeout(120_000);
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1 }] });
+  await ensureTopics(admin, [topic], 1);
   await arrive(BACKLOG);
   await commit(fast, 0);
   await commit(stalled, 0);

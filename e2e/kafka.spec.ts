@@ -3,7 +3,7 @@
 // between two reads of Kafka's admin API made by the test itself.
 import { expect, type Page, test } from "@playwright/test";
 import { type Admin, Kafka, logLevel } from "kafkajs";
-import { topics } from "../server/events/topics.ts";
+import { ensureTopics, topics } from "../server/events/topics.ts";
 import { e2eRun } from "./fixtures/e2e-env.ts";
 
 let admin: Admin;
@@ -54,7 +54,7 @@ test("the Kafka page shows the run's topics, its groups and their exact lag", as
   const { topicPrefix } = e2eRun();
   const topic = `${topicPrefix}sagascope.e2e-kafka-page`;
   const group = `${topicPrefix}sagascope.e2e-kafka-reader`;
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 2 }] });
+  await ensureTopics(admin, [topic], 2);
   const producer = new Kafka({
     clientId: "e2e-kafka-page",
     brokers: e2eRun().kafkaBrokers,

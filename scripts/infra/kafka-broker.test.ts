@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { Kafka, logLevel } from "kafkajs";
 import { describe, expect, it } from "vitest";
+import { ensureTopics } from "../../server/events/topics.ts";
 import { testInfra, uniqueName } from "../test/infra.ts";
 import { newClusterId } from "./kafka-broker.ts";
 
@@ -31,7 +32,7 @@ describe("local Kafka broker", () => {
     const topic = uniqueName("broker-test");
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
+    await ensureTopics(admin, [topic], 2);
     await admin.disconnect();
 
     const producer = kafka.producer();

@@ -6,6 +6,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { type Admin, type Consumer, Kafka, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, testInfra, uniqueName, until } from "../../../scripts/test/infra.ts";
+import { ensureTopics } from "../../events/topics.ts";
 import { type KafkaTarget, KafkaUnavailableError, readKafka } from "./read-kafka.ts";
 
 const prefix = `${uniqueName("kafkapage")}.`;
@@ -43,14 +44,10 @@ beforeAll(async () => {
   kafka = new Kafka({ clientId: "kafka-page-test", brokers: kafkaBrokers, logLevel: logLevel.NOTHING });
   admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [
-      { topic: alpha, numPartitions: 3 },
-      { topic: beta, numPartitions: 1 },
-      { topic: gamma, numPartitions: 1 },
-    ],
-  });
+  // Created as the deployment creates its own: a loaded broker answers a new topic's metadata
+  // with "does not host this topic-partition" for a while, which createTopics alone does not wait out.
+  await ensureTopics(admin, [alpha], 3);
+  await ensureTopics(admin, [beta, gamma], 1);
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   for (const [topic, counts] of Object.entries(produced))
