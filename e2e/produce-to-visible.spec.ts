@@ -299,11 +299,8 @@ test("produce → visible: from send() to the tRPC API and to the saga list in C
   // kcat's exit, after its last delivery, ends the production for the rate reached.
   const producedMs = Math.max(lastSend, kcatExitedAt) - began;
   const machine = cpu ? formatCpuSplit(cpu.stop(), "this spec (producer)") : "not measured";
+  const atMeasure = activityAtMeasure ? await activityAtMeasure : activityAtStart;
   const activityAtEnd = await postgresActivity(stats);
-  const measuredActivity = activityBetween(
-    activityAtMeasure ? await activityAtMeasure : activityAtStart,
-    activityAtEnd,
-  );
   await stats.end();
   await apiWatcher;
   await listener.end();
@@ -360,10 +357,8 @@ test("produce → visible: from send() to the tRPC API and to the saga list in C
     cpuWhileMeasured: machine,
     // Server-wide: a checkpoint begun in the warm-up may still be writing in the measured seconds.
     postgres: {
-      ...(WARM_UP_SECONDS > 0
-        ? { warmUp: activityBetween(activityAtStart, (await activityAtMeasure) ?? activityAtEnd) }
-        : {}),
-      measured: measuredActivity,
+      ...(WARM_UP_SECONDS > 0 ? { warmUp: activityBetween(activityAtStart, atMeasure) } : {}),
+      measured: activityBetween(atMeasure, activityAtEnd),
     },
   };
   console.log(`produce → visible: ${JSON.stringify(result)}`);

@@ -24,14 +24,13 @@ export async function postgresActivity(client: Pick<pg.Client, "query">): Promis
   const checkpoints = rows[0]?.newer
     ? "SELECT num_timed AS timed, num_requested AS requested FROM pg_stat_checkpointer"
     : "SELECT checkpoints_timed AS timed, checkpoints_req AS requested FROM pg_stat_bgwriter";
-  const [c, w] = await Promise.all([
-    client.query<{ timed: string; requested: string }>(checkpoints),
-    client.query<{ wal_bytes: string }>("SELECT wal_bytes FROM pg_stat_wal"),
-  ]);
+  const { rows: read } = await client.query<{ timed: string; requested: string; wal_bytes: string }>(
+    `SELECT c.timed, c.requested, w.wal_bytes FROM (${checkpoints}) c, pg_stat_wal w`,
+  );
   return {
-    checkpointsTimed: Number(c.rows[0]?.timed ?? 0),
-    checkpointsRequested: Number(c.rows[0]?.requested ?? 0),
-    walBytes: Number(w.rows[0]?.wal_bytes ?? 0),
+    checkpointsTimed: Number(read[0]?.timed ?? 0),
+    checkpointsRequested: Number(read[0]?.requested ?? 0),
+    walBytes: Number(read[0]?.wal_bytes ?? 0),
   };
 }
 
